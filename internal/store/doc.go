@@ -1,0 +1,26 @@
+// Package store owns the on-disk secret store: a directory holding an age
+// X25519 identity, its recipients, and one standard age file per secret.
+//
+// Layout (DESIGN §3):
+//
+//	<dir>/               0700
+//	  identity.txt       0600  age identity (AGE-SECRET-KEY-1…)
+//	  recipients.txt     0600  public keys every write encrypts to
+//	  secrets/<name>.age 0600  one age file per secret
+//	  .lock                    flock(2) that serialises writers
+//
+// Every file under secrets/ is a plain age file, so
+// `age -d -i identity.txt secrets/NAME.age` recovers a value with the
+// reference tool. Writes go to a temporary file in the same directory, are
+// fsynced, renamed into place and the directory is fsynced, all under the
+// writer lock: a crash at any instant leaves the old or the new value.
+//
+// The store refuses names outside [A-Za-z0-9_.-]{1,128} or starting with '.' or '-',
+// values larger than MaxValueLen or containing NUL (they could not be placed in
+// an environment variable), and a directory not owned by the current user.
+// Modes wider than the ones above are narrowed on Open and reported as
+// warnings.
+//
+// Only the broker may call Read: it is the single gate through which a value
+// leaves the store (an architecture test enforces the import graph).
+package store

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/sys/unix"
+)
+
+// MaxValueLen bounds a secret value. Linux refuses a single environment
+// string longer than 128 KiB, and a value is only ever used as one.
+const MaxValueLen = 64 << 10
+
+// maxFileLen bounds what Read will load: a value plus age's overhead.
+const maxFileLen = MaxValueLen + 4096
+
+const (
+	identityFile   = "identity.txt"
+	recipientsFile = "recipients.txt"
+	secretsDir     = "secrets"
+	lockName       = ".lock"
+	secretExt      = ".age"
+)
+
+var (
+	// ErrNotFound is returned for a secret that does not exist.
+	ErrNotFound = errors.New("no such secret")
+	// ErrNoStore is returned by Open when the directory holds no store.
+	ErrNoStore = errors.New("no store here (run `llms init`)")
+	// ErrExists is returned by Init when a store is already present.
+	ErrExists = errors.New("a store already exists here; refusing to overwrite it")
+)
+
+// Store is an opened secret store.
+type Store struct {
+	dir        string
+	recipients []age.Recipient
+	identity   age.Identity // loaded on first Read
+	warnings   []string
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Warnings lists problems Open found and repaired (for example file modes
+// that were too wide).
+func (s *Store) Warnings() []string { return s.warnings }
+
+// Init creates a new store in dir: the directory (0700), a fresh X25519
+// identity (0600), its recipients file and the secrets directory. It refuses
+// to touch a directory that already holds an identity.
+func Init(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	unlock, err := lockFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := os.Lstat(filepath.Join(dir, identityFile)); err == nil {
+		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, secretsDir), 0o700); err != nil {
+		return nil, err
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	// Recipients first: a crash between the two writes leaves no identity,
+	// so Init can simply be run again.
+	recip := id.Recipient().String()
+	if err := writeFileAtomic(filepath.Join(dir, recipientsFile), []byte(recip+"\n")); err != nil {
+		return nil, err
+	}
+	created := time.Now().UTC().Format(time.RFC3339)
+	ident := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", created, recip, id.String())
+	if err := writeFileAtomic(filepath.Join(dir, identityFile), []byte(ident)); err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, recipients: []age.Recipient{id.Recipient()}, identity: id}, nil
+}
+
+// Open opens the store in dir. It checks ownership and modes, narrowing any
+// that are too wide (reported by Warnings), and loads the recipients. The
+// identity is loaded lazily, on the first Read.
+func Open(dir string) (*Store, error) {
+	s := &Store{dir: dir}
+	if _, err := os.Lstat(filepath.Join(dir, identityFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
+	}
+	for _, p := range []struct {
+		rel  string
+		mode fs.FileMode
+	}{
+		{".", 0o700}, {secretsDir, 0o700}, {identityFile, 0o600}, {recipientsFile, 0o600},
+	} {
+		if err := s.checkMode(filepath.Join(dir, p.rel), p.mode); err != nil {
+			return nil, err
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, recipientsFile))
+	if err != nil {
+		return nil, fmt.Errorf("read recipients: %w", err)
+	}
+	s.recipients, err = age.ParseRecipients(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, recipientsFile), err)
+	}
+	return s, nil
+}
+
+// checkMode refuses a path owned by another user or that is a symlink, and
+// narrows a mode wider than want.
+func (s *Store) checkMode(path string, want fs.FileMode) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return fmt.Errorf("store: %w", &fs.PathError{Op: "stat", Path: path, Err: err})
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return fmt.Errorf("store: %s is a symbolic link; refusing to follow it", path)
+	}
+	if st.Uid != uint32(os.Getuid()) {
+		return fmt.Errorf("store: %s is owned by uid %d, not by you (uid %d); refusing to use it", path, st.Uid, os.Getuid())
+	}
+	mode := fs.FileMode(st.Mode & 0o777)
+	if mode&^want != 0 {
+		if err := os.Chmod(path, want); err != nil {
+			return fmt.Errorf("store: %s has mode %04o and cannot be narrowed: %w", path, mode, err)
+		}
+		s.warnings = append(s.warnings, fmt.Sprintf("%s had mode %04o; narrowed to %04o", path, mode, want))
+	}
+	return nil
+}
+
+func (s *Store) secretPath(name string) string {
+	return filepath.Join(s.dir, secretsDir, name+secretExt)
+}
+
+func (s *Store) loadIdentity() error {
+	if s.identity != nil {
+		return nil
+	}
+	path := filepath.Join(s.dir, identityFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open identity: %w", err)
+	}
+	defer f.Close()
+	ids, err := age.ParseIdentities(f)
+	if err != nil {
+		// age's parser never echoes key material in its errors.
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(ids) != 1 {
+		return fmt.Errorf("%s: want exactly one identity, found %d", path, len(ids))
+	}
+	s.identity = ids[0]
+	return nil
+}
+
+// Has reports whether a secret exists.
+func (s *Store) Has(name string) bool {
+	if ValidateName(name) != nil {
+		return false
+	}
+	_, err := os.Lstat(s.secretPath(name))
+	return err == nil
+}
+
+// Read decrypts and returns a secret's value. Only the broker calls it.
+func (s *Store) Read(name string) ([]byte, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	path := s.secretPath(name)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := s.checkMode(path, 0o600); err != nil {
+		return nil, err
+	}
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), s.identity)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt %s: %w", name, err)
+	}
+	value, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt %s: %w", name, err)
+	}
+	return value, nil
+}
+
+// CheckValue reports whether value can be stored.
+func CheckValue(value []byte) error {
+	if len(value) > MaxValueLen {
+		return fmt.Errorf("value is %d bytes; the limit is %d (an environment variable must hold it)", len(value), MaxValueLen)
+	}
+	if bytes.IndexByte(value, 0) >= 0 {
+		return errors.New("value contains a NUL byte, which no environment variable can hold")
+	}
+	return nil
+}
+
+// Write stores value under name, atomically, and reports whether the name
+// is new.
+func (s *Store) Write(name string, value []byte) (created bool, err error) {
+	if err := ValidateName(name); err != nil {
+		return false, err
+	}
+	if err := CheckValue(value); err != nil {
+		return false, err
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, s.recipients...)
+	if err != nil {
+		return false, err
+	}
+	if _, err := w.Write(value); err != nil {
+		return false, err
+	}
+	if err := w.Close(); err != nil {
+		return false, err
+	}
+	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	path := s.secretPath(name)
+	_, statErr := os.Lstat(path)
+	created = errors.Is(statErr, fs.ErrNotExist)
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	return created, nil
+}
+
+// Delete removes a secret durably.
+func (s *Store) Delete(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	err = removeDurably(s.secretPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	return err
+}
+
+// Entry describes a stored secret without its value.
+type Entry struct {
+	Name    string
+	Updated time.Time
+}
+
+// List returns the stored secrets sorted by name. Files that are not
+// `<valid name>.age` (such as a temporary file left by a crash) are skipped.
+func (s *Store) List() ([]Entry, error) {
+	des, err := os.ReadDir(filepath.Join(s.dir, secretsDir))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(des))
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), secretExt)
+		if !ok || !de.Type().IsRegular() || ValidateName(name) != nil {
+			continue
+		}
+		out = append(out, Entry{Name: name})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Stat fills in Updated for an entry (a separate call so that listing
+// 10,000 names needs no stat per file unless asked).
+func (s *Store) Stat(name string) (Entry, error) {
+	fi, err := os.Lstat(s.secretPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Name: name, Updated: fi.ModTime().UTC()}, nil
+}

@@ -1,0 +1,214 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Init(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestValidateName(t *testing.T) {
+	good := []string{"a", "DB_PASSWORD", "x.y-z_1", strings.Repeat("a", MaxNameLen), "a..b"}
+	for _, n := range good {
+		if err := ValidateName(n); err != nil {
+			t.Errorf("ValidateName(%q) = %v, want nil", n, err)
+		}
+	}
+	bad := []string{"", ".hidden", "..", "a/b", "../x", "a b", "a\x00b", "é", strings.Repeat("a", MaxNameLen+1), "-", "-rf", "x\n", "a\\b"}
+	for _, n := range bad {
+		if err := ValidateName(n); err == nil || !errors.Is(err, ErrInvalidName) {
+			t.Errorf("ValidateName(%q) = %v, want ErrInvalidName", n, err)
+		}
+	}
+}
+
+func FuzzValidateName(f *testing.F) {
+	for _, s := range []string{"a", ".x", "a/b", "../../etc/passwd", "ok.name-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if ValidateName(name) != nil {
+			return
+		}
+		// An accepted name is always one plain file name inside secrets/.
+		if filepath.Base(name) != name || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "-") || strings.ContainsAny(name, "/\x00") {
+			t.Fatalf("accepted unsafe name %q", name)
+		}
+		if filepath.Join("secrets", name+secretExt) != "secrets/"+name+secretExt {
+			t.Fatalf("name %q does not stay in place", name)
+		}
+	})
+}
+
+func TestInitCreatesModesAndRefusesOverwrite(t *testing.T) {
+	s := newStore(t)
+	for rel, want := range map[string]os.FileMode{".": 0o700, "secrets": 0o700, "identity.txt": 0o600, "recipients.txt": 0o600} {
+		fi, err := os.Stat(filepath.Join(s.Dir(), rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s mode %04o, want %04o", rel, got, want)
+		}
+	}
+	id, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	if _, err := Init(s.Dir()); !errors.Is(err, ErrExists) {
+		t.Fatalf("second Init: %v, want ErrExists", err)
+	}
+	id2, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	if !bytes.Equal(id, id2) {
+		t.Fatal("second Init changed the identity")
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	s := newStore(t)
+	value := []byte("canary-roundtrip-7f3a9c")
+	created, err := s.Write("K", value)
+	if err != nil || !created {
+		t.Fatalf("Write = %v, %v", created, err)
+	}
+	created, err = s.Write("K", []byte("second-value"))
+	if err != nil || created {
+		t.Fatalf("rewrite = %v, %v; want updated", created, err)
+	}
+	s2, err := Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s2.Read("K")
+	if err != nil || string(got) != "second-value" {
+		t.Fatalf("Read = %q, %v", got, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(s.Dir(), "secrets", "K.age"))
+	if !bytes.HasPrefix(raw, []byte("age-encryption.org/v1\n")) || bytes.Contains(raw, []byte("second-value")) {
+		t.Fatal("secret file is not an age file or holds plaintext")
+	}
+	if err := s2.Delete("K"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Read("K"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Read after Delete: %v", err)
+	}
+	if err := s2.Delete("K"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second Delete: %v", err)
+	}
+}
+
+func TestListSkipsForeignFiles(t *testing.T) {
+	s := newStore(t)
+	for _, n := range []string{"b", "a", "c.d"} {
+		if _, err := s.Write(n, []byte("value-"+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sec := filepath.Join(s.Dir(), "secrets")
+	os.WriteFile(filepath.Join(sec, tempName), []byte("junk"), 0o600)
+	os.WriteFile(filepath.Join(sec, "notes.txt"), []byte("junk"), 0o600)
+	os.Mkdir(filepath.Join(sec, "dir.age"), 0o700)
+	es, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "a,b,c.d" {
+		t.Fatalf("List = %v", names)
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	s := newStore(t)
+	if _, err := s.Write("../escape", []byte("v")); !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("Write(../escape) = %v", err)
+	}
+	if _, err := s.Write("K", []byte("a\x00b")); err == nil {
+		t.Fatal("NUL accepted")
+	}
+	if _, err := s.Write("K", make([]byte, MaxValueLen+1)); err == nil {
+		t.Fatal("oversized value accepted")
+	}
+	if es, _ := s.List(); len(es) != 0 {
+		t.Fatalf("store changed: %v", es)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(s.Dir()), "escape.age")); err == nil {
+		t.Fatal("path escape wrote a file")
+	}
+}
+
+func TestOpenRepairsModes(t *testing.T) {
+	s := newStore(t)
+	if _, err := s.Write("K", []byte("value-1234")); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(s.Dir(), 0o755)
+	os.Chmod(filepath.Join(s.Dir(), "identity.txt"), 0o644)
+	os.Chmod(filepath.Join(s.Dir(), "secrets", "K.age"), 0o644)
+	s2, err := Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.Warnings()) != 2 {
+		t.Fatalf("warnings = %q, want 2", s2.Warnings())
+	}
+	if _, err := s2.Read("K"); err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.Warnings()) != 3 {
+		t.Fatalf("warnings after Read = %q, want 3", s2.Warnings())
+	}
+	for _, rel := range []string{".", "identity.txt", "secrets/K.age"} {
+		fi, _ := os.Stat(filepath.Join(s.Dir(), rel))
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s still %04o", rel, fi.Mode().Perm())
+		}
+	}
+}
+
+func TestOpenRefusesSymlinkAndMissing(t *testing.T) {
+	s := newStore(t)
+	if _, err := Open(filepath.Join(t.TempDir(), "nothing")); !errors.Is(err, ErrNoStore) {
+		t.Fatalf("Open(empty) = %v", err)
+	}
+	id := filepath.Join(s.Dir(), "identity.txt")
+	moved := filepath.Join(t.TempDir(), "id")
+	os.Rename(id, moved)
+	os.Symlink(moved, id)
+	if _, err := Open(s.Dir()); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Open with symlinked identity = %v", err)
+	}
+}
+
+func TestDefaultDir(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		env  map[string]string
+		want string
+		err  bool
+	}{
+		{map[string]string{"LLM_SECRETS_DIR": "/s", "XDG_DATA_HOME": "/x", "HOME": "/h"}, "/s", false},
+		{map[string]string{"LLM_SECRETS_DIR": "rel"}, "", true},
+		{map[string]string{"XDG_DATA_HOME": "/x", "HOME": "/h"}, "/x/llm-secrets", false},
+		{map[string]string{"XDG_DATA_HOME": "rel", "HOME": "/h"}, "/h/.local/share/llm-secrets", false},
+		{map[string]string{"HOME": "/h"}, "/h/.local/share/llm-secrets", false},
+	}
+	for _, c := range cases {
+		got, err := DefaultDir(env(c.env))
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("DefaultDir(%v) = %q, %v", c.env, got, err)
+		}
+	}
+}
