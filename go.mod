@@ -17,6 +17,7 @@ require (
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/term v0.48.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
 	gopkg.in/macaroon.v2 v2.1.0 // indirect
 	pgregory.net/rapid v1.3.0 // indirect
 )

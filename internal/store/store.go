@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -312,4 +314,20 @@ func (s *Store) Stat(name string) (Entry, error) {
 		return Entry{}, err
 	}
 	return Entry{Name: name, Updated: fi.ModTime().UTC()}, nil
+}
+
+// DeriveKey derives a key bound to this store's identity for one purpose
+// (label), so that what is computed with it, such as peek fingerprints,
+// cannot be checked against guesses by anyone without the identity.
+func (s *Store) DeriveKey(label string) ([]byte, error) {
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	x, ok := s.identity.(*age.X25519Identity)
+	if !ok {
+		return nil, errors.New("store identity is not an X25519 identity")
+	}
+	mac := hmac.New(sha256.New, []byte(x.String()))
+	mac.Write([]byte(label))
+	return mac.Sum(nil), nil
 }

@@ -1,0 +1,24 @@
+# The README's two commands: `make demo` and `make test`.
+GO ?= go
+BIN := bin/llms
+
+.PHONY: build demo test lint bench
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/llms
+
+# demo: a throwaway store, one secret, one command that uses it, redacted.
+demo: build
+	@./scripts/demo.sh $(BIN)
+
+# test: what CI runs (after .ci/run installs age, pymacaroons and staticcheck).
+test: lint
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+bench: build
+	./bench/run.sh

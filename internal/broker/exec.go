@@ -1,0 +1,109 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+
+	"github.com/llm-secrets/llms/internal/redact"
+	"github.com/llm-secrets/llms/internal/runner"
+)
+
+// Injection asks for secret Secret to be placed in the child's environment
+// as Var.
+type Injection struct {
+	Var, Secret string
+}
+
+// ExecRequest starts Argv with injected secrets.
+type ExecRequest struct {
+	Inject []Injection
+	Argv   []string
+	Env    []string // the caller's environment, to which injections are added
+	Stdin  *os.File
+	Stdout io.Writer
+	Stderr io.Writer
+	// PTY runs the child on a pseudo-terminal (the CLI sets it when its
+	// stdout is a terminal), so colours and interactive programs work.
+	PTY bool
+	// NoRedact passes output through untouched. The CLI allows it only for
+	// a human at a terminal.
+	NoRedact bool
+	// Warn receives notes for the human (values too short to redact).
+	Warn func(string)
+}
+
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Exec authorizes the request, starts the child with the injected values
+// in its environment and its output passed through a redactor, and returns
+// the child's exit status (128+n on signal n).
+func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
+	if len(req.Argv) == 0 {
+		return 0, fmt.Errorf("%w: no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])", ErrBadRequest)
+	}
+	seen := map[string]bool{}
+	names := make([]string, 0, len(req.Inject))
+	for _, in := range req.Inject {
+		if !envVarName.MatchString(in.Var) {
+			return 0, fmt.Errorf("%w: %q is not a valid environment variable name", ErrBadRequest, in.Var)
+		}
+		if seen[in.Var] {
+			return 0, fmt.Errorf("%w: variable %s is injected twice", ErrBadRequest, in.Var)
+		}
+		seen[in.Var] = true
+		names = append(names, in.Secret)
+	}
+	path, err := exec.LookPath(req.Argv[0])
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	g, err := b.authorize("exec", names)
+	if err != nil {
+		return 0, err
+	}
+	values, err := b.values(g)
+	if err != nil {
+		return 0, err
+	}
+
+	env := make([]string, 0, len(req.Env)+len(req.Inject))
+	for _, kv := range req.Env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !seen[name] {
+			env = append(env, kv)
+		}
+	}
+	secrets := make([]redact.Secret, len(req.Inject))
+	for i, in := range req.Inject {
+		env = append(env, in.Var+"="+string(values[i]))
+		secrets[i] = redact.Secret{Name: in.Secret, Value: values[i]}
+	}
+
+	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY}
+	if req.NoRedact {
+		return runner.Run(ctx, spec)
+	}
+	r := redact.New(secrets)
+	if req.Warn != nil {
+		for _, name := range r.Skipped() {
+			req.Warn(fmt.Sprintf("%s is shorter than %d bytes and cannot be redacted from output", name, redact.MinLen))
+		}
+	}
+	stdout, stderr := r.NewWriter(req.Stdout), r.NewWriter(req.Stderr)
+	spec.Stdout, spec.Stderr = stdout, stderr
+	code, err := runner.Run(ctx, spec)
+	// Close flushes the held-back tails; both always run.
+	errOut, errErr := stdout.Close(), stderr.Close()
+	if err == nil {
+		err = errOut
+	}
+	if err == nil {
+		err = errErr
+	}
+	return code, err
+}

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+
+	"github.com/llm-secrets/llms/internal/store"
+	"github.com/spf13/cobra"
+)
+
+type deleteOptions struct {
+	Name  string
+	Force bool
+}
+
+func newDeleteCmd(f *Factory) *cobra.Command {
+	var opts deleteOptions
+	cmd := &cobra.Command{
+		Use:   "delete KEY",
+		Short: "Delete a secret (asks on a terminal unless --force)",
+		Args:  exactArgs(1, "KEY"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runDelete(f, opts)
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.Force, "force", "f", false, "delete without asking")
+	return cmd
+}
+
+func runDelete(f *Factory, opts deleteOptions) error {
+	if err := store.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	b, err := f.Broker()
+	if err != nil {
+		return err
+	}
+	if !b.Has(opts.Name) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, opts.Name)
+	}
+	if !opts.Force {
+		if !f.IO.StdinTTY {
+			return usagef("refusing to delete %s without confirmation: standard input is not a terminal; pass --force", opts.Name)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Delete secret %s? This cannot be undone. [y/N] ", opts.Name)
+		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(f.IO.ErrOut, "not deleted")
+			return nil
+		}
+	}
+	if err := b.Delete(opts.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "deleted: %s\n", opts.Name)
+	return nil
+}

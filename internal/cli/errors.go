@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/runner"
+	"github.com/llm-secrets/llms/internal/store"
+)
+
+// Exit codes. A child's own status passes through exec unchanged.
+const (
+	exitError    = 1 // the operation failed
+	exitUsage    = 2 // bad input: flags, names, missing secret; nothing changed
+	exitDenied   = 3 // well-formed but not allowed
+	exitNoExec   = 126
+	exitNotFound = 127
+)
+
+// usageError marks an error as bad input (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// childExit carries a child's exit status through cobra without a message.
+type childExit struct{ code int }
+
+func (e childExit) Error() string { return fmt.Sprintf("child exited with status %d", e.code) }
+
+// exitCode maps an error to the process exit status.
+func exitCode(err error) int {
+	var ce childExit
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.As(err, &ue),
+		errors.Is(err, broker.ErrBadRequest),
+		errors.Is(err, store.ErrInvalidName),
+		errors.Is(err, store.ErrNotFound),
+		strings.HasPrefix(err.Error(), "unknown command"):
+		return exitUsage
+	case errors.Is(err, broker.ErrDenied):
+		return exitDenied
+	case errors.Is(err, runner.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, runner.ErrNotExecutable):
+		return exitNoExec
+	}
+	return exitError
+}

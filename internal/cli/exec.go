@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/spf13/cobra"
+)
+
+type execOptions struct {
+	Inject   []string
+	NoRedact bool
+	Argv     []string
+}
+
+func newExecCmd(f *Factory) *cobra.Command {
+	var opts execOptions
+	cmd := &cobra.Command{
+		Use:   "exec --inject VAR=KEY [--inject …] -- CMD [ARGS…]",
+		Short: "Run a command with secrets in its environment and its output redacted",
+		Long: `Run CMD with exactly the given argv (no shell), its environment plus one
+variable per --inject. "--inject KEY" is short for "--inject KEY=KEY".
+
+Every injected value, and its base64, hex and URL-encoded forms, is replaced by
+[REDACTED:KEY] in the command's stdout and stderr as they stream. When llms's
+stdout is a terminal the command runs on a pseudo-terminal, so colours and
+interactive programs keep working. Signals are forwarded; llms exits with the
+command's status (128+n if it died from signal n).
+
+--no-redact passes output through untouched. It is dangerous: anything the
+command prints, including a value, reaches your screen and any transcript. It
+is refused unless stdout is a terminal.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Argv = args
+			return runExec(cmd.Context(), f, opts)
+		},
+	}
+	// Everything after the first positional argument belongs to CMD.
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
+	cmd.Flags().BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
+	return cmd
+}
+
+func parseInjections(specs []string) ([]broker.Injection, error) {
+	out := make([]broker.Injection, 0, len(specs))
+	for _, s := range specs {
+		v, k, ok := strings.Cut(s, "=")
+		if !ok {
+			k = v
+		}
+		if v == "" || k == "" {
+			return nil, usagef("--inject %q: want VAR=KEY", s)
+		}
+		out = append(out, broker.Injection{Var: v, Secret: k})
+	}
+	return out, nil
+}
+
+func runExec(ctx context.Context, f *Factory, opts execOptions) error {
+	inject, err := parseInjections(opts.Inject)
+	if err != nil {
+		return err
+	}
+	if opts.NoRedact && !f.IO.StdoutTTY {
+		return usagef("--no-redact is refused when stdout is not a terminal: output would be captured unredacted")
+	}
+	b, err := f.Broker()
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code, err := b.Exec(ctx, broker.ExecRequest{
+		Inject:   inject,
+		Argv:     opts.Argv,
+		Env:      f.Environ(),
+		Stdin:    f.IO.StdinFile,
+		Stdout:   f.IO.Out,
+		Stderr:   f.IO.ErrOut,
+		PTY:      f.IO.StdoutTTY && f.IO.StdinTTY,
+		NoRedact: opts.NoRedact,
+		Warn:     func(s string) { fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", s) },
+	})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return childExit{code}
+	}
+	return nil
+}

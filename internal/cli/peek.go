@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newPeekCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "peek KEY",
+		Short: "Show a bounded mask, the length and a fingerprint of a secret",
+		Long: `Show enough of a secret to tell whether it is the right one, without revealing
+it: at most 4 leading characters (none for values under 12 bytes, 2 under 24),
+the length, and a fingerprint: 8 hex digits of an HMAC keyed by this store's
+identity, so two peeks of one value match while nobody can test guesses
+against a fingerprint seen in a transcript.`,
+		Args: exactArgs(1, "KEY"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			b, err := f.Broker()
+			if err != nil {
+				return err
+			}
+			p, err := b.Peek(args[0])
+			if err != nil {
+				return err
+			}
+			shown := "(hidden)"
+			if p.Prefix != "" {
+				shown = p.Prefix + "…"
+			}
+			fmt.Fprintf(f.IO.Out, "%s: %s  length %d  fingerprint %s\n", p.Name, shown, p.Length, p.Fingerprint)
+			return nil
+		},
+	}
+}

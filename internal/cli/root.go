@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X …cli.Version=v1.2.3";
+// otherwise the module version from the build info is used.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Factory carries what every command needs: IO, the environment, and the
+// store location from --dir.
+type Factory struct {
+	IO      *IOStreams
+	Getenv  func(string) string
+	Environ func() []string
+	dir     string
+}
+
+// NewFactory returns a Factory over the real process.
+func NewFactory() *Factory {
+	return &Factory{IO: SystemIO(), Getenv: os.Getenv, Environ: os.Environ}
+}
+
+// StoreDir is --dir, else the default location.
+func (f *Factory) StoreDir() (string, error) {
+	if f.dir != "" {
+		return f.dir, nil
+	}
+	return store.DefaultDir(f.Getenv)
+}
+
+// Broker opens the store behind the gate, reporting repaired problems.
+func (f *Factory) Broker() (*broker.Broker, error) {
+	dir, err := f.StoreDir()
+	if err != nil {
+		return nil, err
+	}
+	b, err := broker.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range b.Warnings() {
+		fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+	}
+	return b, nil
+}
+
+const rootLong = `llms keeps secrets in an age-encrypted store and lets you hand an AI coding
+agent a narrow, short-lived slice of authority to *use* them.
+
+There is no "get" command, and no flag prints a value: a secret leaves the
+store only into the environment of a command you start with
+"llms exec --inject VAR=KEY -- CMD", whose output is redacted. Anything an
+agent could print would end up in its transcript, so nothing here prints one.
+Use "llms peek KEY" to check which value is stored without revealing it.`
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "llms",
+		Short:         "Secrets for AI coding agents, without handing them over",
+		Long:          rootLong,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newInitCmd(f),
+		newSetCmd(f),
+		newListCmd(f),
+		newDeleteCmd(f),
+		newPeekCmd(f),
+		newExecCmd(f),
+		newImportCmd(f),
+		newStatusCmd(f),
+	)
+	return root
+}
+
+// Main runs the CLI and returns the process exit status.
+func Main(args []string, f *Factory) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.Execute()
+	code := exitCode(err)
+	if err != nil {
+		if _, isChild := err.(childExit); !isChild {
+			fmt.Fprintf(f.IO.ErrOut, "llms: %s\n", err)
+		}
+	}
+	return code
+}
+
+// exactArgs is cobra.ExactArgs with a usage error (exit 2).
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("expected %s, got %d argument(s)", what, len(args))
+		}
+		return nil
+	}
+}

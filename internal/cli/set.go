@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/llm-secrets/llms/internal/redact"
+	"github.com/llm-secrets/llms/internal/store"
+	"github.com/spf13/cobra"
+)
+
+type setOptions struct {
+	Name      string
+	FromStdin bool
+}
+
+func newSetCmd(f *Factory) *cobra.Command {
+	var opts setOptions
+	cmd := &cobra.Command{
+		Use:   "set KEY",
+		Short: "Store a secret (from a hidden prompt or --stdin, never from argv)",
+		Long: `Store a secret under KEY. The value is read from a hidden prompt (asked
+twice) or, with --stdin, from standard input with one trailing newline removed.
+A value is never taken from the command line, where shell history and ps would
+keep it.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("values are never taken from the command line (shell history and ps would keep them); use the prompt or --stdin")
+			}
+			return exactArgs(1, "KEY")(nil, args)
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runSet(f, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.FromStdin, "stdin", false, "read the value from standard input")
+	return cmd
+}
+
+func runSet(f *Factory, opts setOptions) error {
+	if err := store.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	value, err := readValue(f.IO, opts)
+	if err != nil {
+		return err
+	}
+	if err := store.CheckValue(value); err != nil {
+		return usageError{err}
+	}
+	b, err := f.Broker()
+	if err != nil {
+		return err
+	}
+	created, err := b.Set(opts.Name, value)
+	if err != nil {
+		return err
+	}
+	warnShort(f.IO, opts.Name, value)
+	reportStored(f.IO, opts.Name, created)
+	return nil
+}
+
+func readValue(io_ *IOStreams, opts setOptions) ([]byte, error) {
+	if opts.FromStdin {
+		v, err := io.ReadAll(io.LimitReader(io_.In, store.MaxValueLen+3))
+		if err != nil {
+			return nil, err
+		}
+		v = trimOneNewline(v)
+		if len(v) == 0 {
+			return nil, usagef("empty value on standard input; nothing stored")
+		}
+		return v, nil
+	}
+	if !io_.StdinTTY || io_.ReadSecret == nil {
+		return nil, usageError{fmt.Errorf("%w: pass --stdin to read the value from it", errNoTerminal)}
+	}
+	v1, err := io_.ReadSecret(fmt.Sprintf("Value for %s: ", opts.Name))
+	if err != nil {
+		return nil, err
+	}
+	if len(v1) == 0 {
+		return nil, usagef("empty value; nothing stored")
+	}
+	v2, err := io_.ReadSecret("Again: ")
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(v1, v2) != 1 {
+		return nil, usageError{errors.New("the two values differ; nothing stored")}
+	}
+	return v1, nil
+}
+
+func trimOneNewline(v []byte) []byte {
+	if bytes.HasSuffix(v, []byte("\r\n")) {
+		return v[:len(v)-2]
+	}
+	return bytes.TrimSuffix(v, []byte("\n"))
+}
+
+func warnShort(io_ *IOStreams, name string, value []byte) {
+	if len(value) < redact.MinLen {
+		fmt.Fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, redact.MinLen)
+	}
+}
+
+func reportStored(io_ *IOStreams, name string, created bool) {
+	if created {
+		fmt.Fprintf(io_.Out, "stored: %s\n", name)
+	} else {
+		fmt.Fprintf(io_.Out, "updated: %s\n", name)
+	}
+}
