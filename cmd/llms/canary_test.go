@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCanaryNeverLeaks sets one unique value and drives it through every
+// command, including their error paths. The value, and each encoding the
+// redactor knows, must never appear in any stdout or stderr, nor in any file
+// other than its own (encrypted) .age file.
+func TestCanaryNeverLeaks(t *testing.T) {
+	raw := make([]byte, 12)
+	rand.Read(raw)
+	canary := "canary-" + hex.EncodeToString(raw)
+	forms := []string{
+		canary,
+		base64.StdEncoding.EncodeToString([]byte(canary)),
+		base64.RawURLEncoding.EncodeToString([]byte(canary)),
+		hex.EncodeToString([]byte(canary)),
+		url.QueryEscape(canary + "/&"),
+	}
+	bin := llmsBin(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "store")
+	env := llmsEnv(dir)
+	work := filepath.Join(root, "work")
+	os.Mkdir(work, 0o700)
+
+	var outputs []string
+	record := func(stdin string, args ...string) int {
+		out, errs, code := run(t, bin, env, stdin, args...)
+		outputs = append(outputs, strings.Join(args, " ")+"\x00"+out+"\x00"+errs)
+		return code
+	}
+	expect := func(want int, stdin string, args ...string) {
+		t.Helper()
+		if code := record(stdin, args...); code != want {
+			t.Errorf("llms %v: exit %d, want %d", args, code, want)
+		}
+	}
+
+	expect(0, "", "init")
+	expect(0, canary+"\n", "set", "--stdin", "K")
+	expect(0, canary+"/&", "set", "--stdin", "URLISH")
+	expect(0, canary, "set", "--stdin", "K") // update
+	expect(0, "", "list")
+	expect(0, "", "list", "--json")
+	expect(0, "", "peek", "K")
+	expect(0, "", "status")
+	envFile := filepath.Join(work, "app.env")
+	os.WriteFile(envFile, []byte("IMPORTED="+canary+"\n"), 0o600)
+	expect(0, "", "import", "--delete", envFile)
+	os.WriteFile(envFile, []byte("BROKEN=\""+canary+"\n"), 0o600)
+	expect(2, "", "import", envFile)
+	os.Remove(envFile)
+
+	// The child prints the value in every form the redactor knows, on both
+	// streams, in pieces, and on a long line.
+	script := `printf '%s\n' "$V"; printf '%s' "$V" >&2; printf '%s' "$V" | base64; printf '%s' "$V" | od -An -tx1 | tr -d ' \n'; echo
+printf '%s' "$V" | head -c 5; sleep 0.05; printf '%s\n' "$(printf '%s' "$V" | tail -c +6)"
+printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
+	expect(0, "", "exec", "-i", "V=K", "-i", "U=URLISH", "--", "sh", "-c", script)
+	expect(0, "", "exec", "-i", "V=IMPORTED", "--", "sh", "-c", `printf '%s' "$V"`)
+	expect(3, "", "exec", "-i", "V=K", "--", "sh", "-c", `printf '%s' "$V"; exit 3`)
+	expect(127, "", "exec", "-i", "V=K", "--", "no-such-command-canary")
+	expect(2, "", "exec", "-i", "V=missing", "-i", "W=K", "--", "true")
+	expect(2, "", "exec", "--no-redact", "-i", "V=K", "--", "sh", "-c", `echo "$V"`)
+	expect(0, "", "delete", "--force", "IMPORTED")
+
+	for _, o := range outputs {
+		for _, f := range forms {
+			if strings.Contains(o, f) {
+				t.Errorf("a form of the canary leaked in the output of: %s", strings.SplitN(o, "\x00", 2)[0])
+			}
+		}
+	}
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil // sockets, the llms symlink's target
+		}
+		for _, f := range forms {
+			if bytes.Contains(data, []byte(f)) {
+				t.Errorf("a form of the canary is in %s", path)
+			}
+		}
+		return nil
+	})
+}

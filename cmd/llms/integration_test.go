@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// llmsBin returns a path named "llms" that runs this test binary as the
+// CLI (testscript.Main dispatches on the program name).
+func llmsBin(t testing.TB) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "llms")
+	if err := os.Symlink(self, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// llmsEnv is a minimal environment for a store at dir.
+func llmsEnv(dir string) []string {
+	return []string{"LLM_SECRETS_DIR=" + dir, "PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(dir)}
+}
+
+// run runs the CLI and returns stdout, stderr and the exit status.
+func run(t testing.TB, bin string, env []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func mustRun(t testing.TB, bin string, env []string, stdin string, args ...string) string {
+	t.Helper()
+	out, errs, code := run(t, bin, env, stdin, args...)
+	if code != 0 {
+		t.Fatalf("llms %v: exit %d: %s", args, code, errs)
+	}
+	return out
+}
