@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/llm-secrets/llms/internal/store"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type deleteOptions struct {
@@ -30,7 +31,7 @@ func newDeleteCmd(f *Factory) *cobra.Command {
 }
 
 func runDelete(f *Factory, opts deleteOptions) error {
-	if err := store.ValidateName(opts.Name); err != nil {
+	if err := broker.ValidateName(opts.Name); err != nil {
 		return err
 	}
 	b, err := f.Broker()
@@ -38,7 +39,7 @@ func runDelete(f *Factory, opts deleteOptions) error {
 		return err
 	}
 	if !b.Has(opts.Name) {
-		return fmt.Errorf("%w: %s", store.ErrNotFound, opts.Name)
+		return fmt.Errorf("%w: %s", broker.ErrNotFound, opts.Name)
 	}
 	if !opts.Force {
 		if !f.IO.StdinTTY {

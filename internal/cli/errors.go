@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/broker"
-	"github.com/llm-secrets/llms/internal/runner"
-	"github.com/llm-secrets/llms/internal/store"
 )
 
 // Exit codes. A child's own status passes through exec unchanged.
@@ -45,15 +43,15 @@ func exitCode(err error) int {
 		return ce.code
 	case errors.As(err, &ue),
 		errors.Is(err, broker.ErrBadRequest),
-		errors.Is(err, store.ErrInvalidName),
-		errors.Is(err, store.ErrNotFound),
+		errors.Is(err, broker.ErrInvalidName),
+		errors.Is(err, broker.ErrNotFound),
 		strings.HasPrefix(err.Error(), "unknown command"):
 		return exitUsage
 	case errors.Is(err, broker.ErrDenied):
 		return exitDenied
-	case errors.Is(err, runner.ErrNotFound):
+	case errors.Is(err, broker.ErrCommandNotFound):
 		return exitNotFound
-	case errors.Is(err, runner.ErrNotExecutable):
+	case errors.Is(err, broker.ErrCommandNotExecutable):
 		return exitNoExec
 	}
 	return exitError

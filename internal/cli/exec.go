@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type execOptions struct {

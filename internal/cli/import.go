@@ -5,9 +5,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/llm-secrets/llms/internal/dotenv"
-	"github.com/llm-secrets/llms/internal/store"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/dotenv"
 )
 
 type importOptions struct {
@@ -38,7 +39,7 @@ nothing. No variable expansion is done: "${X}" is stored literally. With
 func importName(key string) string {
 	b := []byte(key)
 	for i, c := range b {
-		if store.ValidateName(string(c)) != nil {
+		if broker.ValidateName(string(c)) != nil {
 			b[i] = '_'
 		}
 	}
@@ -61,14 +62,14 @@ func runImport(f *Factory, opts importOptions) error {
 	from := map[string]string{}
 	for i, e := range entries {
 		names[i] = importName(e.Key)
-		if err := store.ValidateName(names[i]); err != nil {
+		if err := broker.ValidateName(names[i]); err != nil {
 			return usagef("%s line %d: %v; nothing stored", opts.File, e.Line, err)
 		}
 		if prev, dup := from[names[i]]; dup {
 			return usagef("%s: %s and %s both map to %s; nothing stored", opts.File, prev, e.Key, names[i])
 		}
 		from[names[i]] = e.Key
-		if err := store.CheckValue(e.Value); err != nil {
+		if err := broker.CheckValue(e.Value); err != nil {
 			return usagef("%s line %d (%s): %v; nothing stored", opts.File, e.Line, e.Key, err)
 		}
 	}

@@ -3,8 +3,9 @@ package cli
 import (
 	"fmt"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 func newInitCmd(f *Factory) *cobra.Command {

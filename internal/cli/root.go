@@ -5,9 +5,9 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/llm-secrets/llms/internal/broker"
-	"github.com/llm-secrets/llms/internal/store"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 // Version is set at build time with -ldflags "-X …cli.Version=v1.2.3";
@@ -43,7 +43,7 @@ func (f *Factory) StoreDir() (string, error) {
 	if f.dir != "" {
 		return f.dir, nil
 	}
-	return store.DefaultDir(f.Getenv)
+	return broker.DefaultDir(f.Getenv)
 }
 
 // Broker opens the store behind the gate, reporting repaired problems.

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/llm-secrets/llms/internal/redact"
-	"github.com/llm-secrets/llms/internal/store"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type setOptions struct {
@@ -42,14 +42,14 @@ keep it.`,
 }
 
 func runSet(f *Factory, opts setOptions) error {
-	if err := store.ValidateName(opts.Name); err != nil {
+	if err := broker.ValidateName(opts.Name); err != nil {
 		return err
 	}
 	value, err := readValue(f.IO, opts)
 	if err != nil {
 		return err
 	}
-	if err := store.CheckValue(value); err != nil {
+	if err := broker.CheckValue(value); err != nil {
 		return usageError{err}
 	}
 	b, err := f.Broker()
@@ -67,7 +67,7 @@ func runSet(f *Factory, opts setOptions) error {
 
 func readValue(io_ *IOStreams, opts setOptions) ([]byte, error) {
 	if opts.FromStdin {
-		v, err := io.ReadAll(io.LimitReader(io_.In, store.MaxValueLen+3))
+		v, err := io.ReadAll(io.LimitReader(io_.In, broker.MaxValueLen+3))
 		if err != nil {
 			return nil, err
 		}
@@ -105,8 +105,8 @@ func trimOneNewline(v []byte) []byte {
 }
 
 func warnShort(io_ *IOStreams, name string, value []byte) {
-	if len(value) < redact.MinLen {
-		fmt.Fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, redact.MinLen)
+	if len(value) < broker.MinRedactLen {
+		fmt.Fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, broker.MinRedactLen)
 	}
 }
 

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/llm-secrets/llms/internal/store"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 func newStatusCmd(f *Factory) *cobra.Command {
@@ -26,7 +27,7 @@ func runStatus(f *Factory) error {
 	fmt.Fprintf(out, "version:     %s\n", version())
 	fmt.Fprintf(out, "store:       %s\n", dir)
 	b, err := f.Broker()
-	if errors.Is(err, store.ErrNoStore) {
+	if errors.Is(err, broker.ErrNoStore) {
 		fmt.Fprintf(out, "identity:    missing (run `llms init`)\n")
 		return errors.New("no store")
 	}

@@ -1,0 +1,52 @@
+package archtest
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/llm-secrets/llms/"
+
+// allowed lists, for each package, the internal packages it may import
+// (non-test code). A package missing here fails the test, so a new package
+// must state its place in the graph.
+var allowed = map[string][]string{
+	"cmd/llms":          {"internal/cli"},
+	"internal/cli":      {"internal/broker", "internal/dotenv"},
+	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid"},
+	"internal/store":    {},
+	"internal/runner":   {},
+	"internal/redact":   {},
+	"internal/dotenv":   {},
+	"internal/macaroon": {},
+	"internal/caveat":   {},
+	"internal/policy":   {"internal/gitctx"},
+	"internal/audit":    {},
+	"internal/gitctx":   {},
+	"internal/agentid":  {},
+	"internal/archtest": {},
+}
+
+func TestImportGraph(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module)
+		ok, known := allowed[pkg]
+		if !known {
+			t.Errorf("package %s is not in the allowed import graph; add it with the imports it may have", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			rel, internal := strings.CutPrefix(imp, module)
+			if internal && !slices.Contains(ok, rel) {
+				t.Errorf("%s imports %s, which the one-way flow forbids", pkg, rel)
+			}
+		}
+	}
+}

@@ -1,0 +1,5 @@
+// Package archtest holds no code, only a test that pins the import graph:
+// data flows one way, cli → broker → store / macaroon / policy / audit →
+// runner, and no package but the broker can reach the store, which is the
+// only place a value is read.
+package archtest
