@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,7 +45,9 @@ var (
 type Store struct {
 	dir        string
 	recipients []age.Recipient
-	identity   age.Identity // loaded on first Read
+	// identities are loaded on first use. The first is current; a second
+	// one is present only while a rotation is incomplete (see Rotate).
+	identities []age.Identity
 	warnings   []string
 }
 
@@ -95,7 +96,7 @@ func Init(dir string) (*Store, error) {
 	if err := writeFileAtomic(filepath.Join(dir, identityFile), []byte(ident)); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, recipients: []age.Recipient{id.Recipient()}, identity: id}, nil
+	return &Store{dir: dir, recipients: []age.Recipient{id.Recipient()}, identities: []age.Identity{id}}, nil
 }
 
 // Open opens the store in dir. It checks ownership and modes, narrowing any
@@ -155,11 +156,11 @@ func (s *Store) secretPath(name string) string {
 }
 
 func (s *Store) loadIdentity() error {
-	if s.identity != nil {
+	if s.identities != nil {
 		return nil
 	}
 	path := filepath.Join(s.dir, identityFile)
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return fmt.Errorf("open identity: %w", err)
 	}
@@ -169,11 +170,21 @@ func (s *Store) loadIdentity() error {
 		// age's parser never echoes key material in its errors.
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if len(ids) != 1 {
-		return fmt.Errorf("%s: want exactly one identity, found %d", path, len(ids))
+	for _, id := range ids {
+		if _, ok := id.(*age.X25519Identity); !ok {
+			return fmt.Errorf("%s: only X25519 identities are supported", path)
+		}
 	}
-	s.identity = ids[0]
+	if len(ids) > 2 {
+		return fmt.Errorf("%s: want one identity (two during a rotation), found %d", path, len(ids))
+	}
+	s.identities = ids
 	return nil
+}
+
+func (s *Store) exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // Has reports whether a secret exists.
@@ -190,30 +201,7 @@ func (s *Store) Read(name string) ([]byte, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	path := s.secretPath(name)
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := s.checkMode(path, 0o600); err != nil {
-		return nil, err
-	}
-	if err := s.loadIdentity(); err != nil {
-		return nil, err
-	}
-	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), s.identity)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: %w", name, err)
-	}
-	value, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: %w", name, err)
-	}
-	return value, nil
+	return s.decryptFile(s.secretPath(name), name)
 }
 
 // CheckValue reports whether value can be stored.
@@ -236,15 +224,8 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	if err := CheckValue(value); err != nil {
 		return false, err
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.recipients...)
+	ct, err := s.encrypt(value)
 	if err != nil {
-		return false, err
-	}
-	if _, err := w.Write(value); err != nil {
-		return false, err
-	}
-	if err := w.Close(); err != nil {
 		return false, err
 	}
 	unlock, err := lockFile(filepath.Join(s.dir, lockName))
@@ -255,7 +236,7 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	path := s.secretPath(name)
 	_, statErr := os.Lstat(path)
 	created = errors.Is(statErr, fs.ErrNotExist)
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := writeFileAtomic(path, ct); err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
 	return created, nil
@@ -323,10 +304,7 @@ func (s *Store) DeriveKey(label string) ([]byte, error) {
 	if err := s.loadIdentity(); err != nil {
 		return nil, err
 	}
-	x, ok := s.identity.(*age.X25519Identity)
-	if !ok {
-		return nil, errors.New("store identity is not an X25519 identity")
-	}
+	x := s.identities[0].(*age.X25519Identity)
 	mac := hmac.New(sha256.New, []byte(x.String()))
 	mac.Write([]byte(label))
 	return mac.Sum(nil), nil

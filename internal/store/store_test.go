@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 func newStore(t *testing.T) *Store {
@@ -209,6 +211,81 @@ func TestDefaultDir(t *testing.T) {
 		got, err := DefaultDir(env(c.env))
 		if (err != nil) != c.err || got != c.want {
 			t.Errorf("DefaultDir(%v) = %q, %v", c.env, got, err)
+		}
+	}
+}
+
+func TestRotateReencryptsEverything(t *testing.T) {
+	s := newStore(t)
+	s.Write("A", []byte("rotate-value-a"))
+	s.Write("B", []byte("rotate-value-b"))
+	if err := s.WriteSealed("rootkeys", []byte("sealed-data")); err != nil {
+		t.Fatal(err)
+	}
+	oldID, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	if err := s.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	newID, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	if bytes.Equal(oldID, newID) || strings.Count(string(newID), "AGE-SECRET-KEY-1") != 1 {
+		t.Fatal("identity not replaced by exactly one new identity")
+	}
+	// The old identity opens nothing any more.
+	s2, _ := Open(s.Dir())
+	os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), oldID, 0o600)
+	old, _ := Open(s.Dir())
+	for _, n := range []string{"A", "B"} {
+		if _, err := old.Read(n); err == nil {
+			t.Fatalf("old identity still decrypts %s", n)
+		}
+	}
+	os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), newID, 0o600)
+	if v, err := s2.Read("A"); err != nil || string(v) != "rotate-value-a" {
+		t.Fatalf("Read A after rotate = %q, %v", v, err)
+	}
+	if v, err := s2.ReadSealed("rootkeys"); err != nil || string(v) != "sealed-data" {
+		t.Fatalf("ReadSealed after rotate = %q, %v", v, err)
+	}
+	if r, _ := s2.Rotating(); r {
+		t.Fatal("rotation reported incomplete")
+	}
+}
+
+func TestRotateResumesAfterInterruption(t *testing.T) {
+	s := newStore(t)
+	s.Write("A", []byte("resume-value-a"))
+	s.Write("B", []byte("resume-value-b"))
+	// Simulate a crash after step 3 re-encrypted A but not B: two
+	// identities, new recipients, A under the new key.
+	old := s.identities[0]
+	next, _ := age.GenerateX25519Identity()
+	s.identities = []age.Identity{next, old}
+	if err := s.writeIdentities(); err != nil {
+		t.Fatal(err)
+	}
+	s.recipients = []age.Recipient{next.Recipient()}
+	if err := s.reencrypt(s.secretPath("A"), next); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := Open(s.Dir())
+	if r, _ := s2.Rotating(); !r {
+		t.Fatal("interrupted rotation not reported")
+	}
+	for _, n := range []string{"A", "B"} {
+		if _, err := s2.Read(n); err != nil {
+			t.Fatalf("mid-rotation Read %s: %v", n, err)
+		}
+	}
+	if err := s2.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	s3, _ := Open(s.Dir())
+	if s3.loadIdentity(); s3.identities[0].(*age.X25519Identity).String() != next.String() {
+		t.Fatal("resume did not keep the new identity chosen before the crash")
+	}
+	for _, n := range []string{"A", "B"} {
+		if _, err := s3.Read(n); err != nil {
+			t.Fatalf("after resume Read %s: %v", n, err)
 		}
 	}
 }

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+	"golang.org/x/sys/unix"
+)
+
+// Sealed files hold llms's own state that must stay confidential — root
+// keys, the session token, the audit key — encrypted like secrets but kept
+// out of the secrets namespace, so no `exec --inject` can name them.
+// Each is one age file at <dir>/<name>.age.
+var sealedNames = map[string]bool{
+	"rootkeys": true, // every root key, in one file: revoke-all is one unlink
+	"session":  true, // the human's session token
+	"auditkey": true, // the audit log's MAC key
+}
+
+func (s *Store) sealedPath(name string) (string, error) {
+	if !sealedNames[name] {
+		return "", fmt.Errorf("store: unknown sealed file %q", name)
+	}
+	return filepath.Join(s.dir, name+secretExt), nil
+}
+
+// ReadSealed decrypts a sealed file; ErrNotFound when it does not exist.
+func (s *Store) ReadSealed(name string) ([]byte, error) {
+	path, err := s.sealedPath(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.decryptFile(path, name)
+}
+
+// WriteSealed encrypts data to the store's recipients and replaces the
+// sealed file atomically.
+func (s *Store) WriteSealed(name string, data []byte) error {
+	path, err := s.sealedPath(name)
+	if err != nil {
+		return err
+	}
+	ct, err := s.encrypt(data)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return writeFileAtomic(path, ct)
+}
+
+// UpdateSealed applies fn to a sealed file's content (nil when absent)
+// under the writer lock, so concurrent read-modify-writes do not lose
+// updates. fn returning nil data deletes the file.
+func (s *Store) UpdateSealed(name string, fn func(old []byte) ([]byte, error)) error {
+	path, err := s.sealedPath(name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, err := s.decryptFile(path, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	data, err := fn(old)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		if err := removeDurably(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	ct, err := s.encrypt(data)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, ct)
+}
+
+// DeleteSealed removes a sealed file durably; absent is not an error.
+func (s *Store) DeleteSealed(name string) error {
+	return s.UpdateSealed(name, func([]byte) ([]byte, error) { return nil, nil })
+}
+
+func (s *Store) encrypt(data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, s.recipients...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decryptFile opens path without following links, checks its mode, and
+// decrypts it with the identity. label names it in errors.
+func (s *Store) decryptFile(path, label string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, label)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := s.checkMode(path, 0o600); err != nil {
+		return nil, err
+	}
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), s.identities...)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt %s: %w", label, err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt %s: %w", label, err)
+	}
+	return data, nil
+}
