@@ -1,0 +1,233 @@
+package agentid
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	// maxDepth bounds the walk: real trees are a dozen deep, and a forged
+	// or racing /proc must not keep us reading.
+	maxDepth = 32
+	// maxStat and maxCmdline bound reads; a real stat line is a few hundred
+	// bytes, and argv[0] and the script come first in cmdline.
+	maxStat    = 4096
+	maxCmdline = 8192
+	// maxComm is the kernel's extended comm length: kernel threads may show
+	// names longer than TASK_COMM_LEN in stat.
+	maxComm = 64
+)
+
+// agentPrograms maps the program names agents run as to agent names. The
+// names are those their installers put on PATH; Claude Code's node build
+// also sets its process title to "claude".
+var agentPrograms = map[string]string{
+	"claude":       "claude",
+	"codex":        "codex",
+	"gemini":       "gemini",
+	"copilot":      "copilot",
+	"cursor-agent": "cursor",
+	"opencode":     "opencode",
+	"amp":          "amp",
+	"cline":        "cline",
+	"auggie":       "augment",
+	"aider":        "aider",
+	"cn":           "continue",
+}
+
+// agentPackages maps the npm packages of node-based agents, for when the
+// process is "node /…/node_modules/<package>/….js".
+var agentPackages = map[string]string{
+	"@anthropic-ai/claude-code": "claude",
+	"@openai/codex":             "codex",
+	"@google/gemini-cli":        "gemini",
+	"@github/copilot":           "copilot",
+	"opencode-ai":               "opencode",
+	"@sourcegraph/amp":          "amp",
+	"cline":                     "cline",
+	"@augmentcode/auggie":       "augment",
+	"@continuedev/cli":          "continue",
+}
+
+// walkProcesses looks at pid and its ancestors, nearest first. Any file it
+// cannot read or parse ends the walk: a process that exited mid-walk, or a
+// /proc it does not understand, yields no process signal rather than a
+// guess.
+func walkProcesses(procRoot string, pid int) (Result, bool) {
+	seen := make(map[int]bool, 16)
+	for depth := 0; depth < maxDepth && pid > 0 && !seen[pid]; depth++ {
+		seen[pid] = true
+		dir := filepath.Join(procRoot, strconv.Itoa(pid))
+		stat, err := readBounded(filepath.Join(dir, "stat"), maxStat)
+		if err != nil {
+			return Result{}, false
+		}
+		comm, ppid, err := parseStat(stat, pid)
+		if err != nil {
+			return Result{}, false
+		}
+		if agent, name, ok := identify(dir, comm); ok {
+			return Result{Agent: agent, Source: fmt.Sprintf("process:%s (pid %d)", name, pid)}, true
+		}
+		if pid == 1 {
+			break
+		}
+		pid = ppid
+	}
+	return Result{}, false
+}
+
+// identify matches one process against the known agent programs. The
+// matched name reported is always one of ours, never raw process data.
+func identify(dir, comm string) (agent, name string, ok bool) {
+	names := []string{comm}
+	if exe, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
+		names = append(names, path.Base(strings.TrimSuffix(exe, " (deleted)")))
+	}
+	args := readCmdline(dir)
+	if len(args) > 0 {
+		names = append(names, path.Base(args[0]))
+	}
+	for _, n := range names {
+		if a, ok := agentPrograms[n]; ok {
+			return a, n, true
+		}
+	}
+	if !slices.ContainsFunc(names, isInterpreter) {
+		return "", "", false
+	}
+	script := scriptArg(args)
+	if a, ok := agentPrograms[path.Base(script)]; ok {
+		return a, path.Base(script), true
+	}
+	if pkg := npmPackage(script); pkg != "" {
+		if a, ok := agentPackages[pkg]; ok {
+			return a, pkg, true
+		}
+	}
+	return "", "", false
+}
+
+func isInterpreter(name string) bool {
+	switch name {
+	case "node", "nodejs", "bun", "python", "python3":
+		return true
+	}
+	return strings.HasPrefix(name, "python3.")
+}
+
+// scriptArg returns the first argument after the interpreter that is not an
+// option: the script, or for "python -m aider" the module.
+func scriptArg(args []string) string {
+	for _, a := range args[min(1, len(args)):] {
+		if a != "" && a[0] != '-' {
+			return a
+		}
+	}
+	return ""
+}
+
+// npmPackage returns the package a script lives in, from its last
+// node_modules component: "@scope/name" or "name".
+func npmPackage(script string) string {
+	const dir = "/node_modules/"
+	i := strings.LastIndex(script, dir)
+	if i < 0 {
+		return ""
+	}
+	parts := strings.SplitN(script[i+len(dir):], "/", 3)
+	if strings.HasPrefix(parts[0], "@") && len(parts) > 1 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+func readCmdline(dir string) []string {
+	b, err := readBounded(filepath.Join(dir, "cmdline"), maxCmdline)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+}
+
+var errTooLong = errors.New("file longer than expected")
+
+func readBounded(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errTooLong
+	}
+	return b, nil
+}
+
+// parseStat reads the command name and parent pid from /proc/<pid>/stat:
+//
+//	<pid> (<comm>) <state> <ppid> …
+//
+// comm is whatever the process named itself and may hold spaces and ')',
+// so it ends at the last ')' of the line; no later field can hold one. The
+// line must be for wantPID, in exactly this shape, or it is refused.
+func parseStat(stat []byte, wantPID int) (comm string, ppid int, err error) {
+	pidField, rest, ok := bytes.Cut(stat, []byte(" ("))
+	if !ok {
+		return "", 0, errors.New("stat: no command name")
+	}
+	if pid, ok := parseDecimal(pidField); !ok || pid != wantPID {
+		return "", 0, fmt.Errorf("stat: not the line of pid %d", wantPID)
+	}
+	end := bytes.LastIndexByte(rest, ')')
+	if end < 0 {
+		return "", 0, errors.New("stat: unterminated command name")
+	}
+	name, rest := rest[:end], rest[end+1:]
+	if len(name) > maxComm || bytes.IndexByte(name, 0) >= 0 {
+		return "", 0, errors.New("stat: malformed command name")
+	}
+	// rest is " <state> <ppid>" then optionally " <more fields…>".
+	if len(rest) < 4 || rest[0] != ' ' || !isStateLetter(rest[1]) || rest[2] != ' ' {
+		return "", 0, errors.New("stat: malformed state")
+	}
+	ppidField := rest[3:]
+	if i := bytes.IndexAny(ppidField, " \n"); i >= 0 {
+		ppidField = ppidField[:i]
+	}
+	p, ok := parseDecimal(ppidField)
+	if !ok {
+		return "", 0, errors.New("stat: malformed parent pid")
+	}
+	return string(name), p, nil
+}
+
+func isStateLetter(b byte) bool { return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') }
+
+// parseDecimal accepts a canonical non-negative decimal that fits a pid:
+// no sign, no leading zero, at most 10 digits.
+func parseDecimal(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 10 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= 1<<31-1
+}

@@ -1,0 +1,222 @@
+package caveat
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Context is what one request is about, as established by the broker.
+type Context struct {
+	Now     time.Time // the broker's clock, never the caller's
+	Op      string    // one of the Op constants
+	Secrets []string  // names of the secrets the request asks for
+	Program string    // resolved absolute path of the program exec starts
+	Repo    string    // canonical host/org/repo, empty outside a repository
+	Branch  string    // current branch, empty outside a repository or when detached
+	Who     string    // git user email
+	Agent   string    // detected agent, empty when none was detected
+}
+
+// validate refuses a context no caveat set may accept: without a clock an
+// expiry cannot be judged, and an unknown operation cannot be scoped.
+func (ctx Context) validate() error {
+	if ctx.Now.IsZero() {
+		return errors.New("caveat: request context has no time")
+	}
+	if !ops[ctx.Op] {
+		return fmt.Errorf("caveat: request context has unknown operation %s", quoteShort(ctx.Op))
+	}
+	return nil
+}
+
+// Check reports whether c holds for ctx. The error names the caveat and the
+// reason; it contains secret names, never values.
+func (c Caveat) Check(ctx Context) error {
+	if err := ctx.validate(); err != nil {
+		return err
+	}
+	return c.check(ctx)
+}
+
+func (c Caveat) check(ctx Context) error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("caveat: %w", err)
+	}
+	if reason := c.deny(ctx); reason != "" {
+		return fmt.Errorf("caveat %s: %s", quoteShort(string(c.Bytes())), reason)
+	}
+	return nil
+}
+
+// deny returns why a valid caveat does not hold for a valid context, or ""
+// when it holds.
+func (c Caveat) deny(ctx Context) string {
+	if c.Name == nameExpiresAt {
+		t, _ := parseExpiry(c.Value)
+		if !ctx.Now.Before(t) {
+			return "token expired"
+		}
+		return ""
+	}
+	items := strings.Split(c.Value, ",")
+	switch c.Name {
+	case nameSecret:
+		if len(ctx.Secrets) == 0 && ctx.Op != OpList {
+			return "the request names no secret"
+		}
+		for _, s := range ctx.Secrets {
+			if _, found := slices.BinarySearch(items, s); !found {
+				return fmt.Sprintf("secret %s is not allowed", quoteShort(s))
+			}
+		}
+	case nameOp:
+		if !slices.Contains(items, ctx.Op) {
+			return fmt.Sprintf("operation %s is not allowed", quoteShort(ctx.Op))
+		}
+	case nameAgent:
+		if ctx.Agent == "" {
+			return "no agent was detected"
+		}
+		if !slices.Contains(items, ctx.Agent) {
+			return fmt.Sprintf("agent %s is not allowed", quoteShort(ctx.Agent))
+		}
+	case nameRepo:
+		if ctx.Repo == "" {
+			return "the request is not in a repository"
+		}
+		if !matchAny(items, ctx.Repo) {
+			return fmt.Sprintf("repository %s is not allowed", quoteShort(ctx.Repo))
+		}
+	case nameBranch:
+		if ctx.Branch == "" {
+			return "the request is not on a branch"
+		}
+		if !matchAny(items, ctx.Branch) {
+			return fmt.Sprintf("branch %s is not allowed", quoteShort(ctx.Branch))
+		}
+	case nameWho:
+		if ctx.Who == "" {
+			return "the git user email is unknown"
+		}
+		if !matchAny(items, asciiLower(ctx.Who)) {
+			return fmt.Sprintf("git user %s is not allowed", quoteShort(ctx.Who))
+		}
+	case nameCmd:
+		if ctx.Program == "" {
+			return "the request starts no program"
+		}
+		if !path.IsAbs(ctx.Program) {
+			return fmt.Sprintf("program path %s is not absolute", quoteShort(ctx.Program))
+		}
+		if !slices.ContainsFunc(items, func(entry string) bool { return cmdMatch(entry, ctx.Program) }) {
+			return fmt.Sprintf("program %s is not allowed", quoteShort(ctx.Program))
+		}
+	}
+	return ""
+}
+
+// asciiLower folds ASCII letters only. strings.ToLower would also fold
+// look-alikes such as the Kelvin sign into ASCII and match them.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func matchAny(patterns []string, value string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, value) })
+}
+
+// cmdMatch compares a full path entry with the full program path, and a
+// bare name with the program's base name.
+func cmdMatch(entry, program string) bool {
+	if strings.Contains(entry, "/") {
+		return entry == program
+	}
+	return entry == path.Base(program)
+}
+
+// Set is the caveats of one token. All of them must hold.
+type Set []Caveat
+
+// ParseAll parses every caveat of a token; one invalid caveat refuses them
+// all, so that an unknown caveat can never be skipped.
+func ParseAll(caveats [][]byte) (Set, error) {
+	s := make(Set, 0, len(caveats))
+	for i, b := range caveats {
+		c, err := parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("caveat %d: %w", i, err)
+		}
+		s = append(s, c)
+	}
+	return s, nil
+}
+
+// Check reports the first caveat of s that does not hold for ctx, in order.
+// An empty set holds for any valid context.
+func (s Set) Check(ctx Context) error {
+	if err := ctx.validate(); err != nil {
+		return err
+	}
+	for _, c := range s {
+		if err := c.check(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Expiry returns the earliest expires_at of s, and false when s has none.
+// An invalid expires_at counts as already expired.
+func (s Set) Expiry() (time.Time, bool) {
+	var earliest time.Time
+	found := false
+	for _, c := range s {
+		if c.Name != nameExpiresAt {
+			continue
+		}
+		t := time.Time{}
+		if c.validate() == nil {
+			t, _ = parseExpiry(c.Value)
+		}
+		if !found || t.Before(earliest) {
+			earliest, found = t, true
+		}
+	}
+	return earliest, found
+}
+
+// AllowedSecrets returns the secret names every secret caveat of s allows,
+// sorted, for filtering what op list shows. all is true when s has no secret
+// caveat and so does not restrict names. An invalid secret caveat allows
+// nothing.
+func (s Set) AllowedSecrets() (names []string, all bool) {
+	all = true
+	for _, c := range s {
+		if c.Name != nameSecret {
+			continue
+		}
+		var items []string
+		if c.validate() == nil {
+			items = strings.Split(c.Value, ",")
+		}
+		if all {
+			names, all = items, false
+			continue
+		}
+		names = slices.DeleteFunc(names, func(n string) bool {
+			_, found := slices.BinarySearch(items, n)
+			return !found
+		})
+	}
+	return names, all
+}

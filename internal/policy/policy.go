@@ -1,0 +1,229 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Subject is who asks for a secret, as the broker established it. An empty
+// field is unknown.
+type Subject struct {
+	Repo   string // gitctx.NormalizeRepo form, e.g. github.com/acme/api
+	Branch string // "" when HEAD is detached
+	User   string // git user.email
+	Agent  string // agentid name, e.g. claude-code
+	Cmd    string // absolute, clean path of the program to run; "" if none
+}
+
+// Decision is the policy's answer for one secret and subject.
+type Decision struct {
+	Allowed bool
+	Reason  string
+	// MaxTTL is the smallest max_ttl of the allow rules that matched, in any
+	// file; 0 means no limit.
+	MaxTTL time.Duration
+	// Source is file:line of the deciding rule ("file:line, file:line" when
+	// several files had to allow), or the file alone when no rule decided.
+	Source string
+}
+
+// Set is the policy files in force. The zero Set has no files and allows
+// everything; a nil *Set allows nothing.
+type Set struct {
+	files []*file
+}
+
+// maxFileSize bounds what Load reads: a policy is a few kilobytes.
+const maxFileSize = 1 << 20
+
+// Load parses the policy files at paths, which must be absolute. A file that
+// does not exist is skipped; if none exists the Set is empty and allows
+// everything. Any other problem with any file is an error, and the caller
+// must then deny everything: a policy that cannot be read is never
+// treated as absent.
+func Load(paths ...string) (*Set, error) {
+	s := &Set{}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("policy: path %q is not absolute", p)
+		}
+		data, err := readFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		f, err := parse(p, data)
+		if err != nil {
+			return nil, err
+		}
+		s.files = append(s.files, f)
+	}
+	return s, nil
+}
+
+func readFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxFileSize)
+	}
+	return data, nil
+}
+
+// Empty reports whether no policy file was found, which allows every
+// access. It is false for a nil Set.
+func (s *Set) Empty() bool {
+	return s != nil && len(s.files) == 0
+}
+
+// Decide says whether subj may use the secret key. Every file must allow it;
+// the first file that denies decides.
+func (s *Set) Decide(key string, subj Subject) Decision {
+	if s == nil {
+		return Decision{Reason: "no policy loaded"}
+	}
+	if len(s.files) == 0 {
+		return Decision{Allowed: true, Reason: "no policy file"}
+	}
+	allowed := Decision{Allowed: true, Reason: "allowed by policy"}
+	var sources []string
+	for _, f := range s.files {
+		d := f.decide(key, subj)
+		if !d.Allowed {
+			return d
+		}
+		sources = append(sources, d.Source)
+		allowed.MaxTTL = minTTL(allowed.MaxTTL, d.MaxTTL)
+	}
+	allowed.Source = strings.Join(sources, ", ")
+	return allowed
+}
+
+func (f *file) decide(key string, subj Subject) Decision {
+	e, ok := f.secrets[key]
+	if !ok {
+		return Decision{Reason: fmt.Sprintf("secret %s is not listed in the policy", key), Source: f.path}
+	}
+	for _, r := range e.deny {
+		if r.matches(subj, true) {
+			return Decision{Reason: "denied by a deny rule", Source: f.source(r.line)}
+		}
+	}
+	var decisive *rule
+	for _, r := range e.allow {
+		if !r.matches(subj, false) {
+			continue
+		}
+		// The rule with the smallest max_ttl decides; without any, the first.
+		if decisive == nil || r.maxTTL != 0 && (decisive.maxTTL == 0 || r.maxTTL < decisive.maxTTL) {
+			decisive = r
+		}
+	}
+	if decisive == nil {
+		reason := "no allow rule matches"
+		if unknown := subj.unknown(); len(unknown) > 0 {
+			reason += " (unknown: " + strings.Join(unknown, ", ") + ")"
+		}
+		return Decision{Reason: reason, Source: f.source(e.line)}
+	}
+	return Decision{Allowed: true, MaxTTL: decisive.maxTTL, Source: f.source(decisive.line)}
+}
+
+func (f *file) source(line int) string { return fmt.Sprintf("%s:%d", f.path, line) }
+
+func minTTL(a, b time.Duration) time.Duration {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
+}
+
+// value returns the subject's value for a field, and false when it is
+// unknown. A command that is not an absolute, clean path is unknown: it
+// could be matched neither as a path nor reliably by base name. A value
+// holding NUL is unknown too, since glob matching reserves NUL.
+func (subj Subject) value(f field) (string, bool) {
+	v, known := subj.rawValue(f)
+	if strings.IndexByte(v, 0) >= 0 {
+		return "", false
+	}
+	return v, known
+}
+
+func (subj Subject) rawValue(f field) (string, bool) {
+	switch f {
+	case fieldRepo:
+		return strings.ToLower(subj.Repo), subj.Repo != ""
+	case fieldBranch:
+		return subj.Branch, subj.Branch != ""
+	case fieldUser:
+		return strings.ToLower(subj.User), subj.User != ""
+	case fieldAgent:
+		return subj.Agent, subj.Agent != ""
+	default:
+		return subj.Cmd, strings.HasPrefix(subj.Cmd, "/") && path.Clean(subj.Cmd) == subj.Cmd
+	}
+}
+
+func (subj Subject) unknown() []string {
+	var names []string
+	for f := range numFields {
+		if _, ok := subj.value(f); !ok {
+			names = append(names, fieldNames[f])
+		}
+	}
+	return names
+}
+
+// matches reports whether every field r names matches subj. A field whose
+// value is unknown fails an allow rule and satisfies a deny rule: either
+// way the unknown value cannot widen access.
+func (r *rule) matches(subj Subject, deny bool) bool {
+	for f := range numFields {
+		pats := r.patterns[f]
+		if pats == nil {
+			continue
+		}
+		v, known := subj.value(f)
+		if !known {
+			if deny {
+				continue
+			}
+			return false
+		}
+		if !anyMatch(f, pats, v) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyMatch(f field, pats []glob, v string) bool {
+	for _, g := range pats {
+		name := v
+		// A command pattern without '/' names the program by base name.
+		if f == fieldCmd && !g.isPath {
+			name = path.Base(v)
+		}
+		if g.match(name) {
+			return true
+		}
+	}
+	return false
+}

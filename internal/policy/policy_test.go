@@ -1,0 +1,479 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writePolicy writes content to a fresh file and returns its absolute path.
+func writePolicy(t testing.TB, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustLoad(t testing.TB, paths ...string) *Set {
+	t.Helper()
+	s, err := Load(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func absTestdata(t testing.TB, pattern string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no testdata matching %s: %v", pattern, err)
+	}
+	for i, p := range paths {
+		if paths[i], err = filepath.Abs(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths
+}
+
+var wantComment = regexp.MustCompile(`^# want: (\d+): (.+)\n`)
+
+// Each file in testdata/bad starts with "# want: LINE: TEXT": Load must fail
+// with an error at that line containing TEXT.
+func TestLoadRejects(t *testing.T) {
+	for _, p := range absTestdata(t, "bad/*.yaml") {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := wantComment.FindSubmatch(data)
+			if m == nil {
+				t.Fatal("no # want: comment")
+			}
+			s, err := Load(p)
+			if err == nil {
+				t.Fatalf("accepted; Decide = %+v", s.Decide("DB", Subject{}))
+			}
+			if s != nil {
+				t.Fatalf("Load returned a Set with an error")
+			}
+			prefix := fmt.Sprintf("policy: %s:%s: ", p, m[1])
+			if !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), string(m[2])) {
+				t.Fatalf("error %q\nwant prefix %q and %q", err, prefix, m[2])
+			}
+		})
+	}
+}
+
+func TestLoadAcceptsGood(t *testing.T) {
+	for _, p := range absTestdata(t, "good/*.yaml") {
+		if s := mustLoad(t, p); s.Empty() {
+			t.Fatalf("%s: loaded as empty", p)
+		}
+	}
+}
+
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+
+	s := mustLoad(t)
+	if !s.Empty() || !s.Decide("DB", Subject{}).Allowed {
+		t.Fatal("no paths: want an empty Set that allows")
+	}
+	s = mustLoad(t, missing, filepath.Join(dir, "also-missing.yaml"))
+	if d := s.Decide("DB", Subject{}); !s.Empty() || !d.Allowed || d.Reason != "no policy file" {
+		t.Fatalf("all files missing: Empty=%v, %+v", s.Empty(), d)
+	}
+	lockdown := writePolicy(t, "secrets: {}\n")
+	s = mustLoad(t, missing, lockdown)
+	if s.Empty() || s.Decide("DB", Subject{}).Allowed {
+		t.Fatal("a present file must be in force")
+	}
+
+	for _, bad := range []string{"relative.yaml", "", "./x.yaml"} {
+		if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "not absolute") {
+			t.Errorf("Load(%q): %v", bad, err)
+		}
+	}
+	if _, err := Load(dir); err == nil {
+		t.Error("a directory loaded as a policy")
+	}
+	big := writePolicy(t, "secrets: {}\n"+strings.Repeat("#", maxFileSize))
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("oversized file: %v", err)
+	}
+	// One bad file poisons the whole load, even after a good one.
+	bad := writePolicy(t, "secrets:\n  DB:\n    allow: [{}]\n")
+	if s, err := Load(lockdown, bad); err == nil || s != nil {
+		t.Fatal("a bad file after a good one was ignored")
+	}
+}
+
+func TestNilSetDenies(t *testing.T) {
+	var s *Set
+	if s.Empty() {
+		t.Fatal("nil Set reports Empty, which callers read as allow-all")
+	}
+	if d := s.Decide("DB", Subject{}); d.Allowed {
+		t.Fatalf("nil Set allowed: %+v", d)
+	}
+}
+
+// full is a subject every field of which is known.
+var full = Subject{
+	Repo:   "github.com/acme/api",
+	Branch: "main",
+	User:   "dev@acme.com",
+	Agent:  "claude-code",
+	Cmd:    "/usr/bin/psql",
+}
+
+func with(change func(*Subject)) Subject {
+	s := full
+	change(&s)
+	return s
+}
+
+type decideCase struct {
+	name   string
+	policy string
+	key    string // default "DB"
+	subj   Subject
+	allow  bool
+	ttl    time.Duration
+	line   int // Source line, 0 to skip the check
+}
+
+func runDecideCases(t *testing.T, cases []decideCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writePolicy(t, tc.policy)
+			key := tc.key
+			if key == "" {
+				key = "DB"
+			}
+			d := mustLoad(t, p).Decide(key, tc.subj)
+			if d.Allowed != tc.allow || d.MaxTTL != tc.ttl {
+				t.Fatalf("Decide = %+v, want allowed=%v ttl=%v", d, tc.allow, tc.ttl)
+			}
+			if tc.line != 0 && d.Source != fmt.Sprintf("%s:%d", p, tc.line) {
+				t.Fatalf("Source %q, want line %d", d.Source, tc.line)
+			}
+			if d.Reason == "" && !d.Allowed {
+				t.Fatal("a denial without a reason")
+			}
+		})
+	}
+}
+
+func TestDecideFields(t *testing.T) {
+	one := func(field, value string) string {
+		return "secrets:\n  DB:\n    allow:\n      - " + field + ": " + value + "\n"
+	}
+	runDecideCases(t, []decideCase{
+		// String and list forms.
+		{name: "repo string", policy: one("repo", "github.com/acme/api"), subj: full, allow: true, line: 4},
+		{name: "repo string other", policy: one("repo", "github.com/acme/web"), subj: full},
+		{name: "repo list", policy: one("repo", "[github.com/acme/web, github.com/acme/api]"), subj: full, allow: true},
+		{name: "repo block list", policy: "secrets:\n  DB:\n    allow:\n      - repo:\n          - github.com/acme/web\n          - github.com/acme/api\n", subj: full, allow: true},
+		{name: "repo list none", policy: one("repo", "[github.com/acme/web, github.com/other/api]"), subj: full},
+
+		// repo: globs, and case-insensitive.
+		{name: "repo glob", policy: one("repo", "github.com/acme/*"), subj: full, allow: true},
+		{name: "repo glob subgroup", policy: one("repo", "gitlab.com/acme/*"), subj: with(func(s *Subject) { s.Repo = "gitlab.com/acme/team/api" }), allow: true},
+		{name: "repo glob other org", policy: one("repo", "github.com/acme/*"), subj: with(func(s *Subject) { s.Repo = "github.com/acme-evil/api" })},
+		{name: "repo case", policy: one("repo", "github.com/Acme/API"), subj: with(func(s *Subject) { s.Repo = "github.com/ACME/api" }), allow: true},
+		{name: "repo unknown", policy: one("repo", `"*"`), subj: with(func(s *Subject) { s.Repo = "" })},
+
+		// branch: globs cross '/', case matters.
+		{name: "branch exact", policy: one("branch", "main"), subj: full, allow: true},
+		{name: "branch case", policy: one("branch", "Main"), subj: full},
+		{name: "branch glob", policy: one("branch", `"release/*"`), subj: with(func(s *Subject) { s.Branch = "release/1.0" }), allow: true},
+		{name: "branch glob deep", policy: one("branch", `"release/*"`), subj: with(func(s *Subject) { s.Branch = "release/1.0/hotfix" }), allow: true},
+		{name: "branch glob prefix only", policy: one("branch", `"release/*"`), subj: with(func(s *Subject) { s.Branch = "release" })},
+		{name: "branch question", policy: one("branch", `"v?"`), subj: with(func(s *Subject) { s.Branch = "v2" }), allow: true},
+		{name: "branch class", policy: one("branch", `"v[0-9]"`), subj: with(func(s *Subject) { s.Branch = "vx" })},
+		{name: "branch star any", policy: one("branch", `"*"`), subj: with(func(s *Subject) { s.Branch = "feature/a/b" }), allow: true},
+
+		// user: glob, case-insensitive.
+		{name: "user domain", policy: one("user", `"*@acme.com"`), subj: full, allow: true},
+		{name: "user domain case", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.User = "Dev@ACME.com" }), allow: true},
+		{name: "user pattern case", policy: one("user", `"*@ACME.com"`), subj: full, allow: true},
+		{name: "user suffix trick", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.User = "dev@acme.com.evil.example" })},
+		{name: "user unknown", policy: one("user", `"*"`), subj: with(func(s *Subject) { s.User = "" })},
+
+		// agent: exact.
+		{name: "agent list", policy: one("agent", "[cursor, claude-code]"), subj: full, allow: true},
+		{name: "agent other", policy: one("agent", "[cursor]"), subj: full},
+		{name: "agent case", policy: one("agent", "Claude-Code"), subj: full},
+		{name: "agent unknown", policy: one("agent", "claude-code"), subj: with(func(s *Subject) { s.Agent = "" })},
+
+		// cmd: base name or absolute path.
+		{name: "cmd base name", policy: one("cmd", "psql"), subj: full, allow: true},
+		{name: "cmd base name elsewhere", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "/opt/pg/bin/psql" }), allow: true},
+		{name: "cmd base glob", policy: one("cmd", `"pg_*"`), subj: with(func(s *Subject) { s.Cmd = "/usr/bin/pg_dump" }), allow: true},
+		{name: "cmd path", policy: one("cmd", "/usr/bin/psql"), subj: full, allow: true},
+		{name: "cmd path elsewhere", policy: one("cmd", "/usr/bin/psql"), subj: with(func(s *Subject) { s.Cmd = "/tmp/psql" })},
+		{name: "cmd path glob", policy: one("cmd", `"/usr/bin/*"`), subj: full, allow: true},
+		{name: "cmd base name is not a suffix", policy: one("cmd", "sql"), subj: full},
+		{name: "cmd relative subject", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "psql" })},
+		{name: "cmd unclean subject", policy: one("cmd", "/usr/bin/psql"), subj: with(func(s *Subject) { s.Cmd = "/usr/bin/../bin/psql" })},
+		{name: "cmd unknown", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "" })},
+
+		// NUL is reserved by the matcher: such a value is unknown.
+		{name: "NUL in value", policy: one("branch", `"*"`), subj: with(func(s *Subject) { s.Branch = "a\x00b" })},
+	})
+}
+
+func TestDecideRules(t *testing.T) {
+	runDecideCases(t, []decideCase{
+		{name: "every field must match", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+        branch: main
+        user: "*@acme.com"
+        agent: claude-code
+        cmd: psql
+`, subj: full, allow: true, line: 4},
+		{name: "one field differs", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+        branch: main
+        agent: cursor
+`, subj: full},
+		{name: "any rule may allow", policy: `secrets:
+  DB:
+    allow:
+      - agent: cursor
+      - branch: main
+`, subj: full, allow: true, line: 5},
+		{name: "unlisted key", policy: "secrets:\n  OTHER:\n    allow:\n      - agent: claude-code\n", subj: full},
+		{name: "key is case-sensitive", policy: "secrets:\n  db:\n    allow:\n      - agent: claude-code\n", subj: full},
+		{name: "explicit empty allow", policy: "secrets:\n  DB:\n    allow: []\n", subj: full, line: 2},
+		{name: "deny only", policy: "secrets:\n  DB:\n    deny:\n      - agent: cursor\n", subj: full, line: 2},
+		{name: "deny wins", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+    deny:
+      - branch: main
+`, subj: full, line: 6},
+		{name: "deny wins when listed first", policy: `secrets:
+  DB:
+    deny:
+      - user: "*@acme.com"
+    allow:
+      - agent: claude-code
+`, subj: full, line: 4},
+		{name: "deny not matching", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+    deny:
+      - branch: main
+        agent: cursor
+`, subj: full, allow: true, line: 4},
+		{name: "max_ttl only rule", policy: "secrets:\n  DB:\n    allow:\n      - max_ttl: 90s\n", subj: Subject{}, allow: true, ttl: 90 * time.Second},
+		{name: "smallest max_ttl", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+        max_ttl: 1h
+      - branch: main
+        max_ttl: 5m
+      - agent: claude-code
+        max_ttl: 15m
+      - agent: cursor
+        max_ttl: 1m
+`, subj: full, allow: true, ttl: 5 * time.Minute, line: 6},
+		{name: "no max_ttl does not raise it", policy: `secrets:
+  DB:
+    allow:
+      - repo: github.com/acme/api
+      - branch: main
+        max_ttl: 10m
+`, subj: full, allow: true, ttl: 10 * time.Minute, line: 5},
+		{name: "no max_ttl", policy: "secrets:\n  DB:\n    allow:\n      - branch: main\n", subj: full, allow: true},
+	})
+}
+
+// The seed's example `deny: [{branch: "*"}]` denies every subject: `*`
+// matches every known branch and an unknown one satisfies a deny rule.
+func TestSeedTrapDeniesEverything(t *testing.T) {
+	s := mustLoad(t, absTestdata(t, "good/seed-trap.yaml")...)
+	for _, branch := range []string{"main", "feature/x", "release/1.0/hotfix", "", "-"} {
+		subj := with(func(s *Subject) { s.Branch = branch })
+		if d := s.Decide("DB_PASSWORD", subj); d.Allowed || !strings.HasSuffix(d.Source, ":7") {
+			t.Errorf("branch %q: %+v", branch, d)
+		}
+	}
+}
+
+func TestSeedExample(t *testing.T) {
+	s := mustLoad(t, absTestdata(t, "good/seed.yaml")...)
+	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", User: "ann@acme.com", Agent: "cursor", Cmd: "/usr/bin/pg_dump"}
+	if d := s.Decide("DB_PASSWORD", subj); !d.Allowed || d.MaxTTL != 15*time.Minute {
+		t.Fatalf("seed example: %+v", d)
+	}
+	subj.Cmd = "/usr/local/bin/pg_dump" // pg_dump is allowed only at /usr/bin
+	if d := s.Decide("DB_PASSWORD", subj); d.Allowed {
+		t.Fatalf("pg_dump outside /usr/bin allowed: %+v", d)
+	}
+}
+
+// A detached HEAD has no branch: it fails allow rules that name a branch,
+// satisfies deny rules that name one, and is irrelevant to rules that do not.
+func TestDetachedHEAD(t *testing.T) {
+	detached := with(func(s *Subject) { s.Branch = "" })
+	runDecideCases(t, []decideCase{
+		{name: "allow on branch", policy: "secrets:\n  DB:\n    allow:\n      - branch: main\n", subj: detached, line: 2},
+		{name: "allow on star", policy: "secrets:\n  DB:\n    allow:\n      - branch: \"*\"\n", subj: detached},
+		{name: "deny on branch", policy: "secrets:\n  DB:\n    allow:\n      - repo: github.com/acme/api\n    deny:\n      - branch: release\n", subj: detached, line: 6},
+		{name: "deny on branch and other field", policy: "secrets:\n  DB:\n    allow:\n      - repo: github.com/acme/api\n    deny:\n      - branch: release\n        agent: cursor\n", subj: detached, allow: true},
+		{name: "no branch field", policy: "secrets:\n  DB:\n    allow:\n      - repo: github.com/acme/api\n", subj: detached, allow: true},
+	})
+	p := writePolicy(t, "secrets:\n  DB:\n    allow:\n      - branch: main\n")
+	if d := mustLoad(t, p).Decide("DB", detached); !strings.Contains(d.Reason, "unknown: branch") {
+		t.Fatalf("reason %q does not name the unknown branch", d.Reason)
+	}
+}
+
+// A deny rule on cmd also denies operations that run no command.
+func TestDenyCmdWithoutCommand(t *testing.T) {
+	p := writePolicy(t, "secrets:\n  DB:\n    allow:\n      - agent: claude-code\n    deny:\n      - cmd: curl\n")
+	s := mustLoad(t, p)
+	if d := s.Decide("DB", with(func(s *Subject) { s.Cmd = "" })); d.Allowed {
+		t.Fatalf("peek (no command) passed a deny on cmd: %+v", d)
+	}
+	if d := s.Decide("DB", full); !d.Allowed {
+		t.Fatalf("psql denied by a deny on curl: %+v", d)
+	}
+}
+
+func TestBothFilesMustAllow(t *testing.T) {
+	user := writePolicy(t, `secrets:
+  DB:
+    allow:
+      - user: "*@acme.com"
+        max_ttl: 1h
+  API_KEY:
+    allow:
+      - agent: claude-code
+`)
+	repo := writePolicy(t, `secrets:
+  DB:
+    allow:
+      - branch: main
+        max_ttl: 10m
+  STRIPE:
+    allow:
+      - branch: main
+`)
+	s := mustLoad(t, user, repo)
+
+	d := s.Decide("DB", full)
+	if !d.Allowed || d.MaxTTL != 10*time.Minute || d.Source != user+":4, "+repo+":4" {
+		t.Fatalf("both allow: %+v", d)
+	}
+	// The repository file narrows.
+	if d := s.Decide("DB", with(func(s *Subject) { s.Branch = "dev" })); d.Allowed || d.Source != repo+":2" {
+		t.Fatalf("repository file denies: %+v", d)
+	}
+	// ... and cannot widen: STRIPE is not in the user file.
+	if d := s.Decide("STRIPE", full); d.Allowed || d.Source != user {
+		t.Fatalf("key only in the repository file: %+v", d)
+	}
+	// A key only in the user file is denied by the repository file.
+	if d := s.Decide("API_KEY", full); d.Allowed || d.Source != repo {
+		t.Fatalf("key only in the user file: %+v", d)
+	}
+	// Order of files does not change the outcome.
+	if d := mustLoad(t, repo, user).Decide("DB", full); !d.Allowed || d.MaxTTL != 10*time.Minute {
+		t.Fatalf("reversed order: %+v", d)
+	}
+}
+
+func TestDecideDeterministicAcrossLoads(t *testing.T) {
+	paths := absTestdata(t, "good/*.yaml")
+	subjects := fuzzSubjects()
+	for _, p := range paths {
+		a, b := mustLoad(t, p), mustLoad(t, p)
+		for _, key := range []string{"DB_PASSWORD", "STRIPE_KEY", "EMPTY_DENY", "0LEGACY.token-v2", "MISSING"} {
+			for _, subj := range subjects {
+				if da, db := a.Decide(key, subj), b.Decide(key, subj); da != db {
+					t.Fatalf("%s %s %+v: %+v then %+v", p, key, subj, da, db)
+				}
+			}
+		}
+	}
+}
+
+func fuzzSubjects() []Subject {
+	return []Subject{
+		{},
+		full,
+		with(func(s *Subject) { s.Branch = "" }),
+		with(func(s *Subject) { s.Branch = "release/1.0"; s.Agent = "cursor"; s.Cmd = "/usr/bin/pg_dump" }),
+		{Repo: "github.com/acme/web-app", Branch: "wip/x", User: "a@contractor.example", Agent: "claude-code", Cmd: "/usr/local/bin/stripe"},
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, dir := range []string{"good", "bad"} {
+		paths, _ := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
+		for _, p := range paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	subjects := fuzzSubjects()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pf, err := parse("fuzz.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "policy: fuzz.yaml:") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		again, err := parse("fuzz.yaml", data)
+		if err != nil {
+			t.Fatalf("accepted once, rejected next: %v", err)
+		}
+		one, same := &Set{files: []*file{pf}}, &Set{files: []*file{again}}
+		twice := &Set{files: []*file{pf, again}}
+		keys := []string{"DB", "DB_PASSWORD", "STRIPE_KEY"}
+		for k := range pf.secrets {
+			keys = append(keys, k)
+		}
+		for _, key := range keys {
+			for _, subj := range subjects {
+				d := one.Decide(key, subj)
+				if d2 := same.Decide(key, subj); d != d2 {
+					t.Fatalf("%s %+v: %+v then %+v", key, subj, d, d2)
+				}
+				// A file intersected with itself decides the same.
+				if d2 := twice.Decide(key, subj); d.Allowed != d2.Allowed || d.MaxTTL != d2.MaxTTL {
+					t.Fatalf("%s %+v: alone %+v, twice %+v", key, subj, d, d2)
+				}
+				if d.MaxTTL < 0 || (!d.Allowed && d.MaxTTL != 0) || d.Source == "" {
+					t.Fatalf("%s %+v: %+v", key, subj, d)
+				}
+			}
+		}
+	})
+}
