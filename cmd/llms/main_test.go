@@ -11,7 +11,13 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"llms": func() { os.Exit(cli.Main(os.Args[1:], cli.NewFactory())) },
+		"llms": func() {
+			f := cli.NewFactory()
+			// Tests decide what agent is present: an empty fake /proc
+			// hides whatever runs `go test` (maybe an agent itself).
+			f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
+			os.Exit(cli.Main(os.Args[1:], f))
+		},
 	})
 }
 
@@ -24,6 +30,8 @@ func TestScript(t *testing.T) {
 			env.Setenv("LLM_SECRETS_DIR", filepath.Join(env.WorkDir, "store"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
+			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
+			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 	})

@@ -2,7 +2,7 @@ package broker
 
 import (
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/llm-secrets/llms/internal/store"
 )
@@ -18,7 +18,8 @@ var (
 
 // Broker is an opened gate over one store.
 type Broker struct {
-	st *store.Store
+	st  *store.Store
+	now func() time.Time
 }
 
 // Open opens the store in dir behind a broker.
@@ -27,7 +28,7 @@ func Open(dir string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Broker{st: st}, nil
+	return &Broker{st: st, now: time.Now}, nil
 }
 
 // Init creates a new store in dir.
@@ -41,36 +42,3 @@ func (b *Broker) Dir() string { return b.st.Dir() }
 
 // Warnings are the store problems found and repaired on open.
 func (b *Broker) Warnings() []string { return b.st.Warnings() }
-
-// grant is the proof that authorize allowed a request; reading values
-// requires one, so no code path reads a value without a decision.
-type grant struct {
-	secrets []string
-}
-
-// authorize is the decision point for every access to secret values or
-// names. It is the only function that creates a grant.
-func (b *Broker) authorize(op string, secrets []string) (grant, error) {
-	for _, name := range secrets {
-		if err := store.ValidateName(name); err != nil {
-			return grant{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
-		}
-		if !b.st.Has(name) {
-			return grant{}, fmt.Errorf("%w: no secret named %q", ErrBadRequest, name)
-		}
-	}
-	return grant{secrets: secrets}, nil
-}
-
-// values reads the granted secrets, in order.
-func (b *Broker) values(g grant) ([][]byte, error) {
-	out := make([][]byte, len(g.secrets))
-	for i, name := range g.secrets {
-		v, err := b.st.Read(name)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
 )
@@ -21,6 +22,7 @@ type Injection struct {
 
 // ExecRequest starts Argv with injected secrets.
 type ExecRequest struct {
+	Caller *Caller
 	Inject []Injection
 	Argv   []string
 	Env    []string // the caller's environment, to which injections are added
@@ -62,7 +64,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
-	g, err := b.authorize("exec", names)
+	g, err := b.authorize(access{op: caveat.OpExec, secrets: names, program: path, caller: req.Caller})
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 // Peek is what a human may see of a value: a bounded prefix, its length
@@ -30,8 +32,8 @@ func prefixLen(n int) int {
 }
 
 // Peek authorizes and describes one secret.
-func (b *Broker) Peek(name string) (Peek, error) {
-	g, err := b.authorize("peek", []string{name})
+func (b *Broker) Peek(name string, c *Caller) (Peek, error) {
+	g, err := b.authorize(access{op: caveat.OpPeek, secrets: []string{name}, caller: c})
 	if err != nil {
 		return Peek{}, err
 	}

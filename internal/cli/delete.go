@@ -52,7 +52,11 @@ func runDelete(f *Factory, opts deleteOptions) error {
 			return nil
 		}
 	}
-	if err := b.Delete(opts.Name); err != nil {
+	c, err := f.caller(nil, nil)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete(opts.Name, c); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.Out, "deleted: %s\n", opts.Name)

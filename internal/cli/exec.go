@@ -11,6 +11,7 @@ import (
 )
 
 type execOptions struct {
+	Token    tokenFlags
 	Inject   []string
 	NoRedact bool
 	Argv     []string
@@ -41,12 +42,17 @@ is refused unless stdout is a terminal.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
-			return runExec(cmd.Context(), f, opts)
+			c, err := f.caller(cmd, &opts.Token)
+			if err != nil {
+				return err
+			}
+			return runExec(cmd.Context(), f, opts, c)
 		},
 	}
 	// Everything after the first positional argument belongs to CMD.
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
+	opts.Token.register(cmd)
 	cmd.Flags().BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
 	return cmd
 }
@@ -66,13 +72,16 @@ func parseInjections(specs []string) ([]broker.Injection, error) {
 	return out, nil
 }
 
-func runExec(ctx context.Context, f *Factory, opts execOptions) error {
+func runExec(ctx context.Context, f *Factory, opts execOptions, c *broker.Caller) error {
 	inject, err := parseInjections(opts.Inject)
 	if err != nil {
 		return err
 	}
 	if opts.NoRedact && !f.IO.StdoutTTY {
 		return usagef("--no-redact is refused when stdout is not a terminal: output would be captured unredacted")
+	}
+	if opts.NoRedact && c.TokenGiven {
+		return usagef("--no-redact is refused with a token: it exists only for a human at a terminal")
 	}
 	b, err := f.Broker()
 	if err != nil {
@@ -82,6 +91,7 @@ func runExec(ctx context.Context, f *Factory, opts execOptions) error {
 		ctx = context.Background()
 	}
 	code, err := b.Exec(ctx, broker.ExecRequest{
+		Caller:   c,
 		Inject:   inject,
 		Argv:     opts.Argv,
 		Env:      f.Environ(),

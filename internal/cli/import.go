@@ -77,8 +77,12 @@ func runImport(f *Factory, opts importOptions) error {
 	if err != nil {
 		return err
 	}
+	c, err := f.caller(nil, nil)
+	if err != nil {
+		return err
+	}
 	for i, e := range entries {
-		created, err := b.Set(names[i], e.Value)
+		created, err := b.Set(names[i], e.Value, c)
 		if err != nil {
 			return fmt.Errorf("storing %s: %w (entries before it were stored; %s was kept)", names[i], err, opts.File)
 		}

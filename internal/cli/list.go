@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
 )
 
 type listOptions struct {
-	JSON bool
+	JSON  bool
+	Token tokenFlags
 }
 
 func newListCmd(f *Factory) *cobra.Command {
@@ -18,18 +20,25 @@ func newListCmd(f *Factory) *cobra.Command {
 		Use:   "list",
 		Short: "List secret names (never values)",
 		Args:  exactArgs(0, "no arguments"),
-		RunE:  func(*cobra.Command, []string) error { return runList(f, opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.caller(cmd, &opts.Token)
+			if err != nil {
+				return err
+			}
+			return runList(f, opts, c)
+		},
 	}
+	opts.Token.register(cmd)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
 	return cmd
 }
 
-func runList(f *Factory, opts listOptions) error {
+func runList(f *Factory, opts listOptions, c *broker.Caller) error {
 	b, err := f.Broker()
 	if err != nil {
 		return err
 	}
-	es, err := b.List(opts.JSON)
+	es, err := b.List(opts.JSON, c)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 func newPeekCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	var token tokenFlags
+	cmd := &cobra.Command{
 		Use:   "peek KEY",
 		Short: "Show a bounded mask, the length and a fingerprint of a secret",
 		Long: `Show enough of a secret to tell whether it is the right one, without revealing
@@ -16,12 +17,16 @@ the length, and a fingerprint: 8 hex digits of an HMAC keyed by this store's
 identity, so two peeks of one value match while nobody can test guesses
 against a fingerprint seen in a transcript.`,
 		Args: exactArgs(1, "KEY"),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.caller(cmd, &token)
+			if err != nil {
+				return err
+			}
 			b, err := f.Broker()
 			if err != nil {
 				return err
 			}
-			p, err := b.Peek(args[0])
+			p, err := b.Peek(args[0], c)
 			if err != nil {
 				return err
 			}
@@ -33,4 +38,6 @@ against a fingerprint seen in a transcript.`,
 			return nil
 		},
 	}
+	token.register(cmd)
+	return cmd
 }

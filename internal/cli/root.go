@@ -27,15 +27,19 @@ func version() string {
 // Factory carries what every command needs: IO, the environment, and the
 // store location from --dir.
 type Factory struct {
-	IO      *IOStreams
-	Getenv  func(string) string
-	Environ func() []string
-	dir     string
+	IO        *IOStreams
+	Getenv    func(string) string
+	LookupEnv func(string) (string, bool)
+	Environ   func() []string
+	// ProcRoot is where agent detection reads the process tree; "" means
+	// /proc. Only tests change it.
+	ProcRoot string
+	dir      string
 }
 
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
-	return &Factory{IO: SystemIO(), Getenv: os.Getenv, Environ: os.Environ}
+	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ}
 }
 
 // StoreDir is --dir, else the default location.
@@ -95,6 +99,11 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newExecCmd(f),
 		newImportCmd(f),
 		newStatusCmd(f),
+		newSessionStartCmd(f),
+		newSessionInfoCmd(f),
+		newMacaroonCmd(f),
+		newRevokeCmd(f),
+		newRevokeAllCmd(f),
 	)
 	return root
 }

@@ -56,7 +56,11 @@ func runSet(f *Factory, opts setOptions) error {
 	if err != nil {
 		return err
 	}
-	created, err := b.Set(opts.Name, value)
+	c, err := f.caller(nil, nil)
+	if err != nil {
+		return err
+	}
+	created, err := b.Set(opts.Name, value, c)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +13,7 @@ import (
 func newStatusCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show the store location, identity, number of secrets and problems",
+		Short: "Show the store location, identity, number of secrets, session and problems",
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(*cobra.Command, []string) error { return runStatus(f) },
 	}
@@ -34,14 +35,31 @@ func runStatus(f *Factory) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "identity:    present\n")
-	es, err := b.List(false)
+	c, err := f.caller(nil, nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "secrets:     %d\n", len(es))
-	if w := b.Warnings(); len(w) > 0 {
-		fmt.Fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(w))
+	s, err := b.Status(c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "identity:    present\n")
+	if s.Rotating {
+		fmt.Fprintf(out, "rotation:    INCOMPLETE — run `llms revoke-all --rotate` again to finish it\n")
+	}
+	fmt.Fprintf(out, "secrets:     %d\n", s.Secrets)
+	if s.Session != nil {
+		fmt.Fprintf(out, "session:     live until %s (%s left)\n", s.Session.Expires.Format(time.RFC3339), time.Until(s.Session.Expires).Truncate(time.Second))
+	} else {
+		fmt.Fprintf(out, "session:     none (%v)\n", s.SessionErr)
+	}
+	if s.Agent != "" {
+		fmt.Fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
+	} else {
+		fmt.Fprintf(out, "agent:       none detected\n")
+	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))
 	} else {
 		fmt.Fprintf(out, "permissions: ok\n")
 	}

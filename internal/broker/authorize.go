@@ -1,0 +1,143 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/macaroon"
+)
+
+// access is one request for secret values or names.
+type access struct {
+	op      string // a caveat.Op constant
+	secrets []string
+	program string // exec: the resolved program path
+	caller  *Caller
+}
+
+// grant is the proof that authorize allowed a request; reading values
+// requires one, so no code path reads a value without a decision.
+type grant struct {
+	secrets []string
+	tokenID string // "" for the human without a token
+	// visible filters names for list: nil means every name.
+	visible func(name string) bool
+}
+
+// authorize is the decision point for every access to secret values or
+// names. It is the only function that creates a grant.
+//
+// Order: the request's shape; then the caller — a token is verified
+// (signature before any caveat), and without a token an agent is refused
+// while the human in their own shell is allowed.
+func (b *Broker) authorize(a access) (grant, error) {
+	for _, name := range a.secrets {
+		if err := ValidateName(name); err != nil {
+			return grant{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
+		if !b.st.Has(name) {
+			return grant{}, fmt.Errorf("%w: no secret named %q", ErrBadRequest, name)
+		}
+	}
+	g := grant{secrets: a.secrets}
+	c := a.caller
+	if c.TokenGiven && c.Token != "" {
+		m, set, err := b.verifyToken(c.Token, a)
+		if err != nil {
+			return grant{}, err
+		}
+		g.tokenID = tokenID(m)
+		if names, all := set.AllowedSecrets(); !all {
+			g.visible = func(n string) bool { return slices.Contains(names, n) }
+		}
+		return g, nil
+	}
+	if r, ok := c.detectAgent(); ok {
+		given := "no token was given"
+		if c.TokenGiven {
+			given = "the token given is empty (an empty variable is no token)"
+		}
+		return grant{}, fmt.Errorf("%w: %s was detected (%s) and %s. "+
+			"Agents use secrets only through a token the human delegates: "+
+			"`llms macaroon mint --secret KEY --ttl 5m`, passed as LLM_SECRETS_MACAROON "+
+			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, r.Agent, r.Source, given)
+	}
+	return g, nil
+}
+
+// verifyToken checks a token for one access: parse, revocation, the HMAC
+// chain (constant time) and only then every caveat against the request's
+// context.
+func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.Set, error) {
+	m, err := parseToken(text)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := tokenID(m)
+	if revoked, err := b.isRevoked(id); err != nil {
+		return nil, nil, err
+	} else if revoked {
+		return nil, nil, fmt.Errorf("%w: token %s was revoked", ErrDenied, id)
+	}
+	key, err := b.lookupRootKey(m.ID())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: token %s: %v", ErrDenied, id, err)
+	}
+	ctx, err := b.context(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = m.Verify(key, func(raw []byte) error {
+		c, err := caveat.Parse(raw)
+		if err != nil {
+			return err
+		}
+		return c.Check(ctx)
+	})
+	var ce *macaroon.CaveatError
+	if errors.As(err, &ce) {
+		return nil, nil, fmt.Errorf("%w: token %s: %v", ErrDenied, id, ce.Err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: token %s: %v", ErrDenied, id, err)
+	}
+	_, set, err := infoOf(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: token %s: %v", ErrDenied, id, err)
+	}
+	if _, ok := set.Expiry(); !ok {
+		return nil, nil, fmt.Errorf("%w: token %s has no expiry; llms never issues one", ErrDenied, id)
+	}
+	return m, set, nil
+}
+
+// context builds the caveat context of a request. Git state is read only
+// here, once per request; a repository that cannot be read is an error,
+// not an empty context.
+func (b *Broker) context(a access) (caveat.Context, error) {
+	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program}
+	gi, err := a.caller.gitInfo()
+	if err != nil {
+		return ctx, fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)
+	}
+	ctx.Repo, ctx.Branch, ctx.Who = gi.Repo, gi.Branch, gi.User
+	if r, ok := a.caller.detectAgent(); ok {
+		ctx.Agent = r.Agent
+	}
+	return ctx, nil
+}
+
+// values reads the granted secrets, in order.
+func (b *Broker) values(g grant) ([][]byte, error) {
+	out := make([][]byte, len(g.secrets))
+	for i, name := range g.secrets {
+		v, err := b.st.Read(name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}

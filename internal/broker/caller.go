@@ -1,0 +1,65 @@
+package broker
+
+import (
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/gitctx"
+)
+
+// Caller describes who is asking, as the front end (CLI, MCP server) sees
+// it. The broker derives everything else — the agent, the repository —
+// itself, so a front end cannot vouch for a caller.
+type Caller struct {
+	// Token is the text form of the caller's macaroon. TokenGiven is true
+	// when a token flag or variable was present at all: an empty one is
+	// still "no token", never a bypass.
+	Token      string
+	TokenGiven bool
+	// Cwd is the caller's working directory (repo, branch, user).
+	Cwd string
+	// LookupEnv reads the caller's environment for agent markers.
+	LookupEnv func(string) (string, bool)
+	// ProcRoot and PID locate the caller in the process tree ("/proc",
+	// os.Getpid()); tests point ProcRoot at a fake tree.
+	ProcRoot string
+	PID      int
+
+	agentOnce sync.Once
+	agent     agentid.Result
+	isAgent   bool
+
+	gitOnce sync.Once
+	git     gitctx.Info
+	gitErr  error
+}
+
+// detectAgent runs once per request.
+func (c *Caller) detectAgent() (agentid.Result, bool) {
+	c.agentOnce.Do(func() {
+		pid := c.PID
+		if pid == 0 {
+			pid = os.Getpid()
+		}
+		c.agent, c.isAgent = agentid.Detect(c.LookupEnv, c.ProcRoot, pid)
+	})
+	return c.agent, c.isAgent
+}
+
+// gitInfo reads the caller's repository once; outside a repository the
+// fields are empty (and caveats about them do not hold).
+func (c *Caller) gitInfo() (gitctx.Info, error) {
+	c.gitOnce.Do(func() {
+		dir := c.Cwd
+		if dir == "" {
+			dir, _ = os.Getwd()
+		}
+		c.git, c.gitErr = gitctx.Lookup(dir)
+		if errors.Is(c.gitErr, gitctx.ErrNotRepo) {
+			c.git, c.gitErr = gitctx.Info{}, nil
+		}
+	})
+	return c.git, c.gitErr
+}

@@ -1,0 +1,248 @@
+package broker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"slices"
+	"time"
+
+	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/store"
+)
+
+// Session is the human's session: a root macaroon under a fresh root key,
+// sealed in the store, from which delegated tokens are minted.
+type Session struct {
+	Token   string    `json:"token"`
+	KeyID   string    `json:"key_id"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	User    string    `json:"user"`
+	Host    string    `json:"host"`
+	Dir     string    `json:"dir"`
+}
+
+// MaxSessionTTL bounds a session, so that a forgotten one ends.
+const MaxSessionTTL = 7 * 24 * time.Hour
+
+// StartSession creates a root key and the session token. Only the human
+// starts a session: an agent is refused.
+func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
+	if r, ok := c.detectAgent(); ok {
+		return Session{}, fmt.Errorf("%w: %s was detected (%s); only the human starts a session", ErrDenied, r.Agent, r.Source)
+	}
+	if ttl <= 0 || ttl > MaxSessionTTL {
+		return Session{}, fmt.Errorf("%w: --ttl must be between 1s and %s", ErrBadRequest, MaxSessionTTL)
+	}
+	now := b.now()
+	key, err := b.addRootKey(now.Add(ttl))
+	if err != nil {
+		return Session{}, err
+	}
+	exp, err := caveat.ExpiresAt(now.Add(ttl))
+	if err != nil {
+		return Session{}, err
+	}
+	m, err := newToken(key, []caveat.Caveat{exp})
+	if err != nil {
+		return Session{}, err
+	}
+	gi, _ := c.gitInfo()
+	host, _ := os.Hostname()
+	s := Session{Token: m.Text(), KeyID: key.ID, Created: now.UTC(), Expires: key.Expires.UTC().Truncate(time.Second),
+		User: gi.User, Host: host, Dir: c.Cwd}
+	if s.User == "" {
+		if u, err := user.Current(); err == nil {
+			s.User = u.Username
+		}
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := b.st.WriteSealed("session", data); err != nil {
+		return Session{}, err
+	}
+	return s, nil
+}
+
+// ErrNoSession says what to run; llms never starts one silently.
+var ErrNoSession = errors.New("no live session: run `llms session-start --ttl 8h` first")
+
+// CurrentSession returns the live session, verified against its root key.
+// An expired or invalid session is an error, never a silent re-mint.
+func (b *Broker) CurrentSession() (Session, error) {
+	data, err := b.st.ReadSealed("session")
+	if errors.Is(err, store.ErrNotFound) {
+		return Session{}, ErrNoSession
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	var s Session
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Session{}, fmt.Errorf("session file is corrupt: %w", err)
+	}
+	if !b.now().Before(s.Expires) {
+		return s, fmt.Errorf("the session expired at %s: run `llms session-start --ttl 8h` for a new one", s.Expires.Format(time.RFC3339))
+	}
+	m, err := parseToken(s.Token)
+	if err != nil {
+		return s, err
+	}
+	key, err := b.lookupRootKey(m.ID())
+	if err != nil {
+		return s, fmt.Errorf("the session is no longer valid (%v): run `llms session-start`", err)
+	}
+	if err := m.Verify(key, func([]byte) error { return nil }); err != nil {
+		return s, fmt.Errorf("the session token does not verify (%v): run `llms session-start`", err)
+	}
+	return s, nil
+}
+
+// Mint issues a delegated token under the live session. It must name at
+// least one secret and expire within the session.
+func (b *Broker) Mint(r Restrictions, c *Caller) (string, TokenInfo, error) {
+	if a, ok := c.detectAgent(); ok {
+		return "", TokenInfo{}, fmt.Errorf("%w: %s was detected (%s); agents cannot mint tokens, only attenuate the one they hold", ErrDenied, a.Agent, a.Source)
+	}
+	if len(r.Secrets) == 0 {
+		return "", TokenInfo{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
+	}
+	if r.TTL <= 0 {
+		return "", TokenInfo{}, fmt.Errorf("%w: a token must expire (--ttl, e.g. 5m)", ErrBadRequest)
+	}
+	for _, name := range r.Secrets {
+		if err := ValidateName(name); err != nil {
+			return "", TokenInfo{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
+	}
+	s, err := b.CurrentSession()
+	if err != nil {
+		return "", TokenInfo{}, err
+	}
+	now := b.now()
+	if left := s.Expires.Sub(now); r.TTL > left {
+		return "", TokenInfo{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))
+	}
+	cavs, err := r.caveats(now)
+	if err != nil {
+		return "", TokenInfo{}, err
+	}
+	keys, err := b.rootKeys()
+	if err != nil {
+		return "", TokenInfo{}, err
+	}
+	i := slices.IndexFunc(keys, func(k rootKey) bool { return k.ID == s.KeyID })
+	if i < 0 {
+		return "", TokenInfo{}, errors.New("the session's root key is gone: run `llms session-start`")
+	}
+	m, err := newToken(keys[i], cavs)
+	if err != nil {
+		return "", TokenInfo{}, err
+	}
+	info, _, err := infoOf(m)
+	return m.Text(), info, err
+}
+
+// CheckToken verifies a token for one access without performing it, for
+// `macaroon verify`: it reports the first caveat that fails and why.
+func (b *Broker) CheckToken(token, op string, secrets []string, program string, c *Caller) (TokenInfo, error) {
+	if op == "" {
+		op = caveat.OpExec
+	}
+	c.Token, c.TokenGiven = token, true
+	m, _, err := b.verifyToken(token, access{op: op, secrets: secrets, program: program, caller: c})
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	info, _, err := infoOf(m)
+	return info, err
+}
+
+// revocation is one entry of the sealed deny-list.
+type revocation struct {
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+func (b *Broker) revocations() ([]revocation, error) {
+	data, err := b.st.ReadSealed("revoked")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []revocation
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("revocation list is corrupt: %w", err)
+	}
+	return list, nil
+}
+
+func (b *Broker) isRevoked(id string) (bool, error) {
+	list, err := b.revocations()
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(list, func(r revocation) bool { return r.ID == id }), nil
+}
+
+// Revoke denies one token, and every attenuation of it (they share its
+// id). The entry is kept until the token's root key expires, after which
+// the token could not verify anyway.
+func (b *Broker) Revoke(id string, c *Caller) error {
+	if err := authorizeWrite(c); err != nil {
+		return err
+	}
+	if len(id) != 2*(keyIDLen+nonceLen) {
+		return fmt.Errorf("%w: a token id is %d hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
+	}
+	keys, err := b.rootKeys()
+	if err != nil {
+		return err
+	}
+	expires := b.now().Add(MaxSessionTTL)
+	for _, k := range keys {
+		if k.ID == id[:2*keyIDLen] {
+			expires = k.Expires
+		}
+	}
+	now := b.now()
+	return b.st.UpdateSealed("revoked", func(old []byte) ([]byte, error) {
+		var list []revocation
+		if old != nil {
+			if err := json.Unmarshal(old, &list); err != nil {
+				return nil, fmt.Errorf("revocation list is corrupt: %w", err)
+			}
+		}
+		list = slices.DeleteFunc(list, func(r revocation) bool { return !r.Expires.After(now) || r.ID == id })
+		return json.Marshal(append(list, revocation{ID: id, Expires: expires}))
+	})
+}
+
+// RevokeAll destroys every root key — one unlink, whatever the number of
+// tokens — and the session, so every token dies. With rotate it also
+// re-encrypts the store under a new identity.
+func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
+	if err := authorizeWrite(c); err != nil {
+		return err
+	}
+	if err := b.st.DeleteSealed("rootkeys"); err != nil {
+		return err
+	}
+	if err := b.st.DeleteSealed("session"); err != nil {
+		return err
+	}
+	if err := b.st.DeleteSealed("revoked"); err != nil {
+		return err
+	}
+	if rotate {
+		return b.st.Rotate()
+	}
+	return nil
+}

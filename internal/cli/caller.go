@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
+)
+
+// Where a token can come from, in order of precedence. Some agent sandboxes
+// strip variables that look like tokens, hence the file forms.
+const (
+	envToken     = "LLM_SECRETS_MACAROON"
+	envTokenFile = "LLM_SECRETS_MACAROON_FILE"
+)
+
+// tokenFlags are --macaroon and --macaroon-file, shared by every command
+// that accesses secrets.
+type tokenFlags struct {
+	token string
+	file  string
+}
+
+func (t *tokenFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&t.token, "macaroon", "", "token to act under (default $"+envToken+"; prefer the variable or a file: argv is visible in ps)")
+	cmd.Flags().StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
+}
+
+// maxTokenFile bounds a token file read.
+const maxTokenFile = 64 << 10
+
+// caller gathers who is asking. A token variable that is present but
+// empty still counts as given: it is "no token", never a bypass.
+func (f *Factory) caller(cmd *cobra.Command, t *tokenFlags) (*broker.Caller, error) {
+	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot}
+	c.Cwd, _ = os.Getwd()
+	if t == nil {
+		return c, nil
+	}
+	file, fileGiven := "", false
+	switch {
+	case cmd != nil && cmd.Flags().Changed("macaroon"):
+		c.Token, c.TokenGiven = t.token, true
+	case cmd != nil && cmd.Flags().Changed("macaroon-file"):
+		file, fileGiven = t.file, true
+	default:
+		if v, ok := f.LookupEnv(envToken); ok {
+			c.Token, c.TokenGiven = v, true
+		} else if v, ok := f.LookupEnv(envTokenFile); ok {
+			file, fileGiven = v, true
+		}
+	}
+	if fileGiven {
+		c.TokenGiven = true
+		if file != "" {
+			tok, err := readTokenFile(file)
+			if err != nil {
+				return nil, err
+			}
+			c.Token = tok
+		}
+	}
+	return c, nil
+}
+
+func readTokenFile(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", usagef("token file: %v", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxTokenFile+1))
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	if len(data) > maxTokenFile {
+		return "", usagef("token file %s is larger than %d bytes", path, maxTokenFile)
+	}
+	return string(data), nil
+}
