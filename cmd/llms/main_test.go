@@ -3,7 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/llm-secrets/llms/internal/cli"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,6 +18,13 @@ func TestMain(m *testing.M) {
 			// Tests decide what agent is present: an empty fake /proc
 			// hides whatever runs `go test` (maybe an agent itself).
 			f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
+			// testscript cannot remove a variable; `unenv` lists the ones
+			// to treat as absent while they are still empty.
+			for _, name := range strings.Split(os.Getenv("LLMS_TEST_UNSET"), ",") {
+				if v, ok := os.LookupEnv(name); ok && v == "" {
+					os.Unsetenv(name)
+				}
+			}
 			os.Exit(cli.Main(os.Args[1:], f))
 		},
 	})
@@ -33,6 +42,30 @@ func TestScript(t *testing.T) {
 			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// unenv NAME… removes variables: an empty one is not the same
+			// as an absent one to llms (an empty token is still refused).
+			"unenv": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) == 0 {
+					ts.Fatalf("usage: unenv NAME...")
+				}
+				unset := ts.Getenv("LLMS_TEST_UNSET")
+				for _, name := range args {
+					ts.Setenv(name, "")
+					unset += "," + name
+				}
+				ts.Setenv("LLMS_TEST_UNSET", unset)
+			},
+			// sleep DURATION, for expiry tests.
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 		},
 	})
 }
