@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llm-secrets/llms/internal/store"
+)
+
+// TestPymacaroonsVerifiesLLMSTokens: a token minted and attenuated by the
+// llms CLI is verified by pymacaroons, an implementation nobody here wrote,
+// given the root key (exported by this test from the sealed store, a hook
+// no production path has). Refusals must agree too.
+func TestPymacaroonsVerifiesLLMSTokens(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import pymacaroons").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pymacaroons is required in CI (apt-get install python3-pymacaroons): %v", err)
+		}
+		t.Skip("pymacaroons not installed (apt-get install python3-pymacaroons)")
+	}
+	bin := llmsBin(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	env := llmsEnv(dir)
+	mustRun(t, bin, env, "", "init")
+	mustRun(t, bin, env, "py-canary-value", "set", "--stdin", "K")
+	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	token := strings.TrimSpace(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--op", "exec,peek"))
+	child := strings.TrimSpace(mustRun(t, bin, env, token, "macaroon", "attenuate", "--op", "peek", "--branch", "main"))
+
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := s.ReadSealed("rootkeys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []struct{ Key []byte }
+	if err := json.Unmarshal(data, &keys); err != nil || len(keys) != 1 {
+		t.Fatalf("root keys: %v (%d keys)", err, len(keys))
+	}
+	rootKey := hex.EncodeToString(keys[0].Key)
+
+	var info struct{ Caveats []string }
+	json.Unmarshal([]byte(mustRun(t, bin, env, child, "macaroon", "inspect", "--json")), &info)
+	if len(info.Caveats) != 5 {
+		t.Fatalf("attenuated token has caveats %q, want 5", info.Caveats)
+	}
+	verify := func(satisfy []string, key string) bool {
+		req, _ := json.Marshal(map[string]any{"token": child, "root_key": key, "satisfy": satisfy, "discharges": []string{}})
+		cmd := exec.Command(python, filepath.Join("..", "..", "internal", "macaroon", "testdata", "pymacaroons_check.py"), "verify")
+		cmd.Stdin = strings.NewReader(string(req))
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			return false
+		} else if err != nil {
+			t.Fatalf("pymacaroons_check.py: %v: %s", err, out)
+		}
+		return true
+	}
+	if !verify(info.Caveats, rootKey) {
+		t.Fatal("pymacaroons refused a token llms minted and attenuated")
+	}
+	// Dropping any one caveat from what pymacaroons accepts must fail: each
+	// caveat is really in the signed chain.
+	for i := range info.Caveats {
+		fewer := append(append([]string{}, info.Caveats[:i]...), info.Caveats[i+1:]...)
+		if verify(fewer, rootKey) {
+			t.Errorf("pymacaroons verified without satisfying %q", info.Caveats[i])
+		}
+	}
+	wrong := strings.Repeat("00", 32)
+	if verify(info.Caveats, wrong) {
+		t.Error("pymacaroons verified with a wrong root key")
+	}
+}
