@@ -14,7 +14,8 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":          {"internal/cli"},
-	"internal/cli":      {"internal/broker", "internal/dotenv"},
+	"internal/cli":      {"internal/broker", "internal/dotenv", "internal/profile"},
+	"internal/profile":  {},
 	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid"},
 	"internal/store":    {},
 	"internal/runner":   {},

@@ -13,6 +13,7 @@ import (
 type execOptions struct {
 	Token    tokenFlags
 	Inject   []string
+	Profile  string
 	NoRedact bool
 	Argv     []string
 }
@@ -53,6 +54,7 @@ is refused unless stdout is a terminal.`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
 	opts.Token.register(cmd)
+	cmd.Flags().StringVar(&opts.Profile, "profile", "", "inject the variables of this profile (profiles.toml)")
 	cmd.Flags().BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
 	return cmd
 }
@@ -73,6 +75,13 @@ func parseInjections(specs []string) ([]broker.Injection, error) {
 }
 
 func runExec(ctx context.Context, f *Factory, opts execOptions, c *broker.Caller) error {
+	if opts.Profile != "" {
+		p, err := f.profile(opts.Profile)
+		if err != nil {
+			return err
+		}
+		opts.Inject = append(profileInjections(p), opts.Inject...)
+	}
 	inject, err := parseInjections(opts.Inject)
 	if err != nil {
 		return err

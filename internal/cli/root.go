@@ -104,6 +104,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newMacaroonCmd(f),
 		newRevokeCmd(f),
 		newRevokeAllCmd(f),
+		newProfileCmd(f),
 	)
 	return root
 }

@@ -1,0 +1,179 @@
+// Package profile reads profiles.toml: named bundles of secrets, the
+// environment variables they are injected as, a lifetime and caveats, so a
+// human can delegate a whole task with one name.
+//
+// It owns the file format and its validation. It refuses unknown keys,
+// empty secret lists (the seed's "empty profile = all secrets" is exactly
+// the flaw we do not copy), mappings to secrets the profile does not name,
+// and lifetimes that are missing or not positive. It never sees a value.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Profile is one validated [profiles.NAME] table.
+type Profile struct {
+	Name    string
+	Secrets []string
+	// Env maps variable → secret; every secret appears at least once
+	// (defaulting to a variable of its own name).
+	Env      map[string]string
+	TTL      time.Duration
+	Repos    []string
+	Branches []string
+	Agents   []string
+	Who      []string
+	Cmds     []string
+	Ops      []string
+}
+
+// file mirrors the TOML; strings for durations so errors can name them.
+type file struct {
+	Profiles map[string]struct {
+		Secrets []string          `toml:"secrets"`
+		Env     map[string]string `toml:"env"`
+		TTL     string            `toml:"ttl"`
+		Repo    []string          `toml:"repo"`
+		Branch  []string          `toml:"branch"`
+		Agent   []string          `toml:"agent"`
+		Who     []string          `toml:"who"`
+		Cmd     []string          `toml:"cmd"`
+		Op      []string          `toml:"op"`
+	} `toml:"profiles"`
+}
+
+var (
+	// ErrNoFile: there is no profiles file at the path.
+	ErrNoFile = errors.New("no profiles file")
+	// ErrUnknown: the file has no profile of that name.
+	ErrUnknown = errors.New("no such profile")
+
+	profileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
+	envVarName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	secretName  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// MaxTTL bounds a profile's lifetime; mint still bounds it by the session.
+const MaxTTL = 24 * time.Hour
+
+// Load reads and validates every profile in path.
+func Load(path string) (map[string]Profile, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNoFile, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse validates the TOML text of a profiles file; path names it in errors.
+func Parse(path string, data []byte) (map[string]Profile, error) {
+	var f file
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(keys, ", "))
+	}
+	out := make(map[string]Profile, len(f.Profiles))
+	for name, raw := range f.Profiles {
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
+		}
+		if !profileName.MatchString(name) {
+			return nil, bad("invalid profile name")
+		}
+		if len(raw.Secrets) == 0 {
+			return nil, bad("secrets is empty; a profile must name the secrets it grants")
+		}
+		for _, s := range raw.Secrets {
+			if !secretName.MatchString(s) {
+				return nil, bad("invalid secret name %q", s)
+			}
+		}
+		if raw.TTL == "" {
+			return nil, bad("ttl is required (e.g. ttl = \"15m\")")
+		}
+		ttl, err := time.ParseDuration(raw.TTL)
+		if err != nil || ttl <= 0 || ttl > MaxTTL {
+			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
+		}
+		env := map[string]string{}
+		mapped := map[string]bool{}
+		for v, s := range raw.Env {
+			if !envVarName.MatchString(v) {
+				return nil, bad("env: %q is not a valid variable name", v)
+			}
+			if !slices.Contains(raw.Secrets, s) {
+				return nil, bad("env: %s maps to %q, which is not in secrets", v, s)
+			}
+			env[v], mapped[s] = s, true
+		}
+		for _, s := range raw.Secrets {
+			if mapped[s] {
+				continue
+			}
+			if !envVarName.MatchString(s) {
+				return nil, bad("secret %q is not a valid variable name; map it in [profiles.%s.env]", s, name)
+			}
+			if _, taken := env[s]; taken {
+				return nil, bad("variable %s is used twice", s)
+			}
+			env[s] = s
+		}
+		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl,
+			Repos: raw.Repo, Branches: raw.Branch, Agents: raw.Agent, Who: raw.Who, Cmds: raw.Cmd, Ops: raw.Op}
+	}
+	return out, nil
+}
+
+// Get loads path and returns one profile.
+func Get(path, name string) (Profile, error) {
+	all, err := Load(path)
+	if err != nil {
+		return Profile{}, err
+	}
+	p, ok := all[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("%w %q in %s", ErrUnknown, name, path)
+	}
+	return p, nil
+}
+
+// Names lists profile names, sorted.
+func Names(all map[string]Profile) []string {
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Vars lists a profile's variables, sorted, for a stable injection order.
+func (p Profile) Vars() []string {
+	vars := make([]string, 0, len(p.Env))
+	for v := range p.Env {
+		vars = append(vars, v)
+	}
+	sort.Strings(vars)
+	return vars
+}

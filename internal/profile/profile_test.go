@@ -1,0 +1,76 @@
+package profile
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	all, err := Parse("p.toml", []byte(`
+[profiles.backend]
+secrets = ["DB_PASSWORD", "stripe.key"]
+ttl = "15m"
+branch = ["main"]
+agent = ["claude"]
+cmd = ["psql"]
+[profiles.backend.env]
+STRIPE = "stripe.key"
+
+[profiles.min]
+secrets = ["A"]
+ttl = "1m"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := all["backend"]
+	if p.TTL != 15*time.Minute || p.Env["STRIPE"] != "stripe.key" || p.Env["DB_PASSWORD"] != "DB_PASSWORD" || len(p.Env) != 2 {
+		t.Fatalf("backend = %+v", p)
+	}
+	if strings.Join(p.Vars(), ",") != "DB_PASSWORD,STRIPE" || strings.Join(Names(all), ",") != "backend,min" {
+		t.Fatalf("Vars %v Names %v", p.Vars(), Names(all))
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	cases := map[string]string{
+		"[profiles.a]\nsecrets = []\nttl = \"1m\"\n":                                   "secrets is empty",
+		"[profiles.a]\nttl = \"1m\"\n":                                                 "secrets is empty",
+		"[profiles.a]\nsecrets = [\"A\"]\n":                                            "ttl is required",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                             "must be a duration",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                             "must be a duration",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":           "unknown key(s): profiles.a.branchs",
+		"[profiles.a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                           "invalid secret name",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.a.env]\nX = \"B\"\n": "not in secrets",
+		"[profiles.a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                            "map it in",
+		"[profiles.a]\nsecrets = [\"A\"\nttl = \"1m\"\n":                               "p.toml",
+	}
+	for in, want := range cases {
+		_, err := Parse("p.toml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", in, err, want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		all, err := Parse("f.toml", data)
+		if err != nil {
+			return
+		}
+		for _, p := range all {
+			if len(p.Secrets) == 0 || p.TTL <= 0 || len(p.Env) < 1 {
+				t.Fatalf("accepted invalid profile %+v", p)
+			}
+			for _, s := range p.Env {
+				if !slices.Contains(p.Secrets, s) {
+					t.Fatalf("env maps to unnamed secret %q", s)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// copyBufferSize bounds one read of child output. A pipe delivers at most
+// its capacity per read, so this is also the pipe size Run asks for: large
+// transfers then cost few system calls and context switches.
+const copyBufferSize = 1 << 20
+
+// outputCopier copies child output streams to writers. Its mutex makes
+// sure the writers are never called concurrently, so Stdout and Stderr may
+// be the same writer, or writers sharing state, without locking of their own.
+type outputCopier struct {
+	mu   sync.Mutex
+	wg   sync.WaitGroup
+	errs []error
+}
+
+// start copies src to dst in the background and closes src when done.
+// Closing src when dst fails is deliberate: the child then sees a closed
+// pipe or a hung-up terminal instead of blocking forever on a full one.
+func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		err := c.copy(dst, src)
+		src.Close()
+		if err != nil {
+			c.mu.Lock()
+			c.errs = append(c.errs, fmt.Errorf("runner: copying child %s: %w", stream, err))
+			c.mu.Unlock()
+		}
+	}()
+}
+
+// copy writes each chunk as soon as it is read: interactive programs must
+// not see their output held back.
+func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
+	buf := make([]byte, copyBufferSize)
+	for {
+		n, readErr := src.Read(buf)
+		if n > 0 {
+			c.mu.Lock()
+			written, err := dst.Write(buf[:n])
+			c.mu.Unlock()
+			if err == nil && written != n {
+				err = io.ErrShortWrite
+			}
+			if err != nil {
+				return err
+			}
+		}
+		switch {
+		case readErr == nil:
+		case readErr == io.EOF:
+			return nil
+		case errors.Is(readErr, syscall.EIO):
+			// A PTY master reads EIO once no process holds the terminal
+			// any more and everything written to it has been read: the
+			// end of the output.
+			return nil
+		default:
+			return readErr
+		}
+	}
+}
+
+// wait waits for every copy to finish and reports their errors.
+func (c *outputCopier) wait() error {
+	c.wg.Wait()
+	return errors.Join(c.errs...)
+}

@@ -1,0 +1,65 @@
+// Package runner starts the child program of `llms exec` and stays with it
+// until it is gone: it relays signals, carries the child's output to the
+// writers it is given, and reports how the child ended.
+//
+// It owns:
+//
+//   - starting the program at an absolute path with exactly the argv and
+//     environment it is given: no shell, no PATH search, no inherited
+//     environment (a nil Env is an empty environment);
+//   - refusing an environment that is ambiguous or cannot be passed to
+//     execve: an entry without "=", an empty name, a NUL byte, or two
+//     entries for one name (libc getenv takes the first, other code the
+//     last, so the child would not see one well-defined value);
+//   - copying the child's stdout and stderr to the caller's writers as soon
+//     as bytes arrive, never calling the two writers concurrently, and
+//     waiting until every byte has been written before returning;
+//   - in PTY mode, a new pseudo-terminal that becomes the child's
+//     controlling terminal, our terminal put in raw mode and restored on
+//     every return path, input relayed to the child and window size changes
+//     followed; when input that is not a terminal ends, the child's
+//     terminal is sent its EOF character if it is in line mode (a raw-mode
+//     child has no way to be told);
+//   - relaying SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, so
+//     that llms itself does not die from them while the child runs;
+//   - the exit status: the child's code, or 128+n when signal n killed it.
+//
+// It refuses to know what the environment means or which values are secret:
+// the broker builds the environment and hands in redacting writers. Errors
+// name the program path and, for a bad environment, entry indexes; they
+// never contain environment contents or arguments.
+//
+// # Keyboard signals
+//
+// Without a PTY the child stays in our process group, so job control
+// (Ctrl-Z, fg, bg) keeps working and a Ctrl-C typed at the terminal reaches
+// the child directly from the kernel. Forwarding that SIGINT as well would
+// deliver it twice, and "press Ctrl-C again to force quit" programs (package
+// managers, dev servers, coding agents) would then quit at the first press.
+// The signal handler cannot tell who sent a signal, so the rule is: a SIGINT
+// or SIGQUIT that arrives while our process group is the foreground group of
+// our controlling terminal, and the child is still in that group, is assumed
+// to come from the keyboard and is not forwarded; otherwise (no terminal,
+// background job, agent harness, a child that made a group of its own) it is.
+// The cost is that `kill -INT <llms pid>` aimed at a foreground llms does not
+// reach the child; SIGTERM, or signalling the child itself, still does.
+// Other signals are always forwarded; a terminal hang-up may therefore
+// deliver SIGHUP twice, which for the usual response (exit) changes nothing.
+//
+// In PTY mode the child has its own session and our terminal is raw, so the
+// keyboard produces bytes, not signals: Ctrl-C reaches the child once,
+// through its terminal, and every caught signal is forwarded.
+//
+// Signals that were ignored when llms started (nohup, a background job of a
+// non-interactive shell) are not caught: they stay ignored, and the child
+// inherits the ignore as it would without llms.
+//
+// # Waiting
+//
+// Run returns when the child has exited and its output has reached end of
+// file, that is when every process holding the child's stdout, stderr or
+// terminal has closed it, as a shell pipeline would. A background process
+// the child leaves behind with those descriptors open keeps Run waiting.
+//
+// The package is Linux-only.
+package runner

@@ -1,0 +1,207 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Spec describes the child to run.
+type Spec struct {
+	Path   string    // absolute path of the program (the caller resolved it with exec.LookPath)
+	Args   []string  // full argv, Args[0] as the user typed it
+	Env    []string  // the child's whole environment, "NAME=value" each; nil is empty
+	Dir    string    // working directory; "" inherits ours
+	Stdin  *os.File  // nil is /dev/null (no input in PTY mode); given to the child as is without PTY
+	Stdout io.Writer // never called concurrently with Stderr: they may be one writer
+	Stderr io.Writer // unused in PTY mode
+	PTY    bool      // run the child on a new pseudo-terminal; both its streams go to Stdout
+}
+
+// Start failures. Run wraps one of them, together with the system error,
+// when the program could not be started; a shell exits 127 and 126 for
+// these, and Run returns those codes with them.
+var (
+	// ErrNotFound: nothing exists at Spec.Path.
+	ErrNotFound = errors.New("program not found")
+	// ErrNotExecutable: Spec.Path exists but cannot be executed (no
+	// permission, a directory, an unknown format, a missing #! interpreter).
+	ErrNotExecutable = errors.New("program cannot be executed")
+)
+
+const (
+	exitNotFound   = 127
+	exitCannotExec = 126
+	// exitStatusUnknown is returned with an error when the child's status
+	// could not be read: anything but 0, so that no caller sees success.
+	exitStatusUnknown = 1
+)
+
+// Run starts the child, forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
+// and SIGUSR2 to it (see the package documentation for SIGINT and SIGQUIT)
+// and, in PTY mode, follows SIGWINCH with a resize of its terminal. It
+// copies the child's output to the writers, waits for the child and for all
+// output to be written, and returns the exit status: the child's code, or
+// 128+n when it died from signal n.
+//
+// err is non-nil when the child could not be started (code is then 127 for
+// ErrNotFound and 126 otherwise, as in a shell), when output could not be
+// copied (the child then loses its output stream, as with a closed pipe, and
+// code is still its status), when ctx ended, which kills the child, or when
+// the child's status could not be read (code is then 1). err never contains
+// environment contents or arguments.
+func Run(ctx context.Context, s Spec) (code int, err error) {
+	if err := s.check(); err != nil {
+		return exitCannotExec, err
+	}
+	if err := ctx.Err(); err != nil {
+		return exitCannotExec, fmt.Errorf("runner: not started: %w", err)
+	}
+	if s.PTY {
+		return runOnPTY(ctx, s)
+	}
+	return runWithPipes(ctx, s)
+}
+
+func (s *Spec) check() error {
+	switch {
+	case !filepath.IsAbs(s.Path):
+		return errors.New("runner: Spec.Path must be an absolute path")
+	case len(s.Args) == 0:
+		return errors.New("runner: Spec.Args must hold at least argv[0]")
+	case s.Stdout == nil:
+		return errors.New("runner: Spec.Stdout is nil")
+	case s.Stderr == nil && !s.PTY:
+		return errors.New("runner: Spec.Stderr is nil")
+	}
+	for i, arg := range s.Args {
+		if strings.IndexByte(arg, 0) >= 0 {
+			return fmt.Errorf("runner: argument %d contains a NUL byte", i)
+		}
+	}
+	if strings.IndexByte(s.Path, 0) >= 0 {
+		return errors.New("runner: Spec.Path contains a NUL byte")
+	}
+	if err := checkEnv(s.Env); err != nil {
+		return err
+	}
+	if s.Dir != "" {
+		// Checked here because a missing directory and a missing program
+		// fail the same way (ENOENT) inside the child.
+		info, err := os.Stat(s.Dir)
+		if err != nil {
+			return fmt.Errorf("runner: working directory: %w", err)
+		}
+		if !info.IsDir() {
+			return fmt.Errorf("runner: working directory %s is not a directory", s.Dir)
+		}
+	}
+	return nil
+}
+
+// checkEnv refuses entries execve cannot carry and entries that make a
+// variable's value ambiguous. Errors give indexes only: an entry without
+// "=" may well be a bare secret value.
+func checkEnv(env []string) error {
+	first := make(map[string]int, len(env))
+	for i, kv := range env {
+		name, _, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("runner: environment entry %d has no '='", i)
+		case name == "":
+			return fmt.Errorf("runner: environment entry %d has an empty name", i)
+		case strings.IndexByte(kv, 0) >= 0:
+			return fmt.Errorf("runner: environment entry %d contains a NUL byte", i)
+		}
+		if j, dup := first[name]; dup {
+			return fmt.Errorf("runner: environment entries %d and %d set the same variable", j, i)
+		}
+		first[name] = i
+	}
+	return nil
+}
+
+// start starts the child with files as its descriptors 0, 1 and 2.
+func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
+	env := s.Env
+	if env == nil {
+		env = []string{} // os.StartProcess would inherit ours for nil
+	}
+	p, err := os.StartProcess(s.Path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
+	if err != nil {
+		return nil, startError(s.Path, err)
+	}
+	return p, nil
+}
+
+// startError classifies a failed start. The message holds the path and the
+// system error only; os.StartProcess errors carry nothing else.
+func startError(path string, err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("runner: starting %s: %w", path, err)
+	}
+	switch errno {
+	case syscall.ENOENT:
+		if _, statErr := os.Stat(path); statErr == nil {
+			// The file is there: what is missing is the interpreter of
+			// its #! line or its ELF loader.
+			return fmt.Errorf("runner: %s: %w: its interpreter was not found (%w)", path, ErrNotExecutable, errno)
+		}
+		return fmt.Errorf("runner: %s: %w (%w)", path, ErrNotFound, errno)
+	case syscall.ENOTDIR:
+		return fmt.Errorf("runner: %s: %w (%w)", path, ErrNotFound, errno)
+	case syscall.EACCES, syscall.EPERM, syscall.EISDIR, syscall.ENOEXEC, syscall.ELOOP, syscall.ETXTBSY, syscall.ELIBBAD:
+		return fmt.Errorf("runner: %s: %w (%w)", path, ErrNotExecutable, errno)
+	}
+	return fmt.Errorf("runner: starting %s: %w", path, errno)
+}
+
+// startFailureCode is the shell's exit code for a start failure.
+func startFailureCode(err error) int {
+	if errors.Is(err, ErrNotFound) {
+		return exitNotFound
+	}
+	return exitCannotExec
+}
+
+// exitCode maps a wait status to a shell-style exit code.
+func exitCode(state *os.ProcessState) int {
+	status := state.Sys().(syscall.WaitStatus)
+	if status.Signaled() {
+		return 128 + int(status.Signal())
+	}
+	return status.ExitStatus()
+}
+
+// finish supervises the started child, waits for its output to be copied
+// and returns its exit status with any error.
+func finish(ctx context.Context, child *os.Process, sigs <-chan os.Signal, relay func(os.Signal), out *outputCopier) (int, error) {
+	state, err := supervise(ctx, child, sigs, relay)
+	copyErr := out.wait()
+	if state == nil {
+		return exitStatusUnknown, errors.Join(err, copyErr)
+	}
+	return exitCode(state), errors.Join(err, copyErr)
+}
+
+// withFd runs fn on f's descriptor. Unlike File.Fd it leaves f in
+// non-blocking mode, so a pending Read or Write on f still ends when f is
+// closed.
+func withFd(f *os.File, fn func(fd int) error) error {
+	conn, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var fnErr error
+	if err := conn.Control(func(fd uintptr) { fnErr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return fnErr
+}
