@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"os"
 	"os/exec"
@@ -61,6 +63,9 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		names = append(names, in.Secret)
 	}
 	path, err := exec.LookPath(req.Argv[0])
+	if errors.Is(err, fs.ErrPermission) {
+		return 0, fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
