@@ -76,6 +76,11 @@ func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.
 		return nil, nil, err
 	}
 	id := tokenID(m)
+	// A macaroon's location is outside its signature; pin it so that no
+	// byte of a token can change without the token being refused.
+	if m.Location() != location {
+		return nil, nil, fmt.Errorf("%w: token %s: location %q is not %q", ErrDenied, id, m.Location(), location)
+	}
 	if revoked, err := b.isRevoked(id); err != nil {
 		return nil, nil, err
 	} else if revoked {

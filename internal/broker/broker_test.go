@@ -1,0 +1,221 @@
+package broker
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// testBroker makes a store with secrets A, B, C and a live session, and a
+// clock the test controls.
+func testBroker(t testing.TB) (*Broker, *time.Time) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	b.now = func() time.Time { return now }
+	human := caller(t, nil, "")
+	for _, n := range []string{"A", "B", "C"} {
+		if _, err := b.Set(n, []byte("value-of-"+n+"-123"), human); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.StartSession(time.Hour, human); err != nil {
+		t.Fatal(err)
+	}
+	return b, &now
+}
+
+// caller is a caller outside any repository, with the given environment
+// and token, and no process tree to inspect.
+func caller(t testing.TB, env map[string]string, token string) *Caller {
+	return &Caller{
+		Token: token, TokenGiven: token != "",
+		Cwd:       t.TempDir(),
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		ProcRoot:  t.TempDir(),
+	}
+}
+
+var claude = map[string]string{"CLAUDECODE": "1"}
+
+func TestAgentWithoutTokenIsRefused(t *testing.T) {
+	b, _ := testBroker(t)
+	_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: caller(t, claude, "")})
+	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "no token was given") {
+		t.Fatalf("agent without token: %v", err)
+	}
+	empty := caller(t, claude, "")
+	empty.TokenGiven = true
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, caller: empty}); !errors.Is(err, ErrDenied) {
+		t.Fatalf("agent with an empty token: %v", err)
+	}
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: caller(t, nil, "")}); err != nil {
+		t.Fatalf("human without token: %v", err)
+	}
+}
+
+func TestTokenScopesAndExpiry(t *testing.T) {
+	b, now := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A", "B"}, TTL: 5 * time.Minute, Ops: []string{"exec"}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(op string, secrets ...string) error {
+		_, err := b.authorize(access{op: op, secrets: secrets, program: "/bin/true", caller: caller(t, claude, tok)})
+		return err
+	}
+	if err := try("exec", "A", "B"); err != nil {
+		t.Fatalf("allowed request refused: %v", err)
+	}
+	for _, bad := range []error{try("exec", "C"), try("exec", "A", "C"), try("peek", "A")} {
+		if !errors.Is(bad, ErrDenied) {
+			t.Fatalf("out-of-scope request: %v", bad)
+		}
+	}
+	*now = now.Add(5 * time.Minute)
+	if err := try("exec", "A"); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired token: %v", err)
+	}
+}
+
+func TestMintRefusals(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	for _, r := range []Restrictions{
+		{TTL: time.Minute},                                               // no secret
+		{Secrets: []string{"A"}},                                         // no expiry
+		{Secrets: []string{"A"}, TTL: 2 * time.Hour},                     // beyond the session
+		{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"fly"}}, // unknown op
+	} {
+		if _, _, err := b.Mint(r, human); err == nil {
+			t.Errorf("Mint(%+v) accepted", r)
+		}
+	}
+	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+		t.Errorf("agent minted: %v", err)
+	}
+	if err := b.RevokeAll(false, human); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, human); !errors.Is(err, ErrNoSession) {
+		t.Errorf("mint after revoke-all: %v", err)
+	}
+}
+
+func TestRevokeOneToken(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	r := Restrictions{Secrets: []string{"A"}, TTL: time.Minute}
+	t1, i1, _ := b.Mint(r, human)
+	t2, _, _ := b.Mint(r, human)
+	child, err := Attenuate(t1, Restrictions{Ops: []string{"exec"}}, b.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Revoke(i1.ID, human); err != nil {
+		t.Fatal(err)
+	}
+	for tok, wantOK := range map[string]bool{t1: false, child: false, t2: true} {
+		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: caller(t, claude, tok)})
+		if (err == nil) != wantOK {
+			t.Errorf("after revoke: err = %v, want ok=%v", err, wantOK)
+		}
+	}
+}
+
+// TestAttenuationNeverWidens: for random tokens, random attenuations and
+// random requests, whatever the attenuated token allows, its parent allows.
+func TestAttenuationNeverWidens(t *testing.T) {
+	b, now := testBroker(t)
+	human := caller(t, nil, "")
+	secrets := []string{"A", "B", "C"}
+	ops := []string{"exec", "peek", "list"}
+	subset := func(t *rapid.T, label string, from []string) []string {
+		return rapid.SliceOfNDistinct(rapid.SampledFrom(from), 0, len(from), rapid.ID[string]).Draw(t, label)
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		parentR := Restrictions{Secrets: subset(rt, "secrets", secrets), TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute, Ops: subset(rt, "ops", ops)}
+		if len(parentR.Secrets) == 0 {
+			parentR.Secrets = []string{"A"}
+		}
+		parent, _, err := b.Mint(parentR, human)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		childR := Restrictions{Secrets: subset(rt, "csecrets", secrets), Ops: subset(rt, "cops", ops),
+			TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute}
+		child, err := Attenuate(parent, childR, b.now())
+		if err != nil {
+			return // nothing to add
+		}
+		req := access{op: rapid.SampledFrom(ops).Draw(rt, "op"), secrets: subset(rt, "asked", secrets), program: "/bin/true"}
+		if req.op != "list" && len(req.secrets) == 0 {
+			req.secrets = []string{"B"}
+		}
+		saved := *now
+		*now = now.Add(time.Duration(rapid.IntRange(0, 45).Draw(rt, "later")) * time.Minute)
+		defer func() { *now = saved }()
+		req.caller = caller(t, claude, child)
+		_, childErr := b.authorize(req)
+		req.caller = caller(t, claude, parent)
+		_, parentErr := b.authorize(req)
+		if childErr == nil && parentErr != nil {
+			rt.Fatalf("attenuated token allowed what its parent refuses: %v", parentErr)
+		}
+	})
+}
+
+// TestTamperedTokenRefused: flipping any byte of a token's text form makes
+// it fail, and the error never carries the token.
+func TestTamperedTokenRefused(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := len("llms_m2_"); i < len(tok); i++ {
+		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
+			bad := []byte(tok)
+			bad[i] = c
+			_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: caller(t, claude, string(bad))})
+			if err == nil {
+				t.Fatalf("tampered token (byte %d) accepted", i)
+			}
+			if strings.Contains(err.Error(), tok[len("llms_m2_"):]) || bytes.Contains([]byte(err.Error()), bad[len("llms_m2_"):]) {
+				t.Fatal("error echoes the token")
+			}
+		}
+	}
+}
+
+func TestAgentCannotWrite(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	agent := caller(t, claude, tok)
+	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
+		t.Errorf("agent Set: %v", err)
+	}
+	if err := b.Delete("A", agent); !errors.Is(err, ErrDenied) {
+		t.Errorf("agent Delete: %v", err)
+	}
+	if err := b.RevokeAll(true, agent); !errors.Is(err, ErrDenied) {
+		t.Errorf("agent RevokeAll: %v", err)
+	}
+	if _, err := b.StartSession(time.Hour, agent); !errors.Is(err, ErrDenied) {
+		t.Errorf("agent StartSession: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(b.Dir(), "secrets", "A.age")); err != nil {
+		t.Fatal(err)
+	}
+}
