@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/macaroon"
@@ -49,10 +50,15 @@ func (b *Broker) authorize(a access) (grant, error) {
 			return grant{}, err
 		}
 		g.tokenID = tokenID(m)
-		if names, all := set.AllowedSecrets(); !all {
-			g.visible = func(n string) bool { return slices.Contains(names, n) }
+		expires, _ := set.Expiry()
+		if err := b.checkPolicy(a, expires); err != nil {
+			return grant{}, err
 		}
-		return g, nil
+		byToken := func(string) bool { return true }
+		if names, all := set.AllowedSecrets(); !all {
+			byToken = func(n string) bool { return slices.Contains(names, n) }
+		}
+		return g, b.restrictList(&g, a, byToken)
 	}
 	if r, ok := c.detectAgent(); ok {
 		given := "no token was given"
@@ -64,7 +70,31 @@ func (b *Broker) authorize(a access) (grant, error) {
 			"`llms macaroon mint --secret KEY --ttl 5m`, passed as LLM_SECRETS_MACAROON "+
 			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, r.Agent, r.Source, given)
 	}
-	return g, nil
+	if err := b.checkPolicy(a, time.Time{}); err != nil {
+		return grant{}, err
+	}
+	return g, b.restrictList(&g, a, nil)
+}
+
+// restrictList sets, for list, which names the caller may see: those its
+// token allows (byToken, nil for all) and the policy allows.
+func (b *Broker) restrictList(g *grant, a access, byToken func(string) bool) error {
+	if a.op != caveat.OpList {
+		return nil
+	}
+	byPolicy, err := b.visibleByPolicy(a.caller)
+	if err != nil {
+		return err
+	}
+	switch {
+	case byToken == nil:
+		g.visible = byPolicy
+	case byPolicy == nil:
+		g.visible = byToken
+	default:
+		g.visible = func(n string) bool { return byToken(n) && byPolicy(n) }
+	}
+	return nil
 }
 
 // verifyToken checks a token for one access: parse, revocation, the HMAC

@@ -7,6 +7,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/gitctx"
+	"github.com/llm-secrets/llms/internal/policy"
 )
 
 // Caller describes who is asking, as the front end (CLI, MCP server) sees
@@ -26,6 +27,9 @@ type Caller struct {
 	// os.Getpid()); tests point ProcRoot at a fake tree.
 	ProcRoot string
 	PID      int
+	// ConfigDir is $XDG_CONFIG_HOME (or ~/.config): the user policy is
+	// ConfigDir/llm-secrets/policy.yaml.
+	ConfigDir string
 
 	agentOnce sync.Once
 	agent     agentid.Result
@@ -34,6 +38,10 @@ type Caller struct {
 	gitOnce sync.Once
 	git     gitctx.Info
 	gitErr  error
+
+	policyOnce sync.Once
+	policySet  *policy.Set
+	policyErr  error
 }
 
 // detectAgent runs once per request.

@@ -124,6 +124,9 @@ func (b *Broker) Mint(r Restrictions, c *Caller) (string, TokenInfo, error) {
 	if err != nil {
 		return "", TokenInfo{}, err
 	}
+	if err := b.mintBound(r, c); err != nil {
+		return "", TokenInfo{}, err
+	}
 	now := b.now()
 	if left := s.Expires.Sub(now); r.TTL > left {
 		return "", TokenInfo{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))

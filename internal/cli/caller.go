@@ -35,7 +35,7 @@ const maxTokenFile = 64 << 10
 // caller gathers who is asking. A token variable that is present but
 // empty still counts as given: it is "no token", never a bypass.
 func (f *Factory) caller(cmd *cobra.Command, t *tokenFlags) (*broker.Caller, error) {
-	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot}
+	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDir: f.configDir()}
 	c.Cwd, _ = os.Getwd()
 	if t == nil {
 		return c, nil

@@ -12,14 +12,18 @@ import (
 	"github.com/llm-secrets/llms/internal/profile"
 )
 
-// profilesPath is $XDG_CONFIG_HOME/llm-secrets/profiles.toml, else
-// ~/.config/llm-secrets/profiles.toml.
-func (f *Factory) profilesPath() string {
+// configDir is $XDG_CONFIG_HOME, else ~/.config.
+func (f *Factory) configDir() string {
 	base := f.Getenv("XDG_CONFIG_HOME")
 	if base == "" || !filepath.IsAbs(base) {
 		base = filepath.Join(f.Getenv("HOME"), ".config")
 	}
-	return filepath.Join(base, "llm-secrets", "profiles.toml")
+	return base
+}
+
+// profilesPath is <config>/llm-secrets/profiles.toml.
+func (f *Factory) profilesPath() string {
+	return filepath.Join(f.configDir(), "llm-secrets", "profiles.toml")
 }
 
 func (f *Factory) profile(name string) (profile.Profile, error) {

@@ -105,6 +105,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newRevokeCmd(f),
 		newRevokeAllCmd(f),
 		newProfileCmd(f),
+		newPolicyCmd(f),
 	)
 	return root
 }

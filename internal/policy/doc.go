@@ -15,7 +15,7 @@
 //	      - repo: github.com/acme/api     # one pattern, or a list
 //	        branch: [main, "release/*"]
 //	        user: "*@acme.com"            # git user.email
-//	        agent: [claude-code, cursor]
+//	        agent: [claude, cursor]
 //	        cmd: [psql, /usr/bin/pg_dump] # base name or absolute path
 //	        max_ttl: 15m
 //	    deny:

@@ -18,7 +18,7 @@ type Subject struct {
 	Repo   string // gitctx.NormalizeRepo form, e.g. github.com/acme/api
 	Branch string // "" when HEAD is detached
 	User   string // git user.email
-	Agent  string // agentid name, e.g. claude-code
+	Agent  string // agentid name, e.g. claude; "human" when none is detected
 	Cmd    string // absolute, clean path of the program to run; "" if none
 }
 
@@ -226,4 +226,24 @@ func anyMatch(f field, pats []glob, v string) bool {
 		}
 	}
 	return false
+}
+
+// MintBound is the longest lifetime a token for key may be minted with:
+// the smallest max_ttl of every allow rule for key, in every file (0: no
+// limit). At mint time the context of the future use (agent, program,
+// branch) is not known, so the bound must hold whichever rule ends up
+// matching; Decide enforces the matching rule's max_ttl again at use.
+func (s *Set) MintBound(key string) time.Duration {
+	if s == nil {
+		return 0
+	}
+	var bound time.Duration
+	for _, f := range s.files {
+		if e, ok := f.secrets[key]; ok {
+			for _, r := range e.allow {
+				bound = minTTL(bound, r.maxTTL)
+			}
+		}
+	}
+	return bound
 }

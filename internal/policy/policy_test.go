@@ -477,3 +477,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMintBound(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.yaml")
+	repo := filepath.Join(dir, "repo.yaml")
+	os.WriteFile(user, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n        max_ttl: 30m\n      - branch: dev\n"), 0o600)
+	os.WriteFile(repo, []byte("secrets:\n  K:\n    allow:\n      - agent: claude\n        max_ttl: 10m\n  L:\n    allow:\n      - branch: main\n"), 0o600)
+	s, err := Load(user, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MintBound("K"); got != 10*time.Minute {
+		t.Errorf("MintBound(K) = %s, want 10m (smallest over both files)", got)
+	}
+	if got := s.MintBound("L"); got != 0 {
+		t.Errorf("MintBound(L) = %s, want 0", got)
+	}
+}

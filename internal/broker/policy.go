@@ -1,0 +1,173 @@
+package broker
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/llm-secrets/llms/internal/policy"
+)
+
+// RepoPolicyFile is the policy at the root of the caller's repository.
+const RepoPolicyFile = ".llm-secrets-policy.yaml"
+
+// humanAgent is the agent a policy sees when none is detected, so rules
+// can name the human ("agent: [human, claude]").
+const humanAgent = "human"
+
+// policyPaths are the files that apply to the caller: the user's, then the
+// repository's. Both must allow.
+func (c *Caller) policyPaths() ([]string, error) {
+	var paths []string
+	if c.ConfigDir != "" {
+		paths = append(paths, filepath.Join(c.ConfigDir, "llm-secrets", "policy.yaml"))
+	}
+	gi, err := c.gitInfo()
+	if err != nil {
+		return nil, err
+	}
+	if gi.TopLevel != "" {
+		paths = append(paths, filepath.Join(gi.TopLevel, RepoPolicyFile))
+	}
+	return paths, nil
+}
+
+// policy loads the caller's policy once. A file that cannot be read or
+// parsed is an error, and every access is then denied: never a silent
+// allow.
+func (c *Caller) policy() (*policy.Set, error) {
+	c.policyOnce.Do(func() {
+		paths, err := c.policyPaths()
+		if err != nil {
+			c.policyErr = err
+			return
+		}
+		c.policySet, c.policyErr = policy.Load(paths...)
+	})
+	if c.policyErr != nil {
+		return nil, fmt.Errorf("%w: policy: %v (every access is denied until it is fixed)", ErrDenied, c.policyErr)
+	}
+	return c.policySet, nil
+}
+
+// subject is the policy's view of a request.
+func (c *Caller) subject(program string) (policy.Subject, error) {
+	gi, err := c.gitInfo()
+	if err != nil {
+		return policy.Subject{}, err
+	}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, User: gi.User, Agent: humanAgent, Cmd: program}
+	if r, ok := c.detectAgent(); ok {
+		s.Agent = r.Agent
+	}
+	return s, nil
+}
+
+// checkPolicy decides every secret of a request; expires is the token's
+// expiry (zero without a token), checked against the matching max_ttl.
+func (b *Broker) checkPolicy(a access, expires time.Time) error {
+	set, err := a.caller.policy()
+	if err != nil {
+		return err
+	}
+	if set.Empty() {
+		return nil
+	}
+	subj, err := a.caller.subject(a.program)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDenied, err)
+	}
+	for _, name := range a.secrets {
+		d := set.Decide(name, subj)
+		if !d.Allowed {
+			return fmt.Errorf("%w: policy denies %s: %s%s", ErrDenied, name, d.Reason, at(d.Source))
+		}
+		if d.MaxTTL > 0 && !expires.IsZero() && expires.Sub(b.now()) > d.MaxTTL {
+			return fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
+		}
+	}
+	return nil
+}
+
+func at(source string) string {
+	if source == "" {
+		return ""
+	}
+	return " (" + source + ")"
+}
+
+// visibleByPolicy filters names for list.
+func (b *Broker) visibleByPolicy(c *Caller) (func(string) bool, error) {
+	set, err := c.policy()
+	if err != nil {
+		return nil, err
+	}
+	if set.Empty() {
+		return nil, nil
+	}
+	subj, err := c.subject("")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDenied, err)
+	}
+	return func(name string) bool { return set.Decide(name, subj).Allowed }, nil
+}
+
+// mintBound checks a token's lifetime against every max_ttl that could
+// apply to its secrets.
+func (b *Broker) mintBound(r Restrictions, c *Caller) error {
+	set, err := c.policy()
+	if err != nil {
+		return err
+	}
+	for _, name := range r.Secrets {
+		if bound := set.MintBound(name); bound > 0 && r.TTL > bound {
+			return fmt.Errorf("%w: --ttl %s exceeds the policy's max_ttl %s for %s", ErrDenied, r.TTL, bound, name)
+		}
+	}
+	return nil
+}
+
+// PolicyDecision explains one secret's decision for `llms policy check`.
+type PolicyDecision struct {
+	Secret  string
+	Allowed bool
+	Reason  string
+	Source  string
+	MaxTTL  time.Duration
+}
+
+// PolicyCheck explains the policy's decision for each secret in the
+// caller's context (asAgent, program override the detected ones). With no
+// names it checks every stored secret.
+func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller) ([]string, []PolicyDecision, error) {
+	paths, err := c.policyPaths()
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := c.policy()
+	if err != nil {
+		return paths, nil, err
+	}
+	subj, err := c.subject(program)
+	if err != nil {
+		return paths, nil, err
+	}
+	if asAgent != "" {
+		subj.Agent = asAgent
+	}
+	if len(names) == 0 {
+		es, err := b.st.List()
+		if err != nil {
+			return paths, nil, err
+		}
+		for _, e := range es {
+			names = append(names, e.Name)
+		}
+	}
+	out := make([]PolicyDecision, len(names))
+	for i, n := range names {
+		d := set.Decide(n, subj)
+		out[i] = PolicyDecision{Secret: n, Allowed: d.Allowed, Reason: d.Reason, Source: d.Source, MaxTTL: d.MaxTTL}
+	}
+	return paths, out, nil
+}

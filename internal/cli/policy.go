@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newPolicyCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Allow-list policy: .llm-secrets-policy.yaml and ~/.config/llm-secrets/policy.yaml",
+		Long: `A policy lists, per secret, allow and deny rules on repo, branch, user (git
+email), agent and cmd, with an optional max_ttl. No policy file: everything is
+allowed. With one: an unlisted secret is denied, a matching deny wins, and when
+both files exist both must allow. See docs/POLICY.md.`,
+	}
+	cmd.AddCommand(newPolicyCheckCmd(f))
+	return cmd
+}
+
+func newPolicyCheckCmd(f *Factory) *cobra.Command {
+	var keys []string
+	var asAgent, program string
+	cmd := &cobra.Command{
+		Use:   "check [--key K] [--as-agent A] [--cmd PROG]",
+		Short: "Explain the policy's decision for the current directory",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(*cobra.Command, []string) error {
+			b, err := f.Broker()
+			if err != nil {
+				return err
+			}
+			c, err := f.caller(nil, nil)
+			if err != nil {
+				return err
+			}
+			paths, ds, err := b.PolicyCheck(keys, asAgent, program, c)
+			for _, p := range paths {
+				fmt.Fprintf(f.IO.Out, "policy file: %s\n", p)
+			}
+			if err != nil {
+				return err
+			}
+			denied := 0
+			for _, d := range ds {
+				verdict := "ALLOW"
+				if !d.Allowed {
+					verdict, denied = "DENY ", denied+1
+				}
+				fmt.Fprintf(f.IO.Out, "%s %s: %s", verdict, d.Secret, d.Reason)
+				if d.Source != "" {
+					fmt.Fprintf(f.IO.Out, " (%s)", d.Source)
+				}
+				if d.MaxTTL > 0 {
+					fmt.Fprintf(f.IO.Out, " max_ttl %s", d.MaxTTL)
+				}
+				fmt.Fprintln(f.IO.Out)
+			}
+			if denied > 0 && len(keys) > 0 {
+				return childExit{exitDenied}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&keys, "key", nil, "secret(s) to check (default: every stored secret)")
+	cmd.Flags().StringVar(&asAgent, "as-agent", "", "decide as if this agent were calling (human when none)")
+	cmd.Flags().StringVar(&program, "cmd", "", "absolute path of the program exec would start")
+	return cmd
+}
