@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/store"
 )
 
@@ -18,8 +19,9 @@ var (
 
 // Broker is an opened gate over one store.
 type Broker struct {
-	st  *store.Store
-	now func() time.Time
+	st    *store.Store
+	now   func() time.Time
+	audit *audit.Log // opened on first record
 }
 
 // Open opens the store in dir behind a broker.

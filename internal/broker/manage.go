@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/llm-secrets/llms/internal/caveat"
@@ -10,7 +9,7 @@ import (
 
 // List returns the stored secrets the caller may see.
 func (b *Broker) List(withTimes bool, c *Caller) ([]store.Entry, error) {
-	g, err := b.authorize(access{op: caveat.OpList, caller: c})
+	g, err := b.decide(access{op: caveat.OpList, caller: c})
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +33,20 @@ func (b *Broker) List(withTimes bool, c *Caller) ([]store.Entry, error) {
 
 // Set stores a value and reports whether the name is new.
 func (b *Broker) Set(name string, value []byte, c *Caller) (created bool, err error) {
-	if err := authorizeWrite(c); err != nil {
+	return b.write("set", name, value, c)
+}
+
+// Import stores one entry of a .env file; it differs from Set only in the
+// audit event.
+func (b *Broker) Import(name string, value []byte, c *Caller) (created bool, err error) {
+	return b.write("import", name, value, c)
+}
+
+func (b *Broker) write(event, name string, value []byte, c *Caller) (bool, error) {
+	if err := ValidateName(name); err != nil {
+		return false, err
+	}
+	if err := b.change(event, []string{name}, c, "changes the store"); err != nil {
 		return false, err
 	}
 	return b.st.Write(name, value)
@@ -42,7 +54,10 @@ func (b *Broker) Set(name string, value []byte, c *Caller) (created bool, err er
 
 // Delete removes a secret.
 func (b *Broker) Delete(name string, c *Caller) error {
-	if err := authorizeWrite(c); err != nil {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := b.change("delete", []string{name}, c, "changes the store"); err != nil {
 		return err
 	}
 	return b.st.Delete(name)
@@ -50,13 +65,3 @@ func (b *Broker) Delete(name string, c *Caller) error {
 
 // Has reports whether a secret exists (for confirmation prompts).
 func (b *Broker) Has(name string) bool { return b.st.Has(name) }
-
-// authorizeWrite decides set, delete and import: tokens grant only uses
-// of secrets, so an agent may never write — it could overwrite a value
-// the human relies on, or delete it.
-func authorizeWrite(c *Caller) error {
-	if r, ok := c.detectAgent(); ok {
-		return fmt.Errorf("%w: %s was detected (%s); only the human changes the store", ErrDenied, r.Agent, r.Source)
-	}
-	return nil
-}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/user"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/store"
 )
@@ -31,11 +33,11 @@ const MaxSessionTTL = 7 * 24 * time.Hour
 // StartSession creates a root key and the session token. Only the human
 // starts a session: an agent is refused.
 func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
-	if r, ok := c.detectAgent(); ok {
-		return Session{}, fmt.Errorf("%w: %s was detected (%s); only the human starts a session", ErrDenied, r.Agent, r.Source)
-	}
 	if ttl <= 0 || ttl > MaxSessionTTL {
 		return Session{}, fmt.Errorf("%w: --ttl must be between 1s and %s", ErrBadRequest, MaxSessionTTL)
+	}
+	if err := b.change("session-start", nil, c, "starts a session"); err != nil {
+		return Session{}, err
 	}
 	now := b.now()
 	key, err := b.addRootKey(now.Add(ttl))
@@ -106,8 +108,18 @@ func (b *Broker) CurrentSession() (Session, error) {
 // Mint issues a delegated token under the live session. It must name at
 // least one secret and expire within the session.
 func (b *Broker) Mint(r Restrictions, c *Caller) (string, TokenInfo, error) {
-	if a, ok := c.detectAgent(); ok {
-		return "", TokenInfo{}, fmt.Errorf("%w: %s was detected (%s); agents cannot mint tokens, only attenuate the one they hold", ErrDenied, a.Agent, a.Source)
+	return b.mint("mint", r, c)
+}
+
+// Lease is Mint for one secret, recorded as a lease.
+func (b *Broker) Lease(r Restrictions, c *Caller) (string, TokenInfo, error) {
+	return b.mint("lease", r, c)
+}
+
+func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo, error) {
+	if err := humanOnly(c, "mints tokens (an agent can only attenuate the one it holds)"); err != nil {
+		_ = b.record(audit.Record{Event: "mint", Decision: "deny", Reason: reasonOf(err), Secrets: r.Secrets}, c)
+		return "", TokenInfo{}, err
 	}
 	if len(r.Secrets) == 0 {
 		return "", TokenInfo{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
@@ -148,7 +160,19 @@ func (b *Broker) Mint(r Restrictions, c *Caller) (string, TokenInfo, error) {
 		return "", TokenInfo{}, err
 	}
 	info, _, err := infoOf(m)
-	return m.Text(), info, err
+	if err != nil {
+		return "", TokenInfo{}, err
+	}
+	// The token exists only once it is recorded: in the audit log and in
+	// the lease registry the human can list and revoke from.
+	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets, TokenID: info.ID,
+		Reason: strings.Join(info.Caveats, " ")}, c); err != nil {
+		return "", TokenInfo{}, err
+	}
+	if err := b.addLease(kind, info, now); err != nil {
+		return "", TokenInfo{}, err
+	}
+	return m.Text(), info, nil
 }
 
 // CheckToken verifies a token for one access without performing it, for
@@ -199,11 +223,17 @@ func (b *Broker) isRevoked(id string) (bool, error) {
 // id). The entry is kept until the token's root key expires, after which
 // the token could not verify anyway.
 func (b *Broker) Revoke(id string, c *Caller) error {
-	if err := authorizeWrite(c); err != nil {
+	if len(id) != 2*(keyIDLen+nonceLen) || strings.Trim(id, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: a token id is %d lowercase hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
+	}
+	if err := humanOnly(c, "revokes tokens"); err != nil {
 		return err
 	}
-	if len(id) != 2*(keyIDLen+nonceLen) {
-		return fmt.Errorf("%w: a token id is %d hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
+	if err := b.record(audit.Record{Event: "revoke", Decision: "allow", TokenID: id}, c); err != nil {
+		return err
+	}
+	if err := b.endLease(id); err != nil {
+		return err
 	}
 	keys, err := b.rootKeys()
 	if err != nil {
@@ -232,8 +262,13 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 // tokens — and the session, so every token dies. With rotate it also
 // re-encrypts the store under a new identity.
 func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
-	if err := authorizeWrite(c); err != nil {
+	if err := b.change("revoke-all", nil, c, "revokes tokens"); err != nil {
 		return err
+	}
+	if rotate {
+		if err := b.event("rotate", nil, "", "", c); err != nil {
+			return err
+		}
 	}
 	if err := b.st.DeleteSealed("rootkeys"); err != nil {
 		return err
@@ -242,6 +277,9 @@ func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
 		return err
 	}
 	if err := b.st.DeleteSealed("revoked"); err != nil {
+		return err
+	}
+	if err := b.st.DeleteSealed("leases"); err != nil {
 		return err
 	}
 	if rotate {

@@ -82,7 +82,7 @@ func runImport(f *Factory, opts importOptions) error {
 		return err
 	}
 	for i, e := range entries {
-		created, err := b.Set(names[i], e.Value, c)
+		created, err := b.Import(names[i], e.Value, c)
 		if err != nil {
 			return fmt.Errorf("storing %s: %w (entries before it were stored; %s was kept)", names[i], err, opts.File)
 		}

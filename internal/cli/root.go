@@ -106,6 +106,9 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newRevokeAllCmd(f),
 		newProfileCmd(f),
 		newPolicyCmd(f),
+		newLeaseCmd(f),
+		newLeasesCmd(f),
+		newAuditCmd(f),
 	)
 	return root
 }

@@ -21,6 +21,7 @@ var sealedNames = map[string]bool{
 	"rootkeys": true, // every root key, in one file: revoke-all is one unlink
 	"session":  true, // the human's session token
 	"auditkey": true, // the audit log's MAC key
+	"leases":   true, // every token minted, until it expires
 	"revoked":  true, // ids of revoked tokens, until they expire
 }
 

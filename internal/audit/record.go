@@ -1,0 +1,82 @@
+package audit
+
+import (
+	"errors"
+	"math"
+	"time"
+)
+
+// Record is one audited event as the caller describes it. It holds names and
+// context, never secret values.
+type Record struct {
+	// Time is when the event happened; Append uses the current time when it
+	// is zero. It is stored in UTC with nanosecond precision.
+	Time time.Time
+	// Event names what happened: exec, peek, list, lease, mcp, set, delete,
+	// import, mint, attenuate, session-start, revoke, revoke-all, rotate,
+	// policy-error, …
+	Event string
+	// Decision is "allow", "deny", or "" for events that decide nothing.
+	Decision string
+	Reason   string
+	// Secrets are the names of the secrets involved, never their values.
+	Secrets []string
+	TokenID string
+	Op      string
+	Program string
+	Agent   string
+	Repo    string
+	Branch  string
+	Cwd     string
+	PID     int
+}
+
+// Entry is a Record as read back from the log, with the sequence number and
+// MAC that Append assigned.
+type Entry struct {
+	Record
+	Seq uint64
+	// MAC is the line's HMAC-SHA256 in lowercase hex.
+	MAC string
+}
+
+const maxEventLen = 64
+
+// validate checks what both Append and the line parser demand of a record, so
+// that everything Append writes parses and everything that parses could have
+// been written. Errors name the field, never its contents.
+func (r *Record) validate() error {
+	if !validEvent(r.Event) {
+		return errors.New("event must be 1-64 characters of a-z, 0-9 and '-', starting with a letter")
+	}
+	switch r.Decision {
+	case "", "allow", "deny":
+	default:
+		return errors.New(`decision must be "allow", "deny" or ""`)
+	}
+	for _, name := range r.Secrets {
+		if name == "" {
+			return errors.New("secrets must not contain an empty name")
+		}
+	}
+	if r.PID < 0 || r.PID > math.MaxInt32 {
+		return errors.New("pid out of range")
+	}
+	if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
+		return errors.New("time outside years 0000-9999")
+	}
+	return nil
+}
+
+func validEvent(s string) bool {
+	if len(s) == 0 || len(s) > maxEventLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
