@@ -5,7 +5,7 @@ BIN := bin/llms
 .PHONY: build demo test lint bench
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/llms
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/llms
 
 # demo: a throwaway store, one secret, one command that uses it, redacted.
 demo: build

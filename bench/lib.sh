@@ -24,7 +24,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/llms-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-(cd "$ROOT" && go build -trimpath -o bin/llms ./cmd/llms)
+(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o bin/llms ./cmd/llms)
 
 # The stores must not inherit a caller's store.
 unset LLM_SECRETS_DIR

@@ -8,10 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
 )
@@ -41,8 +41,6 @@ type ExecRequest struct {
 	Warn func(string)
 }
 
-var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // Exec authorizes the request, starts the child with the injected values
 // in its environment and its output passed through a redactor, and returns
 // the child's exit status (128+n on signal n).
@@ -51,16 +49,16 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		return 0, fmt.Errorf("%w: no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])", ErrBadRequest)
 	}
 	seen := map[string]bool{}
-	names := make([]string, 0, len(req.Inject))
+	wanted := make([]string, 0, len(req.Inject))
 	for _, in := range req.Inject {
-		if !envVarName.MatchString(in.Var) {
+		if !names.EnvVar(in.Var) {
 			return 0, fmt.Errorf("%w: %q is not a valid environment variable name", ErrBadRequest, in.Var)
 		}
 		if seen[in.Var] {
 			return 0, fmt.Errorf("%w: variable %s is injected twice", ErrBadRequest, in.Var)
 		}
 		seen[in.Var] = true
-		names = append(names, in.Secret)
+		wanted = append(wanted, in.Secret)
 	}
 	path, err := exec.LookPath(req.Argv[0])
 	if errors.Is(err, fs.ErrPermission) {
@@ -69,7 +67,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
-	g, err := b.decide(access{op: caveat.OpExec, secrets: names, program: path, caller: req.Caller})
+	g, err := b.decide(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,8 @@
 package caveat
 
 import (
+	"github.com/llm-secrets/llms/internal/names"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -161,21 +163,8 @@ func eachItem(list string, check func(string) error) error {
 	return nil
 }
 
-// checkSecretName applies the store's naming rule (DESIGN.md §3).
-func checkSecretName(s string) error {
-	if len(s) > 128 {
-		return fmt.Errorf("secret name of %d bytes, longer than 128", len(s))
-	}
-	if s[0] == '.' {
-		return fmt.Errorf("secret name %s starts with '.'", quoteShort(s))
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-' {
-			return fmt.Errorf("secret name %s has a byte outside [A-Za-z0-9_.-]", quoteShort(s))
-		}
-	}
-	return nil
-}
+// checkSecretName applies the store's naming rule (internal/names).
+func checkSecretName(s string) error { return names.Secret(s) }
 
 func checkAgentName(s string) error {
 	if len(s) > 64 {

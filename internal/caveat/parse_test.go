@@ -179,7 +179,7 @@ func TestConstructors(t *testing.T) {
 		{"no items", func() (Caveat, error) { return Secret() }, "no items"},
 		{"comma inside an item", func() (Caveat, error) { return Secret("a,b") }, "contains ','"},
 		{"duplicate", func() (Caveat, error) { return Op(OpExec, OpExec) }, "duplicate"},
-		{"invalid name", func() (Caveat, error) { return Secret("a/x") }, "outside"},
+		{"invalid name", func() (Caveat, error) { return Secret("a/x") }, "only letters"},
 		{"uppercase who", func() (Caveat, error) { return Who("Bob@acme.com") }, "not lowercase"},
 		{"unknown op", func() (Caveat, error) { return Op("get") }, "unknown operation"},
 		{"relative cmd", func() (Caveat, error) { return Cmd("bin/x") }, "clean absolute path"},

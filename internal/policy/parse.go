@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/llm-secrets/llms/internal/names"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -117,7 +119,7 @@ func parse(name string, data []byte) (*file, error) {
 			return parseError(name, v.Line, "secrets: expected a mapping of secret names to rules")
 		}
 		return p.mapping(v, func(secret string, line int, v *yaml.Node) error {
-			if err := validSecretName(secret); err != nil {
+			if err := names.Secret(secret); err != nil {
 				return parseError(name, line, "%v", err)
 			}
 			e, err := p.entry(secret, line, v)
@@ -331,21 +333,6 @@ func validPattern(f field, s string) error {
 	case fieldCmd:
 		if strings.Contains(s, "/") && !strings.HasPrefix(s, "/") {
 			return fmt.Errorf("%q: a command is a base name (psql) or an absolute path (/usr/bin/psql)", s)
-		}
-	}
-	return nil
-}
-
-// validSecretName is the store's naming rule ([A-Za-z0-9_.-]{1,128}, not
-// starting with '.' or '-'): a policy cannot name a secret that cannot exist.
-func validSecretName(s string) error {
-	if s == "" || len(s) > 128 || s[0] == '.' || s[0] == '-' {
-		return fmt.Errorf("%q is not a valid secret name", s)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return fmt.Errorf("%q is not a valid secret name", s)
 		}
 	}
 	return nil

@@ -13,13 +13,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/llm-secrets/llms/internal/names"
 )
 
 // Profile is one validated [profiles.NAME] table.
@@ -58,10 +59,6 @@ var (
 	ErrNoFile = errors.New("no profiles file")
 	// ErrUnknown: the file has no profile of that name.
 	ErrUnknown = errors.New("no such profile")
-
-	profileName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
-	envVarName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	secretName  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
 // MaxTTL bounds a profile's lifetime; mint still bounds it by the session.
@@ -98,15 +95,15 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
 		}
-		if !profileName.MatchString(name) {
+		if len(name) > 64 || names.Secret(name) != nil {
 			return nil, bad("invalid profile name")
 		}
 		if len(raw.Secrets) == 0 {
 			return nil, bad("secrets is empty; a profile must name the secrets it grants")
 		}
 		for _, s := range raw.Secrets {
-			if !secretName.MatchString(s) {
-				return nil, bad("invalid secret name %q", s)
+			if err := names.Secret(s); err != nil {
+				return nil, bad("%v", err)
 			}
 		}
 		if raw.TTL == "" {
@@ -119,7 +116,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		env := map[string]string{}
 		mapped := map[string]bool{}
 		for v, s := range raw.Env {
-			if !envVarName.MatchString(v) {
+			if !names.EnvVar(v) {
 				return nil, bad("env: %q is not a valid variable name", v)
 			}
 			if !slices.Contains(raw.Secrets, s) {
@@ -131,7 +128,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 			if mapped[s] {
 				continue
 			}
-			if !envVarName.MatchString(s) {
+			if !names.EnvVar(s) {
 				return nil, bad("secret %q is not a valid variable name; map it in [profiles.%s.env]", s, name)
 			}
 			if _, taken := env[s]; taken {

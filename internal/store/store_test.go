@@ -20,39 +20,6 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
-func TestValidateName(t *testing.T) {
-	good := []string{"a", "DB_PASSWORD", "x.y-z_1", strings.Repeat("a", MaxNameLen), "a..b"}
-	for _, n := range good {
-		if err := ValidateName(n); err != nil {
-			t.Errorf("ValidateName(%q) = %v, want nil", n, err)
-		}
-	}
-	bad := []string{"", ".hidden", "..", "a/b", "../x", "a b", "a\x00b", "é", strings.Repeat("a", MaxNameLen+1), "-", "-rf", "x\n", "a\\b"}
-	for _, n := range bad {
-		if err := ValidateName(n); err == nil || !errors.Is(err, ErrInvalidName) {
-			t.Errorf("ValidateName(%q) = %v, want ErrInvalidName", n, err)
-		}
-	}
-}
-
-func FuzzValidateName(f *testing.F) {
-	for _, s := range []string{"a", ".x", "a/b", "../../etc/passwd", "ok.name-1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		if ValidateName(name) != nil {
-			return
-		}
-		// An accepted name is always one plain file name inside secrets/.
-		if filepath.Base(name) != name || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "-") || strings.ContainsAny(name, "/\x00") {
-			t.Fatalf("accepted unsafe name %q", name)
-		}
-		if filepath.Join("secrets", name+secretExt) != "secrets/"+name+secretExt {
-			t.Fatalf("name %q does not stay in place", name)
-		}
-	})
-}
-
 func TestInitCreatesModesAndRefusesOverwrite(t *testing.T) {
 	s := newStore(t)
 	for rel, want := range map[string]os.FileMode{".": 0o700, "secrets": 0o700, "identity.txt": 0o600, "recipients.txt": 0o600} {
