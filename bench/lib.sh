@@ -1,9 +1,8 @@
 # shellcheck shell=bash
 # Shared by the bench/*.sh scripts, which source it; not run on its own.
 #
-# Sourcing it builds bin/llms exactly as `make build` does (the build
-# environment is inherited, so `CGO_ENABLED=0 bench/exec.sh` measures a
-# static binary), makes a private work directory that is removed on exit,
+# Sourcing it builds bin/llms exactly as `make build` does (static,
+# CGO_ENABLED=0), makes a private work directory that is removed on exit,
 # and provides helpers to make throwaway stores and read hyperfine's JSON.
 # Results go to bench/out/ (gitignored); every script prints one
 # "RESULT …" line per target and exits 1 if any target was missed, 2 if
