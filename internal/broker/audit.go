@@ -113,7 +113,7 @@ func reasonOf(err error) string {
 	return s
 }
 
-func isPolicyError(err error) bool { return strings.Contains(err.Error(), ": policy: ") }
+func isPolicyError(err error) bool { return errors.Is(err, errPolicyBroken) }
 
 // tokenIDOf names a token that failed before verification, if it parses.
 func tokenIDOf(text string) string {

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -10,6 +11,10 @@ import (
 
 // RepoPolicyFile is the policy at the root of the caller's repository.
 const RepoPolicyFile = ".llm-secrets-policy.yaml"
+
+// errPolicyBroken marks a policy file that cannot be read or parsed; the
+// audit log records it as its own event.
+var errPolicyBroken = errors.New("policy")
 
 // humanAgent is the agent a policy sees when none is detected, so rules
 // can name the human ("agent: [human, claude]").
@@ -45,7 +50,7 @@ func (c *Caller) policy() (*policy.Set, error) {
 		c.policySet, c.policyErr = policy.Load(paths...)
 	})
 	if c.policyErr != nil {
-		return nil, fmt.Errorf("%w: policy: %v (every access is denied until it is fixed)", ErrDenied, c.policyErr)
+		return nil, fmt.Errorf("%w: %w: %v (every access is denied until it is fixed)", ErrDenied, errPolicyBroken, c.policyErr)
 	}
 	return c.policySet, nil
 }

@@ -82,7 +82,7 @@ func runAudit(f *Factory, opts auditOptions) error {
 			line += "  agent=" + e.Agent
 		}
 		if e.TokenID != "" {
-			line += "  token=" + e.TokenID[:16] + "…"
+			line += "  token=" + e.TokenID
 		}
 		if e.Reason != "" {
 			line += "  (" + e.Reason + ")"
