@@ -248,10 +248,6 @@ func parseExpiry(v string) (time.Time, error) {
 	return t, nil
 }
 
-func isAlnum(b byte) bool {
-	return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
-}
-
 // quoteShort quotes untrusted text for an error, cut so that a 4 KiB
 // caveat does not become a 4 KiB error.
 func quoteShort(s string) string {

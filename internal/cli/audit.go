@@ -45,11 +45,7 @@ func runAudit(f *Factory, opts auditOptions) error {
 	if opts.N < 0 {
 		return usagef("-n must not be negative")
 	}
-	b, err := f.Broker()
-	if err != nil {
-		return err
-	}
-	c, err := f.caller(nil, nil)
+	b, c, err := f.gate(nil, nil)
 	if err != nil {
 		return err
 	}
@@ -98,11 +94,7 @@ func newAuditVerifyCmd(f *Factory) *cobra.Command {
 		Short: "Check the whole HMAC chain; name the first bad line",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

@@ -81,3 +81,17 @@ func readTokenFile(path string) (string, error) {
 	}
 	return string(data), nil
 }
+
+// gate opens the broker and describes the caller: what every command that
+// touches the store starts with.
+func (f *Factory) gate(cmd *cobra.Command, t *tokenFlags) (*broker.Broker, *broker.Caller, error) {
+	c, err := f.caller(cmd, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := f.Broker()
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, c, nil
+}

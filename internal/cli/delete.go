@@ -34,7 +34,7 @@ func runDelete(f *Factory, opts deleteOptions) error {
 	if err := broker.ValidateName(opts.Name); err != nil {
 		return err
 	}
-	b, err := f.Broker()
+	b, c, err := f.gate(nil, nil)
 	if err != nil {
 		return err
 	}
@@ -51,10 +51,6 @@ func runDelete(f *Factory, opts deleteOptions) error {
 			fmt.Fprintln(f.IO.ErrOut, "not deleted")
 			return nil
 		}
-	}
-	c, err := f.caller(nil, nil)
-	if err != nil {
-		return err
 	}
 	if err := b.Delete(opts.Name, c); err != nil {
 		return err

@@ -73,11 +73,7 @@ func runImport(f *Factory, opts importOptions) error {
 			return usagef("%s line %d (%s): %v; nothing stored", opts.File, e.Line, e.Key, err)
 		}
 	}
-	b, err := f.Broker()
-	if err != nil {
-		return err
-	}
-	c, err := f.caller(nil, nil)
+	b, c, err := f.gate(nil, nil)
 	if err != nil {
 		return err
 	}

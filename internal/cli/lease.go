@@ -19,11 +19,7 @@ func newLeaseCmd(f *Factory) *cobra.Command {
 lists it, "llms revoke ID" ends it.`,
 		Args: exactArgs(1, "KEY"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}
@@ -33,14 +29,7 @@ lists it, "llms revoke ID" ends it.`,
 			}
 			r.Secrets = []string{args[0]}
 			tok, info, err := b.Lease(r, c)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(f.IO.Out, tok)
-			if f.IO.StdoutTTY {
-				fmt.Fprintf(f.IO.ErrOut, "lease %s expires %s\n", info.ID, info.Expires.Format(time.RFC3339))
-			}
-			return nil
+			return printToken(f, "lease", tok, info, err)
 		},
 	}
 	rf.register(cmd, false)
@@ -54,11 +43,7 @@ func newLeasesCmd(f *Factory) *cobra.Command {
 		Short: "List the tokens issued (leases and mints) that are still active",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

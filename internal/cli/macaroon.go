@@ -35,11 +35,7 @@ expire (--ttl) within the session. Only the token is printed, so
 M=$(llms macaroon mint …) captures it.`,
 		Args: exactArgs(0, "no arguments (secrets go in --secret)"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}
@@ -48,18 +44,24 @@ M=$(llms macaroon mint …) captures it.`,
 				return err
 			}
 			tok, info, err := b.Mint(r, c)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(f.IO.Out, tok)
-			if f.IO.StdoutTTY {
-				fmt.Fprintf(f.IO.ErrOut, "token %s expires %s\n", info.ID, info.Expires.Format(time.RFC3339))
-			}
-			return nil
+			return printToken(f, "token", tok, info, err)
 		},
 	}
 	rf.register(cmd, true)
 	return cmd
+}
+
+// printToken prints only the token on stdout (for M=$(…)), and its id
+// and expiry on stderr for a human at a terminal.
+func printToken(f *Factory, label, tok string, info broker.TokenInfo, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f.IO.Out, tok)
+	if f.IO.StdoutTTY {
+		fmt.Fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // inputToken is the token a macaroon subcommand works on: --macaroon,
@@ -187,11 +189,7 @@ exec), --cmd the program exec would start. Prints which caveat fails and why.`,
 			if err != nil {
 				return err
 			}
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

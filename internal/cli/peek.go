@@ -18,11 +18,7 @@ identity, so two peeks of one value match while nobody can test guesses
 against a fingerprint seen in a transcript.`,
 		Args: exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.caller(cmd, &token)
-			if err != nil {
-				return err
-			}
-			b, err := f.Broker()
+			b, c, err := f.gate(cmd, &token)
 			if err != nil {
 				return err
 			}

@@ -27,11 +27,7 @@ func newPolicyCheckCmd(f *Factory) *cobra.Command {
 		Short: "Explain the policy's decision for the current directory",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

@@ -141,11 +141,7 @@ func mintProfile(f *Factory, name string, ttl time.Duration) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := f.Broker()
-	if err != nil {
-		return "", err
-	}
-	c, err := f.caller(nil, nil)
+	b, c, err := f.gate(nil, nil)
 	if err != nil {
 		return "", err
 	}

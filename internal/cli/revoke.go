@@ -12,11 +12,7 @@ func newRevokeCmd(f *Factory) *cobra.Command {
 		Short: "Deny one token (and every attenuation of it) from now on",
 		Args:  exactArgs(1, "TOKEN-ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}
@@ -40,11 +36,7 @@ secret under it (crash-safe: the old identity is kept until the last file is
 re-encrypted; if interrupted, run the command again).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

@@ -17,11 +17,7 @@ func newSessionStartCmd(f *Factory) *cobra.Command {
 shorter tokens under it. Nothing is printed that could be used as a token.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			b, err := f.Broker()
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
+			b, c, err := f.gate(nil, nil)
 			if err != nil {
 				return err
 			}

@@ -52,11 +52,7 @@ func runSet(f *Factory, opts setOptions) error {
 	if err := broker.CheckValue(value); err != nil {
 		return usageError{err}
 	}
-	b, err := f.Broker()
-	if err != nil {
-		return err
-	}
-	c, err := f.caller(nil, nil)
+	b, c, err := f.gate(nil, nil)
 	if err != nil {
 		return err
 	}

@@ -41,23 +41,9 @@ func (s *Store) ReadSealed(name string) ([]byte, error) {
 	return s.decryptFile(path, name)
 }
 
-// WriteSealed encrypts data to the store's recipients and replaces the
-// sealed file atomically.
+// WriteSealed replaces a sealed file atomically, under the writer lock.
 func (s *Store) WriteSealed(name string, data []byte) error {
-	path, err := s.sealedPath(name)
-	if err != nil {
-		return err
-	}
-	ct, err := s.encrypt(data)
-	if err != nil {
-		return err
-	}
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return writeFileAtomic(path, ct)
+	return s.UpdateSealed(name, func([]byte) ([]byte, error) { return data, nil })
 }
 
 // UpdateSealed applies fn to a sealed file's content (nil when absent)
