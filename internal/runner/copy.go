@@ -40,10 +40,15 @@ func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	}()
 }
 
+// firstBufferSize is where a copy's buffer starts. Most children print
+// little, and zeroing 1 MiB per stream costs more than starting `true`;
+// a read that fills the buffer doubles it, up to copyBufferSize.
+const firstBufferSize = 16 << 10
+
 // copy writes each chunk as soon as it is read: interactive programs must
 // not see their output held back.
 func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
-	buf := make([]byte, copyBufferSize)
+	buf := make([]byte, firstBufferSize)
 	for {
 		n, readErr := src.Read(buf)
 		if n > 0 {
@@ -55,6 +60,9 @@ func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
 			}
 			if err != nil {
 				return err
+			}
+			if n == len(buf) && len(buf) < copyBufferSize {
+				buf = make([]byte, 2*len(buf))
 			}
 		}
 		switch {
