@@ -11,33 +11,33 @@ import (
 type Record struct {
 	// Time is when the event happened; Append uses the current time when it
 	// is zero. It is stored in UTC with nanosecond precision.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Event names what happened: exec, peek, list, lease, mcp, set, delete,
 	// import, mint, attenuate, session-start, revoke, revoke-all, rotate,
 	// policy-error, …
-	Event string
+	Event string `json:"event"`
 	// Decision is "allow", "deny", or "" for events that decide nothing.
-	Decision string
-	Reason   string
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
 	// Secrets are the names of the secrets involved, never their values.
-	Secrets []string
-	TokenID string
-	Op      string
-	Program string
-	Agent   string
-	Repo    string
-	Branch  string
-	Cwd     string
-	PID     int
+	Secrets []string `json:"secrets"`
+	TokenID string   `json:"token"`
+	Op      string   `json:"op"`
+	Program string   `json:"program"`
+	Agent   string   `json:"agent"`
+	Repo    string   `json:"repo"`
+	Branch  string   `json:"branch"`
+	Cwd     string   `json:"cwd"`
+	PID     int      `json:"pid"`
 }
 
 // Entry is a Record as read back from the log, with the sequence number and
-// MAC that Append assigned.
+// MAC that Append assigned. Its JSON field names are the log's.
 type Entry struct {
 	Record
-	Seq uint64
+	Seq uint64 `json:"seq"`
 	// MAC is the line's HMAC-SHA256 in lowercase hex.
-	MAC string
+	MAC string `json:"mac"`
 }
 
 const maxEventLen = 64

@@ -61,7 +61,8 @@ func (b *Broker) record(r audit.Record, c *Caller) error {
 	if r.PID == 0 {
 		r.PID = os.Getpid()
 	}
-	r.Time = b.now()
+	// Time stays zero: Append stamps it under the log's lock, so times
+	// follow the chain's order.
 	log, err := b.auditLog()
 	if err == nil {
 		err = log.Append(r)

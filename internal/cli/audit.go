@@ -36,7 +36,7 @@ checks the whole chain. See docs/AUDIT.md.`,
 	cmd.Flags().StringVar(&opts.Key, "key", "", "only entries about this secret")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "only entries about this token id")
 	cmd.Flags().BoolVar(&opts.Denied, "denied", false, "only denials")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the raw JSON lines' fields as JSON objects")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object per entry, with the log's field names")
 	cmd.AddCommand(newAuditVerifyCmd(f))
 	return cmd
 }
