@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/caveat"
@@ -65,6 +66,12 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
 	}
 	if err != nil {
+		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	// Caveats and policy judge the absolute path, and the child is started
+	// from exactly the path they judged. Symbolic links are not resolved:
+	// `cmd=psql` allows a program named psql (docs/SECURITY.md).
+	if path, err = filepath.Abs(path); err != nil {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
 	g, err := b.decide(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
