@@ -1,14 +1,29 @@
 // Package broker is the single gate through which every secret value
 // passes. The CLI (and, later, the MCP server and the agent-mode socket)
-// turn user input into requests; the broker decides, and only after a
-// decision does it read values from the store and hand them to the runner,
+// turn user input into requests; the broker decides, records the decision,
+// and only then reads values from the store and hands them to the runner,
 // wrapped in a redactor.
 //
-// What it owns: the decision for every access (today: the store is readable
-// and the names exist; tokens, policy and audit join here and nowhere
-// else), the child's environment, and redaction of the child's output.
+// What it owns, in the order a request meets it (authorize, then decide):
+//
+//  1. the request's shape: valid names, secrets that exist;
+//  2. the caller: a token is parsed strictly, checked against the
+//     deny-list, its HMAC chain recomputed under its root key and compared
+//     in constant time, and only then are its caveats evaluated against a
+//     context the broker builds itself (its clock, the resolved program,
+//     the repository on disk, the detected agent). Without a token, a
+//     detected agent is refused; the human in their own shell is not;
+//  3. the policy files (user and repository; both must allow), including
+//     max_ttl against the token's remaining life;
+//  4. the audit line: every allow and every deny is recorded, and an allow
+//     that cannot be recorded becomes a deny.
+//
+// It also owns the authority itself — sessions, root keys, minting,
+// revocation, leases — and the child's environment.
 //
 // What it refuses to do: return a value to its caller. No exported function
 // or field carries plaintext out of this package; Peek returns a bounded
-// mask and a keyed fingerprint, never the value.
+// mask and a keyed fingerprint, never the value. Only authorize creates the
+// grant that values() needs, and only the broker imports the store
+// (internal/archtest).
 package broker
