@@ -6,9 +6,14 @@
 #             vs cat BIGFILE > /dev/null
 #             target: median ratio <= 1.3
 #
-# A third command, sh -c 'cat BIGFILE | cat' > /dev/null, is the floor of
-# any program that sits on the child's output: the data crosses a pipe and
-# is copied once more. It is reported on an INFO line, not judged.
+# Two more commands are floors of any program that sits on the child's
+# output, where the data crosses a pipe and is copied once more; they are
+# reported on INFO lines, not judged:
+#
+#   sh -c 'cat BIGFILE | cat'      two cats and a pipe of the default 64 KiB
+#   pipefloor cat BIGFILE          bench/pipefloor: llms's own data path, a
+#                                  1 MiB pipe and 1 MiB copies, without the
+#                                  redactor; the floor that matters for llms
 #
 # llms redacts even when its stdout is /dev/null: the child writes to a
 # pipe, llms reads it, masks, and writes to its own stdout. BIGFILE is
@@ -37,14 +42,20 @@ head -c $((size / 77 * 57 + 57)) /dev/urandom | base64 -w 76 >"$big"
 truncate -s "$size" "$big"
 cat "$big" >/dev/null
 
+pipefloor=$work/pipefloor
+(cd "$ROOT" && go build -trimpath -o "$pipefloor" bench/pipefloor/main.go)
+
 json=$OUT/cat.json
 hyperfine -N --style basic --output=null --warmup "$warmup" --runs "$runs" --export-json "$json" \
 	--command-name "llms exec cat ($label)" "$LLMS exec -i X=k -- cat $big" \
 	--command-name "cat ($label)" "cat $big" \
-	--command-name "cat | cat ($label)" "sh -c 'cat $big | cat'"
+	--command-name "cat | cat ($label)" "sh -c 'cat $big | cat'" \
+	--command-name "pipefloor cat ($label)" "$pipefloor cat $big"
 llms=$(median_s "$json" 0)
 result_ratio "cat-$label" llms "$llms" cat "$(median_s "$json" 1)" 1.3
 floor=$(median_s "$json" 2)
 printf 'INFO   %-14s cat|cat %s ms; llms / cat|cat = %s\n' "pipe-floor" "$(ms "$floor")" "$(ratio "$llms" "$floor")"
+floor=$(median_s "$json" 3)
+printf 'INFO   %-14s pipefloor (1 MiB pipe, no redaction) %s ms; llms / pipefloor = %s\n' "copy-floor" "$(ms "$floor")" "$(ratio "$llms" "$floor")"
 
 exit $((failures > 0))

@@ -116,3 +116,45 @@ result_abs() {
 	[ "$v" = PASS ] || failures=$((failures + 1))
 	printf 'RESULT %-14s %s %s ms (target <= %s ms) %s\n' "$name" "$label" "$m" "$target" "$v"
 }
+
+# duration SECONDS: s, ms or µs with two decimals, whichever reads best.
+duration() {
+	awk -v s="$1" 'BEGIN {
+		if (s >= 1) printf "%.2f s", s
+		else if (s >= 1e-3) printf "%.2f ms", s * 1e3
+		else printf "%.2f µs", s * 1e6
+	}'
+}
+
+# result_rate NAME LABEL COUNT SECONDS TARGET UNIT: the summary line of a
+# throughput target, COUNT/SECONDS >= TARGET UNIT/s, and counts a miss.
+result_rate() {
+	local name=$1 label=$2 count=$3 s=$4 target=$5 unit=$6 rate v
+	rate=$(awk -v c="$count" -v s="$s" 'BEGIN { printf "%.0f", c / s }')
+	if awk -v r="$rate" -v t="$target" 'BEGIN { exit !(r >= t) }'; then v=PASS; else v=FAIL; fi
+	[ "$v" = PASS ] || failures=$((failures + 1))
+	printf 'RESULT %-14s %s %s, %s %s/s (target >= %s %s/s) %s\n' \
+		"$name" "$label" "$(duration "$s")" "$rate" "$unit" "$target" "$unit" "$v"
+}
+
+# bench_medians FILE: "name median_ns" for each benchmark in go test -bench
+# output, the -GOMAXPROCS suffix removed.
+bench_medians() {
+	awk '$1 ~ /^Benchmark/ && $4 == "ns/op" { name = $1; sub(/-[0-9]+$/, "", name); print name, $3 }' "$1" |
+		sort -k1,1 -k2,2n |
+		awk '{ v[$1, ++n[$1]] = $2 }
+			END { for (k in n) { c = n[k]; m = c % 2 ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2; printf "%s %.1f\n", k, m } }' |
+		sort
+}
+
+# ns_to_s NANOSECONDS: seconds.
+ns_to_s() { awk -v n="$1" 'BEGIN { print n / 1e9 }'; }
+
+# median_of FILE NAME: the median ns/op of benchmark NAME.
+median_of() {
+	local m
+	m=$(bench_medians "$1" | awk -v want="$2" '$1 == want { print $2 }')
+	[ -n "$m" ] || { echo "bench: no result for $2 in $1" >&2; exit 2; }
+	echo "$m"
+}
+
