@@ -105,13 +105,11 @@ func newToken(key rootKey, cavs []caveat.Caveat) (*macaroon.Macaroon, error) {
 }
 
 func addCaveats(m *macaroon.Macaroon, cavs []caveat.Caveat) (*macaroon.Macaroon, error) {
-	var err error
-	for _, c := range cavs {
-		if m, err = m.AddFirstPartyCaveat(c.Bytes()); err != nil {
-			return nil, err
-		}
+	raw := make([][]byte, len(cavs))
+	for i, c := range cavs {
+		raw[i] = c.Bytes()
 	}
-	return m, nil
+	return m.AddFirstPartyCaveats(raw...)
 }
 
 // TokenInfo is what may be shown about a token: never its signature.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 var testRootKey = []byte("0123456789abcdef0123456789abcdef")
@@ -489,4 +491,34 @@ func TestErrorsDoNotLeak(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAddFirstPartyCaveatsEqualsOneByOne: the batch form makes exactly the
+// macaroon that adding the caveats one at a time makes.
+func TestAddFirstPartyCaveatsEqualsOneByOne(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		key := rapid.SliceOfN(rapid.Byte(), 1, 64).Draw(rt, "key")
+		id := rapid.SliceOfN(rapid.Byte(), 1, 64).Draw(rt, "id")
+		cavs := rapid.SliceOfN(rapid.SliceOfN(rapid.Byte(), 1, 64), 0, 10).Draw(rt, "caveats")
+		m, err := New(key, id, "llms")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		one := m
+		for _, c := range cavs {
+			if one, err = one.AddFirstPartyCaveat(c); err != nil {
+				rt.Fatal(err)
+			}
+		}
+		batch, err := m.AddFirstPartyCaveats(cavs...)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if one.Text() != batch.Text() {
+			rt.Fatal("batch and one-by-one caveats differ")
+		}
+		if len(m.Caveats()) != 0 {
+			rt.Fatal("the parent was modified")
+		}
+	})
 }
