@@ -1,11 +1,12 @@
 # The README's two commands: `make demo` and `make test`.
 GO ?= go
 BIN := bin/llms
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build demo test lint bench
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/llms
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/llms
 
 # demo: a throwaway store, one secret, one command that uses it, redacted.
 demo: build
