@@ -61,6 +61,11 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	expect(0, "", "import", "--delete", envFile)
 	os.WriteFile(envFile, []byte("BROKEN=\""+canary+"\n"), 0o600)
 	expect(2, "", "import", envFile)
+	// A bare value on its own line (a PEM body, a pasted token).
+	os.WriteFile(envFile, []byte("PEM=-----BEGIN-----\n"+canary+"\n"), 0o600)
+	expect(2, "", "import", envFile)
+	os.WriteFile(envFile, []byte("E=\"\\"+canary+"\"\n"), 0o600)
+	expect(2, "", "import", envFile)
 	os.Remove(envFile)
 
 	// The child prints the value in every form the redactor knows, on both

@@ -9,7 +9,8 @@
 // It refuses what other parsers guess at: it does no variable expansion
 // (`${X}` stays literal, so a file cannot pull values from the environment),
 // rejects a key given twice, an unterminated quote, text after a closing
-// quote, and NUL bytes. Errors name the line, never the value.
+// quote, and NUL bytes. Errors name the line and at most a key that was
+// followed by '=', never text that could be a value.
 package dotenv
 
 import (
@@ -127,7 +128,9 @@ func (p *parser) entry() (Entry, error) {
 	}
 	p.skipBlanks()
 	if p.eof() || p.src[p.pos] != '=' {
-		return e, fmt.Errorf("expected '=' after %s", e.Key)
+		// Not e.Key: a line without '=' may be a value (a PEM body, a
+		// pasted token), and errors never echo input that may be secret.
+		return e, errors.New("expected KEY=VALUE (no '=' on this line)")
 	}
 	p.pos++
 	p.skipBlanks()
@@ -192,7 +195,7 @@ func (p *parser) quoted(q byte) ([]byte, error) {
 			case '"', '\\', '$':
 				b = append(b, esc)
 			default:
-				return nil, fmt.Errorf("unknown escape \\%c", esc)
+				return nil, errors.New("unknown escape sequence in a double-quoted value")
 			}
 		default:
 			b = append(b, c)

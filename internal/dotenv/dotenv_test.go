@@ -31,14 +31,17 @@ func TestParse(t *testing.T) {
 func TestParseErrorsNameLineNotValue(t *testing.T) {
 	const canary = "CANARY-dotenv-91ce"
 	cases := map[string]string{
-		"A=1\nA=" + canary + "\n":       "line 2",
-		"A=1\nB='" + canary + "\n":      "line 2",
-		"A=1\nB=\"" + canary + "\" x\n": "line 2",
-		"=" + canary + "\n":             "line 1",
-		"A " + canary + "\n":            "line 1",
-		"1A=" + canary + "\n":           "line 1",
-		"B=\"\\q" + canary + "\"\n":     "line 1",
-		"A=" + canary + "\x00\n":        "NUL",
+		"A=1\nA=" + canary + "\n":             "line 2",
+		"A=1\nB='" + canary + "\n":            "line 2",
+		"A=1\nB=\"" + canary + "\" x\n":       "line 2",
+		"=" + canary + "\n":                   "line 1",
+		"A " + canary + "\n":                  "line 1",
+		"1A=" + canary + "\n":                 "line 1",
+		"B=\"\\q" + canary + "\"\n":           "line 1",
+		"A=" + canary + "\x00\n":              "NUL",
+		"K=-----BEGIN-----\n" + canary + "\n": "line 2",
+		canary + "\n":                         "line 1",
+		"K=\"a\\" + canary + "\"\n":           "unknown escape",
 	}
 	for in, wantSub := range cases {
 		_, err := Parse([]byte(in))
