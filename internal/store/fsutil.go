@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -11,11 +13,17 @@ import (
 // writeFileAtomic replaces path with data so that a crash at any instant
 // leaves either the previous content or the new one. The caller holds the
 // writer lock, which is why one fixed temporary name per directory suffices:
-// a temporary file left by a crash is simply truncated by the next writer.
+// a temporary file left by a crash is removed by the next writer.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, tempName)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	// Remove a leftover first and create exclusively, so that nothing
+	// planted at the temporary name (a link to another file) is written
+	// through.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}

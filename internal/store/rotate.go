@@ -1,7 +1,10 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -24,12 +27,11 @@ import (
 // with one of them, Rotating reports it, and running Rotate again resumes
 // with the same new identity.
 func (s *Store) Rotate() error {
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	unlock, err := s.lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	s.identities = nil // re-read under the lock
 	if err := s.loadIdentity(); err != nil {
 		return err
 	}
@@ -54,6 +56,12 @@ func (s *Store) Rotate() error {
 	}
 	for _, p := range paths {
 		if err := s.reencrypt(p, next); err != nil {
+			return err
+		}
+	}
+	// A temporary file left by a crash may hold a value under the old key.
+	for _, dir := range []string{s.dir, filepath.Join(s.dir, secretsDir)} {
+		if err := os.Remove(filepath.Join(dir, tempName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
@@ -102,14 +110,10 @@ func (s *Store) encryptedFiles() ([]string, error) {
 
 // reencrypt rewrites path under next unless it already is.
 func (s *Store) reencrypt(path string, next *age.X25519Identity) error {
-	all := s.identities
-	s.identities = []age.Identity{next}
-	_, err := s.decryptFile(path, filepath.Base(path))
-	s.identities = all
-	if err == nil {
+	if _, err := s.decryptWith(path, filepath.Base(path), []age.Identity{next}); err == nil {
 		return nil // already under the new identity
 	}
-	data, err := s.decryptFile(path, filepath.Base(path))
+	data, err := s.decryptWith(path, filepath.Base(path), s.identities)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (s *Store) UpdateSealed(name string, fn func(old []byte) ([]byte, error)) e
 	if err != nil {
 		return err
 	}
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	unlock, err := s.lock()
 	if err != nil {
 		return err
 	}
@@ -100,9 +100,47 @@ func (s *Store) encrypt(data []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decryptFile opens path without following links, checks its mode, and
-// decrypts it with the identity. label names it in errors.
+// rereadIdentity reloads the identity file and reports whether it changed.
+func (s *Store) rereadIdentity() bool {
+	before := s.identities
+	s.identities = nil
+	if err := s.loadIdentity(); err != nil {
+		s.identities = before
+		return false
+	}
+	return !sameIdentities(before, s.identities)
+}
+
+func sameIdentities(a, b []age.Identity) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].(*age.X25519Identity).String() != b[i].(*age.X25519Identity).String() {
+			return false
+		}
+	}
+	return true
+}
+
+// decryptFile decrypts path with the store's identity (see decryptWith).
 func (s *Store) decryptFile(path, label string) ([]byte, error) {
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	data, err := s.decryptWith(path, label, s.identities)
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) && s.rereadIdentity() {
+		// A rotation finished after this Store loaded the identity: the
+		// file was re-encrypted to the new one. Try once more with it.
+		data, err = s.decryptWith(path, label, s.identities)
+	}
+	return data, err
+}
+
+// decryptWith opens path without following links, checks its mode, and
+// decrypts it with exactly ids. label names it in errors.
+func (s *Store) decryptWith(path, label string, ids []age.Identity) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, label)
@@ -114,10 +152,7 @@ func (s *Store) decryptFile(path, label string) ([]byte, error) {
 	if err := s.checkMode(path, 0o600); err != nil {
 		return nil, err
 	}
-	if err := s.loadIdentity(); err != nil {
-		return nil, err
-	}
-	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), s.identities...)
+	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt %s: %w", label, err)
 	}

@@ -117,15 +117,40 @@ func Open(dir string) (*Store, error) {
 			return nil, err
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, recipientsFile))
-	if err != nil {
-		return nil, fmt.Errorf("read recipients: %w", err)
-	}
-	s.recipients, err = age.ParseRecipients(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, recipientsFile), err)
+	if err := s.loadRecipients(); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+func (s *Store) loadRecipients() error {
+	path := filepath.Join(s.dir, recipientsFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read recipients: %w", err)
+	}
+	recipients, err := age.ParseRecipients(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	s.recipients = recipients
+	return nil
+}
+
+// lock takes the writer lock and re-reads the keys: another process may
+// have rotated the identity since this Store was opened, and a value
+// encrypted to the recipients of before would be lost.
+func (s *Store) lock() (unlock func(), err error) {
+	unlock, err = lockFile(filepath.Join(s.dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	s.identities = nil
+	if err := s.loadRecipients(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
 }
 
 // checkMode refuses a path owned by another user or that is a symlink, and
@@ -224,15 +249,15 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	if err := CheckValue(value); err != nil {
 		return false, err
 	}
-	ct, err := s.encrypt(value)
-	if err != nil {
-		return false, err
-	}
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	unlock, err := s.lock()
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
+	ct, err := s.encrypt(value)
+	if err != nil {
+		return false, err
+	}
 	path := s.secretPath(name)
 	_, statErr := os.Lstat(path)
 	created = errors.Is(statErr, fs.ErrNotExist)

@@ -224,6 +224,9 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 	s.Write("B", []byte("resume-value-b"))
 	// Simulate a crash after step 3 re-encrypted A but not B: two
 	// identities, new recipients, A under the new key.
+	if err := s.loadIdentity(); err != nil {
+		t.Fatal(err)
+	}
 	old := s.identities[0]
 	next, _ := age.GenerateX25519Identity()
 	s.identities = []age.Identity{next, old}
@@ -254,5 +257,40 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 		if _, err := s3.Read(n); err != nil {
 			t.Fatalf("after resume Read %s: %v", n, err)
 		}
+	}
+}
+
+// TestWriteAfterAnotherProcessRotated: a Store opened before another
+// process rotated the identity must not encrypt to the old recipients.
+func TestWriteAfterAnotherProcessRotated(t *testing.T) {
+	s := newStore(t)
+	s.Write("A", []byte("value-a-123"))
+	early, err := Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := early.Read("A"); err != nil { // identity loaded before the rotation
+		t.Fatal(err)
+	}
+	other, _ := Open(s.Dir())
+	if err := other.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := early.Write("X", []byte("written-after-rotation")); err != nil {
+		t.Fatal(err)
+	}
+	if err := early.UpdateSealed("leases", func([]byte) ([]byte, error) { return []byte("[]"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := Open(s.Dir())
+	if v, err := fresh.Read("X"); err != nil || string(v) != "written-after-rotation" {
+		t.Fatalf("value written after another process rotated: %q, %v", v, err)
+	}
+	if _, err := fresh.ReadSealed("leases"); err != nil {
+		t.Fatalf("sealed file written after another process rotated: %v", err)
+	}
+	// And a Store that loaded the old identity still reads re-encrypted files.
+	if v, err := early.Read("A"); err != nil || string(v) != "value-a-123" {
+		t.Fatalf("stale Store reading after rotation: %q, %v", v, err)
 	}
 }
