@@ -27,9 +27,11 @@ type Caller struct {
 	// os.Getpid()); tests point ProcRoot at a fake tree.
 	ProcRoot string
 	PID      int
-	// ConfigDir is $XDG_CONFIG_HOME (or ~/.config): the user policy is
-	// ConfigDir/llm-secrets/policy.yaml.
-	ConfigDir string
+	// ConfigDirs hold the user policy, <dir>/llm-secrets/policy.yaml, and
+	// every one found must allow. The front end lists the account's own
+	// ~/.config (from the password database, not $HOME) first, so the
+	// environment can add a policy file but never remove one.
+	ConfigDirs []string
 
 	agentOnce sync.Once
 	agent     agentid.Result

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/policy"
@@ -24,8 +25,11 @@ const humanAgent = "human"
 // repository's. Both must allow.
 func (c *Caller) policyPaths() ([]string, error) {
 	var paths []string
-	if c.ConfigDir != "" {
-		paths = append(paths, filepath.Join(c.ConfigDir, "llm-secrets", "policy.yaml"))
+	for _, dir := range c.ConfigDirs {
+		p := filepath.Join(dir, "llm-secrets", "policy.yaml")
+		if filepath.IsAbs(p) && !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
 	}
 	gi, err := c.gitInfo()
 	if err != nil {

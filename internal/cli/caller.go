@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -29,13 +30,27 @@ func (t *tokenFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
 }
 
+// policyConfigDirs lists where user policies live: the account's home from
+// the password database first (an agent can change $HOME and
+// $XDG_CONFIG_HOME, not /etc/passwd), then $XDG_CONFIG_HOME if it points
+// elsewhere. A policy can thus be added by the environment, never hidden.
+func (f *Factory) policyConfigDirs() []string {
+	var dirs []string
+	if f.AccountHome != nil {
+		if home, err := f.AccountHome(); err == nil && filepath.IsAbs(home) {
+			dirs = append(dirs, filepath.Join(home, ".config"))
+		}
+	}
+	return append(dirs, f.configDir())
+}
+
 // maxTokenFile bounds a token file read.
 const maxTokenFile = 64 << 10
 
 // caller gathers who is asking. A token variable that is present but
 // empty still counts as given: it is "no token", never a bypass.
 func (f *Factory) caller(cmd *cobra.Command, t *tokenFlags) (*broker.Caller, error) {
-	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDir: f.configDir()}
+	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: f.policyConfigDirs()}
 	c.Cwd, _ = os.Getwd()
 	if t == nil {
 		return c, nil

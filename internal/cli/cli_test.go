@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,6 +108,26 @@ func TestNoGetCommand(t *testing.T) {
 		t.Fatalf("get: exit %d", code)
 	}
 	if !strings.Contains(tio.errOut.String(), `unknown command "get"`) {
+		t.Fatalf("stderr = %q", tio.errOut.String())
+	}
+}
+
+// TestUserPolicyCannotBeHiddenByTheEnvironment: the policy in the account's
+// home (password database) applies whatever $HOME and $XDG_CONFIG_HOME say.
+func TestUserPolicyCannotBeHiddenByTheEnvironment(t *testing.T) {
+	f, tio := newTestFactory(t, "policy-canary-value", false)
+	Main([]string{"set", "--stdin", "K"}, f)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "policy.yaml"),
+		[]byte("secrets:\n  OTHER:\n    allow:\n      - branch: main\n"), 0o600)
+	f.AccountHome = func() (string, error) { return home, nil }
+	// $HOME and $XDG_CONFIG_HOME point elsewhere (the test factory's env).
+	tio.errOut.Reset()
+	if code := Main([]string{"exec", "-i", "K", "--", "true"}, f); code != exitDenied {
+		t.Fatalf("exec with a user policy that does not list K: exit %d: %s", code, tio.errOut.String())
+	}
+	if !strings.Contains(tio.errOut.String(), "policy denies K") {
 		t.Fatalf("stderr = %q", tio.errOut.String())
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -34,12 +35,21 @@ type Factory struct {
 	// ProcRoot is where agent detection reads the process tree; "" means
 	// /proc. Only tests change it.
 	ProcRoot string
-	dir      string
+	// AccountHome is the user's home directory from the password database.
+	AccountHome func() (string, error)
+	dir         string
 }
 
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
-	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ}
+	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
+		AccountHome: func() (string, error) {
+			u, err := user.Current()
+			if err != nil {
+				return "", err
+			}
+			return u.HomeDir, nil
+		}}
 }
 
 // StoreDir is --dir, else the default location.
