@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -70,12 +71,21 @@ func Load(paths ...string) (*Set, error) {
 	return s, nil
 }
 
+// readFile reads a policy file that must be a regular file. It opens with
+// O_NONBLOCK so that a FIFO planted at the repository's policy path cannot
+// hang llms, and refuses anything that is not a regular file (a policy that
+// cannot be read denies everything).
 func readFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, err

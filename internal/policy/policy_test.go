@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -493,5 +494,24 @@ func TestMintBound(t *testing.T) {
 	}
 	if got := s.MintBound("L"); got != 0 {
 		t.Errorf("MintBound(L) = %s, want 0", got)
+	}
+}
+
+// TestLoadRefusesAFIFO: a FIFO planted at a policy path must neither hang
+// the loader nor be read as "no policy".
+func TestLoadRefusesAFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(p); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("Load(FIFO) = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Load blocked on a FIFO")
 	}
 }
