@@ -25,23 +25,39 @@ type grant struct {
 	tokenID string // "" for the human without a token
 	// visible filters names for list: nil means every name.
 	visible func(name string) bool
+	// programPinned: the token's cmd caveat names the program exec starts.
+	programPinned bool
 }
 
 // authorize is the decision point for every access to secret values or
 // names. It is the only function that creates a grant.
 //
-// Order: the request's shape; then the caller — a token is verified
+// Order: the names' syntax; then the caller — a token is verified
 // (signature before any caveat), and without a token an agent is refused
-// while the human in their own shell is allowed.
+// while the human in their own shell is allowed; then the policy; and only
+// then whether the secrets exist, so that nobody learns which names exist
+// beyond what they may use.
 func (b *Broker) authorize(a access) (grant, error) {
 	for _, name := range a.secrets {
 		if err := ValidateName(name); err != nil {
 			return grant{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
+	}
+	g, err := b.authorizeCaller(a)
+	if err != nil {
+		return grant{}, err
+	}
+	for _, name := range a.secrets {
 		if !b.st.Has(name) {
 			return grant{}, fmt.Errorf("%w: no secret named %q", ErrBadRequest, name)
 		}
 	}
+	return g, nil
+}
+
+// authorizeCaller decides who is asking: token, agent or human; then the
+// policy.
+func (b *Broker) authorizeCaller(a access) (grant, error) {
 	g := grant{secrets: a.secrets}
 	c := a.caller
 	if c.TokenGiven && c.Token != "" {
@@ -50,6 +66,7 @@ func (b *Broker) authorize(a access) (grant, error) {
 			return grant{}, err
 		}
 		g.tokenID = tokenID(m)
+		g.programPinned = slices.ContainsFunc(set, func(c caveat.Caveat) bool { return c.Name == "cmd" })
 		expires, _ := set.Expiry()
 		if err := b.checkPolicy(a, expires); err != nil {
 			return grant{}, err

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -217,5 +218,33 @@ func TestAgentCannotWrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(b.Dir(), "secrets", "A.age")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoRedactIsForTheHumanOnly: whatever the front end, the broker
+// refuses to turn redaction off under a token or for an agent.
+func TestNoRedactIsForTheHumanOnly(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
+		_, err := b.Exec(context.Background(), ExecRequest{Caller: c, Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
+			Stdin: devnull, Stdout: devnull, Stderr: devnull, NoRedact: true})
+		if !errors.Is(err, ErrDenied) {
+			t.Errorf("NoRedact with token=%v: %v", c.TokenGiven, err)
+		}
+	}
+}
+
+// TestUnknownNamesAreNotRevealed: outside a token's scope, a missing name
+// and an existing one get the same refusal.
+func TestUnknownNamesAreNotRevealed(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	for _, name := range []string{"B", "NOPE"} {
+		if _, err := b.Peek(name, caller(t, claude, tok)); !errors.Is(err, ErrDenied) {
+			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
+		}
 	}
 }

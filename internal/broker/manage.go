@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/store"
 )
@@ -63,5 +64,12 @@ func (b *Broker) Delete(name string, c *Caller) error {
 	return b.st.Delete(name)
 }
 
-// Has reports whether a secret exists (for confirmation prompts).
-func (b *Broker) Has(name string) bool { return b.st.Has(name) }
+// Has reports whether a secret exists, for the human's confirmation
+// prompt; an agent is refused (and recorded) rather than told.
+func (b *Broker) Has(name string, c *Caller) (bool, error) {
+	if err := humanOnly(c, "changes the store"); err != nil {
+		_ = b.record(audit.Record{Event: "delete", Decision: "deny", Reason: reasonOf(err), Secrets: []string{name}}, c)
+		return false, err
+	}
+	return b.st.Has(name), nil
+}

@@ -165,6 +165,10 @@ func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller)
 		subj.Agent = asAgent
 	}
 	if len(names) == 0 {
+		// Every stored name: the human's view, as list is.
+		if err := humanOnly(c, "lists every secret's policy decision (an agent may ask with --key)"); err != nil {
+			return paths, nil, err
+		}
 		es, err := b.st.List()
 		if err != nil {
 			return paths, nil, err

@@ -118,7 +118,7 @@ func (b *Broker) Lease(r Restrictions, c *Caller) (string, TokenInfo, error) {
 
 func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo, error) {
 	if err := humanOnly(c, "mints tokens (an agent can only attenuate the one it holds)"); err != nil {
-		_ = b.record(audit.Record{Event: "mint", Decision: "deny", Reason: reasonOf(err), Secrets: r.Secrets}, c)
+		_ = b.record(audit.Record{Event: kind, Decision: "deny", Reason: reasonOf(err), Secrets: r.Secrets}, c)
 		return "", TokenInfo{}, err
 	}
 	if len(r.Secrets) == 0 {
@@ -227,6 +227,7 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 		return fmt.Errorf("%w: a token id is %d lowercase hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
 	}
 	if err := humanOnly(c, "revokes tokens"); err != nil {
+		_ = b.record(audit.Record{Event: "revoke", Decision: "deny", Reason: reasonOf(err), TokenID: id}, c)
 		return err
 	}
 	if err := b.record(audit.Record{Event: "revoke", Decision: "allow", TokenID: id}, c); err != nil {

@@ -38,7 +38,11 @@ func runDelete(f *Factory, opts deleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if !b.Has(opts.Name) {
+	exists, err := b.Has(opts.Name, c)
+	if err != nil {
+		return err
+	}
+	if !exists {
 		return fmt.Errorf("%w: %s", broker.ErrNotFound, opts.Name)
 	}
 	if !opts.Force {

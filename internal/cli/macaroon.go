@@ -157,7 +157,9 @@ func printTokenInfo(f *Factory, info broker.TokenInfo, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(info)
 	}
-	fmt.Fprintf(f.IO.Out, "id:       %s\nlocation: %s\n", info.ID, info.Location)
+	// The location is unsigned and arbitrary: quoted, it cannot drive the
+	// terminal.
+	fmt.Fprintf(f.IO.Out, "id:       %s\nlocation: %q\n", info.ID, info.Location)
 	if !info.Expires.IsZero() {
 		left := time.Until(info.Expires).Truncate(time.Second)
 		state := fmt.Sprintf("%s left", left)
@@ -168,7 +170,7 @@ func printTokenInfo(f *Factory, info broker.TokenInfo, asJSON bool) error {
 	}
 	fmt.Fprintf(f.IO.Out, "caveats:\n")
 	for _, c := range info.Caveats {
-		fmt.Fprintf(f.IO.Out, "  %s\n", c)
+		fmt.Fprintf(f.IO.Out, "  %s\n", c) // caveats parsed: printable ASCII only
 	}
 	return nil
 }

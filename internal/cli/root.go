@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,9 @@ func NewFactory() *Factory {
 // StoreDir is --dir, else the default location.
 func (f *Factory) StoreDir() (string, error) {
 	if f.dir != "" {
-		return f.dir, nil
+		// Absolute, as LLM_SECRETS_DIR must be: the store never depends on
+		// where a later step runs from.
+		return filepath.Abs(f.dir)
 	}
 	return broker.DefaultDir(f.Getenv)
 }
