@@ -4,7 +4,9 @@
 //
 //  1. environment markers that an agent sets in the shells it spawns;
 //  2. the process tree: the process and its ancestors, nearest first, up to
-//     32 levels, stopping at pid 1, looking for a known agent program;
+//     1024 levels, stopping at pid 1, looking for a known agent program (a
+//     tree deeper than that counts as an agent, "unknown": nesting
+//     processes must not hide one);
 //  3. environment markers that an editor sets in every integrated terminal,
 //     where its agent and a human type alike;
 //

@@ -15,8 +15,10 @@ import (
 
 const (
 	// maxDepth bounds the walk: real trees are a dozen deep, and a forged
-	// or racing /proc must not keep us reading.
-	maxDepth = 32
+	// or racing /proc must not keep us reading. Reaching it is itself a
+	// signal: nesting processes until the walk gives up must not make an
+	// agent look like the human, so a deeper tree counts as an agent.
+	maxDepth = 1024
 	// maxStat and maxCmdline bound reads; a real stat line is a few hundred
 	// bytes, and argv[0] and the script come first in cmdline.
 	maxStat    = 4096
@@ -63,7 +65,10 @@ var agentPackages = map[string]string{
 // guess.
 func walkProcesses(procRoot string, pid int) (Result, bool) {
 	seen := make(map[int]bool, 16)
-	for depth := 0; depth < maxDepth && pid > 0 && !seen[pid]; depth++ {
+	for depth := 0; pid > 0 && !seen[pid]; depth++ {
+		if depth == maxDepth {
+			return Result{Agent: "unknown", Source: fmt.Sprintf("process: ancestry deeper than %d levels", maxDepth)}, true
+		}
 		seen[pid] = true
 		dir := filepath.Join(procRoot, strconv.Itoa(pid))
 		stat, err := readBounded(filepath.Join(dir, "stat"), maxStat)

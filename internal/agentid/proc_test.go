@@ -276,10 +276,11 @@ func TestProcessTreeFindsNothing(t *testing.T) {
 }
 
 func TestProcessTreeDepthBound(t *testing.T) {
-	// A chain 100 → 101 → … with an agent at a given depth (0 = pid 100).
-	chain := func(agentDepth int) []fakeProc {
+	// A chain 100 → 101 → … with an agent at a given depth (0 = pid 100),
+	// ending in a parent that does not exist.
+	chain := func(length, agentDepth int) []fakeProc {
 		var procs []fakeProc
-		for d := 0; d < 40; d++ {
+		for d := 0; d < length; d++ {
 			p := fakeProc{pid: 100 + d, ppid: 101 + d, comm: "sh"}
 			if d == agentDepth {
 				p.comm = "claude"
@@ -288,11 +289,16 @@ func TestProcessTreeDepthBound(t *testing.T) {
 		}
 		return procs
 	}
-	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth-1)...), 100); !ok || r.Agent != "claude" {
+	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth, maxDepth-1)...), 100); !ok || r.Agent != "claude" {
 		t.Errorf("agent at depth %d: Detect = %+v, %v; want claude", maxDepth-1, r, ok)
 	}
-	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth)...), 100); ok {
-		t.Errorf("agent at depth %d: Detect = %+v, want nothing past the bound", maxDepth, r)
+	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth-1, -1)...), 100); ok {
+		t.Errorf("a chain of %d without an agent: Detect = %+v, want nothing", maxDepth-1, r)
+	}
+	// Nesting deeper than the walk goes must not hide an agent: it counts
+	// as one.
+	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth+5, maxDepth+2)...), 100); !ok || r.Agent != "unknown" {
+		t.Errorf("a chain deeper than %d: Detect = %+v, %v; want unknown", maxDepth, r, ok)
 	}
 }
 
