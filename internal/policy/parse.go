@@ -301,7 +301,7 @@ func (p parser) patterns(f field, n *yaml.Node) ([]glob, error) {
 			return nil, parseError(p.name, item.Line, "%s: %v", fieldNames[f], err)
 		}
 		if f == fieldRepo || f == fieldUser {
-			s = strings.ToLower(s)
+			s = asciiLower(s)
 		}
 		pats = append(pats, newGlob(s))
 	}

@@ -179,11 +179,11 @@ func (subj Subject) value(f field) (string, bool) {
 func (subj Subject) rawValue(f field) (string, bool) {
 	switch f {
 	case fieldRepo:
-		return strings.ToLower(subj.Repo), subj.Repo != ""
+		return asciiLower(subj.Repo), subj.Repo != ""
 	case fieldBranch:
 		return subj.Branch, subj.Branch != ""
 	case fieldUser:
-		return strings.ToLower(subj.User), subj.User != ""
+		return asciiLower(subj.User), subj.User != ""
 	case fieldAgent:
 		return subj.Agent, subj.Agent != ""
 	default:
@@ -256,4 +256,16 @@ func (s *Set) MintBound(key string) time.Duration {
 		}
 	}
 	return bound
+}
+
+// asciiLower folds A-Z only. Unicode case folding would let, say, a Kelvin
+// sign (U+212A) in a git email match a rule written with "k".
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

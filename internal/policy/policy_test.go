@@ -515,3 +515,19 @@ func TestLoadRefusesAFIFO(t *testing.T) {
 		t.Fatal("Load blocked on a FIFO")
 	}
 }
+
+// TestCaseFoldIsASCII: a Kelvin sign (U+212A) is not a "k".
+func TestCaseFoldIsASCII(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - user: kim@acme.com\n"), 0o600)
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Decide("K", Subject{User: "\u212Aim@acme.com"}); d.Allowed {
+		t.Fatal("a Kelvin sign matched k")
+	}
+	if d := s.Decide("K", Subject{User: "KIM@ACME.COM"}); !d.Allowed {
+		t.Fatalf("ASCII case should fold: %s", d.Reason)
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Spec describes the child to run.
@@ -133,6 +136,10 @@ func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, er
 	if env == nil {
 		env = []string{} // os.StartProcess would inherit ours for nil
 	}
+	// Descriptors llms inherited without close-on-exec (a shell's stray
+	// pipe, say) must not reach the child: only what files names does.
+	// Old kernels lack close_range; the child then inherits what we did.
+	_ = unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
 	p, err := os.StartProcess(s.Path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
 	if err != nil {
 		return nil, startError(s.Path, err)

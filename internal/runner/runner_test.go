@@ -399,3 +399,23 @@ func TestDir(t *testing.T) {
 		t.Errorf("child ran in %q, want %q", out, want)
 	}
 }
+
+// TestInheritedDescriptorsDoNotReachTheChild: a descriptor llms inherited
+// without close-on-exec stays out of the child.
+func TestInheritedDescriptorsDoNotReachTheChild(t *testing.T) {
+	fd, err := syscall.Open(os.DevNull, syscall.O_RDONLY, 0) // no O_CLOEXEC, like a shell's stray fd
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	s := Spec{Path: "/bin/sh", Args: []string{"sh", "-c", "ls /proc/self/fd"}, Env: []string{}, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	code, out, _, err := run(t, s)
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, err %v", code, err)
+	}
+	for _, f := range strings.Fields(out) {
+		if f == strconv.Itoa(fd) {
+			t.Fatalf("the child holds inherited fd %d (its fds: %s)", fd, strings.Join(strings.Fields(out), " "))
+		}
+	}
+}
