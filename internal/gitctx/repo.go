@@ -36,6 +36,12 @@ func NormalizeRepo(url string) string {
 			return ""
 		}
 		authority, p, _ := strings.Cut(rest, "/")
+		// A '?', '#' or backslash before the first '/' ends the authority for
+		// URL parsers (curl would fetch from the host before it), so an
+		// authority holding one is ambiguous: refuse it.
+		if strings.ContainsAny(authority, "?#\\") {
+			return ""
+		}
 		if i := strings.IndexAny(p, "?#"); i >= 0 {
 			p = p[:i]
 		}

@@ -98,3 +98,13 @@ func FuzzNormalizeRepo(f *testing.F) {
 		}
 	})
 }
+
+// TestNormalizeRepoAmbiguousAuthority: an authority that URL parsers and
+// git would read differently is refused, not guessed.
+func TestNormalizeRepoAmbiguousAuthority(t *testing.T) {
+	for _, u := range []string{"https://github.com#@evil.com/org/repo", "https://github.com?@evil.com/org/repo", "https://github.com\\@evil.com/org/repo"} {
+		if got := NormalizeRepo(u); got != "" {
+			t.Errorf("NormalizeRepo(%q) = %q, want \"\"", u, got)
+		}
+	}
+}
