@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/llm-secrets/llms/internal/durable"
+
 	"bufio"
 	"bytes"
 	"crypto/hmac"
@@ -101,7 +103,7 @@ func (l *Log) Append(r Record) error {
 	}
 	if size == 0 {
 		// The file may be new: make its directory entry durable as well.
-		if err := syncDir(filepath.Dir(l.path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(l.path)); err != nil {
 			return fmt.Errorf("audit: %s: %w", l.path, err)
 		}
 	}
@@ -294,16 +296,4 @@ func writeOnce(f *os.File, b []byte) error {
 		}
 		return nil
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory: %w", err)
-	}
-	return nil
 }

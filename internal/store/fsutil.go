@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/llm-secrets/llms/internal/durable"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,7 +43,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return durable.SyncDir(dir)
 }
 
 // tempName starts with '.', so it can never collide with a valid secret
@@ -53,19 +55,7 @@ func removeDurably(path string) error {
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return durable.SyncDir(filepath.Dir(path))
 }
 
 // lockFile takes an exclusive flock on path, creating it if needed. The
