@@ -6,7 +6,7 @@ import (
 	"github.com/llm-secrets/llms/internal/store"
 )
 
-// The CLI depends on the broker alone (cli → broker → store); these are
+// For secrets the CLI depends on the broker alone (cli → broker → store); these are
 // the store's and runner's input rules and errors it needs to phrase
 // requests and exit codes. None of them touches a value.
 var (

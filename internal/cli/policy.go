@@ -12,8 +12,9 @@ func newPolicyCmd(f *Factory) *cobra.Command {
 		Short: "Allow-list policy: .llm-secrets-policy.yaml and ~/.config/llm-secrets/policy.yaml",
 		Long: `A policy lists, per secret, allow and deny rules on repo, branch, user (git
 email), agent and cmd, with an optional max_ttl. No policy file: everything is
-allowed. With one: an unlisted secret is denied, a matching deny wins, and when
-both files exist both must allow. See docs/POLICY.md.`,
+allowed. With one: an unlisted secret is denied, a matching deny wins, and every
+file found must allow (the user file is found through the password database, so
+the environment cannot hide it). See docs/POLICY.md.`,
 	}
 	cmd.AddCommand(newPolicyCheckCmd(f))
 	return cmd

@@ -2,9 +2,10 @@
 // deciding, for one secret and one subject (repo, branch, git user, agent,
 // command), whether access is allowed and for how long at most.
 //
-// It does not choose which files apply (the broker passes their paths:
-// .llm-secrets-policy.yaml at the repository root and
-// $XDG_CONFIG_HOME/llm-secrets/policy.yaml), establish the subject, or
+// It does not choose which files apply (the broker passes their paths: the
+// user's ~/.config/llm-secrets/policy.yaml, ~ from the password database,
+// $XDG_CONFIG_HOME's when set elsewhere, and .llm-secrets-policy.yaml at the
+// repository root), establish the subject, or
 // enforce max_ttl; it only decides.
 //
 // # Format

@@ -7,13 +7,17 @@
 //	  identity.txt       0600  age identity (AGE-SECRET-KEY-1…)
 //	  recipients.txt     0600  public keys every write encrypts to
 //	  secrets/<name>.age 0600  one age file per secret
+//	  <sealed>.age       0600  llms's own state, encrypted the same way:
+//	                           rootkeys, session, auditkey, revoked, leases
 //	  .lock                    flock(2) that serialises writers
 //
 // Every file under secrets/ is a plain age file, so
 // `age -d -i identity.txt secrets/NAME.age` recovers a value with the
-// reference tool. Writes go to a temporary file in the same directory, are
-// fsynced, renamed into place and the directory is fsynced, all under the
-// writer lock: a crash at any instant leaves the old or the new value.
+// reference tool. Writes re-read the recipients under the writer lock, go to
+// a temporary file in the same directory, are fsynced, renamed into place and
+// the directory is fsynced: a crash at any instant leaves the old or the new
+// value. Rotate replaces the identity without a window in which any file is
+// unreadable.
 //
 // The store refuses names outside [A-Za-z0-9_.-]{1,128} or starting with '.' or '-',
 // values larger than MaxValueLen or containing NUL (they could not be placed in
