@@ -81,6 +81,43 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 	expect(2, "", "exec", "--no-redact", "-i", "V=K", "--", "sh", "-c", `echo "$V"`)
 	expect(0, "", "delete", "--force", "IMPORTED")
 
+	// The delegation, policy and audit commands, and an agent's use of a
+	// token: none of them handles the value in the open either.
+	expect(0, "", "session-start", "--ttl", "1h")
+	expect(0, "", "session-info")
+	out, errs, code := run(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m")
+	outputs = append(outputs, "macaroon mint\x00"+out+"\x00"+errs)
+	if code != 0 {
+		t.Fatalf("mint: exit %d: %s", code, errs)
+	}
+	token := strings.TrimSpace(out)
+	expect(0, token, "macaroon", "inspect")
+	expect(0, token, "macaroon", "verify", "--key", "K")
+	expect(0, "", "lease", "K", "--ttl", "5m")
+	expect(0, "", "leases", "--all", "--json")
+	expect(0, "", "policy", "check")
+	agent := append(append([]string{}, env...), "CLAUDECODE=1", "LLM_SECRETS_MACAROON="+token)
+	for _, tc := range []struct {
+		want int
+		args []string
+	}{
+		{0, []string{"exec", "-i", "V=K", "--", "sh", "-c", script}},
+		{0, []string{"peek", "K"}},
+		{0, []string{"list"}},
+		{3, []string{"exec", "-i", "V=URLISH", "--", "sh", "-c", `printf '%s' "$V"`}},
+	} {
+		out, errs, code := run(t, bin, agent, "", tc.args...)
+		outputs = append(outputs, "agent "+strings.Join(tc.args, " ")+"\x00"+out+"\x00"+errs)
+		if code != tc.want {
+			t.Errorf("agent llms %v: exit %d, want %d: %s", tc.args, code, tc.want, errs)
+		}
+	}
+	expect(0, "", "audit", "-n", "0")
+	expect(0, "", "audit", "--json", "-n", "0")
+	expect(0, "", "audit", "verify")
+	expect(0, "", "revoke-all", "--rotate")
+	expect(0, "", "exec", "-i", "V=K", "--", "sh", "-c", `printf '%s' "$V"`)
+
 	for _, o := range outputs {
 		for _, f := range forms {
 			if strings.Contains(o, f) {
