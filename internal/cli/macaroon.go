@@ -10,14 +10,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (secret, expiry, repo,
-branch, agent, who, cmd, op) can only ever be added, never removed. The human
+		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
+` + caveatNames(true) + `) can only ever be added, never removed. The human
 mints one under a live session; whoever holds it can narrow it further offline
 with attenuate; nobody can widen it.`,
 	}
@@ -205,7 +206,7 @@ exec), --cmd the program exec would start. Prints which caveat fails and why.`,
 	}
 	t.register(cmd)
 	cmd.Flags().StringSliceVar(&secrets, "key", nil, "secret(s) the request asks for")
-	cmd.Flags().StringVar(&op, "op", "", "operation (exec, peek, list, lease, mcp; default exec)")
+	cmd.Flags().StringVar(&op, "op", "", "operation ("+strings.Join(caveat.Ops(), ", ")+"; default exec)")
 	cmd.Flags().StringVar(&program, "cmd", "", "program exec would start")
 	return cmd
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/profile"
 )
 
@@ -38,8 +40,12 @@ func profileRestrictions(p profile.Profile, ttl time.Duration) broker.Restrictio
 	if ttl == 0 {
 		ttl = p.TTL
 	}
-	return broker.Restrictions{Secrets: p.Secrets, TTL: ttl, Repos: p.Repos, Branches: p.Branches,
-		Agents: p.Agents, Who: p.Who, Cmds: p.Cmds, Ops: p.Ops}
+	lists := maps.Clone(p.Caveats)
+	if lists == nil {
+		lists = map[string][]string{}
+	}
+	lists[caveat.NameSecret] = p.Secrets
+	return broker.Restrictions{TTL: ttl, Lists: lists}
 }
 
 func profileInjections(p profile.Profile) []string {
@@ -60,8 +66,8 @@ func newProfileCmd(f *Factory) *cobra.Command {
   [profiles.backend]
   secrets = ["DB_PASSWORD", "STRIPE_KEY"]   # required, never empty
   ttl     = "15m"                           # required
-  branch  = ["main"]                        # optional caveats: repo, branch,
-  cmd     = ["psql"]                        #   agent, who, cmd, op
+  branch  = ["main"]                        # optional caveats: ` + caveatNames(false) + `
+  cmd     = ["psql"]
   [profiles.backend.env]
   PGPASSWORD = "DB_PASSWORD"                # default: a variable named like the secret`,
 	}
@@ -103,12 +109,9 @@ func newProfileShowCmd(f *Factory) *cobra.Command {
 			for _, v := range p.Vars() {
 				fmt.Fprintf(out, "  %s <- %s\n", v, p.Env[v])
 			}
-			for _, c := range []struct {
-				name  string
-				items []string
-			}{{"repo", p.Repos}, {"branch", p.Branches}, {"agent", p.Agents}, {"who", p.Who}, {"cmd", p.Cmds}, {"op", p.Ops}} {
-				if len(c.items) > 0 {
-					fmt.Fprintf(out, "%-8s %s\n", c.name+":", strings.Join(c.items, ", "))
+			for _, k := range caveat.ListKinds() {
+				if items := p.Caveats[k.Name]; len(items) > 0 {
+					fmt.Fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
 				}
 			}
 			return nil
