@@ -251,3 +251,49 @@ func TestUnknownNamesAreNotRevealed(t *testing.T) {
 		}
 	}
 }
+
+// A launcher's stamp is the caller's identity: detection is not run, so
+// no marker, declaration or process ancestor changes who is asking.
+func TestStampedAgentReplacesDetection(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	procWithClaude := filepath.Join(t.TempDir(), "proc")
+	for pid, stat := range map[string]string{"100": "100 (llms) S 90", "90": "90 (claude) S 1"} {
+		if err := os.MkdirAll(filepath.Join(procWithClaude, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(procWithClaude, pid, "stat"), []byte(stat+" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noisy := map[string]string{"CLAUDECODE": "1", "AI_AGENT": "gemini", "LLM_SECRETS_AGENT": "aider", "CURSOR_TRACE_ID": "x"}
+	stamped := func(agent, token string) *Caller {
+		c := caller(t, noisy, token)
+		c.ProcRoot, c.PID, c.StampedAgent = procWithClaude, 100, agent
+		return c
+	}
+	unstamped := stamped("", tok)
+	unstamped.LookupEnv = func(string) (string, bool) { return "", false }
+	if r, ok := unstamped.detectAgent(); !ok || r.Agent != "claude" {
+		t.Fatalf("the fake tree: detectAgent = %+v, %v; want claude", r, ok)
+	}
+	if r, ok := stamped("codex", tok).detectAgent(); !ok || r.Agent != "codex" {
+		t.Fatalf("stamped codex: detectAgent = %+v, %v", r, ok)
+	}
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", tok)}); err != nil {
+		t.Errorf("stamped codex with an agent=codex token: %v", err)
+	}
+	for _, other := range []string{"claude", "Bad Name!"} {
+		if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped(other, tok)}); !errors.Is(err, ErrDenied) {
+			t.Errorf("stamped %q with an agent=codex token: %v, want denied", other, err)
+		}
+	}
+	// Without a token a stamped agent is an agent: refused, whatever its
+	// environment says.
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", "")}); !errors.Is(err, ErrDenied) {
+		t.Errorf("stamped agent without a token: %v", err)
+	}
+}
