@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -99,6 +100,10 @@ func newAuditVerifyCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			n, err := b.AuditVerify(c)
+			if errors.Is(err, broker.ErrDenied) {
+				// Refused before the log was read: nothing is known about it.
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("audit log does NOT verify after %d good lines: %w", n, err)
 			}

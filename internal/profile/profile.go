@@ -3,7 +3,7 @@
 // human can delegate a whole task with one name.
 //
 // It owns the file format and its validation. It refuses unknown keys,
-// empty secret lists (the seed's "empty profile = all secrets" is exactly
+// empty secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
 // the flaw we do not copy), mappings to secrets the profile does not name,
 // and lifetimes that are missing or not positive. It never sees a value.
 package profile
