@@ -14,8 +14,8 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":          {"internal/cli"},
-	"internal/cli":      {"internal/broker", "internal/dotenv", "internal/profile"},
-	"internal/profile":  {"internal/names"},
+	"internal/cli":      {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile"},
+	"internal/profile":  {"internal/caveat", "internal/names"},
 	"internal/names":    {},
 	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names"},
 	"internal/store":    {"internal/names", "internal/durable"},

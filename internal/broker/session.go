@@ -109,15 +109,15 @@ func (b *Broker) Lease(r Restrictions, c *Caller) (string, TokenInfo, error) {
 
 func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo, error) {
 	if err := humanOnly(c, "mints tokens (an agent can only attenuate the one it holds)"); err != nil {
-		return "", TokenInfo{}, b.refuse(audit.Record{Event: kind, Secrets: r.Secrets}, err, c)
+		return "", TokenInfo{}, b.refuse(audit.Record{Event: kind, Secrets: r.Secrets()}, err, c)
 	}
-	if len(r.Secrets) == 0 {
+	if len(r.Secrets()) == 0 {
 		return "", TokenInfo{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
 	}
 	if r.TTL <= 0 {
 		return "", TokenInfo{}, fmt.Errorf("%w: a token must expire (--ttl, e.g. 5m)", ErrBadRequest)
 	}
-	for _, name := range r.Secrets {
+	for _, name := range r.Secrets() {
 		if err := ValidateName(name); err != nil {
 			return "", TokenInfo{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
@@ -155,7 +155,7 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo
 	}
 	// The token exists only once it is recorded: in the audit log and in
 	// the lease registry the human can list and revoke from.
-	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets, TokenID: info.ID,
+	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets(), TokenID: info.ID,
 		Reason: strings.Join(info.Caveats, " ")}, c); err != nil {
 		return "", TokenInfo{}, err
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newLeaseCmd(f *Factory) *cobra.Command {
@@ -27,7 +29,7 @@ lists it, "llms revoke ID" ends it.`,
 			if err != nil {
 				return err
 			}
-			r.Secrets = []string{args[0]}
+			r.Lists[caveat.NameSecret] = []string{args[0]}
 			tok, info, err := b.Lease(r, c)
 			return printToken(f, "lease", tok, info, err)
 		},

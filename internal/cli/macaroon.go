@@ -15,8 +15,8 @@ func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (secret, expiry, repo,
-branch, agent, who, cmd, op) can only ever be added, never removed. The human
+		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
+` + caveatNames(true) + `) can only ever be added, never removed. The human
 mints one under a live session; whoever holds it can narrow it further offline
 with attenuate; nobody can widen it.`,
 	}

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newVerifyCmd(f *Factory) *cobra.Command {
@@ -36,7 +39,7 @@ exec), --cmd the program exec would start. Prints which caveat fails and why.`,
 	}
 	t.register(cmd)
 	cmd.Flags().StringSliceVar(&secrets, "key", nil, "secret(s) the request asks for")
-	cmd.Flags().StringVar(&op, "op", "", "operation (exec, peek, list, lease, mcp; default exec)")
+	cmd.Flags().StringVar(&op, "op", "", "operation ("+strings.Join(caveat.Ops(), ", ")+"; default exec)")
 	cmd.Flags().StringVar(&program, "cmd", "", "program exec would start")
 	return cmd
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newProfileShowCmd(f *Factory) *cobra.Command {
@@ -22,12 +24,9 @@ func newProfileShowCmd(f *Factory) *cobra.Command {
 			for _, v := range p.Vars() {
 				fmt.Fprintf(out, "  %s <- %s\n", v, p.Env[v])
 			}
-			for _, c := range []struct {
-				name  string
-				items []string
-			}{{"repo", p.Repos}, {"branch", p.Branches}, {"agent", p.Agents}, {"who", p.Who}, {"cmd", p.Cmds}, {"op", p.Ops}} {
-				if len(c.items) > 0 {
-					fmt.Fprintf(out, "%-8s %s\n", c.name+":", strings.Join(c.items, ", "))
+			for _, k := range caveat.ListKinds() {
+				if items := p.Caveats[k.Name]; len(items) > 0 {
+					fmt.Fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
 				}
 			}
 			return nil
