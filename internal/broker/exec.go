@@ -29,6 +29,7 @@ type ExecRequest struct {
 	Inject []Injection
 	Argv   []string
 	Env    []string // the caller's environment, to which injections are added
+	Dir    string   // the child's working directory; "" is ours
 	Stdin  *os.File
 	Stdout io.Writer
 	Stderr io.Writer
@@ -38,6 +39,11 @@ type ExecRequest struct {
 	// NoRedact passes output through untouched. The CLI allows it only for
 	// a human at a terminal.
 	NoRedact bool
+	// Unattended: no human at a terminal waits on the child (the MCP
+	// server). It gets a process group of its own, and when ctx ends —
+	// a timeout — everything in that group is killed and the output it
+	// holds open is no longer waited for.
+	Unattended bool
 	// Warn receives notes for the human (values too short to redact).
 	Warn func(string)
 }
@@ -87,7 +93,19 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
-	path, err := exec.LookPath(req.Argv[0])
+	if req.Dir != "" {
+		dir, err := req.Caller.confineDir(req.Dir)
+		if err != nil {
+			return 0, err
+		}
+		req.Dir = dir
+	}
+	prog := req.Argv[0]
+	if req.Dir != "" && strings.Contains(prog, "/") && !filepath.IsAbs(prog) {
+		// A relative path names a file in the child's directory.
+		prog = filepath.Join(req.Dir, prog)
+	}
+	path, err := exec.LookPath(prog)
 	if errors.Is(err, fs.ErrPermission) {
 		return 0, fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
 	}
@@ -133,7 +151,8 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})
 	}
 
-	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY}
+	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
+		NewGroup: req.Unattended}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}

@@ -122,6 +122,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newMCPCmd(f),
+		newRequestsCmd(f),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +36,11 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 
 	sigs := catchSignals()
 	defer signal.Stop(sigs)
-	child, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, nil)
+	var sys *syscall.SysProcAttr
+	if s.NewGroup {
+		sys = &syscall.SysProcAttr{Setpgid: true}
+	}
+	child, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)
 	// The child has its own copies of the write ends. Ours must go, or the
 	// read ends would never reach end of file.
 	stdoutW.Close()
@@ -49,7 +54,7 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 	var out outputCopier
 	out.start(s.Stdout, stdoutR, "stdout")
 	out.start(s.Stderr, stderrR, "stderr")
-	return finish(ctx, child, sigs, relayWithoutPTY(child), &out)
+	return finish(ctx, child, s.NewGroup, sigs, relayWithoutPTY(child), &out)
 }
 
 // outputPipe makes a pipe for one output stream of the child.

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
+)
+
+type requestsOptions struct {
+	JSON    bool
+	Dismiss string
+}
+
+func newRequestsCmd(f *Factory) *cobra.Command {
+	var opts requestsOptions
+	cmd := &cobra.Command{
+		Use:   "requests",
+		Short: "List the secrets agents asked for (request_secret); llms set NAME answers one",
+		Long: `List the pending requests agents made with the MCP tool request_secret: the
+name, who asked, when and why. Store the value from your own terminal with
+"llms set NAME", which answers the request; --dismiss NAME drops one without
+storing anything. A name marked "exists" is already stored: setting it would
+replace its value.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			return runRequests(f, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&opts.Dismiss, "dismiss", "", "drop the request for this name")
+	return cmd
+}
+
+func runRequests(f *Factory, opts requestsOptions) error {
+	b, c, err := f.gate(nil, nil)
+	if err != nil {
+		return err
+	}
+	if opts.Dismiss != "" {
+		if err := b.DismissRequest(opts.Dismiss, c); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "dismissed: %s\n", opts.Dismiss)
+		return nil
+	}
+	list, err := b.Requests(c)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		type item struct {
+			broker.SecretRequest
+			Exists bool `json:"exists"`
+		}
+		items := make([]item, len(list))
+		for i, r := range list {
+			items[i] = item{r, r.Exists}
+		}
+		enc := json.NewEncoder(f.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "no pending requests")
+		return nil
+	}
+	for _, r := range list {
+		agent := r.Agent
+		if agent == "" {
+			agent = "unknown agent"
+		}
+		exists := ""
+		if r.Exists {
+			exists = " (exists: setting it replaces the value)"
+		}
+		// The reason was checked for control characters when it was
+		// recorded; %q would still show one as an escape.
+		fmt.Fprintf(f.IO.Out, "%s%s\n  asked by %s (token %s) %s ago in %s %s\n  reason: %q\n  answer: llms set %s\n",
+			r.Name, exists, agent, r.TokenID, time.Since(r.Created).Truncate(time.Second), orDash(r.Repo), orDash(r.Branch), r.Reason, r.Name)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
