@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"io"
 	"strings"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
@@ -52,6 +50,8 @@ session token, or any token that names no secret, is refused.
 const viaMCP = "mcp"
 
 func runMCP(ctx context.Context, f *Factory, c *broker.Caller) error {
+	// Open once now, so that a missing store fails at start (and its
+	// repaired problems are reported once); each call opens its own.
 	b, err := f.Broker()
 	if err != nil {
 		return err
@@ -61,15 +61,11 @@ func runMCP(ctx context.Context, f *Factory, c *broker.Caller) error {
 	}
 	c.Via = viaMCP
 	gate := &mcpserver.Direct{
-		Broker:     b,
+		Open:       func() (*broker.Broker, error) { return broker.Open(b.Dir()) },
 		Caller:     c.Fresh,
 		Environ:    f.Environ,
 		TokenGiven: c.TokenGiven && strings.TrimSpace(c.Token) != "",
 	}
 	s := mcpserver.New(gate, version())
-	return s.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(f.IO.In), Writer: nopWriteCloser{f.IO.Out}})
+	return mcpserver.Serve(ctx, s, f.IO.In, f.IO.Out)
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }

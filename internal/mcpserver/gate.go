@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/llm-secrets/llms/internal/broker"
 )
@@ -48,11 +49,18 @@ type AuditEntry struct {
 	Branch   string   `json:"branch"`
 }
 
-// Direct is the gate in this process: the broker opened on the store,
-// and a new caller per call, built by Caller (which sets the token and
-// Via "mcp").
+// Direct is the gate in this process. Each call describes the caller
+// afresh, as one CLI command does, so a new policy or repository state is
+// seen by the next call. Calls may run concurrently (the SDK serves them
+// so) and a broker is not safe for concurrent use, so each call takes a
+// broker of its own from a small free list, opening one when none is
+// free; reusing them keeps what a broker caches (the audit key) warm.
 type Direct struct {
-	Broker *broker.Broker
+	// Open opens the broker on the store.
+	Open func() (*broker.Broker, error)
+
+	free chan *broker.Broker
+	once sync.Once
 	// Caller describes who asks, fresh for each call.
 	Caller func() *broker.Caller
 	// Environ is the environment children start from (os.Environ).
@@ -62,12 +70,40 @@ type Direct struct {
 	TokenGiven bool
 }
 
+// maxIdle brokers are kept for reuse.
+const maxIdle = 4
+
+// broker takes a broker for one call; the call gives it back with done.
+func (d *Direct) broker() (*broker.Broker, func(), error) {
+	d.once.Do(func() { d.free = make(chan *broker.Broker, maxIdle) })
+	var b *broker.Broker
+	select {
+	case b = <-d.free:
+	default:
+		var err error
+		if b, err = d.Open(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return b, func() {
+		select {
+		case d.free <- b:
+		default:
+		}
+	}, nil
+}
+
 // HasToken implements Gate.
 func (d *Direct) HasToken() bool { return d.TokenGiven }
 
 // List implements Gate.
 func (d *Direct) List(context.Context) ([]string, error) {
-	es, err := d.Broker.List(false, d.Caller())
+	b, done, err := d.broker()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	es, err := b.List(false, d.Caller())
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +116,22 @@ func (d *Direct) List(context.Context) ([]string, error) {
 
 // Describe implements Gate.
 func (d *Direct) Describe(context.Context) (broker.TokenAccess, error) {
-	return d.Broker.DescribeAccess(d.Caller())
+	b, done, err := d.broker()
+	if err != nil {
+		return broker.TokenAccess{}, err
+	}
+	defer done()
+	return b.DescribeAccess(d.Caller())
 }
 
 // Peek implements Gate.
 func (d *Direct) Peek(_ context.Context, name string) (broker.Peek, error) {
-	return d.Broker.Peek(name, d.Caller())
+	b, done, err := d.broker()
+	if err != nil {
+		return broker.Peek{}, err
+	}
+	defer done()
+	return b.Peek(name, d.Caller())
 }
 
 // Exec implements Gate.
@@ -94,7 +140,12 @@ func (d *Direct) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if env == nil {
 		env = os.Environ
 	}
-	return d.Broker.Exec(ctx, broker.ExecRequest{
+	b, done, err := d.broker()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	return b.Exec(ctx, broker.ExecRequest{
 		Caller: d.Caller(), Inject: req.Inject, Argv: req.Argv, Dir: req.Dir,
 		Env: env(), Stdout: req.Stdout, Stderr: req.Stderr, Unattended: true,
 	})
@@ -102,12 +153,22 @@ func (d *Direct) Exec(ctx context.Context, req ExecRequest) (int, error) {
 
 // RequestSecret implements Gate.
 func (d *Direct) RequestSecret(_ context.Context, name, reason string) (broker.SecretRequest, error) {
-	return d.Broker.RequestSecret(name, reason, d.Caller())
+	b, done, err := d.broker()
+	if err != nil {
+		return broker.SecretRequest{}, err
+	}
+	defer done()
+	return b.RequestSecret(name, reason, d.Caller())
 }
 
 // AuditRecent implements Gate.
 func (d *Direct) AuditRecent(_ context.Context, limit int) ([]AuditEntry, error) {
-	es, err := d.Broker.AuditRecent(limit, d.Caller())
+	b, done, err := d.broker()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	es, err := b.AuditRecent(limit, d.Caller())
 	if err != nil {
 		return nil, err
 	}

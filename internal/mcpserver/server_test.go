@@ -25,7 +25,7 @@ import (
 // fixture is a store with secrets, a live session, and a canary value
 // that must never appear in anything a client receives.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	b      *broker.Broker
 	work   string // the server's working directory (a git repository)
 	canary string
@@ -34,7 +34,7 @@ type fixture struct {
 	mu     sync.Mutex
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "store")
@@ -97,7 +97,7 @@ func (f *fixture) connect(token string) *mcp.ClientSession {
 	f.t.Helper()
 	c := f.caller(token, agentEnv)
 	c.Via = "mcp"
-	gate := &mcpserver.Direct{Broker: f.b, Caller: c.Fresh, TokenGiven: strings.TrimSpace(token) != "",
+	gate := &mcpserver.Direct{Open: func() (*broker.Broker, error) { return broker.Open(f.b.Dir()) }, Caller: c.Fresh, TokenGiven: strings.TrimSpace(token) != "",
 		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }}
 	s := mcpserver.New(gate, "test")
 	st, ct := mcp.NewInMemoryTransports()
@@ -422,4 +422,34 @@ func TestAuditRecentShowsOnlyThisToken(t *testing.T) {
 		t.Errorf("audit_recent for %s: %v, want %v", info.ID, ops, want)
 	}
 	f.refused(cs, "audit_recent", map[string]any{"limit": 1000}, "between 1 and 200")
+}
+
+// TestConcurrentCalls: the SDK serves calls concurrently; each gets a
+// broker of its own (run with -race).
+func TestConcurrentCalls(t *testing.T) {
+	f := newFixture(t)
+	tok := f.mint(time.Hour, map[string][]string{"secret": {"A", "B"}})
+	cs := f.connect(tok)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			for range 3 {
+				switch i % 3 {
+				case 0:
+					var l mcpserver.ListOutput
+					f.ok(cs, "list_secrets", map[string]any{}, &l)
+				case 1:
+					var p mcpserver.PeekOutput
+					f.ok(cs, "peek_secret", map[string]any{"name": "B"}, &p)
+				default:
+					var o mcpserver.RunOutput
+					f.ok(cs, "run_with_secrets", map[string]any{"argv": []string{"sh", "-c", "echo $X"}, "inject": map[string]string{"X": "A"}}, &o)
+					if o.Stdout != "[REDACTED:A]\n" {
+						t.Errorf("run: %q", o.Stdout)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
