@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -65,6 +66,13 @@ func Run(ctx context.Context, s Spec) (code int, err error) {
 	if err := ctx.Err(); err != nil {
 		return exitCannotExec, fmt.Errorf("runner: not started: %w", err)
 	}
+	// The child's parent-death signal (start) fires when the thread that
+	// forked it exits, not the process. Go may end a thread a goroutine
+	// left locked, so this goroutine keeps the forking thread to itself
+	// until the child has been waited for: the thread then lives exactly
+	// as long as llms does while the child runs.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if s.PTY {
 		return runOnPTY(ctx, s)
 	}
@@ -130,8 +138,16 @@ func checkEnv(env []string) error {
 	return nil
 }
 
-// start starts the child with files as its descriptors 0, 1 and 2.
+// start starts the child with files as its descriptors 0, 1 and 2. The
+// child is killed when llms dies, whatever kills llms (SIGKILL included):
+// it must not go on running with the secrets in its environment.
 func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
+	if sys == nil {
+		sys = &syscall.SysProcAttr{}
+	}
+	// Go's fork checks, after setting it, that the parent is still there,
+	// so a death between fork and prctl is not missed.
+	sys.Pdeathsig = syscall.SIGKILL
 	env := s.Env
 	if env == nil {
 		env = []string{} // os.StartProcess would inherit ours for nil
