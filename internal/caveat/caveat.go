@@ -82,7 +82,7 @@ var listKinds = []ListKind{
 	{NameWho, "git user email ('*' globs)", checkWhoPattern},
 	{NameCmd, "program exec may start (absolute path or base name)", checkCmd},
 	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp},
-	{NameKeepEnv, "variable of the caller's environment a pinned program keeps (see docs/SECURITY.md)", checkEnvName},
+	{NameKeepEnv, "variable a pinned program keeps from the caller's environment", checkEnvName},
 }
 
 // listKind finds the kind of a list caveat.
