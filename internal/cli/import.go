@@ -81,7 +81,7 @@ func runImport(f *Factory, opts importOptions) error {
 		if err := os.Remove(opts.File); err != nil {
 			return fmt.Errorf("every value is stored, but removing %s failed: %w", opts.File, err)
 		}
-		fmt.Fprintf(f.IO.Out, "removed: %s\n", opts.File)
+		fprintf(f.IO.Out, "removed: %s\n", opts.File)
 	}
 	return nil
 }

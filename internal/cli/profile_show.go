@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,13 +19,13 @@ func newProfileShowCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			out := f.IO.Out
-			fmt.Fprintf(out, "profile: %s\nsecrets: %s\nttl:     %s\nenv:\n", p.Name, strings.Join(p.Secrets, ", "), p.TTL)
+			fprintf(out, "profile: %s\nsecrets: %s\nttl:     %s\nenv:\n", p.Name, strings.Join(p.Secrets, ", "), p.TTL)
 			for _, v := range p.Vars() {
-				fmt.Fprintf(out, "  %s <- %s\n", v, p.Env[v])
+				fprintf(out, "  %s <- %s\n", v, p.Env[v])
 			}
 			for _, k := range caveat.ListKinds() {
 				if items := p.Caveats[k.Name]; len(items) > 0 {
-					fmt.Fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
+					fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
 				}
 			}
 			return nil
