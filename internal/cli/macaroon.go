@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -15,8 +14,8 @@ func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (secret, expiry, repo,
-branch, agent, who, cmd, op) can only ever be added, never removed. The human
+		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
+` + caveatNames(true) + `) can only ever be added, never removed. The human
 mints one under a live session; whoever holds it can narrow it further offline
 with attenuate; nobody can widen it.`,
 	}
@@ -30,9 +29,9 @@ func printToken(f *Factory, label, tok string, info broker.TokenInfo, err error)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.Out, tok)
+	fprintf(f.IO.Out, "%s\n", tok)
 	if f.IO.StdoutTTY {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
+		fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
-	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newVerifyCmd(f *Factory) *cobra.Command {
@@ -30,13 +32,13 @@ exec), --cmd the program exec would start. Prints which caveat fails and why.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "valid: token %s allows this request\n", info.ID)
+			fprintf(f.IO.Out, "valid: token %s allows this request\n", info.ID)
 			return nil
 		},
 	}
 	t.register(cmd)
 	cmd.Flags().StringSliceVar(&secrets, "key", nil, "secret(s) the request asks for")
-	cmd.Flags().StringVar(&op, "op", "", "operation (exec, peek, list, lease, mcp; default exec)")
+	cmd.Flags().StringVar(&op, "op", "", "operation ("+strings.Join(caveat.Ops(), ", ")+"; default exec)")
 	cmd.Flags().StringVar(&program, "cmd", "", "program exec would start")
 	return cmd
 }

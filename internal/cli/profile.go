@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"maps"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/profile"
 )
 
@@ -36,8 +38,12 @@ func profileRestrictions(p profile.Profile, ttl time.Duration) broker.Restrictio
 	if ttl == 0 {
 		ttl = p.TTL
 	}
-	return broker.Restrictions{Secrets: p.Secrets, TTL: ttl, Repos: p.Repos, Branches: p.Branches,
-		Agents: p.Agents, Who: p.Who, Cmds: p.Cmds, Ops: p.Ops}
+	lists := maps.Clone(p.Caveats)
+	if lists == nil {
+		lists = map[string][]string{}
+	}
+	lists[caveat.NameSecret] = p.Secrets
+	return broker.Restrictions{TTL: ttl, Lists: lists}
 }
 
 func profileInjections(p profile.Profile) []string {
@@ -58,8 +64,8 @@ func newProfileCmd(f *Factory) *cobra.Command {
   [profiles.backend]
   secrets = ["DB_PASSWORD", "STRIPE_KEY"]   # required, never empty
   ttl     = "15m"                           # required
-  branch  = ["main"]                        # optional caveats: repo, branch,
-  cmd     = ["psql"]                        #   agent, who, cmd, op
+  branch  = ["main"]                        # optional caveats: ` + caveatNames(false) + `
+  cmd     = ["psql"]
   [profiles.backend.env]
   PGPASSWORD = "DB_PASSWORD"                # default: a variable named like the secret`,
 	}

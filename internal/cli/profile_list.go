@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,7 +20,7 @@ func newProfileListCmd(f *Factory) *cobra.Command {
 			}
 			for _, n := range profile.Names(all) {
 				p := all[n]
-				fmt.Fprintf(f.IO.Out, "%s\t%s\tttl %s\n", n, strings.Join(p.Secrets, ","), p.TTL)
+				fprintf(f.IO.Out, "%s\t%s\tttl %s\n", n, strings.Join(p.Secrets, ","), p.TTL)
 			}
 			return nil
 		},

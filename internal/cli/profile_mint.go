@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,7 @@ func newProfileMintCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "export %s=%s\n", envToken, tok)
+			fprintf(f.IO.Out, "export %s=%s\n", envToken, tok)
 			return nil
 		},
 	}

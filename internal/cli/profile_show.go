@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newProfileShowCmd(f *Factory) *cobra.Command {
@@ -18,16 +19,13 @@ func newProfileShowCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			out := f.IO.Out
-			fmt.Fprintf(out, "profile: %s\nsecrets: %s\nttl:     %s\nenv:\n", p.Name, strings.Join(p.Secrets, ", "), p.TTL)
+			fprintf(out, "profile: %s\nsecrets: %s\nttl:     %s\nenv:\n", p.Name, strings.Join(p.Secrets, ", "), p.TTL)
 			for _, v := range p.Vars() {
-				fmt.Fprintf(out, "  %s <- %s\n", v, p.Env[v])
+				fprintf(out, "  %s <- %s\n", v, p.Env[v])
 			}
-			for _, c := range []struct {
-				name  string
-				items []string
-			}{{"repo", p.Repos}, {"branch", p.Branches}, {"agent", p.Agents}, {"who", p.Who}, {"cmd", p.Cmds}, {"op", p.Ops}} {
-				if len(c.items) > 0 {
-					fmt.Fprintf(out, "%-8s %s\n", c.name+":", strings.Join(c.items, ", "))
+			for _, k := range caveat.ListKinds() {
+				if items := p.Caveats[k.Name]; len(items) > 0 {
+					fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
 				}
 			}
 			return nil
