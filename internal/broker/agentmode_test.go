@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func writePolicy(t *testing.T, configDir, text string) {
@@ -144,7 +145,7 @@ func TestExecConfine(t *testing.T) {
 // Exec, Peek and List may run at once (go test -race checks the rest).
 func TestConcurrentRequests(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: 5 * 60e9}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
