@@ -13,7 +13,8 @@ func newInitCmd(f *Factory) *cobra.Command {
 		Use:   "init",
 		Short: "Create a new store: directory, age identity and recipients",
 		Long: `Create a new store: the directory (mode 0700), an age X25519 identity
-(identity.txt, 0600) and its recipients file. Refuses to touch an existing store.`,
+(identity.txt, 0600) and its recipients file. Refuses to touch an existing store,
+and a directory holding an llm-secrets v3 store: ` + "`llms migrate`" + ` moves that one.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
 			dir, err := f.StoreDir()
@@ -24,7 +25,16 @@ func newInitCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(f.IO.Out, "initialised store: %s\n", dir)
+			noteV3Store(f, dir)
 			return nil
 		},
+	}
+}
+
+// noteV3Store points at migrate when an llm-secrets v3 store is where that
+// tool kept it.
+func noteV3Store(f *Factory, dir string) {
+	if dir, ok := broker.FindV3Store(dir, f.Getenv); ok {
+		fmt.Fprintf(f.IO.ErrOut, "llms: an llm-secrets v3 store is in %s: `llms migrate` moves its secrets into llms\n", dir)
 	}
 }

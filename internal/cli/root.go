@@ -122,6 +122,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newMigrateCmd(f),
 	)
 	return root
 }

@@ -28,8 +28,13 @@ func runStatus(f *Factory) error {
 	fmt.Fprintf(out, "version:     %s\n", version())
 	fmt.Fprintf(out, "store:       %s\n", dir)
 	b, err := f.Broker()
+	if errors.Is(err, broker.ErrV3Store) {
+		fmt.Fprintf(out, "identity:    an llm-secrets v3 store (run `llms migrate`)\n")
+		return errors.New("no llms store yet")
+	}
 	if errors.Is(err, broker.ErrNoStore) {
 		fmt.Fprintf(out, "identity:    missing (run `llms init`)\n")
+		noteV3Store(f, dir)
 		return errors.New("no store")
 	}
 	if err != nil {
@@ -57,6 +62,9 @@ func runStatus(f *Factory) error {
 		fmt.Fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
 	} else {
 		fmt.Fprintf(out, "agent:       none detected\n")
+	}
+	if v3, ok := broker.FindV3Store(dir, f.Getenv); ok {
+		fmt.Fprintf(out, "v3 store:    %s (run `llms migrate` to move it here)\n", v3)
 	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))

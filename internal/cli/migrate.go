@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
+)
+
+type migrateOptions struct {
+	From string
+	Yes  bool
+}
+
+func newMigrateCmd(f *Factory) *cobra.Command {
+	var opts migrateOptions
+	cmd := &cobra.Command{
+		Use:   "migrate [--from DIR] [--yes]",
+		Short: "Move an llm-secrets v3 store (identity.txt + store.age) into llms",
+		Long: `Move the secrets of an llm-secrets v3 store into llms, then remove what that
+tool left in plaintext. Without --from, the store is looked for where that tool
+kept it: $LLM_SECRETS_DIR, $XDG_DATA_HOME/llm-secrets (~/.local/share/llm-secrets),
+then ~/.llm-secrets.
+
+Everything is read and checked before anything changes: an invalid name, a
+name llms already holds with another value, or a store that does not decrypt
+changes nothing. migrate says what it will do and asks (--yes answers for
+you; without a terminal and without --yes it refuses). Then it imports every
+secret, and only once all are stored removes root.key and session.json (the
+old macaroon root key and session, kept in plaintext) and store.age. If it
+stops midway, run it again: it finishes.
+
+When both stores share a directory, the v3 identity.txt becomes the llms
+identity and the old audit.jsonl is kept as llm-secrets-v3-audit.jsonl.
+Tokens minted by llm-secrets v3 are not honoured. Only the human migrates:
+an agent, or anyone holding a token, is refused.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(*cobra.Command, []string) error { return runMigrate(f, opts) },
+	}
+	cmd.Flags().StringVar(&opts.From, "from", "", "directory of the llm-secrets v3 store")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "migrate without asking")
+	return cmd
+}
+
+func runMigrate(f *Factory, opts migrateOptions) error {
+	to, err := f.StoreDir()
+	if err != nil {
+		return err
+	}
+	from := opts.From
+	if from != "" {
+		if from, err = filepath.Abs(from); err != nil {
+			return usageError{err}
+		}
+	} else {
+		found, ok := broker.FindV3Store(to, f.Getenv)
+		if !ok {
+			return usagef("no llm-secrets v3 store (identity.txt and store.age) found; pass --from DIR")
+		}
+		from = found
+	}
+	c, err := f.caller(nil, &tokenFlags{})
+	if err != nil {
+		return err
+	}
+	m, err := broker.PlanMigration(from, to, c)
+	if err != nil {
+		return err
+	}
+	defer m.Discard()
+	describeMigration(f.IO, m)
+	if !opts.Yes {
+		if !f.IO.StdinTTY {
+			return usagef("refusing to migrate without confirmation: standard input is not a terminal; pass --yes")
+		}
+		fmt.Fprint(f.IO.ErrOut, "Proceed? [y/N] ")
+		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(f.IO.ErrOut, "nothing changed")
+			return nil
+		}
+	}
+	res, err := m.Run()
+	for _, name := range res.Imported {
+		fmt.Fprintf(f.IO.Out, "imported: %s\n", name)
+	}
+	for _, p := range res.Removed {
+		fmt.Fprintf(f.IO.Out, "removed: %s\n", p)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "migrated %d secret(s) into %s\n", len(m.Names), m.To)
+	return nil
+}
+
+// describeMigration says what Run will do, before it is asked to.
+func describeMigration(io_ *IOStreams, m *broker.Migration) {
+	out := io_.Out
+	fmt.Fprintf(out, "llm-secrets v3 store: %s (%d secret(s))\n", m.From, len(m.Names))
+	fmt.Fprintf(out, "migrate will:\n")
+	if m.Adopt {
+		fmt.Fprintf(out, "  keep identity.txt as the identity of the llms store in the same directory\n")
+	}
+	if m.MoveAudit != "" {
+		fmt.Fprintf(out, "  rename its audit.jsonl to %s (llms keeps its own, chained log)\n", filepath.Base(m.MoveAudit))
+	}
+	for _, name := range m.Names {
+		what := "import"
+		if slices.Contains(m.Present, name) {
+			what = "keep (already imported, same value)"
+		}
+		fmt.Fprintf(out, "  %s %s\n", what, name)
+	}
+	fmt.Fprintf(out, "  into the llms store in %s\n", m.To)
+	for _, p := range m.Remove {
+		fmt.Fprintf(out, "  then remove %s%s\n", p, retiredNote(filepath.Base(p)))
+	}
+	for _, p := range m.Keep {
+		fmt.Fprintf(out, "  keep %s (delete it yourself once you no longer need the old store's backups)\n", p)
+	}
+	fmt.Fprintf(out, "Tokens minted by llm-secrets v3 are not honoured: start a session (llms session-start) and mint new ones.\n")
+}
+
+func retiredNote(name string) string {
+	switch name {
+	case "root.key":
+		return " (its macaroon root key, in plaintext)"
+	case "session.json":
+		return " (its session token, in plaintext)"
+	case "leases.json":
+		return " (its lease records; its tokens are not honoured)"
+	case "store.age":
+		return " (the old store)"
+	}
+	return ""
+}
