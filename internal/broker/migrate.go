@@ -26,7 +26,6 @@ func FindV3Store(dir string, getenv func(string) string) (string, bool) {
 	return v3store.Find(append([]string{dir}, v3store.Candidates(getenv)...))
 }
 
-
 // Migration moves the secrets of an llm-secrets v3 store into ours. It is
 // planned — read, decrypted, validated, checked against our store — before
 // anything changes, so that bad input changes nothing; its fields say what
