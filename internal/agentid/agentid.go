@@ -104,6 +104,12 @@ func Detect(env func(string) (string, bool), procRoot string, pid int) (Result, 
 	return Result{}, false
 }
 
+// Stamped is the result for an agent a launcher vouches for (it started
+// the agent and serves its requests), in place of detection.
+func Stamped(name string) Result {
+	return Result{Agent: declaredName(name), Source: "stamped by its launcher"}
+}
+
 // lookupMarkers counts a marker as present even when empty: CLAUDECODE=""
 // is as much a sign of Claude Code as CLAUDECODE=1.
 func lookupMarkers(env func(string) (string, bool), markers []marker) (Result, bool) {

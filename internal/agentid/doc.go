@@ -73,6 +73,10 @@
 // Copilot agent terminals, are not detected at all. The process tree is read
 // from Linux's /proc; elsewhere only markers count.
 //
+// A launcher that started the agent itself and serves its requests (agent
+// mode) does not detect: it stamps the agent it started (Stamped), and the
+// environment and process tree of the request are not looked at.
+//
 // This package reads the environment and /proc and nothing else. It does
 // not decide what a detected agent may do.
 package agentid

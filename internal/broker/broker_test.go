@@ -70,7 +70,7 @@ func TestAgentWithoutTokenIsRefused(t *testing.T) {
 
 func TestTokenScopesAndExpiry(t *testing.T) {
 	b, now := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A", "B"}, TTL: 5 * time.Minute, Ops: []string{"exec"}}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,22 +96,24 @@ func TestMintRefusals(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	for _, r := range []Restrictions{
-		{TTL: time.Minute},                                               // no secret
-		{Secrets: []string{"A"}},                                         // no expiry
-		{Secrets: []string{"A"}, TTL: 2 * time.Hour},                     // beyond the session
-		{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"fly"}}, // unknown op
+		{TTL: time.Minute}, // no secret
+		{Lists: map[string][]string{"secret": {"A"}}},                                      // no expiry
+		{TTL: 2 * time.Hour, Lists: map[string][]string{"secret": {"A"}}},                  // beyond the session
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"fly"}}},     // unknown op
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"mint"}}},    // an op no request checks
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "colour": {"red"}}}, // not a caveat
 	} {
 		if _, _, err := b.Mint(r, human); err == nil {
 			t.Errorf("Mint(%+v) accepted", r)
 		}
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
 	if err := b.RevokeAll(false, human); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, human); !errors.Is(err, ErrNoSession) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, human); !errors.Is(err, ErrNoSession) {
 		t.Errorf("mint after revoke-all: %v", err)
 	}
 }
@@ -119,10 +121,10 @@ func TestMintRefusals(t *testing.T) {
 func TestRevokeOneToken(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	r := Restrictions{Secrets: []string{"A"}, TTL: time.Minute}
+	r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}
 	t1, i1, _ := b.Mint(r, human)
 	t2, _, _ := b.Mint(r, human)
-	child, err := Attenuate(t1, Restrictions{Ops: []string{"exec"}}, b.now())
+	child, err := Attenuate(t1, Restrictions{Lists: map[string][]string{"op": {"exec"}}}, b.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,16 +150,17 @@ func TestAttenuationNeverWidens(t *testing.T) {
 		return rapid.SliceOfNDistinct(rapid.SampledFrom(from), 0, len(from), rapid.ID[string]).Draw(t, label)
 	}
 	rapid.Check(t, func(rt *rapid.T) {
-		parentR := Restrictions{Secrets: subset(rt, "secrets", secrets), TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute, Ops: subset(rt, "ops", ops)}
-		if len(parentR.Secrets) == 0 {
-			parentR.Secrets = []string{"A"}
+		parentR := Restrictions{TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "secrets", secrets), "op": subset(rt, "ops", ops)}}
+		if len(parentR.Secrets()) == 0 {
+			parentR.Lists["secret"] = []string{"A"}
 		}
 		parent, _, err := b.Mint(parentR, human)
 		if err != nil {
 			rt.Fatal(err)
 		}
-		childR := Restrictions{Secrets: subset(rt, "csecrets", secrets), Ops: subset(rt, "cops", ops),
-			TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute}
+		childR := Restrictions{TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)}}
 		child, err := Attenuate(parent, childR, b.now())
 		if err != nil {
 			return // nothing to add
@@ -183,7 +186,7 @@ func TestAttenuationNeverWidens(t *testing.T) {
 // it fail, and the error never carries the token.
 func TestTamperedTokenRefused(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := len("llms_m2_"); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
@@ -202,7 +205,7 @@ func TestTamperedTokenRefused(t *testing.T) {
 
 func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	agent := caller(t, claude, tok)
 	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
@@ -225,7 +228,7 @@ func TestAgentCannotWrite(t *testing.T) {
 // refuses to turn redaction off under a token or for an agent.
 func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
@@ -241,10 +244,56 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 // and an existing one get the same refusal.
 func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	for _, name := range []string{"B", "NOPE"} {
 		if _, err := b.Peek(name, caller(t, claude, tok)); !errors.Is(err, ErrDenied) {
 			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
 		}
+	}
+}
+
+// A launcher's stamp is the caller's identity: detection is not run, so
+// no marker, declaration or process ancestor changes who is asking.
+func TestStampedAgentReplacesDetection(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	procWithClaude := filepath.Join(t.TempDir(), "proc")
+	for pid, stat := range map[string]string{"100": "100 (llms) S 90", "90": "90 (claude) S 1"} {
+		if err := os.MkdirAll(filepath.Join(procWithClaude, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(procWithClaude, pid, "stat"), []byte(stat+" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noisy := map[string]string{"CLAUDECODE": "1", "AI_AGENT": "gemini", "LLM_SECRETS_AGENT": "aider", "CURSOR_TRACE_ID": "x"}
+	stamped := func(agent, token string) *Caller {
+		c := caller(t, noisy, token)
+		c.ProcRoot, c.PID, c.StampedAgent = procWithClaude, 100, agent
+		return c
+	}
+	unstamped := stamped("", tok)
+	unstamped.LookupEnv = func(string) (string, bool) { return "", false }
+	if r, ok := unstamped.detectAgent(); !ok || r.Agent != "claude" {
+		t.Fatalf("the fake tree: detectAgent = %+v, %v; want claude", r, ok)
+	}
+	if r, ok := stamped("codex", tok).detectAgent(); !ok || r.Agent != "codex" {
+		t.Fatalf("stamped codex: detectAgent = %+v, %v", r, ok)
+	}
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", tok)}); err != nil {
+		t.Errorf("stamped codex with an agent=codex token: %v", err)
+	}
+	for _, other := range []string{"claude", "Bad Name!"} {
+		if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped(other, tok)}); !errors.Is(err, ErrDenied) {
+			t.Errorf("stamped %q with an agent=codex token: %v, want denied", other, err)
+		}
+	}
+	// Without a token a stamped agent is an agent: refused, whatever its
+	// environment says.
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", "")}); !errors.Is(err, ErrDenied) {
+		t.Errorf("stamped agent without a token: %v", err)
 	}
 }

@@ -27,6 +27,14 @@ type Caller struct {
 	// os.Getpid()); tests point ProcRoot at a fake tree.
 	ProcRoot string
 	PID      int
+	// StampedAgent is the agent a launcher vouches for: a front end that
+	// started the agent itself and serves its requests (agent mode) sets
+	// it. When it is not empty, detection is not run at all: the
+	// environment markers, AI_AGENT, LLM_SECRETS_AGENT and the process
+	// tree change nothing, and the caller is this agent. A name that is
+	// not a valid agent name is the agent "unknown", which no token or
+	// policy allows. The human cannot be stamped.
+	StampedAgent string
 	// ConfigDirs hold the user policy, <dir>/llm-secrets/policy.yaml, and
 	// every one found must allow. The front end lists the account's own
 	// ~/.config (from the password database, not $HOME) first, so the
@@ -46,9 +54,13 @@ type Caller struct {
 	policyErr  error
 }
 
-// detectAgent runs once per request.
+// detectAgent runs once per request; a stamped agent replaces detection.
 func (c *Caller) detectAgent() (agentid.Result, bool) {
 	c.agentOnce.Do(func() {
+		if c.StampedAgent != "" {
+			c.agent, c.isAgent = agentid.Stamped(c.StampedAgent), true
+			return
+		}
 		pid := c.PID
 		if pid == 0 {
 			pid = os.Getpid()

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
@@ -24,7 +22,7 @@ and a directory holding an llm-secrets v3 store: ` + "`llms migrate`" + ` moves 
 			if err := broker.Init(dir); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "initialised store: %s\n", dir)
+			fprintf(f.IO.Out, "initialised store: %s\n", dir)
 			noteV3Store(f, dir)
 			return nil
 		},
@@ -35,6 +33,6 @@ and a directory holding an llm-secrets v3 store: ` + "`llms migrate`" + ` moves 
 // tool kept it.
 func noteV3Store(f *Factory, dir string) {
 	if dir, ok := broker.FindV3Store(dir, f.Getenv); ok {
-		fmt.Fprintf(f.IO.ErrOut, "llms: an llm-secrets v3 store is in %s: `llms migrate` moves its secrets into llms\n", dir)
+		fprintf(f.IO.ErrOut, "llms: an llm-secrets v3 store is in %s: `llms migrate` moves its secrets into llms\n", dir)
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,53 +77,53 @@ func runMigrate(f *Factory, opts migrateOptions) error {
 		if !f.IO.StdinTTY {
 			return usagef("refusing to migrate without confirmation: standard input is not a terminal; pass --yes")
 		}
-		fmt.Fprint(f.IO.ErrOut, "Proceed? [y/N] ")
+		fprintf(f.IO.ErrOut, "Proceed? [y/N] ")
 		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fmt.Fprintln(f.IO.ErrOut, "nothing changed")
+			fprintf(f.IO.ErrOut, "nothing changed\n")
 			return nil
 		}
 	}
 	res, err := m.Run()
 	for _, name := range res.Imported {
-		fmt.Fprintf(f.IO.Out, "imported: %s\n", name)
+		fprintf(f.IO.Out, "imported: %s\n", name)
 	}
 	for _, p := range res.Removed {
-		fmt.Fprintf(f.IO.Out, "removed: %s\n", p)
+		fprintf(f.IO.Out, "removed: %s\n", p)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "migrated %d secret(s) into %s\n", len(m.Names), m.To)
+	fprintf(f.IO.Out, "migrated %d secret(s) into %s\n", len(m.Names), m.To)
 	return nil
 }
 
 // describeMigration says what Run will do, before it is asked to.
 func describeMigration(io_ *IOStreams, m *broker.Migration) {
 	out := io_.Out
-	fmt.Fprintf(out, "llm-secrets v3 store: %s (%d secret(s))\n", m.From, len(m.Names))
-	fmt.Fprintf(out, "migrate will:\n")
+	fprintf(out, "llm-secrets v3 store: %s (%d secret(s))\n", m.From, len(m.Names))
+	fprintf(out, "migrate will:\n")
 	if m.Adopt {
-		fmt.Fprintf(out, "  keep identity.txt as the identity of the llms store in the same directory\n")
+		fprintf(out, "  keep identity.txt as the identity of the llms store in the same directory\n")
 	}
 	if m.MoveAudit != "" {
-		fmt.Fprintf(out, "  rename its audit.jsonl to %s (llms keeps its own, chained log)\n", filepath.Base(m.MoveAudit))
+		fprintf(out, "  rename its audit.jsonl to %s (llms keeps its own, chained log)\n", filepath.Base(m.MoveAudit))
 	}
 	for _, name := range m.Names {
 		what := "import"
 		if slices.Contains(m.Present, name) {
 			what = "keep (already imported, same value)"
 		}
-		fmt.Fprintf(out, "  %s %s\n", what, name)
+		fprintf(out, "  %s %s\n", what, name)
 	}
-	fmt.Fprintf(out, "  into the llms store in %s\n", m.To)
+	fprintf(out, "  into the llms store in %s\n", m.To)
 	for _, p := range m.Remove {
-		fmt.Fprintf(out, "  then remove %s%s\n", p, retiredNote(filepath.Base(p)))
+		fprintf(out, "  then remove %s%s\n", p, retiredNote(filepath.Base(p)))
 	}
 	for _, p := range m.Keep {
-		fmt.Fprintf(out, "  keep %s (delete it yourself once you no longer need the old store's backups)\n", p)
+		fprintf(out, "  keep %s (delete it yourself once you no longer need the old store's backups)\n", p)
 	}
-	fmt.Fprintf(out, "Tokens minted by llm-secrets v3 are not honoured: start a session (llms session-start) and mint new ones.\n")
+	fprintf(out, "Tokens minted by llm-secrets v3 are not honoured: start a session (llms session-start) and mint new ones.\n")
 }
 
 func retiredNote(name string) string {
