@@ -12,12 +12,18 @@ import (
 )
 
 type migrateOptions struct {
+	IO       *IOStreams
+	StoreDir func() (string, error)
+	Getenv   func(string) string
+	// Caller sees a token in the environment too: migrate refuses one.
+	Caller func() (*broker.Caller, error)
+
 	From string
 	Yes  bool
 }
 
 func newMigrateCmd(f *Factory) *cobra.Command {
-	var opts migrateOptions
+	opts := &migrateOptions{IO: f.IO, StoreDir: f.StoreDir, Getenv: f.Getenv}
 	cmd := &cobra.Command{
 		Use:   "migrate [--from DIR] [--yes]",
 		Short: "Move an llm-secrets v3 store (identity.txt + store.age) into llms",
@@ -39,15 +45,17 @@ identity and the old audit.jsonl is kept as llm-secrets-v3-audit.jsonl.
 Tokens minted by llm-secrets v3 are not honoured. Only the human migrates:
 an agent, or anyone holding a token, is refused.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error { return runMigrate(f, opts) },
+		RunE: func(*cobra.Command, []string) error { return runMigrate(opts) },
 	}
+	// No token flags: a token in the environment is seen, and refused.
+	opts.Caller = func() (*broker.Caller, error) { return f.callerWithToken(cmd, &tokenFlags{}) }
 	cmd.Flags().StringVar(&opts.From, "from", "", "directory of the llm-secrets v3 store")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "migrate without asking")
 	return cmd
 }
 
-func runMigrate(f *Factory, opts migrateOptions) error {
-	to, err := f.StoreDir()
+func runMigrate(opts *migrateOptions) error {
+	to, err := opts.StoreDir()
 	if err != nil {
 		return err
 	}
@@ -57,13 +65,13 @@ func runMigrate(f *Factory, opts migrateOptions) error {
 			return usageError{err}
 		}
 	} else {
-		found, ok := broker.FindV3Store(to, f.Getenv)
+		found, ok := broker.FindV3Store(to, opts.Getenv)
 		if !ok {
 			return usagef("no llm-secrets v3 store (identity.txt and store.age) found; pass --from DIR")
 		}
 		from = found
 	}
-	c, err := f.caller(nil, &tokenFlags{})
+	c, err := opts.Caller()
 	if err != nil {
 		return err
 	}
@@ -72,29 +80,29 @@ func runMigrate(f *Factory, opts migrateOptions) error {
 		return err
 	}
 	defer m.Discard()
-	describeMigration(f.IO, m)
+	describeMigration(opts.IO, m)
 	if !opts.Yes {
-		if !f.IO.StdinTTY {
+		if !opts.IO.StdinTTY {
 			return usagef("refusing to migrate without confirmation: standard input is not a terminal; pass --yes")
 		}
-		fprintf(f.IO.ErrOut, "Proceed? [y/N] ")
-		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		fprintf(opts.IO.ErrOut, "Proceed? [y/N] ")
+		line, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fprintf(f.IO.ErrOut, "nothing changed\n")
+			fprintf(opts.IO.ErrOut, "nothing changed\n")
 			return nil
 		}
 	}
 	res, err := m.Run()
 	for _, name := range res.Imported {
-		fprintf(f.IO.Out, "imported: %s\n", name)
+		fprintf(opts.IO.Out, "imported: %s\n", name)
 	}
 	for _, p := range res.Removed {
-		fprintf(f.IO.Out, "removed: %s\n", p)
+		fprintf(opts.IO.Out, "removed: %s\n", p)
 	}
 	if err != nil {
 		return err
 	}
-	fprintf(f.IO.Out, "migrated %d secret(s) into %s\n", len(m.Names), m.To)
+	fprintf(opts.IO.Out, "migrated %d secret(s) into %s\n", len(m.Names), m.To)
 	return nil
 }
 

@@ -53,9 +53,13 @@ func regular(path string) bool {
 
 // Candidates lists where llm-secrets v3 kept its store, in the order it
 // looked: $LLM_SECRETS_DIR, the XDG data directory, the legacy
-// ~/.llm-secrets. Relative or unset locations are left out.
+// ~/.llm-secrets. Relative or unset locations are left out; a nil getenv
+// is an empty environment.
 func Candidates(getenv func(string) string) []string {
 	var dirs []string
+	if getenv == nil {
+		return nil
+	}
 	add := func(d string) {
 		if filepath.IsAbs(d) {
 			dirs = append(dirs, filepath.Clean(d))

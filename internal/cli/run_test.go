@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunStatusUsesTheInjectedClock: what status says is left of the
+// session comes from opts.Now, so a test can pin it.
+func TestRunStatusUsesTheInjectedClock(t *testing.T) {
+	f, tio := newTestFactory(t, "", false)
+	if code := Main([]string{"session-start", "--ttl", "2h"}, f); code != 0 {
+		t.Fatalf("session-start: exit %d: %s", code, tio.errOut.String())
+	}
+	b, err := f.Broker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.CurrentSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio.out.Reset()
+	opts := &statusOptions{IO: f.IO, StoreDir: f.StoreDir, access: f.accessWithoutToken(),
+		Now: func() time.Time { return s.Expires.Add(-30 * time.Minute) }}
+	if err := runStatus(opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tio.out.String(), "(30m0s left)") {
+		t.Fatalf("status = %q", tio.out.String())
+	}
+}
+
+// TestRunDeleteWithoutAnAnswer: a terminal that closes before answering
+// leaves the secret in place.
+func TestRunDeleteWithoutAnAnswer(t *testing.T) {
+	f, tio := newTestFactory(t, "", true, "keep-me-value-1", "keep-me-value-1")
+	if code := Main([]string{"set", "K"}, f); code != 0 {
+		t.Fatalf("set: exit %d: %s", code, tio.errOut.String())
+	}
+	tio.out.Reset()
+	opts := &deleteOptions{IO: f.IO, access: f.accessWithoutToken(), Name: "K"}
+	if err := runDelete(opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(tio.errOut.String(), "[y/N] not deleted\n") || tio.out.Len() != 0 {
+		t.Fatalf("stdout %q, stderr %q", tio.out.String(), tio.errOut.String())
+	}
+	b, c, err := opts.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Has("K", c); !ok || err != nil {
+		t.Fatalf("K after an unanswered prompt: %v %v", ok, err)
+	}
+}
