@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
@@ -17,8 +18,12 @@ var (
 	ErrDenied = errors.New("access denied")
 )
 
-// Broker is an opened gate over one store.
+// Broker is an opened gate over one store. Exec, Peek and List may be
+// called concurrently (the agent-mode server does); the rest may not.
 type Broker struct {
+	// mu serialises decisions and reads of values: the store and the
+	// audit log are opened lazily and keep what they read.
+	mu    sync.Mutex
 	st    *store.Store
 	now   func() time.Time
 	audit *audit.Log // opened on first record
