@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 // TestRunStatusUsesTheInjectedClock: what status says is left of the
@@ -53,5 +58,47 @@ func TestRunDeleteWithoutAnAnswer(t *testing.T) {
 	}
 	if ok, err := b.Has("K", c); !ok || err != nil {
 		t.Fatalf("K after an unanswered prompt: %v %v", ok, err)
+	}
+}
+
+// TestRunExecOnATerminal: with stdout on a terminal (which a testscript
+// cannot give), output is still redacted, and --no-redact is refused under
+// a token before anything starts.
+func TestRunExecOnATerminal(t *testing.T) {
+	const canary = "exec-tty-canary-4b1e"
+	f, tio := newTestFactory(t, canary, false)
+	if code := Main([]string{"set", "--stdin", "K"}, f); code != 0 {
+		t.Fatalf("set: exit %d: %s", code, tio.errOut.String())
+	}
+	tio.out.Reset()
+	f.IO.StdoutTTY = true
+	dir := t.TempDir()
+	opts := &execOptions{IO: f.IO, Environ: func() []string { return []string{"PATH=/usr/bin:/bin"} }, Profile: f.profile,
+		access: f.accessWithoutToken(), Inject: []string{"V=K"}, Argv: []string{"sh", "-c", `printf '%s\n' "$V"`}}
+	if err := runExec(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := tio.out.String(); got != "[REDACTED:K]\n" {
+		t.Fatalf("stdout = %q", got)
+	}
+
+	tio.out.Reset()
+	withToken := func() (*broker.Caller, error) {
+		c, err := f.callerWithoutToken()
+		c.Token, c.TokenGiven = "some-token", true
+		return c, err
+	}
+	opts.access = access{Caller: withToken, Broker: f.Broker}
+	opts.NoRedact = true
+	opts.Argv = []string{"sh", "-c", `touch "$0/started"`, dir}
+	err := runExec(context.Background(), opts)
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--no-redact is refused with a token") {
+		t.Fatalf("--no-redact under a token: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
+		t.Fatal("the child started")
+	}
+	if strings.Contains(tio.out.String()+tio.errOut.String(), canary) {
+		t.Fatal("canary in output")
 	}
 }
