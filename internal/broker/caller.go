@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/llm-secrets/llms/internal/agentid"
@@ -52,6 +53,16 @@ type Caller struct {
 	policyOnce sync.Once
 	policySet  *policy.Set
 	policyErr  error
+}
+
+// agentsWere is the subject of a refusal: "claude-code was", or "the agents
+// claude-code, codex were" when the signals named several.
+func agentsWere(r agentid.Result) string {
+	a := r.Agents()
+	if len(a) == 1 {
+		return a[0] + " was"
+	}
+	return "the agents " + strings.Join(a, ", ") + " were"
 }
 
 // detectAgent runs once per request; a stamped agent replaces detection.

@@ -2,9 +2,11 @@ package broker
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/gitctx"
 )
@@ -50,6 +52,19 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 	for i, u := range r.Repos {
 		repos[i] = canonicalRepo(u)
 	}
+	// Agents are ids or aliases; the caveat holds canonical ids, and a name
+	// no detector reports is refused rather than minted into a token that
+	// can never be used.
+	var agents []string
+	for _, a := range r.Agents {
+		id, err := agentid.Canonical(a)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --agent: %v", ErrBadRequest, err)
+		}
+		if !slices.Contains(agents, id) {
+			agents = append(agents, id)
+		}
+	}
 	who := make([]string, len(r.Who))
 	for i, w := range r.Who {
 		who[i] = strings.ToLower(w)
@@ -62,7 +77,7 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 		{"secret", r.Secrets, caveat.Secret},
 		{"repo", repos, caveat.Repo},
 		{"branch", r.Branches, caveat.Branch},
-		{"agent", r.Agents, caveat.Agent},
+		{"agent", agents, caveat.Agent},
 		{"who", who, caveat.Who},
 		{"cmd", r.Cmds, caveat.Cmd},
 		{"op", r.Ops, caveat.Op},
