@@ -24,9 +24,9 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 	if b.audit != nil {
 		return b.audit, nil
 	}
-	key, err := b.st.ReadSealed("auditkey")
+	key, err := b.st.ReadSealed(auditKeyFile)
 	if errors.Is(err, store.ErrNotFound) {
-		err = b.st.UpdateSealed("auditkey", func(old []byte) ([]byte, error) {
+		err = b.st.UpdateSealed(auditKeyFile, func(old []byte) ([]byte, error) {
 			if old != nil {
 				return old, nil // another process made it first
 			}
@@ -35,7 +35,7 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 			return k, nil
 		})
 		if err == nil {
-			key, err = b.st.ReadSealed("auditkey")
+			key, err = b.st.ReadSealed(auditKeyFile)
 		}
 	}
 	if err != nil {
@@ -201,8 +201,7 @@ func humanOnly(c *Caller, what string) error {
 // recorded too.
 func (b *Broker) change(event string, secrets []string, c *Caller, what string) error {
 	if err := humanOnly(c, what); err != nil {
-		_ = b.record(audit.Record{Event: event, Decision: "deny", Reason: reasonOf(err), Secrets: secrets}, c)
-		return err
+		return b.refuse(audit.Record{Event: event, Secrets: secrets}, err, c)
 	}
 	return b.record(audit.Record{Event: event, Decision: "allow", Secrets: secrets}, c)
 }

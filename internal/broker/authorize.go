@@ -66,7 +66,7 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 			return grant{}, err
 		}
 		g.tokenID = tokenID(m)
-		g.programPinned = slices.ContainsFunc(set, func(c caveat.Caveat) bool { return c.Name == "cmd" })
+		g.programPinned = slices.ContainsFunc(set, func(c caveat.Caveat) bool { return c.Name == caveat.NameCmd })
 		expires, _ := set.Expiry()
 		if err := b.checkPolicy(a, expires); err != nil {
 			return grant{}, err

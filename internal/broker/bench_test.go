@@ -45,7 +45,7 @@ func BenchmarkDecide(b *testing.B) {
 
 func BenchmarkDecideWithToken(b *testing.B) {
 	br, _ := testBroker(b)
-	tok, _, err := br.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"exec"}}, caller(b, nil, ""))
+	tok, _, err := br.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"exec"}}}, caller(b, nil, ""))
 	if err != nil {
 		b.Fatal(err)
 	}

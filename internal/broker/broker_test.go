@@ -71,7 +71,7 @@ func TestAgentWithoutTokenIsRefused(t *testing.T) {
 
 func TestTokenScopesAndExpiry(t *testing.T) {
 	b, now := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A", "B"}, TTL: 5 * time.Minute, Ops: []string{"exec"}}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,22 +97,24 @@ func TestMintRefusals(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	for _, r := range []Restrictions{
-		{TTL: time.Minute},                                               // no secret
-		{Secrets: []string{"A"}},                                         // no expiry
-		{Secrets: []string{"A"}, TTL: 2 * time.Hour},                     // beyond the session
-		{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"fly"}}, // unknown op
+		{TTL: time.Minute}, // no secret
+		{Lists: map[string][]string{"secret": {"A"}}},                                      // no expiry
+		{TTL: 2 * time.Hour, Lists: map[string][]string{"secret": {"A"}}},                  // beyond the session
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"fly"}}},     // unknown op
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"mint"}}},    // an op no request checks
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "colour": {"red"}}}, // not a caveat
 	} {
 		if _, _, err := b.Mint(r, human); err == nil {
 			t.Errorf("Mint(%+v) accepted", r)
 		}
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
 	if err := b.RevokeAll(false, human); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, human); !errors.Is(err, ErrNoSession) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, human); !errors.Is(err, ErrNoSession) {
 		t.Errorf("mint after revoke-all: %v", err)
 	}
 }
@@ -120,10 +122,10 @@ func TestMintRefusals(t *testing.T) {
 func TestRevokeOneToken(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	r := Restrictions{Secrets: []string{"A"}, TTL: time.Minute}
+	r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}
 	t1, i1, _ := b.Mint(r, human)
 	t2, _, _ := b.Mint(r, human)
-	child, err := Attenuate(t1, Restrictions{Ops: []string{"exec"}}, b.now())
+	child, err := Attenuate(t1, Restrictions{Lists: map[string][]string{"op": {"exec"}}}, b.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,16 +151,17 @@ func TestAttenuationNeverWidens(t *testing.T) {
 		return rapid.SliceOfNDistinct(rapid.SampledFrom(from), 0, len(from), rapid.ID[string]).Draw(t, label)
 	}
 	rapid.Check(t, func(rt *rapid.T) {
-		parentR := Restrictions{Secrets: subset(rt, "secrets", secrets), TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute, Ops: subset(rt, "ops", ops)}
-		if len(parentR.Secrets) == 0 {
-			parentR.Secrets = []string{"A"}
+		parentR := Restrictions{TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "secrets", secrets), "op": subset(rt, "ops", ops)}}
+		if len(parentR.Secrets()) == 0 {
+			parentR.Lists["secret"] = []string{"A"}
 		}
 		parent, _, err := b.Mint(parentR, human)
 		if err != nil {
 			rt.Fatal(err)
 		}
-		childR := Restrictions{Secrets: subset(rt, "csecrets", secrets), Ops: subset(rt, "cops", ops),
-			TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute}
+		childR := Restrictions{TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)}}
 		child, err := Attenuate(parent, childR, b.now())
 		if err != nil {
 			return // nothing to add
@@ -184,7 +187,7 @@ func TestAttenuationNeverWidens(t *testing.T) {
 // it fail, and the error never carries the token.
 func TestTamperedTokenRefused(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := len("llms_m2_"); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
@@ -203,7 +206,7 @@ func TestTamperedTokenRefused(t *testing.T) {
 
 func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	agent := caller(t, claude, tok)
 	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
@@ -226,7 +229,7 @@ func TestAgentCannotWrite(t *testing.T) {
 // refuses to turn redaction off under a token or for an agent.
 func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
@@ -242,7 +245,7 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 // and an existing one get the same refusal.
 func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	for _, name := range []string{"B", "NOPE"} {
 		if _, err := b.Peek(name, caller(t, claude, tok)); !errors.Is(err, ErrDenied) {
 			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
@@ -254,7 +257,7 @@ func TestUnknownNamesAreNotRevealed(t *testing.T) {
 // no marker, declaration or process ancestor changes who is asking.
 func TestStampedAgentReplacesDetection(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: 5 * time.Minute, Agents: []string{"codex"}}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +341,7 @@ func TestDeclaredHumanUnderAnAgentIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "llm-secrets"), 0o700)
 	os.WriteFile(filepath.Join(dir, "llm-secrets", "policy.yaml"), []byte("secrets:\n  A:\n    allow:\n      - agent: human\n"), 0o600)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: 5 * time.Minute}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +366,7 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	mint := func(agents ...string) string {
-		tok, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: 5 * time.Minute, Agents: agents}, human)
+		tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}}, human)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +399,7 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 func TestMintAgentNames(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	_, info, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute, Agents: []string{"claude", "Claude-Code", "copilot"}}, human)
+	_, info, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}}, human)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +407,7 @@ func TestMintAgentNames(t *testing.T) {
 		t.Errorf("caveats %q; want agent=claude-code,github-copilot", info.Caveats)
 	}
 	for _, bad := range []string{"human", "unknown", "my-bot", "claude code"} {
-		_, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute, Agents: []string{bad}}, human)
+		_, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{bad}}}, human)
 		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "known agents: aider, amp") {
 			t.Errorf("--agent %q: %v; want refused listing the known agents", bad, err)
 		}

@@ -68,8 +68,7 @@ func (b *Broker) Delete(name string, c *Caller) error {
 // prompt; an agent is refused (and recorded) rather than told.
 func (b *Broker) Has(name string, c *Caller) (bool, error) {
 	if err := humanOnly(c, "changes the store"); err != nil {
-		_ = b.record(audit.Record{Event: "delete", Decision: "deny", Reason: reasonOf(err), Secrets: []string{name}}, c)
-		return false, err
+		return false, b.refuse(audit.Record{Event: "delete", Secrets: []string{name}}, err, c)
 	}
 	return b.st.Has(name), nil
 }

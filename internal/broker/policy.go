@@ -125,7 +125,7 @@ func (b *Broker) mintBound(r Restrictions, c *Caller) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range r.Secrets {
+	for _, name := range r.Secrets() {
 		if bound := set.MintBound(name); bound > 0 && r.TTL > bound {
 			return fmt.Errorf("%w: --ttl %s exceeds the policy's max_ttl %s for %s", ErrDenied, r.TTL, bound, name)
 		}

@@ -31,7 +31,7 @@ func (ctx Context) validate() error {
 	if ctx.Now.IsZero() {
 		return errors.New("caveat: request context has no time")
 	}
-	if !ops[ctx.Op] {
+	if !slices.Contains(ops, ctx.Op) {
 		return fmt.Errorf("caveat: request context has unknown operation %s", quoteShort(ctx.Op))
 	}
 	return nil
@@ -59,7 +59,7 @@ func (c Caveat) check(ctx Context) error {
 // deny returns why a valid caveat does not hold for a valid context, or ""
 // when it holds.
 func (c Caveat) deny(ctx Context) string {
-	if c.Name == nameExpiresAt {
+	if c.Name == NameExpiresAt {
 		t, _ := parseExpiry(c.Value)
 		if !ctx.Now.Before(t) {
 			return "token expired"
@@ -68,7 +68,7 @@ func (c Caveat) deny(ctx Context) string {
 	}
 	items := strings.Split(c.Value, ",")
 	switch c.Name {
-	case nameSecret:
+	case NameSecret:
 		if len(ctx.Secrets) == 0 && ctx.Op != OpList {
 			return "the request names no secret"
 		}
@@ -77,11 +77,11 @@ func (c Caveat) deny(ctx Context) string {
 				return fmt.Sprintf("secret %s is not allowed", quoteShort(s))
 			}
 		}
-	case nameOp:
+	case NameOp:
 		if !slices.Contains(items, ctx.Op) {
 			return fmt.Sprintf("operation %s is not allowed", quoteShort(ctx.Op))
 		}
-	case nameAgent:
+	case NameAgent:
 		if len(ctx.Agents) == 0 {
 			return "no agent was detected"
 		}
@@ -98,28 +98,28 @@ func (c Caveat) deny(ctx Context) string {
 				return fmt.Sprintf("agent %s is not allowed", quoteShort(a))
 			}
 		}
-	case nameRepo:
+	case NameRepo:
 		if ctx.Repo == "" {
 			return "the request is not in a repository"
 		}
 		if !matchAny(items, ctx.Repo) {
 			return fmt.Sprintf("repository %s is not allowed", quoteShort(ctx.Repo))
 		}
-	case nameBranch:
+	case NameBranch:
 		if ctx.Branch == "" {
 			return "the request is not on a branch"
 		}
 		if !matchAny(items, ctx.Branch) {
 			return fmt.Sprintf("branch %s is not allowed", quoteShort(ctx.Branch))
 		}
-	case nameWho:
+	case NameWho:
 		if ctx.Who == "" {
 			return "the git user email is unknown"
 		}
 		if !matchAny(items, asciiLower(ctx.Who)) {
 			return fmt.Sprintf("git user %s is not allowed", quoteShort(ctx.Who))
 		}
-	case nameCmd:
+	case NameCmd:
 		if ctx.Program == "" {
 			return "the request starts no program"
 		}
@@ -195,7 +195,7 @@ func (s Set) Expiry() (time.Time, bool) {
 	var earliest time.Time
 	found := false
 	for _, c := range s {
-		if c.Name != nameExpiresAt {
+		if c.Name != NameExpiresAt {
 			continue
 		}
 		t := time.Time{}
@@ -216,7 +216,7 @@ func (s Set) Expiry() (time.Time, bool) {
 func (s Set) AllowedSecrets() (names []string, all bool) {
 	all = true
 	for _, c := range s {
-		if c.Name != nameSecret {
+		if c.Name != NameSecret {
 			continue
 		}
 		var items []string

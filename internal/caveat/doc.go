@@ -32,8 +32,12 @@
 //	                  is a clean absolute path compared exactly with the
 //	                  resolved program path; an entry without '/' is compared
 //	                  with the program's base name.
-//	op=o,p            the operation is in the list; the operations are the
-//	                  Op constants.
+//	op=o,p            the operation is in the list: exec, peek or list (the
+//	                  Op constants; only operations a request checks exist).
+//
+// Every name but expires_at is a list caveat; [ListKinds] is the one table
+// of them, from which the CLI's flags, the profile keys and the broker's
+// restrictions are made.
 //
 // Patterns (repo, branch, who) are literal except for '*', which matches any
 // run of bytes other than '/', and '**', which matches any run of bytes.

@@ -12,7 +12,7 @@ import (
 // properties are not satisfied vacuously.
 var (
 	genSecrets  = []string{"A", "B", "C", "D"}
-	genOps      = []string{OpExec, OpPeek, OpList, OpLease, OpMint, OpMCP}
+	genOps      = []string{OpExec, OpPeek, OpList}
 	genAgents   = []string{"claude", "codex", "aider"}
 	genRepos    = []string{"github.com/acme/api", "github.com/acme/*", "github.com/**", "**", "gitlab.com/acme/web"}
 	genBranches = []string{"main", "feature/*", "feature/**", "**", "dev"}

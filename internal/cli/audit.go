@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func runAudit(f *Factory, opts auditOptions) error {
 		if e.Reason != "" {
 			line += "  (" + e.Reason + ")"
 		}
-		fmt.Fprintln(f.IO.Out, line)
+		fprintf(f.IO.Out, "%s\n", line)
 	}
 	return nil
 }
@@ -99,10 +100,14 @@ func newAuditVerifyCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			n, err := b.AuditVerify(c)
+			if errors.Is(err, broker.ErrDenied) {
+				// Refused before the log was read: nothing is known about it.
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("audit log does NOT verify after %d good lines: %w", n, err)
 			}
-			fmt.Fprintf(f.IO.Out, "ok: %d lines, chain intact\n", n)
+			fprintf(f.IO.Out, "ok: %d lines, chain intact\n", n)
 			return nil
 		},
 	}

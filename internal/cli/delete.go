@@ -49,16 +49,16 @@ func runDelete(f *Factory, opts deleteOptions) error {
 		if !f.IO.StdinTTY {
 			return usagef("refusing to delete %s without confirmation: standard input is not a terminal; pass --force", opts.Name)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Delete secret %s? This cannot be undone. [y/N] ", opts.Name)
+		fprintf(f.IO.ErrOut, "Delete secret %s? This cannot be undone. [y/N] ", opts.Name)
 		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fmt.Fprintln(f.IO.ErrOut, "not deleted")
+			fprintf(f.IO.ErrOut, "not deleted\n")
 			return nil
 		}
 	}
 	if err := b.Delete(opts.Name, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "deleted: %s\n", opts.Name)
+	fprintf(f.IO.Out, "deleted: %s\n", opts.Name)
 	return nil
 }

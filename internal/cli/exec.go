@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -109,7 +108,7 @@ func runExec(ctx context.Context, f *Factory, opts execOptions, c *broker.Caller
 		Stderr:   f.IO.ErrOut,
 		PTY:      f.IO.StdoutTTY && f.IO.StdinTTY,
 		NoRedact: opts.NoRedact,
-		Warn:     func(s string) { fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", s) },
+		Warn:     func(s string) { fprintf(f.IO.ErrOut, "llms: warning: %s\n", s) },
 	})
 	if err != nil {
 		return err

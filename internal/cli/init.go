@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
@@ -23,7 +21,7 @@ func newInitCmd(f *Factory) *cobra.Command {
 			if err := broker.Init(dir); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "initialised store: %s\n", dir)
+			fprintf(f.IO.Out, "initialised store: %s\n", dir)
 			return nil
 		},
 	}

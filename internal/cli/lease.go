@@ -2,11 +2,12 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 func newLeaseCmd(f *Factory) *cobra.Command {
@@ -27,7 +28,7 @@ lists it, "llms revoke ID" ends it.`,
 			if err != nil {
 				return err
 			}
-			r.Secrets = []string{args[0]}
+			r.Lists[caveat.NameSecret] = []string{args[0]}
 			tok, info, err := b.Lease(r, c)
 			return printToken(f, "lease", tok, info, err)
 		},
@@ -68,7 +69,7 @@ func newLeasesCmd(f *Factory) *cobra.Command {
 				case !now.Before(l.Expires):
 					state = "expired"
 				}
-				fmt.Fprintf(f.IO.Out, "%s  %-5s  %-22s  %s  (%s)\n", l.ID, l.Kind, strings.Join(l.Secrets, ","), l.Expires.Format(time.RFC3339), state)
+				fprintf(f.IO.Out, "%s  %-5s  %-22s  %s  (%s)\n", l.ID, l.Kind, strings.Join(l.Secrets, ","), l.Expires.Format(time.RFC3339), state)
 			}
 			return nil
 		},

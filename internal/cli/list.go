@@ -2,11 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type listOptions struct {
@@ -56,7 +56,7 @@ func runList(f *Factory, opts listOptions, c *broker.Caller) error {
 		return enc.Encode(items)
 	}
 	for _, e := range es {
-		fmt.Fprintln(f.IO.Out, e.Name)
+		fprintf(f.IO.Out, "%s\n", e.Name)
 	}
 	return nil
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +28,7 @@ against a fingerprint seen in a transcript.`,
 			if p.Prefix != "" {
 				shown = p.Prefix + "…"
 			}
-			fmt.Fprintf(f.IO.Out, "%s: %s  length %d  fingerprint %s\n", p.Name, shown, p.Length, p.Fingerprint)
+			fprintf(f.IO.Out, "%s: %s  length %d  fingerprint %s\n", p.Name, shown, p.Length, p.Fingerprint)
 			return nil
 		},
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -34,7 +32,7 @@ func newPolicyCheckCmd(f *Factory) *cobra.Command {
 			}
 			paths, ds, err := b.PolicyCheck(keys, asAgent, program, c)
 			for _, p := range paths {
-				fmt.Fprintf(f.IO.Out, "policy file: %s\n", p)
+				fprintf(f.IO.Out, "policy file: %s\n", p)
 			}
 			if err != nil {
 				return err
@@ -45,14 +43,14 @@ func newPolicyCheckCmd(f *Factory) *cobra.Command {
 				if !d.Allowed {
 					verdict, denied = "DENY ", denied+1
 				}
-				fmt.Fprintf(f.IO.Out, "%s %s: %s", verdict, d.Secret, d.Reason)
+				fprintf(f.IO.Out, "%s %s: %s", verdict, d.Secret, d.Reason)
 				if d.Source != "" {
-					fmt.Fprintf(f.IO.Out, " (%s)", d.Source)
+					fprintf(f.IO.Out, " (%s)", d.Source)
 				}
 				if d.MaxTTL > 0 {
-					fmt.Fprintf(f.IO.Out, " max_ttl %s", d.MaxTTL)
+					fprintf(f.IO.Out, " max_ttl %s", d.MaxTTL)
 				}
-				fmt.Fprintln(f.IO.Out)
+				fprintf(f.IO.Out, "\n")
 			}
 			if denied > 0 && len(keys) > 0 {
 				return childExit{exitDenied}

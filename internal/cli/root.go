@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -74,7 +73,7 @@ func (f *Factory) Broker() (*broker.Broker, error) {
 		return nil, err
 	}
 	for _, w := range b.Warnings() {
-		fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
 	}
 	return b, nil
 }
@@ -134,7 +133,7 @@ func Main(args []string, f *Factory) int {
 	code := exitCode(err)
 	if err != nil {
 		if _, isChild := err.(childExit); !isChild {
-			fmt.Fprintf(f.IO.ErrOut, "llms: %s\n", err)
+			fprintf(f.IO.ErrOut, "llms: %s\n", err)
 		}
 	}
 	return code

@@ -106,14 +106,14 @@ func trimOneNewline(v []byte) []byte {
 
 func warnShort(io_ *IOStreams, name string, value []byte) {
 	if len(value) < broker.MinRedactLen {
-		fmt.Fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, broker.MinRedactLen)
+		fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, broker.MinRedactLen)
 	}
 }
 
 func reportStored(io_ *IOStreams, name string, created bool) {
 	if created {
-		fmt.Fprintf(io_.Out, "stored: %s\n", name)
+		fprintf(io_.Out, "stored: %s\n", name)
 	} else {
-		fmt.Fprintf(io_.Out, "updated: %s\n", name)
+		fprintf(io_.Out, "updated: %s\n", name)
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,11 +24,11 @@ func runStatus(f *Factory) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "version:     %s\n", version())
-	fmt.Fprintf(out, "store:       %s\n", dir)
+	fprintf(out, "version:     %s\n", version())
+	fprintf(out, "store:       %s\n", dir)
 	b, err := f.Broker()
 	if errors.Is(err, broker.ErrNoStore) {
-		fmt.Fprintf(out, "identity:    missing (run `llms init`)\n")
+		fprintf(out, "identity:    missing (run `llms init`)\n")
 		return errors.New("no store")
 	}
 	if err != nil {
@@ -43,25 +42,25 @@ func runStatus(f *Factory) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "identity:    present\n")
+	fprintf(out, "identity:    present\n")
 	if s.Rotating {
-		fmt.Fprintf(out, "rotation:    INCOMPLETE — run `llms revoke-all --rotate` again to finish it\n")
+		fprintf(out, "rotation:    INCOMPLETE — run `llms revoke-all --rotate` again to finish it\n")
 	}
-	fmt.Fprintf(out, "secrets:     %d\n", s.Secrets)
+	fprintf(out, "secrets:     %d\n", s.Secrets)
 	if s.Session != nil {
-		fmt.Fprintf(out, "session:     live until %s (%s left)\n", s.Session.Expires.Format(time.RFC3339), time.Until(s.Session.Expires).Truncate(time.Second))
+		fprintf(out, "session:     live until %s (%s left)\n", s.Session.Expires.Format(time.RFC3339), time.Until(s.Session.Expires).Truncate(time.Second))
 	} else {
-		fmt.Fprintf(out, "session:     none (%v)\n", s.SessionErr)
+		fprintf(out, "session:     none (%v)\n", s.SessionErr)
 	}
 	if s.Agent != "" {
-		fmt.Fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
+		fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
 	} else {
-		fmt.Fprintf(out, "agent:       none detected\n")
+		fprintf(out, "agent:       none detected\n")
 	}
 	if len(s.Warnings) > 0 {
-		fmt.Fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))
+		fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))
 	} else {
-		fmt.Fprintf(out, "permissions: ok\n")
+		fprintf(out, "permissions: ok\n")
 	}
 	return nil
 }

@@ -39,7 +39,7 @@
 //
 // # Semantics
 //
-//   - No policy file at all: everything is allowed (the seed's behaviour).
+//   - No policy file at all: everything is allowed (as in llm-secrets v3).
 //   - With a policy, a secret the file does not list is denied.
 //   - A rule matches when every field it names matches; a field it does not
 //     name matches anything. A list matches when any element does.
@@ -60,7 +60,7 @@
 //
 // A deny rule naming a field with pattern `*` denies every subject: `*`
 // matches every known value, and an unknown value satisfies a deny rule.
-// The seed's example `deny: [{branch: "*"}]` therefore denies everything.
+// llm-secrets v3's example `deny: [{branch: "*"}]` therefore denies everything.
 //
 // # Refusals
 //

@@ -319,7 +319,7 @@ func TestDecideRules(t *testing.T) {
 	})
 }
 
-// The seed's example `deny: [{branch: "*"}]` denies every subject: `*`
+// llm-secrets v3's example `deny: [{branch: "*"}]` denies every subject: `*`
 // matches every known branch and an unknown one satisfies a deny rule.
 func TestSeedTrapDeniesEverything(t *testing.T) {
 	s := mustLoad(t, absTestdata(t, "good/seed-trap.yaml")...)

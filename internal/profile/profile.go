@@ -3,7 +3,7 @@
 // human can delegate a whole task with one name.
 //
 // It owns the file format and its validation. It refuses unknown keys,
-// empty secret lists (the seed's "empty profile = all secrets" is exactly
+// empty secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
 // the flaw we do not copy), mappings to secrets the profile does not name,
 // and lifetimes that are missing or not positive. It never sees a value.
 package profile
@@ -20,6 +20,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
 )
 
@@ -29,29 +30,54 @@ type Profile struct {
 	Secrets []string
 	// Env maps variable → secret; every secret appears at least once
 	// (defaulting to a variable of its own name).
-	Env      map[string]string
-	TTL      time.Duration
-	Repos    []string
-	Branches []string
-	Agents   []string
-	Who      []string
-	Cmds     []string
-	Ops      []string
+	Env map[string]string
+	TTL time.Duration
+	// Caveats holds the profile's other list caveats (caveat.ListKinds),
+	// keyed by caveat name, which is also their key in the file.
+	Caveats map[string][]string
 }
 
-// file mirrors the TOML; strings for durations so errors can name them.
+// file mirrors the TOML. A profile's keys are decoded one by one, because
+// the caveat keys come from caveat.ListKinds.
 type file struct {
-	Profiles map[string]struct {
-		Secrets []string          `toml:"secrets"`
-		Env     map[string]string `toml:"env"`
-		TTL     string            `toml:"ttl"`
-		Repo    []string          `toml:"repo"`
-		Branch  []string          `toml:"branch"`
-		Agent   []string          `toml:"agent"`
-		Who     []string          `toml:"who"`
-		Cmd     []string          `toml:"cmd"`
-		Op      []string          `toml:"op"`
-	} `toml:"profiles"`
+	Profiles map[string]map[string]toml.Primitive `toml:"profiles"`
+}
+
+// rawProfile is one profile as written; a string for the duration so that
+// errors can name it.
+type rawProfile struct {
+	Secrets []string
+	Env     map[string]string
+	TTL     string
+	Caveats map[string][]string
+}
+
+// decodeProfile decodes the keys of one profile it knows and returns the
+// others, which Parse refuses.
+func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile, []string, error) {
+	raw := rawProfile{Caveats: map[string][]string{}}
+	var unknown []string
+	for k, prim := range keys {
+		var err error
+		switch {
+		case k == "secrets":
+			err = md.PrimitiveDecode(prim, &raw.Secrets)
+		case k == "env":
+			err = md.PrimitiveDecode(prim, &raw.Env)
+		case k == "ttl":
+			err = md.PrimitiveDecode(prim, &raw.TTL)
+		case k != caveat.NameSecret && caveat.IsList(k):
+			var items []string
+			err = md.PrimitiveDecode(prim, &items)
+			raw.Caveats[k] = items
+		default:
+			unknown = append(unknown, k)
+		}
+		if err != nil {
+			return raw, nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return raw, unknown, nil
 }
 
 var (
@@ -83,15 +109,27 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+	raws := make(map[string]rawProfile, len(f.Profiles))
+	var unknown []string
+	for name, keys := range f.Profiles {
+		raw, und, err := decodeProfile(md, keys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: profile %q: %v", path, name, err)
 		}
-		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(keys, ", "))
+		raws[name] = raw
+		for _, k := range und {
+			unknown = append(unknown, toml.Key{"profiles", name, k}.String())
+		}
+	}
+	for _, k := range md.Undecoded() {
+		unknown = append(unknown, k.String())
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(unknown, ", "))
 	}
 	out := make(map[string]Profile, len(f.Profiles))
-	for name, raw := range f.Profiles {
+	for name, raw := range raws {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
 		}
@@ -136,8 +174,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 			}
 			env[s] = s
 		}
-		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl,
-			Repos: raw.Repo, Branches: raw.Branch, Agents: raw.Agent, Who: raw.Who, Cmds: raw.Cmd, Ops: raw.Op}
+		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
 	}
 	return out, nil
 }

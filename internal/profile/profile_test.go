@@ -29,6 +29,9 @@ ttl = "1m"
 	if p.TTL != 15*time.Minute || p.Env["STRIPE"] != "stripe.key" || p.Env["DB_PASSWORD"] != "DB_PASSWORD" || len(p.Env) != 2 {
 		t.Fatalf("backend = %+v", p)
 	}
+	if strings.Join(p.Caveats["cmd"], ",") != "psql" || strings.Join(p.Caveats["agent"], ",") != "claude" || len(p.Caveats) != 3 {
+		t.Fatalf("caveats = %v", p.Caveats)
+	}
 	if strings.Join(p.Vars(), ",") != "DB_PASSWORD,STRIPE" || strings.Join(Names(all), ",") != "backend,min" {
 		t.Fatalf("Vars %v Names %v", p.Vars(), Names(all))
 	}
@@ -42,6 +45,8 @@ func TestParseRefuses(t *testing.T) {
 		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                             "must be a duration",
 		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                             "must be a duration",
 		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":           "unknown key(s): profiles.a.branchs",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nsecret = [\"B\"]\n":            "unknown key(s): profiles.a.secret",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = \"psql\"\n":              "cmd:",
 		"[profiles.a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                           "invalid secret name",
 		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.a.env]\nX = \"B\"\n": "not in secrets",
 		"[profiles.a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                            "map it in",

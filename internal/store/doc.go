@@ -1,7 +1,7 @@
 // Package store owns the on-disk secret store: a directory holding an age
 // X25519 identity, its recipients, and one standard age file per secret.
 //
-// Layout (DESIGN §3):
+// Layout:
 //
 //	<dir>/               0700
 //	  identity.txt       0600  age identity (AGE-SECRET-KEY-1…)
