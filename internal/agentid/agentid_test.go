@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 func envOf(kv map[string]string) func(string) (string, bool) {

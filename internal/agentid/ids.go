@@ -55,7 +55,12 @@ func Aliases() map[string]string {
 // takes an agent name from a person (mint and lease flags, profiles,
 // policy files, policy check) goes through it.
 func Canonical(name string) (string, error) {
-	n := asciiLower(name)
+	// Only ASCII folds: no Unicode case rule may turn another character
+	// (a Kelvin sign) into a known id.
+	n := name
+	if strings.IndexFunc(n, func(r rune) bool { return r >= 0x80 }) < 0 {
+		n = strings.ToLower(n)
+	}
 	if slices.Contains(known, n) {
 		return n, nil
 	}
@@ -92,16 +97,4 @@ func canonicalOrUnknown(name string) string {
 		return id
 	}
 	return Unknown
-}
-
-// asciiLower folds A-Z only, so that no Unicode case rule turns some other
-// character into a known id.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -15,7 +15,7 @@ const module = "github.com/llm-secrets/llms/"
 var allowed = map[string][]string{
 	"cmd/llms":          {"internal/cli"},
 	"internal/cli":      {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile"},
-	"internal/profile":  {"internal/caveat", "internal/names"},
+	"internal/profile":  {"internal/caveat", "internal/names", "internal/agentid"},
 	"internal/names":    {},
 	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names"},
 	"internal/store":    {"internal/names", "internal/durable"},

@@ -191,7 +191,7 @@ func (b *Broker) Audit(q AuditQuery, c *Caller) ([]audit.Entry, error) {
 // humanOnly refuses what only the human may do, whatever token is held.
 func humanOnly(c *Caller, what string) error {
 	if r, ok := c.detectAgent(); ok {
-		return fmt.Errorf("%w: %s detected (%s); only the human %s", ErrDenied, agentsWere(r), r, what)
+		return fmt.Errorf("%w: %s; only the human %s", ErrDenied, detected(r), what)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package broker
 import (
 	"errors"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/llm-secrets/llms/internal/agentid"
@@ -55,14 +54,14 @@ type Caller struct {
 	policyErr  error
 }
 
-// agentsWere is the subject of a refusal: "claude-code was", or "the agents
-// claude-code, codex were" when the signals named several.
-func agentsWere(r agentid.Result) string {
-	a := r.Agents()
-	if len(a) == 1 {
-		return a[0] + " was"
+// detected says who was found, for refusals: "claude-code was detected
+// (env:CLAUDECODE)", or "the agents claude-code (env:CLAUDECODE), codex
+// (env:CODEX_SANDBOX) were detected" when the signals named several.
+func detected(r agentid.Result) string {
+	if len(r.Findings) == 1 {
+		return r.Findings[0].Agent + " was detected (" + r.Findings[0].Source + ")"
 	}
-	return "the agents " + strings.Join(a, ", ") + " were"
+	return "the agents " + r.String() + " were detected"
 }
 
 // detectAgent runs once per request; a stamped agent replaces detection.

@@ -59,7 +59,7 @@ func newPolicyCheckCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&keys, "key", nil, "secret(s) to check (default: every stored secret)")
-	cmd.Flags().StringVar(&asAgent, "as-agent", "", "decide as if this agent were calling (human when none)")
+	cmd.Flags().StringVar(&asAgent, "as-agent", "", "decide as if this agent (an id or alias, or human) were calling")
 	cmd.Flags().StringVar(&program, "cmd", "", "absolute path of the program exec would start")
 	return cmd
 }
