@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"internal/cli":      {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile"},
 	"internal/profile":  {"internal/caveat", "internal/names", "internal/agentid"},
 	"internal/names":    {},
-	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names"},
+	"internal/broker":   {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store"},
 	"internal/store":    {"internal/names", "internal/durable"},
 	"internal/runner":   {},
 	"internal/redact":   {},
@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/durable":  {},
 	"internal/gitctx":   {},
 	"internal/agentid":  {},
+	"internal/v3store":  {"internal/durable"},
 	"internal/archtest": {},
 }
 

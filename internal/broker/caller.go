@@ -40,6 +40,9 @@ type Caller struct {
 	// ~/.config (from the password database, not $HOME) first, so the
 	// environment can add a policy file but never remove one.
 	ConfigDirs []string
+	// Policy, when set, is the policy read at launch (LoadPolicy); no
+	// policy file is read for the request, and ConfigDirs are unused.
+	Policy *Policy
 
 	agentOnce sync.Once
 	agent     agentid.Result

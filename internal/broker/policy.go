@@ -38,11 +38,43 @@ func (c *Caller) policyPaths() ([]string, error) {
 	return paths, nil
 }
 
-// policy loads the caller's policy once. A file that cannot be read or
+// Policy is the policy that applies to a caller, read once by LoadPolicy.
+type Policy struct {
+	set   *policy.Set
+	paths []string
+}
+
+// LoadPolicy reads the policy files that apply to c now: its user
+// policies and its repository's. A front end that serves an agent for a
+// long time (agent mode) loads them at launch and hands the result to
+// every request (Caller.Policy), so that an agent that can write the
+// working tree cannot loosen the repository's policy while it runs. A file
+// that cannot be read or parsed is an error: nothing may be served then.
+func LoadPolicy(c *Caller) (*Policy, error) {
+	paths, err := c.policyPaths()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+	}
+	set, err := policy.Load(paths...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+	}
+	return &Policy{set: set, paths: paths}, nil
+}
+
+// Paths are the files LoadPolicy read (or found absent).
+func (p *Policy) Paths() []string { return slices.Clone(p.paths) }
+
+// policy loads the caller's policy once, unless it was loaded before
+// (Caller.Policy). A file that cannot be read or
 // parsed is an error, and every access is then denied: never a silent
 // allow.
 func (c *Caller) policy() (*policy.Set, error) {
 	c.policyOnce.Do(func() {
+		if c.Policy != nil {
+			c.policySet = c.Policy.set
+			return
+		}
 		paths, err := c.policyPaths()
 		if err != nil {
 			c.policyErr = err
@@ -146,9 +178,14 @@ type PolicyDecision struct {
 // caller's context (asAgent, program override the detected ones). With no
 // names it checks every stored secret.
 func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller) ([]string, []PolicyDecision, error) {
-	paths, err := c.policyPaths()
-	if err != nil {
-		return nil, nil, err
+	var paths []string
+	if c.Policy != nil {
+		paths = c.Policy.Paths()
+	} else {
+		var err error
+		if paths, err = c.policyPaths(); err != nil {
+			return nil, nil, err
+		}
 	}
 	set, err := c.policy()
 	if err != nil {

@@ -26,6 +26,16 @@ func (f *Factory) profilesPath() string {
 	return filepath.Join(f.configDir(), "llm-secrets", "profiles.toml")
 }
 
+// profiles loads every profile.
+func (f *Factory) profiles() (map[string]profile.Profile, error) {
+	all, err := profile.Load(f.profilesPath())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return all, nil
+}
+
+// profile loads one profile by name.
 func (f *Factory) profile(name string) (profile.Profile, error) {
 	p, err := profile.Get(f.profilesPath(), name)
 	if err != nil {

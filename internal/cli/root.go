@@ -5,6 +5,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,12 +38,31 @@ type Factory struct {
 	ProcRoot string
 	// AccountHome is the user's home directory from the password database.
 	AccountHome func() (string, error)
-	dir         string
+	// Now is the clock and Getwd the working directory (nil: the real
+	// ones); tests fix them.
+	Now   func() time.Time
+	Getwd func() (string, error)
+	dir   string
+}
+
+func (f *Factory) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
+}
+
+func (f *Factory) getwd() (string, error) {
+	if f.Getwd == nil {
+		return os.Getwd()
+	}
+	return f.Getwd()
 }
 
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
 	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
+		Now: time.Now, Getwd: os.Getwd,
 		AccountHome: func() (string, error) {
 			u, err := user.Current()
 			if err != nil {
@@ -121,6 +141,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newMigrateCmd(f),
 	)
 	return root
 }
