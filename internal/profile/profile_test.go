@@ -66,7 +66,8 @@ func TestParseRefuses(t *testing.T) {
 		"[profiles.db]\nsecrets = [\"A\"]\nttl = \"1m\"\n":                           "[profiles.db] is a form llms no longer reads: write [db] (and [db.env])",
 		"[profiles]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.x.env]\nA = \"A\"\n": "[profiles.x] is a form",
 		"ttl = \"5m\"\n": "ttl is not a table: a profile is written [ttl]",
-		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.extra]\nx = 1\n": "unknown key(s): a.extra",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.extra]\nx = 1\n":                "unknown key(s): a.extra",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = [\"claude\", \"claud\"]\n": `agent: unknown agent "claud"; known agents: aider`,
 	}
 	for in, want := range cases {
 		_, err := Parse("p.toml", []byte(in))
