@@ -149,7 +149,10 @@ func (b *Broker) keptVars(g grant) ([]string, error) {
 		return nil, nil
 	}
 	var list []LeaseRecord
-	if _, err := b.readState(leasesState, &list); err != nil {
+	b.mu.Lock()
+	_, err := b.readState(leasesState, &list)
+	b.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
 	i := slices.IndexFunc(list, func(l LeaseRecord) bool { return l.ID == g.tokenID })

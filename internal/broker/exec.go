@@ -15,6 +15,7 @@ import (
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
+	"golang.org/x/sys/unix"
 )
 
 // Injection asks for secret Secret to be placed in the child's environment
@@ -40,6 +41,23 @@ type ExecRequest struct {
 	NoRedact bool
 	// Warn receives notes for the human (values too short to redact).
 	Warn func(string)
+
+	// What a front end serving requests of other processes (agent mode)
+	// sets; all are empty in the CLI's own exec.
+	//
+	// Dir is the directory the program is looked up from and started in:
+	// the requester's working directory. "" is ours, and the program is
+	// then looked up in our PATH instead of the one in Env.
+	Dir string
+	// Confine puts the child in its own confinement (a Landlock domain)
+	// before it starts; see runner.Spec.Confine. Caveats and policy judge
+	// the program itself, and the child is started from that path.
+	Confine func() error
+	// Signals relays the requester's signals to the child, and SizeFrom
+	// is the terminal whose size its pseudo-terminal follows; see
+	// runner.Spec.
+	Signals  <-chan os.Signal
+	SizeFrom *os.File
 }
 
 // Exec authorizes the request, starts the child with the injected values
@@ -74,28 +92,15 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
-	path, err := exec.LookPath(req.Argv[0])
-	if errors.Is(err, fs.ErrPermission) {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
-	}
+	path, err := findProgram(req.Argv[0], req.Dir, req.Env)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+		return 0, err
 	}
-	// Caveats and policy judge the absolute path, and the child is started
-	// from exactly the path they judged. Symbolic links are not resolved:
-	// `cmd=psql` allows a program named psql (docs/SECURITY.md).
-	if path, err = filepath.Abs(path); err != nil {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-	}
-	g, err := b.decide(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
+	g, values, err := b.grantValues(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
 	if err != nil {
 		return 0, err
 	}
 	keep, err := b.keptVars(g)
-	if err != nil {
-		return 0, err
-	}
-	values, err := b.values(g)
 	if err != nil {
 		return 0, err
 	}
@@ -110,7 +115,8 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})
 	}
 
-	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY}
+	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
+		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}
@@ -132,4 +138,87 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		err = errErr
 	}
 	return code, err
+}
+
+// grantValues decides an access and reads its values, holding the
+// broker's lock: a long-lived broker serves several requests at once.
+func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g, err := b.decide(a)
+	if err != nil {
+		return grant{}, nil, err
+	}
+	values, err := b.values(g)
+	return g, values, err
+}
+
+// findProgram resolves argv[0] to the absolute path that caveats and
+// policy judge and the child is started from. Symbolic links are not
+// resolved: `cmd=psql` allows a program named psql (docs/SECURITY.md).
+// With dir empty it is exec.LookPath in our PATH and working directory;
+// otherwise the same rules in dir and the PATH of env: a name with a slash
+// is taken relative to dir, and a PATH entry that is not absolute is
+// skipped, as exec.LookPath refuses a result relative to ".".
+func findProgram(name, dir string, env []string) (string, error) {
+	if dir == "" {
+		path, err := exec.LookPath(name)
+		if errors.Is(err, fs.ErrPermission) {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+		}
+		if path, err = filepath.Abs(path); err != nil {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+		}
+		return path, nil
+	}
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("%w: the working directory %q is not absolute", ErrBadRequest, dir)
+	}
+	if strings.Contains(name, "/") {
+		path := filepath.Join(dir, name)
+		if filepath.IsAbs(name) {
+			path = filepath.Clean(name)
+		}
+		if err := executable(path); err != nil {
+			return "", err
+		}
+		return path, nil
+	}
+	var pathVar string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	denied := false
+	for _, d := range filepath.SplitList(pathVar) {
+		if !filepath.IsAbs(d) {
+			continue
+		}
+		path := filepath.Join(d, name)
+		err := executable(path)
+		if err == nil {
+			return path, nil
+		}
+		denied = denied || errors.Is(err, runner.ErrNotExecutable)
+	}
+	if denied {
+		return "", fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, name)
+	}
+	return "", fmt.Errorf("%w: exec: %q: executable file not found in $PATH", runner.ErrNotFound, name)
+}
+
+// executable checks that path is a file we may execute.
+func executable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	if fi.IsDir() || unix.Access(path, unix.X_OK) != nil {
+		return fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, path)
+	}
+	return nil
 }

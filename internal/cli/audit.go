@@ -84,7 +84,7 @@ func runAudit(f *Factory, opts auditOptions) error {
 		if e.Reason != "" {
 			line += "  (" + e.Reason + ")"
 		}
-		fmt.Fprintln(f.IO.Out, line)
+		fprintf(f.IO.Out, "%s\n", line)
 	}
 	return nil
 }
@@ -107,7 +107,7 @@ func newAuditVerifyCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("audit log does NOT verify after %d good lines: %w", n, err)
 			}
-			fmt.Fprintf(f.IO.Out, "ok: %d lines, chain intact\n", n)
+			fprintf(f.IO.Out, "ok: %d lines, chain intact\n", n)
 			return nil
 		},
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -70,7 +69,7 @@ func newLeasesCmd(f *Factory) *cobra.Command {
 				case !now.Before(l.Expires):
 					state = "expired"
 				}
-				fmt.Fprintf(f.IO.Out, "%s  %-5s  %-22s  %s  (%s)\n", l.ID, l.Kind, strings.Join(l.Secrets, ","), l.Expires.Format(time.RFC3339), state)
+				fprintf(f.IO.Out, "%s  %-5s  %-22s  %s  (%s)\n", l.ID, l.Kind, strings.Join(l.Secrets, ","), l.Expires.Format(time.RFC3339), state)
 			}
 			return nil
 		},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -30,9 +29,9 @@ func printToken(f *Factory, label, tok string, info broker.TokenInfo, err error)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.Out, tok)
+	fprintf(f.IO.Out, "%s\n", tok)
 	if f.IO.StdoutTTY {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
+		fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +35,7 @@ earlier expiry. Prints only the new token.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(f.IO.Out, out)
+			fprintf(f.IO.Out, "%s\n", out)
 			return nil
 		},
 	}

@@ -42,18 +42,18 @@ func printTokenInfo(f *Factory, info broker.TokenInfo, asJSON bool) error {
 	}
 	// The location is unsigned and arbitrary: quoted, it cannot drive the
 	// terminal.
-	fmt.Fprintf(f.IO.Out, "id:       %s\nlocation: %q\n", info.ID, info.Location)
+	fprintf(f.IO.Out, "id:       %s\nlocation: \"%s\"\n", info.ID, info.Location)
 	if !info.Expires.IsZero() {
 		left := time.Until(info.Expires).Truncate(time.Second)
 		state := fmt.Sprintf("%s left", left)
 		if left <= 0 {
 			state = "EXPIRED"
 		}
-		fmt.Fprintf(f.IO.Out, "expires:  %s (%s)\n", info.Expires.Format(time.RFC3339), state)
+		fprintf(f.IO.Out, "expires:  %s (%s)\n", info.Expires.Format(time.RFC3339), state)
 	}
-	fmt.Fprintf(f.IO.Out, "caveats:\n")
+	fprintf(f.IO.Out, "caveats:\n")
 	for _, c := range info.Caveats {
-		fmt.Fprintf(f.IO.Out, "  %s\n", c) // caveats parsed: printable ASCII only
+		fprintf(f.IO.Out, "  %s\n", c) // caveats parsed: printable ASCII only
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,7 +32,7 @@ exec), --cmd the program exec would start. Prints which caveat fails and why.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "valid: token %s allows this request\n", info.ID)
+			fprintf(f.IO.Out, "valid: token %s allows this request\n", info.ID)
 			return nil
 		},
 	}

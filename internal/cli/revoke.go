@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +17,7 @@ func newRevokeCmd(f *Factory) *cobra.Command {
 			if err := b.Revoke(args[0], c); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "revoked: %s\n", args[0])
+			fprintf(f.IO.Out, "revoked: %s\n", args[0])
 			return nil
 		},
 	}
@@ -43,9 +41,9 @@ re-encrypted; if interrupted, run the command again).`,
 			if err := b.RevokeAll(rotate, c); err != nil {
 				return err
 			}
-			fmt.Fprintln(f.IO.Out, "revoked: every token and the session")
+			fprintf(f.IO.Out, "revoked: every token and the session\n")
 			if rotate {
-				fmt.Fprintln(f.IO.Out, "rotated: new identity; every secret re-encrypted")
+				fprintf(f.IO.Out, "rotated: new identity; every secret re-encrypted\n")
 			}
 			return nil
 		},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +24,7 @@ shorter tokens under it. Nothing is printed that could be used as a token.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "session started: expires %s (in %s)\n", s.Expires.Format(time.RFC3339), ttl)
+			fprintf(f.IO.Out, "session started: expires %s (in %s)\n", s.Expires.Format(time.RFC3339), ttl)
 			return nil
 		},
 	}
@@ -47,7 +46,7 @@ func newSessionInfoCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "user:     %s\nhost:     %s\ndir:      %s\nstarted:  %s\nexpires:  %s (%s left)\nroot key: %s\n",
+			fprintf(f.IO.Out, "user:     %s\nhost:     %s\ndir:      %s\nstarted:  %s\nexpires:  %s (%s left)\nroot key: %s\n",
 				s.User, s.Host, s.Dir, s.Created.Format(time.RFC3339), s.Expires.Format(time.RFC3339),
 				time.Until(s.Expires).Truncate(time.Second), s.KeyID)
 			return nil

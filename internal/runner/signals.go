@@ -32,6 +32,18 @@ func catchSignals(extra ...os.Signal) chan os.Signal {
 	return sigs
 }
 
+// signals returns the channel of signals to relay and a function that
+// stops catching them: the caller's channel when Spec.Signals is set (extra
+// is then not caught, the caller sends what it wants relayed), else the
+// forwarded signals and extra caught from our process.
+func (s *Spec) signals(extra ...os.Signal) (<-chan os.Signal, func()) {
+	if s.Signals != nil {
+		return s.Signals, func() {}
+	}
+	sigs := catchSignals(extra...)
+	return sigs, func() { signal.Stop(sigs) }
+}
+
 // supervise relays caught signals with relay until the child exits, kills
 // the child if ctx ends first, and returns the child's wait status. It does
 // not stop catching: the caller does that once all output is copied, so a

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llm-secrets/llms/internal/broker"
+)
+
+// TestRunStatusUsesTheInjectedClock: what status says is left of the
+// session comes from opts.Now, so a test can pin it.
+func TestRunStatusUsesTheInjectedClock(t *testing.T) {
+	f, tio := newTestFactory(t, "", false)
+	if code := Main([]string{"session-start", "--ttl", "2h"}, f); code != 0 {
+		t.Fatalf("session-start: exit %d: %s", code, tio.errOut.String())
+	}
+	b, err := f.Broker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.CurrentSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio.out.Reset()
+	opts := &statusOptions{IO: f.IO, StoreDir: f.StoreDir, access: f.accessWithoutToken(),
+		Now: func() time.Time { return s.Expires.Add(-30 * time.Minute) }}
+	if err := runStatus(opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tio.out.String(), "(30m0s left)") {
+		t.Fatalf("status = %q", tio.out.String())
+	}
+}
+
+// TestRunDeleteWithoutAnAnswer: a terminal that closes before answering
+// leaves the secret in place.
+func TestRunDeleteWithoutAnAnswer(t *testing.T) {
+	f, tio := newTestFactory(t, "", true, "keep-me-value-1", "keep-me-value-1")
+	if code := Main([]string{"set", "K"}, f); code != 0 {
+		t.Fatalf("set: exit %d: %s", code, tio.errOut.String())
+	}
+	tio.out.Reset()
+	opts := &deleteOptions{IO: f.IO, access: f.accessWithoutToken(), Name: "K"}
+	if err := runDelete(opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(tio.errOut.String(), "[y/N] not deleted\n") || tio.out.Len() != 0 {
+		t.Fatalf("stdout %q, stderr %q", tio.out.String(), tio.errOut.String())
+	}
+	b, c, err := opts.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Has("K", c); !ok || err != nil {
+		t.Fatalf("K after an unanswered prompt: %v %v", ok, err)
+	}
+}
+
+// TestRunExecOnATerminal: with stdout on a terminal (which a testscript
+// cannot give), output is still redacted, and --no-redact is refused under
+// a token before anything starts.
+func TestRunExecOnATerminal(t *testing.T) {
+	const canary = "exec-tty-canary-4b1e"
+	f, tio := newTestFactory(t, canary, false)
+	if code := Main([]string{"set", "--stdin", "K"}, f); code != 0 {
+		t.Fatalf("set: exit %d: %s", code, tio.errOut.String())
+	}
+	tio.out.Reset()
+	f.IO.StdoutTTY = true
+	dir := t.TempDir()
+	opts := &execOptions{IO: f.IO, Environ: func() []string { return []string{"PATH=/usr/bin:/bin"} }, Profile: f.profile,
+		access: f.accessWithoutToken(), Inject: []string{"V=K"}, Argv: []string{"sh", "-c", `printf '%s\n' "$V"`}}
+	if err := runExec(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := tio.out.String(); got != "[REDACTED:K]\n" {
+		t.Fatalf("stdout = %q", got)
+	}
+
+	tio.out.Reset()
+	withToken := func() (*broker.Caller, error) {
+		c, err := f.callerWithoutToken()
+		c.Token, c.TokenGiven = "some-token", true
+		return c, err
+	}
+	opts.access = access{Caller: withToken, Broker: f.Broker}
+	opts.NoRedact = true
+	opts.Argv = []string{"sh", "-c", `touch "$0/started"`, dir}
+	err := runExec(context.Background(), opts)
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--no-redact is refused with a token") {
+		t.Fatalf("--no-redact under a token: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
+		t.Fatal("the child started")
+	}
+	if strings.Contains(tio.out.String()+tio.errOut.String(), canary) {
+		t.Fatal("canary in output")
+	}
+}
