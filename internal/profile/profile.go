@@ -20,6 +20,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
 )
@@ -150,6 +151,11 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		ttl, err := time.ParseDuration(raw.TTL)
 		if err != nil || ttl <= 0 || ttl > MaxTTL {
 			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
+		}
+		for _, a := range raw.Caveats[caveat.NameAgent] {
+			if _, err := agentid.Canonical(a); err != nil {
+				return nil, bad("agent: %v", err)
+			}
 		}
 		env := map[string]string{}
 		mapped := map[string]bool{}

@@ -39,18 +39,19 @@ ttl = "1m"
 
 func TestParseRefuses(t *testing.T) {
 	cases := map[string]string{
-		"[profiles.a]\nsecrets = []\nttl = \"1m\"\n":                                   "secrets is empty",
-		"[profiles.a]\nttl = \"1m\"\n":                                                 "secrets is empty",
-		"[profiles.a]\nsecrets = [\"A\"]\n":                                            "ttl is required",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                             "must be a duration",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                             "must be a duration",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":           "unknown key(s): profiles.a.branchs",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nsecret = [\"B\"]\n":            "unknown key(s): profiles.a.secret",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = \"psql\"\n":              "cmd:",
-		"[profiles.a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                           "invalid secret name",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.a.env]\nX = \"B\"\n": "not in secrets",
-		"[profiles.a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                            "map it in",
-		"[profiles.a]\nsecrets = [\"A\"\nttl = \"1m\"\n":                               "p.toml",
+		"[profiles.a]\nsecrets = []\nttl = \"1m\"\n":                                       "secrets is empty",
+		"[profiles.a]\nttl = \"1m\"\n":                                                     "secrets is empty",
+		"[profiles.a]\nsecrets = [\"A\"]\n":                                                "ttl is required",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                                 "must be a duration",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                                 "must be a duration",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":               "unknown key(s): profiles.a.branchs",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nsecret = [\"B\"]\n":                "unknown key(s): profiles.a.secret",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = \"psql\"\n":                  "cmd:",
+		"[profiles.a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                               "invalid secret name",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.a.env]\nX = \"B\"\n":     "not in secrets",
+		"[profiles.a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                                "map it in",
+		"[profiles.a]\nsecrets = [\"A\"\nttl = \"1m\"\n":                                   "p.toml",
+		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = [\"claude\", \"claud\"]\n": `agent: unknown agent "claud"; known agents: aider`,
 	}
 	for in, want := range cases {
 		_, err := Parse("p.toml", []byte(in))
