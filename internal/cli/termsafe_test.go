@@ -92,7 +92,7 @@ func TestProfileShowEscapes(t *testing.T) {
 	cfg := t.TempDir()
 	os.MkdirAll(filepath.Join(cfg, "llm-secrets"), 0o700)
 	os.WriteFile(filepath.Join(cfg, "llm-secrets", "profiles.toml"), []byte(
-		"[profiles.p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600)
+		"[p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600)
 	getenv := f.Getenv
 	f.Getenv = func(k string) string {
 		if k == "XDG_CONFIG_HOME" {
