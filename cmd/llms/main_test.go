@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 					os.Unsetenv(name)
 				}
 			}
-			os.Exit(cli.Main(os.Args[1:], f))
+			os.Exit(dispatch(os.Args[1:], f))
 		},
 	})
 }

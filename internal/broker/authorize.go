@@ -82,10 +82,10 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 		if c.TokenGiven {
 			given = "the token given is empty (an empty variable is no token)"
 		}
-		return grant{}, fmt.Errorf("%w: %s was detected (%s) and %s. "+
+		return grant{}, fmt.Errorf("%w: %s and %s. "+
 			"Agents use secrets only through a token the human delegates: "+
 			"`llms macaroon mint --secret KEY --ttl 5m`, passed as LLM_SECRETS_MACAROON "+
-			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, r.Agent, r.Source, given)
+			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, detected(r), given)
 	}
 	if err := b.checkPolicy(a, time.Time{}); err != nil {
 		return grant{}, err
@@ -176,7 +176,7 @@ func (b *Broker) context(a access) (caveat.Context, error) {
 	}
 	ctx.Repo, ctx.Branch, ctx.Who = gi.Repo, gi.Branch, gi.User
 	if r, ok := a.caller.detectAgent(); ok {
-		ctx.Agent = r.Agent
+		ctx.Agents = r.Agents()
 	}
 	return ctx, nil
 }

@@ -57,6 +57,16 @@ type Caller struct {
 	policyErr  error
 }
 
+// detected says who was found, for refusals: "claude-code was detected
+// (env:CLAUDECODE)", or "the agents claude-code (env:CLAUDECODE), codex
+// (env:CODEX_SANDBOX) were detected" when the signals named several.
+func detected(r agentid.Result) string {
+	if len(r.Findings) == 1 {
+		return r.Findings[0].Agent + " was detected (" + r.Findings[0].Source + ")"
+	}
+	return "the agents " + r.String() + " were detected"
+}
+
 // detectAgent runs once per request; a stamped agent replaces detection.
 func (c *Caller) detectAgent() (agentid.Result, bool) {
 	c.agentOnce.Do(func() {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/policy"
 )
 
@@ -16,10 +17,6 @@ const RepoPolicyFile = ".llm-secrets-policy.yaml"
 // errPolicyBroken marks a policy file that cannot be read or parsed; the
 // audit log records it as its own event.
 var errPolicyBroken = errors.New("policy")
-
-// humanAgent is the agent a policy sees when none is detected, so rules
-// can name the human ("agent: [human, claude]").
-const humanAgent = "human"
 
 // policyPaths are the files that apply to the caller: the user's, then the
 // repository's. Both must allow.
@@ -97,9 +94,9 @@ func (c *Caller) subject(program string) (policy.Subject, error) {
 	if err != nil {
 		return policy.Subject{}, err
 	}
-	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, User: gi.User, Agent: humanAgent, Cmd: program}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, User: gi.User, Agents: []string{policy.Human}, Cmd: program}
 	if r, ok := c.detectAgent(); ok {
-		s.Agent = r.Agent
+		s.Agents = r.Agents()
 	}
 	return s, nil
 }
@@ -199,7 +196,14 @@ func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller)
 		return paths, nil, err
 	}
 	if asAgent != "" {
-		subj.Agent = asAgent
+		subj.Agents = []string{policy.Human}
+		if asAgent != policy.Human {
+			id, err := agentid.Canonical(asAgent)
+			if err != nil {
+				return paths, nil, fmt.Errorf("%w: --as-agent: %v; or %s", ErrBadRequest, err, policy.Human)
+			}
+			subj.Agents = []string{id}
+		}
 	}
 	if len(names) == 0 {
 		// Every stored name: the human's view, as list is.

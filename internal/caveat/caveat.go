@@ -77,7 +77,7 @@ var listKinds = []ListKind{
 	{NameSecret, "secret the token may use", checkSecretName},
 	{NameRepo, "repository (remote URL or host/org/repo, '*' globs)", checkPathPattern},
 	{NameBranch, "branch ('*' globs)", checkPathPattern},
-	{NameAgent, "agent name (claude, cursor, codex, …)", checkAgentName},
+	{NameAgent, "agent id or alias (claude-code, cursor, codex, …)", checkAgentName},
 	{NameWho, "git user email ('*' globs)", checkWhoPattern},
 	{NameCmd, "program exec may start (absolute path or base name)", checkCmd},
 	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp},

@@ -64,7 +64,7 @@ func genContext() *rapid.Generator[Context] {
 			Repo:    rapid.SampledFrom([]string{"", "github.com/acme/api", "github.com/acme/x/y", "gitlab.com/acme/web"}).Draw(t, "repo"),
 			Branch:  rapid.SampledFrom([]string{"", "main", "feature/x", "feature/x/y"}).Draw(t, "branch"),
 			Who:     rapid.SampledFrom([]string{"", "alice@acme.com", "Bob@Evil.org"}).Draw(t, "who"),
-			Agent:   rapid.SampledFrom([]string{"", "claude", "codex"}).Draw(t, "agent"),
+			Agents:  rapid.SampledFrom([][]string{nil, {"claude-code"}, {"codex"}, {"claude-code", "codex"}}).Draw(t, "agents"),
 		}
 	})
 }

@@ -13,11 +13,12 @@ type statusOptions struct {
 	IO       *IOStreams
 	Now      func() time.Time
 	StoreDir func() (string, error)
+	Getenv   func(string) string
 	access
 }
 
 func newStatusCmd(f *Factory) *cobra.Command {
-	opts := &statusOptions{IO: f.IO, Now: f.now, StoreDir: f.StoreDir, access: f.accessWithoutToken()}
+	opts := &statusOptions{IO: f.IO, Now: f.now, StoreDir: f.StoreDir, Getenv: f.Getenv, access: f.accessWithoutToken()}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the store location, identity, number of secrets, session and problems",
@@ -35,8 +36,13 @@ func runStatus(opts *statusOptions) error {
 	fprintf(out, "version:     %s\n", version())
 	fprintf(out, "store:       %s\n", dir)
 	b, err := opts.Broker()
+	if errors.Is(err, broker.ErrV3Store) {
+		fprintf(out, "identity:    an llm-secrets v3 store (run `llms migrate`)\n")
+		return errors.New("no llms store yet")
+	}
 	if errors.Is(err, broker.ErrNoStore) {
 		fprintf(out, "identity:    missing (run `llms init`)\n")
+		noteV3Store(opts.IO, dir, opts.Getenv)
 		return errors.New("no store")
 	}
 	if err != nil {
@@ -64,6 +70,9 @@ func runStatus(opts *statusOptions) error {
 		fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
 	} else {
 		fprintf(out, "agent:       none detected\n")
+	}
+	if v3, ok := broker.FindV3Store(dir, opts.Getenv); ok {
+		fprintf(out, "v3 store:    %s (run `llms migrate` to move it here)\n", v3)
 	}
 	if len(s.Warnings) > 0 {
 		fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))

@@ -45,7 +45,7 @@ func TestPolicyDocExamples(t *testing.T) {
 				case "user":
 					subj.User = v
 				case "agent":
-					subj.Agent = v
+					subj.Agents = strings.Split(v, ",")
 				case "cmd":
 					subj.Cmd = v
 				default:

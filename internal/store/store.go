@@ -372,3 +372,52 @@ func (s *Store) DeriveKey(label string) ([]byte, error) {
 	mac.Write([]byte(label))
 	return mac.Sum(nil), nil
 }
+
+// Exists reports whether dir holds a store: an identity and its recipients.
+// A directory with an identity but no recipients is what llm-secrets v3
+// leaves (see Adopt).
+func Exists(dir string) bool {
+	for _, name := range []string{identityFile, recipientsFile} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Adopt makes a store of dir, which holds an age X25519 identity but no
+// recipients file — the directory llm-secrets v3 leaves — keeping that
+// identity: it writes the identity's recipient and creates the secrets
+// directory. The identity file is not touched, so whatever it decrypted
+// still decrypts. Like Init, it refuses a directory that is already a store.
+func Adopt(dir string) (*Store, error) {
+	unlock, err := lockFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if Exists(dir) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
+	}
+	s := &Store{dir: dir}
+	if err := s.checkMode(filepath.Join(dir, identityFile), 0o600); err != nil {
+		return nil, err
+	}
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	if len(s.identities) != 1 {
+		return nil, fmt.Errorf("%s: want one identity, found %d", filepath.Join(dir, identityFile), len(s.identities))
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, secretsDir), 0o700); err != nil {
+		return nil, err
+	}
+	recip := s.identities[0].(*age.X25519Identity).Recipient()
+	if err := writeFileAtomic(filepath.Join(dir, recipientsFile), []byte(recip.String()+"\n")); err != nil {
+		return nil, err
+	}
+	return Open(dir)
+}
