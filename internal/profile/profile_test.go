@@ -15,6 +15,7 @@ ttl = "15m"
 branch = ["main"]
 agent = ["claude"]
 cmd = ["psql"]
+keep_env = ["PGHOST"]
 [backend.env]
 STRIPE = "stripe.key"
 
@@ -29,7 +30,7 @@ ttl = "1m"
 	if p.TTL != 15*time.Minute || p.Env["STRIPE"] != "stripe.key" || p.Env["DB_PASSWORD"] != "DB_PASSWORD" || len(p.Env) != 2 {
 		t.Fatalf("backend = %+v", p)
 	}
-	if strings.Join(p.Caveats["cmd"], ",") != "psql" || strings.Join(p.Caveats["agent"], ",") != "claude" || len(p.Caveats) != 3 {
+	if strings.Join(p.Caveats["cmd"], ",") != "psql" || strings.Join(p.Caveats["agent"], ",") != "claude" || strings.Join(p.Caveats["keep_env"], ",") != "PGHOST" || len(p.Caveats) != 4 {
 		t.Fatalf("caveats = %v", p.Caveats)
 	}
 	if strings.Join(p.Vars(), ",") != "DB_PASSWORD,STRIPE" || strings.Join(Names(all), ",") != "backend,min" {
