@@ -36,6 +36,20 @@ func printToken(io_ *IOStreams, label, tok string, info broker.TokenInfo, err er
 	return nil
 }
 
+// openToMint opens the store as the caller and resolves the caveat flags
+// (--here against the caller's repository): what mint and lease start with.
+func openToMint(a access, rf *restrictFlags) (*broker.Broker, *broker.Caller, broker.Restrictions, error) {
+	b, c, err := a.open()
+	if err != nil {
+		return nil, nil, broker.Restrictions{}, err
+	}
+	r, err := rf.restrictions(c)
+	if err != nil {
+		return nil, nil, broker.Restrictions{}, err
+	}
+	return b, c, r, nil
+}
+
 // inputToken returns how a macaroon subcommand reads the token it works on:
 // --macaroon, --macaroon-file, the variables, or else standard input when it
 // is not a terminal (so tokens pipe from mint to attenuate).
