@@ -33,11 +33,7 @@ lists it, "llms revoke ID" ends it.`,
 }
 
 func runLease(opts *leaseOptions) error {
-	b, c, err := opts.open()
-	if err != nil {
-		return err
-	}
-	r, err := opts.Restrict.restrictions(c)
+	b, c, r, err := openToMint(opts.access, &opts.Restrict)
 	if err != nil {
 		return err
 	}

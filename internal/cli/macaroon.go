@@ -14,10 +14,11 @@ func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
-` + caveatNames(true) + `) can only ever be added, never removed. The human
-mints one under a live session; whoever holds it can narrow it further offline
-with attenuate; nobody can widen it.`,
+		Long: `Tokens are macaroons: bearer credentials whose caveats can only ever be
+added, never removed. The human mints one under a live session; whoever holds
+it can narrow it further offline with attenuate; nobody can widen it.
+
+Caveats: expires_at (--ttl) and ` + caveatNames(true) + `.`,
 	}
 	cmd.AddCommand(newMintCmd(f), newAttenuateCmd(f), newInspectCmd(f), newVerifyCmd(f))
 	return cmd
@@ -34,6 +35,20 @@ func printToken(io_ *IOStreams, label, tok string, info broker.TokenInfo, err er
 		fprintf(io_.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// openToMint opens the store as the caller and resolves the caveat flags
+// (--here against the caller's repository): what mint and lease start with.
+func openToMint(a access, rf *restrictFlags) (*broker.Broker, *broker.Caller, broker.Restrictions, error) {
+	b, c, err := a.open()
+	if err != nil {
+		return nil, nil, broker.Restrictions{}, err
+	}
+	r, err := rf.restrictions(c)
+	if err != nil {
+		return nil, nil, broker.Restrictions{}, err
+	}
+	return b, c, r, nil
 }
 
 // inputToken returns how a macaroon subcommand reads the token it works on:

@@ -25,11 +25,7 @@ M=$(llms macaroon mint …) captures it.`,
 }
 
 func runMint(opts *mintOptions) error {
-	b, c, err := opts.open()
-	if err != nil {
-		return err
-	}
-	r, err := opts.Restrict.restrictions(c)
+	b, c, r, err := openToMint(opts.access, &opts.Restrict)
 	if err != nil {
 		return err
 	}
