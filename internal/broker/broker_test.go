@@ -510,7 +510,7 @@ func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
 		t.Errorf("agent under a user policy found through getent: %v; want the policy to deny", err)
 	}
-	if u := agent.user(); u != "ldapuser" {
+	if u := agent.User(); u != "ldapuser" {
 		t.Errorf("user = %q, want the login name from getent", u)
 	}
 }

@@ -104,10 +104,11 @@ func (c *Caller) Warnings() []string {
 	return nil
 }
 
-// user is the user as policy rules match it and as the audit log and
-// session-info show it: the login name, then the git email in angle
-// brackets when git has one ("cptfinch <cpt@adjoint.uk>").
-func (c *Caller) user() string {
+// User is the user as policy rules match it, and as the audit log,
+// session-info and policy check show it: the login name from the user
+// database, then the git email in angle brackets when git has one
+// ("cptfinch <cpt@adjoint.uk>"). It is empty when neither is known.
+func (c *Caller) User() string {
 	var parts []string
 	if a, err := c.lookupAccount(); err == nil {
 		parts = append(parts, a.Name)

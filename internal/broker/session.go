@@ -52,7 +52,7 @@ func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
 	}
 	host, _ := os.Hostname()
 	s := Session{Token: m.Text(), KeyID: key.ID, Created: now.UTC(), Expires: key.Expires.UTC().Truncate(time.Second),
-		User: c.user(), Host: host, Dir: c.Cwd}
+		User: c.User(), Host: host, Dir: c.Cwd}
 	if err := b.writeState(sessionState, s); err != nil {
 		return Session{}, err
 	}

@@ -4,7 +4,7 @@
 // most.
 //
 // It does not choose which files apply (the broker passes their paths: the
-// user's ~/.config/llm-secrets/policy.yaml, ~ from the password database,
+// user's ~/.config/llm-secrets/policy.yaml, ~ from the user database,
 // $XDG_CONFIG_HOME's when set elsewhere, and .llm-secrets-policy.yaml at the
 // repository root), establish the subject, or
 // enforce max_ttl; it only decides.

@@ -1,6 +1,7 @@
 package userdb
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -37,8 +38,8 @@ type DB struct {
 var ErrNoAccount = errors.New("no entry in the system's user database")
 
 const (
-	// maxPasswd bounds the /etc/passwd read; real files are kilobytes.
-	maxPasswd = 16 << 20
+	// maxLine bounds one line of /etc/passwd.
+	maxLine = 64 << 10
 	// maxGetentOutput bounds what getent may print for one uid.
 	maxGetentOutput = 64 << 10
 	// defaultTimeout bounds a lookup that goes to the network (LDAP).
@@ -59,15 +60,16 @@ func (db DB) Lookup(uid int) (Account, error) {
 	if file == "" {
 		file = "/etc/passwd"
 	}
-	passwdErr := ErrNoAccount
-	if data, err := readBounded(file, maxPasswd); err != nil {
-		passwdErr = err
-	} else if line, ok := findUID(data, uid); ok {
+	line, ok, passwdErr := findUID(file, uid)
+	if passwdErr == nil && ok {
 		a, err := parseEntry(line, uid)
 		if err != nil {
 			return Account{}, fmt.Errorf("%s: uid %d: %w", file, uid, err)
 		}
 		return a, nil
+	}
+	if passwdErr == nil {
+		passwdErr = ErrNoAccount
 	}
 	a, err := db.getent(uid)
 	switch {
@@ -128,16 +130,24 @@ func (db DB) getent(uid int) (Account, error) {
 
 // findUID returns the first line of a passwd file whose third field is
 // uid, as getpwuid does. Other lines are not parsed: a comment or a NIS
-// "+" line elsewhere in the file does not matter.
-func findUID(data []byte, uid int) ([]byte, bool) {
+// "+" line elsewhere in the file does not matter. A line longer than
+// maxLine is an error: no real entry is.
+func findUID(file string, uid int) ([]byte, bool, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
 	want := []byte(strconv.Itoa(uid))
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		f := bytes.SplitN(line, []byte(":"), 4)
-		if len(f) == 4 && bytes.Equal(f[2], want) {
-			return line, true
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if fields := bytes.SplitN(line, []byte(":"), 4); len(fields) == 4 && bytes.Equal(fields[2], want) {
+			return bytes.Clone(line), true, nil
 		}
 	}
-	return nil, false
+	return nil, false, sc.Err()
 }
 
 // parseEntry parses one passwd line strictly: name:password:uid:gid:gecos:home:shell.
@@ -175,22 +185,6 @@ func checkName(s string) error {
 
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }) >= 0
-}
-
-func readBounded(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return b, nil
 }
 
 // limitedWriter keeps the first n bytes and fails after them, so that a

@@ -146,3 +146,10 @@ func FuzzParseEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestOverlongPasswdLine(t *testing.T) {
+	db := DB{PasswdFile: writeFile(t, "passwd", "x:x:1:1::/x:"+strings.Repeat("a", 70<<10)+"\nalice:x:1000:1000::/home/alice:/bin/sh\n", 0o644), Getent: []string{}}
+	if a, err := db.Lookup(1000); err == nil {
+		t.Errorf("accepted %+v past an overlong line", a)
+	}
+}
