@@ -236,3 +236,10 @@ func parseDecimal(b []byte) (int, bool) {
 	}
 	return n, n <= 1<<31-1
 }
+
+// ForProgram is the agent that runs as a program of this name (a path's
+// base name counts), as the process-tree walk names it.
+func ForProgram(name string) (string, bool) {
+	id, ok := agentPrograms[filepath.Base(name)]
+	return id, ok
+}
