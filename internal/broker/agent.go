@@ -34,7 +34,6 @@ func (b *Broker) AgentEnd(l AgentLaunch, exitStatus int, c *Caller) error {
 	return b.record(audit.Record{Event: "agent-end", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: fmt.Sprintf("exit %d", exitStatus)}, c)
 }
 
-
 // AgentForProgram is the agent id a program of this name runs as, for a
 // launcher that must stamp the agent it starts.
 func AgentForProgram(path string) (string, bool) { return agentid.ForProgram(path) }
