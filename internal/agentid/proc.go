@@ -243,3 +243,30 @@ func ForProgram(name string) (string, bool) {
 	id, ok := agentPrograms[filepath.Base(name)]
 	return id, ok
 }
+
+// Descends reports whether pid is ancestor or one of its descendants,
+// walking parent links in procRoot ("" is /proc). A file it cannot read or
+// parse, or a walk longer than the deepest tree it follows, is "no": the
+// answer fails closed.
+func Descends(procRoot string, pid, ancestor int) bool {
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	seen := make(map[int]bool, 16)
+	for depth := 0; pid > 0 && !seen[pid] && depth < maxDepth; depth++ {
+		if pid == ancestor {
+			return true
+		}
+		seen[pid] = true
+		stat, err := readBounded(filepath.Join(procRoot, strconv.Itoa(pid), "stat"), maxStat)
+		if err != nil {
+			return false
+		}
+		_, ppid, err := parseStat(stat, pid)
+		if err != nil {
+			return false
+		}
+		pid = ppid
+	}
+	return false
+}

@@ -335,3 +335,27 @@ func TestNPMPackage(t *testing.T) {
 		}
 	}
 }
+
+func TestDescends(t *testing.T) {
+	root := makeProc(t,
+		fakeProc{pid: 1, comm: "systemd"},
+		fakeProc{pid: 50, ppid: 1, comm: "llms"},    // the launcher
+		fakeProc{pid: 60, ppid: 50, comm: "claude"}, // the agent
+		fakeProc{pid: 70, ppid: 60, comm: "bash"},
+		fakeProc{pid: 80, ppid: 1, comm: "bash"}, // elsewhere
+		fakeProc{pid: 90, ppid: 91, comm: "loop"},
+		fakeProc{pid: 91, ppid: 90, comm: "loop"},
+		fakeProc{pid: 95, ppid: 50, stat: "95 (x) S fifty\n"},
+	)
+	for _, c := range []struct {
+		pid  int
+		want bool
+	}{{50, true}, {60, true}, {70, true}, {80, false}, {1, false}, {90, false}, {95, false}, {12345, false}} {
+		if got := Descends(root, c.pid, 50); got != c.want {
+			t.Errorf("Descends(%d, 50) = %v, want %v", c.pid, got, c.want)
+		}
+	}
+	if !Descends("", os.Getpid(), os.Getppid()) || Descends("", os.Getppid(), os.Getpid()) {
+		t.Error("the real /proc: we descend from our parent, not the other way round")
+	}
+}

@@ -60,22 +60,6 @@ type ExecRequest struct {
 	SizeFrom *os.File
 }
 
-// tokenVars carry the caller's token; they never reach the child.
-var tokenVars = map[string]bool{"LLM_SECRETS_MACAROON": true, "LLM_SECRETS_MACAROON_FILE": true}
-
-// startupHooks make a dynamic loader or an interpreter run code of the
-// caller's choosing before the program itself. They are removed when a
-// token's cmd caveat names the program. A blocklist is never complete:
-// docs/SECURITY.md says what cmd does and does not guarantee.
-var startupHooks = map[string]bool{
-	"LD_PRELOAD": true, "LD_LIBRARY_PATH": true, "LD_AUDIT": true, "GCONV_PATH": true,
-	"BASH_ENV": true, "ENV": true, "SHELLOPTS": true, "PS4": true,
-	"PERL5OPT": true, "PERL5LIB": true, "PERLLIB": true,
-	"PYTHONSTARTUP": true, "PYTHONPATH": true, "PYTHONHOME": true,
-	"NODE_OPTIONS": true, "NODE_PATH": true, "RUBYOPT": true, "RUBYLIB": true,
-	"LUA_INIT": true, "JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true,
-}
-
 // Exec authorizes the request, starts the child with the injected values
 // in its environment and its output passed through a redactor, and returns
 // the child's exit status (128+n on signal n).
@@ -102,6 +86,9 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		if seen[in.Var] {
 			return 0, fmt.Errorf("%w: variable %s is injected twice", ErrBadRequest, in.Var)
 		}
+		if err := checkInjectable(in.Var); err != nil {
+			return 0, err
+		}
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
@@ -113,22 +100,12 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-
-	env := make([]string, 0, len(req.Env)+len(req.Inject))
-	for _, kv := range req.Env {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case seen[name], tokenVars[name]:
-			// The child gets the secrets it asked for, not the caller's
-			// bearer token, which would let it reach every other secret
-			// in the token's scope.
-		case g.programPinned && startupHooks[name]:
-			// A token that names the program must not let the caller
-			// load other code into it.
-		default:
-			env = append(env, kv)
-		}
+	keep, err := b.keptVars(g)
+	if err != nil {
+		return 0, err
 	}
+
+	env := childEnv(req.Env, seen, g.programPinned, keep)
 	secrets := make([]redact.Secret, len(req.Inject), len(req.Inject)+1)
 	for i, in := range req.Inject {
 		env = append(env, in.Var+"="+string(values[i]))

@@ -101,30 +101,43 @@ func (c *Caller) subject(program string) (policy.Subject, error) {
 	return s, nil
 }
 
+// otherProgram stands for every program but the one a request starts: no
+// program's path is "/", so only a cmd pattern that names every program
+// ('*') matches it.
+const otherProgram = "/"
+
 // checkPolicy decides every secret of a request; expires is the token's
 // expiry (zero without a token), checked against the matching max_ttl.
-func (b *Broker) checkPolicy(a access, expires time.Time) error {
+// pinned is true when the policy allows the request for its program and
+// would refuse the same request for another program: the program is then
+// pinned as by a token's cmd caveat.
+func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err error) {
 	set, err := a.caller.policy()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if set.Empty() {
-		return nil
+		return false, nil
 	}
 	subj, err := a.caller.subject(a.program)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDenied, err)
+		return false, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
+	other := subj
+	other.Cmd = otherProgram
 	for _, name := range a.secrets {
 		d := set.Decide(name, subj)
 		if !d.Allowed {
-			return fmt.Errorf("%w: policy denies %s: %s%s", ErrDenied, name, d.Reason, at(d.Source))
+			return false, fmt.Errorf("%w: policy denies %s: %s%s", ErrDenied, name, d.Reason, at(d.Source))
 		}
 		if d.MaxTTL > 0 && !expires.IsZero() && expires.Sub(b.now()) > d.MaxTTL {
-			return fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
+			return false, fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
+		}
+		if a.program != "" && !set.Decide(name, other).Allowed {
+			pinned = true
 		}
 	}
-	return nil
+	return pinned, nil
 }
 
 func at(source string) string {

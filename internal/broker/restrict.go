@@ -33,6 +33,11 @@ var normalize = map[string]func(string) (string, error){
 	caveat.NameAgent: agentid.Canonical,
 }
 
+// refuseItem holds the broker's refusals of items beyond their grammar.
+var refuseItem = map[string]func(string) error{
+	caveat.NameKeepEnv: checkKeepable,
+}
+
 // caveats turns restrictions into canonical caveats, validating each.
 func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 	var out []caveat.Caveat
@@ -55,6 +60,13 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 		items := r.Lists[k.Name]
 		if len(items) == 0 {
 			continue
+		}
+		if refuse := refuseItem[k.Name]; refuse != nil {
+			for _, item := range items {
+				if err := refuse(item); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if norm := normalize[k.Name]; norm != nil {
 			items = slices.Clone(items)

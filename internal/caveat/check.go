@@ -214,23 +214,30 @@ func (s Set) Expiry() (time.Time, bool) {
 // caveat and so does not restrict names. An invalid secret caveat allows
 // nothing.
 func (s Set) AllowedSecrets() (names []string, all bool) {
-	all = true
+	names, found := s.Items(NameSecret)
+	return names, !found
+}
+
+// Items returns the items every caveat of s named name lists (their
+// intersection), sorted, and found false when s has no such caveat. An
+// invalid caveat lists nothing.
+func (s Set) Items(name string) (items []string, found bool) {
 	for _, c := range s {
-		if c.Name != NameSecret {
+		if c.Name != name {
 			continue
 		}
-		var items []string
+		var these []string
 		if c.validate() == nil {
-			items = strings.Split(c.Value, ",")
+			these = strings.Split(c.Value, ",")
 		}
-		if all {
-			names, all = items, false
+		if !found {
+			items, found = these, true
 			continue
 		}
-		names = slices.DeleteFunc(names, func(n string) bool {
-			_, found := slices.BinarySearch(items, n)
-			return !found
+		items = slices.DeleteFunc(items, func(n string) bool {
+			_, ok := slices.BinarySearch(these, n)
+			return !ok
 		})
 	}
-	return names, all
+	return items, found
 }

@@ -294,3 +294,20 @@ func TestErrorsCarryNoContextSecretsBeyondNames(t *testing.T) {
 		t.Errorf("denial %q leaks unrelated context", err)
 	}
 }
+
+func TestItemsIntersects(t *testing.T) {
+	s := Set{{NameKeepEnv, "A,B,C"}, {NameOp, "exec"}, {NameKeepEnv, "B,C,D"}}
+	if got, found := s.Items(NameKeepEnv); !found || strings.Join(got, ",") != "B,C" {
+		t.Errorf("Items = %v, %v; want B,C", got, found)
+	}
+	if got, found := (Set{{NameOp, "exec"}}).Items(NameKeepEnv); found || got != nil {
+		t.Errorf("Items without the caveat = %v, %v", got, found)
+	}
+	if got, found := (Set{{NameKeepEnv, "B,A"}}).Items(NameKeepEnv); !found || len(got) != 0 {
+		t.Errorf("an invalid caveat lists %v", got)
+	}
+	// keep_env is not about the request: it always holds.
+	if err := (Set{{NameKeepEnv, "PGHOST"}}).Check(base()); err != nil {
+		t.Errorf("keep_env did not hold: %v", err)
+	}
+}

@@ -34,6 +34,13 @@
 //	                  with the program's base name.
 //	op=o,p            the operation is in the list: exec, peek or list (the
 //	                  Op constants; only operations a request checks exist).
+//	keep_env=A,B      always holds: it is not about the request. It names
+//	                  variables of the caller's environment that the broker
+//	                  may pass to a pinned program, whose environment is
+//	                  otherwise a fixed allow-list. Several keep_env caveats
+//	                  intersect ([Set.Items]); the broker honours only names
+//	                  the token carried when it was minted, so appending one
+//	                  cannot widen a token.
 //
 // Every name but expires_at is a list caveat; [ListKinds] is the one table
 // of them, from which the CLI's flags, the profile keys and the broker's

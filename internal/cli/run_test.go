@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
@@ -100,5 +102,79 @@ func TestRunExecOnATerminal(t *testing.T) {
 	}
 	if strings.Contains(tio.out.String()+tio.errOut.String(), canary) {
 		t.Fatal("canary in output")
+	}
+}
+
+// mintForTest starts a session and mints a token for K through the CLI.
+func mintForTest(t *testing.T, f *Factory, tio *testIO) string {
+	t.Helper()
+	for _, args := range [][]string{{"session-start", "--ttl", "1h"}, {"macaroon", "mint", "--secret", "K", "--ttl", "10m"}} {
+		tio.out.Reset()
+		if code := Main(args, f); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, tio.errOut.String())
+		}
+	}
+	return strings.TrimSpace(tio.out.String())
+}
+
+// TestRunMintOnATerminal: the token alone goes to stdout (M=$(…) captures
+// it); its id and expiry go to stderr only for a human at a terminal.
+func TestRunMintOnATerminal(t *testing.T) {
+	f, tio := newTestFactory(t, "", false)
+	mintForTest(t, f, tio)
+	if tio.errOut.Len() != 0 {
+		t.Fatalf("mint without a terminal wrote %q on stderr", tio.errOut.String())
+	}
+	tio.out.Reset()
+	f.IO.StdoutTTY = true
+	opts := &mintOptions{IO: f.IO, access: f.accessWithoutToken()}
+	flags := &cobra.Command{}
+	opts.Restrict.register(flags, true)
+	flags.Flags().Set("secret", "K")
+	flags.Flags().Set("ttl", "5m")
+	if err := runMint(opts); err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSuffix(tio.out.String(), "\n")
+	info, err := broker.Inspect(tok)
+	if err != nil || strings.Contains(tok, "\n") {
+		t.Fatalf("stdout = %q: %v", tio.out.String(), err)
+	}
+	if want := "token " + info.ID + " expires " + info.Expires.Format(time.RFC3339) + "\n"; tio.errOut.String() != want {
+		t.Fatalf("stderr = %q, want %q", tio.errOut.String(), want)
+	}
+}
+
+// TestRunInspectAndLeasesUseTheInjectedClock: how long a token has left,
+// and whether it expired, come from opts.Now.
+func TestRunInspectAndLeasesUseTheInjectedClock(t *testing.T) {
+	f, tio := newTestFactory(t, "", false)
+	tok := mintForTest(t, f, tio)
+	info, err := broker.Inspect(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now          time.Time
+		inspect, got string
+	}{
+		{info.Expires.Add(-90 * time.Second), "(1m30s left)", "active, 1m30s left"},
+		{info.Expires.Add(time.Second), "(EXPIRED)", "(expired)"},
+	} {
+		now := func() time.Time { return tc.now }
+		tio.out.Reset()
+		if err := runInspect(&inspectOptions{IO: f.IO, Now: now, Token: func() (string, error) { return tok, nil }}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(tio.out.String(), tc.inspect) {
+			t.Errorf("inspect at %v: %q", tc.now, tio.out.String())
+		}
+		tio.out.Reset()
+		if err := runLeases(&leasesOptions{IO: f.IO, Now: now, access: f.accessWithoutToken(), All: true}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(tio.out.String(), tc.got) {
+			t.Errorf("leases at %v: %q", tc.now, tio.out.String())
+		}
 	}
 }

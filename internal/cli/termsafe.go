@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -70,29 +71,43 @@ func needsEscape(r rune, size int) bool {
 	return unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }
 
-// fprintf is fmt.Fprintf with every argument that is text (a string, an
-// error, a Stringer, a []string) passed through termSafe first. The format
-// is the program's own; the arguments are data. Every command writes its
-// human-facing text with it.
+// fprintf is fmt.Fprintf with every argument that is text passed through
+// termSafe first: a string (of any named string type too), a []string, an
+// error, or a Stringer that is not a number. The format is the program's
+// own; the arguments are data. Every command writes its human-facing text
+// with it.
 func fprintf(w io.Writer, format string, args ...any) {
 	safe := make([]any, len(args))
 	for i, a := range args {
-		switch v := a.(type) {
-		case string:
-			safe[i] = termSafe(v)
-		case []string:
-			s := make([]string, len(v))
-			for j := range v {
-				s[j] = termSafe(v[j])
-			}
-			safe[i] = s
-		case error:
-			safe[i] = termSafe(v.Error())
-		case fmt.Stringer:
-			safe[i] = termSafe(v.String())
-		default:
-			safe[i] = a
-		}
+		safe[i] = safeArg(a)
 	}
 	fmt.Fprintf(w, format, safe...)
+}
+
+func safeArg(a any) any {
+	switch v := a.(type) {
+	case nil:
+		return nil
+	case error:
+		return termSafe(v.Error())
+	case []string:
+		s := make([]string, len(v))
+		for j := range v {
+			s[j] = termSafe(v[j])
+		}
+		return s
+	}
+	rv := reflect.ValueOf(a)
+	if k := rv.Kind(); k == reflect.Bool || reflect.Int <= k && k <= reflect.Complex128 {
+		// A number stays a number, for %d as for %s (a time.Duration's
+		// String is the program's own text).
+		return a
+	}
+	if v, ok := a.(fmt.Stringer); ok {
+		return termSafe(v.String())
+	}
+	if rv.Kind() == reflect.String {
+		return termSafe(rv.String())
+	}
+	return a
 }

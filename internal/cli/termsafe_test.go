@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -57,10 +59,17 @@ func FuzzTermSafe(f *testing.F) {
 	})
 }
 
+type namedString string
+
+type stringer struct{ s string }
+
+func (s stringer) String() string { return s.s }
+
 func TestFprintfEscapesArgumentsNotTheFormat(t *testing.T) {
 	var b bytes.Buffer
-	fprintf(&b, "%s\t%s\n%v %d\n", "a\x1b[2Kb", []string{"x\ny"}, os.ErrNotExist, 7)
-	if want := "a\\x1b[2Kb\t[x\\ny]\nfile does not exist 7\n"; b.String() != want {
+	fprintf(&b, "%s\t%s\n%v %d %s %s %s %d %v\n", "a\x1b[2Kb", []string{"x\ny"}, errors.New("e\rf"), 7,
+		namedString("n\x1b"), stringer{"s\x07"}, 90*time.Second, 90*time.Second, nil)
+	if want := "a\\x1b[2Kb\t[x\\ny]\ne\\rf 7 n\\x1b s\\x07 1m30s 90000000000 <nil>\n"; b.String() != want {
 		t.Fatalf("got %q, want %q", b.String(), want)
 	}
 }
@@ -92,7 +101,7 @@ func TestProfileShowEscapes(t *testing.T) {
 	cfg := t.TempDir()
 	os.MkdirAll(filepath.Join(cfg, "llm-secrets"), 0o700)
 	os.WriteFile(filepath.Join(cfg, "llm-secrets", "profiles.toml"), []byte(
-		"[profiles.p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600)
+		"[p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600)
 	getenv := f.Getenv
 	f.Getenv = func(k string) string {
 		if k == "XDG_CONFIG_HOME" {

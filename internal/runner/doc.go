@@ -22,7 +22,13 @@
 //     child has no way to be told);
 //   - relaying SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, so
 //     that llms itself does not die from them while the child runs;
-//   - the exit status: the child's code, or 128+n when signal n killed it.
+//   - the exit status: the child's code, or 128+n when signal n killed it;
+//   - the child's life: it is started with SIGKILL as its parent-death
+//     signal, from a thread locked to the goroutine that waits for it, so
+//     that it dies with llms however llms ends, `kill -9` included. Its own
+//     descendants are not reached that way: on a terminal they share its
+//     session and get the hang-up; without one, a descendant it left in the
+//     background outlives it, as it would outlive a shell.
 //
 // It refuses to know what the environment means or which values are secret:
 // the broker builds the environment and hands in redacting writers. Errors

@@ -63,7 +63,7 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	if s.Stdin != nil {
 		// Started before the child: what is typed meanwhile waits in the
 		// terminal for it.
-		stopInput, err := relayInput(master, stdinFd)
+		stopInput, err := RelayInput(master, stdinFd)
 		if err != nil {
 			master.Close()
 			terminal.Close()
@@ -113,11 +113,13 @@ func copySize(master *os.File, from int) {
 	})
 }
 
-// relayInput copies from descriptor in to the child's terminal in the
-// background until in ends or stop is called. It polls in together with a
-// wake-up pipe instead of blocking in read, so that stop really stops it:
-// a reader left behind would swallow whatever is typed after Run returns.
-func relayInput(master *os.File, in int) (stop func(), err error) {
+// RelayInput copies from descriptor in to master, the child's terminal (or
+// a pipe to it), in the background until in ends or stop is called. It
+// polls in together with a wake-up pipe instead of blocking in read, so
+// that stop really stops it: a reader left behind would swallow whatever
+// is typed after the child is gone. When in ends, a terminal in line mode
+// is sent its EOF character.
+func RelayInput(master *os.File, in int) (stop func(), err error) {
 	var wake [2]int
 	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("runner: relaying input: %w", err)

@@ -85,6 +85,14 @@ func Run(ctx context.Context, s Spec) (code int, err error) {
 	if err := ctx.Err(); err != nil {
 		return exitCannotExec, fmt.Errorf("runner: not started: %w", err)
 	}
+	// The child's parent-death signal (start) fires when the thread that
+	// forked it exits, not the process, and Go may end a thread that a
+	// goroutine left locked. Without Confine the child is forked from this
+	// goroutine, which keeps its thread to itself until the child has been
+	// waited for: the thread then lives as long as llms does while the
+	// child runs.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if s.PTY {
 		return runOnPTY(ctx, s)
 	}
@@ -152,7 +160,19 @@ func checkEnv(env []string) error {
 
 // start starts the child with files as its descriptors 0, 1 and 2. The
 // caller calls release once the child has been reaped.
+//
+// The child is killed when llms dies, whatever kills llms (SIGKILL
+// included): it must not go on running with the secrets in its
+// environment. Go's fork checks, after setting the signal, that the parent
+// is still there, so a death between fork and prctl is not missed. The
+// signal fires when the thread that forked the child ends, so that thread
+// stays locked until the child is reaped: Run's goroutine's, or the one
+// below that Confine uses.
 func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (child *os.Process, release func(), err error) {
+	if sys == nil {
+		sys = &syscall.SysProcAttr{}
+	}
+	sys.Pdeathsig = syscall.SIGKILL
 	if s.Confine == nil {
 		child, err = startProcess(s, files, sys)
 		return child, func() {}, err
