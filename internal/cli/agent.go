@@ -39,7 +39,6 @@ type agentOptions struct {
 	AllowRead   []string
 	AllowWrite  []string
 	Hide        []string
-	KeepEnv     []string
 	NoSandbox   bool
 	Argv        []string
 }
@@ -83,7 +82,9 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 	fl.StringSliceVar(&opts.AllowRead, "allow-read", nil, "also let the agent read PATH (un-hides a default credential path)")
 	fl.StringSliceVar(&opts.AllowWrite, "allow-write", nil, "also let the agent write PATH")
 	fl.StringSliceVar(&opts.Hide, "hide", nil, "also hide PATH from the agent")
-	fl.StringSliceVar(&opts.KeepEnv, "keep-env", nil, "keep credential variable VAR in the agent's environment")
+	// --keep-env is registered with the caveat flags; here it keeps a
+	// variable in the agent's environment and adds no caveat.
+	fl.Lookup("keep-env").Usage = "keep credential variable VAR in the agent's environment (repeat or comma-separate)"
 	fl.BoolVar(&opts.NoSandbox, "no-sandbox", false, "run the agent WITHOUT a sandbox (it can then read the keys)")
 	return cmd
 }
@@ -150,7 +151,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		set = append(set, envToken+"="+token.text)
 	}
-	env := sandbox.AgentEnv(opts.Environ(), id, opts.KeepEnv, set)
+	env := sandbox.AgentEnv(opts.Environ(), id, *opts.Restrict.lists[caveat.NameKeepEnv], set)
 	startPath, argv := path, opts.Argv
 	if opts.NoSandbox {
 		fprintf(opts.IO.ErrOut, "llms: WARNING: --no-sandbox: %s runs WITHOUT a sandbox; it can read the store's identity and every credential file you can\n", id)
@@ -248,6 +249,7 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 	if err != nil {
 		return nil, err
 	}
+	delete(r.Lists, caveat.NameKeepEnv) // the agent's environment, not a caveat
 	if opts.ProfileName != "" {
 		if len(r.Lists) > 1 || r.TTL != 0 || len(r.Lists[caveat.NameAgent]) != len(r.Lists) {
 			return nil, usagef("--profile and caveat flags do not mix (the profile holds the caveats)")
