@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/profile"
@@ -19,7 +21,7 @@ import (
 )
 
 // envSocket names the broker's socket in the agent's environment.
-const envSocket = "LLM_SECRETS_SOCKET"
+const envSocket = agentsock.SocketEnv
 
 type agentOptions struct {
 	IO          *IOStreams
@@ -128,7 +130,15 @@ func runAgent(opts *agentOptions) error {
 		launch.Sandbox = "none (--no-sandbox)"
 	}
 
-	// The rules come first: a launch that cannot be confined mints nothing.
+	// The socket's directory exists before the rules are built (a
+	// directory made later beside a hidden path would be out of reach),
+	// and the rules come before the token: a launch that cannot be
+	// confined mints nothing.
+	sockDir, err := socketDir(opts.LookupEnv)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(sockDir)
 	var rules *sandbox.Rules
 	if !opts.NoSandbox {
 		if rules, err = agentRules(opts, b.Dir(), id); err != nil {
@@ -147,7 +157,12 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 
-	set := []string{}
+	srv, err := serveBroker(opts, b, c, id, rules, sockDir)
+	if err != nil {
+		revokeAgentToken(opts, b, c, token)
+		return err
+	}
+	set := []string{envSocket + "=" + srv.socket}
 	if token != nil {
 		set = append(set, envToken+"="+token.text)
 	}
@@ -161,6 +176,7 @@ func runAgent(opts *agentOptions) error {
 			startPath, argv, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
 		}
 		if err != nil {
+			srv.stop(opts)
 			revokeAgentToken(opts, b, c, token)
 			return err
 		}
@@ -168,7 +184,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: note: Landlock ABI %d: %s\n", abi, m)
 		}
 	}
-	status, err := superviseAgent(opts, startPath, argv, env)
+	status, err := superviseAgent(opts, startPath, argv, env, srv)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(launch, status, c); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)
@@ -288,7 +304,8 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 // superviseAgent starts the agent as a child of this subreaper, relays
 // TERM, HUP, USR1 and USR2, and, once it exits, ends every process left in
 // its tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, path string, argv, env []string) (int, error) {
+func superviseAgent(opts *agentOptions, path string, argv, env []string, srv *agentBroker) (int, error) {
+	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
 	}
@@ -316,6 +333,9 @@ wait:
 			break wait
 		}
 	}
+	// The broker stops first (it kills the children it started and reaps
+	// them), then whatever else is left in the tree is ended and reaped.
+	srv.stop(opts)
 	if n := sandbox.EndTree(5 * time.Second); n > 0 {
 		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
 	}
@@ -342,4 +362,73 @@ func printAgentModeStatus(out io.Writer) {
 	} else {
 		fprintf(out, "sandbox:     none\n")
 	}
+}
+
+// agentBroker is the broker serving one agent on a Unix socket in a
+// private directory.
+type agentBroker struct {
+	dir, socket string
+	cancel      context.CancelFunc
+	done        chan error
+	stopped     bool
+}
+
+// serveBroker starts the broker for the agent: a socket in a fresh 0700
+// directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
+// the agent's identity stamped on every request, each child confined in a
+// new domain beside the agent's.
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+	pol, err := broker.LoadPolicy(c)
+	if err != nil {
+		return nil, err
+	}
+	socket := filepath.Join(dir, "broker.sock")
+	l, err := agentsock.Listen(socket)
+	if err != nil {
+		return nil, fmt.Errorf("agent mode: %w", err)
+	}
+	srv := &agentsock.Server{Broker: b, Agent: id, Policy: pol, Root: os.Getpid(),
+		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
+	if rules != nil {
+		srv.Confine = func() error { return sandbox.Restrict(rules) }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
+	go func() { ab.done <- srv.Serve(ctx, l) }()
+	return ab, nil
+}
+
+// socketDir makes a fresh directory, 0700, for the broker's socket: under
+// $XDG_RUNTIME_DIR when it is an absolute directory, else the temp dir.
+func socketDir(lookup func(string) (string, bool)) (string, error) {
+	base := ""
+	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			base = d
+		}
+	}
+	dir, err := os.MkdirTemp(base, "llms-agent-")
+	if err != nil {
+		return "", fmt.Errorf("agent mode: making the socket directory: %w", err)
+	}
+	return dir, nil
+}
+
+// stop ends the broker (its running children are killed), waiting a few
+// seconds at most, and removes the socket directory.
+func (ab *agentBroker) stop(opts *agentOptions) {
+	if ab.stopped {
+		return
+	}
+	ab.stopped = true
+	ab.cancel()
+	select {
+	case err := <-ab.done:
+		if err != nil {
+			fprintf(opts.IO.ErrOut, "llms broker: %v\n", err)
+		}
+	case <-time.After(5 * time.Second):
+		fprintf(opts.IO.ErrOut, "llms broker: still busy after 5s; ending its processes\n")
+	}
+	os.RemoveAll(ab.dir)
 }
