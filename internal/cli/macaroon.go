@@ -14,10 +14,11 @@ func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
-` + caveatNames(true) + `) can only ever be added, never removed. The human
-mints one under a live session; whoever holds it can narrow it further offline
-with attenuate; nobody can widen it.`,
+		Long: `Tokens are macaroons: bearer credentials whose caveats can only ever be
+added, never removed. The human mints one under a live session; whoever holds
+it can narrow it further offline with attenuate; nobody can widen it.
+
+Caveats: expires_at (--ttl) and ` + caveatNames(true) + `.`,
 	}
 	cmd.AddCommand(newMintCmd(f), newAttenuateCmd(f), newInspectCmd(f), newVerifyCmd(f))
 	return cmd

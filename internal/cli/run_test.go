@@ -178,3 +178,27 @@ func TestRunInspectAndLeasesUseTheInjectedClock(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSetTerminalClosesAtTheSecondPrompt: a prompt that fails after the
+// first answer stores nothing and never echoes the answer.
+func TestRunSetTerminalClosesAtTheSecondPrompt(t *testing.T) {
+	const canary = "half-typed-canary-77c2"
+	f, tio := newTestFactory(t, "", true, canary) // one answer, then "no more answers"
+	opts := &setOptions{IO: f.IO, access: f.accessWithoutToken(), Name: "K"}
+	if err := runSet(opts); err == nil || !strings.Contains(err.Error(), "no more answers") {
+		t.Fatalf("runSet: %v", err)
+	}
+	if len(tio.prompts) != 2 || tio.prompts[1] != "Again: " {
+		t.Fatalf("prompts = %q", tio.prompts)
+	}
+	if strings.Contains(tio.out.String()+tio.errOut.String(), canary) {
+		t.Fatal("canary in output")
+	}
+	b, c, err := opts.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.Has("K", c); ok || err != nil {
+		t.Fatalf("K stored after a failed prompt: %v %v", ok, err)
+	}
+}

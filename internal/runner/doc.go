@@ -77,7 +77,8 @@
 // capabilities) on a thread locked to that purpose and discarded after the
 // child is reaped; the child inherits the state, and no other code of llms
 // runs under it, because the Go runtime never clones a thread from a
-// locked one.
+// locked one and ends the thread with its goroutine (the main thread,
+// which cannot end, is parked for good instead).
 //
 // The package is Linux-only.
 package runner
