@@ -1,9 +1,14 @@
 package main
 
 import (
+<<<<<<< HEAD
 	"context"
+=======
+	"fmt"
+>>>>>>> main
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +16,7 @@ import (
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/cli"
+	"github.com/llm-secrets/llms/internal/sandbox"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -27,6 +33,14 @@ func TestMain(m *testing.M) {
 				if v, ok := os.LookupEnv(name); ok && v == "" {
 					os.Unsetenv(name)
 				}
+			}
+			// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
+			if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					panic("LLMS_TEST_LANDLOCK_ABI: " + err.Error())
+				}
+				sandbox.SetABIForTest(n)
 			}
 			os.Exit(dispatch(os.Args[1:], f))
 		},
@@ -45,6 +59,12 @@ func TestScript(t *testing.T) {
 			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "landlock" {
+				return sandbox.ABI() > 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// unenv NAME… removes variables: an empty one is not the same

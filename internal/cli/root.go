@@ -141,6 +141,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newAgentCmd(f),
 		newMigrateCmd(f),
 	)
 	return root

@@ -242,7 +242,35 @@ func (p parser) entry(secret string, line int, n *yaml.Node) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(e.allow) > 0 {
+		for _, r := range e.deny {
+			if f, ok := r.matchesEverything(); ok {
+				return nil, parseError(p.name, r.line, "%s: this deny rule (%s: \"*\") matches every request, so the allow rules above can never apply: "+
+					"a matching deny always wins. Deny by default is already the rule (whatever no allow rule matches is denied): remove it "+
+					"(llm-secrets v3's README suggested it as \"deny by default\")", secret, fieldNames[f])
+			}
+		}
+	}
 	return e, nil
+}
+
+// matchesEverything reports whether every field the rule names has a
+// pattern of only '*', which matches every value (and, in a deny rule, an
+// unknown one), and names one such field.
+func (r *rule) matchesEverything() (field, bool) {
+	named := field(-1)
+	for f, pats := range r.patterns {
+		if pats == nil {
+			continue
+		}
+		if !slices.ContainsFunc(pats, func(g glob) bool { return strings.Trim(g.pattern, "*") == "" }) {
+			return 0, false
+		}
+		if named < 0 {
+			named = field(f)
+		}
+	}
+	return named, named >= 0
 }
 
 func (p parser) rule(n *yaml.Node, deny bool) (*rule, error) {
