@@ -1,11 +1,8 @@
 package main
 
 import (
-<<<<<<< HEAD
 	"context"
-=======
 	"fmt"
->>>>>>> main
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,7 +135,7 @@ func agentBroker(ts *testscript.TestScript, neg bool, args []string) {
 			delete(brokers, ts)
 		}
 	})
-	ts.Setenv(agentsock.EnvSocket, sock)
+	ts.Setenv(agentsock.SocketEnv, sock)
 }
 
 // brokers are the agent brokers running, by script.

@@ -346,7 +346,3 @@ func (r *Request) check() error {
 	}
 	return nil
 }
-
-// EnvSocket names the broker's socket in the agent's environment; the
-// launcher sets it, and llms inside agent mode finds the broker there.
-const EnvSocket = "LLM_SECRETS_SOCKET"

@@ -20,7 +20,7 @@ import (
 // sandbox hides anyway. ok is false outside agent mode, for any other
 // command and for --help: the full CLI runs those.
 func AgentClient(args []string, f *Factory) (code int, ok bool) {
-	sock, found := f.LookupEnv(agentsock.EnvSocket)
+	sock, found := f.LookupEnv(agentsock.SocketEnv)
 	if !found || sock == "" || len(args) == 0 {
 		return 0, false
 	}
@@ -69,7 +69,7 @@ func AgentClient(args []string, f *Factory) (code int, ok bool) {
 	case err != nil:
 		err = usageError{err}
 	case fs.Changed("dir"):
-		err = usagef("--dir: in agent mode the store is the launcher's; $%s names its broker", agentsock.EnvSocket)
+		err = usagef("--dir: in agent mode the store is the launcher's; $%s names its broker", agentsock.SocketEnv)
 	default:
 		if err = check(nil, fs.Args()); err == nil {
 			err = run(fs.Args())
