@@ -1,13 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/cli"
+	"github.com/llm-secrets/llms/internal/sandbox"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -25,7 +28,15 @@ func TestMain(m *testing.M) {
 					os.Unsetenv(name)
 				}
 			}
-			os.Exit(cli.Main(os.Args[1:], f))
+			// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
+			if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					panic("LLMS_TEST_LANDLOCK_ABI: " + err.Error())
+				}
+				sandbox.SetABIForTest(n)
+			}
+			os.Exit(dispatch(os.Args[1:], f))
 		},
 	})
 }
@@ -42,6 +53,12 @@ func TestScript(t *testing.T) {
 			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "landlock" {
+				return sandbox.ABI() > 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// unenv NAME… removes variables: an empty one is not the same

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,15 +261,7 @@ func TestStampedAgentReplacesDetection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	procWithClaude := filepath.Join(t.TempDir(), "proc")
-	for pid, stat := range map[string]string{"100": "100 (llms) S 90", "90": "90 (claude) S 1"} {
-		if err := os.MkdirAll(filepath.Join(procWithClaude, pid), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(procWithClaude, pid, "stat"), []byte(stat+" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	procWithClaude := fakeClaudeTree(t)
 	noisy := map[string]string{"CLAUDECODE": "1", "AI_AGENT": "gemini", "LLM_SECRETS_AGENT": "aider", "CURSOR_TRACE_ID": "x"}
 	stamped := func(agent, token string) *Caller {
 		c := caller(t, noisy, token)
@@ -277,10 +270,10 @@ func TestStampedAgentReplacesDetection(t *testing.T) {
 	}
 	unstamped := stamped("", tok)
 	unstamped.LookupEnv = func(string) (string, bool) { return "", false }
-	if r, ok := unstamped.detectAgent(); !ok || r.Agent != "claude" {
-		t.Fatalf("the fake tree: detectAgent = %+v, %v; want claude", r, ok)
+	if r, ok := unstamped.detectAgent(); !ok || !slices.Equal(r.Agents(), []string{"claude-code"}) {
+		t.Fatalf("the fake tree: detectAgent = %+v, %v; want claude-code", r, ok)
 	}
-	if r, ok := stamped("codex", tok).detectAgent(); !ok || r.Agent != "codex" {
+	if r, ok := stamped("codex", tok).detectAgent(); !ok || !slices.Equal(r.Agents(), []string{"codex"}) {
 		t.Fatalf("stamped codex: detectAgent = %+v, %v", r, ok)
 	}
 	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", tok)}); err != nil {
@@ -295,5 +288,128 @@ func TestStampedAgentReplacesDetection(t *testing.T) {
 	// environment says.
 	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", "")}); !errors.Is(err, ErrDenied) {
 		t.Errorf("stamped agent without a token: %v", err)
+	}
+}
+
+// fakeClaudeTree is a /proc where pid 100 (llms) runs under pid 90, claude,
+// with no environment marker needed.
+func fakeClaudeTree(t *testing.T) string {
+	root := filepath.Join(t.TempDir(), "proc")
+	for pid, stat := range map[string]string{"100": "100 (llms) S 90", "90": "90 (claude) S 1"} {
+		if err := os.MkdirAll(filepath.Join(root, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, pid, "stat"), []byte(stat+" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// underClaude is a caller whose parent process is claude, with env.
+func underClaude(t *testing.T, env map[string]string, token string) *Caller {
+	c := caller(t, env, token)
+	c.ProcRoot, c.PID = fakeClaudeTree(t), 100
+	return c
+}
+
+// A claimed identity never overrides the proven one: under a claude
+// process, AI_AGENT=human is still an agent, refused without a token even
+// where a policy allows the human.
+func TestDeclaredHumanUnderAnAgentIsRefused(t *testing.T) {
+	b, _ := testBroker(t)
+	exec := func(c *Caller) error {
+		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: c})
+		return err
+	}
+	for _, env := range []map[string]string{{"AI_AGENT": "human"}, {"LLM_SECRETS_AGENT": "human"}, {"AI_AGENT": "none"}} {
+		err := exec(underClaude(t, env, ""))
+		if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "claude-code") {
+			t.Errorf("%v under claude: %v; want refused naming claude-code", env, err)
+		}
+	}
+	// Alone, a declaration of the human is an unknown agent: refused too.
+	if err := exec(caller(t, map[string]string{"AI_AGENT": "human"}, "")); !errors.Is(err, ErrDenied) {
+		t.Errorf("AI_AGENT=human alone: %v; want refused", err)
+	}
+	if err := exec(caller(t, nil, "")); err != nil {
+		t.Errorf("the human: %v", err)
+	}
+
+	// With a token, the policy sees every agent: a rule for the human
+	// does not let a claude process that declares itself human through.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(dir, "llm-secrets", "policy.yaml"), []byte("secrets:\n  A:\n    allow:\n      - agent: human\n"), 0o600)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []map[string]string{{"AI_AGENT": "human"}, {"LLM_SECRETS_AGENT": "human"}} {
+		c := underClaude(t, env, tok)
+		c.ConfigDirs = []string{dir}
+		if err := exec(c); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
+			t.Errorf("%v under claude, with a token and an {agent: human} policy: %v; want the policy to deny", env, err)
+		}
+	}
+	human := caller(t, nil, "")
+	human.ConfigDirs = []string{dir}
+	if err := exec(human); err != nil {
+		t.Errorf("the human under an {agent: human} policy: %v", err)
+	}
+}
+
+// When signals disagree the caller is every agent found, and a token's
+// agent caveat must allow each: a codex marker in a claude tree does not
+// pass agent=codex.
+func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	mint := func(agents ...string) string {
+		tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}}, human)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	exec := func(c *Caller) error {
+		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: c})
+		return err
+	}
+	codexMarker := map[string]string{"CODEX_SANDBOX": "1"}
+	if err := exec(underClaude(t, codexMarker, mint("codex"))); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), `agent "claude-code" is not allowed`) {
+		t.Errorf("CODEX_SANDBOX=1 in a claude tree with agent=codex: %v; want refused for claude-code", err)
+	}
+	if err := exec(underClaude(t, map[string]string{"AI_AGENT": "codex"}, mint("codex"))); !errors.Is(err, ErrDenied) {
+		t.Errorf("AI_AGENT=codex in a claude tree with agent=codex: %v; want refused", err)
+	}
+	if err := exec(underClaude(t, codexMarker, mint("claude"))); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), `agent "codex" is not allowed`) {
+		t.Errorf("CODEX_SANDBOX=1 in a claude tree with agent=claude-code: %v; want refused for codex", err)
+	}
+	if err := exec(underClaude(t, codexMarker, mint("codex", "claude"))); err != nil {
+		t.Errorf("a token allowing both: %v", err)
+	}
+	if err := exec(underClaude(t, nil, mint("claude"))); err != nil {
+		t.Errorf("claude under claude with agent=claude (an alias): %v", err)
+	}
+}
+
+// Mint takes agent ids and aliases, records ids, and refuses any other
+// name, listing the known ones.
+func TestMintAgentNames(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	_, info, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}}, human)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(info.Caveats, "agent=claude-code,github-copilot") {
+		t.Errorf("caveats %q; want agent=claude-code,github-copilot", info.Caveats)
+	}
+	for _, bad := range []string{"human", "unknown", "my-bot", "claude code"} {
+		_, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{bad}}}, human)
+		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "known agents: aider, amp") {
+			t.Errorf("--agent %q: %v; want refused listing the known agents", bad, err)
+		}
 	}
 }

@@ -40,6 +40,9 @@ type Caller struct {
 	// ~/.config (from the password database, not $HOME) first, so the
 	// environment can add a policy file but never remove one.
 	ConfigDirs []string
+	// Policy, when set, is the policy read at launch (LoadPolicy); no
+	// policy file is read for the request, and ConfigDirs are unused.
+	Policy *Policy
 
 	agentOnce sync.Once
 	agent     agentid.Result
@@ -52,6 +55,16 @@ type Caller struct {
 	policyOnce sync.Once
 	policySet  *policy.Set
 	policyErr  error
+}
+
+// detected says who was found, for refusals: "claude-code was detected
+// (env:CLAUDECODE)", or "the agents claude-code (env:CLAUDECODE), codex
+// (env:CODEX_SANDBOX) were detected" when the signals named several.
+func detected(r agentid.Result) string {
+	if len(r.Findings) == 1 {
+		return r.Findings[0].Agent + " was detected (" + r.Findings[0].Source + ")"
+	}
+	return "the agents " + r.String() + " were detected"
 }
 
 // detectAgent runs once per request; a stamped agent replaces detection.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/v3store"
 )
 
 // Session is the human's session: a root macaroon under a fresh root key,
@@ -237,6 +238,10 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 // tokens — and the session, so every token dies. With rotate it also
 // re-encrypts the store under a new identity.
 func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
+	if rotate && v3store.Present(b.Dir()) {
+		// A new identity would make the v3 store.age unreadable.
+		return fmt.Errorf("%w: an llm-secrets v3 store.age is still in %s and the identity it needs would be replaced: run `llms migrate` to finish moving it first", ErrBadRequest, b.Dir())
+	}
 	if err := b.change("revoke-all", nil, c, "revokes tokens"); err != nil {
 		return err
 	}

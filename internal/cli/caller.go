@@ -47,19 +47,30 @@ func (f *Factory) policyConfigDirs() []string {
 // maxTokenFile bounds a token file read.
 const maxTokenFile = 64 << 10
 
-// caller gathers who is asking. A token variable that is present but
-// empty still counts as given: it is "no token", never a bypass.
-func (f *Factory) caller(cmd *cobra.Command, t *tokenFlags) (*broker.Caller, error) {
+// callerWithoutToken describes who is asking, for a command that takes no
+// token: the process's agent findings, its directory and the policy
+// locations. The broker refuses a detected agent wherever a token would be
+// needed.
+func (f *Factory) callerWithoutToken() (*broker.Caller, error) {
 	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: f.policyConfigDirs()}
-	c.Cwd, _ = os.Getwd()
-	if t == nil {
-		return c, nil
+	c.Cwd, _ = f.getwd()
+	return c, nil
+}
+
+// callerWithToken describes who is asking, with the token from --macaroon,
+// --macaroon-file or the variables (in that order). A token variable that is
+// present but empty still counts as given: it is "no token", never a
+// bypass.
+func (f *Factory) callerWithToken(cmd *cobra.Command, t *tokenFlags) (*broker.Caller, error) {
+	c, err := f.callerWithoutToken()
+	if err != nil {
+		return nil, err
 	}
 	file, fileGiven := "", false
 	switch {
-	case cmd != nil && cmd.Flags().Changed("macaroon"):
+	case cmd.Flags().Changed("macaroon"):
 		c.Token, c.TokenGiven = t.token, true
-	case cmd != nil && cmd.Flags().Changed("macaroon-file"):
+	case cmd.Flags().Changed("macaroon-file"):
 		file, fileGiven = t.file, true
 	default:
 		if v, ok := f.LookupEnv(envToken); ok {
@@ -97,16 +108,35 @@ func readTokenFile(path string) (string, error) {
 	return string(data), nil
 }
 
-// gate opens the broker and describes the caller: what every command that
-// touches the store starts with.
-func (f *Factory) gate(cmd *cobra.Command, t *tokenFlags) (*broker.Broker, *broker.Caller, error) {
-	c, err := f.caller(cmd, t)
+// access is how a command reaches the store: who is asking, then the
+// broker. Commands get it from the Factory and tests give their own.
+type access struct {
+	Caller func() (*broker.Caller, error)
+	Broker func() (*broker.Broker, error)
+}
+
+// open describes the caller, then opens the broker: what every command
+// that touches the store starts with.
+func (a access) open() (*broker.Broker, *broker.Caller, error) {
+	c, err := a.Caller()
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := f.Broker()
+	b, err := a.Broker()
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, c, nil
+}
+
+// accessWithoutToken is the access of a command that takes no token.
+func (f *Factory) accessWithoutToken() access {
+	return access{Caller: f.callerWithoutToken, Broker: f.Broker}
+}
+
+// accessWithToken is the access of a command that acts under a token given
+// by cmd's --macaroon or --macaroon-file (registered in t) or the
+// variables; they are read when the command runs.
+func (f *Factory) accessWithToken(cmd *cobra.Command, t *tokenFlags) access {
+	return access{Caller: func() (*broker.Caller, error) { return f.callerWithToken(cmd, t) }, Broker: f.Broker}
 }

@@ -2,39 +2,35 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
 )
 
 type listOptions struct {
-	JSON  bool
-	Token tokenFlags
+	IO *IOStreams
+	access
+
+	JSON bool
 }
 
 func newListCmd(f *Factory) *cobra.Command {
-	var opts listOptions
+	opts := &listOptions{IO: f.IO}
+	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List secret names (never values)",
 		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.caller(cmd, &opts.Token)
-			if err != nil {
-				return err
-			}
-			return runList(f, opts, c)
-		},
+		RunE:  func(*cobra.Command, []string) error { return runList(opts) },
 	}
-	opts.Token.register(cmd)
+	opts.access = f.accessWithToken(cmd, &token)
+	token.register(cmd)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
 	return cmd
 }
 
-func runList(f *Factory, opts listOptions, c *broker.Caller) error {
-	b, err := f.Broker()
+func runList(opts *listOptions) error {
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -51,12 +47,12 @@ func runList(f *Factory, opts listOptions, c *broker.Caller) error {
 		for i, e := range es {
 			items[i] = item{e.Name, e.Updated}
 		}
-		enc := json.NewEncoder(f.IO.Out)
+		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
 	for _, e := range es {
-		fmt.Fprintln(f.IO.Out, e.Name)
+		fprintf(opts.IO.Out, "%s\n", e.Name)
 	}
 	return nil
 }

@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,12 +38,31 @@ type Factory struct {
 	ProcRoot string
 	// AccountHome is the user's home directory from the password database.
 	AccountHome func() (string, error)
-	dir         string
+	// Now is the clock and Getwd the working directory (nil: the real
+	// ones); tests fix them.
+	Now   func() time.Time
+	Getwd func() (string, error)
+	dir   string
+}
+
+func (f *Factory) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
+}
+
+func (f *Factory) getwd() (string, error) {
+	if f.Getwd == nil {
+		return os.Getwd()
+	}
+	return f.Getwd()
 }
 
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
 	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
+		Now: time.Now, Getwd: os.Getwd,
 		AccountHome: func() (string, error) {
 			u, err := user.Current()
 			if err != nil {
@@ -74,7 +93,7 @@ func (f *Factory) Broker() (*broker.Broker, error) {
 		return nil, err
 	}
 	for _, w := range b.Warnings() {
-		fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
 	}
 	return b, nil
 }
@@ -122,6 +141,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newAgentCmd(f),
+		newMigrateCmd(f),
 	)
 	return root
 }
@@ -134,7 +155,7 @@ func Main(args []string, f *Factory) int {
 	code := exitCode(err)
 	if err != nil {
 		if _, isChild := err.(childExit); !isChild {
-			fmt.Fprintf(f.IO.ErrOut, "llms: %s\n", err)
+			fprintf(f.IO.ErrOut, "llms: %s\n", err)
 		}
 	}
 	return code

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -19,9 +20,16 @@ type Subject struct {
 	Repo   string // gitctx.NormalizeRepo form, e.g. github.com/acme/api
 	Branch string // "" when HEAD is detached
 	User   string // git user.email
-	Agent  string // agentid name, e.g. claude; "human" when none is detected
+	// Agents are every agent found (agentid ids, e.g. claude-code), or
+	// [Human] when none is; the request is allowed only if it is allowed
+	// for each of them.
+	Agents []string
 	Cmd    string // absolute, clean path of the program to run; "" if none
 }
+
+// Human is the agent a policy sees when none is detected, so that rules can
+// name the human ("agent: [human, claude-code]").
+const Human = "human"
 
 // Decision is the policy's answer for one secret and subject.
 type Decision struct {
@@ -102,8 +110,8 @@ func (s *Set) Empty() bool {
 	return s != nil && len(s.files) == 0
 }
 
-// Decide says whether subj may use the secret key. Every file must allow it;
-// the first file that denies decides.
+// Decide says whether subj may use the secret key. Every file must allow it,
+// for every agent of the subject; the first denial decides.
 func (s *Set) Decide(key string, subj Subject) Decision {
 	if s == nil {
 		return Decision{Reason: "no policy loaded"}
@@ -111,6 +119,30 @@ func (s *Set) Decide(key string, subj Subject) Decision {
 	if len(s.files) == 0 {
 		return Decision{Allowed: true, Reason: "no policy file"}
 	}
+	if len(subj.Agents) < 2 {
+		return s.decide(key, subj)
+	}
+	allowed := Decision{Allowed: true, Reason: "allowed by policy for each agent"}
+	var sources []string
+	for _, a := range subj.Agents {
+		one := subj
+		one.Agents = []string{a}
+		d := s.decide(key, one)
+		if !d.Allowed {
+			d.Reason = "for agent " + a + ": " + d.Reason
+			return d
+		}
+		if !slices.Contains(sources, d.Source) {
+			sources = append(sources, d.Source)
+		}
+		allowed.MaxTTL = minTTL(allowed.MaxTTL, d.MaxTTL)
+	}
+	allowed.Source = strings.Join(sources, ", ")
+	return allowed
+}
+
+// decide is Decide for a subject with at most one agent.
+func (s *Set) decide(key string, subj Subject) Decision {
 	allowed := Decision{Allowed: true, Reason: "allowed by policy"}
 	var sources []string
 	for _, f := range s.files {
@@ -185,7 +217,11 @@ func (subj Subject) rawValue(f field) (string, bool) {
 	case fieldUser:
 		return asciiLower(subj.User), subj.User != ""
 	case fieldAgent:
-		return subj.Agent, subj.Agent != ""
+		// Decide splits a subject with several agents into one per agent.
+		if len(subj.Agents) != 1 {
+			return "", false
+		}
+		return subj.Agents[0], subj.Agents[0] != ""
 	default:
 		return subj.Cmd, strings.HasPrefix(subj.Cmd, "/") && path.Clean(subj.Cmd) == subj.Cmd
 	}

@@ -30,6 +30,15 @@ func mustLoad(t testing.TB, paths ...string) *Set {
 	return s
 }
 
+func mustLoadText(t testing.TB, text string) *Set {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return mustLoad(t, path)
+}
+
 func absTestdata(t testing.TB, pattern string) []string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("testdata", pattern))
@@ -134,7 +143,7 @@ var full = Subject{
 	Repo:   "github.com/acme/api",
 	Branch: "main",
 	User:   "dev@acme.com",
-	Agent:  "claude-code",
+	Agents: []string{"claude-code"},
 	Cmd:    "/usr/bin/psql",
 }
 
@@ -213,11 +222,20 @@ func TestDecideFields(t *testing.T) {
 		{name: "user suffix trick", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.User = "dev@acme.com.evil.example" })},
 		{name: "user unknown", policy: one("user", `"*"`), subj: with(func(s *Subject) { s.User = "" })},
 
-		// agent: exact.
+		// agent: ids and aliases, ASCII case ignored; globs over the ids.
 		{name: "agent list", policy: one("agent", "[cursor, claude-code]"), subj: full, allow: true},
 		{name: "agent other", policy: one("agent", "[cursor]"), subj: full},
-		{name: "agent case", policy: one("agent", "Claude-Code"), subj: full},
-		{name: "agent unknown", policy: one("agent", "claude-code"), subj: with(func(s *Subject) { s.Agent = "" })},
+		{name: "agent case", policy: one("agent", "Claude-Code"), subj: full, allow: true},
+		{name: "agent alias", policy: one("agent", "claude"), subj: full, allow: true},
+		{name: "agent alias copilot", policy: one("agent", "copilot"), subj: with(func(s *Subject) { s.Agents = []string{"github-copilot"} }), allow: true},
+		{name: "agent glob", policy: one("agent", `"c*"`), subj: full, allow: true},
+		{name: "agent human", policy: one("agent", "human"), subj: with(func(s *Subject) { s.Agents = []string{Human} }), allow: true},
+		{name: "agent human is not an agent", policy: one("agent", "human"), subj: full},
+		// Several agents found: each must be allowed.
+		{name: "agents all allowed", policy: one("agent", "[claude-code, codex]"), subj: with(func(s *Subject) { s.Agents = []string{"codex", "claude-code"} }), allow: true},
+		{name: "agents one not allowed", policy: one("agent", "codex"), subj: with(func(s *Subject) { s.Agents = []string{"codex", "claude-code"} })},
+		{name: "agents human among them", policy: one("agent", "human"), subj: with(func(s *Subject) { s.Agents = []string{Human, "claude-code"} })},
+		{name: "agent unknown", policy: one("agent", "claude-code"), subj: with(func(s *Subject) { s.Agents = nil })},
 
 		// cmd: base name or absolute path.
 		{name: "cmd base name", policy: one("cmd", "psql"), subj: full, allow: true},
@@ -310,21 +328,23 @@ func TestDecideRules(t *testing.T) {
 	})
 }
 
-// llm-secrets v3's example `deny: [{branch: "*"}]` denies every subject: `*`
-// matches every known branch and an unknown one satisfies a deny rule.
-func TestSeedTrapDeniesEverything(t *testing.T) {
-	s := mustLoad(t, absTestdata(t, "good/seed-trap.yaml")...)
-	for _, branch := range []string{"main", "feature/x", "release/1.0/hotfix", "", "-"} {
-		subj := with(func(s *Subject) { s.Branch = branch })
-		if d := s.Decide("DB_PASSWORD", subj); d.Allowed || !strings.HasSuffix(d.Source, ":7") {
-			t.Errorf("branch %q: %+v", branch, d)
-		}
+// A deny rule that matches everything is refused only when it makes allow
+// rules dead: alone, it says "deny this secret", which is clear.
+func TestDenyEverythingWithoutAllows(t *testing.T) {
+	s := mustLoadText(t, "secrets:\n  DB:\n    deny:\n      - branch: \"*\"\n")
+	if d := s.Decide("DB", full); d.Allowed {
+		t.Fatalf("allowed: %+v", d)
+	}
+	// A deny that only looks wide (one field of two is '*') is kept.
+	s = mustLoadText(t, "secrets:\n  DB:\n    allow:\n      - branch: \"*\"\n    deny:\n      - branch: \"*\"\n        agent: cursor\n")
+	if d := s.Decide("DB", full); !d.Allowed {
+		t.Fatalf("denied: %+v", d)
 	}
 }
 
 func TestSeedExample(t *testing.T) {
 	s := mustLoad(t, absTestdata(t, "good/seed.yaml")...)
-	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", User: "ann@acme.com", Agent: "cursor", Cmd: "/usr/bin/pg_dump"}
+	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", User: "ann@acme.com", Agents: []string{"cursor"}, Cmd: "/usr/bin/pg_dump"}
 	if d := s.Decide("DB_PASSWORD", subj); !d.Allowed || d.MaxTTL != 15*time.Minute {
 		t.Fatalf("seed example: %+v", d)
 	}
@@ -426,8 +446,8 @@ func fuzzSubjects() []Subject {
 		{},
 		full,
 		with(func(s *Subject) { s.Branch = "" }),
-		with(func(s *Subject) { s.Branch = "release/1.0"; s.Agent = "cursor"; s.Cmd = "/usr/bin/pg_dump" }),
-		{Repo: "github.com/acme/web-app", Branch: "wip/x", User: "a@contractor.example", Agent: "claude-code", Cmd: "/usr/local/bin/stripe"},
+		with(func(s *Subject) { s.Branch = "release/1.0"; s.Agents = []string{"cursor"}; s.Cmd = "/usr/bin/pg_dump" }),
+		{Repo: "github.com/acme/web-app", Branch: "wip/x", User: "a@contractor.example", Agents: []string{"claude-code"}, Cmd: "/usr/local/bin/stripe"},
 	}
 }
 
@@ -529,5 +549,36 @@ func TestCaseFoldIsASCII(t *testing.T) {
 	}
 	if d := s.Decide("K", Subject{User: "KIM@ACME.COM"}); !d.Allowed {
 		t.Fatalf("ASCII case should fold: %s", d.Reason)
+	}
+}
+
+// A deny rule for any one of the agents found denies: the caller is every
+// agent found, so a claude-code marker beside codex does not dodge a rule
+// against codex. max_ttl is the smallest over the agents.
+func TestSeveralAgentsEachDecide(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(p, []byte(`secrets:
+  DB:
+    allow:
+      - agent: claude-code
+        max_ttl: 30m
+      - agent: [codex, cursor]
+        max_ttl: 10m
+    deny:
+      - agent: cursor
+        branch: "release/*"
+`), 0o600)
+	s := mustLoad(t, p)
+	both := Subject{Branch: "release/1", Agents: []string{"claude-code", "codex"}}
+	if d := s.Decide("DB", both); !d.Allowed || d.MaxTTL != 10*time.Minute {
+		t.Errorf("claude-code and codex: %+v; want allowed with max_ttl 10m", d)
+	}
+	withCursor := Subject{Branch: "release/1", Agents: []string{"claude-code", "cursor"}}
+	if d := s.Decide("DB", withCursor); d.Allowed || !strings.Contains(d.Reason, "for agent cursor") {
+		t.Errorf("claude-code in a Cursor terminal on a release branch: %+v; want denied for cursor", d)
+	}
+	withAider := Subject{Branch: "main", Agents: []string{"claude-code", "aider"}}
+	if d := s.Decide("DB", withAider); d.Allowed || !strings.Contains(d.Reason, "for agent aider") {
+		t.Errorf("claude-code with aider: %+v; want denied for aider", d)
 	}
 }
