@@ -243,3 +243,7 @@ func sendError(conn *net.UnixConn, err error) error {
 	}
 	return fmt.Errorf("agent mode: sending the request: %w", err)
 }
+
+// SocketEnv names the broker's socket in the agent's environment: the
+// launcher sets it, and llms inside agent mode becomes a client of it.
+const SocketEnv = "LLM_SECRETS_SOCKET"
