@@ -83,11 +83,7 @@ func detected(r agentid.Result) string {
 // as, in the system's user database.
 func (c *Caller) lookupAccount() (userdb.Account, error) {
 	c.accountOnce.Do(func() {
-		var db userdb.DB
-		if c.UserDB != nil {
-			db = *c.UserDB
-		}
-		c.account, c.accountErr = db.Lookup(os.Getuid())
+		c.account, c.accountErr = c.UserDB.Current()
 	})
 	return c.account, c.accountErr
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -31,6 +32,24 @@ func (t *tokenFlags) register(cmd *cobra.Command) { t.addTo(cmd.Flags()) }
 func (t *tokenFlags) addTo(fs *pflag.FlagSet) {
 	fs.StringVar(&t.token, "macaroon", "", "token to act under (default $"+envToken+"; prefer the variable or a file: argv is visible in ps)")
 	fs.StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
+}
+
+// accountHome is the home of this process's uid in the system's user
+// database, never $HOME.
+func (f *Factory) accountHome() (string, error) {
+	a, err := f.UserDB.Current()
+	return a.Home, err
+}
+
+// policyConfigDirs are the config directories whose llm-secrets files
+// apply: the account's own ~/.config (when the user database knows it)
+// and $XDG_CONFIG_HOME's.
+func (f *Factory) policyConfigDirs() []string {
+	var dirs []string
+	if home, err := f.accountHome(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".config"))
+	}
+	return append(dirs, f.configDir())
 }
 
 // maxTokenFile bounds a token file read.

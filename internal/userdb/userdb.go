@@ -46,8 +46,13 @@ const (
 	defaultTimeout = 10 * time.Second
 )
 
-// Current looks up this process's uid in the system's user database.
-func Current() (Account, error) { return DB{}.Lookup(os.Getuid()) }
+// Current looks up this process's uid; a nil db is the system's.
+func (db *DB) Current() (Account, error) {
+	if db == nil {
+		db = &DB{}
+	}
+	return db.Lookup(os.Getuid())
+}
 
 // Lookup finds uid: in the passwd file, else through getent. An entry that
 // is found but malformed (no name, a relative home) is an error, never

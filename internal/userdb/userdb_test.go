@@ -124,7 +124,8 @@ func TestGetentOutputIsStrict(t *testing.T) {
 // The real system: this process's uid is found, by one route or another,
 // with an absolute home; or the error says so.
 func TestCurrent(t *testing.T) {
-	a, err := Current()
+	var system *DB
+	a, err := system.Current()
 	if err != nil {
 		t.Skipf("no account for this uid here: %v", err)
 	}
