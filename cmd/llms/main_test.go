@@ -16,6 +16,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
+		attackAgentName: func() { os.Exit(attackAgent()) },
 		"llms": func() {
 			f := cli.NewFactory()
 			// Tests decide what agent is present: an empty fake /proc
