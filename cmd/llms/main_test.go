@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentsock"
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/cli"
 	"github.com/llm-secrets/llms/internal/sandbox"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -75,6 +78,11 @@ func TestScript(t *testing.T) {
 				}
 				ts.Setenv("LLMS_TEST_UNSET", unset)
 			},
+			// agentbroker AGENT serves the store at $LLM_SECRETS_DIR as the
+			// agent-mode broker would (stamped AGENT, policy read now, no
+			// sandbox) from the test process, and names its socket in
+			// $LLM_SECRETS_SOCKET; agentbroker stop ends it.
+			"agentbroker": agentBroker,
 			// sleep DURATION, for expiry tests.
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
@@ -87,3 +95,49 @@ func TestScript(t *testing.T) {
 		},
 	})
 }
+
+func agentBroker(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: agentbroker AGENT|stop")
+	}
+	if args[0] == "stop" {
+		stop, ok := brokers[ts]
+		if !ok {
+			ts.Fatalf("no agent broker is running")
+		}
+		stop()
+		delete(brokers, ts)
+		return
+	}
+	b, err := broker.Open(ts.Getenv("LLM_SECRETS_DIR"))
+	ts.Check(err)
+	p, err := broker.LoadPolicy(&broker.Caller{Cwd: ts.Getenv("WORK"), ConfigDirs: []string{ts.Getenv("XDG_CONFIG_HOME")},
+		ProcRoot: ts.Getenv("LLMS_TEST_PROCROOT"), LookupEnv: func(string) (string, bool) { return "", false }})
+	ts.Check(err)
+	dir := ts.MkAbs(".agent-mode")
+	ts.Check(os.Mkdir(dir, 0o700))
+	sock := filepath.Join(dir, "broker.sock")
+	l, err := agentsock.Listen(sock)
+	ts.Check(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	srv := &agentsock.Server{Broker: b, Agent: args[0], Policy: p}
+	go func() { done <- srv.Serve(ctx, l) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			ts.Logf("agent broker: %v", err)
+		}
+	}
+	brokers[ts] = stop
+	ts.Defer(func() {
+		if _, running := brokers[ts]; running {
+			stop()
+			delete(brokers, ts)
+		}
+	})
+	ts.Setenv(agentsock.SocketEnv, sock)
+}
+
+// brokers are the agent brokers running, by script.
+var brokers = map[*testscript.TestScript]func(){}

@@ -151,14 +151,17 @@ func NewRootCmd(f *Factory) *cobra.Command {
 func Main(args []string, f *Factory) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.Execute()
-	code := exitCode(err)
+	return finish(f, root.Execute())
+}
+
+// finish reports a command's error and returns the exit status.
+func finish(f *Factory, err error) int {
 	if err != nil {
 		if _, isChild := err.(childExit); !isChild {
 			fprintf(f.IO.ErrOut, "llms: %s\n", err)
 		}
 	}
-	return code
+	return exitCode(err)
 }
 
 // exactArgs is cobra.ExactArgs with a usage error (exit 2).
