@@ -41,6 +41,10 @@ const (
 	envAttackHome  = "ATTACK_HOME_DIR"
 	envAttackLLMS  = "ATTACK_LLMS_BIN"
 	envAttackWork  = "ATTACK_WORK_DIR"
+	// envAttackPhase "list-peek": the second session, whose token names no
+	// program (list and peek start none, so a token pinned to programs
+	// cannot list or peek), makes only the allowed list and peek.
+	envAttackPhase = "ATTACK_PHASE"
 )
 
 func attackAgent() int {
@@ -92,6 +96,14 @@ func attackAgent() int {
 	cli := func(name string, stdin string, env []string, args ...string) {
 		_, e, code := llmsRun(stdin, env, args...)
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
+	}
+
+	if os.Getenv(envAttackPhase) == "list-peek" {
+		o, e, code := llmsRun("", nil, "list")
+		report("list", code == 0 && strings.TrimSpace(o) == "K", fmt.Sprintf("exit %d, lists %q %s", code, strings.Fields(o), firstLine(e)))
+		o, e, code = llmsRun("", nil, "peek", "K")
+		report("peek", code == 0 && strings.Contains(o, "K:") && strings.Contains(o, "fingerprint"), fmt.Sprintf("exit %d %s", code, firstLine(e)))
+		return 0
 	}
 
 	// The store, its keys and state, and the user's credentials.
@@ -173,14 +185,10 @@ func attackAgent() int {
 	report("claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
 	cli("claim-AI_AGENT=human-other-secret", "", []string{"AI_AGENT=human"}, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 
-	// What it may do: exec the allowed program with the allowed secret
-	// (output redacted), list, peek.
+	// What it may do: exec the allowed program with the allowed secret,
+	// its output redacted.
 	o, e, code := llmsRun("", nil, "exec", "-i", "V=K", "--", "sh", "-c", `printf 'value=%s\n' "$V"`)
 	report("exec-allowed", code == 0 && strings.Contains(o, "value=[REDACTED:K]"), fmt.Sprintf("exit %d, output redacted: %v %s", code, strings.Contains(o, "[REDACTED:K]"), firstLine(e)))
-	o, e, code = llmsRun("", nil, "list")
-	report("list", code == 0 && strings.TrimSpace(o) == "K", fmt.Sprintf("exit %d, lists %q %s", code, strings.Fields(o), firstLine(e)))
-	o, e, code = llmsRun("", nil, "peek", "K")
-	report("peek", code == 0 && strings.Contains(o, "K:") && strings.Contains(o, "fingerprint"), fmt.Sprintf("exit %d %s", code, firstLine(e)))
 	return 0
 }
 
@@ -301,15 +309,26 @@ func TestAgentModeAttacks(t *testing.T) {
 	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 
-	cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m", "--cmd", "sh", "--cmd", "sleep", "--", agent)
-	cmd.Env, cmd.Dir = env, work
+	// Two sessions: the attacks under a token for K and the programs sh and
+	// sleep; then list and peek under a token for K alone.
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("llms agent: %v\nstderr: %s", err, errb.String())
+	for _, session := range [][]string{
+		{"--cmd", "sh", "--cmd", "sleep"},
+		nil,
+	} {
+		args := append([]string{"agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m"}, session...)
+		cmd := exec.Command(bin, append(args, "--", agent)...)
+		cmd.Env, cmd.Dir = env, work
+		if session == nil {
+			cmd.Env = append(slices.Clone(env), envAttackPhase+"=list-peek")
+		}
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("llms %v: %v\nstderr: %s", args, err, errb.String())
+		}
+		t.Logf("llms %s -- attackagent: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	}
-	t.Logf("agent session took %v", time.Since(start).Round(time.Millisecond))
 
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
@@ -351,9 +370,9 @@ func TestAgentModeAttacks(t *testing.T) {
 	}
 	mustRun(t, bin, env, "", "session-info")
 	// The token died with the agent: the audit shows it revoked.
-	audit := mustRun(t, bin, env, "", "audit", "-n", "3")
-	if !strings.Contains(audit, "revoke") || !strings.Contains(audit, "agent-end") {
-		t.Errorf("the agent's token was not revoked at exit:\n%s", audit)
+	audit := mustRun(t, bin, env, "", "audit")
+	if n := strings.Count(audit, "agent-end"); n != 2 || strings.Count(audit, "revoke ") < 2 {
+		t.Errorf("the agents' tokens were not revoked at exit:\n%s", audit)
 	}
 	for _, form := range forms {
 		if strings.Contains(out.String(), form) || strings.Contains(errb.String(), form) || strings.Contains(audit, form) {
