@@ -14,6 +14,7 @@ import (
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/cli"
 	"github.com/llm-secrets/llms/internal/sandbox"
+	"github.com/llm-secrets/llms/internal/userdb"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -25,6 +26,11 @@ func TestMain(m *testing.M) {
 			// Tests decide what agent is present: an empty fake /proc
 			// hides whatever runs `go test` (maybe an agent itself).
 			f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
+			// A script may stand in for the system's user database: a
+			// passwd file, and a getent program to fall back on.
+			if p := os.Getenv("LLMS_TEST_PASSWD"); p != "" {
+				f.UserDB = &userdb.DB{PasswdFile: p, Getent: []string{os.Getenv("LLMS_TEST_GETENT")}}
+			}
 			// testscript cannot remove a variable; `unenv` lists the ones
 			// to treat as absent while they are still empty.
 			for _, name := range strings.Split(os.Getenv("LLMS_TEST_UNSET"), ",") {

@@ -55,6 +55,7 @@ func (b *Broker) record(r audit.Record, c *Caller) error {
 		if gi, err := c.gitInfo(); err == nil {
 			r.Repo, r.Branch = gi.Repo, gi.Branch
 		}
+		r.User = c.User()
 		r.Cwd = c.Cwd
 		r.PID = c.PID
 	}

@@ -47,7 +47,7 @@ type agentOptions struct {
 
 func newAgentCmd(f *Factory) *cobra.Command {
 	opts := &agentOptions{IO: f.IO, LookupEnv: f.LookupEnv, Environ: f.Environ, Getwd: f.getwd,
-		AccountHome: f.AccountHome, StoreDir: f.StoreDir, Profile: f.profile, Self: os.Executable,
+		AccountHome: f.accountHome, StoreDir: f.StoreDir, Profile: f.profile, Self: os.Executable,
 		ConfigDirs: f.llmsConfigDirs, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "agent [--profile P | --secret K… --ttl T [caveat flags]] [sandbox flags] -- AGENT [ARGS…]",

@@ -34,16 +34,20 @@ func (t *tokenFlags) addTo(fs *pflag.FlagSet) {
 	fs.StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
 }
 
-// policyConfigDirs lists where user policies live: the account's home from
-// the password database first (an agent can change $HOME and
-// $XDG_CONFIG_HOME, not /etc/passwd), then $XDG_CONFIG_HOME if it points
-// elsewhere. A policy can thus be added by the environment, never hidden.
+// accountHome is the home of this process's uid in the system's user
+// database, never $HOME.
+func (f *Factory) accountHome() (string, error) {
+	a, err := f.UserDB.Current()
+	return a.Home, err
+}
+
+// policyConfigDirs are the config directories whose llm-secrets files
+// apply: the account's own ~/.config (when the user database knows it)
+// and $XDG_CONFIG_HOME's.
 func (f *Factory) policyConfigDirs() []string {
 	var dirs []string
-	if f.AccountHome != nil {
-		if home, err := f.AccountHome(); err == nil && filepath.IsAbs(home) {
-			dirs = append(dirs, filepath.Join(home, ".config"))
-		}
+	if home, err := f.accountHome(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".config"))
 	}
 	return append(dirs, f.configDir())
 }
@@ -55,9 +59,18 @@ const maxTokenFile = 64 << 10
 // token: the process's agent findings, its directory and the policy
 // locations. The broker refuses a detected agent wherever a token would be
 // needed.
+//
+// The user policy in the account's home (from the system's user database;
+// an agent can change $HOME and $XDG_CONFIG_HOME, not the database) is
+// added by the broker; the environment's $XDG_CONFIG_HOME can only add
+// another. When the account cannot be found the human is warned here, and
+// the broker refuses agents.
 func (f *Factory) callerWithoutToken() (*broker.Caller, error) {
-	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: f.policyConfigDirs()}
+	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: []string{f.configDir()}, UserDB: f.UserDB}
 	c.Cwd, _ = f.getwd()
+	for _, w := range c.Warnings() {
+		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+	}
 	return c, nil
 }
 

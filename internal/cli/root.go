@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // Version is set at build time with -ldflags "-X …cli.Version=v1.2.3";
@@ -36,8 +36,9 @@ type Factory struct {
 	// ProcRoot is where agent detection reads the process tree; "" means
 	// /proc. Only tests change it.
 	ProcRoot string
-	// AccountHome is the user's home directory from the password database.
-	AccountHome func() (string, error)
+	// UserDB is where the account (login name, home for the user policy)
+	// is looked up; nil means the system's user database. Only tests set it.
+	UserDB *userdb.DB
 	// Now is the clock and Getwd the working directory (nil: the real
 	// ones); tests fix them.
 	Now   func() time.Time
@@ -62,14 +63,7 @@ func (f *Factory) getwd() (string, error) {
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
 	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
-		Now: time.Now, Getwd: os.Getwd,
-		AccountHome: func() (string, error) {
-			u, err := user.Current()
-			if err != nil {
-				return "", err
-			}
-			return u.HomeDir, nil
-		}}
+		Now: time.Now, Getwd: os.Getwd}
 }
 
 // StoreDir is --dir, else the default location.
