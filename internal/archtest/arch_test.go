@@ -13,23 +13,27 @@ const module = "github.com/llm-secrets/llms/"
 // (non-test code). A package missing here fails the test, so a new package
 // must state its place in the graph.
 var allowed = map[string][]string{
-	"cmd/llms":           {"internal/cli"},
-	"internal/cli":       {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile", "internal/mcpserver"},
+	"cmd/llms":           {"internal/cli", "internal/sandbox"},
+	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
 	"internal/mcpserver": {"internal/broker"},
-	"internal/profile":   {"internal/caveat", "internal/names"},
+	"internal/sandbox":   {},
+	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid"},
 	"internal/names":     {},
-	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names"},
+	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb"},
 	"internal/store":     {"internal/names", "internal/durable"},
 	"internal/runner":    {},
+	"internal/agentsock": {"internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":    {},
 	"internal/dotenv":    {},
 	"internal/macaroon":  {},
-	"internal/caveat":    {"internal/names"},
-	"internal/policy":    {"internal/names"},
+	"internal/caveat":    {"internal/names", "internal/agentid"},
+	"internal/policy":    {"internal/names", "internal/agentid"},
 	"internal/audit":     {"internal/durable"},
 	"internal/durable":   {},
 	"internal/gitctx":    {},
 	"internal/agentid":   {},
+	"internal/userdb":    {},
+	"internal/v3store":   {"internal/durable"},
 	"internal/archtest":  {},
 }
 

@@ -4,5 +4,6 @@
 // and no package but the broker can reach the store, which is the only
 // place a value is read. The allowed graph is exact: an import it does not
 // list fails, and so does a listed import nobody makes, so the table
-// always describes the code.
+// always describes the code. agentid, which only names agents, sits below
+// caveat and policy.
 package archtest

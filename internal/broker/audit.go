@@ -50,11 +50,12 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 func (b *Broker) record(r audit.Record, c *Caller) error {
 	if c != nil {
 		if a, ok := c.detectAgent(); ok {
-			r.Agent = a.Agent
+			r.Agent = strings.Join(a.Agents(), ",")
 		}
 		if gi, err := c.gitInfo(); err == nil {
 			r.Repo, r.Branch = gi.Repo, gi.Branch
 		}
+		r.User = c.User()
 		r.Cwd = c.Cwd
 		r.PID = c.PID
 	}
@@ -198,7 +199,7 @@ func (b *Broker) Audit(q AuditQuery, c *Caller) ([]audit.Entry, error) {
 // humanOnly refuses what only the human may do, whatever token is held.
 func humanOnly(c *Caller, what string) error {
 	if r, ok := c.detectAgent(); ok {
-		return fmt.Errorf("%w: %s was detected (%s); only the human %s", ErrDenied, r.Agent, r.Source, what)
+		return fmt.Errorf("%w: %s; only the human %s", ErrDenied, detected(r), what)
 	}
 	return nil
 }

@@ -19,9 +19,12 @@ import (
 // revocation, expiry) and whose caveats about who and where hold; the
 // caveats that scope an access (secret, op, cmd) have nothing to judge.
 
-// decideAbout authorizes and records a request about the caller's token.
-// mentions are names the audit line records without judging them.
+// decideAbout authorizes and records a request about the caller's token,
+// under the broker's lock. mentions are names the audit line records
+// without judging them.
 func (b *Broker) decideAbout(about string, c *Caller, mentions ...string) (grant, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if !c.TokenGiven || strings.TrimSpace(c.Token) == "" {
 		err := fmt.Errorf("%w: %s needs a token: there is none to describe, audit or ask under", ErrDenied, about)
 		return grant{}, b.refuse(audit.Record{Event: aboutEvent(about, c), Op: about, Secrets: mentions}, err, c)

@@ -11,6 +11,8 @@ import (
 
 // List returns the stored secrets the caller may see.
 func (b *Broker) List(withTimes bool, c *Caller) ([]store.Entry, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	g, err := b.decide(access{op: caveat.OpList, caller: c})
 	if err != nil {
 		return nil, err

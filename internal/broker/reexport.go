@@ -30,6 +30,9 @@ var (
 	ErrCommandNotExecutable = runner.ErrNotExecutable
 )
 
+// Entry is a stored secret's name and time, as List returns it.
+type Entry = store.Entry
+
 const (
 	// MaxValueLen bounds a value read from stdin or a .env file.
 	MaxValueLen = store.MaxValueLen

@@ -76,12 +76,14 @@ func (b *Broker) RequestSecret(name, reason string, c *Caller) (SecretRequest, e
 	}
 	req := SecretRequest{Name: name, Reason: reason, TokenID: g.tokenID, Created: b.now().UTC()}
 	if r, ok := c.detectAgent(); ok {
-		req.Agent = r.Agent
+		req.Agent = strings.Join(r.Agents(), ",")
 	}
 	if gi, err := c.gitInfo(); err == nil {
 		req.Repo, req.Branch = gi.Repo, gi.Branch
 	}
 	full := false
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	err = updateState(b, requestsState, func(list []SecretRequest) []SecretRequest {
 		list = b.prunedRequests(list)
 		list = slices.DeleteFunc(list, func(r SecretRequest) bool { return r.Name == name })

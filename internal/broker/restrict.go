@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/gitctx"
 )
@@ -22,10 +23,19 @@ type Restrictions struct {
 // Secrets returns the secrets the restrictions allow.
 func (r Restrictions) Secrets() []string { return r.Lists[caveat.NameSecret] }
 
-// normalize brings items into their caveat's canonical form.
-var normalize = map[string]func(string) string{
-	caveat.NameRepo: canonicalRepo,
-	caveat.NameWho:  strings.ToLower,
+// normalize brings items into their caveat's canonical form, or refuses
+// them. Agents are ids or aliases and the caveat holds ids: a name no
+// detector reports is refused rather than minted into a token that can
+// never be used.
+var normalize = map[string]func(string) (string, error){
+	caveat.NameRepo:  func(s string) (string, error) { return canonicalRepo(s), nil },
+	caveat.NameWho:   func(s string) (string, error) { return strings.ToLower(s), nil },
+	caveat.NameAgent: agentid.Canonical,
+}
+
+// refuseItem holds the broker's refusals of items beyond their grammar.
+var refuseItem = map[string]func(string) error{
+	caveat.NameKeepEnv: checkKeepable,
 }
 
 // caveats turns restrictions into canonical caveats, validating each.
@@ -51,11 +61,25 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 		if len(items) == 0 {
 			continue
 		}
+		if refuse := refuseItem[k.Name]; refuse != nil {
+			for _, item := range items {
+				if err := refuse(item); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if norm := normalize[k.Name]; norm != nil {
 			items = slices.Clone(items)
 			for i := range items {
-				items[i] = norm(items[i])
+				n, err := norm(items[i])
+				if err != nil {
+					return nil, fmt.Errorf("%w: --%s: %v", ErrBadRequest, k.Flag(), err)
+				}
+				items[i] = n
 			}
+			// Two spellings of one item (claude, claude-code) are one.
+			slices.Sort(items)
+			items = slices.Compact(items)
 		}
 		c, err := caveat.List(k.Name, items...)
 		if err != nil {

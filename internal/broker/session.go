@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/v3store"
 )
 
 // Session is the human's session: a root macaroon under a fresh root key,
@@ -50,15 +50,9 @@ func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	gi, _ := c.gitInfo()
 	host, _ := os.Hostname()
 	s := Session{Token: m.Text(), KeyID: key.ID, Created: now.UTC(), Expires: key.Expires.UTC().Truncate(time.Second),
-		User: gi.User, Host: host, Dir: c.Cwd}
-	if s.User == "" {
-		if u, err := user.Current(); err == nil {
-			s.User = u.Username
-		}
-	}
+		User: c.User(), Host: host, Dir: c.Cwd}
 	if err := b.writeState(sessionState, s); err != nil {
 		return Session{}, err
 	}
@@ -237,6 +231,10 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 // tokens — and the session, so every token dies. With rotate it also
 // re-encrypts the store under a new identity.
 func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
+	if rotate && v3store.Present(b.Dir()) {
+		// A new identity would make the v3 store.age unreadable.
+		return fmt.Errorf("%w: an llm-secrets v3 store.age is still in %s and the identity it needs would be replaced: run `llms migrate` to finish moving it first", ErrBadRequest, b.Dir())
+	}
 	if err := b.change("revoke-all", nil, c, "revokes tokens"); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ const (
 	NameWho       = "who"
 	NameCmd       = "cmd"
 	NameOp        = "op"
+	NameKeepEnv   = "keep_env"
 )
 
 // Operations a request can perform; an op caveat lists the ones it allows.
@@ -77,10 +78,11 @@ var listKinds = []ListKind{
 	{NameSecret, "secret the token may use", checkSecretName},
 	{NameRepo, "repository (remote URL or host/org/repo, '*' globs)", checkPathPattern},
 	{NameBranch, "branch ('*' globs)", checkPathPattern},
-	{NameAgent, "agent name (claude, cursor, codex, …)", checkAgentName},
+	{NameAgent, "agent id or alias (claude-code, cursor, codex, …)", checkAgentName},
 	{NameWho, "git user email ('*' globs)", checkWhoPattern},
 	{NameCmd, "program exec may start (absolute path or base name)", checkCmd},
 	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp},
+	{NameKeepEnv, "variable a pinned program keeps from the caller's environment", checkEnvName},
 }
 
 // listKind finds the kind of a list caveat.
@@ -200,6 +202,13 @@ func eachItem(list string, check func(string) error) error {
 
 // checkSecretName applies the store's naming rule (internal/names).
 func checkSecretName(s string) error { return names.Secret(s) }
+
+func checkEnvName(s string) error {
+	if !names.EnvVar(s) {
+		return fmt.Errorf("%s is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", quoteShort(s))
+	}
+	return nil
+}
 
 func checkAgentName(s string) error {
 	if len(s) > 64 {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/agentid"
 )
 
 // Context is what one request is about, as established by the broker.
@@ -18,7 +20,9 @@ type Context struct {
 	Repo    string    // canonical host/org/repo, empty outside a repository
 	Branch  string    // current branch, empty outside a repository or when detached
 	Who     string    // git user email
-	Agent   string    // detected agent, empty when none was detected
+	// Agents are every agent found (agentid ids), none when no agent was
+	// detected. An agent caveat holds only when it allows each of them.
+	Agents []string
 }
 
 // validate refuses a context no caveat set may accept: without a clock an
@@ -78,11 +82,21 @@ func (c Caveat) deny(ctx Context) string {
 			return fmt.Sprintf("operation %s is not allowed", quoteShort(ctx.Op))
 		}
 	case NameAgent:
-		if ctx.Agent == "" {
+		if len(ctx.Agents) == 0 {
 			return "no agent was detected"
 		}
-		if !slices.Contains(items, ctx.Agent) {
-			return fmt.Sprintf("agent %s is not allowed", quoteShort(ctx.Agent))
+		// Items are ids or aliases ("claude" in a token minted before the
+		// ids were llm-secrets v3's); a name no id answers to allows nothing.
+		allowed := make([]string, 0, len(items))
+		for _, item := range items {
+			if id, err := agentid.Canonical(item); err == nil {
+				allowed = append(allowed, id)
+			}
+		}
+		for _, a := range ctx.Agents {
+			if !slices.Contains(allowed, a) {
+				return fmt.Sprintf("agent %s is not allowed", quoteShort(a))
+			}
 		}
 	case NameRepo:
 		if ctx.Repo == "" {
@@ -200,23 +214,30 @@ func (s Set) Expiry() (time.Time, bool) {
 // caveat and so does not restrict names. An invalid secret caveat allows
 // nothing.
 func (s Set) AllowedSecrets() (names []string, all bool) {
-	all = true
+	names, found := s.Items(NameSecret)
+	return names, !found
+}
+
+// Items returns the items every caveat of s named name lists (their
+// intersection), sorted, and found false when s has no such caveat. An
+// invalid caveat lists nothing.
+func (s Set) Items(name string) (items []string, found bool) {
 	for _, c := range s {
-		if c.Name != NameSecret {
+		if c.Name != name {
 			continue
 		}
-		var items []string
+		var these []string
 		if c.validate() == nil {
-			items = strings.Split(c.Value, ",")
+			these = strings.Split(c.Value, ",")
 		}
-		if all {
-			names, all = items, false
+		if !found {
+			items, found = these, true
 			continue
 		}
-		names = slices.DeleteFunc(names, func(n string) bool {
-			_, found := slices.BinarySearch(items, n)
-			return !found
+		items = slices.DeleteFunc(items, func(n string) bool {
+			_, ok := slices.BinarySearch(these, n)
+			return !ok
 		})
 	}
-	return names, all
+	return items, found
 }

@@ -19,7 +19,7 @@ func base() Context {
 		Repo:    "github.com/acme/api",
 		Branch:  "feature/login",
 		Who:     "alice@acme.com",
-		Agent:   "claude",
+		Agents:  []string{"claude-code"},
 	}
 }
 
@@ -76,10 +76,18 @@ func TestCheck(t *testing.T) {
 
 		// agent
 		{"agent=claude", nil, ""},
-		{"agent=claude,codex", func(c *Context) { c.Agent = "codex" }, ""},
-		{"agent=codex", nil, `agent "claude" is not allowed`},
-		{"agent=claude", func(c *Context) { c.Agent = "Claude" }, "not allowed"},
-		{"agent=claude", func(c *Context) { c.Agent = "" }, "no agent was detected"},
+		{"agent=claude,codex", func(c *Context) { c.Agents = []string{"codex"} }, ""},
+		{"agent=claude-code", nil, ""},
+		{"agent=codex", nil, `agent "claude-code" is not allowed`},
+		{"agent=claude", func(c *Context) { c.Agents = []string{"Claude"} }, "not allowed"},
+		{"agent=claude", func(c *Context) { c.Agents = nil }, "no agent was detected"},
+		{"agent=my-bot", func(c *Context) { c.Agents = []string{"my-bot"} }, "not allowed"}, // no id answers to it
+		// Every agent found must be allowed: a codex marker in a claude
+		// tree does not pass agent=codex.
+		{"agent=codex", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, `agent "claude-code" is not allowed`},
+		{"agent=claude-code", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, `agent "codex" is not allowed`},
+		{"agent=claude-code,codex", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, ""},
+		{"agent=claude-code", func(c *Context) { c.Agents = []string{"claude-code", "unknown"} }, `agent "unknown" is not allowed`},
 
 		// who
 		{"who=alice@acme.com", nil, ""},
@@ -284,5 +292,22 @@ func TestErrorsCarryNoContextSecretsBeyondNames(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), ctx.Who) || strings.Contains(err.Error(), ctx.Program) {
 		t.Errorf("denial %q leaks unrelated context", err)
+	}
+}
+
+func TestItemsIntersects(t *testing.T) {
+	s := Set{{NameKeepEnv, "A,B,C"}, {NameOp, "exec"}, {NameKeepEnv, "B,C,D"}}
+	if got, found := s.Items(NameKeepEnv); !found || strings.Join(got, ",") != "B,C" {
+		t.Errorf("Items = %v, %v; want B,C", got, found)
+	}
+	if got, found := (Set{{NameOp, "exec"}}).Items(NameKeepEnv); found || got != nil {
+		t.Errorf("Items without the caveat = %v, %v", got, found)
+	}
+	if got, found := (Set{{NameKeepEnv, "B,A"}}).Items(NameKeepEnv); !found || len(got) != 0 {
+		t.Errorf("an invalid caveat lists %v", got)
+	}
+	// keep_env is not about the request: it always holds.
+	if err := (Set{{NameKeepEnv, "PGHOST"}}).Check(base()); err != nil {
+		t.Errorf("keep_env did not hold: %v", err)
 	}
 }

@@ -13,12 +13,15 @@ import (
 )
 
 type importOptions struct {
+	IO *IOStreams
+	access
+
 	File   string
 	Delete bool
 }
 
 func newImportCmd(f *Factory) *cobra.Command {
-	var opts importOptions
+	opts := &importOptions{IO: f.IO, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "import FILE.env",
 		Short: "Store every KEY=VALUE of a dotenv file; print names only",
@@ -32,14 +35,14 @@ removal would leave the plaintext behind.`,
 		Args: exactArgs(1, "FILE.env"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.File = args[0]
-			return runImport(f, opts)
+			return runImport(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Delete, "delete", false, "remove the file once every value is stored")
 	return cmd
 }
 
-func runImport(f *Factory, opts importOptions) error {
+func runImport(opts *importOptions) error {
 	data, read, err := readImportFile(opts.File, opts.Delete)
 	if err != nil {
 		return err
@@ -61,7 +64,7 @@ func runImport(f *Factory, opts importOptions) error {
 			return usagef("%s line %d (%s): %v; nothing stored", opts.File, e.Line, e.Key, err)
 		}
 	}
-	b, c, err := f.gate(nil, nil)
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -70,8 +73,8 @@ func runImport(f *Factory, opts importOptions) error {
 		if err != nil {
 			return fmt.Errorf("storing %s: %w (entries before it were stored; %s was kept)", e.Key, err, opts.File)
 		}
-		warnShort(f.IO, e.Key, e.Value)
-		reportStored(f.IO, e.Key, created)
+		warnShort(opts.IO, e.Key, e.Value)
+		reportStored(opts.IO, e.Key, created)
 	}
 	if opts.Delete {
 		// What is removed must still be what was read.
@@ -81,7 +84,7 @@ func runImport(f *Factory, opts importOptions) error {
 		if err := os.Remove(opts.File); err != nil {
 			return fmt.Errorf("every value is stored, but removing %s failed: %w", opts.File, err)
 		}
-		fmt.Fprintf(f.IO.Out, "removed: %s\n", opts.File)
+		fprintf(opts.IO.Out, "removed: %s\n", opts.File)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -15,10 +14,11 @@ func newMacaroonCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "macaroon",
 		Short: "Mint, attenuate, inspect and verify delegated tokens",
-		Long: `Tokens are macaroons: bearer credentials whose caveats (expiry and
-` + caveatNames(true) + `) can only ever be added, never removed. The human
-mints one under a live session; whoever holds it can narrow it further offline
-with attenuate; nobody can widen it.`,
+		Long: `Tokens are macaroons: bearer credentials whose caveats can only ever be
+added, never removed. The human mints one under a live session; whoever holds
+it can narrow it further offline with attenuate; nobody can widen it.
+
+Caveats: expires_at (--ttl) and ` + caveatNames(true) + `.`,
 	}
 	cmd.AddCommand(newMintCmd(f), newAttenuateCmd(f), newInspectCmd(f), newVerifyCmd(f))
 	return cmd
@@ -26,40 +26,56 @@ with attenuate; nobody can widen it.`,
 
 // printToken prints only the token on stdout (for M=$(…)), and its id
 // and expiry on stderr for a human at a terminal.
-func printToken(f *Factory, label, tok string, info broker.TokenInfo, err error) error {
+func printToken(io_ *IOStreams, label, tok string, info broker.TokenInfo, err error) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.Out, tok)
-	if f.IO.StdoutTTY {
-		fmt.Fprintf(f.IO.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
+	fprintf(io_.Out, "%s\n", tok)
+	if io_.StdoutTTY {
+		fprintf(io_.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
 	}
 	return nil
 }
 
-// inputToken is the token a macaroon subcommand works on: --macaroon,
-// --macaroon-file, the variables, or else standard input when it is not a
-// terminal (so tokens pipe from mint to attenuate).
-func (f *Factory) inputToken(cmd *cobra.Command, t *tokenFlags) (string, error) {
-	c, err := f.caller(cmd, t)
+// openToMint opens the store as the caller and resolves the caveat flags
+// (--here against the caller's repository): what mint and lease start with.
+func openToMint(a access, rf *restrictFlags) (*broker.Broker, *broker.Caller, broker.Restrictions, error) {
+	b, c, err := a.open()
 	if err != nil {
-		return "", err
+		return nil, nil, broker.Restrictions{}, err
 	}
-	if c.TokenGiven {
-		if strings.TrimSpace(c.Token) == "" {
-			return "", usagef("the token given is empty")
+	r, err := rf.restrictions(c)
+	if err != nil {
+		return nil, nil, broker.Restrictions{}, err
+	}
+	return b, c, r, nil
+}
+
+// inputToken returns how a macaroon subcommand reads the token it works on:
+// --macaroon, --macaroon-file, the variables, or else standard input when it
+// is not a terminal (so tokens pipe from mint to attenuate).
+func (f *Factory) inputToken(cmd *cobra.Command, t *tokenFlags) func() (string, error) {
+	return func() (string, error) {
+		c, err := f.callerWithToken(cmd, t)
+		if err != nil {
+			return "", err
 		}
-		return c.Token, nil
+		if c.TokenGiven {
+			if strings.TrimSpace(c.Token) == "" {
+				return "", usagef("the token given is empty")
+			}
+			return c.Token, nil
+		}
+		if f.IO.StdinTTY {
+			return "", usagef("no token: pass --macaroon, --macaroon-file, $%s, or pipe it on stdin", envToken)
+		}
+		data, err := io.ReadAll(io.LimitReader(f.IO.In, maxTokenFile))
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			return "", usagef("no token on standard input")
+		}
+		return string(data), nil
 	}
-	if f.IO.StdinTTY {
-		return "", usagef("no token: pass --macaroon, --macaroon-file, $%s, or pipe it on stdin", envToken)
-	}
-	data, err := io.ReadAll(io.LimitReader(f.IO.In, maxTokenFile))
-	if err != nil {
-		return "", err
-	}
-	if strings.TrimSpace(string(data)) == "" {
-		return "", usagef("no token on standard input")
-	}
-	return string(data), nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,8 +8,19 @@ import (
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
+type attenuateOptions struct {
+	IO  *IOStreams
+	Now func() time.Time
+	// Token reads the token to narrow; Caller describes who is asking (for
+	// --here). No store is opened.
+	Token  func() (string, error)
+	Caller func() (*broker.Caller, error)
+
+	Restrict restrictFlags
+}
+
 func newAttenuateCmd(f *Factory) *cobra.Command {
-	var rf restrictFlags
+	opts := &attenuateOptions{IO: f.IO, Now: f.now, Caller: f.callerWithoutToken}
 	var t tokenFlags
 	cmd := &cobra.Command{
 		Use:   "attenuate [--macaroon M] [caveat flags]",
@@ -19,28 +29,31 @@ func newAttenuateCmd(f *Factory) *cobra.Command {
 token before passing it on. --secret narrows the secret list; --ttl adds an
 earlier expiry. Prints only the new token.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			tok, err := f.inputToken(cmd, &t)
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
-			if err != nil {
-				return err
-			}
-			r, err := rf.restrictions(c)
-			if err != nil {
-				return err
-			}
-			out, err := broker.Attenuate(tok, r, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(f.IO.Out, out)
-			return nil
-		},
+		RunE: func(*cobra.Command, []string) error { return runAttenuate(opts) },
 	}
-	rf.register(cmd, true)
+	opts.Token = f.inputToken(cmd, &t)
+	opts.Restrict.register(cmd, true)
 	t.register(cmd)
 	return cmd
+}
+
+func runAttenuate(opts *attenuateOptions) error {
+	tok, err := opts.Token()
+	if err != nil {
+		return err
+	}
+	c, err := opts.Caller()
+	if err != nil {
+		return err
+	}
+	r, err := opts.Restrict.restrictions(c)
+	if err != nil {
+		return err
+	}
+	out, err := broker.Attenuate(tok, r, opts.Now())
+	if err != nil {
+		return err
+	}
+	fprintf(opts.IO.Out, "%s\n", out)
+	return nil
 }

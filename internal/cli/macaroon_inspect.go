@@ -10,50 +10,58 @@ import (
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
+type inspectOptions struct {
+	IO    *IOStreams
+	Now   func() time.Time
+	Token func() (string, error)
+
+	JSON bool
+}
+
 func newInspectCmd(f *Factory) *cobra.Command {
+	opts := &inspectOptions{IO: f.IO, Now: f.now}
 	var t tokenFlags
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "inspect [--macaroon M]",
 		Short: "Show a token's id, caveats and expiry (no key needed; nothing is verified)",
 		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			tok, err := f.inputToken(cmd, &t)
-			if err != nil {
-				return err
-			}
-			info, err := broker.Inspect(tok)
-			if err != nil {
-				return err
-			}
-			return printTokenInfo(f, info, asJSON)
-		},
+		RunE:  func(*cobra.Command, []string) error { return runInspect(opts) },
 	}
+	opts.Token = f.inputToken(cmd, &t)
 	t.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
 
-func printTokenInfo(f *Factory, info broker.TokenInfo, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(f.IO.Out)
+func runInspect(opts *inspectOptions) error {
+	tok, err := opts.Token()
+	if err != nil {
+		return err
+	}
+	info, err := broker.Inspect(tok)
+	if err != nil {
+		return err
+	}
+	out := opts.IO.Out
+	if opts.JSON {
+		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(info)
 	}
-	// The location is unsigned and arbitrary: quoted, it cannot drive the
+	// The location is unsigned and arbitrary: escaped, it cannot drive the
 	// terminal.
-	fmt.Fprintf(f.IO.Out, "id:       %s\nlocation: %q\n", info.ID, info.Location)
+	fprintf(out, "id:       %s\nlocation: \"%s\"\n", info.ID, info.Location)
 	if !info.Expires.IsZero() {
-		left := time.Until(info.Expires).Truncate(time.Second)
+		left := info.Expires.Sub(opts.Now()).Truncate(time.Second)
 		state := fmt.Sprintf("%s left", left)
 		if left <= 0 {
 			state = "EXPIRED"
 		}
-		fmt.Fprintf(f.IO.Out, "expires:  %s (%s)\n", info.Expires.Format(time.RFC3339), state)
+		fprintf(out, "expires:  %s (%s)\n", info.Expires.Format(time.RFC3339), state)
 	}
-	fmt.Fprintf(f.IO.Out, "caveats:\n")
+	fprintf(out, "caveats:\n")
 	for _, c := range info.Caveats {
-		fmt.Fprintf(f.IO.Out, "  %s\n", c) // caveats parsed: printable ASCII only
+		fprintf(out, "  %s\n", c)
 	}
 	return nil
 }

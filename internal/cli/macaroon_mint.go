@@ -2,8 +2,15 @@ package cli
 
 import "github.com/spf13/cobra"
 
+type mintOptions struct {
+	IO *IOStreams
+	access
+
+	Restrict restrictFlags
+}
+
 func newMintCmd(f *Factory) *cobra.Command {
-	var rf restrictFlags
+	opts := &mintOptions{IO: f.IO, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "mint --secret KEY --ttl 5m [caveat flags]",
 		Short: "Issue a token for an agent (prints only the token)",
@@ -11,19 +18,17 @@ func newMintCmd(f *Factory) *cobra.Command {
 expire (--ttl) within the session. Only the token is printed, so
 M=$(llms macaroon mint …) captures it.`,
 		Args: exactArgs(0, "no arguments (secrets go in --secret)"),
-		RunE: func(*cobra.Command, []string) error {
-			b, c, err := f.gate(nil, nil)
-			if err != nil {
-				return err
-			}
-			r, err := rf.restrictions(c)
-			if err != nil {
-				return err
-			}
-			tok, info, err := b.Mint(r, c)
-			return printToken(f, "token", tok, info, err)
-		},
+		RunE: func(*cobra.Command, []string) error { return runMint(opts) },
 	}
-	rf.register(cmd, true)
+	opts.Restrict.register(cmd, true)
 	return cmd
+}
+
+func runMint(opts *mintOptions) error {
+	b, c, r, err := openToMint(opts.access, &opts.Restrict)
+	if err != nil {
+		return err
+	}
+	tok, info, err := b.Mint(r, c)
+	return printToken(opts.IO, "token", tok, info, err)
 }

@@ -2,20 +2,23 @@ package cli
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/mcpserver"
 )
 
 type mcpOptions struct {
-	Token tokenFlags
+	IO      *IOStreams
+	Environ func() []string
+	access
 }
 
 func newMCPCmd(f *Factory) *cobra.Command {
-	var opts mcpOptions
+	opts := &mcpOptions{IO: f.IO, Environ: f.Environ}
+	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "mcp",
 		Short: "Serve secrets to an MCP client over stdio, under one delegated token",
@@ -33,15 +36,10 @@ session token, or any token that names no secret, is refused.
 
 "llms mcp config CLIENT" prints the configuration entry for a client.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.caller(cmd, &opts.Token)
-			if err != nil {
-				return err
-			}
-			return runMCP(cmd.Context(), f, c)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMCP(cmd.Context(), opts) },
 	}
-	opts.Token.register(cmd)
+	opts.access = f.accessWithToken(cmd, &token)
+	token.register(cmd)
 	cmd.AddCommand(newMCPConfigCmd(f))
 	return cmd
 }
@@ -49,10 +47,8 @@ session token, or any token that names no secret, is refused.
 // viaMCP is how the broker's audit lines name calls made over MCP.
 const viaMCP = "mcp"
 
-func runMCP(ctx context.Context, f *Factory, c *broker.Caller) error {
-	// Open once now, so that a missing store fails at start (and its
-	// repaired problems are reported once); each call opens its own.
-	b, err := f.Broker()
+func runMCP(ctx context.Context, opts *mcpOptions) error {
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -61,11 +57,14 @@ func runMCP(ctx context.Context, f *Factory, c *broker.Caller) error {
 	}
 	c.Via = viaMCP
 	gate := &mcpserver.Direct{
-		Open:       func() (*broker.Broker, error) { return broker.Open(b.Dir()) },
+		Broker:     b,
 		Caller:     c.Fresh,
-		Environ:    f.Environ,
+		Environ:    opts.Environ,
 		TokenGiven: c.TokenGiven && strings.TrimSpace(c.Token) != "",
 	}
-	s := mcpserver.New(gate, version())
-	return mcpserver.Serve(ctx, s, f.IO.In, f.IO.Out)
+	return serveMCP(ctx, gate, opts.IO.In, opts.IO.Out)
+}
+
+func serveMCP(ctx context.Context, gate mcpserver.Gate, in io.Reader, out io.Writer) error {
+	return mcpserver.Serve(ctx, mcpserver.New(gate, version()), in, out)
 }

@@ -12,6 +12,12 @@ import (
 )
 
 type mcpConfigOptions struct {
+	IO *IOStreams
+	// ConfigDir is the user's configuration directory; Executable finds
+	// this binary.
+	ConfigDir  func() string
+	Executable func() (string, error)
+
 	Client    string
 	TokenFile string
 	Command   string
@@ -38,7 +44,7 @@ func mcpClientNames() []string {
 }
 
 func newMCPConfigCmd(f *Factory) *cobra.Command {
-	var opts mcpConfigOptions
+	opts := &mcpConfigOptions{IO: f.IO, ConfigDir: f.configDir, Executable: os.Executable}
 	cmd := &cobra.Command{
 		Use:   "config " + strings.Join(mcpClientNames(), "|"),
 		Short: "Print the MCP configuration entry for a client",
@@ -56,7 +62,7 @@ config directory, mode 0600, and is replaced when the token expires.`,
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Client = args[0]
-			return runMCPConfig(f, opts)
+			return runMCPConfig(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.TokenFile, "token-file", "", "the token file the entry names (default <config>/llm-secrets/mcp.token)")
@@ -65,7 +71,7 @@ config directory, mode 0600, and is replaced when the token expires.`,
 	return cmd
 }
 
-func runMCPConfig(f *Factory, opts mcpConfigOptions) error {
+func runMCPConfig(opts *mcpConfigOptions) error {
 	where, ok := mcpClients[opts.Client]
 	if !ok {
 		return usagef("unknown client %q: want one of %s", opts.Client, strings.Join(mcpClientNames(), ", "))
@@ -77,7 +83,7 @@ func runMCPConfig(f *Factory, opts mcpConfigOptions) error {
 	}
 	tokenFile := opts.TokenFile
 	if tokenFile == "" {
-		tokenFile = filepath.Join(f.configDir(), "llm-secrets", "mcp.token")
+		tokenFile = filepath.Join(opts.ConfigDir(), "llm-secrets", "mcp.token")
 	}
 	tokenFile, err := filepath.Abs(tokenFile)
 	if err != nil {
@@ -85,7 +91,7 @@ func runMCPConfig(f *Factory, opts mcpConfigOptions) error {
 	}
 	command := opts.Command
 	if command == "" {
-		if command, err = os.Executable(); err != nil {
+		if command, err = opts.Executable(); err != nil {
 			return fmt.Errorf("cannot find this binary's path (pass --command): %w", err)
 		}
 	}
@@ -108,9 +114,10 @@ func runMCPConfig(f *Factory, opts mcpConfigOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(f.IO.Out, out)
-	fmt.Fprintf(f.IO.ErrOut, "# %s: %s\n", opts.Client, strings.ReplaceAll(where, "NAME", opts.Name))
-	fmt.Fprintf(f.IO.ErrOut, "# then save a delegated token to the file it names (the value is never in the entry):\n"+
+	// JSON and TOML escape every control character: out is safe as is.
+	fmt.Fprint(opts.IO.Out, out)
+	fprintf(opts.IO.ErrOut, "# %s: %s\n", opts.Client, strings.ReplaceAll(where, "NAME", opts.Name))
+	fprintf(opts.IO.ErrOut, "# then save a delegated token to the file it names (the value is never in the entry):\n"+
 		"#   (umask 077; llms macaroon mint --secret KEY --ttl 8h > %s)\n"+
 		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", shellQuote(tokenFile))
 	return nil

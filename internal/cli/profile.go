@@ -26,6 +26,16 @@ func (f *Factory) profilesPath() string {
 	return filepath.Join(f.configDir(), "llm-secrets", "profiles.toml")
 }
 
+// profiles loads every profile.
+func (f *Factory) profiles() (map[string]profile.Profile, error) {
+	all, err := profile.Load(f.profilesPath())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return all, nil
+}
+
+// profile loads one profile by name.
 func (f *Factory) profile(name string) (profile.Profile, error) {
 	p, err := profile.Get(f.profilesPath(), name)
 	if err != nil {
@@ -61,13 +71,16 @@ func newProfileCmd(f *Factory) *cobra.Command {
 		Long: `Profiles live in $XDG_CONFIG_HOME/llm-secrets/profiles.toml
 (~/.config/llm-secrets/profiles.toml):
 
-  [profiles.backend]
+  [backend]
   secrets = ["DB_PASSWORD", "STRIPE_KEY"]   # required, never empty
   ttl     = "15m"                           # required
   branch  = ["main"]                        # optional caveats: ` + caveatNames(false) + `
   cmd     = ["psql"]
-  [profiles.backend.env]
-  PGPASSWORD = "DB_PASSWORD"                # default: a variable named like the secret`,
+  [backend.env]
+  PGPASSWORD = "DB_PASSWORD"                # default: a variable named like the secret
+
+The format is llm-secrets v3's; the [profiles.backend] form an earlier llms
+read is refused with an error that says what to write.`,
 	}
 	cmd.AddCommand(newProfileListCmd(f), newProfileShowCmd(f), newProfileMintCmd(f), newProfileExecCmd(f))
 	return cmd

@@ -1,13 +1,25 @@
 package cli
 
 import (
-	"time"
+	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
+type profileExecOptions struct {
+	profileMintOptions
+	Environ func() []string
+
+	Argv []string
+}
+
 func newProfileExecCmd(f *Factory) *cobra.Command {
-	var ttl time.Duration
+	opts := &profileExecOptions{
+		profileMintOptions: profileMintOptions{IO: f.IO, Profile: f.profile, access: f.accessWithoutToken()},
+		Environ:            f.Environ,
+	}
 	cmd := &cobra.Command{
 		Use:   "exec NAME [--ttl D] -- CMD [ARGS…]",
 		Short: "Mint a token for a profile and run CMD under it",
@@ -29,23 +41,37 @@ exactly as they would be for an agent holding the token.`,
 			if args[1] == "--" {
 				args = append([]string{args[0]}, args[2:]...)
 			}
-			p, err := f.profile(args[0])
-			if err != nil {
-				return err
-			}
-			tok, err := mintProfile(f, args[0], ttl)
-			if err != nil {
-				return err
-			}
-			c, err := f.caller(nil, nil)
-			if err != nil {
-				return err
-			}
-			c.Token, c.TokenGiven = tok, true
-			return runExec(cmd.Context(), f, execOptions{Inject: profileInjections(p), Argv: args[1:]}, c)
+			opts.Name, opts.Argv = args[0], args[1:]
+			return runProfileExec(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().DurationVar(&ttl, "ttl", 0, "lifetime (default: the profile's ttl)")
+	cmd.Flags().DurationVar(&opts.TTL, "ttl", 0, "lifetime (default: the profile's ttl)")
 	return cmd
+}
+
+// runProfileExec mints a token for the profile and runs exec under it, as
+// the caller holding that token.
+func runProfileExec(ctx context.Context, opts *profileExecOptions) error {
+	p, err := opts.Profile(opts.Name)
+	if err != nil {
+		return err
+	}
+	tok, err := mintProfile(&opts.profileMintOptions, p)
+	if err != nil {
+		return err
+	}
+	underToken := func() (*broker.Caller, error) {
+		c, err := opts.Caller()
+		if err != nil {
+			return nil, err
+		}
+		c.Token, c.TokenGiven = tok, true
+		return c, nil
+	}
+	return runExec(ctx, &execOptions{
+		IO: opts.IO, Environ: opts.Environ, Profile: opts.Profile,
+		access: access{Caller: underToken, Broker: opts.Broker},
+		Inject: profileInjections(p), Argv: opts.Argv,
+	})
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,12 +10,16 @@ import (
 )
 
 type requestsOptions struct {
+	IO  *IOStreams
+	Now func() time.Time
+	access
+
 	JSON    bool
 	Dismiss string
 }
 
 func newRequestsCmd(f *Factory) *cobra.Command {
-	var opts requestsOptions
+	opts := &requestsOptions{IO: f.IO, Now: f.now, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "requests",
 		Short: "List the secrets agents asked for (request_secret); llms set NAME answers one",
@@ -27,7 +30,7 @@ storing anything. A name marked "exists" is already stored: setting it would
 replace its value.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(_ *cobra.Command, _ []string) error {
-			return runRequests(f, opts)
+			return runRequests(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
@@ -35,8 +38,8 @@ replace its value.`,
 	return cmd
 }
 
-func runRequests(f *Factory, opts requestsOptions) error {
-	b, c, err := f.gate(nil, nil)
+func runRequests(opts *requestsOptions) error {
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -44,7 +47,7 @@ func runRequests(f *Factory, opts requestsOptions) error {
 		if err := b.DismissRequest(opts.Dismiss, c); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.Out, "dismissed: %s\n", opts.Dismiss)
+		fprintf(opts.IO.Out, "dismissed: %s\n", opts.Dismiss)
 		return nil
 	}
 	list, err := b.Requests(c)
@@ -60,12 +63,12 @@ func runRequests(f *Factory, opts requestsOptions) error {
 		for i, r := range list {
 			items[i] = item{r, r.Exists}
 		}
-		enc := json.NewEncoder(f.IO.Out)
+		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(f.IO.ErrOut, "no pending requests")
+		fprintf(opts.IO.ErrOut, "no pending requests\n")
 		return nil
 	}
 	for _, r := range list {
@@ -78,9 +81,9 @@ func runRequests(f *Factory, opts requestsOptions) error {
 			exists = " (exists: setting it replaces the value)"
 		}
 		// The reason was checked for control characters when it was
-		// recorded; %q would still show one as an escape.
-		fmt.Fprintf(f.IO.Out, "%s%s\n  asked by %s (token %s) %s ago in %s %s\n  reason: %q\n  answer: llms set %s\n",
-			r.Name, exists, agent, r.TokenID, time.Since(r.Created).Truncate(time.Second), orDash(r.Repo), orDash(r.Branch), r.Reason, r.Name)
+		// recorded, and fprintf escapes any that a corrupt file holds.
+		fprintf(opts.IO.Out, "%s%s\n  asked by %s (token %s) %s ago in %s %s\n  reason: %s\n  answer: llms set %s\n",
+			r.Name, exists, agent, r.TokenID, opts.Now().Sub(r.Created).Truncate(time.Second).String(), orDash(r.Repo), orDash(r.Branch), r.Reason, r.Name)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"sync"
 
 	"github.com/llm-secrets/llms/internal/broker"
 )
@@ -49,18 +48,12 @@ type AuditEntry struct {
 	Branch   string   `json:"branch"`
 }
 
-// Direct is the gate in this process. Each call describes the caller
-// afresh, as one CLI command does, so a new policy or repository state is
-// seen by the next call. Calls may run concurrently (the SDK serves them
-// so) and a broker is not safe for concurrent use, so each call takes a
-// broker of its own from a small free list, opening one when none is
-// free; reusing them keeps what a broker caches (the audit key) warm.
+// Direct is the gate in this process: one broker, which serves
+// concurrent calls (the SDK serves them so), and a caller described afresh
+// for each call, as one CLI command does, so that a new policy or
+// repository state is seen by the next call.
 type Direct struct {
-	// Open opens the broker on the store.
-	Open func() (*broker.Broker, error)
-
-	free chan *broker.Broker
-	once sync.Once
+	Broker *broker.Broker
 	// Caller describes who asks, fresh for each call.
 	Caller func() *broker.Caller
 	// Environ is the environment children start from (os.Environ).
@@ -70,40 +63,12 @@ type Direct struct {
 	TokenGiven bool
 }
 
-// maxIdle brokers are kept for reuse.
-const maxIdle = 4
-
-// broker takes a broker for one call; the call gives it back with done.
-func (d *Direct) broker() (*broker.Broker, func(), error) {
-	d.once.Do(func() { d.free = make(chan *broker.Broker, maxIdle) })
-	var b *broker.Broker
-	select {
-	case b = <-d.free:
-	default:
-		var err error
-		if b, err = d.Open(); err != nil {
-			return nil, nil, err
-		}
-	}
-	return b, func() {
-		select {
-		case d.free <- b:
-		default:
-		}
-	}, nil
-}
-
 // HasToken implements Gate.
 func (d *Direct) HasToken() bool { return d.TokenGiven }
 
 // List implements Gate.
 func (d *Direct) List(context.Context) ([]string, error) {
-	b, done, err := d.broker()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	es, err := b.List(false, d.Caller())
+	es, err := d.Broker.List(false, d.Caller())
 	if err != nil {
 		return nil, err
 	}
@@ -116,22 +81,12 @@ func (d *Direct) List(context.Context) ([]string, error) {
 
 // Describe implements Gate.
 func (d *Direct) Describe(context.Context) (broker.TokenAccess, error) {
-	b, done, err := d.broker()
-	if err != nil {
-		return broker.TokenAccess{}, err
-	}
-	defer done()
-	return b.DescribeAccess(d.Caller())
+	return d.Broker.DescribeAccess(d.Caller())
 }
 
 // Peek implements Gate.
 func (d *Direct) Peek(_ context.Context, name string) (broker.Peek, error) {
-	b, done, err := d.broker()
-	if err != nil {
-		return broker.Peek{}, err
-	}
-	defer done()
-	return b.Peek(name, d.Caller())
+	return d.Broker.Peek(name, d.Caller())
 }
 
 // Exec implements Gate.
@@ -140,35 +95,20 @@ func (d *Direct) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if env == nil {
 		env = os.Environ
 	}
-	b, done, err := d.broker()
-	if err != nil {
-		return 0, err
-	}
-	defer done()
-	return b.Exec(ctx, broker.ExecRequest{
+	return d.Broker.Exec(ctx, broker.ExecRequest{
 		Caller: d.Caller(), Inject: req.Inject, Argv: req.Argv, Dir: req.Dir,
-		Env: env(), Stdout: req.Stdout, Stderr: req.Stderr, Unattended: true,
+		Env: env(), Stdout: req.Stdout, Stderr: req.Stderr, Unattended: true, ConfineDir: true,
 	})
 }
 
 // RequestSecret implements Gate.
 func (d *Direct) RequestSecret(_ context.Context, name, reason string) (broker.SecretRequest, error) {
-	b, done, err := d.broker()
-	if err != nil {
-		return broker.SecretRequest{}, err
-	}
-	defer done()
-	return b.RequestSecret(name, reason, d.Caller())
+	return d.Broker.RequestSecret(name, reason, d.Caller())
 }
 
 // AuditRecent implements Gate.
 func (d *Direct) AuditRecent(_ context.Context, limit int) ([]AuditEntry, error) {
-	b, done, err := d.broker()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	es, err := b.AuditRecent(limit, d.Caller())
+	es, err := d.Broker.AuditRecent(limit, d.Caller())
 	if err != nil {
 		return nil, err
 	}

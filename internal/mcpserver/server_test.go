@@ -97,7 +97,7 @@ func (f *fixture) connect(token string) *mcp.ClientSession {
 	f.t.Helper()
 	c := f.caller(token, agentEnv)
 	c.Via = "mcp"
-	gate := &mcpserver.Direct{Open: func() (*broker.Broker, error) { return broker.Open(f.b.Dir()) }, Caller: c.Fresh, TokenGiven: strings.TrimSpace(token) != "",
+	gate := &mcpserver.Direct{Broker: f.b, Caller: c.Fresh, TokenGiven: strings.TrimSpace(token) != "",
 		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }}
 	s := mcpserver.New(gate, "test")
 	st, ct := mcp.NewInMemoryTransports()
@@ -382,7 +382,7 @@ func TestRequestSecret(t *testing.T) {
 
 	human := f.caller("", nil)
 	list, err := f.b.Requests(human)
-	if err != nil || len(list) != 2 || list[0].Name != "NEW_KEY" || list[0].Agent != "claude" || list[0].Exists || !list[1].Exists {
+	if err != nil || len(list) != 2 || list[0].Name != "NEW_KEY" || list[0].Agent != "claude-code" || list[0].Exists || !list[1].Exists {
 		t.Fatalf("requests: %+v %v", list, err)
 	}
 	if _, err := f.b.Requests(f.caller("", agentEnv)); err == nil {

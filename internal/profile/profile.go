@@ -2,10 +2,21 @@
 // environment variables they are injected as, a lifetime and caveats, so a
 // human can delegate a whole task with one name.
 //
-// It owns the file format and its validation. It refuses unknown keys,
-// empty secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
-// the flaw we do not copy), mappings to secrets the profile does not name,
-// and lifetimes that are missing or not positive. It never sees a value.
+// The format is llm-secrets v3's: one top-level table per profile,
+//
+//	[db]
+//	secrets = ["db_password"]
+//	ttl = "5m"
+//	[db.env]
+//	DB_PASS = "db_password"
+//
+// plus one optional key per list caveat (caveat.ListKinds). It owns the
+// file format and its validation. It refuses unknown keys, the
+// [profiles.NAME] form an earlier llms read (with an error that says what
+// to write instead), empty secret lists (llm-secrets v3's "empty profile =
+// all secrets" is exactly the flaw we do not copy), mappings to secrets the
+// profile does not name, and lifetimes that are missing or not positive. It
+// never sees a value.
 package profile
 
 import (
@@ -20,11 +31,12 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
 )
 
-// Profile is one validated [profiles.NAME] table.
+// Profile is one validated [NAME] table.
 type Profile struct {
 	Name    string
 	Secrets []string
@@ -37,11 +49,9 @@ type Profile struct {
 	Caveats map[string][]string
 }
 
-// file mirrors the TOML. A profile's keys are decoded one by one, because
-// the caveat keys come from caveat.ListKinds.
-type file struct {
-	Profiles map[string]map[string]toml.Primitive `toml:"profiles"`
-}
+// file mirrors the TOML: a table per profile. A profile's keys are
+// decoded one by one, because the caveat keys come from caveat.ListKinds.
+type file map[string]toml.Primitive
 
 // rawProfile is one profile as written; a string for the duration so that
 // errors can name it.
@@ -109,16 +119,23 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	raws := make(map[string]rawProfile, len(f.Profiles))
+	raws := make(map[string]rawProfile, len(f))
 	var unknown []string
-	for name, keys := range f.Profiles {
+	for _, name := range sortedKeys(f) {
+		keys, ok := table(md, f[name], name)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s is not a table: a profile is written [%s], its keys on the lines below", path, toml.Key{name}, toml.Key{name})
+		}
+		if old := oldForm(md, name, keys); old != "" {
+			return nil, fmt.Errorf("%s: [profiles.%s] is a form llms no longer reads: write [%s] (and [%s.env]); profiles are top-level tables, as in llm-secrets v3", path, old, old, old)
+		}
 		raw, und, err := decodeProfile(md, keys)
 		if err != nil {
 			return nil, fmt.Errorf("%s: profile %q: %v", path, name, err)
 		}
 		raws[name] = raw
 		for _, k := range und {
-			unknown = append(unknown, toml.Key{"profiles", name, k}.String())
+			unknown = append(unknown, toml.Key{name, k}.String())
 		}
 	}
 	for _, k := range md.Undecoded() {
@@ -128,7 +145,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		sort.Strings(unknown)
 		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(unknown, ", "))
 	}
-	out := make(map[string]Profile, len(f.Profiles))
+	out := make(map[string]Profile, len(f))
 	for name, raw := range raws {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
@@ -151,6 +168,11 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		if err != nil || ttl <= 0 || ttl > MaxTTL {
 			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
 		}
+		for _, a := range raw.Caveats[caveat.NameAgent] {
+			if _, err := agentid.Canonical(a); err != nil {
+				return nil, bad("agent: %v", err)
+			}
+		}
 		env := map[string]string{}
 		mapped := map[string]bool{}
 		for v, s := range raw.Env {
@@ -167,7 +189,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 				continue
 			}
 			if !names.EnvVar(s) {
-				return nil, bad("secret %q is not a valid variable name; map it in [profiles.%s.env]", s, name)
+				return nil, bad("secret %q is not a valid variable name; map it in [%s.env]", s, name)
 			}
 			if _, taken := env[s]; taken {
 				return nil, bad("variable %s is used twice", s)
@@ -177,6 +199,43 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
 	}
 	return out, nil
+}
+
+// oldForm returns NAME when the table "profiles" holds a table NAME other
+// than env: the [profiles.NAME] form of an earlier llms.
+func oldForm(md toml.MetaData, name string, keys map[string]toml.Primitive) string {
+	if name != "profiles" {
+		return ""
+	}
+	for _, k := range sortedKeys(keys) {
+		if _, ok := table(md, keys[k], name, k); ok && k != "env" {
+			return k
+		}
+	}
+	return ""
+}
+
+// table decodes the keys of the table at key; ok is false for any other
+// value. A table only implied by a deeper header ([a.b] implies a) has no
+// type in the metadata.
+func table(md toml.MetaData, p toml.Primitive, key ...string) (map[string]toml.Primitive, bool) {
+	if t := md.Type(key...); t != "Hash" && t != "" {
+		return nil, false
+	}
+	var keys map[string]toml.Primitive
+	if err := md.PrimitiveDecode(p, &keys); err != nil {
+		return nil, false
+	}
+	return keys, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Get loads path and returns one profile.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -34,13 +33,14 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 		return exitCannotExec, err
 	}
 
-	sigs := catchSignals()
-	defer signal.Stop(sigs)
+	sigs, stop := s.signals()
+	defer stop()
+	group := s.NewGroup || s.Signals != nil
 	var sys *syscall.SysProcAttr
-	if s.NewGroup {
+	if group {
 		sys = &syscall.SysProcAttr{Setpgid: true}
 	}
-	child, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)
+	child, release, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)
 	// The child has its own copies of the write ends. Ours must go, or the
 	// read ends would never reach end of file.
 	stdoutW.Close()
@@ -50,11 +50,16 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 		stderrR.Close()
 		return startFailureCode(err), err
 	}
+	defer release()
 
 	var out outputCopier
 	out.start(s.Stdout, stdoutR, "stdout")
 	out.start(s.Stderr, stderrR, "stderr")
-	return finish(ctx, child, s.NewGroup, sigs, relayWithoutPTY(child), &out)
+	relay := relayWithoutPTY(child)
+	if s.Signals != nil {
+		relay = func(sig os.Signal) { signalChild(child, sig) }
+	}
+	return finish(ctx, child, group, sigs, relay, &out)
 }
 
 // outputPipe makes a pipe for one output stream of the child.

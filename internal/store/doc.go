@@ -19,6 +19,9 @@
 // value. Rotate replaces the identity without a window in which any file is
 // unreadable.
 //
+// Adopt turns a directory that holds only an age identity (what llm-secrets
+// v3 leaves, see internal/v3store) into a store that keeps that identity.
+//
 // The store refuses names outside [A-Za-z0-9_.-]{1,128} or starting with '.' or '-',
 // values larger than MaxValueLen or containing NUL (they could not be placed in
 // an environment variable), and a directory not owned by the current user.
