@@ -20,6 +20,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
+		attackAgentName: func() { os.Exit(attackAgent()) },
 		"llms": func() {
 			f := cli.NewFactory()
 			// Tests decide what agent is present: an empty fake /proc
@@ -61,6 +62,8 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
 			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			// A race-enabled llms otherwise sleeps a second at every exit.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
 		},
 		Condition: func(cond string) (bool, error) {
