@@ -61,7 +61,7 @@ func benchOutput(rng *rand.Rand, secrets []Secret, dense bool) []byte {
 		if dense {
 			f := forms(secrets[rng.IntN(len(secrets))].Value)
 			at := rng.IntN(len(line))
-			line = append(line[:at:at], append(f[rng.IntN(len(f))], line[at:]...)...)
+			line = append(line[:at:at], append(f[rng.IntN(len(f))].text, line[at:]...)...)
 		}
 		out = append(out, line...)
 	}
