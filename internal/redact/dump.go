@@ -47,6 +47,27 @@ func hexValue(c byte) byte {
 	}
 }
 
+// mayBeDump is a quick test that rules out most lines that are not dump
+// lines, or the start of one: it looks at the first six bytes at most.
+func mayBeDump(line []byte) bool {
+	if len(line) == 0 {
+		return false
+	}
+	if line[0] == ' ' {
+		if len(line) < 3 {
+			return true
+		}
+		return isHexDigit(line[1]) || line[1] == ' ' && line[2] == '0'
+	}
+	// An offset: at least six hex digits.
+	for _, c := range line[:min(len(line), 6)] {
+		if !isHexDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // dumpLine classifies line, which holds no '\n'. If complete, the line is
 // whole; otherwise more of it may follow. For a dump line it appends to pairs
 // the offset in line of each byte's first hex digit, and returns the result.
@@ -134,13 +155,13 @@ func (p *dumpParser) indented() lineKind {
 	}
 	switch {
 	case n == len(line):
-		if n <= 4 {
+		if n <= 2 {
 			return p.short()
 		}
 		return notDump
 	case n == 1:
 		return p.spacedPairs(1)
-	case line[n] == '0':
+	case n == 2 && line[n] == '0':
 		p.i = n
 		return p.cArray()
 	}

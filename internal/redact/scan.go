@@ -157,7 +157,7 @@ func (r *Redactor) scanDumps(s *scanner, buf []byte, lineStart, final bool) int 
 			k++
 		}
 		kind := notDump
-		if c := buf[start]; c == ' ' || isHexDigit(c) {
+		if mayBeDump(buf[start:end]) {
 			kind, s.pairs = dumpLine(buf[start:end], complete, s.pairs[:0])
 		}
 		switch kind {
