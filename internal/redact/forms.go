@@ -73,7 +73,7 @@ func forms(v []byte) []encoding {
 	spaced := spacedHex(v)
 	add(FormHexSpaced, spaced, bytes.ToUpper(spaced))
 	for _, p := range percentStyles {
-		add(FormURL, percentEncode(v, p, upperHex), percentEncode(v, p, lowerHex))
+		add(FormURL, percentEncode(v, p))
 	}
 	add(FormURL, []byte(url.PathEscape(string(v))))
 	for _, j := range jsonStyles {
@@ -141,7 +141,7 @@ const (
 	lowerHex = "0123456789abcdef"
 )
 
-func percentEncode(v []byte, p percentStyle, digits string) []byte {
+func percentEncode(v []byte, p percentStyle) []byte {
 	out := make([]byte, 0, 3*len(v))
 	for _, c := range v {
 		switch {
@@ -151,7 +151,7 @@ func percentEncode(v []byte, p percentStyle, digits string) []byte {
 		case c == ' ':
 			out = append(out, p.space...)
 		default:
-			out = append(out, '%', digits[c>>4], digits[c&15])
+			out = append(out, '%', upperHex[c>>4], upperHex[c&15])
 		}
 	}
 	return out

@@ -66,7 +66,7 @@ func referencePatterns(secrets []Secret) []refPattern {
 			query, // quote_plus
 			strings.NewReplacer("%2A", "*", "~", "%7E").Replace(query), // URLSearchParams
 		} {
-			texts = append(texts, u, lowerEscapes(u))
+			texts = append(texts, u)
 		}
 		texts = append(texts, url.PathEscape(string(v)))
 		for _, style := range []string{"", "html", "ascii", "ascii slash", "slash"} {
@@ -81,17 +81,6 @@ func referencePatterns(secrets []Secret) []refPattern {
 		owner++
 	}
 	return list
-}
-
-// lowerEscapes writes the hex digits of every %XX in lower case.
-func lowerEscapes(s string) string {
-	b := []byte(s)
-	for i := range b {
-		if b[i] == '%' && i+2 < len(b) {
-			b[i+1], b[i+2] = bytes.ToLower(b[i+1 : i+2])[0], bytes.ToLower(b[i+2 : i+3])[0]
-		}
-	}
-	return string(b)
 }
 
 // referenceJSON escapes v as JSON encoders do; style names what it escapes

@@ -84,12 +84,16 @@ func (r *Redactor) scan(s *scanner, buf []byte, lineStart, final bool) int {
 
 // textView returns buf without '\r' and '\n', and records where they were.
 func (s *scanner) textView(buf []byte) []byte {
-	s.gone, s.newlines = s.gone[:0], s.newlines[:0]
+	s.gone = s.gone[:0]
 	nextN, nextR := indexFrom(buf, 0, '\n'), indexFrom(buf, 0, '\r')
 	if nextN == len(buf) && nextR == len(buf) {
 		return buf
 	}
-	s.text = s.text[:0]
+	if cap(s.text) < len(buf) {
+		s.text = make([]byte, len(buf))
+	}
+	text := s.text[:len(buf)]
+	n := 0
 	for i := 0; i < len(buf); {
 		if nextN < i {
 			nextN = indexFrom(buf, i, '\n')
@@ -98,16 +102,13 @@ func (s *scanner) textView(buf []byte) []byte {
 			nextR = indexFrom(buf, i, '\r')
 		}
 		j := min(nextN, nextR)
-		s.text = append(s.text, buf[i:j]...)
+		n += copy(text[n:], buf[i:j])
 		if j < len(buf) {
 			s.gone = append(s.gone, j)
-			if j == nextN {
-				s.newlines = append(s.newlines, j)
-			}
 		}
 		i = j + 1
 	}
-	return s.text
+	return text[:n]
 }
 
 // indexFrom returns the index of the first c in buf at or after from, or
@@ -141,21 +142,27 @@ func (s *scanner) textPos(v int) int {
 // which a match may still begin in an unfinished run.
 func (r *Redactor) scanDumps(s *scanner, buf []byte, lineStart, final bool) int {
 	s.dump, s.dumpAt, s.lines, s.dumpLines = s.dump[:0], s.dumpAt[:0], s.lines[:0], s.dumpLines[:0]
-	k := 0 // s.newlines[k] ends the current line
+	k := 0 // the next '\n' is at s.gone[k] or later
+	nextLine := func() (end int, complete bool) {
+		for ; k < len(s.gone); k++ {
+			if buf[s.gone[k]] == '\n' {
+				k++
+				return s.gone[k-1], true
+			}
+		}
+		return len(buf), final
+	}
 	start := 0
 	if !lineStart {
 		// The first line began before buf and was not a dump line.
-		if len(s.newlines) == 0 {
+		end, complete := nextLine()
+		if !complete || end == len(buf) {
 			return len(buf)
 		}
-		start, k = s.newlines[0]+1, 1
+		start = end + 1
 	}
 	for start < len(buf) {
-		end, complete := len(buf), final
-		if k < len(s.newlines) {
-			end, complete = s.newlines[k], true
-			k++
-		}
+		end, complete := nextLine()
 		kind := notDump
 		if mayBeDump(buf[start:end]) {
 			kind, s.pairs = dumpLine(buf[start:end], complete, s.pairs[:0])
