@@ -108,7 +108,11 @@ func (r *Redactor) Find(data []byte) []Match {
 	r.scan(&s, data, true, true)
 	matches := make([]Match, len(s.found))
 	for i, f := range s.found {
-		matches[i] = Match{r.names[r.owner[f.pattern]], r.form[f.pattern], f.start, f.end}
+		form := r.form[f.pattern]
+		if f.dump {
+			form = FormDump
+		}
+		matches[i] = Match{r.names[r.owner[f.pattern]], form, f.start, f.end}
 	}
 	return matches
 }
