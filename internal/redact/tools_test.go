@@ -111,6 +111,8 @@ func TestRealTools(t *testing.T) {
 		{"base64 -w0", FormBase64, []string{"base64", "-w0"}},
 		{"base64 -w7", FormBase64, []string{"base64", "-w7"}},
 		{"openssl base64", FormBase64, []string{"openssl", "base64"}},
+		{"base64 -w20, CRLF", FormBase64, []string{"sh", "-c", `base64 -w20 | sed 's/$/\r/'`}},
+		{"fold -w7", FormRaw, []string{"fold", "-w7"}},
 		{"python quote", FormURL, append([]string{"python3"}, py("u.quote(v)")...)},
 		{"python quote safe=''", FormURL, append([]string{"python3"}, py("u.quote(v, safe='')")...)},
 		{"python quote_plus", FormURL, append([]string{"python3"}, py("u.quote_plus(v)")...)},
