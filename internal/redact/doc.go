@@ -37,7 +37,7 @@
 //     xxd -u -p) or with one space between bytes ("70 40 …", Python's
 //     bytes.hex(' '));
 //   - percent-encoding as five families of encoders write it, with upper-case
-//     escapes: RFC 3986 (Python quote(v, safe=''), PHP rawurlencode), Python
+//     escapes: RFC 3986 (Python quote(v, safe=""), PHP rawurlencode), Python
 //     quote(v) (keeps '/'), JavaScript encodeURIComponent (keeps !'()*),
 //     quote_plus and Go's url.QueryEscape (space as '+'), and
 //     application/x-www-form-urlencoded (URLSearchParams, HTML forms: keeps
