@@ -13,11 +13,14 @@ demo: build
 	@./scripts/demo.sh $(BIN)
 
 # test: what CI runs (after .ci/run installs age, pymacaroons and staticcheck).
+# The CLI tests wait on child processes and fsync far more than they use CPU,
+# so more of them run at once than there are cores (-parallel).
 test: lint
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 8 ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) mod tidy -diff >/dev/null || { $(GO) mod tidy -diff; echo "go.mod/go.sum: run 'go mod tidy'"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // TestCanaryNeverLeaks sets one unique value and drives it through every
@@ -18,6 +20,7 @@ import (
 // redactor knows, must never appear in any stdout or stderr, nor in any file
 // other than its own (encrypted) .age file.
 func TestCanaryNeverLeaks(t *testing.T) {
+	t.Parallel()
 	raw := make([]byte, 12)
 	rand.Read(raw)
 	canary := "canary-" + hex.EncodeToString(raw)
@@ -81,6 +84,16 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 	expect(2, "", "exec", "--no-redact", "-i", "V=K", "--", "sh", "-c", `echo "$V"`)
 	expect(0, "", "delete", "--force", "IMPORTED")
 
+	// An llm-secrets v3 store moved in: refused (a name llms cannot hold),
+	// then migrated. The value is only ever in age files.
+	v3 := filepath.Join(work, "v3")
+	writeV3Store(t, v3, `{"secrets":{"MIGRATED":"`+canary+`","bad name":"`+canary+`"}}`)
+	expect(2, "", "migrate", "--from", v3, "--yes")
+	writeV3Store(t, v3, `{"secrets":{"MIGRATED":"`+canary+`"}}`)
+	expect(2, "", "migrate", "--from", v3)
+	expect(0, "", "migrate", "--from", v3, "--yes")
+	expect(0, "", "exec", "-i", "V=MIGRATED", "--", "sh", "-c", `printf '%s' "$V"`)
+
 	// The delegation, policy and audit commands, and an agent's use of a
 	// token: none of them handles the value in the open either.
 	expect(0, "", "session-start", "--ttl", "1h")
@@ -140,4 +153,29 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 		}
 		return nil
 	})
+}
+
+// writeV3Store writes an llm-secrets v3 store in dir, as that tool does: a
+// bare identity, store.age to its one recipient, and its plaintext root key.
+func writeV3Store(t *testing.T, dir, plaintext string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o700)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ct bytes.Buffer
+	w, err := age.Encrypt(&ct, id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(plaintext))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"identity.txt": []byte(id.String()), "store.age": ct.Bytes(), "root.key": make([]byte, 32)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/llm-secrets/llms/internal/cli"
+	"github.com/llm-secrets/llms/internal/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,5 +14,20 @@ func main() {
 	// the same user can neither ptrace llms nor read its memory. The child
 	// started by exec is dumpable again (execve resets it).
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	os.Exit(cli.Main(os.Args[1:], cli.NewFactory()))
+	os.Exit(dispatch(os.Args[1:], cli.NewFactory()))
+}
+
+// dispatch runs the hidden sandbox entry point before anything else: in
+// agent mode every program starts as `llms __sandbox-exec RULES PATH ARGV…`,
+// which confines itself and execs PATH without building the command tree.
+// Then, inside agent mode, exec, peek and list go to the launcher's broker
+// as thin clients, also without the command tree.
+func dispatch(args []string, f *cli.Factory) int {
+	if len(args) > 0 && args[0] == sandbox.ExecArg {
+		return sandbox.Main(args[1:], os.Stderr)
+	}
+	if code, ok := cli.AgentClient(args, f); ok {
+		return code
+	}
+	return cli.Main(args, f)
 }

@@ -5,15 +5,50 @@ import (
 	"strings"
 )
 
-// Result says which agent was detected and by which signal, e.g.
-// Source "env:CLAUDECODE" or "process:claude (pid 123)".
-type Result struct {
-	Agent  string
+// Finding is one agent found, and the signal that found it, e.g. Source
+// "env:CLAUDECODE" or "process:claude (pid 123)".
+type Finding struct {
+	Agent  string // a canonical id, or Unknown
 	Source string
 }
 
+// Result is every agent found, one Finding per agent, in the order of the
+// signals (see the package doc). No finding: no agent, the human.
+type Result struct {
+	Findings []Finding
+}
+
+// Agents returns the agents found, each once.
+func (r Result) Agents() []string {
+	out := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		out[i] = f.Agent
+	}
+	return out
+}
+
+// String names each agent and its signal: "claude-code (env:CLAUDECODE),
+// codex (env:CODEX_SANDBOX)".
+func (r Result) String() string {
+	parts := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		parts[i] = f.Agent + " (" + f.Source + ")"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// add records a finding unless its agent is already found.
+func (r *Result) add(f Finding) {
+	for _, have := range r.Findings {
+		if have.Agent == f.Agent {
+			return
+		}
+	}
+	r.Findings = append(r.Findings, f)
+}
+
 // declareEnv lets a user or a wrapper declare an agent that nothing else
-// detects. It can add detection, never remove it.
+// detects. It can add an agent, never remove one.
 const declareEnv = "LLM_SECRETS_AGENT"
 
 // conventionEnv is the cross-tool AI_AGENT=<name> convention
@@ -27,8 +62,8 @@ type marker struct{ env, agent string }
 var agentMarkers = []marker{
 	// CLAUDECODE=1 since Claude Code 0.2.47 (anthropics/claude-code#531);
 	// CLAUDE_CODE_ENTRYPOINT beside it (kcenon/claude_code_agent#715).
-	{"CLAUDECODE", "claude"},
-	{"CLAUDE_CODE_ENTRYPOINT", "claude"},
+	{"CLAUDECODE", "claude-code"},
+	{"CLAUDE_CODE_ENTRYPOINT", "claude-code"},
 	// CODEX_SANDBOX_NETWORK_DISABLED=1 in Codex's shell tool (openai/codex
 	// AGENTS.md); CODEX_SANDBOX and CODEX_THREAD_ID (vercel/vercel
 	// packages/detect-agent, unjs/std-env src/agents.ts).
@@ -41,9 +76,9 @@ var agentMarkers = []marker{
 	// COPILOT_AGENT=1 in VS Code agent terminals (microsoft/vscode#316267);
 	// COPILOT_CLI=1 from the Copilot CLI (dynatrace-oss/dtctl#289);
 	// COPILOT_AGENT_SESSION_ID in the cloud coding agent (watson/is-ci#28).
-	{"COPILOT_AGENT", "copilot"},
-	{"COPILOT_CLI", "copilot"},
-	{"COPILOT_AGENT_SESSION_ID", "copilot"},
+	{"COPILOT_AGENT", "github-copilot"},
+	{"COPILOT_CLI", "github-copilot"},
+	{"COPILOT_AGENT_SESSION_ID", "github-copilot"},
 	// CURSOR_AGENT from the Cursor CLI (vercel/vercel packages/detect-agent,
 	// unjs/std-env src/agents.ts).
 	{"CURSOR_AGENT", "cursor"},
@@ -75,10 +110,13 @@ var editorMarkers = []marker{
 	{"CODEIUM_EDITOR_APP_ROOT", "windsurf"},
 }
 
-// Detect reports the AI coding agent running process pid, if any. env looks
-// up an environment variable (os.LookupEnv in production; nil means
+// Detect reports every AI coding agent found running process pid. env
+// looks up an environment variable (os.LookupEnv in production; nil means
 // os.LookupEnv). procRoot is where /proc is mounted ("" means "/proc"); pid
 // is the process to start the walk from, normally os.Getpid().
+//
+// Every signal is looked at, always: no signal can hide or replace what
+// another found, so when they disagree the caller is every agent found.
 func Detect(env func(string) (string, bool), procRoot string, pid int) (Result, bool) {
 	if env == nil {
 		env = os.LookupEnv
@@ -86,57 +124,38 @@ func Detect(env func(string) (string, bool), procRoot string, pid int) (Result, 
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
-	if r, ok := lookupMarkers(env, agentMarkers); ok {
-		return r, true
+	var r Result
+	lookupMarkers(&r, env, agentMarkers)
+	declared(&r, env, conventionEnv)
+	walkProcesses(&r, procRoot, pid)
+	lookupMarkers(&r, env, editorMarkers)
+	declared(&r, env, declareEnv)
+	return r, len(r.Findings) > 0
+}
+
+// Stamped is the result for an agent a launcher vouches for (it started
+// the agent and serves its requests), in place of detection. A name that
+// is no known id or alias is Unknown.
+func Stamped(name string) Result {
+	return Result{Findings: []Finding{{Agent: canonicalOrUnknown(name), Source: "stamped by its launcher"}}}
+}
+
+// declared adds the agent a variable declares. Presence counts, whatever
+// the value: a name that is no known id or alias, "human" and the empty
+// string included, is Unknown, so a declaration can add an agent but never
+// take the human's place.
+func declared(r *Result, env func(string) (string, bool), name string) {
+	if v, ok := env(name); ok {
+		r.add(Finding{Agent: canonicalOrUnknown(v), Source: "env:" + name})
 	}
-	if v, ok := env(conventionEnv); ok {
-		return Result{Agent: declaredName(v), Source: "env:" + conventionEnv}, true
-	}
-	if r, ok := walkProcesses(procRoot, pid); ok {
-		return r, true
-	}
-	if r, ok := lookupMarkers(env, editorMarkers); ok {
-		return r, true
-	}
-	if v, ok := env(declareEnv); ok {
-		return Result{Agent: declaredName(v), Source: "env:" + declareEnv}, true
-	}
-	return Result{}, false
 }
 
 // lookupMarkers counts a marker as present even when empty: CLAUDECODE=""
 // is as much a sign of Claude Code as CLAUDECODE=1.
-func lookupMarkers(env func(string) (string, bool), markers []marker) (Result, bool) {
+func lookupMarkers(r *Result, env func(string) (string, bool), markers []marker) {
 	for _, m := range markers {
 		if _, ok := env(m.env); ok {
-			return Result{Agent: m.agent, Source: "env:" + m.env}, true
+			r.add(Finding{Agent: m.agent, Source: "env:" + m.env})
 		}
 	}
-	return Result{}, false
-}
-
-// declaredName turns a self-declared name into a valid agent name. A value
-// that cannot be one still counts as a detection, under "unknown", so that
-// a malformed declaration cannot be used to avoid detection.
-func declaredName(v string) string {
-	name := strings.ToLower(v)
-	if !validName(name) {
-		return "unknown"
-	}
-	return name
-}
-
-// validName is the agent caveat's grammar: [a-z0-9][a-z0-9._-]{0,63}.
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		ok := (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || (i > 0 && (b == '.' || b == '_' || b == '-'))
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The common case: an agent marker, no /proc read at all.
+// Markers alone (no /proc to walk): the cost of the environment checks.
 func BenchmarkDetectEnvMarker(b *testing.B) {
 	env := envOf(map[string]string{"CLAUDECODE": "1"})
 	for b.Loop() {
@@ -15,7 +15,7 @@ func BenchmarkDetectEnvMarker(b *testing.B) {
 	}
 }
 
-// The slow case: no marker, so the whole real process tree is walked.
+// The real process tree, walked on every request whatever the markers say.
 func BenchmarkDetectRealProcessTree(b *testing.B) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		b.Skip("no /proc")

@@ -32,10 +32,10 @@ const (
 // names are those their installers put on PATH; Claude Code's node build
 // also sets its process title to "claude".
 var agentPrograms = map[string]string{
-	"claude":       "claude",
+	"claude":       "claude-code",
 	"codex":        "codex",
 	"gemini":       "gemini",
-	"copilot":      "copilot",
+	"copilot":      "github-copilot",
 	"cursor-agent": "cursor",
 	"opencode":     "opencode",
 	"amp":          "amp",
@@ -48,10 +48,10 @@ var agentPrograms = map[string]string{
 // agentPackages maps the npm packages of node-based agents, for when the
 // process is "node /…/node_modules/<package>/….js".
 var agentPackages = map[string]string{
-	"@anthropic-ai/claude-code": "claude",
+	"@anthropic-ai/claude-code": "claude-code",
 	"@openai/codex":             "codex",
 	"@google/gemini-cli":        "gemini",
-	"@github/copilot":           "copilot",
+	"@github/copilot":           "github-copilot",
 	"opencode-ai":               "opencode",
 	"@sourcegraph/amp":          "amp",
 	"cline":                     "cline",
@@ -59,35 +59,35 @@ var agentPackages = map[string]string{
 	"@continuedev/cli":          "continue",
 }
 
-// walkProcesses looks at pid and its ancestors, nearest first. Any file it
-// cannot read or parse ends the walk: a process that exited mid-walk, or a
-// /proc it does not understand, yields no process signal rather than a
-// guess.
-func walkProcesses(procRoot string, pid int) (Result, bool) {
+// walkProcesses adds every agent among pid and its ancestors, nearest
+// first. Any file it cannot read or parse ends the walk: a process that
+// exited mid-walk, or a /proc it does not understand, adds nothing further
+// rather than a guess.
+func walkProcesses(r *Result, procRoot string, pid int) {
 	seen := make(map[int]bool, 16)
 	for depth := 0; pid > 0 && !seen[pid]; depth++ {
-		if depth == maxDepth {
-			return Result{Agent: "unknown", Source: fmt.Sprintf("process: ancestry deeper than %d levels", maxDepth)}, true
-		}
 		seen[pid] = true
 		dir := filepath.Join(procRoot, strconv.Itoa(pid))
 		stat, err := readBounded(filepath.Join(dir, "stat"), maxStat)
 		if err != nil {
-			return Result{}, false
+			return
+		}
+		if depth == maxDepth {
+			r.add(Finding{Agent: Unknown, Source: fmt.Sprintf("process: ancestry deeper than %d levels", maxDepth)})
+			return
 		}
 		comm, ppid, err := parseStat(stat, pid)
 		if err != nil {
-			return Result{}, false
+			return
 		}
 		if agent, name, ok := identify(dir, comm); ok {
-			return Result{Agent: agent, Source: fmt.Sprintf("process:%s (pid %d)", name, pid)}, true
+			r.add(Finding{Agent: agent, Source: fmt.Sprintf("process:%s (pid %d)", name, pid)})
 		}
 		if pid == 1 {
-			break
+			return
 		}
 		pid = ppid
 	}
-	return Result{}, false
 }
 
 // identify matches one process against the known agent programs. The
@@ -235,4 +235,38 @@ func parseDecimal(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, n <= 1<<31-1
+}
+
+// ForProgram is the agent that runs as a program of this name (a path's
+// base name counts), as the process-tree walk names it.
+func ForProgram(name string) (string, bool) {
+	id, ok := agentPrograms[filepath.Base(name)]
+	return id, ok
+}
+
+// Descends reports whether pid is ancestor or one of its descendants,
+// walking parent links in procRoot ("" is /proc). A file it cannot read or
+// parse, or a walk longer than the deepest tree it follows, is "no": the
+// answer fails closed.
+func Descends(procRoot string, pid, ancestor int) bool {
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	seen := make(map[int]bool, 16)
+	for depth := 0; pid > 0 && !seen[pid] && depth < maxDepth; depth++ {
+		if pid == ancestor {
+			return true
+		}
+		seen[pid] = true
+		stat, err := readBounded(filepath.Join(procRoot, strconv.Itoa(pid), "stat"), maxStat)
+		if err != nil {
+			return false
+		}
+		_, ppid, err := parseStat(stat, pid)
+		if err != nil {
+			return false
+		}
+		pid = ppid
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -186,7 +187,7 @@ func TestProcessTree(t *testing.T) {
 		wantSource string
 	}{
 		{"comm", []fakeProc{init1, llms, shell, at80(fakeProc{comm: "claude"})},
-			"claude", "process:claude (pid 80)"},
+			"claude-code", "process:claude (pid 80)"},
 		{"exe of a renamed process", []fakeProc{init1, llms, shell, at80(fakeProc{comm: "tokio-runtime-w", exe: "/opt/codex/bin/codex"})},
 			"codex", "process:codex (pid 80)"},
 		{"deleted exe", []fakeProc{init1, llms, shell, at80(fakeProc{comm: "x", exe: "/home/u/.local/bin/cursor-agent (deleted)"})},
@@ -204,24 +205,41 @@ func TestProcessTree(t *testing.T) {
 		{"unscoped node package", []fakeProc{init1, llms, shell, at80(fakeProc{comm: "node", cmdline: []string{"/usr/bin/node", "/x/node_modules/opencode-ai/bin/run.js"}})},
 			"opencode", "process:opencode-ai (pid 80)"},
 		{"bun package", []fakeProc{init1, llms, shell, at80(fakeProc{comm: "bun", cmdline: []string{"bun", "/x/node_modules/@anthropic-ai/claude-code/cli.js"}})},
-			"claude", "process:@anthropic-ai/claude-code (pid 80)"},
-		{"nearest agent wins", []fakeProc{init1, llms,
+			"claude-code", "process:@anthropic-ai/claude-code (pid 80)"},
+		{"nearest agent first", []fakeProc{init1, llms,
 			{pid: 90, ppid: 80, comm: "aider"},
 			at80(fakeProc{comm: "claude"})},
 			"aider", "process:aider (pid 90)"},
 		{"the starting process itself", []fakeProc{init1, {pid: 100, ppid: 1, comm: "gemini"}},
 			"gemini", "process:gemini (pid 100)"},
 		{"agent as pid 1 in a container", []fakeProc{{pid: 1, comm: "claude"}, {pid: 100, ppid: 1, comm: "llms"}},
-			"claude", "process:claude (pid 1)"},
+			"claude-code", "process:claude (pid 1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := makeProc(t, tt.procs...)
 			r, ok := Detect(noEnv, root, 100)
-			if !ok || r.Agent != tt.wantAgent || r.Source != tt.wantSource {
+			if !ok || r.Findings[0] != (Finding{tt.wantAgent, tt.wantSource}) {
 				t.Errorf("Detect = %+v, %v; want {%s %s}", r, ok, tt.wantAgent, tt.wantSource)
 			}
 		})
+	}
+}
+
+// Every agent in the ancestry counts, not only the nearest: codex started
+// by claude is both.
+func TestProcessTreeFindsEveryAgent(t *testing.T) {
+	root := makeProc(t,
+		fakeProc{pid: 100, ppid: 90, comm: "llms"},
+		fakeProc{pid: 90, ppid: 85, comm: "codex"},
+		fakeProc{pid: 85, ppid: 80, comm: "bash"},
+		fakeProc{pid: 80, ppid: 70, comm: "claude"},
+		fakeProc{pid: 70, ppid: 1, comm: "claude"},
+		fakeProc{pid: 1, comm: "init"})
+	r, _ := Detect(noEnv, root, 100)
+	want := []Finding{{"codex", "process:codex (pid 90)"}, {"claude-code", "process:claude (pid 80)"}}
+	if !slices.Equal(r.Findings, want) {
+		t.Errorf("Detect = %+v, want %+v", r.Findings, want)
 	}
 }
 
@@ -289,7 +307,7 @@ func TestProcessTreeDepthBound(t *testing.T) {
 		}
 		return procs
 	}
-	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth, maxDepth-1)...), 100); !ok || r.Agent != "claude" {
+	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth, maxDepth-1)...), 100); !ok || !slices.Equal(r.Agents(), []string{"claude-code"}) {
 		t.Errorf("agent at depth %d: Detect = %+v, %v; want claude", maxDepth-1, r, ok)
 	}
 	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth-1, -1)...), 100); ok {
@@ -297,7 +315,7 @@ func TestProcessTreeDepthBound(t *testing.T) {
 	}
 	// Nesting deeper than the walk goes must not hide an agent: it counts
 	// as one.
-	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth+5, maxDepth+2)...), 100); !ok || r.Agent != "unknown" {
+	if r, ok := Detect(noEnv, makeProc(t, chain(maxDepth+5, maxDepth+2)...), 100); !ok || !slices.Equal(r.Agents(), []string{Unknown}) {
 		t.Errorf("a chain deeper than %d: Detect = %+v, %v; want unknown", maxDepth, r, ok)
 	}
 }
@@ -315,5 +333,29 @@ func TestNPMPackage(t *testing.T) {
 		if got := npmPackage(in); got != want {
 			t.Errorf("npmPackage(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestDescends(t *testing.T) {
+	root := makeProc(t,
+		fakeProc{pid: 1, comm: "systemd"},
+		fakeProc{pid: 50, ppid: 1, comm: "llms"},    // the launcher
+		fakeProc{pid: 60, ppid: 50, comm: "claude"}, // the agent
+		fakeProc{pid: 70, ppid: 60, comm: "bash"},
+		fakeProc{pid: 80, ppid: 1, comm: "bash"}, // elsewhere
+		fakeProc{pid: 90, ppid: 91, comm: "loop"},
+		fakeProc{pid: 91, ppid: 90, comm: "loop"},
+		fakeProc{pid: 95, ppid: 50, stat: "95 (x) S fifty\n"},
+	)
+	for _, c := range []struct {
+		pid  int
+		want bool
+	}{{50, true}, {60, true}, {70, true}, {80, false}, {1, false}, {90, false}, {95, false}, {12345, false}} {
+		if got := Descends(root, c.pid, 50); got != c.want {
+			t.Errorf("Descends(%d, 50) = %v, want %v", c.pid, got, c.want)
+		}
+	}
+	if !Descends("", os.Getpid(), os.Getppid()) || Descends("", os.Getppid(), os.Getpid()) {
+		t.Error("the real /proc: we descend from our parent, not the other way round")
 	}
 }

@@ -1,5 +1,9 @@
 // Package archtest holds no code, only a test that pins the import graph:
-// data flows one way, cli → broker → store / macaroon / policy / audit →
-// runner, and no package but the broker can reach the store, which is the
-// only place a value is read.
+// data flows one way, from the CLI to the broker and from the broker to the
+// packages it uses (store, macaroon, caveat, policy, audit, runner, redact…),
+// and no package but the broker can reach the store, which is the only
+// place a value is read. The allowed graph is exact: an import it does not
+// list fails, and so does a listed import nobody makes, so the table
+// always describes the code. agentid, which only names agents, sits below
+// caveat and policy.
 package archtest

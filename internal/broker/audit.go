@@ -24,9 +24,9 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 	if b.audit != nil {
 		return b.audit, nil
 	}
-	key, err := b.st.ReadSealed("auditkey")
+	key, err := b.st.ReadSealed(auditKeyFile)
 	if errors.Is(err, store.ErrNotFound) {
-		err = b.st.UpdateSealed("auditkey", func(old []byte) ([]byte, error) {
+		err = b.st.UpdateSealed(auditKeyFile, func(old []byte) ([]byte, error) {
 			if old != nil {
 				return old, nil // another process made it first
 			}
@@ -35,7 +35,7 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 			return k, nil
 		})
 		if err == nil {
-			key, err = b.st.ReadSealed("auditkey")
+			key, err = b.st.ReadSealed(auditKeyFile)
 		}
 	}
 	if err != nil {
@@ -50,11 +50,12 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 func (b *Broker) record(r audit.Record, c *Caller) error {
 	if c != nil {
 		if a, ok := c.detectAgent(); ok {
-			r.Agent = a.Agent
+			r.Agent = strings.Join(a.Agents(), ",")
 		}
 		if gi, err := c.gitInfo(); err == nil {
 			r.Repo, r.Branch = gi.Repo, gi.Branch
 		}
+		r.User = c.User()
 		r.Cwd = c.Cwd
 		r.PID = c.PID
 	}
@@ -191,7 +192,7 @@ func (b *Broker) Audit(q AuditQuery, c *Caller) ([]audit.Entry, error) {
 // humanOnly refuses what only the human may do, whatever token is held.
 func humanOnly(c *Caller, what string) error {
 	if r, ok := c.detectAgent(); ok {
-		return fmt.Errorf("%w: %s was detected (%s); only the human %s", ErrDenied, r.Agent, r.Source, what)
+		return fmt.Errorf("%w: %s; only the human %s", ErrDenied, detected(r), what)
 	}
 	return nil
 }
@@ -201,8 +202,7 @@ func humanOnly(c *Caller, what string) error {
 // recorded too.
 func (b *Broker) change(event string, secrets []string, c *Caller, what string) error {
 	if err := humanOnly(c, what); err != nil {
-		_ = b.record(audit.Record{Event: event, Decision: "deny", Reason: reasonOf(err), Secrets: secrets}, c)
-		return err
+		return b.refuse(audit.Record{Event: event, Secrets: secrets}, err, c)
 	}
 	return b.record(audit.Record{Event: event, Decision: "allow", Secrets: secrets}, c)
 }

@@ -25,8 +25,13 @@ type grant struct {
 	tokenID string // "" for the human without a token
 	// visible filters names for list: nil means every name.
 	visible func(name string) bool
-	// programPinned: the token's cmd caveat names the program exec starts.
+	// programPinned: the token's cmd caveat or the policy limits the
+	// request to the program exec starts; the child then gets an
+	// environment by allow-list (childenv.go).
 	programPinned bool
+	// keep is what the token's keep_env caveats list (keptVars decides
+	// what of it counts).
+	keep []string
 }
 
 // authorize is the decision point for every access to secret values or
@@ -66,11 +71,14 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 			return grant{}, err
 		}
 		g.tokenID = tokenID(m)
-		g.programPinned = slices.ContainsFunc(set, func(c caveat.Caveat) bool { return c.Name == "cmd" })
+		_, pinned := set.Items(caveat.NameCmd)
+		g.keep, _ = set.Items(caveat.NameKeepEnv)
 		expires, _ := set.Expiry()
-		if err := b.checkPolicy(a, expires); err != nil {
+		byPolicy, err := b.checkPolicy(a, expires)
+		if err != nil {
 			return grant{}, err
 		}
+		g.programPinned = pinned || byPolicy
 		byToken := func(string) bool { return true }
 		if names, all := set.AllowedSecrets(); !all {
 			byToken = func(n string) bool { return slices.Contains(names, n) }
@@ -82,14 +90,16 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 		if c.TokenGiven {
 			given = "the token given is empty (an empty variable is no token)"
 		}
-		return grant{}, fmt.Errorf("%w: %s was detected (%s) and %s. "+
+		return grant{}, fmt.Errorf("%w: %s and %s. "+
 			"Agents use secrets only through a token the human delegates: "+
 			"`llms macaroon mint --secret KEY --ttl 5m`, passed as LLM_SECRETS_MACAROON "+
-			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, r.Agent, r.Source, given)
+			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, detected(r), given)
 	}
-	if err := b.checkPolicy(a, time.Time{}); err != nil {
+	pinned, err := b.checkPolicy(a, time.Time{})
+	if err != nil {
 		return grant{}, err
 	}
+	g.programPinned = pinned
 	return g, b.restrictList(&g, a, nil)
 }
 
@@ -176,7 +186,7 @@ func (b *Broker) context(a access) (caveat.Context, error) {
 	}
 	ctx.Repo, ctx.Branch, ctx.Who = gi.Repo, gi.Branch, gi.User
 	if r, ok := a.caller.detectAgent(); ok {
-		ctx.Agent = r.Agent
+		ctx.Agents = r.Agents()
 	}
 	return ctx, nil
 }

@@ -14,7 +14,7 @@ import (
 // benchCaller is a fresh caller (its per-request caches empty) without the
 // cost of new temporary directories on every iteration.
 func benchCaller(tmpl *Caller, token string) *Caller {
-	return &Caller{Token: token, TokenGiven: token != "", Cwd: tmpl.Cwd, LookupEnv: tmpl.LookupEnv, ProcRoot: tmpl.ProcRoot}
+	return &Caller{Token: token, TokenGiven: token != "", Cwd: tmpl.Cwd, LookupEnv: tmpl.LookupEnv, ProcRoot: tmpl.ProcRoot, UserDB: tmpl.UserDB}
 }
 
 func benchAccess(tmpl *Caller, token string) access {
@@ -45,7 +45,7 @@ func BenchmarkDecide(b *testing.B) {
 
 func BenchmarkDecideWithToken(b *testing.B) {
 	br, _ := testBroker(b)
-	tok, _, err := br.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"exec"}}, caller(b, nil, ""))
+	tok, _, err := br.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"exec"}}}, caller(b, nil, ""))
 	if err != nil {
 		b.Fatal(err)
 	}

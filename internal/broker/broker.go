@@ -2,10 +2,13 @@ package broker
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/store"
+	"github.com/llm-secrets/llms/internal/v3store"
 )
 
 // Errors the CLI maps to exit codes. Each is wrapped with context.
@@ -17,8 +20,12 @@ var (
 	ErrDenied = errors.New("access denied")
 )
 
-// Broker is an opened gate over one store.
+// Broker is an opened gate over one store. Exec, Peek and List may be
+// called concurrently (the agent-mode server does); the rest may not.
 type Broker struct {
+	// mu serialises decisions and reads of values: the store and the
+	// audit log are opened lazily and keep what they read.
+	mu    sync.Mutex
 	st    *store.Store
 	now   func() time.Time
 	audit *audit.Log // opened on first record
@@ -26,6 +33,9 @@ type Broker struct {
 
 // Open opens the store in dir behind a broker.
 func Open(dir string) (*Broker, error) {
+	if !store.Exists(dir) && v3store.Present(dir) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrV3Store)
+	}
 	st, err := store.Open(dir)
 	if err != nil {
 		return nil, err
@@ -35,6 +45,9 @@ func Open(dir string) (*Broker, error) {
 
 // Init creates a new store in dir.
 func Init(dir string) error {
+	if !store.Exists(dir) && v3store.Present(dir) {
+		return fmt.Errorf("%s: %w", dir, ErrV3Store)
+	}
 	_, err := store.Init(dir)
 	return err
 }

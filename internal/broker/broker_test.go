@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // testBroker makes a store with secrets A, B, C and a live session, and a
@@ -40,14 +45,46 @@ func testBroker(t testing.TB) (*Broker, *time.Time) {
 }
 
 // caller is a caller outside any repository, with the given environment
-// and token, and no process tree to inspect.
+// and token, no process tree to inspect, and an account "tester" whose
+// home holds no policy.
 func caller(t testing.TB, env map[string]string, token string) *Caller {
 	return &Caller{
 		Token: token, TokenGiven: token != "",
 		Cwd:       t.TempDir(),
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		ProcRoot:  t.TempDir(),
+		UserDB:    testerDB(t),
 	}
+}
+
+// testerDBs holds one "tester" user database per test: callers are made
+// by the hundred in some tests.
+var testerDBs sync.Map
+
+func testerDB(t testing.TB) *userdb.DB {
+	if db, ok := testerDBs.Load(t); ok {
+		return db.(*userdb.DB)
+	}
+	db := fakeUserDB(t, "tester", t.TempDir())
+	testerDBs.Store(t, db)
+	t.Cleanup(func() { testerDBs.Delete(t) })
+	return db
+}
+
+// fakeUserDB is a user database that knows this process's uid as name,
+// with home, and has no getent to fall back on. An empty name makes the
+// uid unknown.
+func fakeUserDB(t testing.TB, name, home string) *userdb.DB {
+	// Someone else is in the file either way.
+	entry := fmt.Sprintf("other:x:%d:0::/home/other:/bin/sh\n", os.Getuid()+1)
+	if name != "" {
+		entry += fmt.Sprintf("%s:x:%d:%d::%s:/bin/sh\n", name, os.Getuid(), os.Getgid(), home)
+	}
+	p := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(p, []byte(entry), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &userdb.DB{PasswdFile: p, Getent: []string{}}
 }
 
 var claude = map[string]string{"CLAUDECODE": "1"}
@@ -70,7 +107,7 @@ func TestAgentWithoutTokenIsRefused(t *testing.T) {
 
 func TestTokenScopesAndExpiry(t *testing.T) {
 	b, now := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{Secrets: []string{"A", "B"}, TTL: 5 * time.Minute, Ops: []string{"exec"}}, caller(t, nil, ""))
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}}, caller(t, nil, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,22 +133,24 @@ func TestMintRefusals(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	for _, r := range []Restrictions{
-		{TTL: time.Minute},                                               // no secret
-		{Secrets: []string{"A"}},                                         // no expiry
-		{Secrets: []string{"A"}, TTL: 2 * time.Hour},                     // beyond the session
-		{Secrets: []string{"A"}, TTL: time.Minute, Ops: []string{"fly"}}, // unknown op
+		{TTL: time.Minute}, // no secret
+		{Lists: map[string][]string{"secret": {"A"}}},                                      // no expiry
+		{TTL: 2 * time.Hour, Lists: map[string][]string{"secret": {"A"}}},                  // beyond the session
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"fly"}}},     // unknown op
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"mint"}}},    // an op no request checks
+		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "colour": {"red"}}}, // not a caveat
 	} {
 		if _, _, err := b.Mint(r, human); err == nil {
 			t.Errorf("Mint(%+v) accepted", r)
 		}
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
 	if err := b.RevokeAll(false, human); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, human); !errors.Is(err, ErrNoSession) {
+	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, human); !errors.Is(err, ErrNoSession) {
 		t.Errorf("mint after revoke-all: %v", err)
 	}
 }
@@ -119,10 +158,10 @@ func TestMintRefusals(t *testing.T) {
 func TestRevokeOneToken(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	r := Restrictions{Secrets: []string{"A"}, TTL: time.Minute}
+	r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}
 	t1, i1, _ := b.Mint(r, human)
 	t2, _, _ := b.Mint(r, human)
-	child, err := Attenuate(t1, Restrictions{Ops: []string{"exec"}}, b.now())
+	child, err := Attenuate(t1, Restrictions{Lists: map[string][]string{"op": {"exec"}}}, b.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,16 +187,17 @@ func TestAttenuationNeverWidens(t *testing.T) {
 		return rapid.SliceOfNDistinct(rapid.SampledFrom(from), 0, len(from), rapid.ID[string]).Draw(t, label)
 	}
 	rapid.Check(t, func(rt *rapid.T) {
-		parentR := Restrictions{Secrets: subset(rt, "secrets", secrets), TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute, Ops: subset(rt, "ops", ops)}
-		if len(parentR.Secrets) == 0 {
-			parentR.Secrets = []string{"A"}
+		parentR := Restrictions{TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "secrets", secrets), "op": subset(rt, "ops", ops)}}
+		if len(parentR.Secrets()) == 0 {
+			parentR.Lists["secret"] = []string{"A"}
 		}
 		parent, _, err := b.Mint(parentR, human)
 		if err != nil {
 			rt.Fatal(err)
 		}
-		childR := Restrictions{Secrets: subset(rt, "csecrets", secrets), Ops: subset(rt, "cops", ops),
-			TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute}
+		childR := Restrictions{TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute,
+			Lists: map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)}}
 		child, err := Attenuate(parent, childR, b.now())
 		if err != nil {
 			return // nothing to add
@@ -183,7 +223,7 @@ func TestAttenuationNeverWidens(t *testing.T) {
 // it fail, and the error never carries the token.
 func TestTamperedTokenRefused(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := len("llms_m2_"); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
@@ -202,7 +242,7 @@ func TestTamperedTokenRefused(t *testing.T) {
 
 func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	agent := caller(t, claude, tok)
 	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
@@ -225,7 +265,7 @@ func TestAgentCannotWrite(t *testing.T) {
 // refuses to turn redaction off under a token or for an agent.
 func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
@@ -241,10 +281,236 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 // and an existing one get the same refusal.
 func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{Secrets: []string{"A"}, TTL: time.Minute}, caller(t, nil, ""))
+	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	for _, name := range []string{"B", "NOPE"} {
 		if _, err := b.Peek(name, caller(t, claude, tok)); !errors.Is(err, ErrDenied) {
 			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
 		}
+	}
+}
+
+// A launcher's stamp is the caller's identity: detection is not run, so
+// no marker, declaration or process ancestor changes who is asking.
+func TestStampedAgentReplacesDetection(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	procWithClaude := fakeClaudeTree(t)
+	noisy := map[string]string{"CLAUDECODE": "1", "AI_AGENT": "gemini", "LLM_SECRETS_AGENT": "aider", "CURSOR_TRACE_ID": "x"}
+	stamped := func(agent, token string) *Caller {
+		c := caller(t, noisy, token)
+		c.ProcRoot, c.PID, c.StampedAgent = procWithClaude, 100, agent
+		return c
+	}
+	unstamped := stamped("", tok)
+	unstamped.LookupEnv = func(string) (string, bool) { return "", false }
+	if r, ok := unstamped.detectAgent(); !ok || !slices.Equal(r.Agents(), []string{"claude-code"}) {
+		t.Fatalf("the fake tree: detectAgent = %+v, %v; want claude-code", r, ok)
+	}
+	if r, ok := stamped("codex", tok).detectAgent(); !ok || !slices.Equal(r.Agents(), []string{"codex"}) {
+		t.Fatalf("stamped codex: detectAgent = %+v, %v", r, ok)
+	}
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", tok)}); err != nil {
+		t.Errorf("stamped codex with an agent=codex token: %v", err)
+	}
+	for _, other := range []string{"claude", "Bad Name!"} {
+		if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped(other, tok)}); !errors.Is(err, ErrDenied) {
+			t.Errorf("stamped %q with an agent=codex token: %v, want denied", other, err)
+		}
+	}
+	// Without a token a stamped agent is an agent: refused, whatever its
+	// environment says.
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped("codex", "")}); !errors.Is(err, ErrDenied) {
+		t.Errorf("stamped agent without a token: %v", err)
+	}
+}
+
+// fakeClaudeTree is a /proc where pid 100 (llms) runs under pid 90, claude,
+// with no environment marker needed.
+func fakeClaudeTree(t *testing.T) string {
+	root := filepath.Join(t.TempDir(), "proc")
+	for pid, stat := range map[string]string{"100": "100 (llms) S 90", "90": "90 (claude) S 1"} {
+		if err := os.MkdirAll(filepath.Join(root, pid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, pid, "stat"), []byte(stat+" 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// underClaude is a caller whose parent process is claude, with env.
+func underClaude(t *testing.T, env map[string]string, token string) *Caller {
+	c := caller(t, env, token)
+	c.ProcRoot, c.PID = fakeClaudeTree(t), 100
+	return c
+}
+
+// A claimed identity never overrides the proven one: under a claude
+// process, AI_AGENT=human is still an agent, refused without a token even
+// where a policy allows the human.
+func TestDeclaredHumanUnderAnAgentIsRefused(t *testing.T) {
+	b, _ := testBroker(t)
+	exec := func(c *Caller) error {
+		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: c})
+		return err
+	}
+	for _, env := range []map[string]string{{"AI_AGENT": "human"}, {"LLM_SECRETS_AGENT": "human"}, {"AI_AGENT": "none"}} {
+		err := exec(underClaude(t, env, ""))
+		if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "claude-code") {
+			t.Errorf("%v under claude: %v; want refused naming claude-code", env, err)
+		}
+	}
+	// Alone, a declaration of the human is an unknown agent: refused too.
+	if err := exec(caller(t, map[string]string{"AI_AGENT": "human"}, "")); !errors.Is(err, ErrDenied) {
+		t.Errorf("AI_AGENT=human alone: %v; want refused", err)
+	}
+	if err := exec(caller(t, nil, "")); err != nil {
+		t.Errorf("the human: %v", err)
+	}
+
+	// With a token, the policy sees every agent: a rule for the human
+	// does not let a claude process that declares itself human through.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(dir, "llm-secrets", "policy.yaml"), []byte("secrets:\n  A:\n    allow:\n      - agent: human\n"), 0o600)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []map[string]string{{"AI_AGENT": "human"}, {"LLM_SECRETS_AGENT": "human"}} {
+		c := underClaude(t, env, tok)
+		c.ConfigDirs = []string{dir}
+		if err := exec(c); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
+			t.Errorf("%v under claude, with a token and an {agent: human} policy: %v; want the policy to deny", env, err)
+		}
+	}
+	human := caller(t, nil, "")
+	human.ConfigDirs = []string{dir}
+	if err := exec(human); err != nil {
+		t.Errorf("the human under an {agent: human} policy: %v", err)
+	}
+}
+
+// When signals disagree the caller is every agent found, and a token's
+// agent caveat must allow each: a codex marker in a claude tree does not
+// pass agent=codex.
+func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	mint := func(agents ...string) string {
+		tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}}, human)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	exec := func(c *Caller) error {
+		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: c})
+		return err
+	}
+	codexMarker := map[string]string{"CODEX_SANDBOX": "1"}
+	if err := exec(underClaude(t, codexMarker, mint("codex"))); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), `agent "claude-code" is not allowed`) {
+		t.Errorf("CODEX_SANDBOX=1 in a claude tree with agent=codex: %v; want refused for claude-code", err)
+	}
+	if err := exec(underClaude(t, map[string]string{"AI_AGENT": "codex"}, mint("codex"))); !errors.Is(err, ErrDenied) {
+		t.Errorf("AI_AGENT=codex in a claude tree with agent=codex: %v; want refused", err)
+	}
+	if err := exec(underClaude(t, codexMarker, mint("claude"))); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), `agent "codex" is not allowed`) {
+		t.Errorf("CODEX_SANDBOX=1 in a claude tree with agent=claude-code: %v; want refused for codex", err)
+	}
+	if err := exec(underClaude(t, codexMarker, mint("codex", "claude"))); err != nil {
+		t.Errorf("a token allowing both: %v", err)
+	}
+	if err := exec(underClaude(t, nil, mint("claude"))); err != nil {
+		t.Errorf("claude under claude with agent=claude (an alias): %v", err)
+	}
+}
+
+// Mint takes agent ids and aliases, records ids, and refuses any other
+// name, listing the known ones.
+func TestMintAgentNames(t *testing.T) {
+	b, _ := testBroker(t)
+	human := caller(t, nil, "")
+	_, info, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}}, human)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(info.Caveats, "agent=claude-code,github-copilot") {
+		t.Errorf("caveats %q; want agent=claude-code,github-copilot", info.Caveats)
+	}
+	for _, bad := range []string{"human", "unknown", "my-bot", "claude code"} {
+		_, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{bad}}}, human)
+		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "known agents: aider, amp") {
+			t.Errorf("--agent %q: %v; want refused listing the known agents", bad, err)
+		}
+	}
+}
+
+// When the user database does not know the caller's uid, the user policy
+// cannot be located: a detected agent is refused even with a valid token
+// and no policy anywhere, and the human is let through with a warning.
+func TestUnknownAccountRefusesAgents(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := fakeUserDB(t, "", "")
+	agent := caller(t, claude, tok)
+	agent.UserDB = lost
+	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "user policy cannot be located") {
+		t.Errorf("agent with a token, account unknown: %v; want refused", err)
+	}
+	stamped := caller(t, nil, tok)
+	stamped.UserDB, stamped.StampedAgent = lost, "claude-code"
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped}); !errors.Is(err, ErrDenied) {
+		t.Errorf("stamped agent, account unknown: %v; want refused", err)
+	}
+	human := caller(t, nil, "")
+	human.UserDB = lost
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: human}); err != nil {
+		t.Errorf("the human, account unknown: %v", err)
+	}
+	if w := human.Warnings(); len(w) != 1 || !strings.Contains(w[0], "every detected agent is refused") {
+		t.Errorf("warnings %q", w)
+	}
+	// Known again: the agent's token works.
+	agent = caller(t, claude, tok)
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent}); err != nil {
+		t.Errorf("agent with a token, account known: %v", err)
+	}
+	if w := agent.Warnings(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+// The user policy is the one in the home the user database gives — here
+// through getent, for a uid /etc/passwd lacks — whatever the caller's
+// environment says.
+func TestUserPolicyFromTheUserDatabase(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	writePolicy(t, filepath.Join(home, ".config"), "secrets:\n  B:\n    allow:\n      - agent: '*'\n")
+	getent := filepath.Join(t.TempDir(), "getent")
+	os.WriteFile(getent, []byte(fmt.Sprintf("#!/bin/sh\necho 'ldapuser:*:%d:0::%s:/bin/sh'\n", os.Getuid(), home)), 0o755)
+	db := fakeUserDB(t, "", "")
+	db.Getent = []string{getent}
+	agent := caller(t, map[string]string{"CLAUDECODE": "1", "HOME": t.TempDir(), "USER": "root"}, tok)
+	agent.UserDB = db
+	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
+		t.Errorf("agent under a user policy found through getent: %v; want the policy to deny", err)
+	}
+	if u := agent.User(); u != "ldapuser" {
+		t.Errorf("user = %q, want the login name from getent", u)
 	}
 }

@@ -2,12 +2,15 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/gitctx"
 	"github.com/llm-secrets/llms/internal/policy"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // Caller describes who is asking, as the front end (CLI, MCP server) sees
@@ -27,11 +30,27 @@ type Caller struct {
 	// os.Getpid()); tests point ProcRoot at a fake tree.
 	ProcRoot string
 	PID      int
-	// ConfigDirs hold the user policy, <dir>/llm-secrets/policy.yaml, and
-	// every one found must allow. The front end lists the account's own
-	// ~/.config (from the password database, not $HOME) first, so the
-	// environment can add a policy file but never remove one.
+	// StampedAgent is the agent a launcher vouches for: a front end that
+	// started the agent itself and serves its requests (agent mode) sets
+	// it. When it is not empty, detection is not run at all: the
+	// environment markers, AI_AGENT, LLM_SECRETS_AGENT and the process
+	// tree change nothing, and the caller is this agent. A name that is
+	// not a valid agent name is the agent "unknown", which no token or
+	// policy allows. The human cannot be stamped.
+	StampedAgent string
+	// ConfigDirs hold more user policies, <dir>/llm-secrets/policy.yaml
+	// (the front end passes $XDG_CONFIG_HOME's), and every one found must
+	// allow. The broker adds the account's own ~/.config itself, from the
+	// system's user database (UserDB), never from $HOME: the environment
+	// can add a policy file but never remove one.
 	ConfigDirs []string
+	// UserDB is where the caller's account — login name and home — is
+	// looked up; nil means the system's (/etc/passwd, then getent). Tests
+	// point it at a fake passwd file.
+	UserDB *userdb.DB
+	// Policy, when set, is the policy read at launch (LoadPolicy); no
+	// policy file is read for the request, and ConfigDirs are unused.
+	Policy *Policy
 
 	agentOnce sync.Once
 	agent     agentid.Result
@@ -41,14 +60,68 @@ type Caller struct {
 	git     gitctx.Info
 	gitErr  error
 
+	accountOnce sync.Once
+	account     userdb.Account
+	accountErr  error
+
 	policyOnce sync.Once
 	policySet  *policy.Set
 	policyErr  error
 }
 
-// detectAgent runs once per request.
+// detected says who was found, for refusals: "claude-code was detected
+// (env:CLAUDECODE)", or "the agents claude-code (env:CLAUDECODE), codex
+// (env:CODEX_SANDBOX) were detected" when the signals named several.
+func detected(r agentid.Result) string {
+	if len(r.Findings) == 1 {
+		return r.Findings[0].Agent + " was detected (" + r.Findings[0].Source + ")"
+	}
+	return "the agents " + r.String() + " were detected"
+}
+
+// lookupAccount finds the caller's account once: the uid this process runs
+// as, in the system's user database.
+func (c *Caller) lookupAccount() (userdb.Account, error) {
+	c.accountOnce.Do(func() {
+		c.account, c.accountErr = c.UserDB.Current()
+	})
+	return c.account, c.accountErr
+}
+
+// Warnings are what the human should know about this caller: today, an
+// account the user database does not know, which hides the user policy
+// and so refuses every agent.
+func (c *Caller) Warnings() []string {
+	if _, err := c.lookupAccount(); err != nil {
+		return []string{fmt.Sprintf("your home cannot be established (%v): your user policy "+
+			"(~/.config/llm-secrets/policy.yaml) cannot be found, so every detected agent is refused, "+
+			"token or not; fix the account in the user database (getent passwd %d)", err, os.Getuid())}
+	}
+	return nil
+}
+
+// User is the user as policy rules match it, and as the audit log,
+// session-info and policy check show it: the login name from the user
+// database, then the git email in angle brackets when git has one
+// ("cptfinch <cpt@adjoint.uk>"). It is empty when neither is known.
+func (c *Caller) User() string {
+	var parts []string
+	if a, err := c.lookupAccount(); err == nil {
+		parts = append(parts, a.Name)
+	}
+	if gi, err := c.gitInfo(); err == nil && gi.User != "" {
+		parts = append(parts, "<"+gi.User+">")
+	}
+	return strings.Join(parts, " ")
+}
+
+// detectAgent runs once per request; a stamped agent replaces detection.
 func (c *Caller) detectAgent() (agentid.Result, bool) {
 	c.agentOnce.Do(func() {
+		if c.StampedAgent != "" {
+			c.agent, c.isAgent = agentid.Stamped(c.StampedAgent), true
+			return
+		}
 		pid := c.PID
 		if pid == 0 {
 			pid = os.Getpid()

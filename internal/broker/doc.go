@@ -19,7 +19,10 @@
 //     that cannot be recorded becomes a deny.
 //
 // It also owns the authority itself — sessions, root keys, minting,
-// revocation, leases — and the child's environment.
+// revocation, leases — and the child's environment (childenv.go): the
+// variables a secret is never injected into, and the allow-list a pinned
+// program's environment is built from, for every front end that starts a
+// child through Exec.
 //
 // What it refuses to do: return a value to its caller. No exported function
 // or field carries plaintext out of this package; Peek returns a bounded

@@ -15,6 +15,7 @@ import (
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
+	"golang.org/x/sys/unix"
 )
 
 // Injection asks for secret Secret to be placed in the child's environment
@@ -40,22 +41,23 @@ type ExecRequest struct {
 	NoRedact bool
 	// Warn receives notes for the human (values too short to redact).
 	Warn func(string)
-}
 
-// tokenVars carry the caller's token; they never reach the child.
-var tokenVars = map[string]bool{"LLM_SECRETS_MACAROON": true, "LLM_SECRETS_MACAROON_FILE": true}
-
-// startupHooks make a dynamic loader or an interpreter run code of the
-// caller's choosing before the program itself. They are removed when a
-// token's cmd caveat names the program. A blocklist is never complete:
-// docs/SECURITY.md says what cmd does and does not guarantee.
-var startupHooks = map[string]bool{
-	"LD_PRELOAD": true, "LD_LIBRARY_PATH": true, "LD_AUDIT": true, "GCONV_PATH": true,
-	"BASH_ENV": true, "ENV": true, "SHELLOPTS": true, "PS4": true,
-	"PERL5OPT": true, "PERL5LIB": true, "PERLLIB": true,
-	"PYTHONSTARTUP": true, "PYTHONPATH": true, "PYTHONHOME": true,
-	"NODE_OPTIONS": true, "NODE_PATH": true, "RUBYOPT": true, "RUBYLIB": true,
-	"LUA_INIT": true, "JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true,
+	// What a front end serving requests of other processes (agent mode)
+	// sets; all are empty in the CLI's own exec.
+	//
+	// Dir is the directory the program is looked up from and started in:
+	// the requester's working directory. "" is ours, and the program is
+	// then looked up in our PATH instead of the one in Env.
+	Dir string
+	// Confine puts the child in its own confinement (a Landlock domain)
+	// before it starts; see runner.Spec.Confine. Caveats and policy judge
+	// the program itself, and the child is started from that path.
+	Confine func() error
+	// Signals relays the requester's signals to the child, and SizeFrom
+	// is the terminal whose size its pseudo-terminal follows; see
+	// runner.Spec.
+	Signals  <-chan os.Signal
+	SizeFrom *os.File
 }
 
 // Exec authorizes the request, starts the child with the injected values
@@ -84,46 +86,26 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		if seen[in.Var] {
 			return 0, fmt.Errorf("%w: variable %s is injected twice", ErrBadRequest, in.Var)
 		}
+		if err := checkInjectable(in.Var); err != nil {
+			return 0, err
+		}
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
-	path, err := exec.LookPath(req.Argv[0])
-	if errors.Is(err, fs.ErrPermission) {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-	}
-	// Caveats and policy judge the absolute path, and the child is started
-	// from exactly the path they judged. Symbolic links are not resolved:
-	// `cmd=psql` allows a program named psql (docs/SECURITY.md).
-	if path, err = filepath.Abs(path); err != nil {
-		return 0, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-	}
-	g, err := b.decide(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
+	path, err := findProgram(req.Argv[0], req.Dir, req.Env)
 	if err != nil {
 		return 0, err
 	}
-	values, err := b.values(g)
+	g, values, err := b.grantValues(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
+	if err != nil {
+		return 0, err
+	}
+	keep, err := b.keptVars(g)
 	if err != nil {
 		return 0, err
 	}
 
-	env := make([]string, 0, len(req.Env)+len(req.Inject))
-	for _, kv := range req.Env {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case seen[name], tokenVars[name]:
-			// The child gets the secrets it asked for, not the caller's
-			// bearer token, which would let it reach every other secret
-			// in the token's scope.
-		case g.programPinned && startupHooks[name]:
-			// A token that names the program must not let the caller
-			// load other code into it.
-		default:
-			env = append(env, kv)
-		}
-	}
+	env := childEnv(req.Env, seen, g.programPinned, keep)
 	secrets := make([]redact.Secret, len(req.Inject), len(req.Inject)+1)
 	for i, in := range req.Inject {
 		env = append(env, in.Var+"="+string(values[i]))
@@ -133,7 +115,8 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})
 	}
 
-	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY}
+	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
+		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}
@@ -155,4 +138,87 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		err = errErr
 	}
 	return code, err
+}
+
+// grantValues decides an access and reads its values, holding the
+// broker's lock: a long-lived broker serves several requests at once.
+func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g, err := b.decide(a)
+	if err != nil {
+		return grant{}, nil, err
+	}
+	values, err := b.values(g)
+	return g, values, err
+}
+
+// findProgram resolves argv[0] to the absolute path that caveats and
+// policy judge and the child is started from. Symbolic links are not
+// resolved: `cmd=psql` allows a program named psql (docs/SECURITY.md).
+// With dir empty it is exec.LookPath in our PATH and working directory;
+// otherwise the same rules in dir and the PATH of env: a name with a slash
+// is taken relative to dir, and a PATH entry that is not absolute is
+// skipped, as exec.LookPath refuses a result relative to ".".
+func findProgram(name, dir string, env []string) (string, error) {
+	if dir == "" {
+		path, err := exec.LookPath(name)
+		if errors.Is(err, fs.ErrPermission) {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+		}
+		if path, err = filepath.Abs(path); err != nil {
+			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+		}
+		return path, nil
+	}
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("%w: the working directory %q is not absolute", ErrBadRequest, dir)
+	}
+	if strings.Contains(name, "/") {
+		path := filepath.Join(dir, name)
+		if filepath.IsAbs(name) {
+			path = filepath.Clean(name)
+		}
+		if err := executable(path); err != nil {
+			return "", err
+		}
+		return path, nil
+	}
+	var pathVar string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	denied := false
+	for _, d := range filepath.SplitList(pathVar) {
+		if !filepath.IsAbs(d) {
+			continue
+		}
+		path := filepath.Join(d, name)
+		err := executable(path)
+		if err == nil {
+			return path, nil
+		}
+		denied = denied || errors.Is(err, runner.ErrNotExecutable)
+	}
+	if denied {
+		return "", fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, name)
+	}
+	return "", fmt.Errorf("%w: exec: %q: executable file not found in $PATH", runner.ErrNotFound, name)
+}
+
+// executable checks that path is a file we may execute.
+func executable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	if fi.IsDir() || unix.Access(path, unix.X_OK) != nil {
+		return fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, path)
+	}
+	return nil
 }

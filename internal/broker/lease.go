@@ -1,14 +1,9 @@
 package broker
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/llm-secrets/llms/internal/store"
 )
 
 // LeaseRecord is what the human can see of a token that was issued: never
@@ -33,21 +28,14 @@ const leaseRetention = 24 * time.Hour
 
 func (b *Broker) updateLeases(fn func([]LeaseRecord) []LeaseRecord) error {
 	now := b.now()
-	return b.st.UpdateSealed("leases", func(old []byte) ([]byte, error) {
-		var list []LeaseRecord
-		if old != nil {
-			if err := json.Unmarshal(old, &list); err != nil {
-				return nil, fmt.Errorf("lease registry is corrupt: %w", err)
-			}
-		}
-		list = slices.DeleteFunc(fn(list), func(l LeaseRecord) bool {
+	return updateState(b, leasesState, func(list []LeaseRecord) []LeaseRecord {
+		return slices.DeleteFunc(fn(list), func(l LeaseRecord) bool {
 			ended := l.Expires
 			if !l.Revoked.IsZero() && l.Revoked.Before(ended) {
 				ended = l.Revoked
 			}
 			return now.Sub(ended) > leaseRetention
 		})
-		return json.Marshal(list)
 	})
 }
 
@@ -84,16 +72,9 @@ func (b *Broker) Leases(all bool, c *Caller) ([]LeaseRecord, error) {
 	if err := humanOnly(c, "lists leases"); err != nil {
 		return nil, err
 	}
-	data, err := b.st.ReadSealed("leases")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var list []LeaseRecord
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("lease registry is corrupt: %w", err)
+	if _, err := b.readState(leasesState, &list); err != nil {
+		return nil, err
 	}
 	now := b.now()
 	if !all {

@@ -10,6 +10,8 @@ import (
 
 // List returns the stored secrets the caller may see.
 func (b *Broker) List(withTimes bool, c *Caller) ([]store.Entry, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	g, err := b.decide(access{op: caveat.OpList, caller: c})
 	if err != nil {
 		return nil, err
@@ -68,8 +70,7 @@ func (b *Broker) Delete(name string, c *Caller) error {
 // prompt; an agent is refused (and recorded) rather than told.
 func (b *Broker) Has(name string, c *Caller) (bool, error) {
 	if err := humanOnly(c, "changes the store"); err != nil {
-		_ = b.record(audit.Record{Event: "delete", Decision: "deny", Reason: reasonOf(err), Secrets: []string{name}}, c)
-		return false, err
+		return false, b.refuse(audit.Record{Event: "delete", Secrets: []string{name}}, err, c)
 	}
 	return b.st.Has(name), nil
 }

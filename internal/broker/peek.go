@@ -33,16 +33,14 @@ func prefixLen(n int) int {
 
 // Peek authorizes and describes one secret.
 func (b *Broker) Peek(name string, c *Caller) (Peek, error) {
-	g, err := b.decide(access{op: caveat.OpPeek, secrets: []string{name}, caller: c})
-	if err != nil {
-		return Peek{}, err
-	}
-	values, err := b.values(g)
+	_, values, err := b.grantValues(access{op: caveat.OpPeek, secrets: []string{name}, caller: c})
 	if err != nil {
 		return Peek{}, err
 	}
 	v := values[0]
+	b.mu.Lock()
 	key, err := b.st.DeriveKey("llm-secrets peek fingerprint v1")
+	b.mu.Unlock()
 	if err != nil {
 		return Peek{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/policy"
 )
 
@@ -17,15 +18,15 @@ const RepoPolicyFile = ".llm-secrets-policy.yaml"
 // audit log records it as its own event.
 var errPolicyBroken = errors.New("policy")
 
-// humanAgent is the agent a policy sees when none is detected, so rules
-// can name the human ("agent: [human, claude]").
-const humanAgent = "human"
-
 // policyPaths are the files that apply to the caller: the user's, then the
 // repository's. Both must allow.
 func (c *Caller) policyPaths() ([]string, error) {
 	var paths []string
-	for _, dir := range c.ConfigDirs {
+	dirs := c.ConfigDirs
+	if a, err := c.lookupAccount(); err == nil {
+		dirs = append([]string{filepath.Join(a.Home, ".config")}, dirs...)
+	}
+	for _, dir := range dirs {
 		p := filepath.Join(dir, "llm-secrets", "policy.yaml")
 		if filepath.IsAbs(p) && !slices.Contains(paths, p) {
 			paths = append(paths, p)
@@ -41,11 +42,49 @@ func (c *Caller) policyPaths() ([]string, error) {
 	return paths, nil
 }
 
-// policy loads the caller's policy once. A file that cannot be read or
+// Policy is the policy that applies to a caller, read once by LoadPolicy.
+type Policy struct {
+	set   *policy.Set
+	paths []string
+	// accountErr says why the user policy could not be located at load.
+	accountErr error
+}
+
+// LoadPolicy reads the policy files that apply to c now: its user
+// policies and its repository's. A front end that serves an agent for a
+// long time (agent mode) loads them at launch and hands the result to
+// every request (Caller.Policy), so that an agent that can write the
+// working tree cannot loosen the repository's policy while it runs. A file
+// that cannot be read or parsed is an error: nothing may be served then.
+func LoadPolicy(c *Caller) (*Policy, error) {
+	paths, err := c.policyPaths()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+	}
+	set, err := policy.Load(paths...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+	}
+	_, accountErr := c.lookupAccount()
+	return &Policy{set: set, paths: paths, accountErr: accountErr}, nil
+}
+
+// Paths are the files LoadPolicy read (or found absent).
+func (p *Policy) Paths() []string { return slices.Clone(p.paths) }
+
+// policy loads the caller's policy once, unless it was loaded before
+// (Caller.Policy). A file that cannot be read or
 // parsed is an error, and every access is then denied: never a silent
 // allow.
 func (c *Caller) policy() (*policy.Set, error) {
+	if err := c.userPolicyLost(); err != nil {
+		return nil, err
+	}
 	c.policyOnce.Do(func() {
+		if c.Policy != nil {
+			c.policySet = c.Policy.set
+			return
+		}
 		paths, err := c.policyPaths()
 		if err != nil {
 			c.policyErr = err
@@ -59,43 +98,77 @@ func (c *Caller) policy() (*policy.Set, error) {
 	return c.policySet, nil
 }
 
+// userPolicyLost fails closed for an agent when the user policy could not
+// be located: its home is not in the user database, so its policy file,
+// which may deny the agent, cannot be read. The human is only warned
+// (Caller.Warnings).
+func (c *Caller) userPolicyLost() error {
+	_, err := c.lookupAccount()
+	if c.Policy != nil {
+		err = c.Policy.accountErr
+	}
+	if err == nil {
+		return nil
+	}
+	if r, ok := c.detectAgent(); ok {
+		return fmt.Errorf("%w: %s, and the user policy cannot be located (%v): agents are refused until the account's home can be established", ErrDenied, detected(r), err)
+	}
+	return nil
+}
+
 // subject is the policy's view of a request.
 func (c *Caller) subject(program string) (policy.Subject, error) {
 	gi, err := c.gitInfo()
 	if err != nil {
 		return policy.Subject{}, err
 	}
-	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, User: gi.User, Agent: humanAgent, Cmd: program}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program}
+	if a, err := c.lookupAccount(); err == nil {
+		s.User = a.Name
+	}
 	if r, ok := c.detectAgent(); ok {
-		s.Agent = r.Agent
+		s.Agents = r.Agents()
 	}
 	return s, nil
 }
 
+// otherProgram stands for every program but the one a request starts: no
+// program's path is "/", so only a cmd pattern that names every program
+// ('*') matches it.
+const otherProgram = "/"
+
 // checkPolicy decides every secret of a request; expires is the token's
 // expiry (zero without a token), checked against the matching max_ttl.
-func (b *Broker) checkPolicy(a access, expires time.Time) error {
+// pinned is true when the policy allows the request for its program and
+// would refuse the same request for another program: the program is then
+// pinned as by a token's cmd caveat.
+func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err error) {
 	set, err := a.caller.policy()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if set.Empty() {
-		return nil
+		return false, nil
 	}
 	subj, err := a.caller.subject(a.program)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDenied, err)
+		return false, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
+	other := subj
+	other.Cmd = otherProgram
 	for _, name := range a.secrets {
 		d := set.Decide(name, subj)
 		if !d.Allowed {
-			return fmt.Errorf("%w: policy denies %s: %s%s", ErrDenied, name, d.Reason, at(d.Source))
+			return false, fmt.Errorf("%w: policy denies %s: %s%s", ErrDenied, name, d.Reason, at(d.Source))
 		}
 		if d.MaxTTL > 0 && !expires.IsZero() && expires.Sub(b.now()) > d.MaxTTL {
-			return fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
+			return false, fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
+		}
+		if a.program != "" && !set.Decide(name, other).Allowed {
+			pinned = true
 		}
 	}
-	return nil
+	return pinned, nil
 }
 
 func at(source string) string {
@@ -128,7 +201,7 @@ func (b *Broker) mintBound(r Restrictions, c *Caller) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range r.Secrets {
+	for _, name := range r.Secrets() {
 		if bound := set.MintBound(name); bound > 0 && r.TTL > bound {
 			return fmt.Errorf("%w: --ttl %s exceeds the policy's max_ttl %s for %s", ErrDenied, r.TTL, bound, name)
 		}
@@ -149,9 +222,14 @@ type PolicyDecision struct {
 // caller's context (asAgent, program override the detected ones). With no
 // names it checks every stored secret.
 func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller) ([]string, []PolicyDecision, error) {
-	paths, err := c.policyPaths()
-	if err != nil {
-		return nil, nil, err
+	var paths []string
+	if c.Policy != nil {
+		paths = c.Policy.Paths()
+	} else {
+		var err error
+		if paths, err = c.policyPaths(); err != nil {
+			return nil, nil, err
+		}
 	}
 	set, err := c.policy()
 	if err != nil {
@@ -162,7 +240,14 @@ func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller)
 		return paths, nil, err
 	}
 	if asAgent != "" {
-		subj.Agent = asAgent
+		subj.Agents = []string{policy.Human}
+		if asAgent != policy.Human {
+			id, err := agentid.Canonical(asAgent)
+			if err != nil {
+				return paths, nil, fmt.Errorf("%w: --as-agent: %v; or %s", ErrBadRequest, err, policy.Human)
+			}
+			subj.Agents = []string{id}
+		}
 	}
 	if len(names) == 0 {
 		// Every stored name: the human's view, as list is.

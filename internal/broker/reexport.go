@@ -9,11 +9,19 @@ import (
 // For secrets the CLI depends on the broker alone (cli → broker → store); these are
 // the store's and runner's input rules and errors it needs to phrase
 // requests and exit codes. None of them touches a value.
-var (
-	ValidateName = store.ValidateName
-	CheckValue   = store.CheckValue
-	DefaultDir   = store.DefaultDir
 
+// ValidateName reports whether name is a valid secret name.
+func ValidateName(name string) error { return store.ValidateName(name) }
+
+// CheckValue reports whether value can be stored (its size, no NUL byte).
+func CheckValue(value []byte) error { return store.CheckValue(value) }
+
+// DefaultDir is the store directory when none is given: $LLM_SECRETS_DIR,
+// else the XDG data directory.
+func DefaultDir(getenv func(string) string) (string, error) { return store.DefaultDir(getenv) }
+
+// Sentinel errors, for errors.Is.
+var (
 	ErrInvalidName = store.ErrInvalidName
 	ErrNotFound    = store.ErrNotFound
 	ErrNoStore     = store.ErrNoStore
@@ -21,6 +29,9 @@ var (
 	ErrCommandNotFound      = runner.ErrNotFound
 	ErrCommandNotExecutable = runner.ErrNotExecutable
 )
+
+// Entry is a stored secret's name and time, as List returns it.
+type Entry = store.Entry
 
 const (
 	// MaxValueLen bounds a value read from stdin or a .env file.

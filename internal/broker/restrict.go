@@ -2,40 +2,45 @@ package broker
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/gitctx"
 )
 
-// Restrictions are the caveat flags shared by mint, attenuate, lease and
-// profiles. Empty fields add no caveat.
+// Restrictions are what mint, attenuate, lease and profiles add to a token:
+// a lifetime and list caveats. Empty entries add no caveat.
 type Restrictions struct {
-	Secrets  []string
-	TTL      time.Duration // 0: no expiry caveat (attenuate only)
-	Repos    []string      // remote URLs or canonical host/org/repo patterns
-	Branches []string
-	Agents   []string
-	Who      []string
-	Cmds     []string
-	Ops      []string
+	TTL time.Duration // 0: no expiry caveat (attenuate only)
+	// Lists holds the items of each list caveat, keyed by caveat name
+	// (caveat.ListKinds). Repositories may be remote URLs; emails any case.
+	Lists map[string][]string
+}
+
+// Secrets returns the secrets the restrictions allow.
+func (r Restrictions) Secrets() []string { return r.Lists[caveat.NameSecret] }
+
+// normalize brings items into their caveat's canonical form, or refuses
+// them. Agents are ids or aliases and the caveat holds ids: a name no
+// detector reports is refused rather than minted into a token that can
+// never be used.
+var normalize = map[string]func(string) (string, error){
+	caveat.NameRepo:  func(s string) (string, error) { return canonicalRepo(s), nil },
+	caveat.NameWho:   func(s string) (string, error) { return strings.ToLower(s), nil },
+	caveat.NameAgent: agentid.Canonical,
+}
+
+// refuseItem holds the broker's refusals of items beyond their grammar.
+var refuseItem = map[string]func(string) error{
+	caveat.NameKeepEnv: checkKeepable,
 }
 
 // caveats turns restrictions into canonical caveats, validating each.
 func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 	var out []caveat.Caveat
-	add := func(flag string, items []string, mk func(...string) (caveat.Caveat, error)) error {
-		if len(items) == 0 {
-			return nil
-		}
-		c, err := mk(items...)
-		if err != nil {
-			return fmt.Errorf("%w: --%s: %v", ErrBadRequest, flag, err)
-		}
-		out = append(out, c)
-		return nil
-	}
 	if r.TTL < 0 {
 		return nil, fmt.Errorf("%w: --ttl must be positive", ErrBadRequest)
 	}
@@ -46,30 +51,41 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 		}
 		out = append(out, c)
 	}
-	repos := make([]string, len(r.Repos))
-	for i, u := range r.Repos {
-		repos[i] = canonicalRepo(u)
-	}
-	who := make([]string, len(r.Who))
-	for i, w := range r.Who {
-		who[i] = strings.ToLower(w)
-	}
-	for _, f := range []struct {
-		flag  string
-		items []string
-		mk    func(...string) (caveat.Caveat, error)
-	}{
-		{"secret", r.Secrets, caveat.Secret},
-		{"repo", repos, caveat.Repo},
-		{"branch", r.Branches, caveat.Branch},
-		{"agent", r.Agents, caveat.Agent},
-		{"who", who, caveat.Who},
-		{"cmd", r.Cmds, caveat.Cmd},
-		{"op", r.Ops, caveat.Op},
-	} {
-		if err := add(f.flag, f.items, f.mk); err != nil {
-			return nil, err
+	for name := range r.Lists {
+		if !caveat.IsList(name) {
+			return nil, fmt.Errorf("%w: %q is not a caveat", ErrBadRequest, name)
 		}
+	}
+	for _, k := range caveat.ListKinds() {
+		items := r.Lists[k.Name]
+		if len(items) == 0 {
+			continue
+		}
+		if refuse := refuseItem[k.Name]; refuse != nil {
+			for _, item := range items {
+				if err := refuse(item); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if norm := normalize[k.Name]; norm != nil {
+			items = slices.Clone(items)
+			for i := range items {
+				n, err := norm(items[i])
+				if err != nil {
+					return nil, fmt.Errorf("%w: --%s: %v", ErrBadRequest, k.Flag(), err)
+				}
+				items[i] = n
+			}
+			// Two spellings of one item (claude, claude-code) are one.
+			slices.Sort(items)
+			items = slices.Compact(items)
+		}
+		c, err := caveat.List(k.Name, items...)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --%s: %v", ErrBadRequest, k.Flag(), err)
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -1,18 +1,16 @@
 package broker
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
-	"github.com/llm-secrets/llms/internal/store"
+	"github.com/llm-secrets/llms/internal/v3store"
 )
 
 // Session is the human's session: a root macaroon under a fresh root key,
@@ -52,20 +50,10 @@ func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	gi, _ := c.gitInfo()
 	host, _ := os.Hostname()
 	s := Session{Token: m.Text(), KeyID: key.ID, Created: now.UTC(), Expires: key.Expires.UTC().Truncate(time.Second),
-		User: gi.User, Host: host, Dir: c.Cwd}
-	if s.User == "" {
-		if u, err := user.Current(); err == nil {
-			s.User = u.Username
-		}
-	}
-	data, err := json.Marshal(s)
-	if err != nil {
-		return Session{}, err
-	}
-	if err := b.st.WriteSealed("session", data); err != nil {
+		User: c.User(), Host: host, Dir: c.Cwd}
+	if err := b.writeState(sessionState, s); err != nil {
 		return Session{}, err
 	}
 	return s, nil
@@ -77,16 +65,13 @@ var ErrNoSession = errors.New("no live session: run `llms session-start --ttl 8h
 // CurrentSession returns the live session, verified against its root key.
 // An expired or invalid session is an error, never a silent re-mint.
 func (b *Broker) CurrentSession() (Session, error) {
-	data, err := b.st.ReadSealed("session")
-	if errors.Is(err, store.ErrNotFound) {
-		return Session{}, ErrNoSession
-	}
+	var s Session
+	found, err := b.readState(sessionState, &s)
 	if err != nil {
 		return Session{}, err
 	}
-	var s Session
-	if err := json.Unmarshal(data, &s); err != nil {
-		return Session{}, fmt.Errorf("session file is corrupt: %w", err)
+	if !found {
+		return Session{}, ErrNoSession
 	}
 	if !b.now().Before(s.Expires) {
 		return s, fmt.Errorf("the session expired at %s: run `llms session-start --ttl 8h` for a new one", s.Expires.Format(time.RFC3339))
@@ -118,16 +103,15 @@ func (b *Broker) Lease(r Restrictions, c *Caller) (string, TokenInfo, error) {
 
 func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo, error) {
 	if err := humanOnly(c, "mints tokens (an agent can only attenuate the one it holds)"); err != nil {
-		_ = b.record(audit.Record{Event: kind, Decision: "deny", Reason: reasonOf(err), Secrets: r.Secrets}, c)
-		return "", TokenInfo{}, err
+		return "", TokenInfo{}, b.refuse(audit.Record{Event: kind, Secrets: r.Secrets()}, err, c)
 	}
-	if len(r.Secrets) == 0 {
+	if len(r.Secrets()) == 0 {
 		return "", TokenInfo{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
 	}
 	if r.TTL <= 0 {
 		return "", TokenInfo{}, fmt.Errorf("%w: a token must expire (--ttl, e.g. 5m)", ErrBadRequest)
 	}
-	for _, name := range r.Secrets {
+	for _, name := range r.Secrets() {
 		if err := ValidateName(name); err != nil {
 			return "", TokenInfo{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
@@ -165,7 +149,7 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo
 	}
 	// The token exists only once it is recorded: in the audit log and in
 	// the lease registry the human can list and revoke from.
-	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets, TokenID: info.ID,
+	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets(), TokenID: info.ID,
 		Reason: strings.Join(info.Caveats, " ")}, c); err != nil {
 		return "", TokenInfo{}, err
 	}
@@ -197,18 +181,9 @@ type revocation struct {
 }
 
 func (b *Broker) revocations() ([]revocation, error) {
-	data, err := b.st.ReadSealed("revoked")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var list []revocation
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("revocation list is corrupt: %w", err)
-	}
-	return list, nil
+	_, err := b.readState(revokedState, &list)
+	return list, err
 }
 
 func (b *Broker) isRevoked(id string) (bool, error) {
@@ -227,8 +202,7 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 		return fmt.Errorf("%w: a token id is %d lowercase hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
 	}
 	if err := humanOnly(c, "revokes tokens"); err != nil {
-		_ = b.record(audit.Record{Event: "revoke", Decision: "deny", Reason: reasonOf(err), TokenID: id}, c)
-		return err
+		return b.refuse(audit.Record{Event: "revoke", TokenID: id}, err, c)
 	}
 	if err := b.record(audit.Record{Event: "revoke", Decision: "allow", TokenID: id}, c); err != nil {
 		return err
@@ -247,15 +221,9 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 		}
 	}
 	now := b.now()
-	return b.st.UpdateSealed("revoked", func(old []byte) ([]byte, error) {
-		var list []revocation
-		if old != nil {
-			if err := json.Unmarshal(old, &list); err != nil {
-				return nil, fmt.Errorf("revocation list is corrupt: %w", err)
-			}
-		}
+	return updateState(b, revokedState, func(list []revocation) []revocation {
 		list = slices.DeleteFunc(list, func(r revocation) bool { return !r.Expires.After(now) || r.ID == id })
-		return json.Marshal(append(list, revocation{ID: id, Expires: expires}))
+		return append(list, revocation{ID: id, Expires: expires})
 	})
 }
 
@@ -263,6 +231,10 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 // tokens — and the session, so every token dies. With rotate it also
 // re-encrypts the store under a new identity.
 func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
+	if rotate && v3store.Present(b.Dir()) {
+		// A new identity would make the v3 store.age unreadable.
+		return fmt.Errorf("%w: an llm-secrets v3 store.age is still in %s and the identity it needs would be replaced: run `llms migrate` to finish moving it first", ErrBadRequest, b.Dir())
+	}
 	if err := b.change("revoke-all", nil, c, "revokes tokens"); err != nil {
 		return err
 	}
@@ -271,16 +243,9 @@ func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
 			return err
 		}
 	}
-	if err := b.st.DeleteSealed("rootkeys"); err != nil {
-		return err
-	}
-	if err := b.st.DeleteSealed("session"); err != nil {
-		return err
-	}
-	if err := b.st.DeleteSealed("revoked"); err != nil {
-		return err
-	}
-	if err := b.st.DeleteSealed("leases"); err != nil {
+	// The root keys go first: once they are gone no token verifies,
+	// whatever happens to the rest.
+	if err := b.deleteState(rootKeysState, sessionState, revokedState, leasesState); err != nil {
 		return err
 	}
 	if rotate {

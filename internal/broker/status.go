@@ -29,7 +29,7 @@ func (b *Broker) Status(c *Caller) (Status, error) {
 		s.SessionErr = err
 	}
 	if r, ok := c.detectAgent(); ok {
-		s.Agent = r.Agent + " (" + r.Source + ")"
+		s.Agent = r.String()
 	}
 	return s, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/macaroon"
-	"github.com/llm-secrets/llms/internal/store"
 )
 
 // Token identifiers are a root-key id followed by 16 random bytes: every
@@ -34,18 +32,9 @@ type rootKey struct {
 }
 
 func (b *Broker) rootKeys() ([]rootKey, error) {
-	data, err := b.st.ReadSealed("rootkeys")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var keys []rootKey
-	if err := json.Unmarshal(data, &keys); err != nil {
-		return nil, fmt.Errorf("root keys file is corrupt: %w", err)
-	}
-	return keys, nil
+	_, err := b.readState(rootKeysState, &keys)
+	return keys, err
 }
 
 // lookupRootKey finds the key a token's id names. A missing key means the
@@ -75,15 +64,9 @@ func (b *Broker) addRootKey(expires time.Time) (rootKey, error) {
 	rand.Read(k.Key)
 	k.ID = hex.EncodeToString(id)
 	now := b.now()
-	err := b.st.UpdateSealed("rootkeys", func(old []byte) ([]byte, error) {
-		var keys []rootKey
-		if old != nil {
-			if err := json.Unmarshal(old, &keys); err != nil {
-				return nil, fmt.Errorf("root keys file is corrupt: %w", err)
-			}
-		}
+	err := updateState(b, rootKeysState, func(keys []rootKey) []rootKey {
 		keys = slices.DeleteFunc(keys, func(k rootKey) bool { return !k.Expires.After(now) })
-		return json.Marshal(append(keys, k))
+		return append(keys, k)
 	})
 	return k, err
 }

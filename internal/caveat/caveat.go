@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,18 +19,23 @@ const maxLen = 4096
 // whole seconds, so that one instant has one encoding.
 const expiryLayout = "2006-01-02T15:04:05Z"
 
+// Caveat names. Every name but expires_at is a list caveat, described by
+// [ListKinds].
 const (
-	nameSecret    = "secret"
-	nameExpiresAt = "expires_at"
-	nameRepo      = "repo"
-	nameBranch    = "branch"
-	nameAgent     = "agent"
-	nameWho       = "who"
-	nameCmd       = "cmd"
-	nameOp        = "op"
+	NameSecret    = "secret"
+	NameExpiresAt = "expires_at"
+	NameRepo      = "repo"
+	NameBranch    = "branch"
+	NameAgent     = "agent"
+	NameWho       = "who"
+	NameCmd       = "cmd"
+	NameOp        = "op"
+	NameKeepEnv   = "keep_env"
 )
 
 // Operations a request can perform; an op caveat lists the ones it allows.
+// Only operations that a request of the broker checks exist: an operation
+// nothing checks would be a promise nothing keeps.
 const (
 	// OpExec starts a child process with secrets injected into its
 	// environment (exec --inject, profile exec).
@@ -40,17 +46,59 @@ const (
 	// OpList lists secret names, never values. The names a token may see
 	// are given by Set.AllowedSecrets.
 	OpList = "list"
-	// OpLease grants a time-bounded lease on secrets.
-	OpLease = "lease"
-	// OpMint mints a new token on the authority of this one; the broker
-	// must not let the new token exceed this one.
-	OpMint = "mint"
-	// OpMCP is any tool call made through the MCP server, whatever the
-	// tool does; it authorises that channel as a whole.
-	OpMCP = "mcp"
 )
 
-var ops = map[string]bool{OpExec: true, OpPeek: true, OpList: true, OpLease: true, OpMint: true, OpMCP: true}
+var ops = []string{OpExec, OpPeek, OpList}
+
+// Ops lists the operations, in the order help text shows them.
+func Ops() []string { return slices.Clone(ops) }
+
+// ListKind describes one list caveat ("name=a,b"). [ListKinds] is the one
+// table of them: the CLI's caveat flags, the keys of a profile and the
+// broker's restrictions are all made from it.
+type ListKind struct {
+	// Name is the caveat name; a profile sets the caveat with the key of
+	// the same name.
+	Name string
+	// Help describes one item, for a flag's help text.
+	Help string
+	// check validates one item.
+	check func(item string) error
+}
+
+// Flag is the command-line flag that adds the caveat, without "--": the
+// name with '_' written '-'.
+func (k ListKind) Flag() string { return strings.ReplaceAll(k.Name, "_", "-") }
+
+// ListKinds returns every list caveat, in the order the caveats of one
+// token are built and shown.
+func ListKinds() []ListKind { return slices.Clone(listKinds) }
+
+var listKinds = []ListKind{
+	{NameSecret, "secret the token may use", checkSecretName},
+	{NameRepo, "repository (remote URL or host/org/repo, '*' globs)", checkPathPattern},
+	{NameBranch, "branch ('*' globs)", checkPathPattern},
+	{NameAgent, "agent id or alias (claude-code, cursor, codex, …)", checkAgentName},
+	{NameWho, "git user email ('*' globs)", checkWhoPattern},
+	{NameCmd, "program exec may start (absolute path or base name)", checkCmd},
+	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp},
+	{NameKeepEnv, "variable a pinned program keeps from the caller's environment", checkEnvName},
+}
+
+// listKind finds the kind of a list caveat.
+func listKind(name string) (ListKind, bool) {
+	i := slices.IndexFunc(listKinds, func(k ListKind) bool { return k.Name == name })
+	if i < 0 {
+		return ListKind{}, false
+	}
+	return listKinds[i], true
+}
+
+// IsList reports whether name is the name of a list caveat.
+func IsList(name string) bool {
+	_, ok := listKind(name)
+	return ok
+}
 
 // Caveat is one first-party caveat. Values obtained from Parse or from the
 // constructors are valid and canonical; Check re-validates any other value
@@ -109,22 +157,11 @@ func (c Caveat) validate() error {
 		}
 	}
 	var err error
-	switch c.Name {
-	case nameSecret:
-		err = eachItem(c.Value, checkSecretName)
-	case nameExpiresAt:
+	if k, ok := listKind(c.Name); ok {
+		err = eachItem(c.Value, k.check)
+	} else if c.Name == NameExpiresAt {
 		_, err = parseExpiry(c.Value)
-	case nameRepo, nameBranch:
-		err = eachItem(c.Value, checkPathPattern)
-	case nameAgent:
-		err = eachItem(c.Value, checkAgentName)
-	case nameWho:
-		err = eachItem(c.Value, checkWhoPattern)
-	case nameCmd:
-		err = eachItem(c.Value, checkCmd)
-	case nameOp:
-		err = eachItem(c.Value, checkOp)
-	default:
+	} else {
 		return fmt.Errorf("unknown name %s", quoteShort(c.Name))
 	}
 	if err != nil {
@@ -165,6 +202,13 @@ func eachItem(list string, check func(string) error) error {
 
 // checkSecretName applies the store's naming rule (internal/names).
 func checkSecretName(s string) error { return names.Secret(s) }
+
+func checkEnvName(s string) error {
+	if !names.EnvVar(s) {
+		return fmt.Errorf("%s is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", quoteShort(s))
+	}
+	return nil
+}
 
 func checkAgentName(s string) error {
 	if len(s) > 64 {
@@ -233,7 +277,7 @@ func checkCmd(c string) error {
 }
 
 func checkOp(o string) error {
-	if !ops[o] {
+	if !slices.Contains(ops, o) {
 		return fmt.Errorf("unknown operation %s", quoteShort(o))
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/agentid"
 )
 
 // Context is what one request is about, as established by the broker.
@@ -18,7 +20,9 @@ type Context struct {
 	Repo    string    // canonical host/org/repo, empty outside a repository
 	Branch  string    // current branch, empty outside a repository or when detached
 	Who     string    // git user email
-	Agent   string    // detected agent, empty when none was detected
+	// Agents are every agent found (agentid ids), none when no agent was
+	// detected. An agent caveat holds only when it allows each of them.
+	Agents []string
 }
 
 // validate refuses a context no caveat set may accept: without a clock an
@@ -27,7 +31,7 @@ func (ctx Context) validate() error {
 	if ctx.Now.IsZero() {
 		return errors.New("caveat: request context has no time")
 	}
-	if !ops[ctx.Op] {
+	if !slices.Contains(ops, ctx.Op) {
 		return fmt.Errorf("caveat: request context has unknown operation %s", quoteShort(ctx.Op))
 	}
 	return nil
@@ -55,7 +59,7 @@ func (c Caveat) check(ctx Context) error {
 // deny returns why a valid caveat does not hold for a valid context, or ""
 // when it holds.
 func (c Caveat) deny(ctx Context) string {
-	if c.Name == nameExpiresAt {
+	if c.Name == NameExpiresAt {
 		t, _ := parseExpiry(c.Value)
 		if !ctx.Now.Before(t) {
 			return "token expired"
@@ -64,7 +68,7 @@ func (c Caveat) deny(ctx Context) string {
 	}
 	items := strings.Split(c.Value, ",")
 	switch c.Name {
-	case nameSecret:
+	case NameSecret:
 		if len(ctx.Secrets) == 0 && ctx.Op != OpList {
 			return "the request names no secret"
 		}
@@ -73,39 +77,49 @@ func (c Caveat) deny(ctx Context) string {
 				return fmt.Sprintf("secret %s is not allowed", quoteShort(s))
 			}
 		}
-	case nameOp:
+	case NameOp:
 		if !slices.Contains(items, ctx.Op) {
 			return fmt.Sprintf("operation %s is not allowed", quoteShort(ctx.Op))
 		}
-	case nameAgent:
-		if ctx.Agent == "" {
+	case NameAgent:
+		if len(ctx.Agents) == 0 {
 			return "no agent was detected"
 		}
-		if !slices.Contains(items, ctx.Agent) {
-			return fmt.Sprintf("agent %s is not allowed", quoteShort(ctx.Agent))
+		// Items are ids or aliases ("claude" in a token minted before the
+		// ids were llm-secrets v3's); a name no id answers to allows nothing.
+		allowed := make([]string, 0, len(items))
+		for _, item := range items {
+			if id, err := agentid.Canonical(item); err == nil {
+				allowed = append(allowed, id)
+			}
 		}
-	case nameRepo:
+		for _, a := range ctx.Agents {
+			if !slices.Contains(allowed, a) {
+				return fmt.Sprintf("agent %s is not allowed", quoteShort(a))
+			}
+		}
+	case NameRepo:
 		if ctx.Repo == "" {
 			return "the request is not in a repository"
 		}
 		if !matchAny(items, ctx.Repo) {
 			return fmt.Sprintf("repository %s is not allowed", quoteShort(ctx.Repo))
 		}
-	case nameBranch:
+	case NameBranch:
 		if ctx.Branch == "" {
 			return "the request is not on a branch"
 		}
 		if !matchAny(items, ctx.Branch) {
 			return fmt.Sprintf("branch %s is not allowed", quoteShort(ctx.Branch))
 		}
-	case nameWho:
+	case NameWho:
 		if ctx.Who == "" {
 			return "the git user email is unknown"
 		}
 		if !matchAny(items, asciiLower(ctx.Who)) {
 			return fmt.Sprintf("git user %s is not allowed", quoteShort(ctx.Who))
 		}
-	case nameCmd:
+	case NameCmd:
 		if ctx.Program == "" {
 			return "the request starts no program"
 		}
@@ -181,7 +195,7 @@ func (s Set) Expiry() (time.Time, bool) {
 	var earliest time.Time
 	found := false
 	for _, c := range s {
-		if c.Name != nameExpiresAt {
+		if c.Name != NameExpiresAt {
 			continue
 		}
 		t := time.Time{}
@@ -200,23 +214,30 @@ func (s Set) Expiry() (time.Time, bool) {
 // caveat and so does not restrict names. An invalid secret caveat allows
 // nothing.
 func (s Set) AllowedSecrets() (names []string, all bool) {
-	all = true
+	names, found := s.Items(NameSecret)
+	return names, !found
+}
+
+// Items returns the items every caveat of s named name lists (their
+// intersection), sorted, and found false when s has no such caveat. An
+// invalid caveat lists nothing.
+func (s Set) Items(name string) (items []string, found bool) {
 	for _, c := range s {
-		if c.Name != nameSecret {
+		if c.Name != name {
 			continue
 		}
-		var items []string
+		var these []string
 		if c.validate() == nil {
-			items = strings.Split(c.Value, ",")
+			these = strings.Split(c.Value, ",")
 		}
-		if all {
-			names, all = items, false
+		if !found {
+			items, found = these, true
 			continue
 		}
-		names = slices.DeleteFunc(names, func(n string) bool {
-			_, found := slices.BinarySearch(items, n)
-			return !found
+		items = slices.DeleteFunc(items, func(n string) bool {
+			_, ok := slices.BinarySearch(these, n)
+			return !ok
 		})
 	}
-	return names, all
+	return items, found
 }

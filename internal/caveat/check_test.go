@@ -19,7 +19,7 @@ func base() Context {
 		Repo:    "github.com/acme/api",
 		Branch:  "feature/login",
 		Who:     "alice@acme.com",
-		Agent:   "claude",
+		Agents:  []string{"claude-code"},
 	}
 }
 
@@ -76,10 +76,18 @@ func TestCheck(t *testing.T) {
 
 		// agent
 		{"agent=claude", nil, ""},
-		{"agent=claude,codex", func(c *Context) { c.Agent = "codex" }, ""},
-		{"agent=codex", nil, `agent "claude" is not allowed`},
-		{"agent=claude", func(c *Context) { c.Agent = "Claude" }, "not allowed"},
-		{"agent=claude", func(c *Context) { c.Agent = "" }, "no agent was detected"},
+		{"agent=claude,codex", func(c *Context) { c.Agents = []string{"codex"} }, ""},
+		{"agent=claude-code", nil, ""},
+		{"agent=codex", nil, `agent "claude-code" is not allowed`},
+		{"agent=claude", func(c *Context) { c.Agents = []string{"Claude"} }, "not allowed"},
+		{"agent=claude", func(c *Context) { c.Agents = nil }, "no agent was detected"},
+		{"agent=my-bot", func(c *Context) { c.Agents = []string{"my-bot"} }, "not allowed"}, // no id answers to it
+		// Every agent found must be allowed: a codex marker in a claude
+		// tree does not pass agent=codex.
+		{"agent=codex", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, `agent "claude-code" is not allowed`},
+		{"agent=claude-code", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, `agent "codex" is not allowed`},
+		{"agent=claude-code,codex", func(c *Context) { c.Agents = []string{"codex", "claude-code"} }, ""},
+		{"agent=claude-code", func(c *Context) { c.Agents = []string{"claude-code", "unknown"} }, `agent "unknown" is not allowed`},
 
 		// who
 		{"who=alice@acme.com", nil, ""},
@@ -105,7 +113,7 @@ func TestCheck(t *testing.T) {
 		{"op=exec", nil, ""},
 		{"op=exec,peek", func(c *Context) { c.Op = OpPeek }, ""},
 		{"op=peek", nil, `operation "exec" is not allowed`},
-		{"op=list", func(c *Context) { c.Op = OpMCP }, "not allowed"},
+		{"op=list", func(c *Context) { c.Op = OpPeek }, "not allowed"},
 	}
 	for _, tt := range tests {
 		c, err := Parse([]byte(tt.caveat))
@@ -138,7 +146,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCheckRefusesBadContext(t *testing.T) {
-	caveats := []Set{nil, {{nameOp, "exec"}}, {{nameSecret, "API_KEY"}}}
+	caveats := []Set{nil, {{NameOp, "exec"}}, {{NameSecret, "API_KEY"}}}
 	bad := []struct {
 		edit    func(*Context)
 		wantErr string
@@ -223,21 +231,21 @@ func TestSetCheckIsIntersection(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
-	if _, ok := (Set{{nameOp, "exec"}}).Expiry(); ok {
+	if _, ok := (Set{{NameOp, "exec"}}).Expiry(); ok {
 		t.Error("Expiry reported a time for a set without expires_at")
 	}
 	s := Set{
-		{nameExpiresAt, "2031-01-01T00:00:00Z"},
-		{nameOp, "exec"},
-		{nameExpiresAt, "2030-07-01T00:00:00Z"},
-		{nameExpiresAt, "2032-01-01T00:00:00Z"},
+		{NameExpiresAt, "2031-01-01T00:00:00Z"},
+		{NameOp, "exec"},
+		{NameExpiresAt, "2030-07-01T00:00:00Z"},
+		{NameExpiresAt, "2032-01-01T00:00:00Z"},
 	}
 	got, ok := s.Expiry()
 	if want := time.Date(2030, 7, 1, 0, 0, 0, 0, time.UTC); !ok || !got.Equal(want) {
 		t.Errorf("Expiry = %v, %v; want %v", got, ok, want)
 	}
 	// A malformed expiry must not be ignored: it counts as long past.
-	got, ok = append(s, Caveat{nameExpiresAt, "soon"}).Expiry()
+	got, ok = append(s, Caveat{NameExpiresAt, "soon"}).Expiry()
 	if !ok || !got.Before(now) {
 		t.Errorf("Expiry with a malformed expires_at = %v, %v; want a past time", got, ok)
 	}
@@ -250,12 +258,12 @@ func TestAllowedSecrets(t *testing.T) {
 		wantAll bool
 	}{
 		{nil, nil, true},
-		{Set{{nameOp, "list"}}, nil, true},
-		{Set{{nameSecret, "A,B,C"}}, []string{"A", "B", "C"}, false},
-		{Set{{nameSecret, "A,B,C"}, {nameOp, "list"}, {nameSecret, "B,C,D"}}, []string{"B", "C"}, false},
-		{Set{{nameSecret, "A"}, {nameSecret, "B"}}, nil, false},
-		{Set{{nameSecret, "A,B"}, {nameSecret, "B,A"}}, nil, false},
-		{Set{{nameSecret, "A,,B"}}, nil, false},
+		{Set{{NameOp, "list"}}, nil, true},
+		{Set{{NameSecret, "A,B,C"}}, []string{"A", "B", "C"}, false},
+		{Set{{NameSecret, "A,B,C"}, {NameOp, "list"}, {NameSecret, "B,C,D"}}, []string{"B", "C"}, false},
+		{Set{{NameSecret, "A"}, {NameSecret, "B"}}, nil, false},
+		{Set{{NameSecret, "A,B"}, {NameSecret, "B,A"}}, nil, false},
+		{Set{{NameSecret, "A,,B"}}, nil, false},
 	}
 	for _, tt := range tests {
 		got, all := tt.set.AllowedSecrets()
@@ -264,7 +272,7 @@ func TestAllowedSecrets(t *testing.T) {
 		}
 	}
 	// The result must not alias the caveat list: the broker may filter it.
-	s := Set{{nameSecret, "A,B"}}
+	s := Set{{NameSecret, "A,B"}}
 	got, _ := s.AllowedSecrets()
 	got[0] = "Z"
 	if again, _ := s.AllowedSecrets(); again[0] != "A" {
@@ -278,11 +286,28 @@ func TestErrorsCarryNoContextSecretsBeyondNames(t *testing.T) {
 	ctx := base()
 	ctx.Secrets = []string{"API_KEY", "OTHER"}
 	ctx.Who = "private-person@example.org"
-	err := (Set{{nameSecret, "API_KEY"}}).Check(ctx)
+	err := (Set{{NameSecret, "API_KEY"}}).Check(ctx)
 	if err == nil {
 		t.Fatal("holds")
 	}
 	if strings.Contains(err.Error(), ctx.Who) || strings.Contains(err.Error(), ctx.Program) {
 		t.Errorf("denial %q leaks unrelated context", err)
+	}
+}
+
+func TestItemsIntersects(t *testing.T) {
+	s := Set{{NameKeepEnv, "A,B,C"}, {NameOp, "exec"}, {NameKeepEnv, "B,C,D"}}
+	if got, found := s.Items(NameKeepEnv); !found || strings.Join(got, ",") != "B,C" {
+		t.Errorf("Items = %v, %v; want B,C", got, found)
+	}
+	if got, found := (Set{{NameOp, "exec"}}).Items(NameKeepEnv); found || got != nil {
+		t.Errorf("Items without the caveat = %v, %v", got, found)
+	}
+	if got, found := (Set{{NameKeepEnv, "B,A"}}).Items(NameKeepEnv); !found || len(got) != 0 {
+		t.Errorf("an invalid caveat lists %v", got)
+	}
+	// keep_env is not about the request: it always holds.
+	if err := (Set{{NameKeepEnv, "PGHOST"}}).Check(base()); err != nil {
+		t.Errorf("keep_env did not hold: %v", err)
 	}
 }

@@ -24,14 +24,27 @@
 //	branch=p,q        the current branch matches one pattern.
 //	who=p,q           the git user email matches one pattern. Patterns are
 //	                  lowercase and matching ignores ASCII case.
-//	agent=a,b         the detected agent is one of the names
-//	                  ([a-z0-9][a-z0-9._-]{0,63}).
+//	agent=a,b         every agent detected is one of the names
+//	                  ([a-z0-9][a-z0-9._-]{0,63}): agentid ids or aliases
+//	                  (claude stands for claude-code); a name that is
+//	                  neither allows nothing.
 //	cmd=c,d           the program exec starts is allowed: an entry with '/'
 //	                  is a clean absolute path compared exactly with the
 //	                  resolved program path; an entry without '/' is compared
 //	                  with the program's base name.
-//	op=o,p            the operation is in the list; the operations are the
-//	                  Op constants.
+//	op=o,p            the operation is in the list: exec, peek or list (the
+//	                  Op constants; only operations a request checks exist).
+//	keep_env=A,B      always holds: it is not about the request. It names
+//	                  variables of the caller's environment that the broker
+//	                  may pass to a pinned program, whose environment is
+//	                  otherwise a fixed allow-list. Several keep_env caveats
+//	                  intersect ([Set.Items]); the broker honours only names
+//	                  the token carried when it was minted, so appending one
+//	                  cannot widen a token.
+//
+// Every name but expires_at is a list caveat; [ListKinds] is the one table
+// of them, from which the CLI's flags, the profile keys and the broker's
+// restrictions are made.
 //
 // Patterns (repo, branch, who) are literal except for '*', which matches any
 // run of bytes other than '/', and '**', which matches any run of bytes.
@@ -46,6 +59,6 @@
 // with an unknown operation is refused whatever the caveats say.
 //
 // This package does not verify macaroon signatures, normalise repository
-// URLs, detect agents or read git state: callers do that and hand in the
+// URLs, detect agents (agentid only names them) or read git state: callers do that and hand in the
 // results. It never sees secret values, only secret names.
 package caveat

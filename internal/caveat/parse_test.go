@@ -102,7 +102,7 @@ func TestParseMaxLength(t *testing.T) {
 		t.Errorf("Parse of %d bytes: err = %v, want too long", maxLen+1, err)
 	}
 	// The same bound holds for a hand-built caveat.
-	c := Caveat{Name: nameRepo, Value: string(build(maxLen + 1))[len("repo="):]}
+	c := Caveat{Name: NameRepo, Value: string(build(maxLen + 1))[len("repo="):]}
 	if err := c.Check(Context{Now: time.Unix(1, 0), Op: OpExec, Repo: "h/o/r"}); err == nil {
 		t.Error("Check accepted an over-long hand-built caveat")
 	}
@@ -124,7 +124,7 @@ func TestParseAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Set{{nameSecret, "a"}, {nameOp, "exec"}}
+	want := Set{{NameSecret, "a"}, {NameOp, "exec"}}
 	if len(s) != len(want) || s[0] != want[0] || s[1] != want[1] {
 		t.Errorf("ParseAll = %+v, want %+v", s, want)
 	}
@@ -192,5 +192,35 @@ func TestConstructors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: got %+v, %v; want error containing %q", tt.name, c, err, tt.wantErr)
 		}
+	}
+}
+
+func TestListKinds(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range ListKinds() {
+		if seen[k.Name] || !IsList(k.Name) || k.Help == "" || strings.Contains(k.Flag(), "_") {
+			t.Errorf("kind %+v: duplicate, unknown, without help or with '_' in its flag", k)
+		}
+		seen[k.Name] = true
+	}
+	for _, name := range []string{NameExpiresAt, "colour", ""} {
+		if IsList(name) {
+			t.Errorf("IsList(%q) = true", name)
+		}
+		if c, err := List(name, "x"); err == nil {
+			t.Errorf("List(%q) = %+v, want an error", name, c)
+		}
+	}
+	// Only operations some request checks are accepted.
+	if got := strings.Join(Ops(), ","); got != "exec,peek,list" {
+		t.Errorf("Ops() = %s", got)
+	}
+	for _, op := range []string{"lease", "mint", "mcp"} {
+		if _, err := List(NameOp, op); err == nil || !strings.Contains(err.Error(), "unknown operation") {
+			t.Errorf("op %s: err = %v, want unknown operation", op, err)
+		}
+	}
+	if c, err := List(NameCmd, "psql", "/usr/bin/make"); err != nil || string(c.Bytes()) != "cmd=/usr/bin/make,psql" {
+		t.Errorf("List(cmd) = %q, %v", c.Bytes(), err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // properties are not satisfied vacuously.
 var (
 	genSecrets  = []string{"A", "B", "C", "D"}
-	genOps      = []string{OpExec, OpPeek, OpList, OpLease, OpMint, OpMCP}
+	genOps      = []string{OpExec, OpPeek, OpList}
 	genAgents   = []string{"claude", "codex", "aider"}
 	genRepos    = []string{"github.com/acme/api", "github.com/acme/*", "github.com/**", "**", "gitlab.com/acme/web"}
 	genBranches = []string{"main", "feature/*", "feature/**", "**", "dev"}
@@ -28,7 +28,7 @@ func genCaveat() *rapid.Generator[Caveat] {
 	return rapid.Custom(func(t *rapid.T) Caveat {
 		var c Caveat
 		var err error
-		switch rapid.IntRange(0, 7).Draw(t, "kind") {
+		switch rapid.IntRange(0, 8).Draw(t, "kind") {
 		case 0:
 			c, err = Secret(genList(genSecrets).Draw(t, "secrets")...)
 		case 1:
@@ -44,6 +44,8 @@ func genCaveat() *rapid.Generator[Caveat] {
 			c, err = Who(genList(genWho).Draw(t, "who")...)
 		case 6:
 			c, err = Cmd(genList(genCmds).Draw(t, "cmds")...)
+		case 7:
+			c, err = List(NameKeepEnv, genList(genSecrets).Draw(t, "keep")...)
 		default:
 			c, err = Op(genList(genOps).Draw(t, "ops")...)
 		}
@@ -64,7 +66,7 @@ func genContext() *rapid.Generator[Context] {
 			Repo:    rapid.SampledFrom([]string{"", "github.com/acme/api", "github.com/acme/x/y", "gitlab.com/acme/web"}).Draw(t, "repo"),
 			Branch:  rapid.SampledFrom([]string{"", "main", "feature/x", "feature/x/y"}).Draw(t, "branch"),
 			Who:     rapid.SampledFrom([]string{"", "alice@acme.com", "Bob@Evil.org"}).Draw(t, "who"),
-			Agent:   rapid.SampledFrom([]string{"", "claude", "codex"}).Draw(t, "agent"),
+			Agents:  rapid.SampledFrom([][]string{nil, {"claude-code"}, {"codex"}, {"claude-code", "codex"}}).Draw(t, "agents"),
 		}
 	})
 }
@@ -94,6 +96,18 @@ func TestPropertyAttenuationNarrows(t *testing.T) {
 			for _, n := range seNames {
 				if !slices.Contains(sNames, n) {
 					t.Fatalf("S+E allows secret %q, S does not", n)
+				}
+			}
+		}
+
+		// keep_env: once S names variables, S+E keeps no others. (When S
+		// has none, the broker ignores what E adds: it honours only names
+		// present at mint.)
+		if sKeep, found := s.Items(NameKeepEnv); found {
+			seKeep, _ := se.Items(NameKeepEnv)
+			for _, n := range seKeep {
+				if !slices.Contains(sKeep, n) {
+					t.Fatalf("S+E keeps %q, S does not", n)
 				}
 			}
 		}

@@ -12,6 +12,10 @@ import (
 )
 
 type auditOptions struct {
+	IO  *IOStreams
+	Now func() time.Time
+	access
+
 	N      int
 	Since  time.Duration
 	Key    string
@@ -21,7 +25,7 @@ type auditOptions struct {
 }
 
 func newAuditCmd(f *Factory) *cobra.Command {
-	var opts auditOptions
+	opts := &auditOptions{IO: f.IO, Now: f.now, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "audit [-n 20] [--since 1h] [--key K] [--token ID] [--denied] [--json]",
 		Short: "Show the audit log: every access, allowed or denied, and every change",
@@ -29,7 +33,7 @@ func newAuditCmd(f *Factory) *cobra.Command {
 the one before by an HMAC keyed inside the encrypted store; "llms audit verify"
 checks the whole chain. See docs/AUDIT.md.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error { return runAudit(f, opts) },
+		RunE: func(*cobra.Command, []string) error { return runAudit(opts) },
 	}
 	cmd.Flags().IntVarP(&opts.N, "lines", "n", 20, "how many entries (0: all)")
 	cmd.Flags().DurationVar(&opts.Since, "since", 0, "only entries newer than this (e.g. 1h)")
@@ -41,24 +45,24 @@ checks the whole chain. See docs/AUDIT.md.`,
 	return cmd
 }
 
-func runAudit(f *Factory, opts auditOptions) error {
+func runAudit(opts *auditOptions) error {
 	if opts.N < 0 {
 		return usagef("-n must not be negative")
 	}
-	b, c, err := f.gate(nil, nil)
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
 	q := broker.AuditQuery{Limit: opts.N, Secret: opts.Key, TokenID: opts.Token, Denied: opts.Denied}
 	if opts.Since > 0 {
-		q.Since = time.Now().Add(-opts.Since)
+		q.Since = opts.Now().Add(-opts.Since)
 	}
 	entries, err := b.Audit(q, c)
 	if err != nil {
 		return err
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(f.IO.Out)
+		enc := json.NewEncoder(opts.IO.Out)
 		for _, e := range entries {
 			if err := enc.Encode(e); err != nil {
 				return err
@@ -83,27 +87,7 @@ func runAudit(f *Factory, opts auditOptions) error {
 		if e.Reason != "" {
 			line += "  (" + e.Reason + ")"
 		}
-		fmt.Fprintln(f.IO.Out, line)
+		fprintf(opts.IO.Out, "%s\n", line)
 	}
 	return nil
-}
-
-func newAuditVerifyCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify",
-		Short: "Check the whole HMAC chain; name the first bad line",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error {
-			b, c, err := f.gate(nil, nil)
-			if err != nil {
-				return err
-			}
-			n, err := b.AuditVerify(c)
-			if err != nil {
-				return fmt.Errorf("audit log does NOT verify after %d good lines: %w", n, err)
-			}
-			fmt.Fprintf(f.IO.Out, "ok: %d lines, chain intact\n", n)
-			return nil
-		},
-	}
 }

@@ -11,30 +11,33 @@ import (
 )
 
 type deleteOptions struct {
+	IO *IOStreams
+	access
+
 	Name  string
 	Force bool
 }
 
 func newDeleteCmd(f *Factory) *cobra.Command {
-	var opts deleteOptions
+	opts := &deleteOptions{IO: f.IO, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "delete KEY",
 		Short: "Delete a secret (asks on a terminal unless --force)",
 		Args:  exactArgs(1, "KEY"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runDelete(f, opts)
+			return runDelete(opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Force, "force", "f", false, "delete without asking")
 	return cmd
 }
 
-func runDelete(f *Factory, opts deleteOptions) error {
+func runDelete(opts *deleteOptions) error {
 	if err := broker.ValidateName(opts.Name); err != nil {
 		return err
 	}
-	b, c, err := f.gate(nil, nil)
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -46,19 +49,19 @@ func runDelete(f *Factory, opts deleteOptions) error {
 		return fmt.Errorf("%w: %s", broker.ErrNotFound, opts.Name)
 	}
 	if !opts.Force {
-		if !f.IO.StdinTTY {
+		if !opts.IO.StdinTTY {
 			return usagef("refusing to delete %s without confirmation: standard input is not a terminal; pass --force", opts.Name)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Delete secret %s? This cannot be undone. [y/N] ", opts.Name)
-		line, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+		fprintf(opts.IO.ErrOut, "Delete secret %s? This cannot be undone. [y/N] ", opts.Name)
+		line, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fmt.Fprintln(f.IO.ErrOut, "not deleted")
+			fprintf(opts.IO.ErrOut, "not deleted\n")
 			return nil
 		}
 	}
 	if err := b.Delete(opts.Name, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "deleted: %s\n", opts.Name)
+	fprintf(opts.IO.Out, "deleted: %s\n", opts.Name)
 	return nil
 }

@@ -1,6 +1,23 @@
-// Package cli holds the cobra commands of llms, one file per command. A
-// command parses flags into an options struct and calls a plain run
-// function with injected IO, so commands are testable without a terminal.
+// Package cli holds the cobra commands of llms, one file per command (each
+// subcommand of macaroon, profile, audit, session and revoke has its own).
+//
+// Every command has the same shape. newXCmd builds an xOptions struct from
+// the Factory: IO, and only what the command uses of Now (the clock),
+// StoreDir, Environ, Profile/Profiles (profiles.toml), Token (the token a
+// macaroon subcommand works on) and access, which is who is asking
+// (Caller) and the gate (Broker). Flags and arguments are parsed into the
+// same struct, and RunE calls runX(opts), a plain function that reaches the
+// process, the clock and the store only through opts, so a test gives it a
+// fake terminal, a fixed clock or its own caller. The working directory
+// reaches a command through the caller (Factory.Getwd).
+//
+// A command that acts under a token gets f.accessWithToken(cmd, &flags); one
+// that takes none gets f.accessWithoutToken(): the caller is whoever runs
+// llms, and the broker refuses a detected agent wherever it needs a token.
+//
+// Human-facing text is written with fprintf, which escapes terminal
+// controls in every argument (termSafe): a caller-chosen string cannot
+// drive the human's terminal.
 //
 // The CLI makes no decision about a secret and never holds a value it could
 // print: it turns input into requests for the broker. Values enter only

@@ -2,24 +2,31 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/profile"
 )
 
 type execOptions struct {
-	Token    tokenFlags
-	Inject   []string
-	Profile  string
-	NoRedact bool
-	Argv     []string
+	IO      *IOStreams
+	Environ func() []string
+	// Profile loads a profile by name.
+	Profile func(name string) (profile.Profile, error)
+	access
+
+	Inject      []string
+	ProfileName string
+	NoRedact    bool
+	Argv        []string
 }
 
 func newExecCmd(f *Factory) *cobra.Command {
-	var opts execOptions
+	opts := &execOptions{IO: f.IO, Environ: f.Environ, Profile: f.profile}
+	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "exec --inject VAR=KEY [--inject …] -- CMD [ARGS…]",
 		Short: "Run a command with secrets in its environment and its output redacted",
@@ -35,28 +42,32 @@ command's status (128+n if it died from signal n).
 --no-redact passes output through untouched. It is dangerous: anything the
 command prints, including a value, reaches your screen and any transcript. It
 is refused unless stdout is a terminal.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])")
-			}
-			return nil
-		},
+		Args: execArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
-			c, err := f.caller(cmd, &opts.Token)
-			if err != nil {
-				return err
-			}
-			return runExec(cmd.Context(), f, opts, c)
+			return runExec(cmd.Context(), opts)
 		},
 	}
-	// Everything after the first positional argument belongs to CMD.
-	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
-	opts.Token.register(cmd)
-	cmd.Flags().StringVar(&opts.Profile, "profile", "", "inject the variables of this profile (profiles.toml)")
-	cmd.Flags().BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
+	opts.access = f.accessWithToken(cmd, &token)
+	opts.addFlags(cmd.Flags(), &token)
 	return cmd
+}
+
+// addFlags registers exec's flags; the agent-mode client parses the same.
+func (opts *execOptions) addFlags(fs *pflag.FlagSet, token *tokenFlags) {
+	// Everything after the first positional argument belongs to CMD.
+	fs.SetInterspersed(false)
+	fs.StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
+	token.addTo(fs)
+	fs.StringVar(&opts.ProfileName, "profile", "", "inject the variables of this profile (profiles.toml)")
+	fs.BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
+}
+
+func execArgs(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usagef("no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])")
+	}
+	return nil
 }
 
 func parseInjections(specs []string) ([]broker.Injection, error) {
@@ -74,42 +85,47 @@ func parseInjections(specs []string) ([]broker.Injection, error) {
 	return out, nil
 }
 
-func runExec(ctx context.Context, f *Factory, opts execOptions, c *broker.Caller) error {
-	if opts.Profile != "" {
-		p, err := f.profile(opts.Profile)
-		if err != nil {
-			return err
-		}
-		opts.Inject = append(profileInjections(p), opts.Inject...)
-	}
-	inject, err := parseInjections(opts.Inject)
+func runExec(ctx context.Context, opts *execOptions) error {
+	c, err := opts.Caller()
 	if err != nil {
 		return err
 	}
-	if opts.NoRedact && !f.IO.StdoutTTY {
+	specs := opts.Inject
+	if opts.ProfileName != "" {
+		p, err := opts.Profile(opts.ProfileName)
+		if err != nil {
+			return err
+		}
+		specs = append(profileInjections(p), specs...)
+	}
+	inject, err := parseInjections(specs)
+	if err != nil {
+		return err
+	}
+	if opts.NoRedact && !opts.IO.StdoutTTY {
 		return usagef("--no-redact is refused when stdout is not a terminal: output would be captured unredacted")
 	}
 	if opts.NoRedact && c.TokenGiven {
 		return usagef("--no-redact is refused with a token: it exists only for a human at a terminal")
 	}
-	b, err := f.Broker()
+	g, err := opts.gate()
 	if err != nil {
 		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	code, err := b.Exec(ctx, broker.ExecRequest{
+	code, err := g.Exec(ctx, broker.ExecRequest{
 		Caller:   c,
 		Inject:   inject,
 		Argv:     opts.Argv,
-		Env:      f.Environ(),
-		Stdin:    f.IO.StdinFile,
-		Stdout:   f.IO.Out,
-		Stderr:   f.IO.ErrOut,
-		PTY:      f.IO.StdoutTTY && f.IO.StdinTTY,
+		Env:      opts.Environ(),
+		Stdin:    opts.IO.StdinFile,
+		Stdout:   opts.IO.Out,
+		Stderr:   opts.IO.ErrOut,
+		PTY:      opts.IO.StdoutTTY && opts.IO.StdinTTY,
 		NoRedact: opts.NoRedact,
-		Warn:     func(s string) { fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", s) },
+		Warn:     func(s string) { fprintf(opts.IO.ErrOut, "llms: warning: %s\n", s) },
 	})
 	if err != nil {
 		return err

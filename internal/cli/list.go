@@ -2,43 +2,45 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type listOptions struct {
-	JSON  bool
-	Token tokenFlags
+	IO *IOStreams
+	access
+
+	JSON bool
 }
 
 func newListCmd(f *Factory) *cobra.Command {
-	var opts listOptions
+	opts := &listOptions{IO: f.IO}
+	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List secret names (never values)",
 		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.caller(cmd, &opts.Token)
-			if err != nil {
-				return err
-			}
-			return runList(f, opts, c)
-		},
+		RunE:  func(*cobra.Command, []string) error { return runList(opts) },
 	}
-	opts.Token.register(cmd)
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
+	opts.access = f.accessWithToken(cmd, &token)
+	opts.addFlags(cmd.Flags(), &token)
 	return cmd
 }
 
-func runList(f *Factory, opts listOptions, c *broker.Caller) error {
-	b, err := f.Broker()
+// addFlags registers list's flags; the agent-mode client parses the same.
+func (opts *listOptions) addFlags(fs *pflag.FlagSet, token *tokenFlags) {
+	token.addTo(fs)
+	fs.BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
+}
+
+func runList(opts *listOptions) error {
+	g, c, err := opts.openGate()
 	if err != nil {
 		return err
 	}
-	es, err := b.List(opts.JSON, c)
+	es, err := g.List(opts.JSON, c)
 	if err != nil {
 		return err
 	}
@@ -51,12 +53,12 @@ func runList(f *Factory, opts listOptions, c *broker.Caller) error {
 		for i, e := range es {
 			items[i] = item{e.Name, e.Updated}
 		}
-		enc := json.NewEncoder(f.IO.Out)
+		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
 	for _, e := range es {
-		fmt.Fprintln(f.IO.Out, e.Name)
+		fprintf(opts.IO.Out, "%s\n", e.Name)
 	}
 	return nil
 }

@@ -1,12 +1,18 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
+type peekOptions struct {
+	IO *IOStreams
+	access
+
+	Name string
+}
+
 func newPeekCmd(f *Factory) *cobra.Command {
+	opts := &peekOptions{IO: f.IO}
 	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "peek KEY",
@@ -17,23 +23,29 @@ the length, and a fingerprint: 8 hex digits of an HMAC keyed by this store's
 identity, so two peeks of one value match while nobody can test guesses
 against a fingerprint seen in a transcript.`,
 		Args: exactArgs(1, "KEY"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, c, err := f.gate(cmd, &token)
-			if err != nil {
-				return err
-			}
-			p, err := b.Peek(args[0], c)
-			if err != nil {
-				return err
-			}
-			shown := "(hidden)"
-			if p.Prefix != "" {
-				shown = p.Prefix + "…"
-			}
-			fmt.Fprintf(f.IO.Out, "%s: %s  length %d  fingerprint %s\n", p.Name, shown, p.Length, p.Fingerprint)
-			return nil
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runPeek(opts)
 		},
 	}
+	opts.access = f.accessWithToken(cmd, &token)
 	token.register(cmd)
 	return cmd
+}
+
+func runPeek(opts *peekOptions) error {
+	g, c, err := opts.openGate()
+	if err != nil {
+		return err
+	}
+	p, err := g.Peek(opts.Name, c)
+	if err != nil {
+		return err
+	}
+	shown := "(hidden)"
+	if p.Prefix != "" {
+		shown = p.Prefix + "…"
+	}
+	fprintf(opts.IO.Out, "%s: %s  length %d  fingerprint %s\n", p.Name, shown, p.Length, p.Fingerprint)
+	return nil
 }

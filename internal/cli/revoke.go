@@ -1,55 +1,37 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
+type revokeOptions struct {
+	IO *IOStreams
+	access
+
+	ID string
+}
+
 func newRevokeCmd(f *Factory) *cobra.Command {
+	opts := &revokeOptions{IO: f.IO, access: f.accessWithoutToken()}
 	return &cobra.Command{
 		Use:   "revoke TOKEN-ID",
 		Short: "Deny one token (and every attenuation of it) from now on",
 		Args:  exactArgs(1, "TOKEN-ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			b, c, err := f.gate(nil, nil)
-			if err != nil {
-				return err
-			}
-			if err := b.Revoke(args[0], c); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "revoked: %s\n", args[0])
-			return nil
+			opts.ID = args[0]
+			return runRevoke(opts)
 		},
 	}
 }
 
-func newRevokeAllCmd(f *Factory) *cobra.Command {
-	var rotate bool
-	cmd := &cobra.Command{
-		Use:   "revoke-all [--rotate]",
-		Short: "Destroy every root key: every token and the session die at once",
-		Long: `Destroy every root key and the session, so every token ever issued stops
-verifying. With --rotate, also generate a new age identity and re-encrypt every
-secret under it (crash-safe: the old identity is kept until the last file is
-re-encrypted; if interrupted, run the command again).`,
-		Args: exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error {
-			b, c, err := f.gate(nil, nil)
-			if err != nil {
-				return err
-			}
-			if err := b.RevokeAll(rotate, c); err != nil {
-				return err
-			}
-			fmt.Fprintln(f.IO.Out, "revoked: every token and the session")
-			if rotate {
-				fmt.Fprintln(f.IO.Out, "rotated: new identity; every secret re-encrypted")
-			}
-			return nil
-		},
+func runRevoke(opts *revokeOptions) error {
+	b, c, err := opts.open()
+	if err != nil {
+		return err
 	}
-	cmd.Flags().BoolVar(&rotate, "rotate", false, "also replace the age identity and re-encrypt the store")
-	return cmd
+	if err := b.Revoke(opts.ID, c); err != nil {
+		return err
+	}
+	fprintf(opts.IO.Out, "revoked: %s\n", opts.ID)
+	return nil
 }

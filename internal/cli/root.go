@@ -1,15 +1,15 @@
 package cli
 
 import (
-	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // Version is set at build time with -ldflags "-X …cli.Version=v1.2.3";
@@ -36,21 +36,34 @@ type Factory struct {
 	// ProcRoot is where agent detection reads the process tree; "" means
 	// /proc. Only tests change it.
 	ProcRoot string
-	// AccountHome is the user's home directory from the password database.
-	AccountHome func() (string, error)
-	dir         string
+	// UserDB is where the account (login name, home for the user policy)
+	// is looked up; nil means the system's user database. Only tests set it.
+	UserDB *userdb.DB
+	// Now is the clock and Getwd the working directory (nil: the real
+	// ones); tests fix them.
+	Now   func() time.Time
+	Getwd func() (string, error)
+	dir   string
+}
+
+func (f *Factory) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
+}
+
+func (f *Factory) getwd() (string, error) {
+	if f.Getwd == nil {
+		return os.Getwd()
+	}
+	return f.Getwd()
 }
 
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
 	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
-		AccountHome: func() (string, error) {
-			u, err := user.Current()
-			if err != nil {
-				return "", err
-			}
-			return u.HomeDir, nil
-		}}
+		Now: time.Now, Getwd: os.Getwd}
 }
 
 // StoreDir is --dir, else the default location.
@@ -74,7 +87,7 @@ func (f *Factory) Broker() (*broker.Broker, error) {
 		return nil, err
 	}
 	for _, w := range b.Warnings() {
-		fmt.Fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
 	}
 	return b, nil
 }
@@ -122,6 +135,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newAgentCmd(f),
+		newMigrateCmd(f),
 	)
 	return root
 }
@@ -130,14 +145,17 @@ func NewRootCmd(f *Factory) *cobra.Command {
 func Main(args []string, f *Factory) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.Execute()
-	code := exitCode(err)
+	return finish(f, root.Execute())
+}
+
+// finish reports a command's error and returns the exit status.
+func finish(f *Factory, err error) int {
 	if err != nil {
 		if _, isChild := err.(childExit); !isChild {
-			fmt.Fprintf(f.IO.ErrOut, "llms: %s\n", err)
+			fprintf(f.IO.ErrOut, "llms: %s\n", err)
 		}
 	}
-	return code
+	return exitCode(err)
 }
 
 // exactArgs is cobra.ExactArgs with a usage error (exit 2).

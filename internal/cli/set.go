@@ -13,12 +13,15 @@ import (
 )
 
 type setOptions struct {
+	IO *IOStreams
+	access
+
 	Name      string
 	FromStdin bool
 }
 
 func newSetCmd(f *Factory) *cobra.Command {
-	var opts setOptions
+	opts := &setOptions{IO: f.IO, access: f.accessWithoutToken()}
 	cmd := &cobra.Command{
 		Use:   "set KEY",
 		Short: "Store a secret (from a hidden prompt or --stdin, never from argv)",
@@ -34,25 +37,25 @@ keep it.`,
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			return runSet(f, opts)
+			return runSet(opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.FromStdin, "stdin", false, "read the value from standard input")
 	return cmd
 }
 
-func runSet(f *Factory, opts setOptions) error {
+func runSet(opts *setOptions) error {
 	if err := broker.ValidateName(opts.Name); err != nil {
 		return err
 	}
-	value, err := readValue(f.IO, opts)
+	value, err := readValue(opts)
 	if err != nil {
 		return err
 	}
 	if err := broker.CheckValue(value); err != nil {
 		return usageError{err}
 	}
-	b, c, err := f.gate(nil, nil)
+	b, c, err := opts.open()
 	if err != nil {
 		return err
 	}
@@ -60,12 +63,13 @@ func runSet(f *Factory, opts setOptions) error {
 	if err != nil {
 		return err
 	}
-	warnShort(f.IO, opts.Name, value)
-	reportStored(f.IO, opts.Name, created)
+	warnShort(opts.IO, opts.Name, value)
+	reportStored(opts.IO, opts.Name, created)
 	return nil
 }
 
-func readValue(io_ *IOStreams, opts setOptions) ([]byte, error) {
+func readValue(opts *setOptions) ([]byte, error) {
+	io_ := opts.IO
 	if opts.FromStdin {
 		v, err := io.ReadAll(io.LimitReader(io_.In, broker.MaxValueLen+3))
 		if err != nil {
@@ -106,14 +110,14 @@ func trimOneNewline(v []byte) []byte {
 
 func warnShort(io_ *IOStreams, name string, value []byte) {
 	if len(value) < broker.MinRedactLen {
-		fmt.Fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, broker.MinRedactLen)
+		fprintf(io_.ErrOut, "llms: warning: %s is shorter than %d bytes; exec cannot redact it from output\n", name, broker.MinRedactLen)
 	}
 }
 
 func reportStored(io_ *IOStreams, name string, created bool) {
 	if created {
-		fmt.Fprintf(io_.Out, "stored: %s\n", name)
+		fprintf(io_.Out, "stored: %s\n", name)
 	} else {
-		fmt.Fprintf(io_.Out, "updated: %s\n", name)
+		fprintf(io_.Out, "updated: %s\n", name)
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,32 +9,47 @@ import (
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
+type statusOptions struct {
+	IO       *IOStreams
+	Now      func() time.Time
+	StoreDir func() (string, error)
+	Getenv   func(string) string
+	access
+}
+
 func newStatusCmd(f *Factory) *cobra.Command {
+	opts := &statusOptions{IO: f.IO, Now: f.now, StoreDir: f.StoreDir, Getenv: f.Getenv, access: f.accessWithoutToken()}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the store location, identity, number of secrets, session and problems",
 		Args:  exactArgs(0, "no arguments"),
-		RunE:  func(*cobra.Command, []string) error { return runStatus(f) },
+		RunE:  func(*cobra.Command, []string) error { return runStatus(opts) },
 	}
 }
 
-func runStatus(f *Factory) error {
-	out := f.IO.Out
-	dir, err := f.StoreDir()
+func runStatus(opts *statusOptions) error {
+	out := opts.IO.Out
+	dir, err := opts.StoreDir()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "version:     %s\n", version())
-	fmt.Fprintf(out, "store:       %s\n", dir)
-	b, err := f.Broker()
+	fprintf(out, "version:     %s\n", version())
+	fprintf(out, "store:       %s\n", dir)
+	printAgentModeStatus(out)
+	b, err := opts.Broker()
+	if errors.Is(err, broker.ErrV3Store) {
+		fprintf(out, "identity:    an llm-secrets v3 store (run `llms migrate`)\n")
+		return errors.New("no llms store yet")
+	}
 	if errors.Is(err, broker.ErrNoStore) {
-		fmt.Fprintf(out, "identity:    missing (run `llms init`)\n")
+		fprintf(out, "identity:    missing (run `llms init`)\n")
+		noteV3Store(opts.IO, dir, opts.Getenv)
 		return errors.New("no store")
 	}
 	if err != nil {
 		return err
 	}
-	c, err := f.caller(nil, nil)
+	c, err := opts.Caller()
 	if err != nil {
 		return err
 	}
@@ -43,25 +57,28 @@ func runStatus(f *Factory) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "identity:    present\n")
+	fprintf(out, "identity:    present\n")
 	if s.Rotating {
-		fmt.Fprintf(out, "rotation:    INCOMPLETE — run `llms revoke-all --rotate` again to finish it\n")
+		fprintf(out, "rotation:    INCOMPLETE — run `llms revoke-all --rotate` again to finish it\n")
 	}
-	fmt.Fprintf(out, "secrets:     %d\n", s.Secrets)
+	fprintf(out, "secrets:     %d\n", s.Secrets)
 	if s.Session != nil {
-		fmt.Fprintf(out, "session:     live until %s (%s left)\n", s.Session.Expires.Format(time.RFC3339), time.Until(s.Session.Expires).Truncate(time.Second))
+		fprintf(out, "session:     live until %s (%s left)\n", s.Session.Expires.Format(time.RFC3339), s.Session.Expires.Sub(opts.Now()).Truncate(time.Second))
 	} else {
-		fmt.Fprintf(out, "session:     none (%v)\n", s.SessionErr)
+		fprintf(out, "session:     none (%v)\n", s.SessionErr)
 	}
 	if s.Agent != "" {
-		fmt.Fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
+		fprintf(out, "agent:       %s — secrets need a token here\n", s.Agent)
 	} else {
-		fmt.Fprintf(out, "agent:       none detected\n")
+		fprintf(out, "agent:       none detected\n")
+	}
+	if v3, ok := broker.FindV3Store(dir, opts.Getenv); ok {
+		fprintf(out, "v3 store:    %s (run `llms migrate` to move it here)\n", v3)
 	}
 	if len(s.Warnings) > 0 {
-		fmt.Fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))
+		fprintf(out, "permissions: %d problem(s) repaired (see warnings above)\n", len(s.Warnings))
 	} else {
-		fmt.Fprintf(out, "permissions: ok\n")
+		fprintf(out, "permissions: ok\n")
 	}
 	return nil
 }

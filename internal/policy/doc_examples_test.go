@@ -16,7 +16,7 @@ func TestPolicyDocExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```\\s*```text\n# decisions\n(.*?)```").FindAllSubmatch(doc, -1)
+	blocks := regexp.MustCompile("```yaml\n([^`]*)```\\s*```text\n# decisions\n([^`]*)```").FindAllSubmatch(doc, -1)
 	if len(blocks) < 3 {
 		t.Fatalf("found %d tested examples in POLICY.md, want at least 3", len(blocks))
 	}
@@ -44,8 +44,10 @@ func TestPolicyDocExamples(t *testing.T) {
 					subj.Branch = v
 				case "user":
 					subj.User = v
+				case "email":
+					subj.Email = v
 				case "agent":
-					subj.Agent = v
+					subj.Agents = strings.Split(v, ",")
 				case "cmd":
 					subj.Cmd = v
 				default:
@@ -60,4 +62,27 @@ func TestPolicyDocExamples(t *testing.T) {
 		}
 	}
 	t.Logf("%d decisions checked in %d examples", checked, len(blocks))
+}
+
+// TestPolicyDocRefusals: every ```yaml block followed by a ```text block
+// starting "# error" is refused when loaded, with that error after the file
+// name.
+func TestPolicyDocRefusals(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "POLICY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("```yaml\n([^`]*)```\\s*```text\n# error\n([^`]*?)\n```").FindAllSubmatch(doc, -1)
+	if len(blocks) == 0 {
+		t.Fatal("found no refused example in POLICY.md")
+	}
+	for i, b := range blocks {
+		path := filepath.Join(t.TempDir(), "policy.yaml")
+		os.WriteFile(path, b[1], 0o600)
+		_, err := Load(path)
+		want := strings.TrimPrefix(string(b[2]), "policy.yaml")
+		if err == nil || !strings.Contains(err.Error(), path+want) {
+			t.Errorf("POLICY.md refused example %d: got %v, want %q", i+1, err, want)
+		}
+	}
 }

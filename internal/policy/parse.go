@@ -1,20 +1,22 @@
 package policy
 
 import (
-	"github.com/llm-secrets/llms/internal/names"
-
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/names"
 )
 
 // file is one parsed policy file.
@@ -60,10 +62,18 @@ type glob struct {
 	// isPath marks a cmd pattern holding '/': it names an absolute path,
 	// not a base name.
 	isPath bool
+	// hostless marks a repo pattern whose first component is no host name
+	// (it holds no '.'): owner/name, matched on any host.
+	hostless bool
+	// email marks a user pattern holding '@': it is matched against the git
+	// email, any other against the login name.
+	email bool
 }
 
 func newGlob(s string) glob {
-	return glob{pattern: strings.ReplaceAll(s, "/", "\x00"), isPath: strings.Contains(s, "/")}
+	first, _, _ := strings.Cut(s, "/")
+	return glob{pattern: strings.ReplaceAll(s, "/", "\x00"), isPath: strings.Contains(s, "/"),
+		hostless: !strings.Contains(first, "."), email: strings.Contains(s, "@")}
 }
 
 func (g glob) match(v string) bool {
@@ -240,7 +250,35 @@ func (p parser) entry(secret string, line int, n *yaml.Node) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(e.allow) > 0 {
+		for _, r := range e.deny {
+			if f, ok := r.matchesEverything(); ok {
+				return nil, parseError(p.name, r.line, "%s: this deny rule (%s: \"*\") matches every request, so the allow rules above can never apply: "+
+					"a matching deny always wins. Deny by default is already the rule (whatever no allow rule matches is denied): remove it "+
+					"(llm-secrets v3's README suggested it as \"deny by default\")", secret, fieldNames[f])
+			}
+		}
+	}
 	return e, nil
+}
+
+// matchesEverything reports whether every field the rule names has a
+// pattern of only '*', which matches every value (and, in a deny rule, an
+// unknown one), and names one such field.
+func (r *rule) matchesEverything() (field, bool) {
+	named := field(-1)
+	for f, pats := range r.patterns {
+		if pats == nil {
+			continue
+		}
+		if !slices.ContainsFunc(pats, func(g glob) bool { return strings.Trim(g.pattern, "*") == "" }) {
+			return 0, false
+		}
+		if named < 0 {
+			named = field(f)
+		}
+	}
+	return named, named >= 0
 }
 
 func (p parser) rule(n *yaml.Node, deny bool) (*rule, error) {
@@ -303,6 +341,11 @@ func (p parser) patterns(f field, n *yaml.Node) ([]glob, error) {
 		if f == fieldRepo || f == fieldUser {
 			s = asciiLower(s)
 		}
+		if f == fieldAgent {
+			if s, err = agentPattern(s); err != nil {
+				return nil, parseError(p.name, item.Line, "agent: %v", err)
+			}
+		}
 		pats = append(pats, newGlob(s))
 	}
 	return pats, nil
@@ -313,6 +356,28 @@ func (p parser) str(n *yaml.Node, what string) (string, error) {
 		return "", parseError(p.name, n.Line, "%s: expected a string (quote values like 2024, true or ~)", what)
 	}
 	return n.Value, nil
+}
+
+// agentPattern turns an agent pattern into its canonical form: an agent id
+// or alias gives the id, human stays human, and a glob must match at least
+// one of them. Any other name is refused, listing the known ones: a rule
+// naming an agent no detector reports would silently never apply.
+func agentPattern(s string) (string, error) {
+	if s == Human {
+		return s, nil
+	}
+	if strings.ContainsAny(s, "*?[\\") {
+		g := newGlob(s)
+		if g.match(Human) || slices.ContainsFunc(agentid.Known(), g.match) {
+			return s, nil
+		}
+		return "", fmt.Errorf("%q matches no agent; known agents: %s; or %s", s, agentid.KnownList(), Human)
+	}
+	id, err := agentid.Canonical(s)
+	if err != nil {
+		return "", fmt.Errorf("%v; or %s (no agent detected)", err, Human)
+	}
+	return id, nil
 }
 
 func validPattern(f field, s string) error {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -18,10 +19,18 @@ import (
 type Subject struct {
 	Repo   string // gitctx.NormalizeRepo form, e.g. github.com/acme/api
 	Branch string // "" when HEAD is detached
-	User   string // git user.email
-	Agent  string // agentid name, e.g. claude; "human" when none is detected
+	User   string // login name of the caller's uid, from the user database
+	Email  string // git user.email
+	// Agents are every agent found (agentid ids, e.g. claude-code), or
+	// [Human] when none is; the request is allowed only if it is allowed
+	// for each of them.
+	Agents []string
 	Cmd    string // absolute, clean path of the program to run; "" if none
 }
+
+// Human is the agent a policy sees when none is detected, so that rules can
+// name the human ("agent: [human, claude-code]").
+const Human = "human"
 
 // Decision is the policy's answer for one secret and subject.
 type Decision struct {
@@ -102,8 +111,8 @@ func (s *Set) Empty() bool {
 	return s != nil && len(s.files) == 0
 }
 
-// Decide says whether subj may use the secret key. Every file must allow it;
-// the first file that denies decides.
+// Decide says whether subj may use the secret key. Every file must allow it,
+// for every agent of the subject; the first denial decides.
 func (s *Set) Decide(key string, subj Subject) Decision {
 	if s == nil {
 		return Decision{Reason: "no policy loaded"}
@@ -111,6 +120,30 @@ func (s *Set) Decide(key string, subj Subject) Decision {
 	if len(s.files) == 0 {
 		return Decision{Allowed: true, Reason: "no policy file"}
 	}
+	if len(subj.Agents) < 2 {
+		return s.decide(key, subj)
+	}
+	allowed := Decision{Allowed: true, Reason: "allowed by policy for each agent"}
+	var sources []string
+	for _, a := range subj.Agents {
+		one := subj
+		one.Agents = []string{a}
+		d := s.decide(key, one)
+		if !d.Allowed {
+			d.Reason = "for agent " + a + ": " + d.Reason
+			return d
+		}
+		if !slices.Contains(sources, d.Source) {
+			sources = append(sources, d.Source)
+		}
+		allowed.MaxTTL = minTTL(allowed.MaxTTL, d.MaxTTL)
+	}
+	allowed.Source = strings.Join(sources, ", ")
+	return allowed
+}
+
+// decide is Decide for a subject with at most one agent.
+func (s *Set) decide(key string, subj Subject) Decision {
 	allowed := Decision{Allowed: true, Reason: "allowed by policy"}
 	var sources []string
 	for _, f := range s.files {
@@ -164,78 +197,97 @@ func minTTL(a, b time.Duration) time.Duration {
 	return a
 }
 
-// value returns the subject's value for a field, and false when it is
-// unknown. A command that is not an absolute, clean path is unknown: it
-// could be matched neither as a path nor reliably by base name. A value
-// holding NUL is unknown too, since glob matching reserves NUL.
-func (subj Subject) value(f field) (string, bool) {
-	v, known := subj.rawValue(f)
+// value returns the subject's value that pattern g of field f is matched
+// against, and false when it is unknown. A user pattern holding '@' is
+// matched against the git email, any other against the login name. A
+// command that is not an absolute, clean path is unknown: it could be
+// matched neither as a path nor reliably by base name. A value holding NUL
+// is unknown too, since glob matching reserves NUL.
+func (subj Subject) value(f field, g glob) (string, bool) {
+	v, known := subj.rawValue(f, g)
 	if strings.IndexByte(v, 0) >= 0 {
 		return "", false
 	}
 	return v, known
 }
 
-func (subj Subject) rawValue(f field) (string, bool) {
+func (subj Subject) rawValue(f field, g glob) (string, bool) {
 	switch f {
 	case fieldRepo:
 		return asciiLower(subj.Repo), subj.Repo != ""
 	case fieldBranch:
 		return subj.Branch, subj.Branch != ""
 	case fieldUser:
+		if g.email {
+			return asciiLower(subj.Email), subj.Email != ""
+		}
 		return asciiLower(subj.User), subj.User != ""
 	case fieldAgent:
-		return subj.Agent, subj.Agent != ""
+		// Decide splits a subject with several agents into one per agent.
+		if len(subj.Agents) != 1 {
+			return "", false
+		}
+		return subj.Agents[0], subj.Agents[0] != ""
 	default:
 		return subj.Cmd, strings.HasPrefix(subj.Cmd, "/") && path.Clean(subj.Cmd) == subj.Cmd
 	}
 }
 
+// unknown names the subject values that could not be established.
 func (subj Subject) unknown() []string {
 	var names []string
 	for f := range numFields {
-		if _, ok := subj.value(f); !ok {
+		if _, ok := subj.value(f, glob{}); !ok {
 			names = append(names, fieldNames[f])
+		}
+		if _, ok := subj.value(f, glob{email: true}); f == fieldUser && !ok {
+			names = append(names, "email")
 		}
 	}
 	return names
 }
 
-// matches reports whether every field r names matches subj. A field whose
-// value is unknown fails an allow rule and satisfies a deny rule: either
-// way the unknown value cannot widen access.
+// matches reports whether every field r names matches subj. A pattern
+// whose value is unknown fails an allow rule and satisfies a deny rule:
+// either way the unknown value cannot widen access.
 func (r *rule) matches(subj Subject, deny bool) bool {
 	for f := range numFields {
-		pats := r.patterns[f]
-		if pats == nil {
-			continue
-		}
-		v, known := subj.value(f)
-		if !known {
-			if deny {
-				continue
-			}
-			return false
-		}
-		if !anyMatch(f, pats, v) {
+		if pats := r.patterns[f]; pats != nil && !fieldMatches(f, pats, subj, deny) {
 			return false
 		}
 	}
 	return true
 }
 
-func anyMatch(f field, pats []glob, v string) bool {
+// fieldMatches reports whether any pattern of a field matches.
+func fieldMatches(f field, pats []glob, subj Subject, deny bool) bool {
 	for _, g := range pats {
-		name := v
-		// A command pattern without '/' names the program by base name.
-		if f == fieldCmd && !g.isPath {
-			name = path.Base(v)
+		v, known := subj.value(f, g)
+		if !known {
+			if deny {
+				return true
+			}
+			continue
 		}
-		if g.match(name) {
+		if g.matchField(f, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchField matches v, the value of field f: a command pattern without
+// '/' names the program by base name; a repository pattern without a host
+// (owner/name) matches the path after any host, or the whole value.
+func (g glob) matchField(f field, v string) bool {
+	switch {
+	case f == fieldCmd && !g.isPath:
+		return g.match(path.Base(v))
+	case f == fieldRepo && g.hostless:
+		_, p, ok := strings.Cut(v, "/")
+		return g.match(v) || ok && g.match(p)
+	}
+	return g.match(v)
 }
 
 // MintBound is the longest lifetime a token for key may be minted with:

@@ -2,10 +2,21 @@
 // environment variables they are injected as, a lifetime and caveats, so a
 // human can delegate a whole task with one name.
 //
-// It owns the file format and its validation. It refuses unknown keys,
-// empty secret lists (the seed's "empty profile = all secrets" is exactly
-// the flaw we do not copy), mappings to secrets the profile does not name,
-// and lifetimes that are missing or not positive. It never sees a value.
+// The format is llm-secrets v3's: one top-level table per profile,
+//
+//	[db]
+//	secrets = ["db_password"]
+//	ttl = "5m"
+//	[db.env]
+//	DB_PASS = "db_password"
+//
+// plus one optional key per list caveat (caveat.ListKinds). It owns the
+// file format and its validation. It refuses unknown keys, the
+// [profiles.NAME] form an earlier llms read (with an error that says what
+// to write instead), empty secret lists (llm-secrets v3's "empty profile =
+// all secrets" is exactly the flaw we do not copy), mappings to secrets the
+// profile does not name, and lifetimes that are missing or not positive. It
+// never sees a value.
 package profile
 
 import (
@@ -20,38 +31,63 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
 )
 
-// Profile is one validated [profiles.NAME] table.
+// Profile is one validated [NAME] table.
 type Profile struct {
 	Name    string
 	Secrets []string
 	// Env maps variable → secret; every secret appears at least once
 	// (defaulting to a variable of its own name).
-	Env      map[string]string
-	TTL      time.Duration
-	Repos    []string
-	Branches []string
-	Agents   []string
-	Who      []string
-	Cmds     []string
-	Ops      []string
+	Env map[string]string
+	TTL time.Duration
+	// Caveats holds the profile's other list caveats (caveat.ListKinds),
+	// keyed by caveat name, which is also their key in the file.
+	Caveats map[string][]string
 }
 
-// file mirrors the TOML; strings for durations so errors can name them.
-type file struct {
-	Profiles map[string]struct {
-		Secrets []string          `toml:"secrets"`
-		Env     map[string]string `toml:"env"`
-		TTL     string            `toml:"ttl"`
-		Repo    []string          `toml:"repo"`
-		Branch  []string          `toml:"branch"`
-		Agent   []string          `toml:"agent"`
-		Who     []string          `toml:"who"`
-		Cmd     []string          `toml:"cmd"`
-		Op      []string          `toml:"op"`
-	} `toml:"profiles"`
+// file mirrors the TOML: a table per profile. A profile's keys are
+// decoded one by one, because the caveat keys come from caveat.ListKinds.
+type file map[string]toml.Primitive
+
+// rawProfile is one profile as written; a string for the duration so that
+// errors can name it.
+type rawProfile struct {
+	Secrets []string
+	Env     map[string]string
+	TTL     string
+	Caveats map[string][]string
+}
+
+// decodeProfile decodes the keys of one profile it knows and returns the
+// others, which Parse refuses.
+func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile, []string, error) {
+	raw := rawProfile{Caveats: map[string][]string{}}
+	var unknown []string
+	for k, prim := range keys {
+		var err error
+		switch {
+		case k == "secrets":
+			err = md.PrimitiveDecode(prim, &raw.Secrets)
+		case k == "env":
+			err = md.PrimitiveDecode(prim, &raw.Env)
+		case k == "ttl":
+			err = md.PrimitiveDecode(prim, &raw.TTL)
+		case k != caveat.NameSecret && caveat.IsList(k):
+			var items []string
+			err = md.PrimitiveDecode(prim, &items)
+			raw.Caveats[k] = items
+		default:
+			unknown = append(unknown, k)
+		}
+		if err != nil {
+			return raw, nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return raw, unknown, nil
 }
 
 var (
@@ -83,15 +119,34 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+	raws := make(map[string]rawProfile, len(f))
+	var unknown []string
+	for _, name := range sortedKeys(f) {
+		keys, ok := table(md, f[name], name)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s is not a table: a profile is written [%s], its keys on the lines below", path, toml.Key{name}, toml.Key{name})
 		}
-		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(keys, ", "))
+		if old := oldForm(md, name, keys); old != "" {
+			return nil, fmt.Errorf("%s: [profiles.%s] is a form llms no longer reads: write [%s] (and [%s.env]); profiles are top-level tables, as in llm-secrets v3", path, old, old, old)
+		}
+		raw, und, err := decodeProfile(md, keys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: profile %q: %v", path, name, err)
+		}
+		raws[name] = raw
+		for _, k := range und {
+			unknown = append(unknown, toml.Key{name, k}.String())
+		}
 	}
-	out := make(map[string]Profile, len(f.Profiles))
-	for name, raw := range f.Profiles {
+	for _, k := range md.Undecoded() {
+		unknown = append(unknown, k.String())
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(unknown, ", "))
+	}
+	out := make(map[string]Profile, len(f))
+	for name, raw := range raws {
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
 		}
@@ -113,6 +168,11 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		if err != nil || ttl <= 0 || ttl > MaxTTL {
 			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
 		}
+		for _, a := range raw.Caveats[caveat.NameAgent] {
+			if _, err := agentid.Canonical(a); err != nil {
+				return nil, bad("agent: %v", err)
+			}
+		}
 		env := map[string]string{}
 		mapped := map[string]bool{}
 		for v, s := range raw.Env {
@@ -129,17 +189,53 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 				continue
 			}
 			if !names.EnvVar(s) {
-				return nil, bad("secret %q is not a valid variable name; map it in [profiles.%s.env]", s, name)
+				return nil, bad("secret %q is not a valid variable name; map it in [%s.env]", s, name)
 			}
 			if _, taken := env[s]; taken {
 				return nil, bad("variable %s is used twice", s)
 			}
 			env[s] = s
 		}
-		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl,
-			Repos: raw.Repo, Branches: raw.Branch, Agents: raw.Agent, Who: raw.Who, Cmds: raw.Cmd, Ops: raw.Op}
+		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
 	}
 	return out, nil
+}
+
+// oldForm returns NAME when the table "profiles" holds a table NAME other
+// than env: the [profiles.NAME] form of an earlier llms.
+func oldForm(md toml.MetaData, name string, keys map[string]toml.Primitive) string {
+	if name != "profiles" {
+		return ""
+	}
+	for _, k := range sortedKeys(keys) {
+		if _, ok := table(md, keys[k], name, k); ok && k != "env" {
+			return k
+		}
+	}
+	return ""
+}
+
+// table decodes the keys of the table at key; ok is false for any other
+// value. A table only implied by a deeper header ([a.b] implies a) has no
+// type in the metadata.
+func table(md toml.MetaData, p toml.Primitive, key ...string) (map[string]toml.Primitive, bool) {
+	if t := md.Type(key...); t != "Hash" && t != "" {
+		return nil, false
+	}
+	var keys map[string]toml.Primitive
+	if err := md.PrimitiveDecode(p, &keys); err != nil {
+		return nil, false
+	}
+	return keys, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Get loads path and returns one profile.

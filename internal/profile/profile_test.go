@@ -9,16 +9,17 @@ import (
 
 func TestParse(t *testing.T) {
 	all, err := Parse("p.toml", []byte(`
-[profiles.backend]
+[backend]
 secrets = ["DB_PASSWORD", "stripe.key"]
 ttl = "15m"
 branch = ["main"]
 agent = ["claude"]
 cmd = ["psql"]
-[profiles.backend.env]
+keep_env = ["PGHOST"]
+[backend.env]
 STRIPE = "stripe.key"
 
-[profiles.min]
+[min]
 secrets = ["A"]
 ttl = "1m"
 `))
@@ -29,23 +30,45 @@ ttl = "1m"
 	if p.TTL != 15*time.Minute || p.Env["STRIPE"] != "stripe.key" || p.Env["DB_PASSWORD"] != "DB_PASSWORD" || len(p.Env) != 2 {
 		t.Fatalf("backend = %+v", p)
 	}
+	if strings.Join(p.Caveats["cmd"], ",") != "psql" || strings.Join(p.Caveats["agent"], ",") != "claude" || strings.Join(p.Caveats["keep_env"], ",") != "PGHOST" || len(p.Caveats) != 4 {
+		t.Fatalf("caveats = %v", p.Caveats)
+	}
 	if strings.Join(p.Vars(), ",") != "DB_PASSWORD,STRIPE" || strings.Join(Names(all), ",") != "backend,min" {
 		t.Fatalf("Vars %v Names %v", p.Vars(), Names(all))
 	}
 }
 
+// The profile of llm-secrets v3's README, as written there.
+func TestParseV3Readme(t *testing.T) {
+	all, err := Parse("p.toml", []byte("[db]\nsecrets = [\"db_password\"]\nttl = \"5m\"\n[db.env]\nDB_PASS = \"db_password\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := all["db"]
+	if len(all) != 1 || p.TTL != 5*time.Minute || strings.Join(p.Secrets, ",") != "db_password" || len(p.Env) != 1 || p.Env["DB_PASS"] != "db_password" {
+		t.Fatalf("db = %+v", p)
+	}
+}
+
 func TestParseRefuses(t *testing.T) {
 	cases := map[string]string{
-		"[profiles.a]\nsecrets = []\nttl = \"1m\"\n":                                   "secrets is empty",
-		"[profiles.a]\nttl = \"1m\"\n":                                                 "secrets is empty",
-		"[profiles.a]\nsecrets = [\"A\"]\n":                                            "ttl is required",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                             "must be a duration",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                             "must be a duration",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":           "unknown key(s): profiles.a.branchs",
-		"[profiles.a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                           "invalid secret name",
-		"[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.a.env]\nX = \"B\"\n": "not in secrets",
-		"[profiles.a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                            "map it in",
-		"[profiles.a]\nsecrets = [\"A\"\nttl = \"1m\"\n":                               "p.toml",
+		"[a]\nsecrets = []\nttl = \"1m\"\n":                                          "secrets is empty",
+		"[a]\nttl = \"1m\"\n":                                                        "secrets is empty",
+		"[a]\nsecrets = [\"A\"]\n":                                                   "ttl is required",
+		"[a]\nsecrets = [\"A\"]\nttl = \"-1m\"\n":                                    "must be a duration",
+		"[a]\nsecrets = [\"A\"]\nttl = \"48h\"\n":                                    "must be a duration",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nbranchs = [\"x\"]\n":                  "unknown key(s): a.branchs",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nsecret = [\"B\"]\n":                   "unknown key(s): a.secret",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = \"psql\"\n":                     "cmd:",
+		"[a]\nsecrets = [\"../x\"]\nttl = \"1m\"\n":                                  "invalid secret name",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.env]\nX = \"B\"\n":                 "not in secrets",
+		"[a]\nsecrets = [\"a.b\"]\nttl = \"1m\"\n":                                   "map it in",
+		"[a]\nsecrets = [\"A\"\nttl = \"1m\"\n":                                      "p.toml",
+		"[profiles.db]\nsecrets = [\"A\"]\nttl = \"1m\"\n":                           "[profiles.db] is a form llms no longer reads: write [db] (and [db.env])",
+		"[profiles]\nsecrets = [\"A\"]\nttl = \"1m\"\n[profiles.x.env]\nA = \"A\"\n": "[profiles.x] is a form",
+		"ttl = \"5m\"\n": "ttl is not a table: a profile is written [ttl]",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.extra]\nx = 1\n":                "unknown key(s): a.extra",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = [\"claude\", \"claud\"]\n": `agent: unknown agent "claud"; known agents: aider`,
 	}
 	for in, want := range cases {
 		_, err := Parse("p.toml", []byte(in))
@@ -56,7 +79,7 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add([]byte("[profiles.a]\nsecrets = [\"A\"]\nttl = \"1m\"\n"))
+	f.Add([]byte("[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		all, err := Parse("f.toml", data)
 		if err != nil {

@@ -22,7 +22,13 @@
 //     child has no way to be told);
 //   - relaying SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, so
 //     that llms itself does not die from them while the child runs;
-//   - the exit status: the child's code, or 128+n when signal n killed it.
+//   - the exit status: the child's code, or 128+n when signal n killed it;
+//   - the child's life: it is started with SIGKILL as its parent-death
+//     signal, from a thread locked to the goroutine that waits for it, so
+//     that it dies with llms however llms ends, `kill -9` included. Its own
+//     descendants are not reached that way: on a terminal they share its
+//     session and get the hang-up; without one, a descendant it left in the
+//     background outlives it, as it would outlive a shell.
 //
 // It refuses to know what the environment means or which values are secret:
 // the broker builds the environment and hands in redacting writers. Errors
@@ -60,6 +66,19 @@
 // file, that is when every process holding the child's stdout, stderr or
 // terminal has closed it, as a shell pipeline would. A background process
 // the child leaves behind with those descriptors open keeps Run waiting.
+//
+// # Serving other processes
+//
+// The agent-mode broker starts children for its clients. Spec.Signals then
+// replaces catching our own signals: the client forwards what it receives,
+// every one is relayed, and without a PTY the child gets a process group of
+// its own so that nothing reaches it twice. Spec.Confine changes the state
+// of the thread that starts the child (a Landlock domain, no_new_privs,
+// capabilities) on a thread locked to that purpose and discarded after the
+// child is reaped; the child inherits the state, and no other code of llms
+// runs under it, because the Go runtime never clones a thread from a
+// locked one and ends the thread with its goroutine (the main thread,
+// which cannot end, is parked for good instead).
 //
 // The package is Linux-only.
 package runner

@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 		// A helper waiting for a signal that never comes (the test failed)
 		// must not outlive the test run.
 		time.AfterFunc(time.Minute, func() { os.Exit(5) })
-		os.Exit(helperMain(os.Args[2], os.Args[3:]))
+		// syscall.Exit, not os.Exit: a coverage build would print a
+		// warning into the output the tests compare.
+		syscall.Exit(helperMain(os.Args[2], os.Args[3:]))
 	}
 	os.Exit(m.Run())
 }
@@ -108,6 +110,25 @@ func helperMain(mode string, args []string) int {
 			return 4
 		}
 		return helperMain(args[0], args[1:])
+	case "nnp": // report no_new_privs and the process group
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return 3
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "NoNewPrivs:") {
+				fmt.Printf("nnp=%s\n", strings.TrimSpace(strings.TrimPrefix(line, "NoNewPrivs:")))
+			}
+		}
+		fmt.Printf("own-group=%v\n", syscall.Getpgrp() == os.Getpid())
+	case "create": // try to create the file args[0]
+		f, err := os.Create(args[0])
+		if err != nil {
+			fmt.Println("create refused")
+			return 0
+		}
+		f.Close()
+		fmt.Println("created")
 	case "parent":
 		return parentMain(args)
 	default:

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,9 +33,13 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 		return exitCannotExec, err
 	}
 
-	sigs := catchSignals()
-	defer signal.Stop(sigs)
-	child, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, nil)
+	sigs, stop := s.signals()
+	defer stop()
+	var sys *syscall.SysProcAttr
+	if s.Signals != nil {
+		sys = &syscall.SysProcAttr{Setpgid: true}
+	}
+	child, release, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)
 	// The child has its own copies of the write ends. Ours must go, or the
 	// read ends would never reach end of file.
 	stdoutW.Close()
@@ -45,11 +49,16 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 		stderrR.Close()
 		return startFailureCode(err), err
 	}
+	defer release()
 
 	var out outputCopier
 	out.start(s.Stdout, stdoutR, "stdout")
 	out.start(s.Stderr, stderrR, "stderr")
-	return finish(ctx, child, sigs, relayWithoutPTY(child), &out)
+	relay := relayWithoutPTY(child)
+	if s.Signals != nil {
+		relay = func(sig os.Signal) { signalChild(child, sig) }
+	}
+	return finish(ctx, child, sigs, relay, &out)
 }
 
 // outputPipe makes a pipe for one output stream of the child.

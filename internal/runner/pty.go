@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/creack/pty"
@@ -27,16 +26,25 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 		stdinFd = int(s.Stdin.Fd())
 		stdinIsTerminal = term.IsTerminal(stdinFd)
 	}
+	sizeFd := -1
+	switch {
+	case s.SizeFrom != nil:
+		sizeFd = int(s.SizeFrom.Fd())
+	case stdinIsTerminal:
+		sizeFd = stdinFd
+	}
 	var resize []os.Signal
-	if stdinIsTerminal {
+	if sizeFd >= 0 {
 		resize = append(resize, syscall.SIGWINCH)
 	}
-	sigs := catchSignals(resize...)
-	defer signal.Stop(sigs)
+	sigs, stopSignals := s.signals(resize...)
+	defer stopSignals()
+	if sizeFd >= 0 {
+		// After catching SIGWINCH, so that no resize is missed.
+		copySize(master, sizeFd)
+	}
 
 	if stdinIsTerminal {
-		// After catching SIGWINCH, so that no resize is missed.
-		copySize(master, stdinFd)
 		// Raw: every key, Ctrl-C included, goes to the child's terminal
 		// as typed, and that terminal does the echoing and line editing.
 		saved, err := term.MakeRaw(stdinFd)
@@ -55,7 +63,7 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	if s.Stdin != nil {
 		// Started before the child: what is typed meanwhile waits in the
 		// terminal for it.
-		stopInput, err := relayInput(master, stdinFd)
+		stopInput, err := RelayInput(master, stdinFd)
 		if err != nil {
 			master.Close()
 			terminal.Close()
@@ -69,7 +77,7 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	// A new session with the terminal as its controlling terminal: the
 	// child gets job control and keyboard signals from it, not from ours.
 	sys := &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	child, err := start(&s, []*os.File{terminal, terminal, terminal}, sys)
+	child, release, err := start(&s, []*os.File{terminal, terminal, terminal}, sys)
 	// Ours must go so that the master reads end of file (EIO) once the
 	// child and everything it started have closed the terminal.
 	terminal.Close()
@@ -77,12 +85,15 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 		master.Close()
 		return startFailureCode(err), err
 	}
+	defer release()
 
 	var out outputCopier
 	out.start(s.Stdout, master, "output") // closes master when done
 	relay := func(sig os.Signal) {
 		if sig == syscall.SIGWINCH {
-			copySize(master, stdinFd)
+			if sizeFd >= 0 {
+				copySize(master, sizeFd)
+			}
 			return
 		}
 		signalChild(child, sig)
@@ -102,11 +113,13 @@ func copySize(master *os.File, from int) {
 	})
 }
 
-// relayInput copies from descriptor in to the child's terminal in the
-// background until in ends or stop is called. It polls in together with a
-// wake-up pipe instead of blocking in read, so that stop really stops it:
-// a reader left behind would swallow whatever is typed after Run returns.
-func relayInput(master *os.File, in int) (stop func(), err error) {
+// RelayInput copies from descriptor in to master, the child's terminal (or
+// a pipe to it), in the background until in ends or stop is called. It
+// polls in together with a wake-up pipe instead of blocking in read, so
+// that stop really stops it: a reader left behind would swallow whatever
+// is typed after the child is gone. When in ends, a terminal in line mode
+// is sent its EOF character.
+func RelayInput(master *os.File, in int) (stop func(), err error) {
 	var wake [2]int
 	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("runner: relaying input: %w", err)

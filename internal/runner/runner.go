@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -24,6 +25,25 @@ type Spec struct {
 	Stdout io.Writer // never called concurrently with Stderr: they may be one writer
 	Stderr io.Writer // unused in PTY mode
 	PTY    bool      // run the child on a new pseudo-terminal; both its streams go to Stdout
+
+	// Signals, when not nil, is where the signals to relay come from,
+	// instead of being caught from our own process: a server that starts
+	// children for other processes relays what its clients forward. Every
+	// signal received is relayed (SIGWINCH resizes the child's terminal in
+	// PTY mode), and without a PTY the child gets a process group of its
+	// own, so that a signal reaches it only through this channel, once.
+	Signals <-chan os.Signal
+	// SizeFrom is the terminal whose window size the child's terminal
+	// follows in PTY mode; nil means Stdin when it is a terminal.
+	SizeFrom *os.File
+	// Confine, when not nil, changes the state of the OS thread that
+	// starts the child (a Landlock domain, no_new_privs, capabilities),
+	// which the child inherits. It runs on a thread of its own, locked to
+	// one goroutine, that starts nothing but the child, is parked until
+	// the child has been reaped and is then discarded: the Go runtime
+	// never clones a new thread from a locked one, so nothing else of
+	// this process runs under the changed state. An error starts nothing.
+	Confine func() error
 }
 
 // Start failures. Run wraps one of them, together with the system error,
@@ -65,6 +85,14 @@ func Run(ctx context.Context, s Spec) (code int, err error) {
 	if err := ctx.Err(); err != nil {
 		return exitCannotExec, fmt.Errorf("runner: not started: %w", err)
 	}
+	// The child's parent-death signal (start) fires when the thread that
+	// forked it exits, not the process, and Go may end a thread that a
+	// goroutine left locked. Without Confine the child is forked from this
+	// goroutine, which keeps its thread to itself until the child has been
+	// waited for: the thread then lives as long as llms does while the
+	// child runs.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if s.PTY {
 		return runOnPTY(ctx, s)
 	}
@@ -130,8 +158,56 @@ func checkEnv(env []string) error {
 	return nil
 }
 
-// start starts the child with files as its descriptors 0, 1 and 2.
-func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
+// start starts the child with files as its descriptors 0, 1 and 2. The
+// caller calls release once the child has been reaped.
+//
+// The child is killed when llms dies, whatever kills llms (SIGKILL
+// included): it must not go on running with the secrets in its
+// environment. Go's fork checks, after setting the signal, that the parent
+// is still there, so a death between fork and prctl is not missed. The
+// signal fires when the thread that forked the child ends, so that thread
+// stays locked until the child is reaped: Run's goroutine's, or the one
+// below that Confine uses.
+func start(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (child *os.Process, release func(), err error) {
+	if sys == nil {
+		sys = &syscall.SysProcAttr{}
+	}
+	sys.Pdeathsig = syscall.SIGKILL
+	if s.Confine == nil {
+		child, err = startProcess(s, files, sys)
+		return child, func() {}, err
+	}
+	type started struct {
+		child *os.Process
+		err   error
+	}
+	result := make(chan started)
+	done := make(chan struct{})
+	go func() {
+		// Never unlocked: when this goroutine returns, its thread ends
+		// with it, and the state Confine gave it with it. The thread stays
+		// until the child is reaped, because a parent-death signal fires
+		// when the thread that started the child ends.
+		runtime.LockOSThread()
+		if err := s.Confine(); err != nil {
+			result <- started{err: fmt.Errorf("runner: confining %s: %w", s.Path, err)}
+			return
+		}
+		p, err := startProcess(s, files, sys)
+		result <- started{p, err}
+		if err == nil {
+			<-done
+		}
+	}()
+	r := <-result
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	return r.child, func() { close(done) }, nil
+}
+
+// startProcess starts the child from the calling thread.
+func startProcess(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
 	env := s.Env
 	if env == nil {
 		env = []string{} // os.StartProcess would inherit ours for nil

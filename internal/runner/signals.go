@@ -32,6 +32,26 @@ func catchSignals(extra ...os.Signal) chan os.Signal {
 	return sigs
 }
 
+// CatchSignals catches the signals Run relays, and extra, until stop is
+// called: for a front end that forwards them to a child someone else
+// starts (the agent-mode client). Ignored signals stay ignored.
+func CatchSignals(extra ...os.Signal) (sigs <-chan os.Signal, stop func()) {
+	c := catchSignals(extra...)
+	return c, func() { signal.Stop(c) }
+}
+
+// signals returns the channel of signals to relay and a function that
+// stops catching them: the caller's channel when Spec.Signals is set (extra
+// is then not caught, the caller sends what it wants relayed), else the
+// forwarded signals and extra caught from our process.
+func (s *Spec) signals(extra ...os.Signal) (<-chan os.Signal, func()) {
+	if s.Signals != nil {
+		return s.Signals, func() {}
+	}
+	sigs := catchSignals(extra...)
+	return sigs, func() { signal.Stop(sigs) }
+}
+
 // supervise relays caught signals with relay until the child exits, kills
 // the child if ctx ends first, and returns the child's wait status. It does
 // not stop catching: the caller does that once all output is copied, so a

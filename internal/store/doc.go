@@ -1,7 +1,7 @@
 // Package store owns the on-disk secret store: a directory holding an age
 // X25519 identity, its recipients, and one standard age file per secret.
 //
-// Layout (DESIGN §3):
+// Layout:
 //
 //	<dir>/               0700
 //	  identity.txt       0600  age identity (AGE-SECRET-KEY-1…)
@@ -18,6 +18,9 @@
 // the directory is fsynced: a crash at any instant leaves the old or the new
 // value. Rotate replaces the identity without a window in which any file is
 // unreadable.
+//
+// Adopt turns a directory that holds only an age identity (what llm-secrets
+// v3 leaves, see internal/v3store) into a store that keeps that identity.
 //
 // The store refuses names outside [A-Za-z0-9_.-]{1,128} or starting with '.' or '-',
 // values larger than MaxValueLen or containing NUL (they could not be placed in

@@ -40,7 +40,7 @@ func (s *Store) Rotate() error {
 		if err != nil {
 			return err
 		}
-		s.identities = []age.Identity{id, s.identities[0]}
+		s.setIdentities([]age.Identity{id, s.identities[0]})
 		if err := s.writeIdentities(); err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (s *Store) Rotate() error {
 			return err
 		}
 	}
-	s.identities = s.identities[:1]
+	s.setIdentities(s.identities[:1])
 	return s.writeIdentities()
 }
 

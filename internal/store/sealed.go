@@ -32,13 +32,41 @@ func (s *Store) sealedPath(name string) (string, error) {
 	return filepath.Join(s.dir, name+secretExt), nil
 }
 
+// sealedEntry is a sealed file as last decrypted.
+type sealedEntry struct {
+	ciphertext, plaintext []byte
+	idGen                 uint64
+}
+
 // ReadSealed decrypts a sealed file; ErrNotFound when it does not exist.
+// The file is read every time, and decrypted only when its bytes differ
+// from the last ones decrypted with the current identities: age encrypts
+// to a fresh key every time, so any rewrite changes them.
 func (s *Store) ReadSealed(name string) ([]byte, error) {
 	path, err := s.sealedPath(name)
 	if err != nil {
 		return nil, err
 	}
-	return s.decryptFile(path, name)
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	ct, err := s.readCiphertext(path, name)
+	if err != nil {
+		delete(s.sealed, name)
+		return nil, err
+	}
+	if e, ok := s.sealed[name]; ok && e.idGen == s.idGen && bytes.Equal(e.ciphertext, ct) {
+		return bytes.Clone(e.plaintext), nil
+	}
+	data, err := s.decryptCiphertext(ct, name)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealed == nil {
+		s.sealed = make(map[string]sealedEntry, len(sealedNames))
+	}
+	s.sealed[name] = sealedEntry{ciphertext: ct, plaintext: bytes.Clone(data), idGen: s.idGen}
+	return data, nil
 }
 
 // WriteSealed replaces a sealed file atomically, under the writer lock.
@@ -102,10 +130,10 @@ func (s *Store) encrypt(data []byte) ([]byte, error) {
 
 // rereadIdentity reloads the identity file and reports whether it changed.
 func (s *Store) rereadIdentity() bool {
-	before := s.identities
+	before, gen := s.identities, s.idGen
 	s.identities = nil
 	if err := s.loadIdentity(); err != nil {
-		s.identities = before
+		s.identities, s.idGen = before, gen
 		return false
 	}
 	return !sameIdentities(before, s.identities)
@@ -123,24 +151,35 @@ func sameIdentities(a, b []age.Identity) bool {
 	return true
 }
 
-// decryptFile decrypts path with the store's identity (see decryptWith).
+// decryptFile decrypts path with the store's identity (see
+// decryptCiphertext).
 func (s *Store) decryptFile(path, label string) ([]byte, error) {
 	if err := s.loadIdentity(); err != nil {
 		return nil, err
 	}
-	data, err := s.decryptWith(path, label, s.identities)
+	ct, err := s.readCiphertext(path, label)
+	if err != nil {
+		return nil, err
+	}
+	return s.decryptCiphertext(ct, label)
+}
+
+// decryptCiphertext decrypts one file's bytes with the store's identity.
+func (s *Store) decryptCiphertext(ct []byte, label string) ([]byte, error) {
+	data, err := decrypt(ct, label, s.identities)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) && s.rereadIdentity() {
 		// A rotation finished after this Store loaded the identity: the
 		// file was re-encrypted to the new one. Try once more with it.
-		data, err = s.decryptWith(path, label, s.identities)
+		data, err = decrypt(ct, label, s.identities)
 	}
 	return data, err
 }
 
-// decryptWith opens path without following links, checks its mode, and
-// decrypts it with exactly ids. label names it in errors.
-func (s *Store) decryptWith(path, label string, ids []age.Identity) ([]byte, error) {
+// readCiphertext opens path without following links, checks its mode and
+// reads it, up to the largest file a value can make. label names it in
+// errors.
+func (s *Store) readCiphertext(path, label string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, label)
@@ -152,7 +191,23 @@ func (s *Store) decryptWith(path, label string, ids []age.Identity) ([]byte, err
 	if err := s.checkMode(path, 0o600); err != nil {
 		return nil, err
 	}
-	r, err := age.Decrypt(io.LimitReader(f, maxFileLen), ids...)
+	return io.ReadAll(io.LimitReader(f, maxFileLen))
+}
+
+// decryptWith reads path (see readCiphertext) and decrypts it with exactly
+// ids.
+func (s *Store) decryptWith(path, label string, ids []age.Identity) ([]byte, error) {
+	ct, err := s.readCiphertext(path, label)
+	if err != nil {
+		return nil, err
+	}
+	return decrypt(ct, label, ids)
+}
+
+// decrypt opens an age file's bytes with exactly ids. label names it in
+// errors.
+func decrypt(ct []byte, label string, ids []age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(bytes.NewReader(ct), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt %s: %w", label, err)
 	}

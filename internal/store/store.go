@@ -48,7 +48,17 @@ type Store struct {
 	// identities are loaded on first use. The first is current; a second
 	// one is present only while a rotation is incomplete (see Rotate).
 	identities []age.Identity
-	warnings   []string
+	// idStamp identifies the identity file the identities were read from;
+	// idGen counts the times they changed. A long-lived process (the
+	// agent-mode broker) notices a rotation made by another one, and
+	// forgets what it decrypted before.
+	idStamp fileStamp
+	idGen   uint64
+	// sealed keeps sealed files decrypted, by their exact ciphertext and
+	// the identities that opened them: a file that was not rewritten is
+	// not decrypted again.
+	sealed   map[string]sealedEntry
+	warnings []string
 }
 
 // Dir is the store's directory.
@@ -180,16 +190,36 @@ func (s *Store) secretPath(name string) string {
 	return filepath.Join(s.dir, secretsDir, name+secretExt)
 }
 
+// fileStamp tells whether a file was replaced or changed: writes go to a
+// new file renamed into place, which changes the inode and the times.
+type fileStamp struct {
+	dev, ino, size uint64
+	mtime, ctime   unix.Timespec
+}
+
+func stampOf(st *unix.Stat_t) fileStamp {
+	return fileStamp{dev: st.Dev, ino: st.Ino, size: uint64(st.Size), mtime: st.Mtim, ctime: st.Ctim}
+}
+
+// loadIdentity reads the identity file, unless the identities in memory
+// were read from the file that is there now.
 func (s *Store) loadIdentity() error {
-	if s.identities != nil {
-		return nil
-	}
 	path := filepath.Join(s.dir, identityFile)
+	if s.identities != nil {
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err == nil && stampOf(&st) == s.idStamp {
+			return nil
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return fmt.Errorf("open identity: %w", err)
 	}
 	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("open identity: %w", err)
+	}
 	ids, err := age.ParseIdentities(f)
 	if err != nil {
 		// age's parser never echoes key material in its errors.
@@ -203,8 +233,16 @@ func (s *Store) loadIdentity() error {
 	if len(ids) > 2 {
 		return fmt.Errorf("%s: want one identity (two during a rotation), found %d", path, len(ids))
 	}
-	s.identities = ids
+	s.setIdentities(ids)
+	s.idStamp = stampOf(&st)
 	return nil
+}
+
+// setIdentities replaces the identities in memory; what was decrypted
+// with the previous ones is not reused.
+func (s *Store) setIdentities(ids []age.Identity) {
+	s.identities = ids
+	s.idGen++
 }
 
 func (s *Store) exists(path string) bool {
@@ -333,4 +371,53 @@ func (s *Store) DeriveKey(label string) ([]byte, error) {
 	mac := hmac.New(sha256.New, []byte(x.String()))
 	mac.Write([]byte(label))
 	return mac.Sum(nil), nil
+}
+
+// Exists reports whether dir holds a store: an identity and its recipients.
+// A directory with an identity but no recipients is what llm-secrets v3
+// leaves (see Adopt).
+func Exists(dir string) bool {
+	for _, name := range []string{identityFile, recipientsFile} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Adopt makes a store of dir, which holds an age X25519 identity but no
+// recipients file — the directory llm-secrets v3 leaves — keeping that
+// identity: it writes the identity's recipient and creates the secrets
+// directory. The identity file is not touched, so whatever it decrypted
+// still decrypts. Like Init, it refuses a directory that is already a store.
+func Adopt(dir string) (*Store, error) {
+	unlock, err := lockFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if Exists(dir) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
+	}
+	s := &Store{dir: dir}
+	if err := s.checkMode(filepath.Join(dir, identityFile), 0o600); err != nil {
+		return nil, err
+	}
+	if err := s.loadIdentity(); err != nil {
+		return nil, err
+	}
+	if len(s.identities) != 1 {
+		return nil, fmt.Errorf("%s: want one identity, found %d", filepath.Join(dir, identityFile), len(s.identities))
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, secretsDir), 0o700); err != nil {
+		return nil, err
+	}
+	recip := s.identities[0].(*age.X25519Identity).Recipient()
+	if err := writeFileAtomic(filepath.Join(dir, recipientsFile), []byte(recip.String()+"\n")); err != nil {
+		return nil, err
+	}
+	return Open(dir)
 }

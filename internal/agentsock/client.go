@@ -1,0 +1,249 @@
+package agentsock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/runner"
+)
+
+// Client sends requests to the broker listening at Socket. Its methods have
+// the broker's signatures, so a front end serves both the same way.
+type Client struct {
+	Socket string
+}
+
+func (cl *Client) dial() (*net.UnixConn, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: cl.Socket, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("agent mode: cannot reach the broker at %s: %w", cl.Socket, err)
+	}
+	return conn, nil
+}
+
+// newRequest fills what every request carries.
+func newRequest(op string, c *broker.Caller) (Request, error) {
+	r := Request{Op: op, Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd}
+	if r.Cwd == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return r, err
+		}
+		r.Cwd = wd
+	}
+	return r, nil
+}
+
+// call sends a request that passes no descriptors and reads its reply.
+func (cl *Client) call(r Request) (Reply, error) {
+	conn, err := cl.dial()
+	if err != nil {
+		return Reply{}, err
+	}
+	defer conn.Close()
+	if err := writeFrame(conn, r); err != nil {
+		return Reply{}, sendError(conn, err)
+	}
+	var rep Reply
+	if _, err := readFrame(conn, &rep, 0); err != nil {
+		return Reply{}, fmt.Errorf("agent mode: reading the reply: %w", err)
+	}
+	if rep.Error != nil {
+		return Reply{}, rep.Error
+	}
+	return rep, nil
+}
+
+// Peek asks the broker to peek at one secret.
+func (cl *Client) Peek(name string, c *broker.Caller) (broker.Peek, error) {
+	r, err := newRequest(OpPeek, c)
+	if err != nil {
+		return broker.Peek{}, err
+	}
+	r.Peek = &PeekArgs{Name: name}
+	rep, err := cl.call(r)
+	if err != nil {
+		return broker.Peek{}, err
+	}
+	if rep.Peek == nil {
+		return broker.Peek{}, protocolf("the reply to peek holds no result")
+	}
+	p := rep.Peek
+	return broker.Peek{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, nil
+}
+
+// List asks the broker for the names the caller may see.
+func (cl *Client) List(withTimes bool, c *broker.Caller) ([]broker.Entry, error) {
+	r, err := newRequest(OpList, c)
+	if err != nil {
+		return nil, err
+	}
+	r.List = &ListArgs{Times: withTimes}
+	rep, err := cl.call(r)
+	if err != nil {
+		return nil, err
+	}
+	if rep.List == nil {
+		return nil, protocolf("the reply to list holds no result")
+	}
+	out := make([]broker.Entry, len(*rep.List))
+	for i, e := range *rep.List {
+		out[i] = broker.Entry{Name: e.Name, Updated: e.Updated}
+	}
+	return out, nil
+}
+
+// Exec asks the broker to run req and waits for the child's status. Its
+// stdin, stdout and stderr (files: they are passed, not copied) become the
+// child's; the signals llms relays are forwarded; ending ctx, or this
+// process, ends the connection and the broker kills the child.
+//
+// With req.PTY (stdin and stdout are terminals) the broker runs the child
+// on a pseudo-terminal of its own, whose output goes to our stdout. We put
+// our terminal in raw mode and relay what is typed through a pipe: the
+// broker, outside the terminal's foreground process group, cannot read it.
+func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error) {
+	stdout, ok1 := req.Stdout.(*os.File)
+	stderr, ok2 := req.Stderr.(*os.File)
+	if !ok1 || !ok2 {
+		return 0, errors.New("agent mode: stdout and stderr must be files, to be passed to the broker")
+	}
+	stdin := req.Stdin
+	if stdin == nil {
+		devNull, err := os.Open(os.DevNull)
+		if err != nil {
+			return 0, err
+		}
+		defer devNull.Close()
+		stdin = devNull
+	}
+	r, err := newRequest(OpExec, req.Caller)
+	if err != nil {
+		return 0, err
+	}
+	r.Exec = &ExecArgs{Inject: req.Inject, Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
+
+	var extra []os.Signal
+	if req.PTY {
+		extra = append(extra, syscall.SIGWINCH)
+	}
+	// Caught before the request goes out: from then on a signal must not
+	// kill us and leave the child without its relay.
+	sigs, stopSignals := runner.CatchSignals(extra...)
+	defer stopSignals()
+
+	passIn := stdin
+	if req.PTY {
+		in, restore, err := relayTerminal(stdin)
+		if err != nil {
+			return 0, err
+		}
+		defer restore()
+		passIn = in
+	}
+
+	conn, err := cl.dial()
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	err = writeFrame(conn, r, passIn, stdout, stderr)
+	if passIn != stdin {
+		passIn.Close() // the broker has its own copy now
+	}
+	if err != nil {
+		return 0, sendError(conn, err)
+	}
+
+	type result struct {
+		code int
+		err  error
+	}
+	results := make(chan result, 1)
+	go func() {
+		for {
+			var rep Reply
+			if _, err := readFrame(conn, &rep, 0); err != nil {
+				results <- result{1, fmt.Errorf("agent mode: the broker ended the request without a status: %w", err)}
+				return
+			}
+			switch {
+			case rep.Warn != "":
+				if req.Warn != nil {
+					req.Warn(rep.Warn)
+				}
+			case rep.Error != nil:
+				results <- result{1, rep.Error}
+				return
+			case rep.Exit != nil:
+				results <- result{*rep.Exit, nil}
+				return
+			default:
+				results <- result{1, protocolf("a reply with nothing in it")}
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case sig := <-sigs:
+			if n, ok := sig.(syscall.Signal); ok {
+				_ = writeFrame(conn, Control{Signal: int(n)})
+			}
+		case res := <-results:
+			return res.code, res.err
+		case <-ctx.Done():
+			return 1, ctx.Err()
+		}
+	}
+}
+
+// relayTerminal puts the terminal on stdin in raw mode and relays what is
+// typed to a pipe, whose read end it returns; restore stops the relay and
+// gives the terminal its settings back.
+func relayTerminal(stdin *os.File) (*os.File, func(), error) {
+	fd := int(stdin.Fd())
+	saved, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent mode: putting the terminal in raw mode: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		_ = term.Restore(fd, saved)
+		return nil, nil, err
+	}
+	stop, err := runner.RelayInput(w, fd)
+	if err != nil {
+		r.Close()
+		w.Close()
+		_ = term.Restore(fd, saved)
+		return nil, nil, err
+	}
+	return r, func() {
+		stop()
+		w.Close()
+		_ = term.Restore(fd, saved)
+	}, nil
+}
+
+// sendError explains a request that could not be sent: the broker may have
+// refused the connection before reading it (a peer it does not serve), and
+// then its reply says why.
+func sendError(conn *net.UnixConn, err error) error {
+	var rep Reply
+	if _, rerr := readFrame(conn, &rep, 0); rerr == nil && rep.Error != nil {
+		return rep.Error
+	}
+	return fmt.Errorf("agent mode: sending the request: %w", err)
+}
+
+// SocketEnv names the broker's socket in the agent's environment: the
+// launcher sets it, and llms inside agent mode becomes a client of it.
+const SocketEnv = "LLM_SECRETS_SOCKET"

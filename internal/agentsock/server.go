@@ -1,0 +1,275 @@
+package agentsock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/broker"
+)
+
+// Server serves the broker to the processes of one agent.
+type Server struct {
+	// Broker is the opened gate; it keeps the identity and the sealed
+	// keys it has read, so requests do not decrypt them again.
+	Broker *broker.Broker
+	// Agent is the identity the launcher stamps on every request
+	// (broker.Caller.StampedAgent): markers and AI_AGENT in the client's
+	// environment change nothing.
+	Agent string
+	// Policy is the policy read at launch; no policy file is read again.
+	Policy *broker.Policy
+	// Root is the launcher's pid: only its descendants are served — the
+	// agent and what it starts, and orphans, which the launcher reaps as a
+	// subreaper. 0 is this process.
+	Root int
+	// Confine puts each child the broker starts in a confinement of its
+	// own, a new Landlock domain beside the agent's (runner.Spec.Confine).
+	// nil starts children unconfined.
+	Confine func() error
+	// Log receives one line per refused connection or malformed request
+	// (never a value); nil discards them.
+	Log func(string)
+
+	// peerUID (nil: ours) and procRoot are the peer check's; tests
+	// change them.
+	peerUID  *int
+	procRoot string
+}
+
+// requestTimeout bounds how long a connected client may take to send its
+// request.
+const requestTimeout = 30 * time.Second
+
+// Listen makes the socket at path, readable and writable by its owner only
+// (it should also sit in a directory only the owner can enter).
+func Listen(path string) (*net.UnixListener, error) {
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Serve answers connections on l until ctx ends; it then closes l, kills
+// the children still running (their requests end with ctx) and returns
+// once every connection is done. A malformed request ends only its own
+// connection.
+func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
+	if s.Broker == nil {
+		return errors.New("agentsock: Server.Broker is nil")
+	}
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			s.logf("accept: %v", err)
+			time.Sleep(10 * time.Millisecond) // EMFILE and the like: do not spin
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			s.serveConn(ctx, conn)
+		}()
+	}
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+// reply sends one reply; a client that is gone cannot be told anything.
+func reply(conn *net.UnixConn, r Reply) {
+	_ = writeFrame(conn, r)
+}
+
+func replyError(conn *net.UnixConn, err error) {
+	reply(conn, Reply{Error: errorOf(err)})
+}
+
+// serveConn answers one connection: one request.
+func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
+	pid, err := s.checkPeer(conn)
+	if err != nil {
+		s.logf("refused a connection: %v", err)
+		replyError(conn, err)
+		return
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(requestTimeout))
+	var req Request
+	files, err := readFrame(conn, &req, stdioFds)
+	if err == nil {
+		err = req.check()
+	}
+	if err == nil && req.Op == OpExec && len(files) != stdioFds {
+		err = protocolf("exec passes stdin, stdout and stderr (%d descriptors were passed)", len(files))
+	}
+	if err == nil && req.Op != OpExec && len(files) != 0 {
+		err = protocolf("%s passes no descriptors", req.Op)
+	}
+	defer closeAll(files)
+	if err != nil {
+		s.logf("pid %d: %v", pid, err)
+		replyError(conn, err)
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	c := &broker.Caller{
+		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
+		StampedAgent: s.Agent, Policy: s.Policy, ProcRoot: s.procRoot,
+		LookupEnv: func(string) (string, bool) { return "", false },
+	}
+	switch req.Op {
+	case OpPeek:
+		p, err := s.Broker.Peek(req.Peek.Name, c)
+		if err != nil {
+			replyError(conn, err)
+			return
+		}
+		reply(conn, Reply{Peek: &PeekReply{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}})
+	case OpList:
+		es, err := s.Broker.List(req.List.Times, c)
+		if err != nil {
+			replyError(conn, err)
+			return
+		}
+		out := make([]Entry, len(es))
+		for i, e := range es {
+			out[i] = Entry{Name: e.Name, Updated: e.Updated}
+		}
+		reply(conn, Reply{List: &out})
+	case OpExec:
+		s.exec(ctx, conn, c, req.Exec, files)
+	}
+}
+
+// relayed are the signals a client may ask to relay.
+var relayed = map[syscall.Signal]bool{
+	syscall.SIGINT: true, syscall.SIGTERM: true, syscall.SIGHUP: true, syscall.SIGQUIT: true,
+	syscall.SIGUSR1: true, syscall.SIGUSR2: true, syscall.SIGWINCH: true,
+}
+
+// exec runs one exec request. While the child runs, the connection
+// carries the client's signals; if it breaks (the client died), the child
+// is killed.
+func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller, args *ExecArgs, files []*os.File) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 16)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer cancel()
+		for {
+			var ctl Control
+			if _, err := readFrame(conn, &ctl, 0); err != nil {
+				return
+			}
+			sig := syscall.Signal(ctl.Signal)
+			if !relayed[sig] {
+				continue // not one llms relays: ignored, as a local llms would
+			}
+			select {
+			case sigs <- sig:
+			case <-done:
+				return
+			}
+		}
+	}()
+	stdin, stdout, stderr := files[0], files[1], files[2]
+	pty := args.PTY && term.IsTerminal(int(stdout.Fd()))
+	req := broker.ExecRequest{
+		Caller: c, Inject: args.Inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, PTY: pty, NoRedact: args.NoRedact,
+		Warn:    func(w string) { reply(conn, Reply{Warn: w}) },
+		Confine: s.Confine, Signals: sigs,
+	}
+	if pty {
+		req.SizeFrom = stdout
+	}
+	code, err := s.Broker.Exec(ctx, req)
+	if err != nil {
+		// As a local llms: a failure wins over the child's status.
+		replyError(conn, err)
+		return
+	}
+	reply(conn, Reply{Exit: &code})
+}
+
+// checkPeer allows a connection only from a process of our user that
+// descends from Root, and returns its pid.
+func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	pidfd := -1
+	var credErr error
+	err = raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+		if credErr == nil {
+			// Kernels from 6.5 name the peer by a pidfd too, which cannot
+			// come to mean another process.
+			if p, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PEERPIDFD); err == nil {
+				pidfd = p
+			}
+		}
+	})
+	if err == nil {
+		err = credErr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: cannot identify the peer: %v", broker.ErrDenied, err)
+	}
+	if pidfd >= 0 {
+		defer unix.Close(pidfd)
+	}
+	uid := os.Getuid()
+	if s.peerUID != nil {
+		uid = *s.peerUID
+	}
+	if int(cred.Uid) != uid {
+		return 0, fmt.Errorf("%w: the peer runs as uid %d, not %d", broker.ErrDenied, cred.Uid, uid)
+	}
+	root := s.Root
+	if root == 0 {
+		root = os.Getpid()
+	}
+	pid := int(cred.Pid)
+	if !agentid.Descends(s.procRoot, pid, root) {
+		return 0, fmt.Errorf("%w: process %d is not one of the agent's", broker.ErrDenied, pid)
+	}
+	// The walk read /proc by pid: if the peer exited meanwhile, that pid
+	// may have named another process.
+	if pidfd >= 0 && unix.PidfdSendSignal(pidfd, 0, nil, 0) != nil {
+		return 0, fmt.Errorf("%w: process %d exited while it was checked", broker.ErrDenied, pid)
+	}
+	return pid, nil
+}

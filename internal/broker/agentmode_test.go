@@ -1,0 +1,181 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func writePolicy(t *testing.T, configDir, text string) {
+	t.Helper()
+	dir := filepath.Join(configDir, "llm-secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const (
+	allowA = "secrets:\n  A:\n    allow:\n      - agent: '*'\n"
+	allowB = "secrets:\n  B:\n    allow:\n      - agent: '*'\n"
+)
+
+// A policy loaded at launch is the one every later request is judged by:
+// editing the file afterwards (as an agent that can write the working
+// tree could) changes nothing.
+func TestPreloadedPolicyIsNotReadAgain(t *testing.T) {
+	b, _ := testBroker(t)
+	config := t.TempDir()
+	writePolicy(t, config, allowA)
+	launch := caller(t, nil, "")
+	launch.ConfigDirs = []string{config}
+	p, err := LoadPolicy(launch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The account's own ~/.config first, then the extra directory.
+	if got := p.Paths(); len(got) != 2 || got[1] != filepath.Join(config, "llm-secrets", "policy.yaml") {
+		t.Errorf("paths %v", got)
+	}
+	writePolicy(t, config, allowB)
+
+	preloaded := func() *Caller {
+		c := caller(t, nil, "")
+		c.ConfigDirs, c.Policy = []string{config}, p
+		return c
+	}
+	if _, err := b.Peek("A", preloaded()); err != nil {
+		t.Errorf("A, allowed at launch: %v", err)
+	}
+	if _, err := b.Peek("B", preloaded()); !errors.Is(err, ErrDenied) {
+		t.Errorf("B, allowed only by the edited file: %v, want denied", err)
+	}
+	// Without a preloaded policy the file is read per request.
+	fresh := caller(t, nil, "")
+	fresh.ConfigDirs = []string{config}
+	if _, err := b.Peek("B", fresh); err != nil {
+		t.Errorf("B with the file read now: %v", err)
+	}
+}
+
+func TestLoadPolicyRefusesABrokenFile(t *testing.T) {
+	config := t.TempDir()
+	writePolicy(t, config, "secrets: [oops\n")
+	c := caller(t, nil, "")
+	c.ConfigDirs = []string{config}
+	if _, err := LoadPolicy(c); !errors.Is(err, ErrDenied) {
+		t.Fatalf("broken policy: %v, want denied", err)
+	}
+}
+
+// A request from another process names its own directory and PATH: the
+// program is looked up there, not in ours, and started there.
+func TestExecInRequesterDirectory(t *testing.T) {
+	b, _ := testBroker(t)
+	dir, bin := t.TempDir(), t.TempDir()
+	script := "#!/bin/sh\npwd\n"
+	for _, p := range []string{filepath.Join(dir, "here.sh"), filepath.Join(bin, "theirs")} {
+		if err := os.WriteFile(p, []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, argv0 := range []string{"./here.sh", "theirs"} {
+		var out, errOut bytes.Buffer
+		code, err := b.Exec(context.Background(), ExecRequest{
+			Caller: caller(t, nil, ""), Argv: []string{argv0}, Dir: dir,
+			Env:    []string{"PATH=relative:" + bin + ":/usr/bin:/bin"},
+			Stdout: &out, Stderr: &errOut,
+		})
+		if err != nil || code != 0 {
+			t.Fatalf("%s: code %d, err %v, stderr %q", argv0, code, err, errOut.String())
+		}
+		if got := strings.TrimSpace(out.String()); got != dir {
+			t.Errorf("%s ran in %q, want %q", argv0, got, dir)
+		}
+	}
+	for argv0, want := range map[string]error{"here.sh": ErrCommandNotFound, "./missing": ErrCommandNotFound, "/": ErrCommandNotExecutable} {
+		_, err := b.Exec(context.Background(), ExecRequest{
+			Caller: caller(t, nil, ""), Argv: []string{argv0}, Dir: dir,
+			Env: []string{"PATH=/usr/bin:/bin"}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		})
+		if !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", argv0, err, want)
+		}
+	}
+	_, err := b.Exec(context.Background(), ExecRequest{
+		Caller: caller(t, nil, ""), Argv: []string{"true"}, Dir: "relative",
+		Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+	})
+	if !errors.Is(err, ErrBadRequest) {
+		t.Errorf("relative Dir: %v, want a bad request", err)
+	}
+}
+
+// Confine runs before the child starts; its failure starts nothing.
+func TestExecConfine(t *testing.T) {
+	b, _ := testBroker(t)
+	marker := filepath.Join(t.TempDir(), "started")
+	confined := false
+	req := ExecRequest{
+		Caller: caller(t, nil, ""), Inject: []Injection{{"X", "A"}},
+		Argv:   []string{"/bin/sh", "-c", "touch " + marker},
+		Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Confine: func() error { confined = true; return nil },
+	}
+	if code, err := b.Exec(context.Background(), req); err != nil || code != 0 || !confined {
+		t.Fatalf("code %d, err %v, confined %v", code, err, confined)
+	}
+	os.Remove(marker)
+	req.Confine = func() error { return errors.New("no sandbox") }
+	if _, err := b.Exec(context.Background(), req); err == nil {
+		t.Fatal("a failed Confine was ignored")
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the child started although Confine failed")
+	}
+}
+
+// Exec, Peek and List may run at once (go test -race checks the rest).
+func TestConcurrentRequests(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := 0; i < 10; i++ {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			_, err := b.Peek("A", caller(t, claude, tok))
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := b.List(false, caller(t, claude, tok))
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := b.Exec(context.Background(), ExecRequest{Caller: caller(t, claude, tok), Inject: []Injection{{"X", "A"}},
+				Argv: []string{"true"}, Env: os.Environ(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package sandbox
+
+// Agent is what agent mode knows about one coding agent: where it keeps
+// its own state (writable inside the sandbox, relative to the home
+// directory) and which variables carry its own API key (kept in its
+// environment while other credential variables are removed).
+type Agent struct {
+	ID      string
+	State   []string
+	KeyVars []string
+}
+
+// Agents is the per-agent table, by agent id. docs/AGENT-MODE.md shows it.
+var Agents = []Agent{
+	{ID: "claude-code",
+		State:   []string{".claude", ".claude.json", ".claude.json.backup", ".local/share/claude", ".local/state/claude", ".cache/claude-cli-nodejs"},
+		KeyVars: []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"}},
+	{ID: "codex",
+		State:   []string{".codex"},
+		KeyVars: []string{"OPENAI_API_KEY", "CODEX_API_KEY"}},
+	{ID: "cursor",
+		State:   []string{".cursor", ".config/cursor"},
+		KeyVars: []string{"CURSOR_API_KEY"}},
+	{ID: "aider",
+		State:   []string{".aider", ".aider.conf.yml", ".aider.model.settings.yml", ".aider.model.metadata.json"},
+		KeyVars: []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY"}},
+	{ID: "gemini",
+		State:   []string{".gemini"},
+		KeyVars: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}},
+	{ID: "github-copilot",
+		State:   []string{".copilot", ".config/github-copilot"},
+		KeyVars: []string{"COPILOT_GITHUB_TOKEN"}},
+	{ID: "opencode",
+		State:   []string{".local/share/opencode", ".local/state/opencode", ".config/opencode", ".cache/opencode"},
+		KeyVars: []string{"OPENCODE_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"}},
+}
+
+// LookupAgent finds an agent's row by id.
+func LookupAgent(id string) (Agent, bool) {
+	for _, a := range Agents {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Agent{}, false
+}
+
+// SharedState are tool caches every agent's commands use (package
+// managers, build caches), writable for any agent, relative to home.
+var SharedState = []string{".cache", ".npm", ".cargo/registry", ".cargo/git", "go/pkg/mod"}
+
+// CredentialPaths are hidden by default, relative to the home directory:
+// keys, cloud and registry credentials, and shell and REPL histories
+// (which hold pasted secrets). --hide adds to the list, --allow-read
+// removes an entry from it.
+var CredentialPaths = []string{
+	".ssh", ".gnupg", ".password-store",
+	".aws", ".azure", ".config/gcloud", ".kube", ".oci",
+	".docker/config.json", ".netrc", ".git-credentials", ".config/git/credentials",
+	".config/gh", ".config/hub", ".npmrc", ".yarnrc.yml", ".pypirc",
+	".cargo/credentials", ".cargo/credentials.toml", ".gem/credentials",
+	".pgpass", ".my.cnf", ".vault-token", ".terraform.d/credentials.tfrc.json",
+	".bash_history", ".zsh_history", ".histfile", ".sh_history",
+	".local/share/fish/fish_history", ".python_history", ".node_repl_history",
+	".psql_history", ".mysql_history", ".sqlite_history", ".lesshst",
+	// llm-secrets v3 kept its store and plaintext root key here.
+	".llm-secrets",
+}

@@ -1,0 +1,38 @@
+// Package sandbox confines a program with Landlock for agent mode: the
+// agent, and every child the broker starts for it, runs in a domain in
+// which the llms store, key files and a list of credential paths cannot be
+// read, and only the working tree, the temp dirs, terminals and the
+// agent's own state can be written.
+//
+// It owns:
+//
+//   - the rule set: AgentSpec says what an agent may touch (AgentOptions →
+//     Spec), Build compiles a Spec into Rules, Landlock "path beneath"
+//     rules that grant, along each path from / to a hidden entry, the
+//     enclosing rights to every sibling rather than to the ancestor (see
+//     BuildFor, and docs/adr/0021);
+//   - applying it: Restrict confines the calling thread — every capability
+//     dropped (and, with CAP_SETPCAP, the bounding set emptied and the
+//     securebits locked), no_new_privs, Landlock filesystem rules and, from
+//     ABI 6, signal and abstract-socket scoping — and refuses rather than
+//     apply fewer rights than the rules were built for;
+//   - the self re-exec: Wrap turns "start PATH ARGV" into "start llms
+//     __sandbox-exec RULES PATH ARGV", and Main (dispatched first thing by
+//     cmd/llms) restricts itself and execs PATH. Each such start is a new
+//     domain beside the others, never nested in the agent's, so the agent
+//     can neither ptrace the children the broker starts nor read their
+//     /proc/PID/environ or memory. The rules travel on the command line,
+//     never in the environment the program inherits;
+//   - ABI, the kernel's Landlock ABI (with a hook, SetABIForTest, that
+//     simulates a kernel without it);
+//   - the agent's environment: AgentEnv removes every LLM_SECRETS_*
+//     variable but the launcher's own and the credential variables
+//     (CredentialVars, CredentialSuffixes) except the agent's own key
+//     (Agents) and --keep-env.
+//
+// It refuses: relative paths, rules in a format or for an ABI it does not
+// know, and a working tree that holds the home directory or lies inside a
+// hidden path. It does not decide who may use a secret (the broker does),
+// restrict the network, or confine a process that is not started through
+// it.
+package sandbox

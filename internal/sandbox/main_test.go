@@ -1,0 +1,207 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary plays three roles, chosen by its arguments and
+// environment: the test suite; `__sandbox-exec` (the re-exec entry point,
+// as cmd/llms dispatches it); and a probe that, once confined, tries
+// things and prints one line per attempt.
+const (
+	probeEnv    = "LLMS_SANDBOX_PROBE"
+	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
+)
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == ExecArg {
+		if os.Getenv(keepCapsEnv) == "1" {
+			keepCapsForTest = true
+		}
+		os.Exit(Main(os.Args[2:], os.Stderr))
+	}
+	if os.Getenv(probeEnv) == "1" {
+		os.Exit(probe(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// probe runs "op target" pairs and prints "op target: ok" or
+// "op target: denied <errno>". It never prints what it read.
+func probe(args []string) int {
+	if len(args) == 1 && args[0] == "sleep" {
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		return 0
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		op, target := args[i], args[i+1]
+		var err error
+		switch op {
+		case "read":
+			_, err = os.ReadFile(target)
+		case "list":
+			_, err = os.ReadDir(target)
+		case "write":
+			err = os.WriteFile(target, []byte("x"), 0o600)
+		case "append":
+			var f *os.File
+			if f, err = os.OpenFile(target, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+				_, err = f.WriteString("planted\n")
+				f.Close()
+			}
+		case "open":
+			var f *os.File
+			if f, err = os.Open(target); err == nil {
+				f.Close()
+			}
+		case "ptrace":
+			pid, _ := strconv.Atoi(target)
+			if err = unix.PtraceSeize(pid); err == nil {
+				_ = unix.PtraceDetach(pid)
+			}
+		case "kill0":
+			pid, _ := strconv.Atoi(target)
+			err = unix.Kill(pid, 0)
+		case "status":
+			// status FIELD: prints the field of /proc/self/status.
+			b, _ := os.ReadFile("/proc/self/status")
+			for _, line := range strings.Split(string(b), "\n") {
+				if name, v, ok := strings.Cut(line, ":"); ok && name == target {
+					fmt.Printf("status %s: %s\n", target, strings.TrimSpace(v))
+				}
+			}
+			continue
+		default:
+			fmt.Printf("%s %s: unknown op\n", op, target)
+			return 2
+		}
+		if err != nil {
+			var errno syscall.Errno
+			errors.As(err, &errno)
+			fmt.Printf("%s %s: denied %d\n", op, target, int(errno))
+		} else {
+			fmt.Printf("%s %s: ok\n", op, target)
+		}
+	}
+	return 0
+}
+
+// self is a copy of the test binary that any user can execute (the go
+// build directory is private to its owner).
+func self(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "sandbox-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "sandbox.test")
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// run options for one process.
+type proc struct {
+	rules    *Rules // nil: not sandboxed
+	cred     *syscall.Credential
+	env      []string
+	keepCaps bool
+}
+
+// command builds the probe command, wrapped in the sandbox when p.rules is
+// set.
+func (p proc) command(t *testing.T, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	path, argv := bin, append([]string{bin}, args...)
+	if p.rules != nil {
+		var err error
+		path, argv, err = Wrap(p.rules, bin, bin, bin, argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := &exec.Cmd{Path: path, Args: argv}
+	// GORACE: a race-enabled binary otherwise sleeps a second at exit.
+	cmd.Env = append([]string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}, p.env...)
+	if p.keepCaps {
+		cmd.Env = append(cmd.Env, keepCapsEnv+"=1")
+	}
+	if p.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+	}
+	return cmd
+}
+
+// probeRun runs the probe and returns its result lines keyed by "op target".
+func (p proc) probeRun(t *testing.T, bin string, args ...string) map[string]string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := p.command(t, bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("probe: %v; stderr: %s", err, errb.String())
+	}
+	res := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		res[k] = v
+	}
+	return res
+}
+
+// sleeper starts a process that waits, with env, and returns its pid.
+func (p proc) sleeper(t *testing.T, bin string) int {
+	t.Helper()
+	cmd := p.command(t, bin, "sleep")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("sleeper did not start: %v %q; stderr: %s", err, buf, errb.String())
+	}
+	return cmd.Process.Pid
+}
+
+func requireLandlock(t *testing.T) {
+	t.Helper()
+	if ABI() == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI needs a kernel with Landlock")
+		}
+		t.Skip("no Landlock on this kernel")
+	}
+}

@@ -1,0 +1,336 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+)
+
+// Spec says what the sandboxed program may touch, in paths. Build turns it
+// into Rules. Paths must be absolute; symbolic links in them are resolved
+// (Landlock judges the file a path reaches, not the path's spelling). A
+// path in Hide is unreadable and unwritable even inside a Read or Write
+// path; Hide wins over everything.
+type Spec struct {
+	// Read trees: read files, list directories, execute. Normally "/".
+	Read []string
+	// Write trees: read and change anything beneath (working tree, temp
+	// dir, the agent's own state).
+	Write []string
+	// Devices: device nodes and their directories (/dev/pts) that may be
+	// read, written and ioctl'd (terminals need ioctl).
+	Devices []string
+	// Deny trees: nothing beneath is allowed except what a more specific
+	// entry grants (e.g. /dev, so that raw disks stay closed while
+	// /dev/null and the terminals are open).
+	Deny []string
+	// Hide trees: no access at all, whatever else says.
+	Hide []string
+}
+
+// Rule is one Landlock "path beneath" rule: Access (Landlock filesystem
+// rights) on Path and everything below it.
+type Rule struct {
+	Path   string `json:"path"`
+	Access uint64 `json:"access"`
+}
+
+// Rules is a compiled rule set: everything a process needs to confine
+// itself, and small enough to pass on a command line. FormatVersion
+// changes whenever the meaning of a field does.
+type Rules struct {
+	FormatVersion int `json:"format"`
+	// ABI is the Landlock ABI the rules were built for. Restrict refuses
+	// to apply them on a kernel that offers less.
+	ABI   int    `json:"abi"`
+	Rules []Rule `json:"rules"`
+	// Hidden lists the hidden paths that existed when the rules were
+	// built, for status output and tests; Restrict does not read it.
+	Hidden []string `json:"hidden,omitempty"`
+}
+
+const formatVersion = 1
+
+// maxRules bounds a rule set. Real ones have a few hundred rules (the
+// entries of / and of the home directory); a directory with more entries
+// beside a hidden path is refused rather than turned into a huge
+// command line.
+const maxRules = 4096
+
+// ErrNoLandlock is returned when the kernel has no Landlock.
+var ErrNoLandlock = errors.New("the kernel offers no Landlock LSM (Linux 5.13 or later with landlock in the lsm= list), which agent mode needs to keep the agent away from the keys")
+
+// Build compiles spec for the kernel's ABI. It refuses when the kernel has
+// no Landlock.
+func Build(spec Spec) (*Rules, error) {
+	return BuildFor(spec, ABI())
+}
+
+// BuildFor compiles spec for Landlock ABI abi.
+//
+// Landlock only allows: a rule grants rights on a directory and on
+// everything beneath it, and a process may use a file when a rule on the
+// file or on any of its ancestors grants it. "Everything but these paths"
+// is therefore built by granting, along each path from / to a hidden (or
+// denied, or less-privileged) entry, the rights of the enclosing entry to
+// every sibling instead of to the common ancestor. The directories on
+// such a path get only the rights every entry beneath them shares, so
+// they cannot be listed (listing the home directory would list the
+// hidden names in it too).
+//
+// What this cannot cover: entries created after Build beside a hidden
+// path (a new file in the home directory, say) fall under no rule and are
+// denied everything until the next launch; a hidden path reachable
+// through another mount (a bind mount) or an existing hard link elsewhere
+// is reached through that path's rules.
+func BuildFor(spec Spec, abi int) (*Rules, error) {
+	if abi <= 0 {
+		return nil, ErrNoLandlock
+	}
+	handled := handledFS(abi)
+	read := (readRights | ll.AccessFSResolveUnix) & handled
+	write := (readRights | writeRights | ll.AccessFSResolveUnix) & handled
+	device := (ll.AccessFSReadFile | ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev | ll.AccessFSReadDir) & handled
+
+	c := compiler{entries: map[string]uint64{}}
+	var hidden []string
+	add := func(paths []string, access uint64) error {
+		for _, p := range paths {
+			rp, err := resolve(p)
+			if err != nil {
+				return err
+			}
+			c.entries[rp] = access
+		}
+		return nil
+	}
+	// Later groups override earlier ones for the same path; Hide is last.
+	for _, g := range []struct {
+		paths  []string
+		access uint64
+	}{{spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Hide, 0}} {
+		if err := add(g.paths, g.access); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range spec.Hide {
+		rp, _ := resolve(p)
+		if _, err := os.Lstat(rp); err == nil {
+			hidden = append(hidden, rp)
+		}
+	}
+	// A write or device entry beneath a hidden one stays hidden: the most
+	// specific entry would otherwise win.
+	for p := range c.entries {
+		for _, h := range spec.Hide {
+			rh, _ := resolve(h)
+			if within(p, rh) {
+				c.entries[p] = 0
+			}
+		}
+	}
+	if _, ok := c.entries["/"]; !ok {
+		c.entries["/"] = 0
+	}
+	if err := c.compile("/", 0); err != nil {
+		return nil, err
+	}
+	slices.Sort(hidden)
+	return &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden)}, nil
+}
+
+// resolve makes p absolute and clean and resolves symbolic links in its
+// longest existing prefix; the missing rest is appended as written, so a
+// hidden path that does not exist yet still protects its place.
+func resolve(p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("sandbox path %q is not absolute", p)
+	}
+	p = filepath.Clean(p)
+	rest := ""
+	for cur := p; ; {
+		r, err := filepath.EvalSymlinks(cur)
+		if err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("sandbox path %s: %w", p, err)
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+// within reports whether p is dir or beneath it.
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+type compiler struct {
+	entries map[string]uint64
+	rules   []Rule
+}
+
+// want is the access the most specific entry at or above p gives.
+func (c *compiler) want(p string) uint64 {
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if a, ok := c.entries[cur]; ok {
+			return a
+		}
+		if cur == "/" {
+			return 0
+		}
+	}
+}
+
+// below lists the entries strictly beneath p.
+func (c *compiler) below(p string) []string {
+	var out []string
+	for e := range c.entries {
+		if e != p && within(e, p) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (c *compiler) add(p string, access uint64) error {
+	if access == 0 {
+		return nil
+	}
+	if len(c.rules) >= maxRules {
+		return fmt.Errorf("the sandbox would need more than %d rules (a directory beside a hidden path has too many entries)", maxRules)
+	}
+	c.rules = append(c.rules, Rule{Path: p, Access: access})
+	return nil
+}
+
+// compile emits rules for the tree at p, given the rights granted is
+// already inherited from rules on p's ancestors.
+func (c *compiler) compile(p string, granted uint64) error {
+	want := c.want(p)
+	sub := c.below(p)
+	if len(sub) == 0 {
+		return c.add(p, want&^granted)
+	}
+	// The rights that every entry beneath p shares can go on p itself.
+	safe := want
+	for _, e := range sub {
+		safe &= c.entries[e]
+	}
+	if err := c.add(p, safe&^granted); err != nil {
+		return err
+	}
+	granted |= safe
+	rest := want &^ granted
+	// The children of p to visit: the ones leading to an entry (even if
+	// p cannot be listed), and, when p's own rights must be spread over
+	// its children, all of them.
+	next := map[string]bool{}
+	for _, e := range sub {
+		rel := strings.TrimPrefix(strings.TrimPrefix(e, p), "/")
+		next[filepath.Join(p, strings.SplitN(rel, "/", 2)[0])] = true
+	}
+	var spread []string
+	if rest != 0 {
+		names, err := readDirNames(p)
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("sandbox: listing %s: %w", p, err)
+		}
+		for _, n := range names {
+			if child := filepath.Join(p, n); !next[child] {
+				spread = append(spread, child)
+			}
+		}
+	}
+	var toward []string
+	for child := range next {
+		toward = append(toward, child)
+	}
+	slices.Sort(toward)
+	for _, child := range toward {
+		if _, err := os.Lstat(child); err != nil {
+			continue // nothing there to grant or protect
+		}
+		if err := c.compile(child, granted); err != nil {
+			return err
+		}
+	}
+	for _, child := range spread {
+		fi, err := os.Lstat(child)
+		if err != nil || fi.Mode()&os.ModeSymlink != 0 {
+			// A symbolic link needs no rule: what it points to is judged
+			// by the rules of its target.
+			continue
+		}
+		if err := c.add(child, rest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readDirNames(p string) ([]string, error) {
+	d, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
+}
+
+// Encode is the command-line form of r.
+func (r *Rules) Encode() (string, error) {
+	b, err := json.Marshal(r)
+	return string(b), err
+}
+
+// maxEncoded bounds the command-line form Decode accepts.
+const maxEncoded = 1 << 20
+
+// Decode parses Encode's output strictly: known fields only, the current
+// format version, absolute clean paths, rights Landlock defines.
+func Decode(s string) (*Rules, error) {
+	if len(s) > maxEncoded {
+		return nil, errors.New("sandbox rules: too long")
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	var r Rules
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("sandbox rules: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("sandbox rules: trailing data")
+	}
+	if r.FormatVersion != formatVersion {
+		return nil, fmt.Errorf("sandbox rules: format %d, this llms reads %d", r.FormatVersion, formatVersion)
+	}
+	if r.ABI < 1 || r.ABI > MaxKnownABI {
+		return nil, fmt.Errorf("sandbox rules: ABI %d out of range", r.ABI)
+	}
+	if len(r.Rules) > maxRules {
+		return nil, errors.New("sandbox rules: too many rules")
+	}
+	for _, rule := range r.Rules {
+		if !filepath.IsAbs(rule.Path) || filepath.Clean(rule.Path) != rule.Path || strings.ContainsRune(rule.Path, 0) {
+			return nil, fmt.Errorf("sandbox rules: path %q is not absolute and clean", rule.Path)
+		}
+		if rule.Access == 0 || rule.Access&^handledFS(r.ABI) != 0 {
+			return nil, fmt.Errorf("sandbox rules: access %#x for %s is not valid at ABI %d", rule.Access, rule.Path, r.ABI)
+		}
+	}
+	return &r, nil
+}

@@ -1,0 +1,193 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// AgentOptions describe one agent launch; AgentSpec turns them into a Spec.
+type AgentOptions struct {
+	// Homes are the account's home (from the password database) and, when
+	// it differs, $HOME: credential paths are hidden and the agent's state
+	// is writable under each, and each is otherwise read-only.
+	Homes      []string
+	DataDir    string   // the llms store: hidden
+	ConfigDirs []string // llms config dirs (<config>/llm-secrets): their key files hidden
+	Workdir    string   // the working tree: writable
+	TempDir    string   // os.TempDir(): writable
+	Agent      string   // agent id: its state paths become writable
+	// Terminals are the device paths of the launcher's terminal, if any.
+	Terminals  []string
+	AllowRead  []string // read access; also un-hides a default credential path
+	AllowWrite []string
+	Hide       []string
+}
+
+// baseDevices are usable by every agent.
+var baseDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts"}
+
+// AgentSpec is the rule set of agent mode: read everything except the
+// hidden paths; write only the working tree, the temp dirs, the agent's
+// state and --allow-write; devices only the harmless ones and terminals.
+// It refuses a working tree that holds the home directory (the agent could
+// plant lines in shell start-up files) unless that tree is named in
+// AllowWrite, and one inside a hidden path.
+func AgentSpec(o AgentOptions) (Spec, error) {
+	if len(o.Homes) == 0 {
+		return Spec{}, errors.New("agent sandbox: no home directory")
+	}
+	paths := []struct{ name, v string }{{"store", o.DataDir}, {"working directory", o.Workdir}, {"temp dir", o.TempDir}}
+	for _, h := range o.Homes {
+		paths = append(paths, struct{ name, v string }{"home", h})
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p.v) {
+			return Spec{}, fmt.Errorf("agent sandbox: the %s path %q is not absolute", p.name, p.v)
+		}
+	}
+	home := filepath.Clean(o.Homes[0]) // ~ in flags
+	abs := func(list []string) ([]string, error) {
+		out := make([]string, 0, len(list))
+		for _, p := range list {
+			if strings.HasPrefix(p, "~/") {
+				p = filepath.Join(home, p[2:])
+			}
+			if !filepath.IsAbs(p) {
+				return nil, fmt.Errorf("agent sandbox: path %q must be absolute (or start with ~/)", p)
+			}
+			out = append(out, filepath.Clean(p))
+		}
+		return out, nil
+	}
+	allowRead, err := abs(o.AllowRead)
+	if err != nil {
+		return Spec{}, err
+	}
+	allowWrite, err := abs(o.AllowWrite)
+	if err != nil {
+		return Spec{}, err
+	}
+	extraHide, err := abs(o.Hide)
+	if err != nil {
+		return Spec{}, err
+	}
+
+	var hide []string
+	for _, h := range o.Homes {
+		for _, rel := range CredentialPaths {
+			p := filepath.Join(h, rel)
+			if !slices.Contains(allowRead, p) {
+				hide = append(hide, p)
+			}
+		}
+	}
+	hide = append(hide, o.DataDir)
+	for _, dir := range o.ConfigDirs {
+		keys, err := configKeyFiles(dir)
+		if err != nil {
+			return Spec{}, err
+		}
+		hide = append(hide, keys...)
+	}
+	hide = append(hide, extraHide...)
+
+	wd, err := resolve(filepath.Clean(o.Workdir))
+	if err != nil {
+		return Spec{}, err
+	}
+	for _, h := range o.Homes {
+		rhome, err := resolve(h)
+		if err != nil {
+			return Spec{}, err
+		}
+		if within(rhome, wd) && !slices.Contains(allowWrite, filepath.Clean(o.Workdir)) {
+			return Spec{}, fmt.Errorf("agent sandbox: the working directory %s holds your home directory, so the agent could write your shell start-up files; start it in a project directory, or name the directory with --allow-write to accept that", o.Workdir)
+		}
+	}
+	for _, h := range hide {
+		rh, err := resolve(h)
+		if err != nil {
+			return Spec{}, err
+		}
+		if within(wd, rh) {
+			return Spec{}, fmt.Errorf("agent sandbox: the working directory %s is inside the hidden path %s", o.Workdir, h)
+		}
+	}
+
+	write := []string{o.Workdir, o.TempDir, "/dev/shm"}
+	if o.TempDir != "/tmp" {
+		write = append(write, "/tmp")
+	}
+	write = append(write, "/var/tmp")
+	a, _ := LookupAgent(o.Agent)
+	for _, h := range o.Homes {
+		for _, rel := range append(slices.Clone(SharedState), a.State...) {
+			write = append(write, filepath.Join(h, rel))
+		}
+	}
+	write = append(write, allowWrite...)
+	// --allow-read adds reading; inside a writable tree it would take
+	// writing away instead.
+	read := append([]string{"/"}, o.Homes...)
+	for _, p := range allowRead {
+		if !slices.ContainsFunc(write, func(w string) bool { return within(p, w) }) {
+			read = append(read, p)
+		}
+	}
+
+	devices := append(slices.Clone(baseDevices), o.Terminals...)
+	return Spec{
+		// A home is read-only even inside a writable tree (a home under
+		// /tmp): its start-up files are not for the agent to change.
+		Read:    read,
+		Write:   write,
+		Devices: devices,
+		Deny:    []string{"/dev"},
+		Hide:    hide,
+	}, nil
+}
+
+// configKeyFiles lists key material in the llms config directory — age
+// identities and key files — which the agent must not read even though the
+// rest of that directory (policy, profiles) stays readable.
+func configKeyFiles(dir string) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("agent sandbox: listing %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, ".age") || strings.HasSuffix(n, ".key") || strings.HasPrefix(n, "identity") || strings.HasPrefix(n, "session") {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	return out, nil
+}
+
+// Terminals lists the device files behind the given descriptors that are
+// terminals outside the standard /dev/pts and /dev/tty (a virtual console,
+// a serial line), so that the agent can reopen its own terminal.
+func Terminals(fds ...int) []string {
+	var out []string
+	for _, fd := range fds {
+		p, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if err != nil || !strings.HasPrefix(p, "/dev/") {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeCharDevice != 0 && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
