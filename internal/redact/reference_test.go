@@ -59,15 +59,13 @@ func referencePatterns(secrets []Secret) []refPattern {
 		texts = append(texts,
 			hex.EncodeToString(v), strings.ToUpper(hex.EncodeToString(v)),
 			strings.Join(spaced, " "), strings.ToUpper(strings.Join(spaced, " ")))
-		for _, u := range []string{
+		texts = append(texts,
 			rfc,                                 // quote(v, safe='')
 			strings.ReplaceAll(rfc, "%2F", "/"), // quote(v)
 			strings.NewReplacer("%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*").Replace(rfc), // encodeURIComponent
 			query, // quote_plus
 			strings.NewReplacer("%2A", "*", "~", "%7E").Replace(query), // URLSearchParams
-		} {
-			texts = append(texts, u)
-		}
+		)
 		texts = append(texts, url.PathEscape(string(v)))
 		for _, style := range []string{"", "html", "ascii", "ascii slash", "slash"} {
 			texts = append(texts, referenceJSON(v, style))

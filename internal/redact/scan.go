@@ -30,7 +30,6 @@ type found struct {
 type scanner struct {
 	text      []byte         // the text view
 	gone      []int          // positions of the bytes the text view leaves out, in order
-	newlines  []int          // positions of every '\n'
 	dump      []byte         // the dump view of the current run of dump lines
 	dumpAt    []int          // dumpAt[i]: position of dump[i]'s first hex digit
 	lines     []dumpLineSpan // the current run's lines
