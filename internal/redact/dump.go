@@ -183,6 +183,22 @@ func (p *dumpParser) pair() (ok, short bool) {
 	return true, false
 }
 
+// nextPair reads a pair at p.i. It reports the line's kind, and true, once
+// that is settled: no pair here, too little of the line to tell, or the
+// line ends after the pair.
+func (p *dumpParser) nextPair() (lineKind, bool) {
+	ok, short := p.pair()
+	switch {
+	case short:
+		return p.short(), true
+	case !ok:
+		return notDump, true
+	case p.atEnd():
+		return p.done(), true
+	}
+	return notDump, false
+}
+
 // xxd reads " GROUP( GROUP)*" and an optional ASCII column after two
 // spaces, from just after the offset's colon.
 func (p *dumpParser) xxd() lineKind {
@@ -202,18 +218,8 @@ func (p *dumpParser) xxd() lineKind {
 			return notDump
 		}
 		for {
-			ok, short := p.pair()
-			if short {
-				return p.short()
-			}
-			if !ok {
-				return notDump
-			}
-			if p.atEnd() {
-				if !p.complete {
-					return maybeDump
-				}
-				return isDump
+			if kind, settled := p.nextPair(); settled {
+				return kind
 			}
 			if line[p.i] == ' ' {
 				break
@@ -255,18 +261,8 @@ func (p *dumpParser) spacedPairs(gap int) lineKind {
 		if n < 1 || n > gap || !isHexDigit(c) {
 			return notDump
 		}
-		ok, short := p.pair()
-		if short {
-			return p.short()
-		}
-		if !ok {
-			return notDump
-		}
-		if p.atEnd() {
-			if !p.complete {
-				return maybeDump
-			}
-			return isDump
+		if kind, settled := p.nextPair(); settled {
+			return kind
 		}
 		if line[p.i] != ' ' {
 			return notDump
@@ -287,15 +283,8 @@ func (p *dumpParser) cArray() lineKind {
 			}
 			p.i++
 		}
-		ok, short := p.pair()
-		if short {
-			return p.short()
-		}
-		if !ok {
-			return notDump
-		}
-		if p.atEnd() {
-			return p.done()
+		if kind, settled := p.nextPair(); settled {
+			return kind
 		}
 		if line[p.i] != ',' {
 			return notDump

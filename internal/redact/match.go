@@ -123,25 +123,15 @@ func (r *Redactor) find(data []byte, from int, final bool) hit {
 	// look up the window after that move together with the current one, so
 	// that the two table reads overlap instead of waiting on each other.
 	far := w - gram + 1
-	for i+far+w <= len(data) {
+	for i+w <= len(data) {
 		s := r.shift[gramHash(data[i+w-gram:])]
-		next := r.shift[gramHash(data[i+far+w-gram:])]
-		if int(s) == far && next != 0 {
-			i += far + int(next)
-			continue
+		if i+far+w <= len(data) {
+			if next := r.shift[gramHash(data[i+far+w-gram:])]; int(s) == far && next != 0 {
+				i += far + int(next)
+				continue
+			}
 		}
 		if s != 0 {
-			i += int(s)
-			continue
-		}
-		if h := r.matchAt(data[i:], final); h.kind != noHit {
-			h.start = i
-			return h
-		}
-		i++
-	}
-	for i+w <= len(data) {
-		if s := r.shift[gramHash(data[i+w-gram:])]; s != 0 {
 			i += int(s)
 			continue
 		}
