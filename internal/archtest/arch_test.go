@@ -14,11 +14,11 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile"},
+	"internal/cli":       {"internal/broker", "internal/caveat", "internal/dotenv", "internal/profile", "internal/leakscan"},
 	"internal/sandbox":   {},
 	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid"},
 	"internal/names":     {},
-	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store"},
+	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/leakscan"},
 	"internal/store":     {"internal/names", "internal/durable"},
 	"internal/runner":    {},
 	"internal/agentsock": {"internal/broker", "internal/runner", "internal/agentid"},
@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/gitctx":    {},
 	"internal/agentid":   {},
 	"internal/v3store":   {"internal/durable"},
+	"internal/leakscan":  {},
 	"internal/archtest":  {},
 }
 

@@ -142,6 +142,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeasesCmd(f),
 		newAuditCmd(f),
 		newMigrateCmd(f),
+		newScanCmd(f),
 	)
 	return root
 }
