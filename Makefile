@@ -13,8 +13,10 @@ demo: build
 	@./scripts/demo.sh $(BIN)
 
 # test: what CI runs (after .ci/run installs age, pymacaroons and staticcheck).
+# The CLI tests wait on child processes and fsync far more than they use CPU,
+# so more of them run at once than there are cores (-parallel).
 test: lint
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 8 ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

@@ -1,3 +1,5 @@
+//go:build ignore
+
 // Command scangen writes the data bench/scan.sh scans: random secret values,
 // one per line (for `llms set` and `grep -F -f`), and a text file of log and
 // transcript lines of a given size in which some of those values are

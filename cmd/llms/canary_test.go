@@ -20,6 +20,7 @@ import (
 // redactor knows, must never appear in any stdout or stderr, nor in any file
 // other than its own (encrypted) .age file.
 func TestCanaryNeverLeaks(t *testing.T) {
+	t.Parallel()
 	raw := make([]byte, 12)
 	rand.Read(raw)
 	canary := "canary-" + hex.EncodeToString(raw)

@@ -15,6 +15,7 @@ import (
 // interleaved — and checks the audit log afterwards: exactly one line per
 // access, the chain verifies, and no line is torn or interleaved.
 func TestConcurrentAccessAudit(t *testing.T) {
+	t.Parallel()
 	bin := llmsBin(t)
 	dir := filepath.Join(t.TempDir(), "store")
 	env := llmsEnv(dir)

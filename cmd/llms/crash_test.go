@@ -21,7 +21,8 @@ import (
 // secret holds its old or its new value (or, for delete, is gone or old).
 // CRASH_TRIALS sets the number of kills (bench/crash.sh runs thousands).
 func TestCrashSafety(t *testing.T) {
-	trials := 200
+	t.Parallel()
+	trials := 100
 	if s := os.Getenv("CRASH_TRIALS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {

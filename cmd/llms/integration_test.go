@@ -27,7 +27,9 @@ func llmsBin(t testing.TB) string {
 // llmsEnv is a minimal environment for a store at dir.
 func llmsEnv(dir string) []string {
 	return []string{"LLM_SECRETS_DIR=" + dir, "PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(dir),
-		"LLMS_TEST_PROCROOT=" + filepath.Join(filepath.Dir(dir), ".proc")}
+		"LLMS_TEST_PROCROOT=" + filepath.Join(filepath.Dir(dir), ".proc"),
+		// A race-enabled llms otherwise sleeps a second at every exit.
+		"GORACE=atexit_sleep_ms=0"}
 }
 
 // run runs the CLI and returns stdout, stderr and the exit status.

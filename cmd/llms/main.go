@@ -20,9 +20,14 @@ func main() {
 // dispatch runs the hidden sandbox entry point before anything else: in
 // agent mode every program starts as `llms __sandbox-exec RULES PATH ARGV…`,
 // which confines itself and execs PATH without building the command tree.
+// Then, inside agent mode, exec, peek and list go to the launcher's broker
+// as thin clients, also without the command tree.
 func dispatch(args []string, f *cli.Factory) int {
 	if len(args) > 0 && args[0] == sandbox.ExecArg {
 		return sandbox.Main(args[1:], os.Stderr)
+	}
+	if code, ok := cli.AgentClient(args, f); ok {
+		return code
 	}
 	return cli.Main(args, f)
 }

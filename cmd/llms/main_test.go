@@ -1,29 +1,50 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/agentsock"
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/cli"
+	"github.com/llm-secrets/llms/internal/sandbox"
+	"github.com/llm-secrets/llms/internal/userdb"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
+		attackAgentName: func() { os.Exit(attackAgent()) },
 		"llms": func() {
 			f := cli.NewFactory()
 			// Tests decide what agent is present: an empty fake /proc
 			// hides whatever runs `go test` (maybe an agent itself).
 			f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
+			// A script may stand in for the system's user database: a
+			// passwd file, and a getent program to fall back on.
+			if p := os.Getenv("LLMS_TEST_PASSWD"); p != "" {
+				f.UserDB = &userdb.DB{PasswdFile: p, Getent: []string{os.Getenv("LLMS_TEST_GETENT")}}
+			}
 			// testscript cannot remove a variable; `unenv` lists the ones
 			// to treat as absent while they are still empty.
 			for _, name := range strings.Split(os.Getenv("LLMS_TEST_UNSET"), ",") {
 				if v, ok := os.LookupEnv(name); ok && v == "" {
 					os.Unsetenv(name)
 				}
+			}
+			// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
+			if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					panic("LLMS_TEST_LANDLOCK_ABI: " + err.Error())
+				}
+				sandbox.SetABIForTest(n)
 			}
 			os.Exit(dispatch(os.Args[1:], f))
 		},
@@ -41,7 +62,15 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
 			env.Setenv("LLMS_TEST_PROCROOT", filepath.Join(env.WorkDir, ".proc"))
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			// A race-enabled llms otherwise sleeps a second at every exit.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "landlock" {
+				return sandbox.ABI() > 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// unenv NAME… removes variables: an empty one is not the same
@@ -57,6 +86,11 @@ func TestScript(t *testing.T) {
 				}
 				ts.Setenv("LLMS_TEST_UNSET", unset)
 			},
+			// agentbroker AGENT serves the store at $LLM_SECRETS_DIR as the
+			// agent-mode broker would (stamped AGENT, policy read now, no
+			// sandbox) from the test process, and names its socket in
+			// $LLM_SECRETS_SOCKET; agentbroker stop ends it.
+			"agentbroker": agentBroker,
 			// sleep DURATION, for expiry tests.
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
@@ -69,3 +103,49 @@ func TestScript(t *testing.T) {
 		},
 	})
 }
+
+func agentBroker(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: agentbroker AGENT|stop")
+	}
+	if args[0] == "stop" {
+		stop, ok := brokers[ts]
+		if !ok {
+			ts.Fatalf("no agent broker is running")
+		}
+		stop()
+		delete(brokers, ts)
+		return
+	}
+	b, err := broker.Open(ts.Getenv("LLM_SECRETS_DIR"))
+	ts.Check(err)
+	p, err := broker.LoadPolicy(&broker.Caller{Cwd: ts.Getenv("WORK"), ConfigDirs: []string{ts.Getenv("XDG_CONFIG_HOME")},
+		ProcRoot: ts.Getenv("LLMS_TEST_PROCROOT"), LookupEnv: func(string) (string, bool) { return "", false }})
+	ts.Check(err)
+	dir := ts.MkAbs(".agent-mode")
+	ts.Check(os.Mkdir(dir, 0o700))
+	sock := filepath.Join(dir, "broker.sock")
+	l, err := agentsock.Listen(sock)
+	ts.Check(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	srv := &agentsock.Server{Broker: b, Agent: args[0], Policy: p}
+	go func() { done <- srv.Serve(ctx, l) }()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			ts.Logf("agent broker: %v", err)
+		}
+	}
+	brokers[ts] = stop
+	ts.Defer(func() {
+		if _, running := brokers[ts]; running {
+			stop()
+			delete(brokers, ts)
+		}
+	})
+	ts.Setenv(agentsock.SocketEnv, sock)
+}
+
+// brokers are the agent brokers running, by script.
+var brokers = map[*testscript.TestScript]func(){}

@@ -17,6 +17,7 @@ import (
 // its output — including a multi-line value, which the line discipline
 // turns into \r\n — is still redacted.
 func TestExecOnATerminalRedacts(t *testing.T) {
+	t.Parallel()
 	bin := llmsBin(t)
 	dir := filepath.Join(t.TempDir(), "store")
 	env := llmsEnv(dir)

@@ -17,6 +17,7 @@ import (
 // given the root key (exported by this test from the sealed store, a hook
 // no production path has). Refusals must agree too.
 func TestPymacaroonsVerifiesLLMSTokens(t *testing.T) {
+	t.Parallel()
 	const python = "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import pymacaroons").Run(); err != nil {
 		if os.Getenv("CI") != "" {

@@ -20,6 +20,7 @@ import (
 // as it is on disk, and running the rotation again must finish it with a
 // single identity.
 func TestRotateCrashSafety(t *testing.T) {
+	t.Parallel()
 	bin := llmsBin(t)
 	dir := filepath.Join(t.TempDir(), "store")
 	env := llmsEnv(dir)

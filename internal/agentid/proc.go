@@ -237,6 +237,13 @@ func parseDecimal(b []byte) (int, bool) {
 	return n, n <= 1<<31-1
 }
 
+// ForProgram is the agent that runs as a program of this name (a path's
+// base name counts), as the process-tree walk names it.
+func ForProgram(name string) (string, bool) {
+	id, ok := agentPrograms[filepath.Base(name)]
+	return id, ok
+}
+
 // Descends reports whether pid is ancestor or one of its descendants,
 // walking parent links in procRoot ("" is /proc). A file it cannot read or
 // parse, or a walk longer than the deepest tree it follows, is "no": the

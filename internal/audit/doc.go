@@ -20,12 +20,14 @@
 // # Line format
 //
 // Each line is one JSON object followed by a single '\n'. Every field is
-// always present, in this order, with no whitespace anywhere:
+// always present, in this order, with no whitespace anywhere, except user,
+// which is present exactly when it is not empty (lines written before it
+// existed keep their form):
 //
 //	{"time":"2006-01-02T15:04:05.000000000Z","seq":1,"event":"exec",
 //	 "decision":"allow","reason":"","secrets":["A","B"],"token":"…","op":"…",
-//	 "program":"…","agent":"…","repo":"…","branch":"…","cwd":"…","pid":42,
-//	 "mac":"<64 lowercase hex digits>"}
+//	 "program":"…","agent":"…","user":"…","repo":"…","branch":"…","cwd":"…",
+//	 "pid":42,"mac":"<64 lowercase hex digits>"}
 //
 // (wrapped here for reading; a real line has no line breaks or spaces).
 //

@@ -80,6 +80,12 @@ func appendBody(dst []byte, e *Entry) []byte {
 	dst = appendString(dst, e.Program)
 	dst = append(dst, `,"agent":`...)
 	dst = appendString(dst, e.Agent)
+	// user came later: absent when empty, so that lines written before it
+	// keep their one canonical form.
+	if e.User != "" {
+		dst = append(dst, `,"user":`...)
+		dst = appendString(dst, e.User)
+	}
 	dst = append(dst, `,"repo":`...)
 	dst = appendString(dst, e.Repo)
 	dst = append(dst, `,"branch":`...)
@@ -170,6 +176,11 @@ func parseLine(line []byte) (parsedLine, error) {
 	e.Program = p.str()
 	p.literal(`,"agent":`)
 	e.Agent = p.str()
+	if p.optional(`,"user":`) {
+		if e.User = p.str(); e.User == "" {
+			p.fail("an empty user is written by leaving the member out")
+		}
+	}
 	p.literal(`,"repo":`)
 	e.Repo = p.str()
 	p.literal(`,"branch":`)
@@ -209,6 +220,15 @@ func (p *lineParser) fail(reason string) {
 	if p.err == nil {
 		p.err = fmt.Errorf("at byte %d: %s", p.i, reason)
 	}
+}
+
+// optional consumes want if the line continues with it.
+func (p *lineParser) optional(want string) bool {
+	if p.err != nil || !strings.HasPrefix(p.s[p.i:], want) {
+		return false
+	}
+	p.i += len(want)
+	return true
 }
 
 func (p *lineParser) literal(want string) {

@@ -220,3 +220,36 @@ func TestParseLineRejectsOverlongLine(t *testing.T) {
 		t.Fatalf("err = %v, want a length error", err)
 	}
 }
+
+// user is written after agent exactly when it is set; a line with an
+// empty user member is not canonical, and lines without it (every line
+// written before it existed) stay valid.
+func TestUserMember(t *testing.T) {
+	r := sampleRecord(1)
+	r.User = "dev <dev@acme.example>"
+	log := buildLog(t, 2, func(i int) Record {
+		if i == 0 {
+			return sampleRecord(0)
+		}
+		return r
+	})
+	lines := splitLines(t, log)
+	if bytes.Contains(lines[0], []byte(`"user"`)) {
+		t.Fatalf("a line without a user holds the member: %s", lines[0])
+	}
+	if !bytes.Contains(lines[1], []byte(`"agent":"claude-code","user":"dev <dev@acme.example>","repo":`)) {
+		t.Fatalf("user is not right after agent: %s", lines[1])
+	}
+	pl, err := parseLine(lines[1])
+	if err != nil || pl.User != r.User {
+		t.Fatalf("parseLine = %+v, %v", pl.Entry, err)
+	}
+	empty := bytes.Replace(lines[0], []byte(`"agent":"claude-code",`), []byte(`"agent":"claude-code","user":"",`), 1)
+	if _, err := parseLine(empty); err == nil {
+		t.Fatal("an empty user member was accepted")
+	}
+	misplaced := bytes.Replace(lines[1], []byte(`"agent":"claude-code","user":"dev <dev@acme.example>",`), []byte(`"user":"dev <dev@acme.example>","agent":"claude-code",`), 1)
+	if _, err := parseLine(misplaced); err == nil {
+		t.Fatal("a user member before agent was accepted")
+	}
+}

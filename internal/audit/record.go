@@ -25,10 +25,13 @@ type Record struct {
 	Op      string   `json:"op"`
 	Program string   `json:"program"`
 	Agent   string   `json:"agent"`
-	Repo    string   `json:"repo"`
-	Branch  string   `json:"branch"`
-	Cwd     string   `json:"cwd"`
-	PID     int      `json:"pid"`
+	// User is the caller's login name, and " <git email>" when one is set:
+	// what policy user rules match. Omitted from the line when empty.
+	User   string `json:"user,omitempty"`
+	Repo   string `json:"repo"`
+	Branch string `json:"branch"`
+	Cwd    string `json:"cwd"`
+	PID    int    `json:"pid"`
 }
 
 // Entry is a Record as read back from the log, with the sequence number and

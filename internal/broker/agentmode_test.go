@@ -41,7 +41,8 @@ func TestPreloadedPolicyIsNotReadAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Paths(); len(got) != 1 || got[0] != filepath.Join(config, "llm-secrets", "policy.yaml") {
+	// The account's own ~/.config first, then the extra directory.
+	if got := p.Paths(); len(got) != 2 || got[1] != filepath.Join(config, "llm-secrets", "policy.yaml") {
 		t.Errorf("paths %v", got)
 	}
 	writePolicy(t, config, allowB)

@@ -55,6 +55,7 @@ func (b *Broker) record(r audit.Record, c *Caller) error {
 		if gi, err := c.gitInfo(); err == nil {
 			r.Repo, r.Branch = gi.Repo, gi.Branch
 		}
+		r.User = c.User()
 		r.Cwd = c.Cwd
 		r.PID = c.PID
 	}
@@ -79,6 +80,13 @@ func (b *Broker) record(r audit.Record, c *Caller) error {
 func (b *Broker) decide(a access) (grant, error) {
 	g, err := b.authorize(a)
 	r := audit.Record{Event: a.op, Op: a.op, Secrets: a.secrets, Program: a.program, TokenID: g.tokenID, Decision: "allow"}
+	if a.about != "" {
+		r.Event, r.Op = a.about, a.about
+		r.Secrets = a.mentions
+	}
+	if a.caller.Via != "" {
+		r.Event = a.caller.Via
+	}
 	if a.caller.TokenGiven && g.tokenID == "" {
 		r.TokenID = tokenIDOf(a.caller.Token)
 	}

@@ -14,7 +14,7 @@ import (
 // benchCaller is a fresh caller (its per-request caches empty) without the
 // cost of new temporary directories on every iteration.
 func benchCaller(tmpl *Caller, token string) *Caller {
-	return &Caller{Token: token, TokenGiven: token != "", Cwd: tmpl.Cwd, LookupEnv: tmpl.LookupEnv, ProcRoot: tmpl.ProcRoot}
+	return &Caller{Token: token, TokenGiven: token != "", Cwd: tmpl.Cwd, LookupEnv: tmpl.LookupEnv, ProcRoot: tmpl.ProcRoot, UserDB: tmpl.UserDB}
 }
 
 func benchAccess(tmpl *Caller, token string) access {

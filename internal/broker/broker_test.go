@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // testBroker makes a store with secrets A, B, C and a live session, and a
@@ -41,14 +45,46 @@ func testBroker(t testing.TB) (*Broker, *time.Time) {
 }
 
 // caller is a caller outside any repository, with the given environment
-// and token, and no process tree to inspect.
+// and token, no process tree to inspect, and an account "tester" whose
+// home holds no policy.
 func caller(t testing.TB, env map[string]string, token string) *Caller {
 	return &Caller{
 		Token: token, TokenGiven: token != "",
 		Cwd:       t.TempDir(),
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		ProcRoot:  t.TempDir(),
+		UserDB:    testerDB(t),
 	}
+}
+
+// testerDBs holds one "tester" user database per test: callers are made
+// by the hundred in some tests.
+var testerDBs sync.Map
+
+func testerDB(t testing.TB) *userdb.DB {
+	if db, ok := testerDBs.Load(t); ok {
+		return db.(*userdb.DB)
+	}
+	db := fakeUserDB(t, "tester", t.TempDir())
+	testerDBs.Store(t, db)
+	t.Cleanup(func() { testerDBs.Delete(t) })
+	return db
+}
+
+// fakeUserDB is a user database that knows this process's uid as name,
+// with home, and has no getent to fall back on. An empty name makes the
+// uid unknown.
+func fakeUserDB(t testing.TB, name, home string) *userdb.DB {
+	// Someone else is in the file either way.
+	entry := fmt.Sprintf("other:x:%d:0::/home/other:/bin/sh\n", os.Getuid()+1)
+	if name != "" {
+		entry += fmt.Sprintf("%s:x:%d:%d::%s:/bin/sh\n", name, os.Getuid(), os.Getgid(), home)
+	}
+	p := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(p, []byte(entry), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &userdb.DB{PasswdFile: p, Getent: []string{}}
 }
 
 var claude = map[string]string{"CLAUDECODE": "1"}
@@ -411,5 +447,70 @@ func TestMintAgentNames(t *testing.T) {
 		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "known agents: aider, amp") {
 			t.Errorf("--agent %q: %v; want refused listing the known agents", bad, err)
 		}
+	}
+}
+
+// When the user database does not know the caller's uid, the user policy
+// cannot be located: a detected agent is refused even with a valid token
+// and no policy anywhere, and the human is let through with a warning.
+func TestUnknownAccountRefusesAgents(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := fakeUserDB(t, "", "")
+	agent := caller(t, claude, tok)
+	agent.UserDB = lost
+	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "user policy cannot be located") {
+		t.Errorf("agent with a token, account unknown: %v; want refused", err)
+	}
+	stamped := caller(t, nil, tok)
+	stamped.UserDB, stamped.StampedAgent = lost, "claude-code"
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: stamped}); !errors.Is(err, ErrDenied) {
+		t.Errorf("stamped agent, account unknown: %v; want refused", err)
+	}
+	human := caller(t, nil, "")
+	human.UserDB = lost
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: human}); err != nil {
+		t.Errorf("the human, account unknown: %v", err)
+	}
+	if w := human.Warnings(); len(w) != 1 || !strings.Contains(w[0], "every detected agent is refused") {
+		t.Errorf("warnings %q", w)
+	}
+	// Known again: the agent's token works.
+	agent = caller(t, claude, tok)
+	if _, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent}); err != nil {
+		t.Errorf("agent with a token, account known: %v", err)
+	}
+	if w := agent.Warnings(); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+// The user policy is the one in the home the user database gives — here
+// through getent, for a uid /etc/passwd lacks — whatever the caller's
+// environment says.
+func TestUserPolicyFromTheUserDatabase(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	writePolicy(t, filepath.Join(home, ".config"), "secrets:\n  B:\n    allow:\n      - agent: '*'\n")
+	getent := filepath.Join(t.TempDir(), "getent")
+	os.WriteFile(getent, []byte(fmt.Sprintf("#!/bin/sh\necho 'ldapuser:*:%d:0::%s:/bin/sh'\n", os.Getuid(), home)), 0o755)
+	db := fakeUserDB(t, "", "")
+	db.Getent = []string{getent}
+	agent := caller(t, map[string]string{"CLAUDECODE": "1", "HOME": t.TempDir(), "USER": "root"}, tok)
+	agent.UserDB = db
+	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
+		t.Errorf("agent under a user policy found through getent: %v; want the policy to deny", err)
+	}
+	if u := agent.User(); u != "ldapuser" {
+		t.Errorf("user = %q, want the login name from getent", u)
 	}
 }

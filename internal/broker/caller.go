@@ -2,12 +2,16 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/gitctx"
 	"github.com/llm-secrets/llms/internal/policy"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // Caller describes who is asking, as the front end (CLI, MCP server) sees
@@ -35,11 +39,22 @@ type Caller struct {
 	// not a valid agent name is the agent "unknown", which no token or
 	// policy allows. The human cannot be stamped.
 	StampedAgent string
-	// ConfigDirs hold the user policy, <dir>/llm-secrets/policy.yaml, and
-	// every one found must allow. The front end lists the account's own
-	// ~/.config (from the password database, not $HOME) first, so the
-	// environment can add a policy file but never remove one.
+	// ConfigDirs hold more user policies, <dir>/llm-secrets/policy.yaml
+	// (the front end passes $XDG_CONFIG_HOME's), and every one found must
+	// allow. The broker adds the account's own ~/.config itself, from the
+	// system's user database (UserDB), never from $HOME: the environment
+	// can add a policy file but never remove one.
 	ConfigDirs []string
+	// Via names a front end other than the human's CLI ("mcp"). Such a
+	// front end acts only under a delegated token: without one, or with a
+	// token that names no secret (the session token), every request is
+	// refused, whoever is detected. Its decisions are recorded as events
+	// named Via, with the operation in the line's op field.
+	Via string
+	// UserDB is where the caller's account — login name and home — is
+	// looked up; nil means the system's (/etc/passwd, then getent). Tests
+	// point it at a fake passwd file.
+	UserDB *userdb.DB
 	// Policy, when set, is the policy read at launch (LoadPolicy); no
 	// policy file is read for the request, and ConfigDirs are unused.
 	Policy *Policy
@@ -51,6 +66,10 @@ type Caller struct {
 	gitOnce sync.Once
 	git     gitctx.Info
 	gitErr  error
+
+	accountOnce sync.Once
+	account     userdb.Account
+	accountErr  error
 
 	policyOnce sync.Once
 	policySet  *policy.Set
@@ -65,6 +84,42 @@ func detected(r agentid.Result) string {
 		return r.Findings[0].Agent + " was detected (" + r.Findings[0].Source + ")"
 	}
 	return "the agents " + r.String() + " were detected"
+}
+
+// lookupAccount finds the caller's account once: the uid this process runs
+// as, in the system's user database.
+func (c *Caller) lookupAccount() (userdb.Account, error) {
+	c.accountOnce.Do(func() {
+		c.account, c.accountErr = c.UserDB.Current()
+	})
+	return c.account, c.accountErr
+}
+
+// Warnings are what the human should know about this caller: today, an
+// account the user database does not know, which hides the user policy
+// and so refuses every agent.
+func (c *Caller) Warnings() []string {
+	if _, err := c.lookupAccount(); err != nil {
+		return []string{fmt.Sprintf("your home cannot be established (%v): your user policy "+
+			"(~/.config/llm-secrets/policy.yaml) cannot be found, so every detected agent is refused, "+
+			"token or not; fix the account in the user database (getent passwd %d)", err, os.Getuid())}
+	}
+	return nil
+}
+
+// User is the user as policy rules match it, and as the audit log,
+// session-info and policy check show it: the login name from the user
+// database, then the git email in angle brackets when git has one
+// ("cptfinch <cpt@adjoint.uk>"). It is empty when neither is known.
+func (c *Caller) User() string {
+	var parts []string
+	if a, err := c.lookupAccount(); err == nil {
+		parts = append(parts, a.Name)
+	}
+	if gi, err := c.gitInfo(); err == nil && gi.User != "" {
+		parts = append(parts, "<"+gi.User+">")
+	}
+	return strings.Join(parts, " ")
 }
 
 // detectAgent runs once per request; a stamped agent replaces detection.
@@ -97,4 +152,47 @@ func (c *Caller) gitInfo() (gitctx.Info, error) {
 		}
 	})
 	return c.git, c.gitErr
+}
+
+// confineDir resolves dir (relative to the caller's directory) and
+// refuses it unless it lies inside the caller's repository, or inside the
+// caller's directory outside a repository. Symbolic links are resolved
+// first, so a link cannot lead out.
+func (c *Caller) confineDir(dir string) (string, error) {
+	base := c.Cwd
+	if base == "" {
+		base, _ = os.Getwd()
+	}
+	gi, err := c.gitInfo()
+	if err != nil {
+		return "", fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)
+	}
+	root := base
+	if gi.TopLevel != "" {
+		root = gi.TopLevel
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: working directory: %v", ErrBadRequest, err)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("%w: working directory: %v", ErrBadRequest, err)
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%w: working directory %s is outside %s", ErrDenied, dir, root)
+	}
+	return real, nil
+}
+
+// Fresh returns a caller with the same description and nothing derived
+// yet: a long-lived front end (the MCP server) asks with one per request,
+// so the agent, the repository and the policy are read again each time.
+func (c *Caller) Fresh() *Caller {
+	return &Caller{Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, LookupEnv: c.LookupEnv,
+		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, ConfigDirs: c.ConfigDirs, Via: c.Via,
+		UserDB: c.UserDB, Policy: c.Policy}
 }

@@ -22,7 +22,11 @@ var errPolicyBroken = errors.New("policy")
 // repository's. Both must allow.
 func (c *Caller) policyPaths() ([]string, error) {
 	var paths []string
-	for _, dir := range c.ConfigDirs {
+	dirs := c.ConfigDirs
+	if a, err := c.lookupAccount(); err == nil {
+		dirs = append([]string{filepath.Join(a.Home, ".config")}, dirs...)
+	}
+	for _, dir := range dirs {
 		p := filepath.Join(dir, "llm-secrets", "policy.yaml")
 		if filepath.IsAbs(p) && !slices.Contains(paths, p) {
 			paths = append(paths, p)
@@ -42,6 +46,8 @@ func (c *Caller) policyPaths() ([]string, error) {
 type Policy struct {
 	set   *policy.Set
 	paths []string
+	// accountErr says why the user policy could not be located at load.
+	accountErr error
 }
 
 // LoadPolicy reads the policy files that apply to c now: its user
@@ -59,7 +65,8 @@ func LoadPolicy(c *Caller) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
 	}
-	return &Policy{set: set, paths: paths}, nil
+	_, accountErr := c.lookupAccount()
+	return &Policy{set: set, paths: paths, accountErr: accountErr}, nil
 }
 
 // Paths are the files LoadPolicy read (or found absent).
@@ -70,6 +77,9 @@ func (p *Policy) Paths() []string { return slices.Clone(p.paths) }
 // parsed is an error, and every access is then denied: never a silent
 // allow.
 func (c *Caller) policy() (*policy.Set, error) {
+	if err := c.userPolicyLost(); err != nil {
+		return nil, err
+	}
 	c.policyOnce.Do(func() {
 		if c.Policy != nil {
 			c.policySet = c.Policy.set
@@ -88,13 +98,34 @@ func (c *Caller) policy() (*policy.Set, error) {
 	return c.policySet, nil
 }
 
+// userPolicyLost fails closed for an agent when the user policy could not
+// be located: its home is not in the user database, so its policy file,
+// which may deny the agent, cannot be read. The human is only warned
+// (Caller.Warnings).
+func (c *Caller) userPolicyLost() error {
+	_, err := c.lookupAccount()
+	if c.Policy != nil {
+		err = c.Policy.accountErr
+	}
+	if err == nil {
+		return nil
+	}
+	if r, ok := c.detectAgent(); ok {
+		return fmt.Errorf("%w: %s, and the user policy cannot be located (%v): agents are refused until the account's home can be established", ErrDenied, detected(r), err)
+	}
+	return nil
+}
+
 // subject is the policy's view of a request.
 func (c *Caller) subject(program string) (policy.Subject, error) {
 	gi, err := c.gitInfo()
 	if err != nil {
 		return policy.Subject{}, err
 	}
-	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, User: gi.User, Agents: []string{policy.Human}, Cmd: program}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program}
+	if a, err := c.lookupAccount(); err == nil {
+		s.User = a.Name
+	}
 	if r, ok := c.detectAgent(); ok {
 		s.Agents = r.Agents()
 	}

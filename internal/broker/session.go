@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
@@ -51,15 +50,9 @@ func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	gi, _ := c.gitInfo()
 	host, _ := os.Hostname()
 	s := Session{Token: m.Text(), KeyID: key.ID, Created: now.UTC(), Expires: key.Expires.UTC().Truncate(time.Second),
-		User: gi.User, Host: host, Dir: c.Cwd}
-	if s.User == "" {
-		if u, err := user.Current(); err == nil {
-			s.User = u.Username
-		}
-	}
+		User: c.User(), Host: host, Dir: c.Cwd}
 	if err := b.writeState(sessionState, s); err != nil {
 		return Session{}, err
 	}

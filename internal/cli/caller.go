@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/llm-secrets/llms/internal/broker"
 )
@@ -25,21 +27,27 @@ type tokenFlags struct {
 	file  string
 }
 
-func (t *tokenFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&t.token, "macaroon", "", "token to act under (default $"+envToken+"; prefer the variable or a file: argv is visible in ps)")
-	cmd.Flags().StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
+func (t *tokenFlags) register(cmd *cobra.Command) { t.addTo(cmd.Flags()) }
+
+func (t *tokenFlags) addTo(fs *pflag.FlagSet) {
+	fs.StringVar(&t.token, "macaroon", "", "token to act under (default $"+envToken+"; prefer the variable or a file: argv is visible in ps)")
+	fs.StringVar(&t.file, "macaroon-file", "", "read the token from this file (default $"+envTokenFile+")")
 }
 
-// policyConfigDirs lists where user policies live: the account's home from
-// the password database first (an agent can change $HOME and
-// $XDG_CONFIG_HOME, not /etc/passwd), then $XDG_CONFIG_HOME if it points
-// elsewhere. A policy can thus be added by the environment, never hidden.
+// accountHome is the home of this process's uid in the system's user
+// database, never $HOME.
+func (f *Factory) accountHome() (string, error) {
+	a, err := f.UserDB.Current()
+	return a.Home, err
+}
+
+// policyConfigDirs are the config directories whose llm-secrets files
+// apply: the account's own ~/.config (when the user database knows it)
+// and $XDG_CONFIG_HOME's.
 func (f *Factory) policyConfigDirs() []string {
 	var dirs []string
-	if f.AccountHome != nil {
-		if home, err := f.AccountHome(); err == nil && filepath.IsAbs(home) {
-			dirs = append(dirs, filepath.Join(home, ".config"))
-		}
+	if home, err := f.accountHome(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".config"))
 	}
 	return append(dirs, f.configDir())
 }
@@ -51,9 +59,18 @@ const maxTokenFile = 64 << 10
 // token: the process's agent findings, its directory and the policy
 // locations. The broker refuses a detected agent wherever a token would be
 // needed.
+//
+// The user policy in the account's home (from the system's user database;
+// an agent can change $HOME and $XDG_CONFIG_HOME, not the database) is
+// added by the broker; the environment's $XDG_CONFIG_HOME can only add
+// another. When the account cannot be found the human is warned here, and
+// the broker refuses agents.
 func (f *Factory) callerWithoutToken() (*broker.Caller, error) {
-	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: f.policyConfigDirs()}
+	c := &broker.Caller{LookupEnv: f.LookupEnv, ProcRoot: f.ProcRoot, ConfigDirs: []string{f.configDir()}, UserDB: f.UserDB}
 	c.Cwd, _ = f.getwd()
+	for _, w := range c.Warnings() {
+		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
+	}
 	return c, nil
 }
 
@@ -66,30 +83,37 @@ func (f *Factory) callerWithToken(cmd *cobra.Command, t *tokenFlags) (*broker.Ca
 	if err != nil {
 		return nil, err
 	}
+	if c.Token, c.TokenGiven, err = f.token(cmd.Flags(), t); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// token finds the caller's token: --macaroon, --macaroon-file, then the
+// variables. given is true when any of them is present, even empty.
+func (f *Factory) token(fs *pflag.FlagSet, t *tokenFlags) (token string, given bool, err error) {
 	file, fileGiven := "", false
 	switch {
-	case cmd.Flags().Changed("macaroon"):
-		c.Token, c.TokenGiven = t.token, true
-	case cmd.Flags().Changed("macaroon-file"):
+	case fs.Changed("macaroon"):
+		return t.token, true, nil
+	case fs.Changed("macaroon-file"):
 		file, fileGiven = t.file, true
 	default:
 		if v, ok := f.LookupEnv(envToken); ok {
-			c.Token, c.TokenGiven = v, true
-		} else if v, ok := f.LookupEnv(envTokenFile); ok {
+			return v, true, nil
+		}
+		if v, ok := f.LookupEnv(envTokenFile); ok {
 			file, fileGiven = v, true
 		}
 	}
-	if fileGiven {
-		c.TokenGiven = true
-		if file != "" {
-			tok, err := readTokenFile(file)
-			if err != nil {
-				return nil, err
-			}
-			c.Token = tok
-		}
+	if !fileGiven {
+		return "", false, nil
 	}
-	return c, nil
+	if file == "" {
+		return "", true, nil
+	}
+	tok, err := readTokenFile(file)
+	return tok, true, err
 }
 
 func readTokenFile(path string) (string, error) {
@@ -113,6 +137,38 @@ func readTokenFile(path string) (string, error) {
 type access struct {
 	Caller func() (*broker.Caller, error)
 	Broker func() (*broker.Broker, error)
+	// Remote, in agent mode, serves exec, peek and list instead of Broker.
+	Remote gate
+}
+
+// gate is what exec, peek and list ask: the broker in this process, or in
+// agent mode the broker behind the launcher's socket (agentsock.Client).
+type gate interface {
+	Exec(context.Context, broker.ExecRequest) (int, error)
+	Peek(name string, c *broker.Caller) (broker.Peek, error)
+	List(withTimes bool, c *broker.Caller) ([]broker.Entry, error)
+}
+
+// gate opens what serves exec, peek and list: the agent-mode broker when
+// Remote is set, else the broker in this process.
+func (a access) gate() (gate, error) {
+	if a.Remote != nil {
+		return a.Remote, nil
+	}
+	return a.Broker()
+}
+
+// openGate is open for exec, peek and list.
+func (a access) openGate() (gate, *broker.Caller, error) {
+	c, err := a.Caller()
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := a.gate()
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, c, nil
 }
 
 // open describes the caller, then opens the broker: what every command

@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // testFactory is a Factory over buffers: a terminal that answers prompts
@@ -42,6 +45,7 @@ func newTestFactory(t *testing.T, stdin string, tty bool, secrets ...string) (*F
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		Environ:   func() []string { return nil },
 		ProcRoot:  t.TempDir(),
+		UserDB:    testUserDB(t, "tester", t.TempDir()),
 	}
 	if code := Main([]string{"init"}, f); code != 0 {
 		t.Fatalf("init: exit %d: %s", code, tio.errOut.String())
@@ -121,7 +125,7 @@ func TestUserPolicyCannotBeHiddenByTheEnvironment(t *testing.T) {
 	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
 	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "policy.yaml"),
 		[]byte("secrets:\n  OTHER:\n    allow:\n      - branch: main\n"), 0o600)
-	f.AccountHome = func() (string, error) { return home, nil }
+	f.UserDB = testUserDB(t, "dev", home)
 	// $HOME and $XDG_CONFIG_HOME point elsewhere (the test factory's env).
 	tio.errOut.Reset()
 	if code := Main([]string{"exec", "-i", "K", "--", "true"}, f); code != exitDenied {
@@ -130,4 +134,19 @@ func TestUserPolicyCannotBeHiddenByTheEnvironment(t *testing.T) {
 	if !strings.Contains(tio.errOut.String(), "policy denies K") {
 		t.Fatalf("stderr = %q", tio.errOut.String())
 	}
+}
+
+// testUserDB is a user database that knows this process's uid as name,
+// with home; with an empty name it does not know the uid. It never asks
+// getent.
+func testUserDB(t *testing.T, name, home string) *userdb.DB {
+	entry := fmt.Sprintf("other:x:%d:0::/home/other:/bin/sh\n", os.Getuid()+1)
+	if name != "" {
+		entry += fmt.Sprintf("%s:x:%d:0::%s:/bin/sh\n", name, os.Getuid(), home)
+	}
+	p := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(p, []byte(entry), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &userdb.DB{PasswdFile: p, Getent: []string{}}
 }

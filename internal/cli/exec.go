@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/profile"
@@ -41,25 +42,32 @@ command's status (128+n if it died from signal n).
 --no-redact passes output through untouched. It is dangerous: anything the
 command prints, including a value, reaches your screen and any transcript. It
 is refused unless stdout is a terminal.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])")
-			}
-			return nil
-		},
+		Args: execArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
 			return runExec(cmd.Context(), opts)
 		},
 	}
 	opts.access = f.accessWithToken(cmd, &token)
-	// Everything after the first positional argument belongs to CMD.
-	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
-	token.register(cmd)
-	cmd.Flags().StringVar(&opts.ProfileName, "profile", "", "inject the variables of this profile (profiles.toml)")
-	cmd.Flags().BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
+	opts.addFlags(cmd.Flags(), &token)
 	return cmd
+}
+
+// addFlags registers exec's flags; the agent-mode client parses the same.
+func (opts *execOptions) addFlags(fs *pflag.FlagSet, token *tokenFlags) {
+	// Everything after the first positional argument belongs to CMD.
+	fs.SetInterspersed(false)
+	fs.StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
+	token.addTo(fs)
+	fs.StringVar(&opts.ProfileName, "profile", "", "inject the variables of this profile (profiles.toml)")
+	fs.BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
+}
+
+func execArgs(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usagef("no command given (usage: llms exec --inject VAR=KEY -- CMD [ARGS…])")
+	}
+	return nil
 }
 
 func parseInjections(specs []string) ([]broker.Injection, error) {
@@ -100,14 +108,14 @@ func runExec(ctx context.Context, opts *execOptions) error {
 	if opts.NoRedact && c.TokenGiven {
 		return usagef("--no-redact is refused with a token: it exists only for a human at a terminal")
 	}
-	b, err := opts.Broker()
+	g, err := opts.gate()
 	if err != nil {
 		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	code, err := b.Exec(ctx, broker.ExecRequest{
+	code, err := g.Exec(ctx, broker.ExecRequest{
 		Caller:   c,
 		Inject:   inject,
 		Argv:     opts.Argv,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type listOptions struct {
@@ -24,17 +25,22 @@ func newListCmd(f *Factory) *cobra.Command {
 		RunE:  func(*cobra.Command, []string) error { return runList(opts) },
 	}
 	opts.access = f.accessWithToken(cmd, &token)
-	token.register(cmd)
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
+	opts.addFlags(cmd.Flags(), &token)
 	return cmd
 }
 
+// addFlags registers list's flags; the agent-mode client parses the same.
+func (opts *listOptions) addFlags(fs *pflag.FlagSet, token *tokenFlags) {
+	token.addTo(fs)
+	fs.BoolVar(&opts.JSON, "json", false, "print a JSON array of {name, updated}")
+}
+
 func runList(opts *listOptions) error {
-	b, c, err := opts.open()
+	g, c, err := opts.openGate()
 	if err != nil {
 		return err
 	}
-	es, err := b.List(opts.JSON, c)
+	es, err := g.List(opts.JSON, c)
 	if err != nil {
 		return err
 	}

@@ -34,11 +34,11 @@ against a fingerprint seen in a transcript.`,
 }
 
 func runPeek(opts *peekOptions) error {
-	b, c, err := opts.open()
+	g, c, err := opts.openGate()
 	if err != nil {
 		return err
 	}
-	p, err := b.Peek(opts.Name, c)
+	p, err := g.Peek(opts.Name, c)
 	if err != nil {
 		return err
 	}

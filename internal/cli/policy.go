@@ -8,11 +8,12 @@ func newPolicyCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Allow-list policy: .llm-secrets-policy.yaml and ~/.config/llm-secrets/policy.yaml",
-		Long: `A policy lists, per secret, allow and deny rules on repo, branch, user (git
+		Long: `A policy lists, per secret, allow and deny rules on repo (owner/name on any
+host, or host/owner/name), branch, user (your login name, or with '@' the git
 email), agent and cmd, with an optional max_ttl. No policy file: everything is
 allowed. With one: an unlisted secret is denied, a matching deny wins, and every
-file found must allow (the user file is found through the password database, so
-the environment cannot hide it). See docs/POLICY.md.`,
+file found must allow (the user file is found through the system's user
+database, so the environment cannot hide it). See docs/POLICY.md.`,
 	}
 	cmd.AddCommand(newPolicyCheckCmd(f))
 	return cmd
@@ -50,6 +51,11 @@ func runPolicyCheck(opts *policyCheckOptions) error {
 	paths, ds, err := b.PolicyCheck(opts.Keys, opts.AsAgent, opts.Program, c)
 	for _, p := range paths {
 		fprintf(out, "policy file: %s\n", p)
+	}
+	if u := c.User(); u != "" {
+		fprintf(out, "user: %s\n", u)
+	} else {
+		fprintf(out, "user: unknown (rules naming a user or an email do not match)\n")
 	}
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // Version is set at build time with -ldflags "-X …cli.Version=v1.2.3";
@@ -36,8 +36,9 @@ type Factory struct {
 	// ProcRoot is where agent detection reads the process tree; "" means
 	// /proc. Only tests change it.
 	ProcRoot string
-	// AccountHome is the user's home directory from the password database.
-	AccountHome func() (string, error)
+	// UserDB is where the account (login name, home for the user policy)
+	// is looked up; nil means the system's user database. Only tests set it.
+	UserDB *userdb.DB
 	// Now is the clock and Getwd the working directory (nil: the real
 	// ones); tests fix them.
 	Now   func() time.Time
@@ -62,14 +63,7 @@ func (f *Factory) getwd() (string, error) {
 // NewFactory returns a Factory over the real process.
 func NewFactory() *Factory {
 	return &Factory{IO: SystemIO(), Getenv: os.Getenv, LookupEnv: os.LookupEnv, Environ: os.Environ,
-		Now: time.Now, Getwd: os.Getwd,
-		AccountHome: func() (string, error) {
-			u, err := user.Current()
-			if err != nil {
-				return "", err
-			}
-			return u.HomeDir, nil
-		}}
+		Now: time.Now, Getwd: os.Getwd}
 }
 
 // StoreDir is --dir, else the default location.
@@ -141,7 +135,10 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newLeaseCmd(f),
 		newLeasesCmd(f),
 		newAuditCmd(f),
+		newAgentCmd(f),
 		newMigrateCmd(f),
+		newMCPCmd(f),
+		newRequestsCmd(f),
 		newScanCmd(f),
 	)
 	return root
@@ -151,14 +148,17 @@ func NewRootCmd(f *Factory) *cobra.Command {
 func Main(args []string, f *Factory) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.Execute()
-	code := exitCode(err)
+	return finish(f, root.Execute())
+}
+
+// finish reports a command's error and returns the exit status.
+func finish(f *Factory, err error) int {
 	if err != nil {
 		if _, isChild := err.(childExit); !isChild {
 			fprintf(f.IO.ErrOut, "llms: %s\n", err)
 		}
 	}
-	return code
+	return exitCode(err)
 }
 
 // exactArgs is cobra.ExactArgs with a usage error (exit 2).

@@ -35,6 +35,7 @@ func runStatus(opts *statusOptions) error {
 	}
 	fprintf(out, "version:     %s\n", version())
 	fprintf(out, "store:       %s\n", dir)
+	printAgentModeStatus(out)
 	b, err := opts.Broker()
 	if errors.Is(err, broker.ErrV3Store) {
 		fprintf(out, "identity:    an llm-secrets v3 store (run `llms migrate`)\n")

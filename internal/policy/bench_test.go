@@ -28,7 +28,7 @@ func BenchmarkDecide(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	subj := Subject{Repo: "github.com/acme/web-app", Branch: "feature/x", User: "dev@acme.com", Agents: []string{"claude-code"}, Cmd: "/usr/local/bin/stripe"}
+	subj := Subject{Repo: "github.com/acme/web-app", Branch: "feature/x", Email: "dev@acme.com", Agents: []string{"claude-code"}, Cmd: "/usr/local/bin/stripe"}
 	for b.Loop() {
 		if d := s.Decide("STRIPE_KEY", subj); !d.Allowed {
 			b.Fatal(d.Reason)

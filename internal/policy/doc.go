@@ -1,9 +1,10 @@
 // Package policy owns the allow-list policy files: parsing them strictly and
-// deciding, for one secret and one subject (repo, branch, git user, agent,
-// command), whether access is allowed and for how long at most.
+// deciding, for one secret and one subject (repo, branch, login name, git
+// email, agents, command), whether access is allowed and for how long at
+// most.
 //
 // It does not choose which files apply (the broker passes their paths: the
-// user's ~/.config/llm-secrets/policy.yaml, ~ from the password database,
+// user's ~/.config/llm-secrets/policy.yaml, ~ from the user database,
 // $XDG_CONFIG_HOME's when set elsewhere, and .llm-secrets-policy.yaml at the
 // repository root), establish the subject, or
 // enforce max_ttl; it only decides.
@@ -15,8 +16,8 @@
 //	    allow:
 //	      - repo: github.com/acme/api     # one pattern, or a list
 //	        branch: [main, "release/*"]
-//	        user: "*@acme.com"            # git user.email
-//	        agent: [claude, cursor]
+//	        user: "*@acme.com"            # git user.email, or a login name
+//	        agent: [claude-code, cursor]
 //	        cmd: [psql, /usr/bin/pg_dump] # base name or absolute path
 //	        max_ttl: 15m
 //	    deny:
@@ -32,10 +33,16 @@
 // '/', so `release/*` matches release/1.0 and release/1.0/hotfix, and `*`
 // matches every known value. repo and user match case-insensitively (forges
 // and mail domains ignore case, and a deny rule must not be dodged by
-// spelling); branch, agent and cmd match exactly. A repo pattern is written
-// as gitctx.NormalizeRepo prints it (host/path, no scheme, user or .git). A
-// cmd pattern without '/' matches the program's base name, one with '/' its
-// absolute path.
+// spelling); branch and cmd match exactly. A repo pattern is written as
+// gitctx.NormalizeRepo prints it (host/path, no scheme, user or .git); one
+// whose first component holds no '.' (acme/api, llm-secrets v3's form)
+// names no host and matches that path on any host, and also the whole value
+// (for a host without a dot). A user pattern holding '@' matches the git
+// email, any other the login name of the caller's uid, which the broker
+// takes from the system's user database, never from $USER. An agent
+// pattern is an agentid id or alias (case ignored) or human, stored as the
+// id; a glob must match at least one of them. A cmd pattern without '/'
+// matches the program's base name, one with '/' its absolute path.
 //
 // # Semantics
 //
@@ -45,8 +52,10 @@
 //     name matches anything. A list matches when any element does.
 //   - A matching deny rule wins over any allow rule; otherwise a matching
 //     allow rule allows; otherwise access is denied.
+//   - A subject with several agents (every agent found) is decided once per
+//     agent: each must be allowed, and MaxTTL is the smallest.
 //   - Unknown subject values (an empty Branch on a detached HEAD, no
-//     user.email, no origin, no agent detected, no command as for peek, or
+//     user.email, no login name, no origin, no command as for peek, or
 //     a command that is not an absolute clean path) fail closed both ways: a
 //     rule field naming an unknown value does not match in an allow rule and
 //     does match in a deny rule. So `deny: [{cmd: curl}]` also denies peek,
@@ -70,7 +79,8 @@
 // errors without a position name the file alone), an unknown field, a value of the wrong type (numbers,
 // booleans and null must be quoted to be patterns), an empty rule (it would
 // match everything), an empty pattern or list, a bad glob, a bad or
-// non-positive duration, max_ttl in a deny rule, a secret name outside the
+// non-positive duration, max_ttl in a deny rule, an agent name that is no
+// known id or alias (or a glob matching none), a secret name outside the
 // store's [A-Za-z0-9_.-]{1,128} (not starting with '.' or '-'), a duplicate
 // key, a secret with neither allow nor deny, an empty file, several YAML
 // documents, anchors, aliases and tags. The caller must then deny every

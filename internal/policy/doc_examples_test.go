@@ -44,6 +44,8 @@ func TestPolicyDocExamples(t *testing.T) {
 					subj.Branch = v
 				case "user":
 					subj.User = v
+				case "email":
+					subj.Email = v
 				case "agent":
 					subj.Agents = strings.Split(v, ",")
 				case "cmd":

@@ -62,10 +62,18 @@ type glob struct {
 	// isPath marks a cmd pattern holding '/': it names an absolute path,
 	// not a base name.
 	isPath bool
+	// hostless marks a repo pattern whose first component is no host name
+	// (it holds no '.'): owner/name, matched on any host.
+	hostless bool
+	// email marks a user pattern holding '@': it is matched against the git
+	// email, any other against the login name.
+	email bool
 }
 
 func newGlob(s string) glob {
-	return glob{pattern: strings.ReplaceAll(s, "/", "\x00"), isPath: strings.Contains(s, "/")}
+	first, _, _ := strings.Cut(s, "/")
+	return glob{pattern: strings.ReplaceAll(s, "/", "\x00"), isPath: strings.Contains(s, "/"),
+		hostless: !strings.Contains(first, "."), email: strings.Contains(s, "@")}
 }
 
 func (g glob) match(v string) bool {

@@ -19,7 +19,8 @@ import (
 type Subject struct {
 	Repo   string // gitctx.NormalizeRepo form, e.g. github.com/acme/api
 	Branch string // "" when HEAD is detached
-	User   string // git user.email
+	User   string // login name of the caller's uid, from the user database
+	Email  string // git user.email
 	// Agents are every agent found (agentid ids, e.g. claude-code), or
 	// [Human] when none is; the request is allowed only if it is allowed
 	// for each of them.
@@ -196,25 +197,30 @@ func minTTL(a, b time.Duration) time.Duration {
 	return a
 }
 
-// value returns the subject's value for a field, and false when it is
-// unknown. A command that is not an absolute, clean path is unknown: it
-// could be matched neither as a path nor reliably by base name. A value
-// holding NUL is unknown too, since glob matching reserves NUL.
-func (subj Subject) value(f field) (string, bool) {
-	v, known := subj.rawValue(f)
+// value returns the subject's value that pattern g of field f is matched
+// against, and false when it is unknown. A user pattern holding '@' is
+// matched against the git email, any other against the login name. A
+// command that is not an absolute, clean path is unknown: it could be
+// matched neither as a path nor reliably by base name. A value holding NUL
+// is unknown too, since glob matching reserves NUL.
+func (subj Subject) value(f field, g glob) (string, bool) {
+	v, known := subj.rawValue(f, g)
 	if strings.IndexByte(v, 0) >= 0 {
 		return "", false
 	}
 	return v, known
 }
 
-func (subj Subject) rawValue(f field) (string, bool) {
+func (subj Subject) rawValue(f field, g glob) (string, bool) {
 	switch f {
 	case fieldRepo:
 		return asciiLower(subj.Repo), subj.Repo != ""
 	case fieldBranch:
 		return subj.Branch, subj.Branch != ""
 	case fieldUser:
+		if g.email {
+			return asciiLower(subj.Email), subj.Email != ""
+		}
 		return asciiLower(subj.User), subj.User != ""
 	case fieldAgent:
 		// Decide splits a subject with several agents into one per agent.
@@ -227,51 +233,61 @@ func (subj Subject) rawValue(f field) (string, bool) {
 	}
 }
 
+// unknown names the subject values that could not be established.
 func (subj Subject) unknown() []string {
 	var names []string
 	for f := range numFields {
-		if _, ok := subj.value(f); !ok {
+		if _, ok := subj.value(f, glob{}); !ok {
 			names = append(names, fieldNames[f])
+		}
+		if _, ok := subj.value(f, glob{email: true}); f == fieldUser && !ok {
+			names = append(names, "email")
 		}
 	}
 	return names
 }
 
-// matches reports whether every field r names matches subj. A field whose
-// value is unknown fails an allow rule and satisfies a deny rule: either
-// way the unknown value cannot widen access.
+// matches reports whether every field r names matches subj. A pattern
+// whose value is unknown fails an allow rule and satisfies a deny rule:
+// either way the unknown value cannot widen access.
 func (r *rule) matches(subj Subject, deny bool) bool {
 	for f := range numFields {
-		pats := r.patterns[f]
-		if pats == nil {
-			continue
-		}
-		v, known := subj.value(f)
-		if !known {
-			if deny {
-				continue
-			}
-			return false
-		}
-		if !anyMatch(f, pats, v) {
+		if pats := r.patterns[f]; pats != nil && !fieldMatches(f, pats, subj, deny) {
 			return false
 		}
 	}
 	return true
 }
 
-func anyMatch(f field, pats []glob, v string) bool {
+// fieldMatches reports whether any pattern of a field matches.
+func fieldMatches(f field, pats []glob, subj Subject, deny bool) bool {
 	for _, g := range pats {
-		name := v
-		// A command pattern without '/' names the program by base name.
-		if f == fieldCmd && !g.isPath {
-			name = path.Base(v)
+		v, known := subj.value(f, g)
+		if !known {
+			if deny {
+				return true
+			}
+			continue
 		}
-		if g.match(name) {
+		if g.matchField(f, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchField matches v, the value of field f: a command pattern without
+// '/' names the program by base name; a repository pattern without a host
+// (owner/name) matches the path after any host, or the whole value.
+func (g glob) matchField(f field, v string) bool {
+	switch {
+	case f == fieldCmd && !g.isPath:
+		return g.match(path.Base(v))
+	case f == fieldRepo && g.hostless:
+		_, p, ok := strings.Cut(v, "/")
+		return g.match(v) || ok && g.match(p)
+	}
+	return g.match(v)
 }
 
 // MintBound is the longest lifetime a token for key may be minted with:

