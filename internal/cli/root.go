@@ -137,6 +137,8 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newAuditCmd(f),
 		newAgentCmd(f),
 		newMigrateCmd(f),
+		newMCPCmd(f),
+		newRequestsCmd(f),
 	)
 	return root
 }
