@@ -139,6 +139,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newMigrateCmd(f),
 		newMCPCmd(f),
 		newRequestsCmd(f),
+		newScanCmd(f),
 	)
 	return root
 }
