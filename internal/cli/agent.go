@@ -371,6 +371,7 @@ type agentBroker struct {
 	cancel      context.CancelFunc
 	done        chan error
 	stopped     bool
+	prepared    *sandbox.Prepared
 }
 
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
@@ -389,11 +390,20 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id stri
 	}
 	srv := &agentsock.Server{Broker: b, Agent: id, Policy: pol, Root: os.Getpid(),
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
-	if rules != nil {
-		srv.Confine = func() error { return sandbox.Restrict(rules) }
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
+	if rules != nil {
+		// Loaded into the kernel once; each child's thread makes a new
+		// domain from it.
+		p, err := sandbox.Prepare(rules)
+		if err != nil {
+			l.Close()
+			cancel()
+			return nil, err
+		}
+		ab.prepared = p
+		srv.Confine = p.Restrict
+	}
 	go func() { ab.done <- srv.Serve(ctx, l) }()
 	return ab, nil
 }
@@ -429,6 +439,9 @@ func (ab *agentBroker) stop(opts *agentOptions) {
 		}
 	case <-time.After(5 * time.Second):
 		fprintf(opts.IO.ErrOut, "llms broker: still busy after 5s; ending its processes\n")
+	}
+	if ab.prepared != nil {
+		ab.prepared.Close()
 	}
 	os.RemoveAll(ab.dir)
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -15,36 +16,61 @@ import (
 // Restrict confines the calling OS thread for good: it is locked to the
 // calling goroutine, loses every capability (and, when it may, its
 // capability bounding set), gets no_new_privs, and enters a new Landlock
-// domain made of r. It is meant for a process about to execve (see Exec):
-// Landlock, no_new_privs and capabilities are per thread, and the program
-// execve starts inherits the calling thread's.
+// domain made of r. It is meant for a thread about to start or become
+// another program (Exec, or a child forked from it): Landlock,
+// no_new_privs and capabilities are per thread, and a program started
+// from the thread inherits them.
 //
 // It refuses, changing nothing that matters, when the kernel offers a lower
 // Landlock ABI than r was built for: it never applies fewer rights than
 // the rules say.
 func Restrict(r *Rules) error {
+	p, err := Prepare(r)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Restrict()
+}
+
+// Prepared is a rule set loaded into the kernel once (a Landlock ruleset
+// descriptor), from which any number of threads can each make a new
+// domain: what a broker that confines every child it starts keeps.
+type Prepared struct {
+	fd  int
+	abi int
+}
+
+// Prepare loads r into a Landlock ruleset. Each path is opened as it is at
+// this moment; a later change to the tree does not change the ruleset.
+func Prepare(r *Rules) (*Prepared, error) {
 	if r == nil || r.ABI < 1 {
-		return ErrNoLandlock
+		return nil, ErrNoLandlock
 	}
 	if have := ABI(); have < r.ABI {
 		if have == 0 {
-			return ErrNoLandlock
+			return nil, ErrNoLandlock
 		}
-		return fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
+		return nil, fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
 	}
-	runtime.LockOSThread() // never unlocked: this thread is confined
-
 	attr := ll.RulesetAttr{HandledAccessFS: handledFS(r.ABI), Scoped: handledScopes(r.ABI)}
-	fd, err := ll.LandlockCreateRuleset(&attr, 0)
+	fd, err := ll.LandlockCreateRuleset(&attr, 0) // close-on-exec
 	if err != nil {
-		return fmt.Errorf("landlock_create_ruleset: %w", err)
+		return nil, fmt.Errorf("landlock_create_ruleset: %w", err)
 	}
-	defer unix.Close(fd)
 	for _, rule := range r.Rules {
 		if err := addRule(fd, rule); err != nil {
-			return err
+			unix.Close(fd)
+			return nil, err
 		}
 	}
+	return &Prepared{fd: fd, abi: r.ABI}, nil
+}
+
+// Restrict confines the calling OS thread for good with p, as Restrict
+// does: a new domain beside every other one made from p.
+func (p *Prepared) Restrict() error {
+	runtime.LockOSThread() // never unlocked: this thread is confined
 	if !keepCapsForTest {
 		if err := dropCapabilities(); err != nil {
 			return err
@@ -53,11 +79,14 @@ func Restrict(r *Rules) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
-	if err := ll.LandlockRestrictSelf(fd, 0); err != nil {
+	if err := ll.LandlockRestrictSelf(p.fd, 0); err != nil {
 		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
 	return nil
 }
+
+// Close releases the ruleset.
+func (p *Prepared) Close() error { return unix.Close(p.fd) }
 
 // keepCapsForTest skips dropping capabilities. Only this package's tests
 // set it, to show what a confined root that keeps CAP_SYS_PTRACE can do.
@@ -147,7 +176,8 @@ func dropCapabilities() error {
 	return nil
 }
 
-func lastCap() (int, error) {
+// lastCap is the highest capability number the kernel knows, read once.
+var lastCap = sync.OnceValues(func() (int, error) {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 0, fmt.Errorf("reading the last capability number: %w", err)
@@ -157,4 +187,4 @@ func lastCap() (int, error) {
 		return 0, fmt.Errorf("unexpected /proc/sys/kernel/cap_last_cap %q", strings.TrimSpace(string(b)))
 	}
 	return n, nil
-}
+})
