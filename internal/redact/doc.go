@@ -1,23 +1,31 @@
 // Package redact masks secret values, and the usual encodings of them, in a
 // stream of bytes. `llms exec` pipes a child's stdout and stderr through it,
-// one Writer per stream.
+// one Writer per stream. Find runs the same engine over a whole buffer and
+// reports each match (secret, form, byte offsets) instead of masking it, for
+// callers that look for stored values in files.
 //
-// It owns the pattern set and the streaming match. It refuses to:
-//   - mask values shorter than MinLen, which would mask ordinary words; New
-//     skips them and Skipped names them, so that the caller can warn;
-//   - wait: no timers, and nothing is held back that could not still be the
-//     start of a match (see Streaming);
+// It owns the pattern set, the two views of the stream that patterns are
+// matched in, and the streaming match. It refuses to:
+//   - mask values shorter than MinLen bytes (line breaks not counted), which
+//     would mask ordinary words; New skips them and Skipped names them, so
+//     that the caller can warn;
+//   - wait: no timers, and nothing is held back that could not still become
+//     part of a match (see Streaming);
 //   - write to a destination that has failed once: the error sticks.
 //
 // # What is masked
 //
-// For each value, each of these forms, wherever it occurs, becomes
-// "[REDACTED:NAME]":
+// Line breaks do not count. Matching runs over the text view, the stream
+// with every '\n' and '\r' left out, and a value's line breaks are left out
+// of its patterns too. So each form below is masked however a program wrapped
+// it into lines, at any column, with "\n" or "\r\n" (base64 -w N, base64's
+// 76 columns, openssl base64's 64, xxd -p's 60 or -c N, fold), and a
+// multi-line value such as a PEM key is masked whether it arrives with "\n"
+// or, from a pseudo-terminal, with "\r\n". For each value, each of these
+// becomes "[REDACTED:NAME]":
 //
 //   - the value itself;
 //   - base64 in the standard and URL alphabets, padded and unpadded;
-//   - hex, all lower case and all upper case;
-//   - url.QueryEscape and url.PathEscape of the value;
 //   - base64 of the value inside a longer encoded string, as in
 //     "Authorization: Basic " + base64("user:" + value). How the value
 //     encodes there depends on its offset mod 3, so for each of the three
@@ -25,63 +33,106 @@
 //     six bits all come from the value. The characters at the two ends also
 //     carry bits of the neighbouring bytes; they stay visible, and with them
 //     at most 4 bits of the value on each side;
-//   - for a value with line breaks, the value with every "\n" written as
-//     "\r\n", as a pseudo-terminal's line discipline (ONLCR) delivers it
-//     when exec runs the child on a PTY.
+//   - hex, all lower case or all upper case, run together ("7040…", xxd -p,
+//     xxd -u -p) or with one space between bytes ("70 40 …", Python's
+//     bytes.hex(' '));
+//   - percent-encoding as five families of encoders write it, with upper-case
+//     escapes: RFC 3986 (Python quote(v, safe=""), PHP rawurlencode), Python
+//     quote(v) (keeps '/'), JavaScript encodeURIComponent (keeps !'()*),
+//     quote_plus and Go's url.QueryEscape (space as '+'), and
+//     application/x-www-form-urlencoded (URLSearchParams, HTML forms: keeps
+//     '*', escapes '~', space as '+'); and Go's url.PathEscape;
+//   - the inside of a JSON string, the form a value takes in an agent's JSONL
+//     transcript, as five families of encoders write it: '"' and '\' as \"
+//     and \\, control characters as \b \f \n \r \t or \u00XX; plus, each in
+//     its family, nothing more (JSON.stringify, jq, serde_json), <, > and &
+//     as \u003c \u003e \u0026 (Go's encoding/json), DEL and non-ASCII as
+//     lower-case \uXXXX with surrogate pairs (Python json.dumps), that and '/'
+//     as \/ (PHP json_encode), or '/' as \/ alone.
 //
-// Hex and URL escapes encode byte by byte, so their plain patterns already
-// match wherever the value sits inside a longer encoded string.
+// The dump view decodes hex dumps. A line that is a hex dump line, in one of
+// these layouts, stands for the bytes its hex pairs spell:
 //
-// Not masked, among others: mixed-case hex or percent escapes, base64 broken
-// across lines, JSON or shell escaping, compression, an encoding of an
-// encoding, and any
-// value the program splits up or transforms. The threat model says so: a
-// child that leaks a value in a form redaction does not know is out of
-// scope.
+//	00000010: 7040 7373 2077 3f3e  p@ss w?>    xxd, any -c, -g, -u
+//	00000010  70 40 73 73  20 77  |p@ss w|     hexdump -C
+//	0000020 70 40 73 73 20 77 3f               od -tx1, any -A (z adds >ascii<)
+//	 70 40 73 73 20 77 3f                      od -An -tx1
+//	  0x70, 0x40, 0x73, 0x73,                  xxd -i
+//
+// The offset is 6 to 16 hex digits and the pairs are in either case. The
+// bytes of consecutive dump lines, without their '\n' and '\r', are matched
+// against every pattern as one string; a match there masks from the value's
+// first hex pair to the end of the line on which it ends, so that the ASCII
+// column, which shows the same bytes, goes with it. Earlier lines' ASCII
+// columns lie inside the masked span.
+//
+// Not masked, among others: the value reversed or reordered (rev, little-
+// endian dumps: xxd -e, od -tx2, plain hexdump); hex in mixed case, with
+// another separator ("70:40", "\x70", "0x70" outside xxd -i lines) or with
+// single-spaced pairs wrapped where no space is left at the break; dump
+// lines that hexdump squeezed into '*'; lower-case percent escapes or
+// encoders that keep other characters (encodeURI); JSON written otherwise
+// (upper-case \u escapes, a value that is not valid UTF-8, which encoders
+// replace); the value split by anything other than line breaks (spaces,
+// columns, reflowed text, terminal escape sequences); shell quoting, HTML
+// entities, base32, quoted-printable, compression, encryption; and an
+// encoding of an encoding (base64 of hex, a JSON string inside a JSON
+// string). The threat model says so: a child that leaks a value in a form
+// redaction does not know is out of scope.
 //
 // # Matching
 //
-// Matching is leftmost-longest over all patterns of all secrets: the match
-// that starts first wins, among those the longest, and the search resumes
-// after it. So a value that contains another is masked whole, and of two
-// overlapping values the one that starts first is masked whole; the rest of
-// the other, no longer a whole match, stays visible. Which bytes are masked
-// depends on neither the order of the secrets nor how the input is split
-// into Writes. When two secrets share a pattern (the same value, or one
-// value equal to another's encoding), the first in the slice given to New
-// names it.
+// At each position of each view, the longest pattern that starts there is a
+// match; matches are then mapped back to the stream, where each covers its
+// bytes from first to last, line breaks and dump columns included. Every byte
+// that some match covers is masked: a maximal run of overlapping matches
+// becomes one replacement, named by the run's first match (at one position,
+// the longest). So a value that contains another is masked whole, and so are
+// two values, or encodings, that overlap. Matches that only touch stay
+// separate replacements. Which bytes are masked depends on neither the order
+// of the secrets nor how the input is split into Writes. When two secrets
+// share a pattern (the same value, or one value equal to another's
+// encoding), the first in the slice given to New names it. A masked run's
+// line breaks go with it.
 //
 // The search is Wu–Manber with a hashed 4-byte shift table over a window as
 // long as the shortest pattern (at most 32 bytes); only where the table
 // cannot rule a position out are patterns compared. Text with no secrets is
-// mostly skipped a window at a time; the worst case, input made of near
-// copies of a pattern, costs at most a comparison against each pattern
-// that begins with the same 4 bytes at every position.
+// mostly skipped a window at a time, reading the table for two windows at
+// once; building the text view is one copy of each line. The dump view is
+// built only from lines that start like a dump line (six hex digits, or a
+// space and a hex digit, or two spaces and "0").
 //
 // # Streaming
 //
 // A Writer writes everything it can decide before Write returns, and holds
-// back only a tail of the stream so far that is a proper prefix of some
-// pattern: a match, or a longer match, could still start there. A prompt,
-// or any output that cannot begin a secret, appears at once; a match split
-// across any number of Writes is caught. Close decides and writes the held
-// tail. The output is exactly what masking the whole stream at once gives.
+// back only a tail of the stream that may still become part of a match:
+//   - a tail that is, line breaks aside, a proper prefix of some pattern;
+//   - an incomplete last line that may still be a dump line, until its end
+//     (at most 4096 bytes);
+//   - a dump line on which a value's bytes may go on into the next line, and
+//     the lines after it.
+//
+// A prompt, or any output that cannot begin a secret, appears at once; a
+// match split across any number of Writes is caught. Close decides and writes
+// the held tail. The output is exactly what masking the whole stream at once
+// gives.
 //
 // # Replacements can spell a pattern
 //
 // No pattern occurrence in the output lies wholly in input text that was
-// left unmasked: the leftmost-longest search would have matched it there.
-// But one can overlap a replacement. With a value "ab[RED", the input
-// "abab[RED" becomes "ab[REDACTED:X]", whose first six bytes spell the value.
-// Such an occurrence is only unmasked input bytes, which were shown anyway,
-// next to the fixed replacement text; it reveals nothing more, but a scanner
-// run over the output may flag it.
+// left unmasked: the search would have matched it there. But one can overlap
+// a replacement. With a value "ab[RED", the input "abab[RED" becomes
+// "ab[REDACTED:X]", whose first six bytes spell the value. Such an
+// occurrence is only unmasked input bytes, which were shown anyway, next to
+// the fixed replacement text; it reveals nothing more, but a scanner run over
+// the output may flag it.
 //
 // # Memory
 //
 // The Redactor keeps one copy of each distinct pattern, in one buffer, for
-// as long as it is reachable; a Writer may hold up to one pattern's length
-// of the stream. New's intermediate encodings are left to the garbage
+// as long as it is reachable; a Writer holds its undecided tail and the views
+// of its last Write. New's intermediate encodings are left to the garbage
 // collector. Go cannot promise to erase any of these, so the package does
 // not pretend to.
 package redact

@@ -119,8 +119,19 @@ func (r *Redactor) find(data []byte, from int, final bool) hit {
 	}
 	w := r.window
 	i := from
+	// Most windows of ordinary text move by the most the table allows, far:
+	// look up the window after that move together with the current one, so
+	// that the two table reads overlap instead of waiting on each other.
+	far := w - gram + 1
 	for i+w <= len(data) {
-		if s := r.shift[gramHash(data[i+w-gram:])]; s != 0 {
+		s := r.shift[gramHash(data[i+w-gram:])]
+		if i+far+w <= len(data) {
+			if next := r.shift[gramHash(data[i+far+w-gram:])]; int(s) == far && next != 0 {
+				i += far + int(next)
+				continue
+			}
+		}
+		if s != 0 {
 			i += int(s)
 			continue
 		}

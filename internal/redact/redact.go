@@ -3,15 +3,13 @@ package redact
 import (
 	"bytes"
 	"cmp"
-	"encoding/base64"
-	"encoding/hex"
-	"net/url"
 	"slices"
 )
 
 // MinLen is the shortest value that is masked. Shorter values would mask
 // ordinary words and numbers in the output; New skips them and Skipped names
-// them so that the caller can warn.
+// them so that the caller can warn. Line breaks in a value do not count:
+// the text view matches without them.
 const MinLen = 4
 
 // Every pattern must be at least gram bytes long. The shortest is the
@@ -29,7 +27,9 @@ type Secret struct {
 // number of Writers.
 type Redactor struct {
 	patterns     [][]byte // every distinct pattern, sorted; slices of one buffer
-	owner        []int    // owner[i] indexes replacements for patterns[i]
+	owner        []int    // owner[i] indexes names and replacements for patterns[i]
+	form         []Form   // form[i] is the encoding patterns[i] is
+	names        []string // the masked secrets' names
 	replacements [][]byte // "[REDACTED:NAME]" per masked secret
 	skipped      []string
 	index
@@ -42,25 +42,28 @@ type Redactor struct {
 func New(secrets []Secret) *Redactor {
 	r := &Redactor{}
 	type candidate struct {
-		text  []byte
+		encoding
 		owner int
+		order int
 	}
 	var candidates []candidate
 	for _, s := range secrets {
-		if len(s.Value) < MinLen {
+		if len(withoutLineBreaks(s.Value)) < MinLen {
 			r.skipped = append(r.skipped, s.Name)
 			continue
 		}
 		owner := len(r.replacements)
+		r.names = append(r.names, s.Name)
 		r.replacements = append(r.replacements, []byte("[REDACTED:"+s.Name+"]"))
 		for _, f := range forms(s.Value) {
-			candidates = append(candidates, candidate{f, owner})
+			candidates = append(candidates, candidate{f, owner, len(candidates)})
 		}
 	}
-	// Sorting by owner second and keeping the first of each run gives a
-	// shared pattern to the earliest secret.
+	// Sorting by owner and then by the order forms listed them, and keeping
+	// the first of each run, gives a shared pattern to the earliest secret
+	// and to its first form.
 	slices.SortFunc(candidates, func(a, b candidate) int {
-		return cmp.Or(bytes.Compare(a.text, b.text), cmp.Compare(a.owner, b.owner))
+		return cmp.Or(bytes.Compare(a.text, b.text), cmp.Compare(a.owner, b.owner), cmp.Compare(a.order, b.order))
 	})
 	candidates = slices.CompactFunc(candidates, func(a, b candidate) bool {
 		return bytes.Equal(a.text, b.text)
@@ -77,6 +80,7 @@ func New(secrets []Secret) *Redactor {
 		buf = append(buf, c.text...)
 		r.patterns = append(r.patterns, buf[start:len(buf):len(buf)])
 		r.owner = append(r.owner, c.owner)
+		r.form = append(r.form, c.form)
 	}
 	r.index = buildIndex(r.patterns)
 	return r
@@ -88,46 +92,27 @@ func (r *Redactor) Skipped() []string {
 	return slices.Clone(r.skipped)
 }
 
-// forms returns v and every encoding of v that is masked. It may contain
-// duplicates (for example the padded and unpadded base64 of a value whose
-// length is a multiple of 3); New removes them.
-func forms(v []byte) [][]byte {
-	lowerHex := hex.AppendEncode(nil, v)
-	f := [][]byte{
-		v,
-		base64.StdEncoding.AppendEncode(nil, v),
-		base64.RawStdEncoding.AppendEncode(nil, v),
-		base64.URLEncoding.AppendEncode(nil, v),
-		base64.RawURLEncoding.AppendEncode(nil, v),
-		lowerHex,
-		bytes.ToUpper(lowerHex),
-		[]byte(url.QueryEscape(string(v))),
-		[]byte(url.PathEscape(string(v))),
-	}
-	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-		for offset := range 3 {
-			f = append(f, embeddedBase64(enc, v, offset))
-		}
-	}
-	// On a pseudo-terminal the line discipline turns every \n the child
-	// writes into \r\n (ONLCR): a multi-line value, such as a PEM key,
-	// reaches llms in that form.
-	if bytes.IndexByte(v, '\n') >= 0 {
-		f = append(f, bytes.ReplaceAll(v, []byte("\n"), []byte("\r\n")))
-	}
-	return f
+// A Match is one place where a secret was found.
+type Match struct {
+	Secret     string // the secret's name
+	Form       Form   // the encoding found
+	Start, End int    // the bytes masked: data[Start:End]
 }
 
-// embeddedBase64 returns the part of the base64 encoding of v that is the
-// same wherever v sits in a longer encoded string, given that v starts offset
-// bytes past a multiple of 3: the characters whose six bits all come from v.
-// The characters at either end also carry bits of v's neighbours, so they
-// vary and are left out.
-func embeddedBase64(enc *base64.Encoding, v []byte, offset int) []byte {
-	shifted := make([]byte, offset+len(v))
-	copy(shifted[offset:], v)
-	e := enc.AppendEncode(nil, shifted)
-	first := (8*offset + 5) / 6      // first character that starts at or after bit 8*offset
-	end := 8 * (offset + len(v)) / 6 // characters before end finish at or before v's last bit
-	return e[first:end]
+// Find returns every match in data, taken as a whole stream, in order of
+// Start: at each position where a pattern begins, the longest. Matches may
+// overlap; a Writer masks their union. It is the engine a Writer uses, for
+// callers that report where secrets are rather than mask them.
+func (r *Redactor) Find(data []byte) []Match {
+	var s scanner
+	r.scan(&s, data, true, true)
+	matches := make([]Match, len(s.found))
+	for i, f := range s.found {
+		form := r.form[f.pattern]
+		if f.dump {
+			form = FormDump
+		}
+		matches[i] = Match{r.names[r.owner[f.pattern]], form, f.start, f.end}
+	}
+	return matches
 }

@@ -123,19 +123,28 @@ func TestEmbeddedBase64(t *testing.T) {
 	}
 }
 
-func TestLeftmostLongest(t *testing.T) {
+// TestOverlaps: every byte of every match is masked; a run of overlapping
+// matches becomes one replacement, named by its first match (the longest,
+// when two start together).
+func TestOverlaps(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		secrets []Secret
 		input   string
 		want    string
 	}{
-		{"overlap: the leftmost wins",
+		{"overlap: both masked, the leftmost names the run",
 			[]Secret{{"A", []byte("abcdef")}, {"B", []byte("defghi")}},
-			"xabcdefghiy", "x[REDACTED:A]ghiy"},
+			"xabcdefghiy", "x[REDACTED:A]y"},
 		{"overlap, other order",
 			[]Secret{{"A", []byte("defghi")}, {"B", []byte("abcdef")}},
-			"xabcdefghiy", "x[REDACTED:B]ghiy"},
+			"xabcdefghiy", "x[REDACTED:B]y"},
+		{"a chain of overlaps is one run",
+			[]Secret{{"A", []byte("abab")}},
+			"-abababababa-", "-[REDACTED:A]a-"},
+		{"a value overlapping another's encoding",
+			[]Secret{{"A", []byte("xyz1")}, {"B", []byte("1abc")}},
+			"78797a31616263", "[REDACTED:A]"},
 		{"containment: the longest wins",
 			[]Secret{{"SHORT", []byte("1234")}, {"LONG", []byte("xx1234yy")}},
 			"-xx1234yy-", "-[REDACTED:LONG]-"},

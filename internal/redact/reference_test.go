@@ -4,57 +4,111 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The reference redactor: written from the package documentation, without
 // the index, the streaming or anything clever, so that it is plainly right.
-// The Writer must produce exactly its output for every input and chunking.
+// It shares one piece with the package, dumpLine, which says whether a line
+// is a hex dump line and where its pairs are; that parser is tested on its
+// own, against the real tools' output. The Writer must produce exactly the
+// reference's output for every input and chunking.
 
 type refPattern struct {
-	text        []byte
-	replacement string
+	text  []byte
+	owner int
+	name  string
 }
 
 // referencePatterns lists the patterns for secrets, first secret first; a
 // pattern listed already keeps the secret that listed it.
 func referencePatterns(secrets []Secret) []refPattern {
 	var list []refPattern
+	owner := 0
 	for _, s := range secrets {
-		if len(s.Value) < MinLen {
+		v := s.Value
+		if len(strings.NewReplacer("\r", "", "\n", "").Replace(string(v))) < MinLen {
 			continue
 		}
-		v := s.Value
+		query := url.QueryEscape(string(v)) // Python quote_plus: space is '+'
+		rfc := strings.ReplaceAll(query, "+", "%20")
 		texts := []string{
 			string(v),
 			base64.StdEncoding.EncodeToString(v),
 			base64.RawStdEncoding.EncodeToString(v),
 			base64.URLEncoding.EncodeToString(v),
 			base64.RawURLEncoding.EncodeToString(v),
-			hex.EncodeToString(v),
-			strings.ToUpper(hex.EncodeToString(v)),
-			url.QueryEscape(string(v)),
-			url.PathEscape(string(v)),
 		}
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			for offset := range 3 {
 				texts = append(texts, referenceEmbedded(enc, v, offset))
 			}
 		}
-		if strings.Contains(string(v), "\n") {
-			texts = append(texts, strings.ReplaceAll(string(v), "\n", "\r\n"))
+		var spaced []string
+		for _, c := range v {
+			spaced = append(spaced, fmt.Sprintf("%02x", c))
+		}
+		texts = append(texts,
+			hex.EncodeToString(v), strings.ToUpper(hex.EncodeToString(v)),
+			strings.Join(spaced, " "), strings.ToUpper(strings.Join(spaced, " ")))
+		texts = append(texts,
+			rfc,                                 // quote(v, safe='')
+			strings.ReplaceAll(rfc, "%2F", "/"), // quote(v)
+			strings.NewReplacer("%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*").Replace(rfc), // encodeURIComponent
+			query, // quote_plus
+			strings.NewReplacer("%2A", "*", "~", "%7E").Replace(query), // URLSearchParams
+		)
+		texts = append(texts, url.PathEscape(string(v)))
+		for _, style := range []string{"", "html", "ascii", "ascii slash", "slash"} {
+			texts = append(texts, referenceJSON(v, style))
 		}
 		for _, t := range texts {
+			t = strings.NewReplacer("\r", "", "\n", "").Replace(t)
 			if !slices.ContainsFunc(list, func(p refPattern) bool { return string(p.text) == t }) {
-				list = append(list, refPattern{[]byte(t), "[REDACTED:" + s.Name + "]"})
+				list = append(list, refPattern{[]byte(t), owner, "[REDACTED:" + s.Name + "]"})
 			}
 		}
+		owner++
 	}
 	return list
+}
+
+// referenceJSON escapes v as JSON encoders do; style names what it escapes
+// besides '"', '\\' and control characters: "html" <, > and &; "ascii"
+// DEL and everything beyond ASCII (UTF-16 \u escapes); "slash" '/'. Invalid
+// UTF-8 stays as it is.
+func referenceJSON(v []byte, style string) string {
+	short := map[rune]string{'"': `\"`, '\\': `\\`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+	var b strings.Builder
+	for len(v) > 0 {
+		r, size := utf8.DecodeRune(v)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteByte(v[0])
+		case short[r] != "":
+			b.WriteString(short[r])
+		case r < 0x20,
+			strings.Contains(style, "html") && strings.ContainsRune("<>&", r),
+			strings.Contains(style, "ascii") && r >= 0x7f:
+			for _, unit := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&b, "\\u%04x", unit)
+			}
+		case strings.Contains(style, "slash") && r == '/':
+			b.WriteString(`\/`)
+		default:
+			b.Write(v[:size])
+		}
+		v = v[size:]
+	}
+	return b.String()
 }
 
 // referenceEmbedded encodes v after offset other bytes and keeps character j
@@ -70,18 +124,22 @@ func referenceEmbedded(enc *base64.Encoding, v []byte, offset int) string {
 	return string(kept)
 }
 
-// referenceMask masks input: at each position it replaces the longest
-// pattern that starts there, or else copies one byte. Unless final, input
-// may continue, so it stops at the first position where the rest of the input
-// is a proper prefix of a pattern. It also returns where the replacements are
-// in the output.
-func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte, spans [][2]int) {
-	for i := 0; i < len(input); {
-		rest := input[i:]
+type refMatch struct {
+	start, end int // in the input
+	pattern    int
+}
+
+// refSearch finds, at each position of view in turn, the longest pattern
+// that starts there. Unless final, it stops at the first position where the
+// rest of view is a proper prefix of a pattern, and returns that position,
+// or len(view). at maps a view position to the input.
+func refSearch(patterns []refPattern, view []byte, final bool, match func(i, n, pattern int)) int {
+	for i := range view {
+		rest := view[i:]
 		if !final && slices.ContainsFunc(patterns, func(p refPattern) bool {
 			return len(p.text) > len(rest) && bytes.HasPrefix(p.text, rest)
 		}) {
-			break
+			return i
 		}
 		best := -1
 		for k, p := range patterns {
@@ -89,14 +147,118 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 				best = k
 			}
 		}
-		if best < 0 {
-			out = append(out, input[i])
-			i++
+		if best >= 0 {
+			match(i, len(patterns[best].text), best)
+		}
+	}
+	return len(view)
+}
+
+// referenceMask masks input: every run of bytes covered by overlapping
+// matches becomes the replacement of its first match. Unless final, input
+// may continue, and the output stops where the reference's search became
+// undecided. It also returns where the replacements are in the output.
+func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte, spans [][2]int) {
+	if len(patterns) == 0 {
+		return input, nil
+	}
+	var matches []refMatch
+	cut := len(input)
+
+	// The text view: input without '\r' and '\n'.
+	var view []byte
+	var at []int
+	for i, c := range input {
+		if c != '\r' && c != '\n' {
+			view = append(view, c)
+			at = append(at, i)
+		}
+	}
+	if v := refSearch(patterns, view, final, func(i, n, p int) {
+		matches = append(matches, refMatch{at[i], at[i+n-1] + 1, p})
+	}); v < len(view) {
+		cut = at[v]
+	}
+
+	// The dump view: runs of dump lines, decoded.
+	lines := bytes.SplitAfter(input, []byte("\n"))
+	var dview []byte
+	var dat, dlineStart, dlineEnd []int
+	run := func(final bool) {
+		if v := refSearch(patterns, dview, final, func(i, n, p int) {
+			matches = append(matches, refMatch{dat[i], dlineEnd[i+n-1], p})
+		}); v < len(dview) {
+			cut = min(cut, dlineStart[v])
+		}
+		dview, dat, dlineStart, dlineEnd = nil, nil, nil, nil
+	}
+	pos := 0
+	var dumpLines [][2]int
+	for _, line := range lines {
+		start := pos
+		pos += len(line)
+		body, complete := bytes.CutSuffix(line, []byte("\n"))
+		if len(body) == 0 && !complete {
+			break
+		}
+		kind, pairs := dumpLine(body, complete || final, nil)
+		if kind != notDump {
+			dumpLines = append(dumpLines, [2]int{start, start + len(body)})
+		}
+		if kind == maybeDump {
+			run(false)
+			cut = min(cut, start)
+			break
+		}
+		if kind == notDump {
+			run(true)
 			continue
 		}
-		spans = append(spans, [2]int{len(out), len(out) + len(patterns[best].replacement)})
-		out = append(out, patterns[best].replacement...)
-		i += len(patterns[best].text)
+		for _, q := range pairs {
+			b, err := hex.DecodeString(string(body[q : q+2]))
+			if err != nil {
+				panic(err)
+			}
+			if b[0] != '\r' && b[0] != '\n' {
+				dview = append(dview, b[0])
+				dat = append(dat, start+q)
+				dlineStart = append(dlineStart, start)
+				dlineEnd = append(dlineEnd, start+len(body))
+			}
+		}
+	}
+	run(final)
+	// A dump line is decided as a whole.
+	for _, l := range dumpLines {
+		if l[0] < cut && cut <= l[1] {
+			cut = l[0]
+		}
+	}
+
+	matches = slices.DeleteFunc(matches, func(m refMatch) bool { return m.start >= cut })
+	slices.SortStableFunc(matches, func(a, b refMatch) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		if a.end != b.end {
+			return b.end - a.end
+		}
+		return patterns[a.pattern].owner - patterns[b.pattern].owner
+	})
+	end := 0
+	for _, m := range matches {
+		if m.start < end {
+			end = max(end, m.end)
+			continue
+		}
+		out = append(out, input[end:m.start]...)
+		r := patterns[m.pattern].name
+		spans = append(spans, [2]int{len(out), len(out) + len(r)})
+		out = append(out, r...)
+		end = m.end
+	}
+	if end < cut {
+		out = append(out, input[end:cut]...)
 	}
 	return out, spans
 }
@@ -120,6 +282,9 @@ func checkStream(t *testing.T, r *Redactor, patterns []refPattern, input []byte,
 		fed += size
 		want, _ := referenceMask(patterns, input[:fed], false)
 		if d := firstDifference(dst.Bytes(), want); d >= 0 {
+			if os.Getenv("DBG") != "" {
+				t.Logf("secrets %q\ninput %q\nchunks %v\ngot  %q\nwant %q", r.names, input[:fed], chunks, dst.Bytes(), want)
+			}
 			t.Fatalf("after %d input bytes: output differs from the reference at byte %d (got %d bytes, want %d)",
 				fed, d, dst.Len(), len(want))
 		}
@@ -210,8 +375,8 @@ func FuzzWriterMatchesReference(f *testing.F) {
 // pieces of them and noise.
 func TestWriterMatchesReferenceRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const alphabet = "ab/+=%:?AB01"
-	for range 400 {
+	const alphabet = "ab/+=%:?AB01 \n\"\\\xe9"
+	for range 600 {
 		// Long values now and then, so that the search window reaches its
 		// cap.
 		shortest, spread := 2, 9
@@ -229,10 +394,19 @@ func TestWriterMatchesReferenceRandom(t *testing.T) {
 		patterns := referencePatterns(secrets)
 		var input []byte
 		for range rng.IntN(30) {
-			switch {
-			case len(patterns) > 0 && rng.IntN(3) > 0:
+			switch n := rng.IntN(12); {
+			case len(patterns) > 0 && n < 6:
 				p := patterns[rng.IntN(len(patterns))].text
 				input = append(input, p[rng.IntN(len(p)/2+1):len(p)-rng.IntN(2)]...)
+			case n < 7:
+				// A value, or most of one, wrapped at a random column.
+				v := secrets[rng.IntN(len(secrets))].Value
+				input = append(input, wrap(v[rng.IntN(2):], 1+rng.IntN(8), rng.IntN(2) == 0)...)
+			case n < 9:
+				// A hex dump of a value between other bytes.
+				v := secrets[rng.IntN(len(secrets))].Value
+				data := slices.Concat([]byte(alphabet[:rng.IntN(5)]), v[:len(v)-rng.IntN(2)], []byte(alphabet[:rng.IntN(5)]))
+				input = append(input, fakeDump(rng, data)...)
 			default:
 				input = append(input, alphabet[rng.IntN(len(alphabet))])
 			}
@@ -244,4 +418,56 @@ func TestWriterMatchesReferenceRandom(t *testing.T) {
 		}
 		checkStream(t, New(secrets), patterns, input, chunks)
 	}
+}
+
+// wrap breaks b into lines of width bytes, with "\n" or "\r\n".
+func wrap(b []byte, width int, crlf bool) []byte {
+	var out []byte
+	for len(b) > width {
+		out = append(out, b[:width]...)
+		if crlf {
+			out = append(out, '\r')
+		}
+		out = append(out, '\n')
+		b = b[width:]
+	}
+	return append(out, b...)
+}
+
+// fakeDump writes data as one of the dump formats, width bytes a line, the
+// way the tools lay them out.
+func fakeDump(rng *rand.Rand, data []byte) []byte {
+	width := 1 + rng.IntN(16)
+	format := rng.IntN(5)
+	var out []byte
+	for off := 0; off < len(data); off += width {
+		line := data[off:min(off+width, len(data))]
+		ascii := bytes.Map(func(r rune) rune {
+			if r < ' ' || r > '~' {
+				return '.'
+			}
+			return r
+		}, line)
+		var hexes []string
+		for _, c := range line {
+			hexes = append(hexes, fmt.Sprintf("%02x", c))
+		}
+		switch format {
+		case 0: // xxd -g2 -c width
+			var groups []string
+			for i := 0; i < len(hexes); i += 2 {
+				groups = append(groups, strings.Join(hexes[i:min(i+2, len(hexes))], ""))
+			}
+			out = fmt.Appendf(out, "%08x: %-*s  %s\n", off, (width*5+1)/2, strings.Join(groups, " "), ascii)
+		case 1: // hexdump -C
+			out = fmt.Appendf(out, "%08x  %-*s |%s|\n", off, 3*width, strings.ToUpper(strings.Join(hexes, " ")), ascii)
+		case 2: // od -An -tx1
+			out = fmt.Appendf(out, " %s\n", strings.Join(hexes, " "))
+		case 3: // od -tx1z
+			out = fmt.Appendf(out, "%07o %s  >%s<\n", off, strings.Join(hexes, " "), ascii)
+		case 4: // xxd -i
+			out = fmt.Appendf(out, "  0x%s,\n", strings.Join(hexes, ", 0x"))
+		}
+	}
+	return out
 }
