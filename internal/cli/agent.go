@@ -371,7 +371,7 @@ type agentBroker struct {
 	cancel      context.CancelFunc
 	done        chan error
 	stopped     bool
-	prepared    *sandbox.Prepared
+	rules       *sandbox.Prepared // nil without a sandbox
 }
 
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
@@ -393,16 +393,14 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id stri
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
 	if rules != nil {
-		// Loaded into the kernel once; each child's thread makes a new
-		// domain from it.
-		p, err := sandbox.Prepare(rules)
-		if err != nil {
+		// Compiled once: a child then costs one landlock_restrict_self,
+		// not a walk over every rule's path.
+		if ab.rules, err = sandbox.Prepare(rules); err != nil {
 			l.Close()
 			cancel()
 			return nil, err
 		}
-		ab.prepared = p
-		srv.Confine = p.Restrict
+		srv.Confine = ab.rules.Restrict
 	}
 	go func() { ab.done <- srv.Serve(ctx, l) }()
 	return ab, nil
@@ -437,11 +435,11 @@ func (ab *agentBroker) stop(opts *agentOptions) {
 		if err != nil {
 			fprintf(opts.IO.ErrOut, "llms broker: %v\n", err)
 		}
+		if ab.rules != nil {
+			ab.rules.Close()
+		}
 	case <-time.After(5 * time.Second):
 		fprintf(opts.IO.ErrOut, "llms broker: still busy after 5s; ending its processes\n")
-	}
-	if ab.prepared != nil {
-		ab.prepared.Close()
 	}
 	os.RemoveAll(ab.dir)
 }

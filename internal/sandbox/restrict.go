@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -16,10 +15,9 @@ import (
 // Restrict confines the calling OS thread for good: it is locked to the
 // calling goroutine, loses every capability (and, when it may, its
 // capability bounding set), gets no_new_privs, and enters a new Landlock
-// domain made of r. It is meant for a thread about to start or become
-// another program (Exec, or a child forked from it): Landlock,
-// no_new_privs and capabilities are per thread, and a program started
-// from the thread inherits them.
+// domain made of r. It is meant for a process about to execve (see Exec):
+// Landlock, no_new_privs and capabilities are per thread, and the program
+// execve starts inherits the calling thread's.
 //
 // It refuses, changing nothing that matters, when the kernel offers a lower
 // Landlock ABI than r was built for: it never applies fewer rights than
@@ -33,16 +31,17 @@ func Restrict(r *Rules) error {
 	return p.Restrict()
 }
 
-// Prepared is a rule set loaded into the kernel once (a Landlock ruleset
-// descriptor), from which any number of threads can each make a new
-// domain: what a broker that confines every child it starts keeps.
+// Prepared is a rule set compiled into a Landlock ruleset: its paths are
+// opened once, by Prepare. The broker, which confines every child it
+// starts, prepares the agent's rules at launch and calls Restrict for each
+// child; every call still makes a new domain of its own. What a path names
+// is fixed when it is prepared: a directory created or replaced later gets
+// no rule (fail closed).
 type Prepared struct {
-	fd  int
-	abi int
+	fd int
 }
 
-// Prepare loads r into a Landlock ruleset. Each path is opened as it is at
-// this moment; a later change to the tree does not change the ruleset.
+// Prepare compiles r, refusing as Restrict does. Close releases it.
 func Prepare(r *Rules) (*Prepared, error) {
 	if r == nil || r.ABI < 1 {
 		return nil, ErrNoLandlock
@@ -54,7 +53,8 @@ func Prepare(r *Rules) (*Prepared, error) {
 		return nil, fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
 	}
 	attr := ll.RulesetAttr{HandledAccessFS: handledFS(r.ABI), Scoped: handledScopes(r.ABI)}
-	fd, err := ll.LandlockCreateRuleset(&attr, 0) // close-on-exec
+	// The kernel opens the ruleset close-on-exec: no child inherits it.
+	fd, err := ll.LandlockCreateRuleset(&attr, 0)
 	if err != nil {
 		return nil, fmt.Errorf("landlock_create_ruleset: %w", err)
 	}
@@ -64,11 +64,12 @@ func Prepare(r *Rules) (*Prepared, error) {
 			return nil, err
 		}
 	}
-	return &Prepared{fd: fd, abi: r.ABI}, nil
+	return &Prepared{fd: fd}, nil
 }
 
-// Restrict confines the calling OS thread for good with p, as Restrict
-// does: a new domain beside every other one made from p.
+// Restrict confines the calling OS thread with p, for good, as the
+// package-level Restrict does. It may be called from several threads at
+// once.
 func (p *Prepared) Restrict() error {
 	runtime.LockOSThread() // never unlocked: this thread is confined
 	if !keepCapsForTest {
@@ -85,7 +86,7 @@ func (p *Prepared) Restrict() error {
 	return nil
 }
 
-// Close releases the ruleset.
+// Close releases the ruleset; domains made from it stay.
 func (p *Prepared) Close() error { return unix.Close(p.fd) }
 
 // keepCapsForTest skips dropping capabilities. Only this package's tests
@@ -176,8 +177,7 @@ func dropCapabilities() error {
 	return nil
 }
 
-// lastCap is the highest capability number the kernel knows, read once.
-var lastCap = sync.OnceValues(func() (int, error) {
+func lastCap() (int, error) {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 0, fmt.Errorf("reading the last capability number: %w", err)
@@ -187,4 +187,4 @@ var lastCap = sync.OnceValues(func() (int, error) {
 		return 0, fmt.Errorf("unexpected /proc/sys/kernel/cap_last_cap %q", strings.TrimSpace(string(b)))
 	}
 	return n, nil
-})
+}
