@@ -78,6 +78,11 @@ func TestEachEncodingIsMasked(t *testing.T) {
 		"HEX":              strings.ToUpper(hex.EncodeToString(v)),
 		"query escape":     url.QueryEscape(exampleValue),
 		"path escape":      url.PathEscape(exampleValue),
+		"percent %20":      strings.ReplaceAll(url.QueryEscape(exampleValue), "+", "%20"),
+		"spaced hex":       "70 40 73 73 20 77 3f 3e 3e 72 64",
+		"JSON":             `p@ss w?\u003e\u003erd`,
+		"base64, wrapped":  "cEBzc\r\nyB3Pz\r\n4+cmQ=",
+		"hex, wrapped":     "7040737320\n773f3e3e\n7264",
 	}
 	seen := map[string]string{}
 	for name, enc := range encodings {
