@@ -421,3 +421,25 @@ func TestMultiLineValueOnAPTY(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestLineBreaksDoNotHoldForever: line breaks do not count inside a match,
+// but a long run of them ends it, so a tail that begins a value is not held
+// back while a program prints empty lines.
+func TestLineBreaksDoNotHoldForever(t *testing.T) {
+	r := New([]Secret{{"A", []byte("abcdefgh")}})
+	checkMasks(t, r, "abcd\r\r\nefgh abcd\n\nefgh abcd\n\n\n\nefgh", "[REDACTED:A] [REDACTED:A] abcd\n\n\n\nefgh")
+	var dst bytes.Buffer
+	w := r.NewWriter(&dst)
+	if _, err := w.Write([]byte("abcd\n\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Len() != 0 {
+		t.Fatal("a value's beginning and three line breaks were not held")
+	}
+	if _, err := w.Write([]byte("\n")); err != nil {
+		t.Fatal(err)
+	}
+	if dst.String() != "abcd\n\n\n\n" {
+		t.Fatalf("after a fourth line break, %d bytes shown, want 8", dst.Len())
+	}
+}
