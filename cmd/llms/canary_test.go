@@ -125,6 +125,18 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 			t.Errorf("agent llms %v: exit %d, want %d: %s", tc.args, code, tc.want, errs)
 		}
 	}
+	// A scan finds the value in every form, and shows none of them: the
+	// finding is the place and the name, never the text around it.
+	leak := filepath.Join(work, "transcript.jsonl")
+	os.WriteFile(leak, []byte(strings.Join(forms, "\n")+"\n{\"text\":\""+canary+"\"}\n"), 0o600)
+	expect(1, "", "scan", leak)
+	expect(1, "", "scan", "--json", leak)
+	out, errs, code = run(t, bin, agent, "", "scan", leak)
+	outputs = append(outputs, "agent scan\x00"+out+"\x00"+errs)
+	if code != 3 {
+		t.Errorf("agent llms scan: exit %d, want 3", code)
+	}
+	os.Remove(leak)
 	expect(0, "", "audit", "-n", "0")
 	expect(0, "", "audit", "--json", "-n", "0")
 	expect(0, "", "audit", "verify")

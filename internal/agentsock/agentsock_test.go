@@ -35,13 +35,17 @@ type fixture struct {
 }
 
 // human is a caller that no detection can take for an agent.
-func human(t *testing.T) *broker.Caller {
+func human(t testing.TB) *broker.Caller {
 	return &broker.Caller{Cwd: t.TempDir(), ProcRoot: t.TempDir(), LookupEnv: func(string) (string, bool) { return "", false }}
 }
 
 // newFixture makes a store holding k (the canary) and other, mints a token
 // for k and serves the broker on a socket, as agent "claude-code".
 func newFixture(t *testing.T, configure ...func(*Server)) *fixture {
+	return newBenchFixture(t, configure...)
+}
+
+func newBenchFixture(t testing.TB, configure ...func(*Server)) *fixture {
 	t.Helper()
 	f := &fixture{dir: filepath.Join(t.TempDir(), "store")}
 	if err := broker.Init(f.dir); err != nil {
@@ -96,7 +100,7 @@ func newFixture(t *testing.T, configure ...func(*Server)) *fixture {
 	return f
 }
 
-func (f *fixture) assertNoCanary(t *testing.T, where, s string) {
+func (f *fixture) assertNoCanary(t testing.TB, where, s string) {
 	t.Helper()
 	if strings.Contains(s, canary) {
 		t.Errorf("the canary value appears in %s", where)

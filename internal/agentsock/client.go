@@ -130,14 +130,32 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 	}
 	r.Exec = &ExecArgs{Inject: req.Inject, Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
 
-	var extra []os.Signal
-	if req.PTY {
-		extra = append(extra, syscall.SIGWINCH)
+	// Catching costs a round trip with the runtime per signal, so without
+	// a terminal it overlaps with the request instead of delaying it: a
+	// signal that comes first ends us, our connection with us, and the
+	// broker then kills the child. With a terminal it comes first, before
+	// the terminal is made raw, so that nothing leaves it raw.
+	catching := make(chan caught, 1)
+	catch := func() {
+		var extra []os.Signal
+		if req.PTY {
+			extra = append(extra, syscall.SIGWINCH)
+		}
+		sigs, stop := runner.CatchSignals(extra...)
+		catching <- caught{sigs, stop}
 	}
-	// Caught before the request goes out: from then on a signal must not
-	// kill us and leave the child without its relay.
-	sigs, stopSignals := runner.CatchSignals(extra...)
-	defer stopSignals()
+	if req.PTY {
+		catch()
+	} else {
+		go catch()
+	}
+	var sigs <-chan os.Signal
+	defer func() {
+		if catching != nil {
+			c := <-catching
+			c.stop()
+		}
+	}()
 
 	passIn := stdin
 	if req.PTY {
@@ -193,6 +211,9 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 	}()
 	for {
 		select {
+		case c := <-catching:
+			sigs, catching = c.sigs, nil
+			defer c.stop()
 		case sig := <-sigs:
 			if n, ok := sig.(syscall.Signal); ok {
 				_ = writeFrame(conn, Control{Signal: int(n)})
@@ -203,6 +224,12 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 			return 1, ctx.Err()
 		}
 	}
+}
+
+// caught is a running runner.CatchSignals.
+type caught struct {
+	sigs <-chan os.Signal
+	stop func()
 }
 
 // relayTerminal puts the terminal on stdin in raw mode and relays what is

@@ -14,11 +14,12 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/mcpserver": {"internal/broker"},
 	"internal/sandbox":   {},
 	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid"},
 	"internal/names":     {},
-	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb"},
+	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan"},
 	"internal/store":     {"internal/names", "internal/durable"},
 	"internal/runner":    {},
 	"internal/agentsock": {"internal/broker", "internal/runner", "internal/agentid"},
@@ -33,6 +34,7 @@ var allowed = map[string][]string{
 	"internal/agentid":   {},
 	"internal/userdb":    {},
 	"internal/v3store":   {"internal/durable"},
+	"internal/leakscan":  {},
 	"internal/archtest":  {},
 }
 

@@ -80,6 +80,13 @@ func (b *Broker) record(r audit.Record, c *Caller) error {
 func (b *Broker) decide(a access) (grant, error) {
 	g, err := b.authorize(a)
 	r := audit.Record{Event: a.op, Op: a.op, Secrets: a.secrets, Program: a.program, TokenID: g.tokenID, Decision: "allow"}
+	if a.about != "" {
+		r.Event, r.Op = a.about, a.about
+		r.Secrets = a.mentions
+	}
+	if a.caller.Via != "" {
+		r.Event = a.caller.Via
+	}
 	if a.caller.TokenGiven && g.tokenID == "" {
 		r.TokenID = tokenIDOf(a.caller.Token)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/caveat"
@@ -16,7 +17,20 @@ type access struct {
 	secrets []string
 	program string // exec: the resolved program path
 	caller  *Caller
+	// about names a request about the caller's own token (describe,
+	// audit, request) instead of an access: the token must verify and
+	// every caveat about who and where must hold, but the caveats that
+	// scope an access (secret, op, cmd) have nothing to judge. Such a
+	// request is judged with op list, which names no secret.
+	about string
+	// mentions are names the audit line records that the request neither
+	// reads nor checks exist (the name a request for a secret asks for).
+	mentions []string
 }
+
+// accessCaveats scope one access; a request about the token itself has
+// none to offer them.
+var accessCaveats = map[string]bool{caveat.NameSecret: true, caveat.NameOp: true, caveat.NameCmd: true}
 
 // grant is the proof that authorize allowed a request; reading values
 // requires one, so no code path reads a value without a decision.
@@ -32,6 +46,8 @@ type grant struct {
 	// keep is what the token's keep_env caveats list (keptVars decides
 	// what of it counts).
 	keep []string
+	// caveats are the verified token's, nil without a token.
+	caveats caveat.Set
 }
 
 // authorize is the decision point for every access to secret values or
@@ -65,12 +81,24 @@ func (b *Broker) authorize(a access) (grant, error) {
 func (b *Broker) authorizeCaller(a access) (grant, error) {
 	g := grant{secrets: a.secrets}
 	c := a.caller
+	if c.Via != "" && !(c.TokenGiven && strings.TrimSpace(c.Token) != "") {
+		return grant{}, fmt.Errorf("%w: %s acts only under a delegated token and none was given. "+
+			"Ask the human to run `llms profile mint NAME` or `llms macaroon mint --secret KEY --ttl 1h` "+
+			"and pass it as LLM_SECRETS_MACAROON_FILE, or to start the agent with `llms agent -- AGENT`", ErrDenied, c.Via)
+	}
 	if c.TokenGiven && c.Token != "" {
 		m, set, err := b.verifyToken(c.Token, a)
 		if err != nil {
 			return grant{}, err
 		}
-		g.tokenID = tokenID(m)
+		g.tokenID, g.caveats = tokenID(m), set
+		if _, all := set.AllowedSecrets(); all && c.Via != "" {
+			return grant{}, fmt.Errorf("%w: token %s names no secret: it is the session token or made from it, "+
+				"and %s never acts with the human's whole authority; delegate a token that names secrets", ErrDenied, g.tokenID, c.Via)
+		}
+		if a.about != "" {
+			return g, nil
+		}
 		_, pinned := set.Items(caveat.NameCmd)
 		g.keep, _ = set.Items(caveat.NameKeepEnv)
 		expires, _ := set.Expiry()
@@ -155,6 +183,9 @@ func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.
 		c, err := caveat.Parse(raw)
 		if err != nil {
 			return err
+		}
+		if a.about != "" && accessCaveats[c.Name] {
+			return nil
 		}
 		return c.Check(ctx)
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -44,6 +45,12 @@ type Caller struct {
 	// system's user database (UserDB), never from $HOME: the environment
 	// can add a policy file but never remove one.
 	ConfigDirs []string
+	// Via names a front end other than the human's CLI ("mcp"). Such a
+	// front end acts only under a delegated token: without one, or with a
+	// token that names no secret (the session token), every request is
+	// refused, whoever is detected. Its decisions are recorded as events
+	// named Via, with the operation in the line's op field.
+	Via string
 	// UserDB is where the caller's account — login name and home — is
 	// looked up; nil means the system's (/etc/passwd, then getent). Tests
 	// point it at a fake passwd file.
@@ -145,4 +152,47 @@ func (c *Caller) gitInfo() (gitctx.Info, error) {
 		}
 	})
 	return c.git, c.gitErr
+}
+
+// confineDir resolves dir (relative to the caller's directory) and
+// refuses it unless it lies inside the caller's repository, or inside the
+// caller's directory outside a repository. Symbolic links are resolved
+// first, so a link cannot lead out.
+func (c *Caller) confineDir(dir string) (string, error) {
+	base := c.Cwd
+	if base == "" {
+		base, _ = os.Getwd()
+	}
+	gi, err := c.gitInfo()
+	if err != nil {
+		return "", fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)
+	}
+	root := base
+	if gi.TopLevel != "" {
+		root = gi.TopLevel
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: working directory: %v", ErrBadRequest, err)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("%w: working directory: %v", ErrBadRequest, err)
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%w: working directory %s is outside %s", ErrDenied, dir, root)
+	}
+	return real, nil
+}
+
+// Fresh returns a caller with the same description and nothing derived
+// yet: a long-lived front end (the MCP server) asks with one per request,
+// so the agent, the repository and the policy are read again each time.
+func (c *Caller) Fresh() *Caller {
+	return &Caller{Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, LookupEnv: c.LookupEnv,
+		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, ConfigDirs: c.ConfigDirs, Via: c.Via,
+		UserDB: c.UserDB, Policy: c.Policy}
 }

@@ -39,6 +39,11 @@ type ExecRequest struct {
 	// NoRedact passes output through untouched. The CLI allows it only for
 	// a human at a terminal.
 	NoRedact bool
+	// Unattended: no human at a terminal waits on the child (the MCP
+	// server). It gets a process group of its own, and when ctx ends —
+	// a timeout — everything in that group is killed and the output it
+	// holds open is no longer waited for.
+	Unattended bool
 	// Warn receives notes for the human (values too short to redact).
 	Warn func(string)
 
@@ -58,6 +63,10 @@ type ExecRequest struct {
 	// runner.Spec.
 	Signals  <-chan os.Signal
 	SizeFrom *os.File
+	// ConfineDir refuses a Dir outside the caller's repository (outside
+	// a repository: outside the caller's Cwd), symbolic links resolved;
+	// the MCP server's run_with_secrets sets it.
+	ConfineDir bool
 }
 
 // Exec authorizes the request, starts the child with the injected values
@@ -92,6 +101,13 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
+	if req.Dir != "" && req.ConfineDir {
+		dir, err := req.Caller.confineDir(req.Dir)
+		if err != nil {
+			return 0, err
+		}
+		req.Dir = dir
+	}
 	path, err := findProgram(req.Argv[0], req.Dir, req.Env)
 	if err != nil {
 		return 0, err
@@ -116,7 +132,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	}
 
 	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
-		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine}
+		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine, NewGroup: req.Unattended}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/llm-secrets/llms/internal/audit"
@@ -52,7 +53,15 @@ func (b *Broker) write(event, name string, value []byte, c *Caller) (bool, error
 	if err := b.change(event, []string{name}, c, "changes the store"); err != nil {
 		return false, err
 	}
-	return b.st.Write(name, value)
+	created, err := b.st.Write(name, value)
+	if err != nil {
+		return created, err
+	}
+	// A value stored answers the request for it, if an agent made one.
+	if _, err := b.fulfil(name); err != nil {
+		return created, fmt.Errorf("stored %s, but its pending request could not be removed: %w", name, err)
+	}
+	return created, nil
 }
 
 // Delete removes a secret.

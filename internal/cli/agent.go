@@ -371,6 +371,7 @@ type agentBroker struct {
 	cancel      context.CancelFunc
 	done        chan error
 	stopped     bool
+	rules       *sandbox.Prepared // nil without a sandbox
 }
 
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
@@ -389,11 +390,18 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id stri
 	}
 	srv := &agentsock.Server{Broker: b, Agent: id, Policy: pol, Root: os.Getpid(),
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
-	if rules != nil {
-		srv.Confine = func() error { return sandbox.Restrict(rules) }
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
+	if rules != nil {
+		// Compiled once: a child then costs one landlock_restrict_self,
+		// not a walk over every rule's path.
+		if ab.rules, err = sandbox.Prepare(rules); err != nil {
+			l.Close()
+			cancel()
+			return nil, err
+		}
+		srv.Confine = ab.rules.Restrict
+	}
 	go func() { ab.done <- srv.Serve(ctx, l) }()
 	return ab, nil
 }
@@ -426,6 +434,9 @@ func (ab *agentBroker) stop(opts *agentOptions) {
 	case err := <-ab.done:
 		if err != nil {
 			fprintf(opts.IO.ErrOut, "llms broker: %v\n", err)
+		}
+		if ab.rules != nil {
+			ab.rules.Close()
 		}
 	case <-time.After(5 * time.Second):
 		fprintf(opts.IO.ErrOut, "llms broker: still busy after 5s; ending its processes\n")

@@ -32,15 +32,28 @@ type childExit struct{ code int }
 
 func (e childExit) Error() string { return fmt.Sprintf("child exited with status %d", e.code) }
 
+// exitWith gives an error its own exit status, for a command whose
+// statuses differ from the usual ones (scan: 1 means "found").
+type exitWith struct {
+	code int
+	err  error
+}
+
+func (e exitWith) Error() string { return e.err.Error() }
+func (e exitWith) Unwrap() error { return e.err }
+
 // exitCode maps an error to the process exit status.
 func exitCode(err error) int {
 	var ce childExit
 	var ue usageError
+	var ew exitWith
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.As(err, &ew):
+		return ew.code
 	case errors.As(err, &ue),
 		errors.Is(err, broker.ErrBadRequest),
 		errors.Is(err, broker.ErrInvalidName),

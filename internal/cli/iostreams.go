@@ -20,6 +20,8 @@ type IOStreams struct {
 	StdinFile *os.File
 
 	StdinTTY, StdoutTTY bool
+	// StderrTTY: progress may be drawn on standard error.
+	StderrTTY bool
 
 	// ReadSecret reads a line from the terminal without echo.
 	ReadSecret func(prompt string) ([]byte, error)
@@ -32,6 +34,7 @@ func SystemIO() *IOStreams {
 		StdinFile: os.Stdin,
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		ReadSecret: func(prompt string) ([]byte, error) {
 			fmt.Fprint(os.Stderr, prompt)
 			b, err := term.ReadPassword(int(os.Stdin.Fd()))

@@ -137,6 +137,9 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newAuditCmd(f),
 		newAgentCmd(f),
 		newMigrateCmd(f),
+		newMCPCmd(f),
+		newRequestsCmd(f),
+		newScanCmd(f),
 	)
 	return root
 }

@@ -2,7 +2,9 @@
 // stream of bytes. `llms exec` pipes a child's stdout and stderr through it,
 // one Writer per stream. Find runs the same engine over a whole buffer and
 // reports each match (secret, form, byte offsets) instead of masking it, for
-// callers that look for stored values in files.
+// callers that look for stored values in files; a Finder does the same over
+// a stream, as a Writer would see it, and adds each match's line and column
+// (`llms scan`).
 //
 // It owns the pattern set, the two views of the stream that patterns are
 // matched in, and the streaming match. It refuses to:

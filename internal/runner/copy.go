@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -21,6 +23,9 @@ type outputCopier struct {
 	mu   sync.Mutex
 	wg   sync.WaitGroup
 	errs []error
+	srcs []*os.File
+	// abandoned: the sources were closed under the copies on purpose.
+	abandoned atomic.Bool
 }
 
 // start copies src to dst in the background and closes src when done.
@@ -28,10 +33,14 @@ type outputCopier struct {
 // pipe or a hung-up terminal instead of blocking forever on a full one.
 func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	c.wg.Add(1)
+	c.srcs = append(c.srcs, src)
 	go func() {
 		defer c.wg.Done()
 		err := c.copy(dst, src)
 		src.Close()
+		if c.abandoned.Load() && errors.Is(err, os.ErrClosed) {
+			err = nil
+		}
 		if err != nil {
 			c.mu.Lock()
 			c.errs = append(c.errs, fmt.Errorf("runner: copying child %s: %w", stream, err))
@@ -80,8 +89,30 @@ func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
 	}
 }
 
-// wait waits for every copy to finish and reports their errors.
-func (c *outputCopier) wait() error {
-	c.wg.Wait()
+// waitOr waits for every copy to finish and reports their errors. If ctx
+// ends first, it calls kill and closes the sources, so that output held
+// open by processes the child left behind is not waited for, and reports
+// ctx's error with the rest.
+func (c *outputCopier) waitOr(ctx context.Context, kill func()) error {
+	finished := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		kill()
+		c.abandoned.Store(true)
+		for _, src := range c.srcs {
+			src.Close()
+		}
+		<-finished
+		c.mu.Lock()
+		c.errs = append(c.errs, fmt.Errorf("runner: output no longer waited for: %w", ctx.Err()))
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return errors.Join(c.errs...)
 }

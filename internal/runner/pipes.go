@@ -35,8 +35,9 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 
 	sigs, stop := s.signals()
 	defer stop()
+	group := s.NewGroup || s.Signals != nil
 	var sys *syscall.SysProcAttr
-	if s.Signals != nil {
+	if group {
 		sys = &syscall.SysProcAttr{Setpgid: true}
 	}
 	child, release, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)
@@ -58,7 +59,7 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 	if s.Signals != nil {
 		relay = func(sig os.Signal) { signalChild(child, sig) }
 	}
-	return finish(ctx, child, sigs, relay, &out)
+	return finish(ctx, child, group, sigs, relay, &out)
 }
 
 // outputPipe makes a pipe for one output stream of the child.

@@ -98,7 +98,7 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 		}
 		signalChild(child, sig)
 	}
-	return finish(ctx, child, sigs, relay, &out)
+	return finish(ctx, child, true, sigs, relay, &out)
 }
 
 // copySize gives the child's terminal the size of ours. A failure leaves

@@ -25,6 +25,12 @@ type Spec struct {
 	Stdout io.Writer // never called concurrently with Stderr: they may be one writer
 	Stderr io.Writer // unused in PTY mode
 	PTY    bool      // run the child on a new pseudo-terminal; both its streams go to Stdout
+	// NewGroup starts the child in a process group of its own (a PTY
+	// child always has one: a new session, and so has a child given
+	// Signals). When ctx ends, the whole group is killed, and output
+	// still held open by something the child left behind stops being
+	// waited for, so a command that never ends cannot hold its caller.
+	NewGroup bool
 
 	// Signals, when not nil, is where the signals to relay come from,
 	// instead of being caught from our own process: a server that starts
@@ -265,9 +271,15 @@ func exitCode(state *os.ProcessState) int {
 
 // finish supervises the started child, waits for its output to be copied
 // and returns its exit status with any error.
-func finish(ctx context.Context, child *os.Process, sigs <-chan os.Signal, relay func(os.Signal), out *outputCopier) (int, error) {
-	state, err := supervise(ctx, child, sigs, relay)
-	copyErr := out.wait()
+func finish(ctx context.Context, child *os.Process, group bool, sigs <-chan os.Signal, relay func(os.Signal), out *outputCopier) (int, error) {
+	kill := func() { _ = child.Kill() }
+	if group {
+		// The group outlives its leader while any member is left, and its
+		// id cannot be reused meanwhile.
+		kill = func() { _ = unix.Kill(-child.Pid, unix.SIGKILL) }
+	}
+	state, err := supervise(ctx, child, sigs, relay, kill)
+	copyErr := out.waitOr(ctx, kill)
 	if state == nil {
 		return exitStatusUnknown, errors.Join(err, copyErr)
 	}

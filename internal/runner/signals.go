@@ -56,7 +56,7 @@ func (s *Spec) signals(extra ...os.Signal) (<-chan os.Signal, func()) {
 // the child if ctx ends first, and returns the child's wait status. It does
 // not stop catching: the caller does that once all output is copied, so a
 // late signal cannot kill llms before the output is written.
-func supervise(ctx context.Context, child *os.Process, sigs <-chan os.Signal, relay func(os.Signal)) (*os.ProcessState, error) {
+func supervise(ctx context.Context, child *os.Process, sigs <-chan os.Signal, relay func(os.Signal), kill func()) (*os.ProcessState, error) {
 	type result struct {
 		state *os.ProcessState
 		err   error
@@ -76,7 +76,7 @@ func supervise(ctx context.Context, child *os.Process, sigs <-chan os.Signal, re
 			ctxErr = ctx.Err()
 			done = nil
 			// An error means the child is already gone: Wait reports it.
-			_ = child.Kill()
+			kill()
 		case r := <-exited:
 			if r.err != nil {
 				return nil, errors.Join(fmt.Errorf("runner: waiting for the child: %w", r.err), ctxErr)

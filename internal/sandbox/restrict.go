@@ -23,28 +23,55 @@ import (
 // Landlock ABI than r was built for: it never applies fewer rights than
 // the rules say.
 func Restrict(r *Rules) error {
+	p, err := Prepare(r)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Restrict()
+}
+
+// Prepared is a rule set compiled into a Landlock ruleset: its paths are
+// opened once, by Prepare. The broker, which confines every child it
+// starts, prepares the agent's rules at launch and calls Restrict for each
+// child; every call still makes a new domain of its own. What a path names
+// is fixed when it is prepared: a directory created or replaced later gets
+// no rule (fail closed).
+type Prepared struct {
+	fd int
+}
+
+// Prepare compiles r, refusing as Restrict does. Close releases it.
+func Prepare(r *Rules) (*Prepared, error) {
 	if r == nil || r.ABI < 1 {
-		return ErrNoLandlock
+		return nil, ErrNoLandlock
 	}
 	if have := ABI(); have < r.ABI {
 		if have == 0 {
-			return ErrNoLandlock
+			return nil, ErrNoLandlock
 		}
-		return fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
+		return nil, fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
 	}
-	runtime.LockOSThread() // never unlocked: this thread is confined
-
 	attr := ll.RulesetAttr{HandledAccessFS: handledFS(r.ABI), Scoped: handledScopes(r.ABI)}
+	// The kernel opens the ruleset close-on-exec: no child inherits it.
 	fd, err := ll.LandlockCreateRuleset(&attr, 0)
 	if err != nil {
-		return fmt.Errorf("landlock_create_ruleset: %w", err)
+		return nil, fmt.Errorf("landlock_create_ruleset: %w", err)
 	}
-	defer unix.Close(fd)
 	for _, rule := range r.Rules {
 		if err := addRule(fd, rule); err != nil {
-			return err
+			unix.Close(fd)
+			return nil, err
 		}
 	}
+	return &Prepared{fd: fd}, nil
+}
+
+// Restrict confines the calling OS thread with p, for good, as the
+// package-level Restrict does. It may be called from several threads at
+// once.
+func (p *Prepared) Restrict() error {
+	runtime.LockOSThread() // never unlocked: this thread is confined
 	if !keepCapsForTest {
 		if err := dropCapabilities(); err != nil {
 			return err
@@ -53,11 +80,14 @@ func Restrict(r *Rules) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
-	if err := ll.LandlockRestrictSelf(fd, 0); err != nil {
+	if err := ll.LandlockRestrictSelf(p.fd, 0); err != nil {
 		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
 	return nil
 }
+
+// Close releases the ruleset; domains made from it stay.
+func (p *Prepared) Close() error { return unix.Close(p.fd) }
 
 // keepCapsForTest skips dropping capabilities. Only this package's tests
 // set it, to show what a confined root that keeps CAP_SYS_PTRACE can do.

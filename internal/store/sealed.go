@@ -23,6 +23,7 @@ var sealedNames = map[string]bool{
 	"auditkey": true, // the audit log's MAC key
 	"leases":   true, // every token minted, until it expires
 	"revoked":  true, // ids of revoked tokens, until they expire
+	"requests": true, // secrets agents asked the human for, until answered
 }
 
 func (s *Store) sealedPath(name string) (string, error) {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Throughput of `llms scan`, side by side with grep.
+#
+#   scan-1GiB   llms scan BIGFILE, with 100 secrets in the store, pinned to
+#               one core (taskset -c 0); target: >= 400 MB/s (10^6 bytes).
+#               Reference, same core, same file: LC_ALL=C grep -F -c -f
+#               PATTERNS BIGFILE, where PATTERNS holds the 100 raw values
+#               only (llms looks for every encoding of each: thousands of
+#               patterns). Output goes to a pipe: GNU grep stops at the
+#               first match, even with -c, when its output is /dev/null.
+#   git-history llms scan --git --all-history in a repository of COMMITS
+#               commits (default 10,000) made with git fast-import; reported,
+#               with `git rev-list --all --objects | git cat-file --batch`
+#               (reading every blob, no search) as the floor.
+#
+# BIGFILE is log and transcript lines (bench/scangen) in which 10 values are
+# planted, raw, base64-encoded and JSON-escaped: llms scan exits 1, which
+# hyperfine is told to accept. Everything is generated in a temporary
+# directory and removed afterwards. Environment: SIZE (default 1G = 1 GiB),
+# COMMITS (default 10000), RUNS (default 5), WARMUP (default 1).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+size=$(numfmt --from=iec "${SIZE:-1G}")
+commits=${COMMITS:-10000}
+runs=${RUNS:-5}
+warmup=${WARMUP:-1}
+label=$(numfmt --to=iec-i "$size")B
+command -v git >/dev/null || { echo "bench: git is required" >&2; exit 2; }
+
+# cpu_s JSON I: user + system seconds (means) of the I-th command of a
+# hyperfine --export-json file.
+cpu_s() {
+	awk -v want="$2" '
+		/"user":/ { gsub(/[",]/, "", $2); u[nu++] = $2 }
+		/"system":/ { gsub(/[",]/, "", $2); s[ns++] = $2 }
+		END { print u[want] + s[want] }' "$1"
+}
+
+describe_build
+
+store=$work/store
+"$LLMS" --dir "$store" init >/dev/null
+export LLM_SECRETS_DIR=$store
+
+gen=$work/scangen
+(cd "$ROOT" && go build -trimpath -o "$gen" bench/scangen/main.go)
+big=$work/big.txt
+patterns=$work/patterns.txt
+"$gen" -n 100 -size "$size" -patterns "$patterns" -out "$big"
+i=0
+while read -r v; do
+	i=$((i + 1))
+	printf '%s\n' "$v" | "$LLMS" set --stdin "SECRET_$i" >/dev/null
+done <"$patterns"
+cat "$big" >/dev/null
+
+found=$("$LLMS" scan "$big" 2>/dev/null | wc -l) || true
+echo "bench: llms scan finds $found findings in $label (10 values planted, 3 forms each)"
+
+json=$OUT/scan.json
+hyperfine -N -i --style basic --output=pipe --warmup "$warmup" --runs "$runs" --export-json "$json" \
+	--command-name "llms scan ($label, 100 secrets)" "taskset -c 0 $LLMS scan $big" \
+	--command-name "grep -F -f ($label, 100 raw values)" "taskset -c 0 env LC_ALL=C grep -F -c -f $patterns $big"
+# The machine may be shared: the target is judged on CPU time (user +
+# system, hyperfine's means), which other processes do not inflate; the
+# wall-clock medians are printed too.
+llms=$(cpu_s "$json" 0)
+grep=$(cpu_s "$json" 1)
+mb=$(awk -v n="$size" 'BEGIN { print n / 1e6 }')
+result_rate "scan-$label" "llms scan, CPU time" "$mb" "$llms" 400 MB
+printf 'INFO   %-14s grep -F -f CPU time %s, %s MB/s; llms / grep = %s\n' "scan-grep" "$(duration "$grep")" \
+	"$(awk -v n="$mb" -v s="$grep" 'BEGIN { printf "%.0f", n / s }')" "$(ratio "$llms" "$grep")"
+wl=$(median_s "$json" 0)
+wg=$(median_s "$json" 1)
+printf 'INFO   %-14s wall-clock medians: llms scan %s (%s MB/s), grep -F -f %s (%s MB/s)\n' "scan-wall" \
+	"$(duration "$wl")" "$(awk -v n="$mb" -v s="$wl" 'BEGIN { printf "%.0f", n / s }')" \
+	"$(duration "$wg")" "$(awk -v n="$mb" -v s="$wg" 'BEGIN { printf "%.0f", n / s }')"
+
+# A generated history: git fast-import writes it in seconds.
+repo=$work/repo
+git init -q -b main "$repo"
+"$gen" -git "$commits" -patterns "$work/git-patterns.txt" -out "$work/history.fi"
+git -C "$repo" fast-import --quiet <"$work/history.fi"
+git -C "$repo" checkout -q main
+head -n 1 "$work/git-patterns.txt" | "$LLMS" set --stdin GIT_SECRET >/dev/null
+blobs=$(git -C "$repo" rev-list --all --objects --filter=object:type=blob --filter-provided-objects | grep -c ' ')
+(cd "$repo" && "$LLMS" scan --git --all-history) 2>&1 | sed 's/^/bench: /' || true
+
+json=$OUT/scan-git.json
+(cd "$repo" && hyperfine -N -i --style basic --output=pipe --warmup "$warmup" --runs "$runs" --export-json "$json" \
+	--command-name "llms scan --git --all-history ($commits commits, $blobs blobs)" "$LLMS scan --git --all-history" \
+	--command-name "git rev-list --all --objects | git cat-file --batch" \
+	"sh -c 'git rev-list --all --objects --filter=object:type=blob --filter-provided-objects | cut -d\" \" -f1 | git cat-file --batch'")
+printf 'INFO   %-14s llms scan --git --all-history, %s commits, %s blobs: %s; git cat-file alone: %s\n' "git-history" \
+	"$commits" "$blobs" "$(duration "$(median_s "$json" 0)")" "$(duration "$(median_s "$json" 1)")"
+
+exit $((failures > 0))

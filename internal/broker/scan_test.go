@@ -1,0 +1,117 @@
+package broker
+
+import (
+	"errors"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/llm-secrets/llms/internal/audit"
+	"github.com/llm-secrets/llms/internal/leakscan"
+)
+
+// inputs yields a stream per text, named by the map's sorted keys, and an
+// input that cannot be opened.
+func inputs(texts map[string]string) iter.Seq2[leakscan.Input, error] {
+	return func(yield func(leakscan.Input, error) bool) {
+		for _, name := range slices.Sorted(func(y func(string) bool) {
+			for k := range texts {
+				if !y(k) {
+					return
+				}
+			}
+		}) {
+			in := leakscan.Input{Path: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(texts[name])), nil }}
+			if name == "blob" {
+				in.Locate = func() string { return "abc123:blob" }
+			}
+			if !yield(in, nil) {
+				return
+			}
+		}
+		yield(leakscan.Input{Path: "unreadable", Open: func() (io.ReadCloser, error) { return nil, errors.New("permission denied") }}, nil)
+	}
+}
+
+func TestScanFindsAndAudits(t *testing.T) {
+	b, _ := testBroker(t)
+	var got []string
+	var failed []string
+	sum, err := b.Scan(ScanRequest{
+		Inputs: inputs(map[string]string{
+			"a.txt": "nothing\nx value-of-A-123\n",
+			"blob":  `{"t":"dmFsdWUtb2YtQi0xMjM="}`,
+			"clean": "value-of-D-123",
+		}),
+		Scope:  "test",
+		Caller: caller(t, nil, ""),
+		Found: func(f ScanFinding) error {
+			got = append(got, f.Path+" "+f.Secret+" "+f.Encoding)
+			if f.Changed.IsZero() {
+				t.Errorf("%s: no change time", f.Secret)
+			}
+			return nil
+		},
+		Failed: func(p string, err error) { failed = append(failed, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.txt A raw", "abc123:blob B base64"}
+	if !slices.Equal(got, want) {
+		t.Errorf("found %q, want %q", got, want)
+	}
+	if sum.Findings != 2 || sum.Inputs != 3 || sum.Failed != 1 || sum.Secrets != 3 || !slices.Equal(failed, []string{"unreadable"}) {
+		t.Errorf("summary %+v, failed %q", sum, failed)
+	}
+	log, _ := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	if strings.Contains(string(log), "value-of") || strings.Contains(string(log), "dmFsdWUt") {
+		t.Error("a value is in the audit log")
+	}
+	var events []string
+	audit.Scan(filepath.Join(b.Dir(), AuditFile), func(e audit.Entry) error {
+		if strings.HasPrefix(e.Event, "scan") {
+			events = append(events, e.Event+" "+strings.Join(e.Secrets, ",")+" "+e.Reason)
+		}
+		return nil
+	})
+	wantEvents := []string{"scan A,B,C test", "scan-finding A a.txt:2:3 raw", "scan-finding B abc123:blob:1:7 base64"}
+	if !slices.Equal(events, wantEvents) {
+		t.Errorf("audit %q, want %q", events, wantEvents)
+	}
+}
+
+// A finding that cannot be reported stops the scan with that error.
+func TestScanStopsWhenReportingFails(t *testing.T) {
+	b, _ := testBroker(t)
+	stop := errors.New("stdout closed")
+	n := 0
+	_, err := b.Scan(ScanRequest{
+		Inputs: inputs(map[string]string{"a": "value-of-A-123 value-of-B-123", "b": "value-of-C-123"}),
+		Caller: caller(t, nil, ""),
+		Found:  func(ScanFinding) error { n++; return stop },
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("err %v after %d findings, want the report's error after 1", err, n)
+	}
+}
+
+func TestScanIsForTheHumanWithoutToken(t *testing.T) {
+	b, _ := testBroker(t)
+	opened := false
+	in := func(yield func(leakscan.Input, error) bool) {
+		opened = true
+	}
+	for _, c := range []*Caller{caller(t, claude, ""), caller(t, nil, "some-token")} {
+		if _, err := b.Scan(ScanRequest{Inputs: in, Caller: c}); !errors.Is(err, ErrDenied) {
+			t.Errorf("scan: %v, want denied", err)
+		}
+	}
+	if opened {
+		t.Error("a refused scan read its inputs")
+	}
+}

@@ -1,0 +1,18 @@
+// Package leakscan knows where secrets leak to, and hands those places to
+// the broker's scan as streams of bytes: the transcript and history stores
+// of the coding agents, the shell histories, files and directories named
+// on the command line, and a git repository's working tree, index and
+// history.
+//
+// It owns the list of locations (Agents, ShellHistories; documented with
+// their sources in docs/SCAN.md), walking directories, telling binary files
+// from text, and streaming git objects out of one `git cat-file --batch`.
+// It refuses to:
+//   - read a secret value, or know any: matching belongs to the broker,
+//     which alone holds values (internal/archtest);
+//   - follow a symbolic link while walking a directory, or open anything
+//     that is not a regular file (a FIFO would block the scan forever);
+//   - parse agent formats: every location is scanned as bytes, and the
+//     redactor's forms (JSON escapes among them) find a value wherever a
+//     format wrote it.
+package leakscan

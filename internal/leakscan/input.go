@@ -1,0 +1,179 @@
+package leakscan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+)
+
+// An Input is one stream to scan.
+type Input struct {
+	// Path names the stream in findings: a file's path, or for a git
+	// object "<commit>:<path>" or ":<path>" (the index).
+	Path string
+	// Open returns the stream. It is called at most once.
+	Open func() (io.ReadCloser, error)
+	// Locate, when not nil, returns a better name for Path once something
+	// was found in the stream (for a git blob: the commit that added it).
+	// It is called at most once, and only for a stream with findings.
+	Locate func() string
+}
+
+// Options shape what a walk yields.
+type Options struct {
+	// MaxBinary: a binary file (a NUL byte in its first 8 KiB) larger than
+	// this is skipped, and reported to Skipped. Negative: never skipped.
+	MaxBinary int64
+	// Skipped is told about each file left out, and why. May be nil.
+	Skipped func(path, why string)
+}
+
+// DefaultMaxBinary is the binary size limit of `llms scan PATH…`.
+const DefaultMaxBinary = 1 << 20
+
+// sniffLen is how much of a file decides whether it is binary, as git and
+// grep decide it: a NUL byte in the first 8 KiB.
+const sniffLen = 8 << 10
+
+func (o Options) skip(path, why string) {
+	if o.Skipped != nil {
+		o.Skipped(path, why)
+	}
+}
+
+// Paths yields every regular file under each path, in lexical order within
+// a directory. A path that is itself a symbolic link is followed; links
+// found while walking are not. Errors (a path that does not exist, a
+// directory that cannot be read) are yielded with the path and do not stop
+// the walk.
+func Paths(paths []string, o Options) iter.Seq2[Input, error] {
+	return func(yield func(Input, error) bool) {
+		for _, root := range paths {
+			if !walk(root, o, true, yield) {
+				return
+			}
+		}
+	}
+}
+
+// walk yields the files under root; it returns false when yield asked to
+// stop. Missing roots are errors only when mustExist.
+func walk(root string, o Options, mustExist bool, yield func(Input, error) bool) bool {
+	fi, err := os.Stat(root)
+	if err != nil {
+		if !mustExist && errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+		return yield(Input{Path: root}, err)
+	}
+	if !fi.IsDir() {
+		return yieldFile(root, fi, o, yield)
+	}
+	stop := errors.New("stop")
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if !yield(Input{Path: path}, err) {
+				return stop
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && d.Name() == ".git" {
+				return fs.SkipDir // scanned by --git, as objects
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if !yield(Input{Path: path}, err) {
+				return stop
+			}
+			return nil
+		}
+		if !yieldFile(path, info, o, yield) {
+			return stop
+		}
+		return nil
+	})
+	return err != stop
+}
+
+// yieldFile yields one regular file, unless it is a binary over the limit.
+func yieldFile(path string, fi fs.FileInfo, o Options, yield func(Input, error) bool) bool {
+	if !fi.Mode().IsRegular() {
+		o.skip(path, "not a regular file")
+		return true
+	}
+	if o.MaxBinary >= 0 && fi.Size() > o.MaxBinary {
+		bin, err := fileIsBinary(path)
+		if err != nil {
+			return yield(Input{Path: path}, err)
+		}
+		if bin {
+			o.skip(path, fmt.Sprintf("binary, %d bytes (over the %d-byte limit)", fi.Size(), o.MaxBinary))
+			return true
+		}
+	}
+	return yield(Input{Path: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}, nil)
+}
+
+// openRegular opens path for reading, refusing anything that is not a
+// regular file by the time it is opened (O_NONBLOCK keeps a FIFO swapped
+// in since the walk from blocking the open).
+func openRegular(path string) (io.ReadCloser, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func fileIsBinary(path string) (bool, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, err
+	}
+	return isBinary(head[:n]), nil
+}
+
+func isBinary(head []byte) bool { return bytes.IndexByte(head, 0) >= 0 }
+
+// Concat yields the inputs of each sequence in turn.
+func Concat(seqs ...iter.Seq2[Input, error]) iter.Seq2[Input, error] {
+	return func(yield func(Input, error) bool) {
+		for _, s := range slices.Clip(seqs) {
+			for in, err := range s {
+				if !yield(in, err) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package redact
+
+import (
+	"bytes"
+	"errors"
+)
+
+var errFinderClosed = errors.New("redact: Finder is closed")
+
+// A Found is a Match in a stream: Start and End are offsets from the
+// stream's first byte, Line and Column (from 1; the column counts bytes)
+// where Start is.
+type Found struct {
+	Match
+	Line, Column int
+}
+
+// A Finder reports where secrets are in one stream, with the engine a
+// Writer masks with: the matches Find would return for the whole stream,
+// however it is split into Writes, in order of Start. It holds back what
+// a Writer holds back, and nothing else. It is not safe for concurrent use.
+type Finder struct {
+	r         *Redactor
+	report    func(Found) error
+	scan      scanner
+	held      []byte
+	offset    int  // stream offset of held[0] (or of the next byte)
+	line      int  // line of held[0]
+	lineBegin int  // stream offset where that line begins
+	lineStart bool // held[0], or the next byte, starts a line
+	err       error
+}
+
+// NewFinder returns a Finder that calls report for each match. An error
+// from report stops the Finder: Write and Close return it from then on.
+func (r *Redactor) NewFinder(report func(Found) error) *Finder {
+	return &Finder{r: r, report: report, line: 1, lineStart: true}
+}
+
+// Write reports the matches that p decides. It returns len(p), or 0 and the
+// error report returned.
+func (f *Finder) Write(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	buf := p
+	if len(f.held) > 0 {
+		f.held = append(f.held, p...)
+		buf = f.held
+	}
+	if err := f.process(buf, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close reports the matches in the rest of the stream. Later calls to
+// Write or Close fail.
+func (f *Finder) Close() error {
+	if f.err != nil {
+		return f.err
+	}
+	err := f.process(f.held, true)
+	if err == nil {
+		f.err = errFinderClosed
+	}
+	return err
+}
+
+func (f *Finder) process(buf []byte, final bool) error {
+	cut := f.r.scan(&f.scan, buf, f.lineStart, final)
+	at := 0 // buf[:at] is counted into line and lineBegin
+	advance := func(to int) {
+		if n := bytes.Count(buf[at:to], []byte{'\n'}); n > 0 {
+			f.line += n
+			f.lineBegin = f.offset + at + bytes.LastIndexByte(buf[at:to], '\n') + 1
+		}
+		at = to
+	}
+	for _, m := range f.scan.found {
+		advance(m.start)
+		form := f.r.form[m.pattern]
+		if m.dump {
+			form = FormDump
+		}
+		found := Found{Match{f.r.names[f.r.owner[m.pattern]], form, f.offset + m.start, f.offset + m.end},
+			f.line, f.offset + m.start - f.lineBegin + 1}
+		if err := f.report(found); err != nil {
+			f.err = err
+			return err
+		}
+	}
+	advance(cut)
+	f.offset += cut
+	if cut > 0 {
+		f.lineStart = buf[cut-1] == '\n'
+	}
+	f.held = append(f.held[:0], buf[cut:]...)
+	return nil
+}
