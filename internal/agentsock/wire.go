@@ -84,8 +84,8 @@ type AskArgs struct {
 
 // ExecArgs are exec's: what `llms exec` was asked.
 type ExecArgs struct {
-	Inject []broker.Injection `json:"inject,omitempty"`
-	Argv   []string           `json:"argv"`
+	Inject []Injection `json:"inject,omitempty"`
+	Argv   []string    `json:"argv"`
 	// Env is the environment meant for the child, to which the values are
 	// added (the broker drops the token variables).
 	Env []string `json:"env"`
@@ -96,6 +96,13 @@ type ExecArgs struct {
 	// Dir, when set, is where the child starts instead of Cwd; it must
 	// lie inside Cwd's repository (run_with_secrets' cwd).
 	Dir string `json:"dir,omitempty"`
+}
+
+// Injection is broker.Injection on the wire: secret Secret as variable
+// Var.
+type Injection struct {
+	Var    string `json:"var"`
+	Secret string `json:"secret"`
 }
 
 // PeekArgs are peek's.
