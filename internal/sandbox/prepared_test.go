@@ -46,31 +46,3 @@ func TestPreparedConfinesEachThread(t *testing.T) {
 		t.Errorf("the test itself was confined: %v", err)
 	}
 }
-
-// BenchmarkPreparedRestrict: what the broker pays per child now that the
-// rules are compiled once (compare BenchmarkRestrict, which compiles them
-// every time); the thread is then discarded.
-func BenchmarkPreparedRestrict(b *testing.B) {
-	if ABI() == 0 {
-		b.Skip("no Landlock")
-	}
-	r, err := Build(benchSpec(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := Prepare(r)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
-	for b.Loop() {
-		done := make(chan error)
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-			done <- p.Restrict()
-		}()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-	}
-}
