@@ -303,13 +303,9 @@ func planFor(agent string, project bool, e setupEnv, p *setupPlan) error {
 // definition, which TOML forbids: refused.
 func (p *setupPlan) codexTOML(path string, e setupEnv) {
 	p.mcp = true
-	old, _, _ := p.read(path, 0o600)
-	if p.err != nil {
+	text, ok := p.outsideBlock(path)
+	if !ok {
 		return
-	}
-	text := string(old)
-	if start, end, ok, err := hashBlock.findBlock(text); err == nil && ok {
-		text = text[:start] + text[end:]
 	}
 	if lineIndex(text, "[mcp_servers."+mcpName+"]") >= 0 && !p.remove {
 		p.fail(path, fmt.Errorf("already defines [mcp_servers.%s]", mcpName))
@@ -321,13 +317,9 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 // aiderConf makes aider read CONVENTIONS.md. A "read:" key of the user's
 // would clash with the block's: then the user is told to add it.
 func (p *setupPlan) aiderConf(path string) {
-	old, _, _ := p.read(path, 0o644)
-	if p.err != nil {
+	text, ok := p.outsideBlock(path)
+	if !ok {
 		return
-	}
-	text := string(old)
-	if start, end, ok, err := hashBlock.findBlock(text); err == nil && ok {
-		text = text[:start] + text[end:]
 	}
 	for line := range strings.SplitSeq(text, "\n") {
 		if strings.HasPrefix(line, "read:") && !p.remove {
@@ -336,4 +328,17 @@ func (p *setupPlan) aiderConf(path string) {
 		}
 	}
 	p.block(path, hashBlock, "read: CONVENTIONS.md\n", 0o644)
+}
+
+// outsideBlock returns what a file holds besides setup's block.
+func (p *setupPlan) outsideBlock(path string) (string, bool) {
+	old, _, _ := p.read(path, 0)
+	if p.err != nil {
+		return "", false
+	}
+	text := string(old)
+	if start, end, ok, err := hashBlock.findBlock(text); err == nil && ok {
+		text = text[:start] + text[end:]
+	}
+	return text, true
 }

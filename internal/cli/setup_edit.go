@@ -117,41 +117,36 @@ func (n *jsonNode) write(b *bytes.Buffer, indent string) {
 	inner := indent + "  "
 	switch n.kind {
 	case '{':
-		if len(n.keys) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteString("{\n")
-		for i, k := range n.keys {
-			key, _ := marshalPlain(k)
-			b.WriteString(inner)
+		writeList(b, indent, "{", "}", len(n.keys), func(i int) {
+			key, _ := marshalPlain(n.keys[i])
 			b.Write(key)
 			b.WriteString(": ")
-			n.members[k].write(b, inner)
-			if i < len(n.keys)-1 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('\n')
-		}
-		b.WriteString(indent + "}")
+			n.members[n.keys[i]].write(b, inner)
+		})
 	case '[':
-		if len(n.items) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteString("[\n")
-		for i, it := range n.items {
-			b.WriteString(inner)
-			it.write(b, inner)
-			if i < len(n.items)-1 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('\n')
-		}
-		b.WriteString(indent + "]")
+		writeList(b, indent, "[", "]", len(n.items), func(i int) { n.items[i].write(b, inner) })
 	default:
 		b.Write(n.raw)
 	}
+}
+
+// writeList writes count items between open and close, one per line, or
+// open and close together when there are none.
+func writeList(b *bytes.Buffer, indent, open, close string, count int, item func(int)) {
+	if count == 0 {
+		b.WriteString(open + close)
+		return
+	}
+	b.WriteString(open + "\n")
+	for i := range count {
+		b.WriteString(indent + "  ")
+		item(i)
+		if i < count-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(indent + close)
 }
 
 func (n *jsonNode) equal(o *jsonNode) bool { return bytes.Equal(n.bytes(), o.bytes()) }
