@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/caveat"
@@ -81,10 +80,8 @@ func (b *Broker) authorize(a access) (grant, error) {
 func (b *Broker) authorizeCaller(a access) (grant, error) {
 	g := grant{secrets: a.secrets}
 	c := a.caller
-	if c.Via != "" && !(c.TokenGiven && strings.TrimSpace(c.Token) != "") {
-		return grant{}, fmt.Errorf("%w: %s acts only under a delegated token and none was given. "+
-			"Ask the human to run `llms profile mint NAME` or `llms macaroon mint --secret KEY --ttl 1h` "+
-			"and pass it as LLM_SECRETS_MACAROON_FILE, or to start the agent with `llms agent -- AGENT`", ErrDenied, c.Via)
+	if c.Via != "" && !c.hasToken() {
+		return grant{}, c.noDelegatedToken()
 	}
 	if c.TokenGiven && c.Token != "" {
 		m, set, err := b.verifyToken(c.Token, a)

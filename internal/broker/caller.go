@@ -196,3 +196,15 @@ func (c *Caller) Fresh() *Caller {
 		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, ConfigDirs: c.ConfigDirs, Via: c.Via,
 		UserDB: c.UserDB, Policy: c.Policy}
 }
+
+// hasToken: a token was given and is not empty.
+func (c *Caller) hasToken() bool { return c.TokenGiven && strings.TrimSpace(c.Token) != "" }
+
+// noDelegatedToken is the refusal of a front end (Via) that was given no
+// token: it says what the human runs.
+func (c *Caller) noDelegatedToken() error {
+	return fmt.Errorf("%w: %s acts only under a delegated token, and it was started without one. "+
+		"Ask the human to delegate one: `llms profile mint NAME` or `llms macaroon mint --secret KEY --ttl 1h`, "+
+		"saved to the file LLM_SECRETS_MACAROON_FILE names in the client's configuration (`llms mcp config CLIENT` prints it), "+
+		"or to start the agent with `llms agent -- AGENT`", ErrDenied, c.Via)
+}

@@ -25,8 +25,11 @@ import (
 func (b *Broker) decideAbout(about string, c *Caller, mentions ...string) (grant, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !c.TokenGiven || strings.TrimSpace(c.Token) == "" {
+	if !c.hasToken() {
 		err := fmt.Errorf("%w: %s needs a token: there is none to describe, audit or ask under", ErrDenied, about)
+		if c.Via != "" {
+			err = c.noDelegatedToken()
+		}
 		return grant{}, b.refuse(audit.Record{Event: aboutEvent(about, c), Op: about, Secrets: mentions}, err, c)
 	}
 	return b.decide(access{op: caveat.OpList, about: about, mentions: mentions, caller: c})

@@ -111,7 +111,9 @@ func PlanMigration(from, to string, c *Caller) (*Migration, error) {
 			}
 		}
 	}
-	m.Remove = v3store.Retired(from)
+	if m.Remove, err = v3store.Retired(from); err != nil {
+		return nil, fmt.Errorf("%w: %v; nothing changed", ErrBadRequest, err)
+	}
 	if !same {
 		for _, name := range []string{v3store.IdentityFile, v3store.AuditFile} {
 			if p := filepath.Join(from, name); fileExists(p) {
@@ -223,8 +225,7 @@ func (m *Migration) Run() (MigrateResult, error) {
 		res.Imported = append(res.Imported, s.Name)
 	}
 	slices.Sort(res.Imported)
-	res.Removed = v3store.Retired(m.From)
-	if err := v3store.Retire(m.From); err != nil {
+	if res.Removed, err = v3store.Retire(m.From); err != nil {
 		return res, fmt.Errorf("every secret is in %s, but removing the llm-secrets v3 files failed: %w; run `llms migrate` again to finish", m.To, err)
 	}
 	return res, nil

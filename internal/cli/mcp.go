@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,10 +56,9 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 	}
 	c.Via = viaMCP
 	gate := &mcpserver.Direct{
-		Broker:     b,
-		Caller:     c.Fresh,
-		Environ:    opts.Environ,
-		TokenGiven: c.TokenGiven && strings.TrimSpace(c.Token) != "",
+		Broker:  b,
+		Caller:  c.Fresh,
+		Environ: opts.Environ,
 	}
 	return serveMCP(ctx, gate, opts.IO.In, opts.IO.Out)
 }

@@ -13,9 +13,6 @@ import (
 // [Direct]; inside agent mode the same operations travel over the agent's
 // broker socket.
 type Gate interface {
-	// HasToken reports whether the server was given a token at all; the
-	// tools refuse, saying what to run, when it was not.
-	HasToken() bool
 	List(ctx context.Context) ([]string, error)
 	Describe(ctx context.Context) (broker.TokenAccess, error)
 	Peek(ctx context.Context, name string) (broker.Peek, error)
@@ -58,13 +55,7 @@ type Direct struct {
 	Caller func() *broker.Caller
 	// Environ is the environment children start from (os.Environ).
 	Environ func() []string
-	// TokenGiven: a token flag, variable or file was given (and is not
-	// empty).
-	TokenGiven bool
 }
-
-// HasToken implements Gate.
-func (d *Direct) HasToken() bool { return d.TokenGiven }
 
 // List implements Gate.
 func (d *Direct) List(context.Context) ([]string, error) {

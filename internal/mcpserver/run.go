@@ -84,9 +84,6 @@ func checkRun(in *RunInput) error {
 }
 
 func (t *tools) run(ctx context.Context, in RunInput) (RunOutput, error) {
-	if err := t.needToken(); err != nil {
-		return RunOutput{}, err
-	}
 	if err := checkRun(&in); err != nil {
 		return RunOutput{}, fmt.Errorf("%w: %v", broker.ErrBadRequest, err)
 	}

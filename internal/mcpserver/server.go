@@ -103,27 +103,13 @@ func addTool[In, Out any](s *mcp.Server, tool *mcp.Tool, h func(context.Context,
 // their reason; nothing else is added.
 func toolError(err error) error {
 	switch {
-	case errors.Is(err, errNoToken):
-		return err
 	case errors.Is(err, broker.ErrCommandNotFound), errors.Is(err, broker.ErrCommandNotExecutable):
 		return fmt.Errorf("cannot run the command: %v", err)
 	}
 	return err
 }
 
-var errNoToken = errors.New("llms mcp was started without a token, so it cannot use any secret. " +
-	"Ask the human to delegate one: `llms profile mint NAME` (or `llms macaroon mint --secret KEY --ttl 1h`) " +
-	"saved to a file named by LLM_SECRETS_MACAROON_FILE in this server's MCP configuration " +
-	"(`llms mcp config CLIENT` prints it), or to start you with `llms agent -- AGENT`")
-
 type tools struct{ gate Gate }
-
-func (t *tools) needToken() error {
-	if !t.gate.HasToken() {
-		return errNoToken
-	}
-	return nil
-}
 
 type noInput struct{}
 
@@ -133,9 +119,6 @@ type ListOutput struct {
 }
 
 func (t *tools) list(ctx context.Context, _ noInput) (ListOutput, error) {
-	if err := t.needToken(); err != nil {
-		return ListOutput{}, err
-	}
 	names, err := t.gate.List(ctx)
 	return ListOutput{Secrets: nonNil(names)}, err
 }
@@ -157,9 +140,6 @@ type DescribeOutput struct {
 }
 
 func (t *tools) describe(ctx context.Context, _ noInput) (DescribeOutput, error) {
-	if err := t.needToken(); err != nil {
-		return DescribeOutput{}, err
-	}
 	acc, err := t.gate.Describe(ctx)
 	if err != nil {
 		return DescribeOutput{}, err
@@ -192,9 +172,6 @@ type PeekOutput struct {
 }
 
 func (t *tools) peek(ctx context.Context, in PeekInput) (PeekOutput, error) {
-	if err := t.needToken(); err != nil {
-		return PeekOutput{}, err
-	}
 	p, err := t.gate.Peek(ctx, in.Name)
 	return PeekOutput{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, err
 }
@@ -214,9 +191,6 @@ type RequestOutput struct {
 }
 
 func (t *tools) request(ctx context.Context, in RequestInput) (RequestOutput, error) {
-	if err := t.needToken(); err != nil {
-		return RequestOutput{}, err
-	}
 	r, err := t.gate.RequestSecret(ctx, in.Name, in.Reason)
 	if err != nil {
 		return RequestOutput{}, err
@@ -238,9 +212,6 @@ type AuditOutput struct {
 }
 
 func (t *tools) audit(ctx context.Context, in AuditInput) (AuditOutput, error) {
-	if err := t.needToken(); err != nil {
-		return AuditOutput{}, err
-	}
 	limit := in.Limit
 	if limit == 0 {
 		limit = defaultAuditLimit

@@ -97,7 +97,7 @@ func (f *fixture) connect(token string) *mcp.ClientSession {
 	f.t.Helper()
 	c := f.caller(token, agentEnv)
 	c.Via = "mcp"
-	gate := &mcpserver.Direct{Broker: f.b, Caller: c.Fresh, TokenGiven: strings.TrimSpace(token) != "",
+	gate := &mcpserver.Direct{Broker: f.b, Caller: c.Fresh,
 		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }}
 	s := mcpserver.New(gate, "test")
 	st, ct := mcp.NewInMemoryTransports()

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -23,10 +25,18 @@ const MaxLine = 4 << 20
 // answered here with a JSON-RPC parse error instead and dropped, so one
 // bad line cannot take the session down; every other line goes to the
 // SDK, which answers malformed requests with JSON-RPC errors itself.
+//
+// When in ends, the requests already read are answered before the session
+// closes (for at most MaxTimeout and a minute), so that
+// `llms mcp < requests.jsonl` answers every request.
 func Serve(ctx context.Context, s *mcp.Server, in io.Reader, out io.Writer) error {
 	w := &lockedWriter{w: out}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(filterLines(in, pw, w)) }()
+	go func() {
+		err := filterLines(in, pw, w)
+		w.waitAnswered(time.Duration(MaxTimeout)*time.Second + time.Minute)
+		pw.CloseWithError(err)
+	}()
 	return s.Run(ctx, &mcp.IOTransport{Reader: pr, Writer: w})
 }
 
@@ -50,6 +60,13 @@ func answer(line []byte) []byte {
 		return invalidRequest
 	}
 	return nil
+}
+
+// isCall reports whether line is a request that expects an answer.
+func isCall(line []byte) bool {
+	m, err := jsonrpc.DecodeMessage(line)
+	r, ok := m.(*jsonrpc.Request)
+	return err == nil && ok && r.ID.IsValid()
 }
 
 // filterLines copies each JSON line of in to pass and answers every other
@@ -79,6 +96,9 @@ func filterLines(in io.Reader, pass io.Writer, reply io.Writer) error {
 			w, msg := reply, bad
 			if bad == nil {
 				w, msg = pass, append(trimmed, '\n')
+				if lw, ok := reply.(*lockedWriter); ok && isCall(trimmed) {
+					lw.pending.Add(1)
+				}
 			}
 			if _, werr := w.Write(msg); werr != nil {
 				return werr
@@ -92,16 +112,31 @@ func filterLines(in io.Reader, pass io.Writer, reply io.Writer) error {
 }
 
 // lockedWriter makes each Write whole with respect to the others: the SDK
-// and filterLines both answer on it.
+// and filterLines both answer on it. It counts the calls passed to the
+// SDK that it has not yet seen answered.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	pending atomic.Int64
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
+	if m, err := jsonrpc.DecodeMessage(bytes.TrimSpace(p)); err == nil {
+		if _, ok := m.(*jsonrpc.Response); ok {
+			l.pending.Add(-1)
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// waitAnswered waits until every call passed on has been answered, or
+// for at most limit.
+func (l *lockedWriter) waitAnswered(limit time.Duration) {
+	for deadline := time.Now().Add(limit); l.pending.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (l *lockedWriter) Close() error { return nil }

@@ -55,12 +55,12 @@
 //   - A subject with several agents (every agent found) is decided once per
 //     agent: each must be allowed, and MaxTTL is the smallest.
 //   - Unknown subject values (an empty Branch on a detached HEAD, no
-//     user.email, no login name, no origin, no command as for peek, or
-//     a command that is not an absolute clean path) fail closed both ways: a
-//     rule field naming an unknown value does not match in an allow rule and
-//     does match in a deny rule. So `deny: [{cmd: curl}]` also denies peek,
-//     which has no command, and `allow: [{branch: main}]` denies a detached
-//     HEAD.
+//     user.email, no login name, no origin, the agent agentid.Unknown, no
+//     command as for peek, or a command that is not an absolute clean
+//     path) fail closed both ways: a rule field naming an unknown value
+//     does not match in an allow rule (not even with `*`) and does match
+//     in a deny rule. So `deny: [{cmd: curl}]` also denies peek, which has
+//     no command, and `allow: [{branch: main}]` denies a detached HEAD.
 //   - When several files are loaded, every one must allow: a repository
 //     file can only narrow the user's file, and a secret the user file does
 //     not list stays denied whatever the repository file says.

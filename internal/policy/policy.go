@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/agentid"
 )
 
 // Subject is who asks for a secret, as the broker established it. An empty
@@ -199,7 +201,8 @@ func minTTL(a, b time.Duration) time.Duration {
 
 // value returns the subject's value that pattern g of field f is matched
 // against, and false when it is unknown. A user pattern holding '@' is
-// matched against the git email, any other against the login name. A
+// matched against the git email, any other against the login name. The
+// agent "unknown" (agentid.Unknown) is an unknown value. A
 // command that is not an absolute, clean path is unknown: it could be
 // matched neither as a path nor reliably by base name. A value holding NUL
 // is unknown too, since glob matching reserves NUL.
@@ -224,10 +227,13 @@ func (subj Subject) rawValue(f field, g glob) (string, bool) {
 		return asciiLower(subj.User), subj.User != ""
 	case fieldAgent:
 		// Decide splits a subject with several agents into one per agent.
+		// The agent "unknown" is found but cannot be named: no pattern,
+		// not even "*", allows it, and every deny rule naming agents
+		// matches it.
 		if len(subj.Agents) != 1 {
 			return "", false
 		}
-		return subj.Agents[0], subj.Agents[0] != ""
+		return subj.Agents[0], subj.Agents[0] != "" && subj.Agents[0] != agentid.Unknown
 	default:
 		return subj.Cmd, strings.HasPrefix(subj.Cmd, "/") && path.Clean(subj.Cmd) == subj.Cmd
 	}

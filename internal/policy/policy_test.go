@@ -619,3 +619,26 @@ func TestDenyLoginWhenUnknown(t *testing.T) {
 		}
 	}
 }
+
+// The agent "unknown" (a declaration naming no known agent, AI_AGENT=human
+// among them, or a process tree too deep to walk) is an agent nobody can
+// name, so no rule allows it: not even a glob such as "*", which matches
+// every agent id and human. It is an unknown value, so a deny rule naming
+// agents does match it.
+func TestUnknownAgentNeverAllowed(t *testing.T) {
+	s := mustLoadText(t, "secrets:\n  DB:\n    allow:\n      - agent: \"*\"\n  K:\n    allow:\n      - branch: main\n    deny:\n      - agent: claude-*\n")
+	if d := s.Decide("DB", Subject{Agents: []string{"claude-code"}}); !d.Allowed {
+		t.Fatalf("claude-code under agent \"*\": %+v", d)
+	}
+	for _, agents := range [][]string{{"unknown"}, {"claude-code", "unknown"}} {
+		if d := s.Decide("DB", Subject{Agents: agents}); d.Allowed {
+			t.Errorf("agents %q under agent \"*\": allowed", agents)
+		}
+		if d := s.Decide("K", Subject{Branch: "main", Agents: agents}); d.Allowed {
+			t.Errorf("agents %q under a deny rule naming agents: allowed", agents)
+		}
+	}
+	if d := s.Decide("K", Subject{Branch: "main", Agents: []string{"codex"}}); !d.Allowed {
+		t.Fatalf("codex: %+v", d)
+	}
+}

@@ -16,13 +16,18 @@
 //     securebits locked), no_new_privs, Landlock filesystem rules and, from
 //     ABI 6, signal and abstract-socket scoping — and refuses rather than
 //     apply fewer rights than the rules were built for;
-//   - the self re-exec: Wrap turns "start PATH ARGV" into "start llms
-//     __sandbox-exec RULES PATH ARGV", and Main (dispatched first thing by
-//     cmd/llms) restricts itself and execs PATH. Each such start is a new
-//     domain beside the others, never nested in the agent's, so the agent
-//     can neither ptrace the children the broker starts nor read their
-//     /proc/PID/environ or memory. The rules travel on the command line,
-//     never in the environment the program inherits;
+//   - starting confined programs: the agent through a self re-exec — Wrap
+//     turns "start PATH ARGV" into "start llms __sandbox-exec RULES PATH
+//     ARGV", and Main (dispatched first thing by cmd/llms) restricts itself
+//     and execs PATH, the rules on the command line, never in the
+//     environment the program inherits; the broker's children from a
+//     thread confined by Prepared.Restrict. Both start from the unconfined
+//     launcher, so each is a new domain beside the others, never nested in
+//     the agent's: the agent can neither ptrace the children the broker
+//     starts nor read their /proc/PID/environ or memory;
+//   - the launcher's process tree: BecomeSubreaper, and EndTree, which
+//     kills and reaps whatever the agent left behind; Confined, the
+//     heuristic `llms status` reports;
 //   - ABI, the kernel's Landlock ABI (with a hook, SetABIForTest, that
 //     simulates a kernel without it);
 //   - the agent's environment: AgentEnv removes every LLM_SECRETS_*

@@ -119,17 +119,18 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 			return nil, err
 		}
 	}
-	for _, p := range spec.Hide {
-		rp, _ := resolve(p)
-		if _, err := os.Lstat(rp); err == nil {
-			hidden = append(hidden, rp)
-		}
-	}
 	// A write or device entry beneath a hidden one stays hidden: the most
 	// specific entry would otherwise win.
+	resolvedHide := make([]string, 0, len(spec.Hide))
+	for _, h := range spec.Hide {
+		rh, _ := resolve(h) // resolved above without error
+		resolvedHide = append(resolvedHide, rh)
+		if _, err := os.Lstat(rh); err == nil {
+			hidden = append(hidden, rh)
+		}
+	}
 	for p := range c.entries {
-		for _, h := range spec.Hide {
-			rh, _ := resolve(h)
+		for _, rh := range resolvedHide {
 			if within(p, rh) {
 				c.entries[p] = 0
 			}

@@ -21,7 +21,10 @@
 // X25519 identity, a plaintext that is not UTF-8 JSON of exactly that shape
 // (unknown or duplicate fields, duplicate names, non-string values, escaped
 // surrogates that Go would silently turn into U+FFFD), and a store larger
-// than MaxStoreLen. Its errors never echo the plaintext: they name a byte
-// offset, or a secret's name. It never writes a value anywhere; only the
-// broker imports it (internal/archtest), as only the broker may hold values.
+// than MaxStoreLen; and, when retiring, a file to remove that is a
+// symbolic link, not a regular file, or one of several hard links
+// (removing that name would leave the plaintext where it is). Its errors
+// never echo the plaintext: they name a byte offset, or a secret's name.
+// It never writes a value anywhere; only the broker imports it
+// (internal/archtest), as only the broker may hold values.
 package v3store

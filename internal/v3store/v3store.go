@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -254,8 +255,11 @@ func surrogateEscape(b []byte) int {
 // Retired lists, in the order Retire removes them, the files of dir that a
 // migration leaves no use for and that exist: the plaintext key material
 // first, store.age last, so that an interrupted Retire still shows a v3
-// store and is finished by running it again.
-func Retired(dir string) []string {
+// store and is finished by running it again. Each must be the only name of
+// a regular file: removing a symbolic link, or one of several hard links,
+// would leave its contents (root.key's and session.json's in plaintext)
+// where they are, so such a file is an error that names it.
+func Retired(dir string) ([]string, error) {
 	var out []string
 	for _, name := range []string{
 		RootKeyFile, "." + RootKeyFile + ".tmp",
@@ -265,21 +269,38 @@ func Retired(dir string) []string {
 		StoreFile,
 	} {
 		p := filepath.Join(dir, name)
-		if _, err := os.Lstat(p); err == nil {
-			out = append(out, p)
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return nil, fmt.Errorf("%s is a symbolic link: removing it would leave the file it points to; remove that file and the link yourself", p)
+		case !fi.Mode().IsRegular():
+			return nil, fmt.Errorf("%s is not a regular file; move it away first", p)
 		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+			return nil, fmt.Errorf("%s has %d links: removing it would leave its contents under the other names; remove them yourself", p, st.Nlink)
+		}
+		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
-// Retire removes the files Retired lists, durably.
-func Retire(dir string) error {
-	for _, p := range Retired(dir) {
+// Retire removes the files Retired lists, durably, and returns them; if
+// Retired refuses, it removes nothing.
+func Retire(dir string) ([]string, error) {
+	retired, err := Retired(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range retired {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return nil, err
 		}
 	}
-	return durable.SyncDir(dir)
+	return retired, durable.SyncDir(dir)
 }
 
 // MovedAuditName is where MoveAudit puts that tool's audit log when our

@@ -147,14 +147,18 @@ func TestRetire(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600)
 	}
 	var names []string
-	for _, p := range Retired(dir) {
+	retired, err := Retired(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range retired {
 		names = append(names, filepath.Base(p))
 	}
 	if !slices.Equal(names, []string{RootKeyFile, ".root.key.tmp", SessionFile, StoreFile}) {
 		t.Fatalf("Retired = %q", names)
 	}
-	if err := Retire(dir); err != nil {
-		t.Fatal(err)
+	if removed, err := Retire(dir); err != nil || !slices.Equal(removed, retired) {
+		t.Fatalf("Retire = %q, %v", removed, err)
 	}
 	left, _ := os.ReadDir(dir)
 	var rest []string
@@ -211,4 +215,53 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A symbolic link or one of several hard links in place of a file Retire
+// removes would be removed as a name only, leaving root.key's or
+// session.json's plaintext where it points: Retired refuses the directory,
+// and Retire removes nothing.
+func TestRetiredRefusesLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, dir, target string)
+	}{
+		{"symlink", func(t *testing.T, dir, target string) {
+			if err := os.Symlink(target, filepath.Join(dir, RootKeyFile)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"hard link", func(t *testing.T, dir, target string) {
+			if err := os.Link(target, filepath.Join(dir, SessionFile)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"directory", func(t *testing.T, dir, _ string) {
+			if err := os.Mkdir(filepath.Join(dir, RootKeyFile), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeV3(t, dir, map[string]string{"A": "x"})
+			target := filepath.Join(t.TempDir(), "elsewhere")
+			if err := os.WriteFile(target, []byte("retired-canary-root-key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tc.plant(t, dir, target)
+			if got, err := Retired(dir); err == nil {
+				t.Fatalf("Retired = %q, nil; want a refusal", got)
+			}
+			if _, err := Retire(dir); err == nil {
+				t.Fatal("Retire succeeded")
+			}
+			if !Present(dir) {
+				t.Fatal("Retire removed store.age after refusing")
+			}
+			if _, err := os.Stat(target); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
