@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -137,7 +138,7 @@ func runAgent(opts *agentOptions) error {
 	var rules *sandbox.Rules
 	startPath, argv := path, opts.Argv
 	if !opts.NoSandbox {
-		if rules, err = agentRules(opts, b.Dir(), id); err != nil {
+		if rules, err = agentRules(opts, b.Dir(), id, sockDir); err != nil {
 			return err
 		}
 		self, err := opts.Self()
@@ -173,9 +174,12 @@ func runAgent(opts *agentOptions) error {
 	if opts.NoSandbox {
 		fprintf(opts.IO.ErrOut, "llms: WARNING: --no-sandbox: %s runs WITHOUT a sandbox; it can read the store's identity and every credential file you can\n", id)
 	}
-	for _, m := range sandbox.Missing(abi) {
-		if !opts.NoSandbox {
+	if !opts.NoSandbox {
+		for _, m := range sandbox.Missing(abi) {
 			fprintf(opts.IO.ErrOut, "llms: note: Landlock ABI %d: %s\n", abi, m)
+		}
+		if socks := sandbox.EscapeSockets(opts.LookupEnv); abi < 9 && len(socks) > 0 {
+			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which a program can run outside the sandbox or use your keys: %s (ABI 9 can; until then stop them, or unset them for the agent's session)\n", abi, strings.Join(socks, ", "))
 		}
 	}
 	status, err := superviseAgent(opts, startPath, argv, env, srv)

@@ -21,7 +21,7 @@ import (
 )
 
 // agentRules builds the sandbox for this launch.
-func agentRules(opts *agentOptions, storeDir, id string) (*sandbox.Rules, error) {
+func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rules, error) {
 	home, err := opts.AccountHome()
 	if err != nil {
 		return nil, fmt.Errorf("finding your home directory: %w", err)
@@ -35,7 +35,7 @@ func agentRules(opts *agentOptions, storeDir, id string) (*sandbox.Rules, error)
 		return nil, err
 	}
 	spec, err := sandbox.AgentSpec(sandbox.AgentOptions{
-		Homes: homes, DataDir: storeDir, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id,
+		Homes: homes, DataDir: storeDir, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id, SocketDir: sockDir,
 		Terminals: sandbox.Terminals(0, 1, 2), AllowRead: opts.AllowRead, AllowWrite: opts.AllowWrite, Hide: opts.Hide,
 	})
 	if err != nil {
