@@ -16,12 +16,16 @@
 # no sandbox).
 # The sandbox hides the store from the agent, so the age side reads a copy
 # of identity.txt and k.age; both sides run in the same sandbox, and age
-# reads its files through the same Landlock rules. Environment: RUNS
-# (default 300), WARMUP (default 20).
+# reads its files through the same Landlock rules. Interleaved rounds of
+# both commands (bench/rounds.sh, needs jq) follow each hyperfine run, as
+# INFO. Environment: RUNS (default 300), WARMUP (default 20), ROUNDS
+# (default 8, 0 skips them), ROUND_RUNS (default 40).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 runs=${RUNS:-300}
 warmup=${WARMUP:-20}
+rounds=${ROUNDS:-8}
+round_runs=${ROUND_RUNS:-40}
 
 describe_build
 
@@ -48,6 +52,11 @@ fi
 hyperfine -N --style basic --output=null --warmup $warmup --runs $runs --export-json "$tree/\$1.json" \\
 	--command-name 'agent-mode llms exec' "$LLMS exec --inject X=k -- true" \\
 	--command-name 'sh+age' "sh -c 'X=\\\$(age -d -i $copy/identity.txt $copy/k.age) exec true'"
+if [ "$rounds" -gt 0 ]; then
+	TMPDIR="$tree" "$ROOT/bench/rounds.sh" $rounds $round_runs \\
+		"$LLMS exec --inject X=k -- true" \\
+		"sh -c 'X=\\\$(age -d -i $copy/identity.txt $copy/k.age) exec true'" >"$tree/\$1.rounds"
+fi
 INNER
 
 agent=("$LLMS" agent --secret k --ttl 30m --agent claude-code)
@@ -57,6 +66,15 @@ cp "$tree/sandbox.json" "$OUT/agent-exec.json"
 cp "$tree/nosandbox.json" "$OUT/agent-exec-nosandbox.json"
 
 result_ratio agent-exec "llms exec" "$(median_s "$OUT/agent-exec.json" 0)" sh+age "$(median_s "$OUT/agent-exec.json" 1)" 0.8
+if [ "$rounds" -gt 0 ]; then
+	# Interleaved rounds (bench/rounds.sh): each command sees the same load.
+	for v in sandbox nosandbox; do
+		a=$(awk 'NR == 1 { print $1 / 1000 }' "$tree/$v.rounds")
+		b=$(awk 'NR == 2 { print $1 / 1000 }' "$tree/$v.rounds")
+		printf 'INFO   %-14s %s, %s rounds of %s: llms exec %s ms, sh+age %s ms, ratio %s\n' \
+			agent-exec-rnd "$v" "$rounds" "$round_runs" "$(ms "$a")" "$(ms "$b")" "$(ratio "$a" "$b")"
+	done
+fi
 a=$(median_s "$OUT/agent-exec-nosandbox.json" 0)
 b=$(median_s "$OUT/agent-exec-nosandbox.json" 1)
 printf 'INFO   %-14s without the sandbox: llms exec %s ms, sh+age %s ms, ratio %s\n' \

@@ -381,7 +381,7 @@ func TestClientGoneKillsChild(t *testing.T) {
 	out, errOut, _ := outputs(t)
 	conn := rawConn(t, f)
 	req := Request{Op: OpExec, Token: f.token, TokenGiven: true, Cwd: t.TempDir(),
-		Exec: &ExecArgs{Inject: injectK, Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 30"}, Env: []string{"PATH=/usr/bin:/bin"}}}
+		Exec: &ExecArgs{Inject: []Injection{{Var: "X", Secret: "k"}}, Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 30"}, Env: []string{"PATH=/usr/bin:/bin"}}}
 	devNull, _ := os.Open(os.DevNull)
 	defer devNull.Close()
 	if err := writeFrame(conn, req, devNull, out, errOut); err != nil {

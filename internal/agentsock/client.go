@@ -128,7 +128,10 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	r.Exec = &ExecArgs{Inject: req.Inject, Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
+	r.Exec = &ExecArgs{Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
+	for _, in := range req.Inject {
+		r.Exec.Inject = append(r.Exec.Inject, Injection(in))
+	}
 
 	// Catching costs a round trip with the runtime per signal, so without
 	// a terminal it overlaps with the request instead of delaying it: a

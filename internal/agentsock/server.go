@@ -204,8 +204,12 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 	}()
 	stdin, stdout, stderr := files[0], files[1], files[2]
 	pty := args.PTY && term.IsTerminal(int(stdout.Fd()))
+	inject := make([]broker.Injection, len(args.Inject))
+	for i, in := range args.Inject {
+		inject[i] = broker.Injection(in)
+	}
 	req := broker.ExecRequest{
-		Caller: c, Inject: args.Inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
+		Caller: c, Inject: inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, PTY: pty, NoRedact: args.NoRedact,
 		Warn:    func(w string) { reply(conn, Reply{Warn: w}) },
 		Confine: s.Confine, Signals: sigs,

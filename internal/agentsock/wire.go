@@ -56,8 +56,8 @@ type Request struct {
 
 // ExecArgs are exec's: what `llms exec` was asked.
 type ExecArgs struct {
-	Inject []broker.Injection `json:"inject,omitempty"`
-	Argv   []string           `json:"argv"`
+	Inject []Injection `json:"inject,omitempty"`
+	Argv   []string    `json:"argv"`
 	// Env is the environment meant for the child, to which the values are
 	// added (the broker drops the token variables).
 	Env []string `json:"env"`
@@ -65,6 +65,13 @@ type ExecArgs struct {
 	// passed stdout is a terminal.
 	PTY      bool `json:"pty,omitempty"`
 	NoRedact bool `json:"no_redact,omitempty"`
+}
+
+// Injection is broker.Injection on the wire: secret Secret as variable
+// Var.
+type Injection struct {
+	Var    string `json:"var"`
+	Secret string `json:"secret"`
 }
 
 // PeekArgs are peek's.

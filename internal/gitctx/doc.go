@@ -31,7 +31,9 @@
 //   - put config lines in errors: a config file can hold a token in a URL,
 //     so errors name the file and line only. NormalizeRepo never keeps user
 //     info.
-//   - read more than 1 MiB of config or 64 KiB of HEAD, .git or commondir.
+//   - read more than 1 MiB of config or 64 KiB of HEAD, .git or commondir,
+//     or anything but a regular file (or /dev/null, an empty config): a
+//     FIFO planted at a config path would otherwise hang every request.
 //
 // Not supported, each leaving the affected field as git's plain files
 // describe it: include and includeIf, the system config (/etc/gitconfig),

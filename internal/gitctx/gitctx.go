@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Info describes the repository a directory belongs to. An empty field means
@@ -262,8 +263,12 @@ const (
 	maxSmallFile  = 1 << 16 // HEAD, .git, commondir
 )
 
+// readSmall reads a file of at most limit bytes. It opens with O_NONBLOCK
+// and refuses anything but a regular file or /dev/null (which git reads
+// as empty: GIT_CONFIG_GLOBAL=/dev/null), so that a FIFO or a terminal
+// planted where a config or HEAD file is read cannot hang llms.
 func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -271,6 +276,16 @@ func readSmall(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("gitctx: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("gitctx: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("gitctx: %s: not a regular file", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("gitctx: %w", err)

@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // gitEnv is an isolated environment shared by git and lookup: its own HOME
@@ -448,5 +450,52 @@ func TestLookupUsesProcessEnvironment(t *testing.T) {
 	got, err := Lookup(dir)
 	if err != nil || got.User != "env@example.com" || got.Branch != "main" || got.TopLevel != dir {
 		t.Fatalf("Lookup = %+v, %v", got, err)
+	}
+}
+
+// TestLookupRefusesAFIFO: a FIFO planted where a config file is read (the
+// repository's, or the global one the environment names) must not hang
+// llms, which reads the repository for every request: it is an error.
+func TestLookupRefusesAFIFO(t *testing.T) {
+	for _, where := range []string{"repo config", "global config"} {
+		t.Run(where, func(t *testing.T) {
+			e := newGitEnv(t)
+			dir := e.newRepo(t)
+			p := filepath.Join(dir, ".git", "config")
+			if where == "global config" {
+				p = filepath.Join(e.vars["HOME"], ".gitconfig")
+			}
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(p, 0o600); err != nil {
+				t.Skip("mkfifo:", err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := lookup(dir, e.getenv); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+					t.Fatalf("lookup with a FIFO at %s = %v; want not a regular file", p, err)
+				}
+			case <-time.After(5 * time.Second):
+				// Unblock the reader so the test process can end.
+				if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+					w.Close()
+				}
+				t.Fatalf("lookup blocked on a FIFO at %s", p)
+			}
+		})
+	}
+}
+
+// GIT_CONFIG_GLOBAL=/dev/null, a common way to run git without the user's
+// config, is an empty config, as git reads it.
+func TestLookupGlobalConfigDevNull(t *testing.T) {
+	e := newGitEnv(t)
+	dir := e.newRepo(t)
+	e.vars["GIT_CONFIG_GLOBAL"] = os.DevNull
+	if info := e.lookup(t, dir); info.User != "" || info.Branch != "main" {
+		t.Fatalf("lookup = %+v", info)
 	}
 }

@@ -11,22 +11,24 @@
 //	DB_PASS = "db_password"
 //
 // plus one optional key per list caveat (caveat.ListKinds). It owns the
-// file format and its validation. It refuses unknown keys, the
-// [profiles.NAME] form an earlier llms read (with an error that says what
-// to write instead), empty secret lists (llm-secrets v3's "empty profile =
-// all secrets" is exactly the flaw we do not copy), mappings to secrets the
-// profile does not name, and lifetimes that are missing or not positive. It
-// never sees a value.
+// file format and its validation. It refuses a file that is not a regular
+// file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
+// earlier llms read (with an error that says what to write instead), empty
+// secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
+// the flaw we do not copy), mappings to secrets the profile does not name,
+// and lifetimes that are missing or not positive. It never sees a value.
 package profile
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -100,14 +102,32 @@ var (
 // MaxTTL bounds a profile's lifetime; mint still bounds it by the session.
 const MaxTTL = 24 * time.Hour
 
-// Load reads and validates every profile in path.
+// maxFileSize bounds what Load reads: a profiles file is a few kilobytes.
+const maxFileSize = 1 << 20
+
+// Load reads and validates every profile in path. It reads only a regular
+// file (opened non-blocking, so that a FIFO planted there cannot hang
+// llms) of at most maxFileSize bytes.
 func Load(path string) (map[string]Profile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s", ErrNoFile, path)
 	}
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxFileSize)
 	}
 	return Parse(path, data)
 }

@@ -79,12 +79,7 @@ func (f *Finder) process(buf []byte, final bool) error {
 	}
 	for _, m := range f.scan.found {
 		advance(m.start)
-		form := f.r.form[m.pattern]
-		if m.dump {
-			form = FormDump
-		}
-		found := Found{Match{f.r.names[f.r.owner[m.pattern]], form, f.offset + m.start, f.offset + m.end},
-			f.line, f.offset + m.start - f.lineBegin + 1}
+		found := Found{f.r.match(m, f.offset), f.line, f.offset + m.start - f.lineBegin + 1}
 		if err := f.report(found); err != nil {
 			f.err = err
 			return err

@@ -108,11 +108,16 @@ func (r *Redactor) Find(data []byte) []Match {
 	r.scan(&s, data, true, true)
 	matches := make([]Match, len(s.found))
 	for i, f := range s.found {
-		form := r.form[f.pattern]
-		if f.dump {
-			form = FormDump
-		}
-		matches[i] = Match{r.names[r.owner[f.pattern]], form, f.start, f.end}
+		matches[i] = r.match(f, 0)
 	}
 	return matches
+}
+
+// match describes f, found offset bytes into the stream.
+func (r *Redactor) match(f found, offset int) Match {
+	form := r.form[f.pattern]
+	if f.dump {
+		form = FormDump
+	}
+	return Match{r.names[r.owner[f.pattern]], form, offset + f.start, offset + f.end}
 }

@@ -78,6 +78,11 @@ func TestEachEncodingIsMasked(t *testing.T) {
 		"HEX":              strings.ToUpper(hex.EncodeToString(v)),
 		"query escape":     url.QueryEscape(exampleValue),
 		"path escape":      url.PathEscape(exampleValue),
+		"percent %20":      strings.ReplaceAll(url.QueryEscape(exampleValue), "+", "%20"),
+		"spaced hex":       "70 40 73 73 20 77 3f 3e 3e 72 64",
+		"JSON":             `p@ss w?\u003e\u003erd`,
+		"base64, wrapped":  "cEBzc\r\nyB3Pz\r\n4+cmQ=",
+		"hex, wrapped":     "7040737320\n773f3e3e\n7264",
 	}
 	seen := map[string]string{}
 	for name, enc := range encodings {
@@ -414,5 +419,27 @@ func TestMultiLineValueOnAPTY(t *testing.T) {
 	w.Close()
 	if got := out.String(); got != "key:\r\n[REDACTED:PEM]\r\n" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestLineBreaksDoNotHoldForever: line breaks do not count inside a match,
+// but a long run of them ends it, so a tail that begins a value is not held
+// back while a program prints empty lines.
+func TestLineBreaksDoNotHoldForever(t *testing.T) {
+	r := New([]Secret{{"A", []byte("abcdefgh")}})
+	checkMasks(t, r, "abcd\r\r\nefgh abcd\n\nefgh abcd\n\n\n\nefgh", "[REDACTED:A] [REDACTED:A] abcd\n\n\n\nefgh")
+	var dst bytes.Buffer
+	w := r.NewWriter(&dst)
+	if _, err := w.Write([]byte("abcd\n\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Len() != 0 {
+		t.Fatal("a value's beginning and three line breaks were not held")
+	}
+	if _, err := w.Write([]byte("\n")); err != nil {
+		t.Fatal(err)
+	}
+	if dst.String() != "abcd\n\n\n\n" {
+		t.Fatalf("after a fourth line break, %d bytes shown, want 8", dst.Len())
 	}
 }

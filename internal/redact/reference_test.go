@@ -165,11 +165,18 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 	var matches []refMatch
 	cut := len(input)
 
-	// The text view: input without '\r' and '\n'.
+	// The text view: input without the first three bytes of each run of
+	// '\r' and '\n'.
 	var view []byte
 	var at []int
+	run := 0
 	for i, c := range input {
-		if c != '\r' && c != '\n' {
+		if c == '\r' || c == '\n' {
+			run++
+		} else {
+			run = 0
+		}
+		if run == 0 || run > 3 {
 			view = append(view, c)
 			at = append(at, i)
 		}
@@ -184,7 +191,7 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 	lines := bytes.SplitAfter(input, []byte("\n"))
 	var dview []byte
 	var dat, dlineStart, dlineEnd []int
-	run := func(final bool) {
+	search := func(final bool) {
 		if v := refSearch(patterns, dview, final, func(i, n, p int) {
 			matches = append(matches, refMatch{dat[i], dlineEnd[i+n-1], p})
 		}); v < len(dview) {
@@ -206,12 +213,12 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 			dumpLines = append(dumpLines, [2]int{start, start + len(body)})
 		}
 		if kind == maybeDump {
-			run(false)
+			search(false)
 			cut = min(cut, start)
 			break
 		}
 		if kind == notDump {
-			run(true)
+			search(true)
 			continue
 		}
 		for _, q := range pairs {
@@ -227,7 +234,7 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 			}
 		}
 	}
-	run(final)
+	search(final)
 	// A dump line is decided as a whole.
 	for _, l := range dumpLines {
 		if l[0] < cut && cut <= l[1] {

@@ -8,9 +8,10 @@ import (
 
 // Matching runs over two views of the bytes, each mapped back to them:
 //
-//   - the text view is the bytes without '\r' and '\n', so that a line
-//     break, whether a program wrapped its output or a terminal turned
-//     "\n" into "\r\n", never splits a pattern;
+//   - the text view is the bytes without their line breaks ('\r' and '\n',
+//     up to maxBreak in a row), so that a line break, whether a program
+//     wrapped its output or a terminal turned "\n" into "\r\n", never
+//     splits a pattern;
 //   - the dump view is the bytes that the pairs of each run of consecutive
 //     hex dump lines spell (dump.go), without '\r' and '\n' too.
 //
@@ -81,7 +82,15 @@ func (r *Redactor) scan(s *scanner, buf []byte, lineStart, final bool) int {
 	return cut
 }
 
-// textView returns buf without '\r' and '\n', and records where they were.
+// maxBreak is the longest run of line-break bytes ('\r' and '\n') that the
+// text view leaves out: enough for "\n", "\r\n", a pseudo-terminal's
+// "\r\r\n" and a blank line. A longer run keeps its later bytes, which end
+// any match: otherwise a tail that begins a value, followed by line breaks
+// without end, would be held back without end.
+const maxBreak = 3
+
+// textView returns buf without its line breaks (see maxBreak), and records
+// where they were.
 func (s *scanner) textView(buf []byte) []byte {
 	s.gone = s.gone[:0]
 	nextN, nextR := indexFrom(buf, 0, '\n'), indexFrom(buf, 0, '\r')
@@ -102,10 +111,17 @@ func (s *scanner) textView(buf []byte) []byte {
 		}
 		j := min(nextN, nextR)
 		n += copy(text[n:], buf[i:j])
-		if j < len(buf) {
-			s.gone = append(s.gone, j)
+		// Leave out the first maxBreak bytes of the run of line breaks at j
+		// and keep the rest, which no pattern holds.
+		for k := 0; j < len(buf) && (buf[j] == '\n' || buf[j] == '\r'); j, k = j+1, k+1 {
+			if k < maxBreak {
+				s.gone = append(s.gone, j)
+			} else {
+				text[n] = buf[j]
+				n++
+			}
 		}
-		i = j + 1
+		i = j
 	}
 	return text[:n]
 }

@@ -27,8 +27,9 @@
 //     signal, from a thread locked to the goroutine that waits for it, so
 //     that it dies with llms however llms ends, `kill -9` included. Its own
 //     descendants are not reached that way: on a terminal they share its
-//     session and get the hang-up; without one, a descendant it left in the
-//     background outlives it, as it would outlive a shell.
+//     session and get the hang-up; without one, every descendant still
+//     running outlives it (the program a script waits for included), as it
+//     would outlive a shell.
 //
 // It refuses to know what the environment means or which values are secret:
 // the broker builds the environment and hands in redacting writers. Errors

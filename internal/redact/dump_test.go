@@ -1,0 +1,84 @@
+package redact
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestDumpLine(t *testing.T) {
+	for _, tc := range []struct {
+		line     string
+		complete bool
+		want     lineKind
+		pairs    int
+	}{
+		{"00000010: 7040 7373 2077 3f3e  p@ss w?>", true, isDump, 8},
+		{"00000010: 7040 7373 2077 3F3E  ABCDEF01", true, isDump, 8}, // ASCII column of hex digits
+		{"0000000a: 64 2D 30 31 32 33 34 35 36 37  d-01234567", true, isDump, 10},
+		{"00000000: 7040737320773f3e  p@ss w?>", true, isDump, 8},
+		{"00000020: 4b4c 4d4e 4f50 2f2b 3d3d 225c            KLMNOP/+==\"\\", true, isDump, 12},
+		{"00000000  70 40 73 73 20 77 3f 3e  3e 72 64 2d 30 31 32 33  |p@ss w?>>rd-0123|", true, isDump, 16},
+		{"0000000 70 40 73 73 20 77 3f 3e 3e 72 64 2d 30 31 32 33", true, isDump, 16},
+		{"000010 34 35 36 37  >4567<", true, isDump, 4},
+		{" 70 40 73 73 20 77", true, isDump, 6},
+		{" 70 40 73 73 20 77\r", true, isDump, 6},
+		{"  0x70, 0x40, 0x73,", true, isDump, 3},
+		{"  0x70, 0x40", true, isDump, 2},
+		// Not dump lines.
+		{"0000002c", true, notDump, 0}, // hexdump's last line: an offset alone
+		{"*", true, notDump, 0},        // hexdump's squeezed lines
+		{"2025-11-30T07:00:00Z INFO ok", true, notDump, 0},
+		{"deadbeef: not hex", true, notDump, 0},     // offset, then no group
+		{"00000000: 7040 7373  x", true, isDump, 4}, // but this is one
+		{"0000000 4070 7373", true, notDump, 0},     // plain hexdump: 16-bit words
+		{" 12 items", true, notDump, 0},
+		{"  ok", true, notDump, 0},
+		{"   0x70", true, notDump, 0},
+		{"", true, notDump, 0},
+		// Incomplete lines: undecided while a dump line is still possible.
+		{"0000", false, maybeDump, 0},
+		{"00000010: 70", false, maybeDump, 0},
+		{"00000010: 7040 7373  p@", false, maybeDump, 0},
+		{" 7", false, maybeDump, 0},
+		{"  0x", false, maybeDump, 0},
+		{"Password: ", false, notDump, 0},
+		{"2025-", false, notDump, 0},
+		{" 70 4x", false, notDump, 0},
+	} {
+		got, pairs := dumpLine([]byte(tc.line), tc.complete, nil)
+		if got != tc.want || (got == isDump && len(pairs) != tc.pairs) {
+			t.Errorf("dumpLine(%q, %v) = %v with %d pairs, want %v with %d", tc.line, tc.complete, got, len(pairs), tc.want, tc.pairs)
+		}
+		if got != notDump && !mayBeDump([]byte(tc.line)) {
+			t.Errorf("mayBeDump(%q) rules out a line dumpLine does not", tc.line)
+		}
+	}
+	long := bytes.Repeat([]byte(" 70"), maxDumpLine/3+1)
+	if got, _ := dumpLine(long, false, nil); got != notDump {
+		t.Errorf("a line over %d bytes is %v", maxDumpLine, got)
+	}
+}
+
+// TestDumpHoldBack: an xxd line is held until its end only while a value
+// may be on it; other lines, and prompts, are not held.
+func TestDumpHoldBack(t *testing.T) {
+	r := New([]Secret{{Name: "S", Value: []byte("p@ss w?>>rd-0123456789")}})
+	var dst bytes.Buffer
+	w := r.NewWriter(&dst)
+	for i, step := range []struct{ write, shown string }{
+		{"Password: ", "Password: "},
+		{"\n00000000: 7040 7373", "Password: \n"}, // may be a dump line
+		{" 2077", "Password: \n"},
+		{" 3f3e 3e72 642d 3031 3233  p@ss w?>>rd-0123\n", "Password: \n"}, // the value may go on
+		{"00000010: 3435 3637 3839 0a  456789.\n", "Password: \n00000000: [REDACTED:S]\n"},
+		{"00000020: 4142  AB", "Password: \n00000000: [REDACTED:S]\n"}, // an unfinished dump line
+		{"\n$ ", "Password: \n00000000: [REDACTED:S]\n00000020: 4142  AB\n$ "},
+	} {
+		if _, err := w.Write([]byte(step.write)); err != nil {
+			t.Fatal(err)
+		}
+		if dst.String() != step.shown {
+			t.Fatalf("step %d: shown %q, want %q", i, dst.String(), step.shown)
+		}
+	}
+}
