@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/runner"
 )
@@ -30,7 +31,7 @@ func (cl *Client) dial() (*net.UnixConn, error) {
 
 // newRequest fills what every request carries.
 func newRequest(op string, c *broker.Caller) (Request, error) {
-	r := Request{Op: op, Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd}
+	r := Request{Op: op, Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, Via: c.Via}
 	if r.Cwd == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -100,6 +101,58 @@ func (cl *Client) List(withTimes bool, c *broker.Caller) ([]broker.Entry, error)
 	return out, nil
 }
 
+// DescribeAccess asks the broker what the caller's token permits.
+func (cl *Client) DescribeAccess(c *broker.Caller) (broker.TokenAccess, error) {
+	r, err := newRequest(OpDescribe, c)
+	if err != nil {
+		return broker.TokenAccess{}, err
+	}
+	r.Describe = &DescribeArgs{}
+	rep, err := cl.call(r)
+	if err == nil && rep.Describe == nil {
+		err = protocolf("the reply to describe holds no result")
+	}
+	if err != nil {
+		return broker.TokenAccess{}, err
+	}
+	return *rep.Describe, nil
+}
+
+// AuditRecent asks the broker for the caller's token's latest entries.
+func (cl *Client) AuditRecent(limit int, c *broker.Caller) ([]audit.Entry, error) {
+	r, err := newRequest(OpAudit, c)
+	if err != nil {
+		return nil, err
+	}
+	r.Audit = &AuditArgs{Limit: limit}
+	rep, err := cl.call(r)
+	if err == nil && rep.Audit == nil {
+		err = protocolf("the reply to audit holds no result")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return *rep.Audit, nil
+}
+
+// RequestSecret asks the broker to record that the caller asks the human
+// for a secret.
+func (cl *Client) RequestSecret(name, reason string, c *broker.Caller) (broker.SecretRequest, error) {
+	r, err := newRequest(OpAsk, c)
+	if err != nil {
+		return broker.SecretRequest{}, err
+	}
+	r.Ask = &AskArgs{Name: name, Reason: reason}
+	rep, err := cl.call(r)
+	if err == nil && rep.Ask == nil {
+		err = protocolf("the reply to ask holds no result")
+	}
+	if err != nil {
+		return broker.SecretRequest{}, err
+	}
+	return *rep.Ask, nil
+}
+
 // Exec asks the broker to run req and waits for the child's status. Its
 // stdin, stdout and stderr (files: they are passed, not copied) become the
 // child's; the signals llms relays are forwarded; ending ctx, or this
@@ -131,6 +184,9 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 	r.Exec = &ExecArgs{Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
 	for _, in := range req.Inject {
 		r.Exec.Inject = append(r.Exec.Inject, Injection(in))
+	}
+	if req.ConfineDir {
+		r.Exec.Dir = req.Dir
 	}
 
 	// Catching costs a round trip with the runtime per signal, so without

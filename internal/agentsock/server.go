@@ -143,9 +143,30 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 	c := &broker.Caller{
 		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
 		StampedAgent: s.Agent, Policy: s.Policy, ProcRoot: s.procRoot,
-		LookupEnv: func(string) (string, bool) { return "", false },
+		LookupEnv: func(string) (string, bool) { return "", false }, Via: req.Via,
 	}
 	switch req.Op {
+	case OpDescribe:
+		acc, err := s.Broker.DescribeAccess(c)
+		if err != nil {
+			replyError(conn, err)
+			return
+		}
+		reply(conn, Reply{Describe: &acc})
+	case OpAudit:
+		es, err := s.Broker.AuditRecent(req.Audit.Limit, c)
+		if err != nil {
+			replyError(conn, err)
+			return
+		}
+		reply(conn, Reply{Audit: &es})
+	case OpAsk:
+		r, err := s.Broker.RequestSecret(req.Ask.Name, req.Ask.Reason, c)
+		if err != nil {
+			replyError(conn, err)
+			return
+		}
+		reply(conn, Reply{Ask: &r})
 	case OpPeek:
 		p, err := s.Broker.Peek(req.Peek.Name, c)
 		if err != nil {
@@ -217,6 +238,11 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 	if pty {
 		req.SizeFrom = stdout
 	}
+	if args.Dir != "" {
+		// The child starts there; caveats still judge Cwd's repository.
+		req.Dir, req.ConfineDir = args.Dir, true
+	}
+	req.Unattended = c.Via != ""
 	code, err := s.Broker.Exec(ctx, req)
 	if err != nil {
 		// As a local llms: a failure wins over the child's status.

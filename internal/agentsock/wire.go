@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
@@ -38,7 +39,15 @@ const (
 	OpExec = "exec"
 	OpPeek = "peek"
 	OpList = "list"
+	// The MCP front end's requests about the caller's own token.
+	OpDescribe = "describe"
+	OpAudit    = "audit"
+	OpAsk      = "ask" // request_secret: ask the human for a secret
 )
+
+// ViaMCP marks a request made by `llms mcp`: the broker then acts only
+// under a delegated token and records the call as event "mcp".
+const ViaMCP = "mcp"
 
 // Request is the first frame a client sends. An exec request passes its
 // stdin, stdout and stderr with it (SCM_RIGHTS); the others pass nothing.
@@ -52,6 +61,25 @@ type Request struct {
 	Exec *ExecArgs `json:"exec,omitempty"`
 	Peek *PeekArgs `json:"peek,omitempty"`
 	List *ListArgs `json:"list,omitempty"`
+	// Via names the front end: "" for the CLI, ViaMCP for `llms mcp`.
+	Via      string        `json:"via,omitempty"`
+	Describe *DescribeArgs `json:"describe,omitempty"`
+	Audit    *AuditArgs    `json:"audit,omitempty"`
+	Ask      *AskArgs      `json:"ask,omitempty"`
+}
+
+// DescribeArgs are describe's: none.
+type DescribeArgs struct{}
+
+// AuditArgs are audit's: how many of the token's latest entries.
+type AuditArgs struct {
+	Limit int `json:"limit"`
+}
+
+// AskArgs are ask's: the secret asked for, and why.
+type AskArgs struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // ExecArgs are exec's: what `llms exec` was asked.
@@ -65,6 +93,9 @@ type ExecArgs struct {
 	// passed stdout is a terminal.
 	PTY      bool `json:"pty,omitempty"`
 	NoRedact bool `json:"no_redact,omitempty"`
+	// Dir, when set, is where the child starts instead of Cwd; it must
+	// lie inside Cwd's repository (run_with_secrets' cwd).
+	Dir string `json:"dir,omitempty"`
 }
 
 // Injection is broker.Injection on the wire: secret Secret as variable
@@ -98,6 +129,10 @@ type Reply struct {
 	Error *Error     `json:"error,omitempty"`
 	Peek  *PeekReply `json:"peek,omitempty"`
 	List  *[]Entry   `json:"list,omitempty"`
+
+	Describe *broker.TokenAccess   `json:"describe,omitempty"`
+	Audit    *[]audit.Entry        `json:"audit,omitempty"`
+	Ask      *broker.SecretRequest `json:"ask,omitempty"`
 }
 
 // PeekReply is broker.Peek on the wire.
@@ -333,19 +368,24 @@ func closeAll(files []*os.File) {
 // check refuses a request that is not well-formed, before anything is
 // decided.
 func (r *Request) check() error {
+	want := map[string]bool{OpExec: r.Exec != nil, OpPeek: r.Peek != nil, OpList: r.List != nil,
+		OpDescribe: r.Describe != nil, OpAudit: r.Audit != nil, OpAsk: r.Ask != nil}
 	set := 0
-	for _, p := range []bool{r.Exec != nil, r.Peek != nil, r.List != nil} {
+	for _, p := range want {
 		if p {
 			set++
 		}
 	}
-	want := map[string]bool{OpExec: r.Exec != nil, OpPeek: r.Peek != nil, OpList: r.List != nil}
 	has, known := want[r.Op]
 	switch {
 	case !known:
 		return protocolf("unknown op %q", r.Op)
 	case !has || set != 1:
 		return protocolf("op %q needs its arguments, and only those", r.Op)
+	case r.Via != "" && r.Via != ViaMCP:
+		return protocolf("unknown front end %q", r.Via)
+	case r.Exec != nil && r.Exec.Dir != "" && !filepath.IsAbs(r.Exec.Dir):
+		return protocolf("exec's directory must be an absolute path")
 	case !filepath.IsAbs(r.Cwd):
 		return protocolf("the working directory must be an absolute path")
 	case r.Exec != nil && len(r.Exec.Argv) == 0:

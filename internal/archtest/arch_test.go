@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan"},
 	"internal/store":     {"internal/names", "internal/durable"},
 	"internal/runner":    {},
-	"internal/agentsock": {"internal/broker", "internal/runner", "internal/agentid"},
+	"internal/agentsock": {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":    {},
 	"internal/dotenv":    {},
 	"internal/macaroon":  {},

@@ -51,16 +51,16 @@ type CaveatScope struct {
 
 // TokenAccess is what a verified token permits.
 type TokenAccess struct {
-	TokenID string
+	TokenID string `json:"token_id"`
 	// Scope holds, per caveat kind (caveat.Name*), the items a request
 	// must match: the items common to every caveat of that kind. A kind
 	// that is absent does not restrict.
-	Scope map[string][]string
+	Scope map[string][]string `json:"scope"`
 	// Caveats are the token's list caveats as written, in order; every
 	// one must hold.
-	Caveats  []CaveatScope
-	Expires  time.Time
-	TimeLeft time.Duration
+	Caveats  []CaveatScope `json:"caveats"`
+	Expires  time.Time     `json:"expires"`
+	TimeLeft time.Duration `json:"time_left_ns"`
 }
 
 // DescribeAccess says what the caller's token permits, after verifying it

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
 	"github.com/llm-secrets/llms/internal/store"
@@ -32,6 +33,9 @@ var (
 
 // Entry is a stored secret's name and time, as List returns it.
 type Entry = store.Entry
+
+// AuditEntry is one line of the audit log as AuditRecent returns it.
+type AuditEntry = audit.Entry
 
 const (
 	// MaxValueLen bounds a value read from stdin or a .env file.

@@ -3,20 +3,26 @@ package cli
 import (
 	"context"
 	"io"
+	"os"
+	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/llm-secrets/llms/internal/agentsock"
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/mcpserver"
 )
 
 type mcpOptions struct {
-	IO      *IOStreams
-	Environ func() []string
+	IO        *IOStreams
+	Environ   func() []string
+	LookupEnv func(string) (string, bool)
 	access
 }
 
 func newMCPCmd(f *Factory) *cobra.Command {
-	opts := &mcpOptions{IO: f.IO, Environ: f.Environ}
+	opts := &mcpOptions{IO: f.IO, Environ: f.Environ, LookupEnv: f.LookupEnv}
 	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "mcp",
@@ -27,9 +33,11 @@ describe_access, peek_secret, run_with_secrets, request_secret, audit_recent.
 No tool returns a secret value or a token.
 
 The server acts with exactly one delegated token: --macaroon, --macaroon-file,
-$LLM_SECRETS_MACAROON or $LLM_SECRETS_MACAROON_FILE. Every call is verified,
-checked against the policy and audited (event "mcp") as it comes, so a token
-that expires or is revoked stops working at once. Without a token the server
+$LLM_SECRETS_MACAROON or $LLM_SECRETS_MACAROON_FILE. Inside agent mode
+(llms agent -- AGENT) it asks the launcher's broker over its socket instead,
+which judges every call as the agent's. Every call is verified, checked
+against the policy and audited (event "mcp") as it comes, so a token that
+expires or is revoked stops working at once. Without a token the server
 starts and lists its tools, and every tool says what the human should run. The
 session token, or any token that names no secret, is refused.
 
@@ -43,26 +51,70 @@ session token, or any token that names no secret, is refused.
 	return cmd
 }
 
-// viaMCP is how the broker's audit lines name calls made over MCP.
-const viaMCP = "mcp"
-
 func runMCP(ctx context.Context, opts *mcpOptions) error {
-	b, c, err := opts.open()
-	if err != nil {
-		return err
-	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c.Via = viaMCP
-	gate := &mcpserver.Direct{
-		Broker:  b,
-		Caller:  c.Fresh,
-		Environ: opts.Environ,
+	var b mcpserver.Broker
+	var c *broker.Caller
+	var err error
+	if sock, ok := opts.LookupEnv(agentsock.SocketEnv); ok && sock != "" {
+		// Agent mode: the store is the launcher's, behind its socket.
+		if c, err = opts.Caller(); err == nil {
+			b = mcpAgentBroker{&agentsock.Client{Socket: sock}}
+		}
+	} else {
+		b, c, err = opts.open()
 	}
-	return serveMCP(ctx, gate, opts.IO.In, opts.IO.Out)
+	if err != nil {
+		return err
+	}
+	c.Via = agentsock.ViaMCP
+	return mcpserver.Serve(ctx, mcpserver.New(mcpserver.Config{Broker: b, Caller: c.Fresh, Environ: opts.Environ, Version: version()}),
+		opts.IO.In, opts.IO.Out)
 }
 
-func serveMCP(ctx context.Context, gate mcpserver.Gate, in io.Reader, out io.Writer) error {
-	return mcpserver.Serve(ctx, mcpserver.New(gate, version()), in, out)
+// mcpAgentBroker is the agent-mode broker as the MCP server asks it. The
+// socket passes the child's stdout and stderr as descriptors, so Exec
+// hands the broker pipes and copies from them to the writers it is given.
+type mcpAgentBroker struct{ *agentsock.Client }
+
+func (a mcpAgentBroker) Exec(ctx context.Context, req broker.ExecRequest) (int, error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, p := range []struct {
+		r *os.File
+		w io.Writer
+	}{{outR, req.Stdout}, {errR, req.Stderr}} {
+		wg.Go(func() {
+			_, _ = io.Copy(p.w, p.r)
+		})
+	}
+	req.Stdout, req.Stderr = outW, errW
+	code, err := a.Client.Exec(ctx, req)
+	// The broker has its own copies; ours must go for the copies to end.
+	outW.Close()
+	errW.Close()
+	if ctx.Err() != nil {
+		// The broker killed the child's group when the connection ended;
+		// whatever still holds the pipes is not waited for.
+		outR.Close()
+		errR.Close()
+	}
+	wg.Wait()
+	outR.Close()
+	errR.Close()
+	if ctx.Err() != nil {
+		code = 128 + int(syscall.SIGKILL) // as the broker's kill ends it
+	}
+	return code, err
 }

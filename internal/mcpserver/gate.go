@@ -2,33 +2,35 @@ package mcpserver
 
 import (
 	"context"
-	"io"
-	"os"
 
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
-// Gate is the broker as the tools use it: every method is one broker
-// operation under the server's one delegated token. Direct mode is
-// [Direct]; inside agent mode the same operations travel over the agent's
-// broker socket.
-type Gate interface {
-	List(ctx context.Context) ([]string, error)
-	Describe(ctx context.Context) (broker.TokenAccess, error)
-	Peek(ctx context.Context, name string) (broker.Peek, error)
-	// Exec runs a command; stdout and stderr receive redacted output.
-	Exec(ctx context.Context, req ExecRequest) (int, error)
-	RequestSecret(ctx context.Context, name, reason string) (broker.SecretRequest, error)
-	AuditRecent(ctx context.Context, limit int) ([]AuditEntry, error)
+// Broker is the gate the tools call, one broker operation per tool:
+// *broker.Broker in this process (direct mode), or inside agent mode the
+// broker behind the launcher's socket (agentsock.Client, adapted by the
+// cli so that Exec may write to any writer). It must serve concurrent
+// calls: the SDK serves them so.
+type Broker interface {
+	List(withTimes bool, c *broker.Caller) ([]broker.Entry, error)
+	DescribeAccess(c *broker.Caller) (broker.TokenAccess, error)
+	Peek(name string, c *broker.Caller) (broker.Peek, error)
+	Exec(ctx context.Context, req broker.ExecRequest) (int, error)
+	RequestSecret(name, reason string, c *broker.Caller) (broker.SecretRequest, error)
+	AuditRecent(limit int, c *broker.Caller) ([]broker.AuditEntry, error)
 }
 
-// ExecRequest is one run_with_secrets call as the gate sees it.
-type ExecRequest struct {
-	Inject []broker.Injection
-	Argv   []string
-	Dir    string // "" is the server's working directory
-	Stdout io.Writer
-	Stderr io.Writer
+// Config is what the server acts with.
+type Config struct {
+	Broker Broker
+	// Caller describes who asks, afresh for each call, as one CLI
+	// command does: a new policy or repository state is seen by the next
+	// call. It carries the one token and Via "mcp".
+	Caller func() *broker.Caller
+	// Environ is the environment children start from.
+	Environ func() []string
+	// Version is the llms version the server reports.
+	Version string
 }
 
 // AuditEntry is one audit line as audit_recent shows it.
@@ -45,70 +47,9 @@ type AuditEntry struct {
 	Branch   string   `json:"branch"`
 }
 
-// Direct is the gate in this process: one broker, which serves
-// concurrent calls (the SDK serves them so), and a caller described afresh
-// for each call, as one CLI command does, so that a new policy or
-// repository state is seen by the next call.
-type Direct struct {
-	Broker *broker.Broker
-	// Caller describes who asks, fresh for each call.
-	Caller func() *broker.Caller
-	// Environ is the environment children start from (os.Environ).
-	Environ func() []string
-}
-
-// List implements Gate.
-func (d *Direct) List(context.Context) ([]string, error) {
-	es, err := d.Broker.List(false, d.Caller())
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(es))
-	for i, e := range es {
-		names[i] = e.Name
-	}
-	return names, nil
-}
-
-// Describe implements Gate.
-func (d *Direct) Describe(context.Context) (broker.TokenAccess, error) {
-	return d.Broker.DescribeAccess(d.Caller())
-}
-
-// Peek implements Gate.
-func (d *Direct) Peek(_ context.Context, name string) (broker.Peek, error) {
-	return d.Broker.Peek(name, d.Caller())
-}
-
-// Exec implements Gate.
-func (d *Direct) Exec(ctx context.Context, req ExecRequest) (int, error) {
-	env := d.Environ
-	if env == nil {
-		env = os.Environ
-	}
-	return d.Broker.Exec(ctx, broker.ExecRequest{
-		Caller: d.Caller(), Inject: req.Inject, Argv: req.Argv, Dir: req.Dir,
-		Env: env(), Stdout: req.Stdout, Stderr: req.Stderr, Unattended: true, ConfineDir: true,
-	})
-}
-
-// RequestSecret implements Gate.
-func (d *Direct) RequestSecret(_ context.Context, name, reason string) (broker.SecretRequest, error) {
-	return d.Broker.RequestSecret(name, reason, d.Caller())
-}
-
-// AuditRecent implements Gate.
-func (d *Direct) AuditRecent(_ context.Context, limit int) ([]AuditEntry, error) {
-	es, err := d.Broker.AuditRecent(limit, d.Caller())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AuditEntry, len(es))
-	for i, e := range es {
-		out[i] = AuditEntry{Time: e.Time.UTC().Format(timeLayout), Event: e.Event, Op: e.Op, Decision: e.Decision,
-			Reason: e.Reason, Secrets: nonNil(e.Secrets), Program: e.Program, Agent: e.Agent, Repo: e.Repo, Branch: e.Branch}
-	}
-	return out, nil
+func auditEntry(e broker.AuditEntry) AuditEntry {
+	return AuditEntry{Time: e.Time.UTC().Format(timeLayout), Event: e.Event, Op: e.Op, Decision: e.Decision,
+		Reason: e.Reason, Secrets: nonNil(e.Secrets), Program: e.Program, Agent: e.Agent, Repo: e.Repo, Branch: e.Branch}
 }
 
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -94,7 +95,13 @@ func (t *tools) run(ctx context.Context, in RunInput) (RunOutput, error) {
 	stdout, stderr := &capped{max: in.MaxOutputBytes}, &capped{max: in.MaxOutputBytes}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(in.TimeoutSeconds)*time.Second)
 	defer cancel()
-	code, err := t.gate.Exec(ctx, ExecRequest{Inject: inject, Argv: in.Argv, Dir: in.Cwd, Stdout: stdout, Stderr: stderr})
+	c := t.Caller()
+	dir := in.Cwd
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(c.Cwd, dir)
+	}
+	code, err := t.Broker.Exec(ctx, broker.ExecRequest{Caller: c, Inject: inject, Argv: in.Argv, Env: t.Environ(),
+		Dir: dir, ConfineDir: true, Unattended: true, Stdout: stdout, Stderr: stderr})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if err != nil && !timedOut {
 		return RunOutput{}, err

@@ -45,14 +45,14 @@ const (
 	defaultAuditLimit = 20
 )
 
-// New builds the server over gate. version is the llms version.
-func New(gate Gate, version string) *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "llms", Title: "llm-secrets", Version: version}, &mcp.ServerOptions{
+// New builds the server.
+func New(cfg Config) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "llms", Title: "llm-secrets", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: Instructions,
 		Logger:       slog.New(slog.DiscardHandler),
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
-	t := &tools{gate: gate}
+	t := &tools{cfg}
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: new(false)}
 	addTool(s, &mcp.Tool{Name: "list_secrets", Title: "List secrets",
 		Description: "The names of the secrets your token allows that exist in the store. Never values.",
@@ -109,7 +109,7 @@ func toolError(err error) error {
 	return err
 }
 
-type tools struct{ gate Gate }
+type tools struct{ Config }
 
 type noInput struct{}
 
@@ -119,8 +119,12 @@ type ListOutput struct {
 }
 
 func (t *tools) list(ctx context.Context, _ noInput) (ListOutput, error) {
-	names, err := t.gate.List(ctx)
-	return ListOutput{Secrets: nonNil(names)}, err
+	es, err := t.Broker.List(false, t.Caller())
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name
+	}
+	return ListOutput{Secrets: names}, err
 }
 
 // DescribeOutput is describe_access' result.
@@ -140,7 +144,7 @@ type DescribeOutput struct {
 }
 
 func (t *tools) describe(ctx context.Context, _ noInput) (DescribeOutput, error) {
-	acc, err := t.gate.Describe(ctx)
+	acc, err := t.Broker.DescribeAccess(t.Caller())
 	if err != nil {
 		return DescribeOutput{}, err
 	}
@@ -172,7 +176,7 @@ type PeekOutput struct {
 }
 
 func (t *tools) peek(ctx context.Context, in PeekInput) (PeekOutput, error) {
-	p, err := t.gate.Peek(ctx, in.Name)
+	p, err := t.Broker.Peek(in.Name, t.Caller())
 	return PeekOutput{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, err
 }
 
@@ -191,7 +195,7 @@ type RequestOutput struct {
 }
 
 func (t *tools) request(ctx context.Context, in RequestInput) (RequestOutput, error) {
-	r, err := t.gate.RequestSecret(ctx, in.Name, in.Reason)
+	r, err := t.Broker.RequestSecret(in.Name, in.Reason, t.Caller())
 	if err != nil {
 		return RequestOutput{}, err
 	}
@@ -216,11 +220,12 @@ func (t *tools) audit(ctx context.Context, in AuditInput) (AuditOutput, error) {
 	if limit == 0 {
 		limit = defaultAuditLimit
 	}
-	es, err := t.gate.AuditRecent(ctx, limit)
-	if es == nil {
-		es = []AuditEntry{}
+	es, err := t.Broker.AuditRecent(limit, t.Caller())
+	out := AuditOutput{Entries: make([]AuditEntry, len(es))}
+	for i, e := range es {
+		out.Entries[i] = auditEntry(e)
 	}
-	return AuditOutput{Entries: es}, err
+	return out, err
 }
 
 // sortedKeys returns m's keys in order, so injections are deterministic.

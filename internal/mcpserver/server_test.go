@@ -97,9 +97,8 @@ func (f *fixture) connect(token string) *mcp.ClientSession {
 	f.t.Helper()
 	c := f.caller(token, agentEnv)
 	c.Via = "mcp"
-	gate := &mcpserver.Direct{Broker: f.b, Caller: c.Fresh,
-		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }}
-	s := mcpserver.New(gate, "test")
+	s := mcpserver.New(mcpserver.Config{Broker: f.b, Caller: c.Fresh, Version: "test",
+		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }})
 	st, ct := mcp.NewInMemoryTransports()
 	ctx := context.Background()
 	ss, err := s.Connect(ctx, st, nil)
