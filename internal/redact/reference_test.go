@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ type refPattern struct {
 	text  []byte
 	owner int
 	name  string
+	value []byte // the secret's value
 }
 
 // referencePatterns lists the patterns for secrets, first secret first; a
@@ -73,7 +75,7 @@ func referencePatterns(secrets []Secret) []refPattern {
 		for _, t := range texts {
 			t = strings.NewReplacer("\r", "", "\n", "").Replace(t)
 			if !slices.ContainsFunc(list, func(p refPattern) bool { return string(p.text) == t }) {
-				list = append(list, refPattern{[]byte(t), owner, "[REDACTED:" + s.Name + "]"})
+				list = append(list, refPattern{[]byte(t), owner, "[REDACTED:" + s.Name + "]", v})
 			}
 		}
 		owner++
@@ -165,8 +167,14 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 	var matches []refMatch
 	cut := len(input)
 
-	// The text view: input without the first three bytes of each run of
-	// '\r' and '\n'.
+	// The text view: input without the first bytes of each run of '\r' and
+	// '\n': 4, or twice the longest such run in a value, plus 2.
+	maxBreak := 4
+	for _, p := range patterns {
+		for _, run := range regexp.MustCompile(`[\r\n]+`).FindAll(p.value, -1) {
+			maxBreak = max(maxBreak, 2*len(run)+2)
+		}
+	}
 	var view []byte
 	var at []int
 	run := 0
@@ -176,7 +184,7 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 		} else {
 			run = 0
 		}
-		if run == 0 || run > 3 {
+		if run == 0 || run > maxBreak {
 			view = append(view, c)
 			at = append(at, i)
 		}
