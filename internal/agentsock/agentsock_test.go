@@ -489,3 +489,22 @@ func TestChildIsConfined(t *testing.T) {
 		t.Errorf("code %d, err %v, child's status %q", code, err, out)
 	}
 }
+
+// A server without a stamped agent or a launch-time policy serves nothing.
+func TestServeRefusesAnIncompleteServer(t *testing.T) {
+	f := newFixture(t)
+	for name, srv := range map[string]*Server{
+		"no broker": {Agent: "claude-code", Policy: f.server.Policy},
+		"no agent":  {Broker: f.b, Policy: f.server.Policy},
+		"no policy": {Broker: f.b, Agent: "claude-code"},
+	} {
+		l, err := Listen(filepath.Join(t.TempDir(), "s.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Serve(context.Background(), l); err == nil {
+			t.Errorf("%s: Serve started", name)
+		}
+		l.Close()
+	}
+}

@@ -204,6 +204,10 @@ func humanOnly(c *Caller, what string) error {
 	return nil
 }
 
+// HumanOnly refuses a detected agent what only the human does outside the
+// store (such as editing an agent's configuration with llms setup).
+func (c *Caller) HumanOnly(what string) error { return humanOnly(c, what) }
+
 // change records, then allows, a change only the human may make. The
 // line is written first, so no change goes unrecorded; a refusal is
 // recorded too.

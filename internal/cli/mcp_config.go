@@ -81,35 +81,18 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	}) {
 		return usagef("--name %q: use letters, digits, '-' and '_'", opts.Name)
 	}
-	tokenFile := opts.TokenFile
-	if tokenFile == "" {
-		tokenFile = filepath.Join(opts.ConfigDir(), "llm-secrets", "mcp.token")
-	}
-	tokenFile, err := filepath.Abs(tokenFile)
+	tokenFile, command, err := mcpEntryPaths(opts.TokenFile, opts.Command, opts.ConfigDir, opts.Executable)
 	if err != nil {
 		return err
 	}
-	command := opts.Command
-	if command == "" {
-		if command, err = opts.Executable(); err != nil {
-			return fmt.Errorf("cannot find this binary's path (pass --command): %w", err)
-		}
-	}
-	env := map[string]string{envTokenFile: tokenFile}
-	server := map[string]any{"command": command, "args": []string{"mcp"}, "env": env}
 	var out string
 	switch opts.Client {
 	case "codex":
-		out = fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv = { %s = %s }\n",
-			opts.Name, tomlString(command), envTokenFile, tomlString(tokenFile))
+		out = codexMCPTable(opts.Name, command, tokenFile)
 	case "vscode":
-		server["type"] = "stdio"
-		out, err = jsonText(map[string]any{"servers": map[string]any{opts.Name: server}})
-	case "claude":
-		server["type"] = "stdio"
-		out, err = jsonText(map[string]any{"mcpServers": map[string]any{opts.Name: server}})
+		out, err = jsonText(map[string]any{"servers": map[string]any{opts.Name: mcpServer(opts.Client, command, tokenFile)}})
 	default:
-		out, err = jsonText(map[string]any{"mcpServers": map[string]any{opts.Name: server}})
+		out, err = jsonText(map[string]any{"mcpServers": map[string]any{opts.Name: mcpServer(opts.Client, command, tokenFile)}})
 	}
 	if err != nil {
 		return err
@@ -121,6 +104,41 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 		"#   (umask 077; llms macaroon mint --secret KEY --ttl 8h > %s)\n"+
 		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", shellQuote(tokenFile))
 	return nil
+}
+
+// mcpEntryPaths resolves the token file (default <config>/llm-secrets/mcp.token)
+// and the binary an entry starts (default this one), both absolute.
+func mcpEntryPaths(tokenFile, command string, configDir func() string, executable func() (string, error)) (string, string, error) {
+	if tokenFile == "" {
+		tokenFile = filepath.Join(configDir(), "llm-secrets", "mcp.token")
+	}
+	tokenFile, err := filepath.Abs(tokenFile)
+	if err != nil {
+		return "", "", err
+	}
+	if command == "" {
+		if command, err = executable(); err != nil {
+			return "", "", fmt.Errorf("cannot find this binary's path (pass --command): %w", err)
+		}
+	}
+	return tokenFile, command, nil
+}
+
+// mcpServer is the entry that makes client start "llms mcp" with the token
+// named by file, never by value: the JSON object of the clients whose
+// configuration is JSON.
+func mcpServer(client, command, tokenFile string) map[string]any {
+	server := map[string]any{"command": command, "args": []string{"mcp"}, "env": map[string]string{envTokenFile: tokenFile}}
+	if client == "vscode" || client == "claude" {
+		server["type"] = "stdio"
+	}
+	return server
+}
+
+// codexMCPTable is the same entry as a table of Codex's config.toml.
+func codexMCPTable(name, command, tokenFile string) string {
+	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv = { %s = %s }\n",
+		name, tomlString(command), envTokenFile, tomlString(tokenFile))
 }
 
 func jsonText(v any) (string, error) {

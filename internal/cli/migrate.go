@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -82,14 +80,8 @@ func runMigrate(opts *migrateOptions) error {
 	defer m.Discard()
 	describeMigration(opts.IO, m)
 	if !opts.Yes {
-		if !opts.IO.StdinTTY {
-			return usagef("refusing to migrate without confirmation: standard input is not a terminal; pass --yes")
-		}
-		fprintf(opts.IO.ErrOut, "Proceed? [y/N] ")
-		line, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			fprintf(opts.IO.ErrOut, "nothing changed\n")
-			return nil
+		if ok, err := askYes(opts.IO, "Proceed?", "to migrate"); err != nil || !ok {
+			return err
 		}
 	}
 	res, err := m.Run()

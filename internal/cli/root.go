@@ -140,6 +140,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newMCPCmd(f),
 		newRequestsCmd(f),
 		newScanCmd(f),
+		newSetupCmd(f),
 	)
 	return root
 }

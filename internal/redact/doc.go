@@ -19,10 +19,11 @@
 //
 // Line breaks do not count. Matching runs over the text view, the stream
 // with its line breaks left out, and a value's line breaks are left out of
-// its patterns too. A line break is a run of up to three '\n' and '\r'
-// bytes ("\n", "\r\n", "\r\r\n", a blank line); the later bytes of a longer
-// run stay in the view and end any match, so that a tail that begins a
-// value is not held back while a program prints empty lines without end. So each form below is masked however a program wrapped
+// its patterns too. A line break is a run of '\n' and '\r' bytes up to 4
+// long ("\n", "\r\n", a pseudo-terminal's "\r\r\n", a blank line), or twice
+// the longest run in a value plus 2; the later bytes of a longer run stay in
+// the view and end any match, so that a tail that begins a value is not held
+// back while a program prints empty lines without end. So each form below is masked however a program wrapped
 // it into lines, at any column, with "\n" or "\r\n" (base64 -w N, base64's
 // 76 columns, openssl base64's 64, xxd -p's 60 or -c N, fold), and a
 // multi-line value such as a PEM key is masked whether it arrives with "\n"

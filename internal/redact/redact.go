@@ -32,6 +32,7 @@ type Redactor struct {
 	names        []string // the masked secrets' names
 	replacements [][]byte // "[REDACTED:NAME]" per masked secret
 	skipped      []string
+	maxBreak     int // the longest run of line-break bytes the text view leaves out
 	index
 }
 
@@ -47,11 +48,13 @@ func New(secrets []Secret) *Redactor {
 		order int
 	}
 	var candidates []candidate
+	var values [][]byte
 	for _, s := range secrets {
 		if len(withoutLineBreaks(s.Value)) < MinLen {
 			r.skipped = append(r.skipped, s.Name)
 			continue
 		}
+		values = append(values, s.Value)
 		owner := len(r.replacements)
 		r.names = append(r.names, s.Name)
 		r.replacements = append(r.replacements, []byte("[REDACTED:"+s.Name+"]"))
@@ -83,6 +86,7 @@ func New(secrets []Secret) *Redactor {
 		r.form = append(r.form, c.form)
 	}
 	r.index = buildIndex(r.patterns)
+	r.maxBreak = breakRun(values)
 	return r
 }
 

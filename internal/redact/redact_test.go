@@ -384,7 +384,10 @@ func TestNoPatternSurvives(t *testing.T) {
 	}
 	patterns := referencePatterns(secrets)
 	input := []byte("abcabcabcabYWJjYWJjYWJjYWJjca-cabca-bcabcab-616263616263")
-	for _, chunks := range chunkings(len(input)) {
+	for i, chunks := range chunkings(len(input)) {
+		if raceEnabled && i%8 != 0 {
+			continue // see TestWriterMatchesReferenceRandom
+		}
 		checkStream(t, New(secrets), patterns, input, chunks)
 	}
 }
@@ -424,22 +427,26 @@ func TestMultiLineValueOnAPTY(t *testing.T) {
 
 // TestLineBreaksDoNotHoldForever: line breaks do not count inside a match,
 // but a long run of them ends it, so a tail that begins a value is not held
-// back while a program prints empty lines.
+// back while a program prints empty lines. The longest run left out is 4,
+// or more for a value that holds a run itself.
 func TestLineBreaksDoNotHoldForever(t *testing.T) {
 	r := New([]Secret{{"A", []byte("abcdefgh")}})
-	checkMasks(t, r, "abcd\r\r\nefgh abcd\n\nefgh abcd\n\n\n\nefgh", "[REDACTED:A] [REDACTED:A] abcd\n\n\n\nefgh")
+	checkMasks(t, r, "abcd\r\r\nefgh abcd\r\n\r\nefgh abcd\n\n\n\n\nefgh", "[REDACTED:A] [REDACTED:A] abcd\n\n\n\n\nefgh")
 	var dst bytes.Buffer
 	w := r.NewWriter(&dst)
-	if _, err := w.Write([]byte("abcd\n\n\n")); err != nil {
+	if _, err := w.Write([]byte("abcd\n\n\n\n")); err != nil {
 		t.Fatal(err)
 	}
 	if dst.Len() != 0 {
-		t.Fatal("a value's beginning and three line breaks were not held")
+		t.Fatal("a value's beginning and four line breaks were not held")
 	}
 	if _, err := w.Write([]byte("\n")); err != nil {
 		t.Fatal(err)
 	}
-	if dst.String() != "abcd\n\n\n\n" {
-		t.Fatalf("after a fourth line break, %d bytes shown, want 8", dst.Len())
+	if dst.String() != "abcd\n\n\n\n\n" {
+		t.Fatalf("after a fifth line break, %d bytes shown, want 9", dst.Len())
 	}
+	// A value with a blank line, printed on a pseudo-terminal.
+	r = New([]Secret{{"B", []byte("first line\n\nsecond")}})
+	checkMasks(t, r, "first line\r\n\r\nsecond\r\n", "[REDACTED:B]\r\n")
 }

@@ -9,7 +9,7 @@ import (
 // Matching runs over two views of the bytes, each mapped back to them:
 //
 //   - the text view is the bytes without their line breaks ('\r' and '\n',
-//     up to maxBreak in a row), so that a line break, whether a program
+//     up to a few in a row, see breakRun), so that a line break, whether a program
 //     wrapped its output or a terminal turned "\n" into "\r\n", never
 //     splits a pattern;
 //   - the dump view is the bytes that the pairs of each run of consecutive
@@ -53,7 +53,7 @@ func (r *Redactor) scan(s *scanner, buf []byte, lineStart, final bool) int {
 	if r.window == 0 {
 		return len(buf)
 	}
-	text := s.textView(buf)
+	text := s.textView(buf, r.maxBreak)
 	cut := r.scanDumps(s, buf, lineStart, final)
 	for from := 0; ; {
 		h := r.find(text, from, final)
@@ -82,16 +82,32 @@ func (r *Redactor) scan(s *scanner, buf []byte, lineStart, final bool) int {
 	return cut
 }
 
-// maxBreak is the longest run of line-break bytes ('\r' and '\n') that the
-// text view leaves out: enough for "\n", "\r\n", a pseudo-terminal's
-// "\r\r\n" and a blank line. A longer run keeps its later bytes, which end
-// any match: otherwise a tail that begins a value, followed by line breaks
-// without end, would be held back without end.
-const maxBreak = 3
+// breakRun returns the longest run of line-break bytes ('\r' and '\n')
+// that the text view leaves out for values: at least 4, enough for "\n",
+// "\r\n", a pseudo-terminal's "\r\r\n" and a blank line; more if a value
+// holds a longer run, which a pseudo-terminal may double ("\n" becomes
+// "\r\n") and a wrap may lengthen by 2. A longer run keeps its later bytes,
+// which end any match: otherwise a tail that begins a value, followed by
+// line breaks without end, would be held back without end.
+func breakRun(values [][]byte) int {
+	longest := 0
+	for _, v := range values {
+		run := 0
+		for _, c := range v {
+			if c == '\n' || c == '\r' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	return max(4, 2*longest+2)
+}
 
-// textView returns buf without its line breaks (see maxBreak), and records
-// where they were.
-func (s *scanner) textView(buf []byte) []byte {
+// textView returns buf without its line breaks, runs of at most maxBreak
+// '\r' and '\n' (see breakRun), and records where they were.
+func (s *scanner) textView(buf []byte, maxBreak int) []byte {
 	s.gone = s.gone[:0]
 	nextN, nextR := indexFrom(buf, 0, '\n'), indexFrom(buf, 0, '\r')
 	if nextN == len(buf) && nextR == len(buf) {
