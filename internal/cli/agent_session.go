@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -106,12 +107,27 @@ func superviseAgent(opts *agentOptions, path string, argv, env []string, srv *ag
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut}
-	if err := cmd.Start(); err != nil {
+	// If llms itself dies (kill -9), the agent dies too: its broker is
+	// gone, and nothing would end its tree or its token's use. The kernel
+	// ties a parent-death signal to the thread that started the child, so
+	// that thread is kept, locked, until the agent is reaped.
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	started := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		done <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	var waitErr error
 wait:
 	for {
