@@ -380,3 +380,41 @@ func TestAgentModeAttacks(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentDiesWithItsLauncher: when llms agent is killed outright, the
+// agent is killed too (a parent-death signal), rather than running on
+// without its broker or anyone to end its tree.
+func TestAgentDiesWithItsLauncher(t *testing.T) {
+	if sandbox.ABI() == 0 {
+		t.Skip("no Landlock on this kernel")
+	}
+	bin := llmsBin(t)
+	root := t.TempDir()
+	env := llmsEnv(filepath.Join(root, "store"))
+	mustRun(t, bin, env, "", "init")
+	work := filepath.Join(root, "proj")
+	os.Mkdir(work, 0o700)
+	cmd := exec.Command(bin, "agent", "--agent", "codex", "--", "sleep", "300")
+	cmd.Env, cmd.Dir = env, work
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	var agent int
+	for deadline := time.Now().Add(10 * time.Second); agent == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		agent = findChild(cmd.Process.Pid, "sleep")
+	}
+	if agent == 0 {
+		cmd.Process.Kill()
+		t.Fatal("the agent did not start")
+	}
+	cmd.Process.Kill()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(agent) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+	}
+	unix.Kill(agent, unix.SIGKILL)
+	t.Fatalf("the agent (pid %d) outlived its launcher", agent)
+}

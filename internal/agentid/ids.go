@@ -40,15 +40,6 @@ var aliases = map[string]string{
 // Known returns the canonical agent ids, sorted.
 func Known() []string { return slices.Clone(known) }
 
-// Aliases returns the accepted aliases and the id each stands for.
-func Aliases() map[string]string {
-	out := make(map[string]string, len(aliases))
-	for a, id := range aliases {
-		out[a] = id
-	}
-	return out
-}
-
 // Canonical returns the canonical id for an agent id or alias, ignoring
 // ASCII case: "claude" and "Claude-Code" are both "claude-code". Any other
 // name is an error that lists the known ids and aliases. Every place that

@@ -489,3 +489,73 @@ func TestChildIsConfined(t *testing.T) {
 		t.Errorf("code %d, err %v, child's status %q", code, err, out)
 	}
 }
+
+// A server without a stamped agent or a launch-time policy serves nothing.
+func TestServeRefusesAnIncompleteServer(t *testing.T) {
+	f := newFixture(t)
+	for name, srv := range map[string]*Server{
+		"no broker": {Agent: "claude-code", Policy: f.server.Policy},
+		"no agent":  {Broker: f.b, Policy: f.server.Policy},
+		"no policy": {Broker: f.b, Agent: "claude-code"},
+	} {
+		l, err := Listen(filepath.Join(t.TempDir(), "s.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Serve(context.Background(), l); err == nil {
+			t.Errorf("%s: Serve started", name)
+		}
+		l.Close()
+	}
+}
+
+// The warm broker sees what the human does meanwhile, from another
+// process: a revoked token, every token gone with revoke-all --rotate,
+// and a new session under the new identity.
+func TestRevocationReachesTheWarmBroker(t *testing.T) {
+	f := newFixture(t)
+	cl := &Client{Socket: f.sock}
+	if _, err := cl.Peek("k", f.caller(t, f.token)); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := f.b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	humanSide, err := broker.Open(f.dir) // the human's own llms process
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := broker.Inspect(f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := humanSide.Revoke(info.ID, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, f.token)); !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("a revoked token: %v", err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, other)); err != nil {
+		t.Errorf("another token after one was revoked: %v", err)
+	}
+	if err := humanSide.RevokeAll(true, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, other)); !errors.Is(err, broker.ErrDenied) {
+		t.Errorf("a token after revoke-all --rotate: %v", err)
+	}
+	// A new session under the new identity works at once: the broker
+	// re-reads the identity it no longer has.
+	if _, err := humanSide.StartSession(time.Hour, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, err := humanSide.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _, err := f.exec(t, fresh, injectK, "sh", "-c", `echo "$X"`)
+	if err != nil || code != 0 || out != "[REDACTED:k]\n" {
+		t.Errorf("after the rotation: code %d, err %v, out %q", code, err, out)
+	}
+}

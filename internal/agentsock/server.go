@@ -69,8 +69,16 @@ func Listen(path string) (*net.UnixListener, error) {
 // once every connection is done. A malformed request ends only its own
 // connection.
 func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
-	if s.Broker == nil {
+	// Fail closed: without a stamp the broker would detect the agent from
+	// what the client says, and without the launch-time policy it would
+	// read policy files the agent can write.
+	switch {
+	case s.Broker == nil:
 		return errors.New("agentsock: Server.Broker is nil")
+	case s.Agent == "":
+		return errors.New("agentsock: Server.Agent is empty: the launcher stamps the agent's identity")
+	case s.Policy == nil:
+		return errors.New("agentsock: Server.Policy is nil: the policy is read at launch")
 	}
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()

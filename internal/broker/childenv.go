@@ -17,9 +17,9 @@ import (
 
 // startupNames and startupPrefixes are the variables that change how a
 // program starts or which other code it runs: the dynamic loader's, the
-// shells' start-up files and exported functions, interpreters' options and
-// module paths, and the programs that programs start (pagers, editors, git's
-// helpers). A secret is never injected into one of them: the loader and
+// shells' start-up files and exported functions, interpreters' and build
+// tools' options and module paths, and the programs that programs start
+// (pagers, editors, git's helpers, compilers). A secret is never injected into one of them: the loader and
 // shells print such a value's pieces in their error messages, where no
 // redaction recognises them. Prefixes stand for a whole family. Names are
 // compared in upper case.
@@ -41,10 +41,14 @@ var (
 		"NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE",
 		"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
 		"TCLLIBPATH", "PHPRC", "PHP_INI_SCAN_DIR",
+		// build tools: Go's, the C compiler, Rust's, make's (besides CGO_*)
+		"GOFLAGS", "GOENV", "GOPATH", "GOROOT", "GOTOOLCHAIN", "GOAUTH", "GOEXPERIMENT", "CC", "CXX",
+		"RUSTC", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER", "RUSTFLAGS", "RUSTDOCFLAGS", "RUSTUP_TOOLCHAIN",
+		"CARGO_BUILD_RUSTC_WRAPPER", "CARGO_BUILD_RUSTFLAGS", "MAKEFLAGS", "MFLAGS", "MAKEFILES",
 	)
 	startupPrefixes = []string{
 		"LD_", "DYLD_", "MALLOC_", "BASH_FUNC_", "GIT_CONFIG",
-		"PYTHON", "PERL5", "RUBY_", "NPM_CONFIG_", "LUA_INIT", "LUA_PATH", "LUA_CPATH",
+		"PYTHON", "PERL5", "RUBY_", "NPM_CONFIG_", "LUA_INIT", "LUA_PATH", "LUA_CPATH", "CGO_",
 	}
 )
 

@@ -15,7 +15,9 @@ func TestStartupVars(t *testing.T) {
 		"PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBY_DEBUG_INIT_SCRIPT", "NODE_OPTIONS",
 		"npm_config_script_shell", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "GIT_SSH_COMMAND", "GIT_CONFIG_COUNT",
 		"GIT_CONFIG_VALUE_0", "GIT_EXTERNAL_DIFF", "GIT_DIR", "PAGER", "EDITOR", "GLIBC_TUNABLES", "OPENSSL_CONF",
-		"LUA_INIT_5_4",
+		"LUA_INIT_5_4", "GOFLAGS", "GOENV", "GOPATH", "GOROOT", "GOTOOLCHAIN", "GOAUTH", "GOEXPERIMENT",
+		"CGO_LDFLAGS", "CC", "CXX", "RUSTC_WRAPPER", "RUSTFLAGS", "CARGO_BUILD_RUSTC_WRAPPER", "MAKEFLAGS",
+		"MAKEFILES",
 	} {
 		if !startupVar(name) {
 			t.Errorf("startupVar(%q) = false", name)
@@ -26,7 +28,8 @@ func TestStartupVars(t *testing.T) {
 	}
 	for _, name := range []string{
 		"PGPASSWORD", "API_KEY", "NODE_AUTH_TOKEN", "RUBYGEMS_API_KEY", "GITHUB_TOKEN", "GIT_TOKEN",
-		"NPM_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME", "LANG", "LC_ALL",
+		"NPM_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME", "LANG", "LC_ALL", "GOPROXY", "GOPRIVATE",
+		"CARGO_REGISTRY_TOKEN", "GOOGLE_API_KEY", "CCACHE_DIR",
 	} {
 		if startupVar(name) {
 			t.Errorf("startupVar(%q) = true", name)

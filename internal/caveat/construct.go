@@ -8,32 +8,6 @@ import (
 	"time"
 )
 
-// Secret returns a caveat allowing only the named secrets.
-func Secret(names ...string) (Caveat, error) { return list(NameSecret, names) }
-
-// Repo returns a caveat allowing only repositories matching one of the
-// patterns. Patterns are canonical host/org/repo strings and may use '*'
-// and '**'.
-func Repo(patterns ...string) (Caveat, error) { return list(NameRepo, patterns) }
-
-// Branch returns a caveat allowing only branches matching one of the
-// patterns.
-func Branch(patterns ...string) (Caveat, error) { return list(NameBranch, patterns) }
-
-// Agent returns a caveat allowing only the named agents.
-func Agent(names ...string) (Caveat, error) { return list(NameAgent, names) }
-
-// Who returns a caveat allowing only git user emails matching one of the
-// lowercase patterns.
-func Who(patterns ...string) (Caveat, error) { return list(NameWho, patterns) }
-
-// Cmd returns a caveat allowing exec to start only the given programs: clean
-// absolute paths, or base names.
-func Cmd(programs ...string) (Caveat, error) { return list(NameCmd, programs) }
-
-// Op returns a caveat allowing only the given operations (Op constants).
-func Op(operations ...string) (Caveat, error) { return list(NameOp, operations) }
-
 // List returns the list caveat name (one of [ListKinds]) allowing items.
 func List(name string, items ...string) (Caveat, error) {
 	if !IsList(name) {
@@ -62,7 +36,7 @@ func list(name string, items []string) (Caveat, error) {
 		return Caveat{}, fmt.Errorf("caveat: %s: no items", name)
 	}
 	for _, item := range items {
-		// Without this, Secret("a,b") would quietly become two names.
+		// Without this, List(NameSecret, "a,b") would quietly become two names.
 		if strings.Contains(item, ",") {
 			return Caveat{}, fmt.Errorf("caveat: %s: item %s contains ','", name, quoteShort(item))
 		}

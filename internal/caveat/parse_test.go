@@ -156,13 +156,13 @@ func TestConstructors(t *testing.T) {
 		got  Caveat
 		want string
 	}{
-		{mustOK(Secret("b", "a")), "secret=a,b"},
-		{mustOK(Repo("github.com/acme/*")), "repo=github.com/acme/*"},
-		{mustOK(Branch("release/**", "main")), "branch=main,release/**"},
-		{mustOK(Agent("codex", "claude")), "agent=claude,codex"},
-		{mustOK(Who("*@acme.com")), "who=*@acme.com"},
-		{mustOK(Cmd("terraform", "/usr/bin/make")), "cmd=/usr/bin/make,terraform"},
-		{mustOK(Op(OpPeek, OpExec)), "op=exec,peek"},
+		{mustOK(List(NameSecret, "b", "a")), "secret=a,b"},
+		{mustOK(List(NameRepo, "github.com/acme/*")), "repo=github.com/acme/*"},
+		{mustOK(List(NameBranch, "release/**", "main")), "branch=main,release/**"},
+		{mustOK(List(NameAgent, "codex", "claude")), "agent=claude,codex"},
+		{mustOK(List(NameWho, "*@acme.com")), "who=*@acme.com"},
+		{mustOK(List(NameCmd, "terraform", "/usr/bin/make")), "cmd=/usr/bin/make,terraform"},
+		{mustOK(List(NameOp, OpPeek, OpExec)), "op=exec,peek"},
 		{mustOK(ExpiresAt(time.Date(2030, 1, 2, 3, 4, 5, 999_999_999, time.FixedZone("CET", 3600)))), "expires_at=2030-01-02T02:04:05Z"},
 	}
 	for _, tt := range tests {
@@ -176,14 +176,14 @@ func TestConstructors(t *testing.T) {
 		c       func() (Caveat, error)
 		wantErr string
 	}{
-		{"no items", func() (Caveat, error) { return Secret() }, "no items"},
-		{"comma inside an item", func() (Caveat, error) { return Secret("a,b") }, "contains ','"},
-		{"duplicate", func() (Caveat, error) { return Op(OpExec, OpExec) }, "duplicate"},
-		{"invalid name", func() (Caveat, error) { return Secret("a/x") }, "only letters"},
-		{"uppercase who", func() (Caveat, error) { return Who("Bob@acme.com") }, "not lowercase"},
-		{"unknown op", func() (Caveat, error) { return Op("get") }, "unknown operation"},
-		{"relative cmd", func() (Caveat, error) { return Cmd("bin/x") }, "clean absolute path"},
-		{"empty item", func() (Caveat, error) { return Agent("") }, "empty"},
+		{"no items", func() (Caveat, error) { return List(NameSecret) }, "no items"},
+		{"comma inside an item", func() (Caveat, error) { return List(NameSecret, "a,b") }, "contains ','"},
+		{"duplicate", func() (Caveat, error) { return List(NameOp, OpExec, OpExec) }, "duplicate"},
+		{"invalid name", func() (Caveat, error) { return List(NameSecret, "a/x") }, "only letters"},
+		{"uppercase who", func() (Caveat, error) { return List(NameWho, "Bob@acme.com") }, "not lowercase"},
+		{"unknown op", func() (Caveat, error) { return List(NameOp, "get") }, "unknown operation"},
+		{"relative cmd", func() (Caveat, error) { return List(NameCmd, "bin/x") }, "clean absolute path"},
+		{"empty item", func() (Caveat, error) { return List(NameAgent, "") }, "empty"},
 		{"zero time", func() (Caveat, error) { return ExpiresAt(time.Time{}) }, "zero time"},
 		{"year 10000", func() (Caveat, error) { return ExpiresAt(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) }, "not of the form"},
 	}

@@ -30,24 +30,24 @@ func genCaveat() *rapid.Generator[Caveat] {
 		var err error
 		switch rapid.IntRange(0, 8).Draw(t, "kind") {
 		case 0:
-			c, err = Secret(genList(genSecrets).Draw(t, "secrets")...)
+			c, err = List(NameSecret, genList(genSecrets).Draw(t, "secrets")...)
 		case 1:
 			offset := rapid.IntRange(-3*3600, 3*3600).Draw(t, "expiry")
 			c, err = ExpiresAt(now.Add(time.Duration(offset) * time.Second))
 		case 2:
-			c, err = Repo(genList(genRepos).Draw(t, "repos")...)
+			c, err = List(NameRepo, genList(genRepos).Draw(t, "repos")...)
 		case 3:
-			c, err = Branch(genList(genBranches).Draw(t, "branches")...)
+			c, err = List(NameBranch, genList(genBranches).Draw(t, "branches")...)
 		case 4:
-			c, err = Agent(genList(genAgents).Draw(t, "agents")...)
+			c, err = List(NameAgent, genList(genAgents).Draw(t, "agents")...)
 		case 5:
-			c, err = Who(genList(genWho).Draw(t, "who")...)
+			c, err = List(NameWho, genList(genWho).Draw(t, "who")...)
 		case 6:
-			c, err = Cmd(genList(genCmds).Draw(t, "cmds")...)
+			c, err = List(NameCmd, genList(genCmds).Draw(t, "cmds")...)
 		case 7:
 			c, err = List(NameKeepEnv, genList(genSecrets).Draw(t, "keep")...)
 		default:
-			c, err = Op(genList(genOps).Draw(t, "ops")...)
+			c, err = List(NameOp, genList(genOps).Draw(t, "ops")...)
 		}
 		if err != nil {
 			t.Fatalf("constructor: %v", err)

@@ -3,12 +3,12 @@ package gitctx
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // Info describes the repository a directory belongs to. An empty field means
@@ -263,35 +263,22 @@ const (
 	maxSmallFile  = 1 << 16 // HEAD, .git, commondir
 )
 
-// readSmall reads a file of at most limit bytes. It opens with O_NONBLOCK
-// and refuses anything but a regular file or /dev/null (which git reads
-// as empty: GIT_CONFIG_GLOBAL=/dev/null), so that a FIFO or a terminal
-// planted where a config or HEAD file is read cannot hang llms.
+// readSmall reads a regular file of at most limit bytes
+// (internal/smallfile: a FIFO planted where a config or HEAD file is read
+// cannot hang llms), or /dev/null, which git reads as empty
+// (GIT_CONFIG_GLOBAL=/dev/null).
 func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("gitctx: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("gitctx: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("gitctx: %s: not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := smallfile.Read(path, limit)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gitctx: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("gitctx: %s: larger than %d bytes", path, limit)
 	}
 	return data, nil
 }

@@ -3,17 +3,15 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // Subject is who asks for a secret, as the broker established it. An empty
@@ -66,7 +64,9 @@ func Load(paths ...string) (*Set, error) {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("policy: path %q is not absolute", p)
 		}
-		data, err := readFile(p)
+		// A policy that cannot be read (a FIFO, a device, too large)
+		// denies everything.
+		data, err := smallfile.Read(p, maxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -80,31 +80,6 @@ func Load(paths ...string) (*Set, error) {
 		s.files = append(s.files, f)
 	}
 	return s, nil
-}
-
-// readFile reads a policy file that must be a regular file. It opens with
-// O_NONBLOCK so that a FIFO planted at the repository's policy path cannot
-// hang llms, and refuses anything that is not a regular file (a policy that
-// cannot be read denies everything).
-func readFile(p string) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", p)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxFileSize)
-	}
-	return data, nil
 }
 
 // Empty reports whether no policy file was found, which allows every

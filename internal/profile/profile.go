@@ -22,13 +22,10 @@ package profile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -36,6 +33,7 @@ import (
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // Profile is one validated [NAME] table.
@@ -105,29 +103,15 @@ const MaxTTL = 24 * time.Hour
 // maxFileSize bounds what Load reads: a profiles file is a few kilobytes.
 const maxFileSize = 1 << 20
 
-// Load reads and validates every profile in path. It reads only a regular
-// file (opened non-blocking, so that a FIFO planted there cannot hang
-// llms) of at most maxFileSize bytes.
+// Load reads and validates every profile in path: a regular file of at
+// most maxFileSize bytes (internal/smallfile).
 func Load(path string) (map[string]Profile, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	data, err := smallfile.Read(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s", ErrNoFile, path)
 	}
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxFileSize)
 	}
 	return Parse(path, data)
 }

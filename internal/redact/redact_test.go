@@ -384,7 +384,10 @@ func TestNoPatternSurvives(t *testing.T) {
 	}
 	patterns := referencePatterns(secrets)
 	input := []byte("abcabcabcabYWJjYWJjYWJjYWJjca-cabca-bcabcab-616263616263")
-	for _, chunks := range chunkings(len(input)) {
+	for i, chunks := range chunkings(len(input)) {
+		if raceEnabled && i%8 != 0 {
+			continue // see TestWriterMatchesReferenceRandom
+		}
 		checkStream(t, New(secrets), patterns, input, chunks)
 	}
 }

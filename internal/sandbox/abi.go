@@ -86,10 +86,9 @@ func handledScopes(v int) uint64 {
 }
 
 // Missing lists, in words, what agent mode promises that ABI v cannot
-// enforce; empty from ABI 6. The launcher prints it at every launch. (ABI 9
-// adds one more thing, Unix sockets by path inside a hidden directory,
-// which docs/AGENT-MODE.md lists among the limits rather than the
-// promises.)
+// enforce; empty from ABI 6. The launcher prints it at every launch. (Unix
+// sockets by path need ABI 9; the launcher warns about them only when it
+// finds one that matters, see EscapeSockets.)
 func Missing(v int) []string {
 	var m []string
 	if v < 2 {

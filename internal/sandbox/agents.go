@@ -13,7 +13,10 @@ type Agent struct {
 // Agents is the per-agent table, by agent id. docs/AGENT-MODE.md shows it.
 var Agents = []Agent{
 	{ID: "claude-code",
-		State:   []string{".claude", ".claude.json", ".claude.json.backup", ".local/share/claude", ".local/state/claude", ".cache/claude-cli-nodejs"},
+		// ~/.claude.json is saved through a lock directory and a temp file
+		// beside it, which cannot be allowed without the whole home; Claude
+		// Code then writes the file in place, which works when it exists.
+		State:   []string{".claude", ".claude.json", ".claude.json.backup", ".claude.lock", ".local/share/claude", ".local/state/claude", ".cache/claude-cli-nodejs"},
 		KeyVars: []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"}},
 	{ID: "codex",
 		State:   []string{".codex"},

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,13 +25,14 @@ import (
 const (
 	probeEnv    = "LLMS_SANDBOX_PROBE"
 	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
+	tiocstiEnv  = "LLMS_SANDBOX_TEST_ALLOW_TIOCSTI"
 )
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ExecArg {
-		if os.Getenv(keepCapsEnv) == "1" {
-			keepCapsForTest = true
-		}
+		keepCapsForTest = os.Getenv(keepCapsEnv) == "1"
+		allowTIOCSTIForTest = os.Getenv(tiocstiEnv) == "1"
+
 		os.Exit(Main(os.Args[2:], os.Stderr))
 	}
 	if os.Getenv(probeEnv) == "1" {
@@ -72,6 +75,12 @@ func probe(args []string) int {
 			if err = unix.PtraceSeize(pid); err == nil {
 				_ = unix.PtraceDetach(pid)
 			}
+		case "tiocsti":
+			// A terminal of its own as its controlling terminal, then ask
+			// the terminal to type a byte (target is ignored).
+			// Closing the terminal hangs its session up: the probe leads it.
+			signal.Ignore(syscall.SIGHUP)
+			err = typeIntoOwnTerminal()
 		case "kill0":
 			pid, _ := strconv.Atoi(target)
 			err = unix.Kill(pid, 0)
@@ -128,10 +137,11 @@ func self(t *testing.T) string {
 
 // run options for one process.
 type proc struct {
-	rules    *Rules // nil: not sandboxed
-	cred     *syscall.Credential
-	env      []string
-	keepCaps bool
+	rules       *Rules // nil: not sandboxed
+	cred        *syscall.Credential
+	env         []string
+	keepCaps    bool
+	allowTIOCST bool
 }
 
 // command builds the probe command, wrapped in the sandbox when p.rules is
@@ -151,6 +161,9 @@ func (p proc) command(t *testing.T, bin string, args ...string) *exec.Cmd {
 	cmd.Env = append([]string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}, p.env...)
 	if p.keepCaps {
 		cmd.Env = append(cmd.Env, keepCapsEnv+"=1")
+	}
+	if p.allowTIOCST {
+		cmd.Env = append(cmd.Env, tiocstiEnv+"=1")
 	}
 	if p.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
@@ -204,4 +217,37 @@ func requireLandlock(t *testing.T) {
 		}
 		t.Skip("no Landlock on this kernel")
 	}
+}
+
+// typeIntoOwnTerminal opens a new pseudo-terminal, makes it the controlling
+// terminal of a new session, and pushes one byte into its input (TIOCSTI).
+func typeIntoOwnTerminal() error {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		return err
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return err
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := unix.IoctlSetInt(int(s.Fd()), unix.TIOCSCTTY, 0); err != nil {
+		return err
+	}
+	c := byte('x')
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, s.Fd(), unix.TIOCSTI, uintptr(unsafe.Pointer(&c))); e != 0 {
+		return e
+	}
+	return nil
 }

@@ -80,6 +80,11 @@ func (p *Prepared) Restrict() error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
+	if !allowTIOCSTIForTest {
+		if err := denyTerminalInjection(); err != nil {
+			return err
+		}
+	}
 	if err := ll.LandlockRestrictSelf(p.fd, 0); err != nil {
 		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
@@ -92,6 +97,11 @@ func (p *Prepared) Close() error { return unix.Close(p.fd) }
 // keepCapsForTest skips dropping capabilities. Only this package's tests
 // set it, to show what a confined root that keeps CAP_SYS_PTRACE can do.
 var keepCapsForTest bool
+
+// allowTIOCSTIForTest skips the seccomp filter. Only this package's tests
+// set it, to show that the kernel lets a confined process type into its
+// terminal without it.
+var allowTIOCSTIForTest bool
 
 // addRule adds one rule. The path is opened without following a final
 // symbolic link (a link placed there since the rules were built grants

@@ -30,6 +30,10 @@ type Spec struct {
 	// entry grants (e.g. /dev, so that raw disks stay closed while
 	// /dev/null and the terminals are open).
 	Deny []string
+	// Sockets: directories whose Unix sockets may be connected to (from
+	// Landlock ABI 9; below it every socket the user can reach is
+	// reachable), read-only otherwise.
+	Sockets []string
 	// Hide trees: no access at all, whatever else says.
 	Hide []string
 }
@@ -94,8 +98,13 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, ErrNoLandlock
 	}
 	handled := handledFS(abi)
-	read := (readRights | ll.AccessFSResolveUnix) & handled
-	write := (readRights | writeRights | ll.AccessFSResolveUnix) & handled
+	read := readRights & handled
+	write := (readRights | writeRights) & handled
+	// From ABI 9, connecting to a Unix socket by path is a right of its
+	// own: granted only where Sockets says (the broker's), so that the
+	// user's systemd, D-Bus, ssh-agent, gpg-agent or docker sockets, which
+	// could run a program outside the sandbox, are out of reach.
+	socket := (readRights | ll.AccessFSResolveUnix) & handled
 	device := (ll.AccessFSReadFile | ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev | ll.AccessFSReadDir) & handled
 
 	c := compiler{entries: map[string]uint64{}}
@@ -114,7 +123,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 	for _, g := range []struct {
 		paths  []string
 		access uint64
-	}{{spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Hide, 0}} {
+	}{{spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Sockets, socket}, {spec.Hide, 0}} {
 		if err := add(g.paths, g.access); err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func (tr tree) spec() Spec {
 	return Spec{
 		Read:    []string{"/"},
 		Write:   []string{tr.work},
-		Devices: []string{"/dev/null", "/dev/pts", "/dev/tty"},
+		Devices: []string{"/dev/null", "/dev/pts", "/dev/ptmx", "/dev/tty"},
 		Deny:    []string{"/dev"},
 		Hide:    []string{tr.store, tr.ssh, filepath.Join(tr.home, ".aws")},
 	}
@@ -401,5 +401,56 @@ func TestExecFailures(t *testing.T) {
 	}
 	if _, _, err := Wrap(r, bin, bin, "relative", nil); err == nil {
 		t.Errorf("Wrap accepted a relative program path")
+	}
+}
+
+// TestNoTypingIntoTheTerminal: a confined process cannot make its terminal
+// type (TIOCSTI), which would run commands in the user's shell once the
+// agent exits. Landlock cannot refuse it on an inherited terminal; the
+// seccomp filter does. Without the filter, this kernel allows it when
+// dev.tty.legacy_tiocsti is 1.
+func TestNoTypingIntoTheTerminal(t *testing.T) {
+	requireLandlock(t)
+	bin := self(t)
+	r, err := Build(newTree(t).spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := proc{rules: r}.probeRun(t, bin, "tiocsti", "-")
+	t.Logf("confined: tiocsti %s", res["tiocsti -"])
+	if res["tiocsti -"] != "denied 1" {
+		t.Errorf("confined process typed into its terminal: %s", res["tiocsti -"])
+	}
+	res = proc{rules: r, allowTIOCST: true}.probeRun(t, bin, "tiocsti", "-")
+	legacy, _ := os.ReadFile("/proc/sys/dev/tty/legacy_tiocsti")
+	t.Logf("without the filter (legacy_tiocsti=%s): tiocsti %s", strings.TrimSpace(string(legacy)), res["tiocsti -"])
+	if strings.TrimSpace(string(legacy)) == "1" && res["tiocsti -"] != "ok" {
+		t.Errorf("the control case failed: %s (the probe itself is broken)", res["tiocsti -"])
+	}
+}
+
+// From ABI 9, Unix sockets by path are reachable only in Sockets: not the
+// user's other sockets (systemd, D-Bus, ssh-agent, docker).
+func TestBuildSocketsOnlyWhereAllowed(t *testing.T) {
+	tr := newTree(t)
+	s := tr.spec()
+	sock := filepath.Join(tr.root, "sock")
+	os.Mkdir(sock, 0o700)
+	s.Sockets = []string{sock}
+	s.Write = append(s.Write, tr.root) // the socket dir inside a writable tree
+	for _, abi := range []int{7, 9} {
+		r, err := BuildFor(s, abi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range r.Rules {
+			has := rule.Access&ll.AccessFSResolveUnix != 0
+			if has != (abi >= 9 && rule.Path == sock) {
+				t.Errorf("ABI %d: %s resolve-unix %v", abi, rule.Path, has)
+			}
+		}
+		if a := ruleMap(r)[sock]; a == 0 || (abi >= 9 && a&ll.AccessFSResolveUnix == 0) {
+			t.Errorf("ABI %d: socket dir %#x", abi, a)
+		}
 	}
 }

@@ -20,6 +20,9 @@ type AgentOptions struct {
 	Workdir    string   // the working tree: writable
 	TempDir    string   // os.TempDir(): writable
 	Agent      string   // agent id: its state paths become writable
+	// SocketDir holds the broker's socket: the only Unix sockets outside
+	// the sandbox the agent may connect to (from Landlock ABI 9).
+	SocketDir string
 	// Terminals are the device paths of the launcher's terminal, if any.
 	Terminals  []string
 	AllowRead  []string // read access; also un-hides a default credential path
@@ -140,6 +143,13 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	}
 
 	devices := append(slices.Clone(baseDevices), o.Terminals...)
+	var sockets []string
+	if o.SocketDir != "" {
+		if !filepath.IsAbs(o.SocketDir) {
+			return Spec{}, fmt.Errorf("agent sandbox: the socket directory %q is not absolute", o.SocketDir)
+		}
+		sockets = append(sockets, o.SocketDir)
+	}
 	return Spec{
 		// A home is read-only even inside a writable tree (a home under
 		// /tmp): its start-up files are not for the agent to change.
@@ -147,6 +157,7 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		Write:   write,
 		Devices: devices,
 		Deny:    []string{"/dev"},
+		Sockets: sockets,
 		Hide:    hide,
 	}, nil
 }
@@ -186,6 +197,41 @@ func Terminals(fds ...int) []string {
 			continue
 		}
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeCharDevice != 0 && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// EscapeSockets lists the Unix sockets of this user that exist now and
+// through which a program could be run outside the sandbox, or act with
+// the user's keys: the systemd user manager and the D-Bus session bus
+// (`systemd-run --user`), ssh-agent and gpg-agent, docker. Below Landlock
+// ABI 9 the sandbox cannot keep the agent from connecting to them, and the
+// launcher names them in a warning. lookup reads the launcher's
+// environment.
+func EscapeSockets(lookup func(string) (string, bool)) []string {
+	var cands []string
+	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
+		cands = append(cands, filepath.Join(d, "bus"), filepath.Join(d, "systemd", "private"),
+			filepath.Join(d, "gnupg", "S.gpg-agent"), filepath.Join(d, "docker.sock"))
+	}
+	if a, ok := lookup("DBUS_SESSION_BUS_ADDRESS"); ok {
+		for _, part := range strings.Split(a, ";") {
+			for _, kv := range strings.Split(strings.TrimPrefix(part, "unix:"), ",") {
+				if p, ok := strings.CutPrefix(kv, "path="); ok && filepath.IsAbs(p) {
+					cands = append(cands, p)
+				}
+			}
+		}
+	}
+	if p, ok := lookup("SSH_AUTH_SOCK"); ok && filepath.IsAbs(p) {
+		cands = append(cands, p)
+	}
+	cands = append(cands, "/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock")
+	var out []string
+	for _, p := range cands {
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,5 +61,22 @@ func TestAgentSpec(t *testing.T) {
 	o.AllowWrite = []string{tr.home}
 	if _, err := AgentSpec(o); err != nil {
 		t.Errorf("--allow-write of the home working tree: %v", err)
+	}
+}
+
+func TestEscapeSockets(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	notSock := filepath.Join(dir, "file")
+	os.WriteFile(notSock, nil, 0o600)
+	env := map[string]string{"SSH_AUTH_SOCK": sock, "DBUS_SESSION_BUS_ADDRESS": "unix:path=" + notSock + ",guid=x", "XDG_RUNTIME_DIR": dir}
+	got := EscapeSockets(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if !slices.Contains(got, sock) || slices.Contains(got, notSock) {
+		t.Errorf("EscapeSockets = %v, want %s and not a plain file", got, sock)
 	}
 }

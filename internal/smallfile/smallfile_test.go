@@ -1,0 +1,55 @@
+package smallfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ok")
+	if err := os.WriteFile(ok, []byte("1234"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Read(ok, 4); err != nil || string(got) != "1234" {
+		t.Fatalf("Read(4 bytes, limit 4) = %q, %v", got, err)
+	}
+	if _, err := Read(ok, 3); err == nil || !strings.Contains(err.Error(), "larger than 3 bytes") {
+		t.Fatalf("Read(4 bytes, limit 3) = %v", err)
+	}
+	if _, err := Read(filepath.Join(dir, "missing"), 4); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+	zero := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{zero, dir} {
+		if _, err := Read(p, 4); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Read(%s) = %v", p, err)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Read(fifo, 4); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("Read(FIFO) = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("Read blocked on a FIFO")
+	}
+}
