@@ -36,10 +36,7 @@ func runInputSchema() *jsonschema.Schema {
 	return schemaFor[RunInput](func(s *jsonschema.Schema) {
 		argv := s.Properties["argv"]
 		argv.MinItems, argv.MaxItems = new(1), new(MaxArgs)
-		argv.Types, argv.Type = nil, "array"
-		inject := s.Properties["inject"]
-		inject.MaxProperties = new(MaxInjections)
-		inject.Types, inject.Type = nil, "object"
+		s.Properties["inject"].MaxProperties = new(MaxInjections)
 		to := s.Properties["timeout_seconds"]
 		to.Minimum, to.Maximum = new(float64(1)), new(float64(MaxTimeout))
 		mo := s.Properties["max_output_bytes"]

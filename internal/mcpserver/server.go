@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +83,10 @@ func New(cfg Config) *mcp.Server {
 // addTool registers a typed handler that never panics and that refuses,
 // before reaching the broker, when the server holds no token.
 func addTool[In, Out any](s *mcp.Server, tool *mcp.Tool, h func(context.Context, In) (Out, error)) {
+	if tool.InputSchema == nil {
+		tool.InputSchema = schemaFor[In](nil)
+	}
+	tool.OutputSchema = schemaFor[Out](nil)
 	mcp.AddTool(s, tool, func(ctx context.Context, _ *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, out Out, err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -238,12 +243,32 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// schemaFor derives T's schema and lets edit tighten it.
+// schemaFor derives T's schema, states that no field is ever null (Go's
+// nil slices and maps are never sent or needed), and lets edit tighten it.
 func schemaFor[T any](edit func(*jsonschema.Schema)) *jsonschema.Schema {
 	s, err := jsonschema.For[T](nil)
 	if err != nil {
 		panic(err) // a programming error in a fixed type, caught by every test
 	}
-	edit(s)
+	notNull(s)
+	if edit != nil {
+		edit(s)
+	}
 	return s
+}
+
+// notNull turns every "T or null" in s into T.
+func notNull(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if len(s.Types) == 2 && slices.Contains(s.Types, "null") {
+		i := slices.Index(s.Types, "null")
+		s.Type, s.Types = s.Types[1-i], nil
+	}
+	for _, p := range s.Properties {
+		notNull(p)
+	}
+	notNull(s.Items)
+	notNull(s.AdditionalProperties)
 }

@@ -452,3 +452,51 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDocsListEverySchemaField: docs/MCP.md has a section per tool naming
+// every field of its input and output schemas, so the page cannot fall
+// behind the code.
+func TestDocsListEverySchemaField(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "MCP.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	for _, part := range strings.Split(string(doc), "\n### `")[1:] {
+		name, body, _ := strings.Cut(part, "`")
+		sections[name] = body
+	}
+	f := newFixture(t)
+	res, err := f.connect("").ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		body, ok := sections[tool.Name]
+		if !ok {
+			t.Errorf("docs/MCP.md has no section for %s", tool.Name)
+			continue
+		}
+		for _, schema := range []any{tool.InputSchema, tool.OutputSchema} {
+			b, _ := json.Marshal(schema)
+			var s struct {
+				Properties map[string]struct {
+					Items struct {
+						Properties map[string]any
+					}
+				}
+			}
+			json.Unmarshal(b, &s)
+			for field, p := range s.Properties {
+				if !strings.Contains(body, "`"+field+"`") {
+					t.Errorf("docs/MCP.md, %s: field %s is not described", tool.Name, field)
+				}
+				for nested := range p.Items.Properties {
+					if !strings.Contains(body, "`"+nested+"`") {
+						t.Errorf("docs/MCP.md, %s: field %s.%s is not described", tool.Name, field, nested)
+					}
+				}
+			}
+		}
+	}
+}
