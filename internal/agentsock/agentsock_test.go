@@ -508,3 +508,54 @@ func TestServeRefusesAnIncompleteServer(t *testing.T) {
 		l.Close()
 	}
 }
+
+// The warm broker sees what the human does meanwhile, from another
+// process: a revoked token, every token gone with revoke-all --rotate,
+// and a new session under the new identity.
+func TestRevocationReachesTheWarmBroker(t *testing.T) {
+	f := newFixture(t)
+	cl := &Client{Socket: f.sock}
+	if _, err := cl.Peek("k", f.caller(t, f.token)); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := f.b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	humanSide, err := broker.Open(f.dir) // the human's own llms process
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := broker.Inspect(f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := humanSide.Revoke(info.ID, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, f.token)); !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("a revoked token: %v", err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, other)); err != nil {
+		t.Errorf("another token after one was revoked: %v", err)
+	}
+	if err := humanSide.RevokeAll(true, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Peek("k", f.caller(t, other)); !errors.Is(err, broker.ErrDenied) {
+		t.Errorf("a token after revoke-all --rotate: %v", err)
+	}
+	// A new session under the new identity works at once: the broker
+	// re-reads the identity it no longer has.
+	if _, err := humanSide.StartSession(time.Hour, human(t)); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, err := humanSide.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _, err := f.exec(t, fresh, injectK, "sh", "-c", `echo "$X"`)
+	if err != nil || code != 0 || out != "[REDACTED:k]\n" {
+		t.Errorf("after the rotation: code %d, err %v, out %q", code, err, out)
+	}
+}
