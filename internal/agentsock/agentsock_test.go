@@ -228,14 +228,15 @@ func TestPeekAndList(t *testing.T) {
 	if _, err := cl.Peek("other", f.caller(t, f.token)); !errors.Is(err, broker.ErrDenied) {
 		t.Errorf("peek of a secret outside the token: %v", err)
 	}
-	es, err := cl.List(true, f.caller(t, f.token))
+	res, err := cl.List(f.caller(t, f.token), broker.ListRequest{WithTimes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	es := res.Entries
 	if len(es) != 1 || es[0].Name != "k" || es[0].Updated.IsZero() {
 		t.Errorf("list under a token for k: %+v", es)
 	}
-	if _, err := cl.List(false, f.caller(t, "")); !errors.Is(err, broker.ErrDenied) {
+	if _, err := cl.List(f.caller(t, ""), broker.ListRequest{}); !errors.Is(err, broker.ErrDenied) {
 		t.Errorf("list without a token: %v", err)
 	}
 }

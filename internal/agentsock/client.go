@@ -81,24 +81,24 @@ func (cl *Client) Peek(name string, c *broker.Caller) (broker.Peek, error) {
 }
 
 // List asks the broker for the names the caller may see.
-func (cl *Client) List(withTimes bool, c *broker.Caller) ([]broker.Entry, error) {
+func (cl *Client) List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error) {
 	r, err := newRequest(OpList, c)
 	if err != nil {
-		return nil, err
+		return broker.ListResult{}, err
 	}
-	r.List = &ListArgs{Times: withTimes}
+	r.List = &ListArgs{Times: req.WithTimes}
 	rep, err := cl.call(r)
 	if err != nil {
-		return nil, err
+		return broker.ListResult{}, err
 	}
 	if rep.List == nil {
-		return nil, protocolf("the reply to list holds no result")
+		return broker.ListResult{}, protocolf("the reply to list holds no result")
 	}
 	out := make([]broker.Entry, len(*rep.List))
 	for i, e := range *rep.List {
 		out[i] = broker.Entry{Name: e.Name, Updated: e.Updated}
 	}
-	return out, nil
+	return broker.ListResult{Entries: out}, nil
 }
 
 // DescribeAccess asks the broker what the caller's token permits.

@@ -183,13 +183,13 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 		}
 		reply(conn, Reply{Peek: &PeekReply{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}})
 	case OpList:
-		es, err := s.Broker.List(req.List.Times, c)
+		res, err := s.Broker.List(c, broker.ListRequest{WithTimes: req.List.Times})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		out := make([]Entry, len(es))
-		for i, e := range es {
+		out := make([]Entry, len(res.Entries))
+		for i, e := range res.Entries {
 			out[i] = Entry{Name: e.Name, Updated: e.Updated}
 		}
 		reply(conn, Reply{List: &out})

@@ -161,7 +161,7 @@ func TestConcurrentRequests(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.List(false, caller(t, claude, tok))
+			_, err := b.List(caller(t, claude, tok), ListRequest{})
 			errs <- err
 		}()
 		go func() {

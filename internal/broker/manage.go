@@ -9,30 +9,40 @@ import (
 	"github.com/llm-secrets/llms/internal/store"
 )
 
+// ListRequest asks for the names the caller may see.
+type ListRequest struct {
+	// WithTimes fills in each entry's modification time.
+	WithTimes bool
+}
+
+// ListResult holds the names, sorted.
+type ListResult struct {
+	Entries []Entry
+}
+
 // List returns the stored secrets the caller may see.
-func (b *Broker) List(withTimes bool, c *Caller) ([]store.Entry, error) {
+func (b *Broker) List(c *Caller, req ListRequest) (ListResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	g, err := b.decide(access{op: caveat.OpList, caller: c})
 	if err != nil {
-		return nil, err
+		return ListResult{}, err
 	}
 	es, err := b.st.List()
 	if err != nil {
-		return nil, err
+		return ListResult{}, err
 	}
 	if g.visible != nil {
 		es = slices.DeleteFunc(es, func(e store.Entry) bool { return !g.visible(e.Name) })
 	}
-	if !withTimes {
-		return es, nil
-	}
-	for i := range es {
-		if es[i], err = b.st.Stat(es[i].Name); err != nil {
-			return nil, err
+	if req.WithTimes {
+		for i := range es {
+			if es[i], err = b.st.Stat(es[i].Name); err != nil {
+				return ListResult{}, err
+			}
 		}
 	}
-	return es, nil
+	return ListResult{Entries: es}, nil
 }
 
 // Set stores a value and reports whether the name is new.

@@ -146,7 +146,7 @@ type access struct {
 type gate interface {
 	Exec(context.Context, broker.ExecRequest) (int, error)
 	Peek(name string, c *broker.Caller) (broker.Peek, error)
-	List(withTimes bool, c *broker.Caller) ([]broker.Entry, error)
+	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
 }
 
 // gate opens what serves exec, peek and list: the agent-mode broker when

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type listOptions struct {
@@ -40,10 +42,11 @@ func runList(opts *listOptions) error {
 	if err != nil {
 		return err
 	}
-	es, err := g.List(opts.JSON, c)
+	res, err := g.List(c, broker.ListRequest{WithTimes: opts.JSON})
 	if err != nil {
 		return err
 	}
+	es := res.Entries
 	if opts.JSON {
 		type item struct {
 			Name    string    `json:"name"`

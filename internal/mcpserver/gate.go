@@ -12,7 +12,7 @@ import (
 // cli so that Exec may write to any writer). It must serve concurrent
 // calls: the SDK serves them so.
 type Broker interface {
-	List(withTimes bool, c *broker.Caller) ([]broker.Entry, error)
+	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
 	DescribeAccess(c *broker.Caller) (broker.TokenAccess, error)
 	Peek(name string, c *broker.Caller) (broker.Peek, error)
 	Exec(ctx context.Context, req broker.ExecRequest) (int, error)

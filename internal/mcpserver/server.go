@@ -124,9 +124,9 @@ type ListOutput struct {
 }
 
 func (t *tools) list(ctx context.Context, _ noInput) (ListOutput, error) {
-	es, err := t.Broker.List(false, t.Caller())
-	names := make([]string, len(es))
-	for i, e := range es {
+	res, err := t.Broker.List(t.Caller(), broker.ListRequest{})
+	names := make([]string, len(res.Entries))
+	for i, e := range res.Entries {
 		names[i] = e.Name
 	}
 	return ListOutput{Secrets: names}, err
