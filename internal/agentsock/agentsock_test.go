@@ -214,18 +214,18 @@ func TestStampedAgentAndRefusals(t *testing.T) {
 func TestPeekAndList(t *testing.T) {
 	f := newFixture(t)
 	cl := &Client{Socket: f.sock}
-	p, err := cl.Peek("k", f.caller(t, f.token))
+	p, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := f.b.Peek("k", human(t))
+	want, err := f.b.Peek(human(t), broker.PeekRequest{Name: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p != want {
 		t.Errorf("remote peek %+v, local %+v", p, want)
 	}
-	if _, err := cl.Peek("other", f.caller(t, f.token)); !errors.Is(err, broker.ErrDenied) {
+	if _, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "other"}); !errors.Is(err, broker.ErrDenied) {
 		t.Errorf("peek of a secret outside the token: %v", err)
 	}
 	res, err := cl.List(f.caller(t, f.token), broker.ListRequest{WithTimes: true})
@@ -316,7 +316,7 @@ func TestMalformedRequests(t *testing.T) {
 	}
 	// A client that connects and says nothing does not stop the others.
 	_ = rawConn(t, f)
-	if _, err := (&Client{Socket: f.sock}).Peek("k", f.caller(t, f.token)); err != nil {
+	if _, err := (&Client{Socket: f.sock}).Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Errorf("after the malformed requests: %v", err)
 	}
 }
@@ -348,7 +348,7 @@ func TestDescriptorsRefused(t *testing.T) {
 func TestPeerChecks(t *testing.T) {
 	other := os.Getuid() + 1
 	f := newFixture(t, func(s *Server) { s.peerUID = &other })
-	_, err := (&Client{Socket: f.sock}).Peek("k", f.caller(t, f.token))
+	_, err := (&Client{Socket: f.sock}).Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"})
 	if !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "uid") {
 		t.Errorf("a peer of another uid: %v", err)
 	}
@@ -357,7 +357,7 @@ func TestPeerChecks(t *testing.T) {
 	// is a sleeping child of ours, and we are not its descendant.
 	cmd := execCommand(t, "sleep", "30")
 	f = newFixture(t, func(s *Server) { s.Root = cmd.Process.Pid })
-	_, err = (&Client{Socket: f.sock}).Peek("k", f.caller(t, f.token))
+	_, err = (&Client{Socket: f.sock}).Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"})
 	if !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "not one of the agent's") {
 		t.Errorf("a peer outside the tree: %v", err)
 	}
@@ -370,7 +370,7 @@ func TestPeerChecks(t *testing.T) {
 
 	// In the tree (the launcher is our parent) it is served.
 	f = newFixture(t, func(s *Server) { s.Root = os.Getppid() })
-	if _, err := (&Client{Socket: f.sock}).Peek("k", f.caller(t, f.token)); err != nil {
+	if _, err := (&Client{Socket: f.sock}).Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Errorf("a descendant of the launcher: %v", err)
 	}
 }
@@ -516,7 +516,7 @@ func TestServeRefusesAnIncompleteServer(t *testing.T) {
 func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	f := newFixture(t)
 	cl := &Client{Socket: f.sock}
-	if _, err := cl.Peek("k", f.caller(t, f.token)); err != nil {
+	if _, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Fatal(err)
 	}
 	other, _, err := f.b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
@@ -534,16 +534,16 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	if err := humanSide.Revoke(info.ID, human(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.Peek("k", f.caller(t, f.token)); !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "revoked") {
+	if _, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "revoked") {
 		t.Errorf("a revoked token: %v", err)
 	}
-	if _, err := cl.Peek("k", f.caller(t, other)); err != nil {
+	if _, err := cl.Peek(f.caller(t, other), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Errorf("another token after one was revoked: %v", err)
 	}
 	if err := humanSide.RevokeAll(true, human(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.Peek("k", f.caller(t, other)); !errors.Is(err, broker.ErrDenied) {
+	if _, err := cl.Peek(f.caller(t, other), broker.PeekRequest{Name: "k"}); !errors.Is(err, broker.ErrDenied) {
 		t.Errorf("a token after revoke-all --rotate: %v", err)
 	}
 	// A new session under the new identity works at once: the broker

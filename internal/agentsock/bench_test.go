@@ -39,7 +39,7 @@ func BenchmarkPeek(b *testing.B) {
 	c := &broker.Caller{Token: f.token, TokenGiven: true, Cwd: b.TempDir()}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := cl.Peek("k", c); err != nil {
+		if _, err := cl.Peek(c, broker.PeekRequest{Name: "k"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -63,12 +63,12 @@ func (cl *Client) call(r Request) (Reply, error) {
 }
 
 // Peek asks the broker to peek at one secret.
-func (cl *Client) Peek(name string, c *broker.Caller) (broker.Peek, error) {
+func (cl *Client) Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error) {
 	r, err := newRequest(OpPeek, c)
 	if err != nil {
 		return broker.Peek{}, err
 	}
-	r.Peek = &PeekArgs{Name: name}
+	r.Peek = &PeekArgs{Name: req.Name}
 	rep, err := cl.call(r)
 	if err != nil {
 		return broker.Peek{}, err

@@ -176,7 +176,7 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 		}
 		reply(conn, Reply{Ask: &r})
 	case OpPeek:
-		p, err := s.Broker.Peek(req.Peek.Name, c)
+		p, err := s.Broker.Peek(c, broker.PeekRequest{Name: req.Peek.Name})
 		if err != nil {
 			replyError(conn, err)
 			return

@@ -52,16 +52,16 @@ func TestPreloadedPolicyIsNotReadAgain(t *testing.T) {
 		c.ConfigDirs, c.Policy = []string{config}, p
 		return c
 	}
-	if _, err := b.Peek("A", preloaded()); err != nil {
+	if _, err := b.Peek(preloaded(), PeekRequest{Name: "A"}); err != nil {
 		t.Errorf("A, allowed at launch: %v", err)
 	}
-	if _, err := b.Peek("B", preloaded()); !errors.Is(err, ErrDenied) {
+	if _, err := b.Peek(preloaded(), PeekRequest{Name: "B"}); !errors.Is(err, ErrDenied) {
 		t.Errorf("B, allowed only by the edited file: %v, want denied", err)
 	}
 	// Without a preloaded policy the file is read per request.
 	fresh := caller(t, nil, "")
 	fresh.ConfigDirs = []string{config}
-	if _, err := b.Peek("B", fresh); err != nil {
+	if _, err := b.Peek(fresh, PeekRequest{Name: "B"}); err != nil {
 		t.Errorf("B with the file read now: %v", err)
 	}
 }
@@ -156,7 +156,7 @@ func TestConcurrentRequests(t *testing.T) {
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			_, err := b.Peek("A", caller(t, claude, tok))
+			_, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: "A"})
 			errs <- err
 		}()
 		go func() {

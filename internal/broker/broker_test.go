@@ -283,7 +283,7 @@ func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
 	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	for _, name := range []string{"B", "NOPE"} {
-		if _, err := b.Peek(name, caller(t, claude, tok)); !errors.Is(err, ErrDenied) {
+		if _, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: name}); !errors.Is(err, ErrDenied) {
 			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
 		}
 	}

@@ -31,8 +31,14 @@ func prefixLen(n int) int {
 	}
 }
 
-// Peek authorizes and describes one secret.
-func (b *Broker) Peek(name string, c *Caller) (Peek, error) {
+// PeekRequest names the secret to peek at.
+type PeekRequest struct {
+	Name string
+}
+
+// Peek authorizes and describes one secret; its result is the mask, Peek.
+func (b *Broker) Peek(c *Caller, req PeekRequest) (Peek, error) {
+	name := req.Name
 	_, values, err := b.grantValues(access{op: caveat.OpPeek, secrets: []string{name}, caller: c})
 	if err != nil {
 		return Peek{}, err

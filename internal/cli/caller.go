@@ -145,7 +145,7 @@ type access struct {
 // agent mode the broker behind the launcher's socket (agentsock.Client).
 type gate interface {
 	Exec(context.Context, broker.ExecRequest) (int, error)
-	Peek(name string, c *broker.Caller) (broker.Peek, error)
+	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
 	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
 }
 

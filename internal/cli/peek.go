@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type peekOptions struct {
@@ -38,7 +40,7 @@ func runPeek(opts *peekOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := g.Peek(opts.Name, c)
+	p, err := g.Peek(c, broker.PeekRequest{Name: opts.Name})
 	if err != nil {
 		return err
 	}

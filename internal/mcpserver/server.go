@@ -181,7 +181,7 @@ type PeekOutput struct {
 }
 
 func (t *tools) peek(ctx context.Context, in PeekInput) (PeekOutput, error) {
-	p, err := t.Broker.Peek(in.Name, t.Caller())
+	p, err := t.Broker.Peek(t.Caller(), broker.PeekRequest{Name: in.Name})
 	return PeekOutput{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, err
 }
 
