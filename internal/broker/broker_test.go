@@ -514,3 +514,23 @@ func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 		t.Errorf("user = %q, want the login name from getent", u)
 	}
 }
+
+// CheckToken judges a copy of the caller: the one it is given still holds
+// no token afterwards, so a front end can reuse it.
+func TestCheckTokenLeavesTheCallerAlone(t *testing.T) {
+	b, _ := testBroker(t)
+	tok, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caller(t, nil, "")
+	if _, err := b.CheckToken(c, CheckTokenRequest{Token: tok, Op: "peek", Secrets: []string{"A"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Token != "" || c.TokenGiven {
+		t.Errorf("CheckToken changed the caller: token given %v", c.TokenGiven)
+	}
+	if _, err := b.CheckToken(c, CheckTokenRequest{Token: tok, Op: "peek", Secrets: []string{"B"}}); !errors.Is(err, ErrDenied) {
+		t.Errorf("a secret outside the token: %v", err)
+	}
+}

@@ -159,14 +159,27 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo
 	return m.Text(), info, nil
 }
 
+// CheckTokenRequest is one access to check a token against, without
+// performing it.
+type CheckTokenRequest struct {
+	Token   string
+	Op      string // a caveat.Op constant; "" is exec
+	Secrets []string
+	Program string // the resolved program exec would start
+}
+
 // CheckToken verifies a token for one access without performing it, for
-// `macaroon verify`: it reports the first caveat that fails and why.
-func (b *Broker) CheckToken(token, op string, secrets []string, program string, c *Caller) (TokenInfo, error) {
+// `macaroon verify`: it reports the first caveat that fails and why. The
+// access is judged for a copy of the caller holding the token: c itself
+// is left as it is.
+func (b *Broker) CheckToken(c *Caller, req CheckTokenRequest) (TokenInfo, error) {
+	op := req.Op
 	if op == "" {
 		op = caveat.OpExec
 	}
-	c.Token, c.TokenGiven = token, true
-	m, _, err := b.verifyToken(token, access{op: op, secrets: secrets, program: program, caller: c})
+	holder := c.Fresh()
+	holder.Token, holder.TokenGiven = req.Token, true
+	m, _, err := b.verifyToken(req.Token, access{op: op, secrets: req.Secrets, program: req.Program, caller: holder})
 	if err != nil {
 		return TokenInfo{}, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/caveat"
 )
 
@@ -47,7 +48,7 @@ func runVerify(opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	info, err := b.CheckToken(tok, opts.Op, opts.Secrets, opts.Program, c)
+	info, err := b.CheckToken(c, broker.CheckTokenRequest{Token: tok, Op: opts.Op, Secrets: opts.Secrets, Program: opts.Program})
 	if err != nil {
 		return err
 	}
