@@ -137,8 +137,7 @@ func (f *fixture) exec(t *testing.T, token string, inject []broker.Injection, ar
 	cl := &Client{Socket: f.sock}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, err = cl.Exec(ctx, broker.ExecRequest{
-		Caller: f.caller(t, token), Inject: inject, Argv: argv,
+	code, err = cl.Exec(ctx, f.caller(t, token), broker.ExecRequest{Inject: inject, Argv: argv,
 		Env:    []string{"PATH=/usr/bin:/bin", "AI_AGENT=human"},
 		Stdout: out, Stderr: errOut, Warn: func(w string) { warns = append(warns, w) },
 	})
@@ -454,8 +453,7 @@ func TestExecOnTerminal(t *testing.T) {
 	_, errOut, _ := outputs(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, err := (&Client{Socket: f.sock}).Exec(ctx, broker.ExecRequest{
-		Caller: f.caller(t, f.token), Inject: injectK,
+	code, err := (&Client{Socket: f.sock}).Exec(ctx, f.caller(t, f.token), broker.ExecRequest{Inject: injectK,
 		Argv: []string{"sh", "-c", `test -t 0 && test -t 1 && echo "tty $X $(stty size)"; echo done`},
 		Env:  []string{"PATH=/usr/bin:/bin"}, Stdin: terminal, Stdout: terminal, Stderr: errOut, PTY: true,
 	})

@@ -21,11 +21,11 @@ func BenchmarkExecTrue(b *testing.B) {
 	defer devNull.Close()
 	cl := &Client{Socket: f.sock}
 	c := &broker.Caller{Token: f.token, TokenGiven: true, Cwd: b.TempDir()}
-	req := broker.ExecRequest{Caller: c, Inject: injectK, Argv: []string{"/bin/true"}, Env: []string{"PATH=/usr/bin:/bin"},
+	req := broker.ExecRequest{Inject: injectK, Argv: []string{"/bin/true"}, Env: []string{"PATH=/usr/bin:/bin"},
 		Stdin: devNull, Stdout: devNull, Stderr: devNull}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if code, err := cl.Exec(context.Background(), req); err != nil || code != 0 {
+		if code, err := cl.Exec(context.Background(), c, req); err != nil || code != 0 {
 			b.Fatalf("code %d, err %v", code, err)
 		}
 	}

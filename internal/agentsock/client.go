@@ -162,7 +162,7 @@ func (cl *Client) RequestSecret(name, reason string, c *broker.Caller) (broker.S
 // on a pseudo-terminal of its own, whose output goes to our stdout. We put
 // our terminal in raw mode and relay what is typed through a pipe: the
 // broker, outside the terminal's foreground process group, cannot read it.
-func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error) {
+func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error) {
 	stdout, ok1 := req.Stdout.(*os.File)
 	stderr, ok2 := req.Stderr.(*os.File)
 	if !ok1 || !ok2 {
@@ -177,7 +177,7 @@ func (cl *Client) Exec(ctx context.Context, req broker.ExecRequest) (int, error)
 		defer devNull.Close()
 		stdin = devNull
 	}
-	r, err := newRequest(OpExec, req.Caller)
+	r, err := newRequest(OpExec, c)
 	if err != nil {
 		return 0, err
 	}

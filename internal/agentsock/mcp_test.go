@@ -48,13 +48,13 @@ func TestMCPRequests(t *testing.T) {
 	out, errOut, read := outputs(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, err := cl.Exec(ctx, broker.ExecRequest{Caller: c, Inject: injectK, Argv: []string{"sh", "-c", `echo "$X"; pwd`},
+	code, err := cl.Exec(ctx, c, broker.ExecRequest{Inject: injectK, Argv: []string{"sh", "-c", `echo "$X"; pwd`},
 		Env: []string{"PATH=/usr/bin:/bin"}, Dir: sub, ConfineDir: true, Stdout: out, Stderr: errOut})
 	stdout, _ := read()
 	if real, _ := filepath.EvalSymlinks(sub); err != nil || code != 0 || stdout != "[REDACTED:k]\n"+real+"\n" {
 		t.Errorf("exec in a directory: %d %v %q", code, err, stdout)
 	}
-	_, err = cl.Exec(ctx, broker.ExecRequest{Caller: mcpCaller(f.token), Inject: injectK, Argv: []string{"true"},
+	_, err = cl.Exec(ctx, mcpCaller(f.token), broker.ExecRequest{Inject: injectK, Argv: []string{"true"},
 		Env: []string{"PATH=/usr/bin:/bin"}, Dir: "/", ConfineDir: true, Stdout: out, Stderr: errOut})
 	if !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "outside") {
 		t.Errorf("exec outside the repository: %v", err)

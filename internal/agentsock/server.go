@@ -237,8 +237,7 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 	for i, in := range args.Inject {
 		inject[i] = broker.Injection(in)
 	}
-	req := broker.ExecRequest{
-		Caller: c, Inject: inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
+	req := broker.ExecRequest{Inject: inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, PTY: pty, NoRedact: args.NoRedact,
 		Warn:    func(w string) { reply(conn, Reply{Warn: w}) },
 		Confine: s.Confine, Signals: sigs,
@@ -251,7 +250,7 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 		req.Dir, req.ConfineDir = args.Dir, true
 	}
 	req.Unattended = c.Via != ""
-	code, err := s.Broker.Exec(ctx, req)
+	code, err := s.Broker.Exec(ctx, c, req)
 	if err != nil {
 		// As a local llms: a failure wins over the child's status.
 		replyError(conn, err)

@@ -89,8 +89,7 @@ func TestExecInRequesterDirectory(t *testing.T) {
 	}
 	for _, argv0 := range []string{"./here.sh", "theirs"} {
 		var out, errOut bytes.Buffer
-		code, err := b.Exec(context.Background(), ExecRequest{
-			Caller: caller(t, nil, ""), Argv: []string{argv0}, Dir: dir,
+		code, err := b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Argv: []string{argv0}, Dir: dir,
 			Env:    []string{"PATH=relative:" + bin + ":/usr/bin:/bin"},
 			Stdout: &out, Stderr: &errOut,
 		})
@@ -102,16 +101,14 @@ func TestExecInRequesterDirectory(t *testing.T) {
 		}
 	}
 	for argv0, want := range map[string]error{"here.sh": ErrCommandNotFound, "./missing": ErrCommandNotFound, "/": ErrCommandNotExecutable} {
-		_, err := b.Exec(context.Background(), ExecRequest{
-			Caller: caller(t, nil, ""), Argv: []string{argv0}, Dir: dir,
+		_, err := b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Argv: []string{argv0}, Dir: dir,
 			Env: []string{"PATH=/usr/bin:/bin"}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
 		})
 		if !errors.Is(err, want) {
 			t.Errorf("%s: %v, want %v", argv0, err, want)
 		}
 	}
-	_, err := b.Exec(context.Background(), ExecRequest{
-		Caller: caller(t, nil, ""), Argv: []string{"true"}, Dir: "relative",
+	_, err := b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Argv: []string{"true"}, Dir: "relative",
 		Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
 	})
 	if !errors.Is(err, ErrBadRequest) {
@@ -124,18 +121,17 @@ func TestExecConfine(t *testing.T) {
 	b, _ := testBroker(t)
 	marker := filepath.Join(t.TempDir(), "started")
 	confined := false
-	req := ExecRequest{
-		Caller: caller(t, nil, ""), Inject: []Injection{{"X", "A"}},
+	req := ExecRequest{Inject: []Injection{{"X", "A"}},
 		Argv:   []string{"/bin/sh", "-c", "touch " + marker},
 		Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
 		Confine: func() error { confined = true; return nil },
 	}
-	if code, err := b.Exec(context.Background(), req); err != nil || code != 0 || !confined {
+	if code, err := b.Exec(context.Background(), caller(t, nil, ""), req); err != nil || code != 0 || !confined {
 		t.Fatalf("code %d, err %v, confined %v", code, err, confined)
 	}
 	os.Remove(marker)
 	req.Confine = func() error { return errors.New("no sandbox") }
-	if _, err := b.Exec(context.Background(), req); err == nil {
+	if _, err := b.Exec(context.Background(), caller(t, nil, ""), req); err == nil {
 		t.Fatal("a failed Confine was ignored")
 	}
 	if _, err := os.Stat(marker); err == nil {
@@ -166,7 +162,7 @@ func TestConcurrentRequests(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.Exec(context.Background(), ExecRequest{Caller: caller(t, claude, tok), Inject: []Injection{{"X", "A"}},
+			_, err := b.Exec(context.Background(), caller(t, claude, tok), ExecRequest{Inject: []Injection{{"X", "A"}},
 				Argv: []string{"true"}, Env: os.Environ(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 			errs <- err
 		}()

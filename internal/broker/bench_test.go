@@ -64,9 +64,9 @@ func BenchmarkExec(b *testing.B) {
 	defer devnull.Close()
 	tmpl := caller(b, nil, "")
 	for b.Loop() {
-		req := ExecRequest{Caller: benchCaller(tmpl, ""), Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
+		req := ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
 			Stdin: devnull, Stdout: devnull, Stderr: devnull}
-		if code, err := br.Exec(context.Background(), req); err != nil || code != 0 {
+		if code, err := br.Exec(context.Background(), benchCaller(tmpl, ""), req); err != nil || code != 0 {
 			b.Fatal(code, err)
 		}
 	}

@@ -269,7 +269,7 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
-		_, err := b.Exec(context.Background(), ExecRequest{Caller: c, Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
+		_, err := b.Exec(context.Background(), c, ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
 			Stdin: devnull, Stdout: devnull, Stderr: devnull, NoRedact: true})
 		if !errors.Is(err, ErrDenied) {
 			t.Errorf("NoRedact with token=%v: %v", c.TokenGiven, err)

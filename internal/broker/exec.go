@@ -26,7 +26,6 @@ type Injection struct {
 
 // ExecRequest starts Argv with injected secrets.
 type ExecRequest struct {
-	Caller *Caller
 	Inject []Injection
 	Argv   []string
 	Env    []string // the caller's environment, to which injections are added
@@ -72,14 +71,14 @@ type ExecRequest struct {
 // Exec authorizes the request, starts the child with the injected values
 // in its environment and its output passed through a redactor, and returns
 // the child's exit status (128+n on signal n).
-func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
+func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, error) {
 	if req.NoRedact {
 		// Only for the human at a terminal (the CLI checks the terminal);
 		// never under a token or for an agent, whatever the front end.
-		if req.Caller.TokenGiven {
+		if c.TokenGiven {
 			return 0, fmt.Errorf("%w: output redaction cannot be turned off under a token", ErrDenied)
 		}
-		if err := humanOnly(req.Caller, "may turn off output redaction"); err != nil {
+		if err := humanOnly(c, "may turn off output redaction"); err != nil {
 			return 0, err
 		}
 	}
@@ -102,7 +101,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		wanted = append(wanted, in.Secret)
 	}
 	if req.Dir != "" && req.ConfineDir {
-		dir, err := req.Caller.confineDir(req.Dir)
+		dir, err := c.confineDir(req.Dir)
 		if err != nil {
 			return 0, err
 		}
@@ -112,7 +111,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	g, values, err := b.grantValues(access{op: caveat.OpExec, secrets: wanted, program: path, caller: req.Caller})
+	g, values, err := b.grantValues(access{op: caveat.OpExec, secrets: wanted, program: path, caller: c})
 	if err != nil {
 		return 0, err
 	}
@@ -127,7 +126,7 @@ func (b *Broker) Exec(ctx context.Context, req ExecRequest) (int, error) {
 		env = append(env, in.Var+"="+string(values[i]))
 		secrets[i] = redact.Secret{Name: in.Secret, Value: values[i]}
 	}
-	if c := req.Caller; c.TokenGiven && strings.TrimSpace(c.Token) != "" {
+	if c.hasToken() {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})
 	}
 

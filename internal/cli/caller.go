@@ -144,7 +144,7 @@ type access struct {
 // gate is what exec, peek and list ask: the broker in this process, or in
 // agent mode the broker behind the launcher's socket (agentsock.Client).
 type gate interface {
-	Exec(context.Context, broker.ExecRequest) (int, error)
+	Exec(context.Context, *broker.Caller, broker.ExecRequest) (int, error)
 	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
 	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
 }

@@ -115,8 +115,7 @@ func runExec(ctx context.Context, opts *execOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	code, err := g.Exec(ctx, broker.ExecRequest{
-		Caller:   c,
+	code, err := g.Exec(ctx, c, broker.ExecRequest{
 		Inject:   inject,
 		Argv:     opts.Argv,
 		Env:      opts.Environ(),

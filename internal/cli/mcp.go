@@ -79,7 +79,7 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 // hands the broker pipes and copies from them to the writers it is given.
 type mcpAgentBroker struct{ *agentsock.Client }
 
-func (a mcpAgentBroker) Exec(ctx context.Context, req broker.ExecRequest) (int, error) {
+func (a mcpAgentBroker) Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return 0, err
@@ -100,7 +100,7 @@ func (a mcpAgentBroker) Exec(ctx context.Context, req broker.ExecRequest) (int, 
 		})
 	}
 	req.Stdout, req.Stderr = outW, errW
-	code, err := a.Client.Exec(ctx, req)
+	code, err := a.Client.Exec(ctx, c, req)
 	// The broker has its own copies; ours must go for the copies to end.
 	outW.Close()
 	errW.Close()

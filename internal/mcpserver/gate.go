@@ -15,7 +15,7 @@ type Broker interface {
 	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
 	DescribeAccess(c *broker.Caller) (broker.TokenAccess, error)
 	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
-	Exec(ctx context.Context, req broker.ExecRequest) (int, error)
+	Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error)
 	RequestSecret(name, reason string, c *broker.Caller) (broker.SecretRequest, error)
 	AuditRecent(limit int, c *broker.Caller) ([]broker.AuditEntry, error)
 }

@@ -97,7 +97,7 @@ func (t *tools) run(ctx context.Context, in RunInput) (RunOutput, error) {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(c.Cwd, dir)
 	}
-	code, err := t.Broker.Exec(ctx, broker.ExecRequest{Caller: c, Inject: inject, Argv: in.Argv, Env: t.Environ(),
+	code, err := t.Broker.Exec(ctx, c, broker.ExecRequest{Inject: inject, Argv: in.Argv, Env: t.Environ(),
 		Dir: dir, ConfineDir: true, Unattended: true, Stdout: stdout, Stderr: stderr})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if err != nil && !timedOut {
