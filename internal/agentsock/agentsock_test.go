@@ -61,7 +61,7 @@ func newBenchFixture(t testing.TB, configure ...func(*Server)) *fixture {
 			t.Fatal(err)
 		}
 	}
-	if _, err := b.StartSession(time.Hour, human(t)); err != nil {
+	if _, err := b.StartSession(human(t), broker.SessionRequest{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	f.token, _, err = b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
@@ -199,7 +199,7 @@ func TestStampedAgentAndRefusals(t *testing.T) {
 			t.Errorf("%s: the child was started", c.name)
 		}
 	}
-	entries, err := f.b.Audit(broker.AuditQuery{}, human(t))
+	entries, err := f.b.Audit(human(t), broker.AuditQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := humanSide.Revoke(info.ID, human(t)); err != nil {
+	if err := humanSide.Revoke(human(t), broker.RevokeRequest{ID: info.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); !errors.Is(err, broker.ErrDenied) || !strings.Contains(err.Error(), "revoked") {
@@ -538,7 +538,7 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	if _, err := cl.Peek(f.caller(t, other), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Errorf("another token after one was revoked: %v", err)
 	}
-	if err := humanSide.RevokeAll(true, human(t)); err != nil {
+	if err := humanSide.RevokeAll(human(t), broker.RevokeAllRequest{Rotate: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cl.Peek(f.caller(t, other), broker.PeekRequest{Name: "k"}); !errors.Is(err, broker.ErrDenied) {
@@ -546,7 +546,7 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	}
 	// A new session under the new identity works at once: the broker
 	// re-reads the identity it no longer has.
-	if _, err := humanSide.StartSession(time.Hour, human(t)); err != nil {
+	if _, err := humanSide.StartSession(human(t), broker.SessionRequest{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	fresh, _, err := humanSide.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))

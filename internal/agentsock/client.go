@@ -119,12 +119,12 @@ func (cl *Client) DescribeAccess(c *broker.Caller) (broker.TokenAccess, error) {
 }
 
 // AuditRecent asks the broker for the caller's token's latest entries.
-func (cl *Client) AuditRecent(limit int, c *broker.Caller) ([]audit.Entry, error) {
+func (cl *Client) AuditRecent(c *broker.Caller, req broker.AuditRecentRequest) ([]audit.Entry, error) {
 	r, err := newRequest(OpAudit, c)
 	if err != nil {
 		return nil, err
 	}
-	r.Audit = &AuditArgs{Limit: limit}
+	r.Audit = &AuditArgs{Limit: req.Limit}
 	rep, err := cl.call(r)
 	if err == nil && rep.Audit == nil {
 		err = protocolf("the reply to audit holds no result")
@@ -137,12 +137,12 @@ func (cl *Client) AuditRecent(limit int, c *broker.Caller) ([]audit.Entry, error
 
 // RequestSecret asks the broker to record that the caller asks the human
 // for a secret.
-func (cl *Client) RequestSecret(name, reason string, c *broker.Caller) (broker.SecretRequest, error) {
+func (cl *Client) RequestSecret(c *broker.Caller, req broker.AskRequest) (broker.SecretRequest, error) {
 	r, err := newRequest(OpAsk, c)
 	if err != nil {
 		return broker.SecretRequest{}, err
 	}
-	r.Ask = &AskArgs{Name: name, Reason: reason}
+	r.Ask = &AskArgs{Name: req.Name, Reason: req.Reason}
 	rep, err := cl.call(r)
 	if err == nil && rep.Ask == nil {
 		err = protocolf("the reply to ask holds no result")

@@ -27,11 +27,11 @@ func TestMCPRequests(t *testing.T) {
 	if err != nil || len(acc.Scope["secret"]) != 1 || acc.Scope["secret"][0] != "k" || acc.TimeLeft <= 0 {
 		t.Fatalf("describe: %+v %v", acc, err)
 	}
-	r, err := cl.RequestSecret("NEW_KEY", "the build needs it", mcpCaller(f.token))
+	r, err := cl.RequestSecret(mcpCaller(f.token), broker.AskRequest{Name: "NEW_KEY", Reason: "the build needs it"})
 	if err != nil || r.Name != "NEW_KEY" || r.Agent != "claude-code" {
 		t.Fatalf("ask: %+v %v", r, err)
 	}
-	if _, err := cl.RequestSecret("NEW_KEY", "bad\x1b[2J", mcpCaller(f.token)); !errors.Is(err, broker.ErrBadRequest) {
+	if _, err := cl.RequestSecret(mcpCaller(f.token), broker.AskRequest{Name: "NEW_KEY", Reason: "bad\x1b[2J"}); !errors.Is(err, broker.ErrBadRequest) {
 		t.Errorf("ask with a control character: %v", err)
 	}
 	// Without a token the MCP front end is refused, stamped agent or not.
@@ -60,7 +60,7 @@ func TestMCPRequests(t *testing.T) {
 		t.Errorf("exec outside the repository: %v", err)
 	}
 
-	es, err := cl.AuditRecent(20, mcpCaller(f.token))
+	es, err := cl.AuditRecent(mcpCaller(f.token), broker.AuditRecentRequest{Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}

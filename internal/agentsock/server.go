@@ -162,14 +162,14 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 		}
 		reply(conn, Reply{Describe: &acc})
 	case OpAudit:
-		es, err := s.Broker.AuditRecent(req.Audit.Limit, c)
+		es, err := s.Broker.AuditRecent(c, broker.AuditRecentRequest{Limit: req.Audit.Limit})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
 		reply(conn, Reply{Audit: &es})
 	case OpAsk:
-		r, err := s.Broker.RequestSecret(req.Ask.Name, req.Ask.Reason, c)
+		r, err := s.Broker.RequestSecret(c, broker.AskRequest{Name: req.Ask.Name, Reason: req.Ask.Reason})
 		if err != nil {
 			replyError(conn, err)
 			return

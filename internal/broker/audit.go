@@ -172,7 +172,7 @@ func (q AuditQuery) match(e audit.Entry) bool {
 }
 
 // Audit reads the log. Without filters it reads only the tail.
-func (b *Broker) Audit(q AuditQuery, c *Caller) ([]audit.Entry, error) {
+func (b *Broker) Audit(c *Caller, q AuditQuery) ([]audit.Entry, error) {
 	if err := humanOnly(c, "reads the audit log"); err != nil {
 		return nil, err
 	}

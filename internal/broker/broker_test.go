@@ -38,7 +38,7 @@ func testBroker(t testing.TB) (*Broker, *time.Time) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := b.StartSession(time.Hour, human); err != nil {
+	if _, err := b.StartSession(human, SessionRequest{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	return b, &now
@@ -147,7 +147,7 @@ func TestMintRefusals(t *testing.T) {
 	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
-	if err := b.RevokeAll(false, human); err != nil {
+	if err := b.RevokeAll(human, RevokeAllRequest{Rotate: false}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, human); !errors.Is(err, ErrNoSession) {
@@ -165,7 +165,7 @@ func TestRevokeOneToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Revoke(i1.ID, human); err != nil {
+	if err := b.Revoke(human, RevokeRequest{ID: i1.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for tok, wantOK := range map[string]bool{t1: false, child: false, t2: true} {
@@ -247,13 +247,13 @@ func TestAgentCannotWrite(t *testing.T) {
 	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
 	}
-	if err := b.Delete("A", agent); !errors.Is(err, ErrDenied) {
+	if err := b.Delete(agent, NameRequest{Name: "A"}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Delete: %v", err)
 	}
-	if err := b.RevokeAll(true, agent); !errors.Is(err, ErrDenied) {
+	if err := b.RevokeAll(agent, RevokeAllRequest{Rotate: true}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent RevokeAll: %v", err)
 	}
-	if _, err := b.StartSession(time.Hour, agent); !errors.Is(err, ErrDenied) {
+	if _, err := b.StartSession(agent, SessionRequest{TTL: time.Hour}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent StartSession: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(b.Dir(), "secrets", "A.age")); err != nil {

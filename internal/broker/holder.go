@@ -90,10 +90,17 @@ func (b *Broker) DescribeAccess(c *Caller) (TokenAccess, error) {
 // MaxAuditRecent bounds AuditRecent.
 const MaxAuditRecent = 200
 
-// AuditRecent returns the last limit entries (at most MaxAuditRecent)
-// recorded under the caller's token: its allowed and denied requests, and
-// the line that minted it. Nothing of any other token or of the human.
-func (b *Broker) AuditRecent(limit int, c *Caller) ([]audit.Entry, error) {
+// AuditRecentRequest asks for the latest Limit entries of the caller's
+// token (1 to MaxAuditRecent).
+type AuditRecentRequest struct {
+	Limit int
+}
+
+// AuditRecent returns the last entries recorded under the caller's token:
+// its allowed and denied requests, and the line that minted it. Nothing of
+// any other token or of the human.
+func (b *Broker) AuditRecent(c *Caller, req AuditRecentRequest) ([]audit.Entry, error) {
+	limit := req.Limit
 	if limit < 1 || limit > MaxAuditRecent {
 		return nil, fmt.Errorf("%w: the number of entries must be between 1 and %d", ErrBadRequest, MaxAuditRecent)
 	}

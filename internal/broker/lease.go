@@ -66,9 +66,16 @@ func (b *Broker) endLease(id string) error {
 	})
 }
 
+// LeasesRequest selects the leases to list: the active ones, or with All
+// also those that ended within the last day.
+type LeasesRequest struct {
+	All bool
+}
+
 // Leases lists issued tokens: the active ones, or with all also those
 // that expired or were revoked within the last day.
-func (b *Broker) Leases(all bool, c *Caller) ([]LeaseRecord, error) {
+func (b *Broker) Leases(c *Caller, req LeasesRequest) ([]LeaseRecord, error) {
+	all := req.All
 	if err := humanOnly(c, "lists leases"); err != nil {
 		return nil, err
 	}

@@ -75,7 +75,13 @@ func (b *Broker) write(event, name string, value []byte, c *Caller) (bool, error
 }
 
 // Delete removes a secret.
-func (b *Broker) Delete(name string, c *Caller) error {
+// NameRequest names one secret: Delete's and Has's request.
+type NameRequest struct {
+	Name string
+}
+
+func (b *Broker) Delete(c *Caller, req NameRequest) error {
+	name := req.Name
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -87,7 +93,8 @@ func (b *Broker) Delete(name string, c *Caller) error {
 
 // Has reports whether a secret exists, for the human's confirmation
 // prompt; an agent is refused (and recorded) rather than told.
-func (b *Broker) Has(name string, c *Caller) (bool, error) {
+func (b *Broker) Has(c *Caller, req NameRequest) (bool, error) {
+	name := req.Name
 	if err := humanOnly(c, "changes the store"); err != nil {
 		return false, b.refuse(audit.Record{Event: "delete", Secrets: []string{name}}, err, c)
 	}

@@ -55,12 +55,18 @@ func checkReason(reason string) error {
 	return nil
 }
 
+// AskRequest is an agent asking the human for secret Name, and why.
+type AskRequest struct {
+	Name, Reason string
+}
+
 // RequestSecret records that the caller's agent asks the human for secret
 // name. Whether the name exists is not revealed beyond what the token
 // allows: a request for a name the token allows and the store holds is
 // refused as pointless; any other is recorded (one per name, the latest
 // reason wins).
-func (b *Broker) RequestSecret(name, reason string, c *Caller) (SecretRequest, error) {
+func (b *Broker) RequestSecret(c *Caller, ask AskRequest) (SecretRequest, error) {
+	name, reason := ask.Name, ask.Reason
 	if err := ValidateName(name); err != nil {
 		return SecretRequest{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
@@ -124,7 +130,8 @@ func (b *Broker) Requests(c *Caller) ([]SecretRequest, error) {
 }
 
 // DismissRequest drops a pending request without storing anything.
-func (b *Broker) DismissRequest(name string, c *Caller) error {
+func (b *Broker) DismissRequest(c *Caller, req NameRequest) error {
+	name := req.Name
 	if err := ValidateName(name); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}

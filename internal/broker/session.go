@@ -28,9 +28,15 @@ type Session struct {
 // MaxSessionTTL bounds a session, so that a forgotten one ends.
 const MaxSessionTTL = 7 * 24 * time.Hour
 
+// SessionRequest asks for a session lasting TTL (at most MaxSessionTTL).
+type SessionRequest struct {
+	TTL time.Duration
+}
+
 // StartSession creates a root key and the session token. Only the human
 // starts a session: an agent is refused.
-func (b *Broker) StartSession(ttl time.Duration, c *Caller) (Session, error) {
+func (b *Broker) StartSession(c *Caller, req SessionRequest) (Session, error) {
+	ttl := req.TTL
 	if ttl <= 0 || ttl > MaxSessionTTL {
 		return Session{}, fmt.Errorf("%w: --ttl must be between 1s and %s", ErrBadRequest, MaxSessionTTL)
 	}
@@ -207,10 +213,16 @@ func (b *Broker) isRevoked(id string) (bool, error) {
 	return slices.ContainsFunc(list, func(r revocation) bool { return r.ID == id }), nil
 }
 
+// RevokeRequest names the token to revoke by its id.
+type RevokeRequest struct {
+	ID string
+}
+
 // Revoke denies one token, and every attenuation of it (they share its
 // id). The entry is kept until the token's root key expires, after which
 // the token could not verify anyway.
-func (b *Broker) Revoke(id string, c *Caller) error {
+func (b *Broker) Revoke(c *Caller, req RevokeRequest) error {
+	id := req.ID
 	if len(id) != 2*(keyIDLen+nonceLen) || strings.Trim(id, "0123456789abcdef") != "" {
 		return fmt.Errorf("%w: a token id is %d lowercase hex digits (see `llms leases` or `llms macaroon inspect`)", ErrBadRequest, 2*(keyIDLen+nonceLen))
 	}
@@ -240,10 +252,17 @@ func (b *Broker) Revoke(id string, c *Caller) error {
 	})
 }
 
+// RevokeAllRequest ends every token; with Rotate it also replaces the
+// store's identity.
+type RevokeAllRequest struct {
+	Rotate bool
+}
+
 // RevokeAll destroys every root key — one unlink, whatever the number of
 // tokens — and the session, so every token dies. With rotate it also
 // re-encrypts the store under a new identity.
-func (b *Broker) RevokeAll(rotate bool, c *Caller) error {
+func (b *Broker) RevokeAll(c *Caller, req RevokeAllRequest) error {
+	rotate := req.Rotate
 	if rotate && v3store.Present(b.Dir()) {
 		// A new identity would make the v3 store.age unreadable.
 		return fmt.Errorf("%w: an llm-secrets v3 store.age is still in %s and the identity it needs would be replaced: run `llms migrate` to finish moving it first", ErrBadRequest, b.Dir())

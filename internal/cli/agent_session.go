@@ -88,7 +88,7 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 	if t == nil {
 		return
 	}
-	if err := b.Revoke(t.info.ID, c); err != nil {
+	if err := b.Revoke(c, broker.RevokeRequest{ID: t.info.ID}); err != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: revoking the agent's token %s: %v (run `llms revoke %s`)\n", t.info.ID, err, t.info.ID)
 	}
 }

@@ -57,7 +57,7 @@ func runAudit(opts *auditOptions) error {
 	if opts.Since > 0 {
 		q.Since = opts.Now().Add(-opts.Since)
 	}
-	entries, err := b.Audit(q, c)
+	entries, err := b.Audit(c, q)
 	if err != nil {
 		return err
 	}

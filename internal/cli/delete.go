@@ -41,7 +41,7 @@ func runDelete(opts *deleteOptions) error {
 	if err != nil {
 		return err
 	}
-	exists, err := b.Has(opts.Name, c)
+	exists, err := b.Has(c, broker.NameRequest{Name: opts.Name})
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func runDelete(opts *deleteOptions) error {
 			return nil
 		}
 	}
-	if err := b.Delete(opts.Name, c); err != nil {
+	if err := b.Delete(c, broker.NameRequest{Name: opts.Name}); err != nil {
 		return err
 	}
 	fprintf(opts.IO.Out, "deleted: %s\n", opts.Name)

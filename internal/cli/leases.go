@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type leasesOptions struct {
@@ -35,7 +37,7 @@ func runLeases(opts *leasesOptions) error {
 	if err != nil {
 		return err
 	}
-	list, err := b.Leases(opts.All, c)
+	list, err := b.Leases(c, broker.LeasesRequest{All: opts.All})
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func runRequests(opts *requestsOptions) error {
 		return err
 	}
 	if opts.Dismiss != "" {
-		if err := b.DismissRequest(opts.Dismiss, c); err != nil {
+		if err := b.DismissRequest(c, broker.NameRequest{Name: opts.Dismiss}); err != nil {
 			return err
 		}
 		fprintf(opts.IO.Out, "dismissed: %s\n", opts.Dismiss)

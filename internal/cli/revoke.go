@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type revokeOptions struct {
@@ -29,7 +31,7 @@ func runRevoke(opts *revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Revoke(opts.ID, c); err != nil {
+	if err := b.Revoke(c, broker.RevokeRequest{ID: opts.ID}); err != nil {
 		return err
 	}
 	fprintf(opts.IO.Out, "revoked: %s\n", opts.ID)

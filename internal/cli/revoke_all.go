@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type revokeAllOptions struct {
@@ -32,7 +34,7 @@ func runRevokeAll(opts *revokeAllOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := b.RevokeAll(opts.Rotate, c); err != nil {
+	if err := b.RevokeAll(c, broker.RevokeAllRequest{Rotate: opts.Rotate}); err != nil {
 		return err
 	}
 	fprintf(opts.IO.Out, "revoked: every token and the session\n")

@@ -58,7 +58,7 @@ func TestRunDeleteWithoutAnAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := b.Has("K", c); !ok || err != nil {
+	if ok, err := b.Has(c, broker.NameRequest{Name: "K"}); !ok || err != nil {
 		t.Fatalf("K after an unanswered prompt: %v %v", ok, err)
 	}
 }
@@ -198,7 +198,7 @@ func TestRunSetTerminalClosesAtTheSecondPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := b.Has("K", c); ok || err != nil {
+	if ok, err := b.Has(c, broker.NameRequest{Name: "K"}); ok || err != nil {
 		t.Fatalf("K stored after a failed prompt: %v %v", ok, err)
 	}
 }

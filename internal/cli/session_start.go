@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 type sessionStartOptions struct {
@@ -33,7 +35,7 @@ func runSessionStart(opts *sessionStartOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := b.StartSession(opts.TTL, c)
+	s, err := b.StartSession(c, broker.SessionRequest{TTL: opts.TTL})
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ type Broker interface {
 	DescribeAccess(c *broker.Caller) (broker.TokenAccess, error)
 	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
 	Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error)
-	RequestSecret(name, reason string, c *broker.Caller) (broker.SecretRequest, error)
-	AuditRecent(limit int, c *broker.Caller) ([]broker.AuditEntry, error)
+	RequestSecret(c *broker.Caller, req broker.AskRequest) (broker.SecretRequest, error)
+	AuditRecent(c *broker.Caller, req broker.AuditRecentRequest) ([]broker.AuditEntry, error)
 }
 
 // Config is what the server acts with.

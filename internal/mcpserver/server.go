@@ -200,7 +200,7 @@ type RequestOutput struct {
 }
 
 func (t *tools) request(ctx context.Context, in RequestInput) (RequestOutput, error) {
-	r, err := t.Broker.RequestSecret(in.Name, in.Reason, t.Caller())
+	r, err := t.Broker.RequestSecret(t.Caller(), broker.AskRequest{Name: in.Name, Reason: in.Reason})
 	if err != nil {
 		return RequestOutput{}, err
 	}
@@ -225,7 +225,7 @@ func (t *tools) audit(ctx context.Context, in AuditInput) (AuditOutput, error) {
 	if limit == 0 {
 		limit = defaultAuditLimit
 	}
-	es, err := t.Broker.AuditRecent(limit, t.Caller())
+	es, err := t.Broker.AuditRecent(t.Caller(), broker.AuditRecentRequest{Limit: limit})
 	out := AuditOutput{Entries: make([]AuditEntry, len(es))}
 	for i, e := range es {
 		out.Entries[i] = auditEntry(e)

@@ -63,7 +63,7 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
-	if _, err := b.StartSession(2*time.Hour, human); err != nil {
+	if _, err := b.StartSession(human, broker.SessionRequest{TTL: 2 * time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.checkNoLeak)
@@ -366,7 +366,7 @@ func TestTokenEndsMidSession(t *testing.T) {
 	cs2 := f.connect(tok2)
 	f.ok(cs2, "list_secrets", map[string]any{}, &list)
 	info, _ := broker.Inspect(tok2)
-	if err := f.b.Revoke(info.ID, f.caller("", nil)); err != nil {
+	if err := f.b.Revoke(f.caller("", nil), broker.RevokeRequest{ID: info.ID}); err != nil {
 		t.Fatal(err)
 	}
 	f.refused(cs2, "list_secrets", map[string]any{}, "revoked")
