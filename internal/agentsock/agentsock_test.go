@@ -57,7 +57,7 @@ func newBenchFixture(t testing.TB, configure ...func(*Server)) *fixture {
 	}
 	f.b = b
 	for name, v := range map[string]string{"k": canary, "other": "other-value-0123456789"} {
-		if _, err := b.Set(name, []byte(v), human(t)); err != nil {
+		if _, err := b.Set(human(t), broker.SetRequest{Name: name, Value: []byte(v)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -34,7 +34,7 @@ func testBroker(t testing.TB) (*Broker, *time.Time) {
 	b.now = func() time.Time { return now }
 	human := caller(t, nil, "")
 	for _, n := range []string{"A", "B", "C"} {
-		if _, err := b.Set(n, []byte("value-of-"+n+"-123"), human); err != nil {
+		if _, err := b.Set(human, SetRequest{Name: n, Value: []byte("value-of-" + n + "-123")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -244,7 +244,7 @@ func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
 	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
 	agent := caller(t, claude, tok)
-	if _, err := b.Set("A", []byte("overwritten"), agent); !errors.Is(err, ErrDenied) {
+	if _, err := b.Set(agent, SetRequest{Name: "A", Value: []byte("overwritten")}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
 	}
 	if err := b.Delete(agent, NameRequest{Name: "A"}); !errors.Is(err, ErrDenied) {

@@ -45,41 +45,55 @@ func (b *Broker) List(c *Caller, req ListRequest) (ListResult, error) {
 	return ListResult{Entries: es}, nil
 }
 
-// Set stores a value and reports whether the name is new.
-func (b *Broker) Set(name string, value []byte, c *Caller) (created bool, err error) {
-	return b.write("set", name, value, c)
+// SetRequest stores Value under Name.
+type SetRequest struct {
+	Name  string
+	Value []byte
+}
+
+// SetResult says whether the name is new, and which agent's request for
+// it the value answered, if any.
+type SetResult struct {
+	Created   bool
+	Fulfilled *SecretRequest
+}
+
+// Set stores a value.
+func (b *Broker) Set(c *Caller, req SetRequest) (SetResult, error) {
+	return b.write("set", req, c)
 }
 
 // Import stores one entry of a .env file; it differs from Set only in the
 // audit event.
-func (b *Broker) Import(name string, value []byte, c *Caller) (created bool, err error) {
-	return b.write("import", name, value, c)
+func (b *Broker) Import(c *Caller, req SetRequest) (SetResult, error) {
+	return b.write("import", req, c)
 }
 
-func (b *Broker) write(event, name string, value []byte, c *Caller) (bool, error) {
-	if err := ValidateName(name); err != nil {
-		return false, err
+func (b *Broker) write(event string, req SetRequest, c *Caller) (SetResult, error) {
+	if err := ValidateName(req.Name); err != nil {
+		return SetResult{}, err
 	}
-	if err := b.change(event, []string{name}, c, "changes the store"); err != nil {
-		return false, err
+	if err := b.change(event, []string{req.Name}, c, "changes the store"); err != nil {
+		return SetResult{}, err
 	}
-	created, err := b.st.Write(name, value)
+	created, err := b.st.Write(req.Name, req.Value)
+	res := SetResult{Created: created}
 	if err != nil {
-		return created, err
+		return res, err
 	}
 	// A value stored answers the request for it, if an agent made one.
-	if _, err := b.fulfil(name); err != nil {
-		return created, fmt.Errorf("stored %s, but its pending request could not be removed: %w", name, err)
+	if res.Fulfilled, err = b.fulfil(req.Name); err != nil {
+		return res, fmt.Errorf("stored %s, but its pending request could not be removed: %w", req.Name, err)
 	}
-	return created, nil
+	return res, nil
 }
 
-// Delete removes a secret.
 // NameRequest names one secret: Delete's and Has's request.
 type NameRequest struct {
 	Name string
 }
 
+// Delete removes a secret.
 func (b *Broker) Delete(c *Caller, req NameRequest) error {
 	name := req.Name
 	if err := ValidateName(name); err != nil {

@@ -69,12 +69,12 @@ func runImport(opts *importOptions) error {
 		return err
 	}
 	for _, e := range entries {
-		created, err := b.Import(e.Key, e.Value, c)
+		res, err := b.Import(c, broker.SetRequest{Name: e.Key, Value: e.Value})
 		if err != nil {
 			return fmt.Errorf("storing %s: %w (entries before it were stored; %s was kept)", e.Key, err, opts.File)
 		}
 		warnShort(opts.IO, e.Key, e.Value)
-		reportStored(opts.IO, e.Key, created)
+		reportStored(opts.IO, e.Key, res)
 	}
 	if opts.Delete {
 		// What is removed must still be what was read.

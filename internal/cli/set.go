@@ -59,12 +59,12 @@ func runSet(opts *setOptions) error {
 	if err != nil {
 		return err
 	}
-	created, err := b.Set(opts.Name, value, c)
+	res, err := b.Set(c, broker.SetRequest{Name: opts.Name, Value: value})
 	if err != nil {
 		return err
 	}
 	warnShort(opts.IO, opts.Name, value)
-	reportStored(opts.IO, opts.Name, created)
+	reportStored(opts.IO, opts.Name, res)
 	return nil
 }
 
@@ -114,10 +114,17 @@ func warnShort(io_ *IOStreams, name string, value []byte) {
 	}
 }
 
-func reportStored(io_ *IOStreams, name string, created bool) {
-	if created {
+func reportStored(io_ *IOStreams, name string, res broker.SetResult) {
+	if res.Created {
 		fprintf(io_.Out, "stored: %s\n", name)
 	} else {
 		fprintf(io_.Out, "updated: %s\n", name)
+	}
+	if r := res.Fulfilled; r != nil {
+		agent := r.Agent
+		if agent == "" {
+			agent = "an agent"
+		}
+		fprintf(io_.ErrOut, "llms: this answers the request by %s (token %s); give it a token that names %s\n", agent, r.TokenID, name)
 	}
 }

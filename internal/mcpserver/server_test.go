@@ -59,7 +59,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	human := f.caller("", nil)
 	for name, value := range map[string]string{"A": f.canary, "B": "value-of-B-1234", "C": "value-of-C-1234"} {
-		if _, err := b.Set(name, []byte(value), human); err != nil {
+		if _, err := b.Set(human, broker.SetRequest{Name: name, Value: []byte(value)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -400,7 +400,7 @@ func TestRequestSecret(t *testing.T) {
 	if _, err := f.b.Requests(f.caller("", agentEnv)); err == nil {
 		t.Error("an agent read the requests")
 	}
-	if _, err := f.b.Set("NEW_KEY", []byte("the-new-value-123"), human); err != nil {
+	if _, err := f.b.Set(human, broker.SetRequest{Name: "NEW_KEY", Value: []byte("the-new-value-123")}); err != nil {
 		t.Fatal(err)
 	}
 	list, _ = f.b.Requests(human)
