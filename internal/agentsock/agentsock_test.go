@@ -64,7 +64,8 @@ func newBenchFixture(t testing.TB, configure ...func(*Server)) *fixture {
 	if _, err := b.StartSession(human(t), broker.SessionRequest{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	f.token, _, err = b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	minted, err := b.Mint(human(t), broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}})
+	f.token = minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +518,8 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	if _, err := cl.Peek(f.caller(t, f.token), broker.PeekRequest{Name: "k"}); err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := f.b.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	minted, err := f.b.Mint(human(t), broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}})
+	other := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +551,8 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	if _, err := humanSide.StartSession(human(t), broker.SessionRequest{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _, err := humanSide.Mint(broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}}, human(t))
+	minted, err = humanSide.Mint(human(t), broker.Restrictions{TTL: 10 * time.Minute, Lists: map[string][]string{"secret": {"k"}}})
+	fresh := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,8 @@ func TestExecConfine(t *testing.T) {
 // Exec, Peek and List may run at once (go test -race checks the rest).
 func TestConcurrentRequests(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,8 @@ func BenchmarkDecide(b *testing.B) {
 
 func BenchmarkDecideWithToken(b *testing.B) {
 	br, _ := testBroker(b)
-	tok, _, err := br.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"exec"}}}, caller(b, nil, ""))
+	minted, err := br.Mint(caller(b, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"exec"}}})
+	tok := minted.Token
 	if err != nil {
 		b.Fatal(err)
 	}

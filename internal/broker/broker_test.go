@@ -107,7 +107,8 @@ func TestAgentWithoutTokenIsRefused(t *testing.T) {
 
 func TestTokenScopesAndExpiry(t *testing.T) {
 	b, now := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,17 +141,17 @@ func TestMintRefusals(t *testing.T) {
 		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "op": {"mint"}}},    // an op no request checks
 		{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "colour": {"red"}}}, // not a caveat
 	} {
-		if _, _, err := b.Mint(r, human); err == nil {
+		if _, err := b.Mint(human, r); err == nil {
 			t.Errorf("Mint(%+v) accepted", r)
 		}
 	}
-	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+	if _, err := b.Mint(caller(t, claude, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
 	if err := b.RevokeAll(human, RevokeAllRequest{Rotate: false}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, human); !errors.Is(err, ErrNoSession) {
+	if _, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}); !errors.Is(err, ErrNoSession) {
 		t.Errorf("mint after revoke-all: %v", err)
 	}
 }
@@ -159,8 +160,10 @@ func TestRevokeOneToken(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}
-	t1, i1, _ := b.Mint(r, human)
-	t2, _, _ := b.Mint(r, human)
+	first, _ := b.Mint(human, r)
+	t1, i1 := first.Token, first.Info
+	second, _ := b.Mint(human, r)
+	t2 := second.Token
 	child, err := Attenuate(t1, Restrictions{Lists: map[string][]string{"op": {"exec"}}}, b.now())
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +195,8 @@ func TestAttenuationNeverWidens(t *testing.T) {
 		if len(parentR.Secrets()) == 0 {
 			parentR.Lists["secret"] = []string{"A"}
 		}
-		parent, _, err := b.Mint(parentR, human)
+		minted, err := b.Mint(human, parentR)
+		parent := minted.Token
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -223,7 +227,8 @@ func TestAttenuationNeverWidens(t *testing.T) {
 // it fail, and the error never carries the token.
 func TestTamperedTokenRefused(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := len("llms_m2_"); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
@@ -242,7 +247,8 @@ func TestTamperedTokenRefused(t *testing.T) {
 
 func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	agent := caller(t, claude, tok)
 	if _, err := b.Set(agent, SetRequest{Name: "A", Value: []byte("overwritten")}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
@@ -265,7 +271,8 @@ func TestAgentCannotWrite(t *testing.T) {
 // refuses to turn redaction off under a token or for an agent.
 func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
@@ -281,7 +288,8 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 // and an existing one get the same refusal.
 func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, _ := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	for _, name := range []string{"B", "NOPE"} {
 		if _, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: name}); !errors.Is(err, ErrDenied) {
 			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
@@ -293,7 +301,8 @@ func TestUnknownNamesAreNotRevealed(t *testing.T) {
 // no marker, declaration or process ancestor changes who is asking.
 func TestStampedAgentReplacesDetection(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +386,8 @@ func TestDeclaredHumanUnderAnAgentIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "llm-secrets"), 0o700)
 	os.WriteFile(filepath.Join(dir, "llm-secrets", "policy.yaml"), []byte("secrets:\n  A:\n    allow:\n      - agent: human\n"), 0o600)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +412,8 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	mint := func(agents ...string) string {
-		tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}}, human)
+		minted, err := b.Mint(human, Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}})
+		tok := minted.Token
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +446,8 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 func TestMintAgentNames(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	_, info, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}}, human)
+	minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}})
+	info := minted.Info
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +455,7 @@ func TestMintAgentNames(t *testing.T) {
 		t.Errorf("caveats %q; want agent=claude-code,github-copilot", info.Caveats)
 	}
 	for _, bad := range []string{"human", "unknown", "my-bot", "claude code"} {
-		_, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{bad}}}, human)
+		_, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{bad}}})
 		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "known agents: aider, amp") {
 			t.Errorf("--agent %q: %v; want refused listing the known agents", bad, err)
 		}
@@ -455,7 +467,8 @@ func TestMintAgentNames(t *testing.T) {
 // and no policy anywhere, and the human is let through with a warning.
 func TestUnknownAccountRefusesAgents(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +507,8 @@ func TestUnknownAccountRefusesAgents(t *testing.T) {
 // environment says.
 func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +533,8 @@ func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 // no token afterwards, so a front end can reuse it.
 func TestCheckTokenLeavesTheCallerAlone(t *testing.T) {
 	b, _ := testBroker(t)
-	tok, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}, caller(t, nil, ""))
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+	tok := minted.Token
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,8 @@ func TestKeepEnvOnlyAsMinted(t *testing.T) {
 	human := caller(t, nil, "")
 	mint := func(lists map[string][]string) string {
 		t.Helper()
-		tok, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: lists}, human)
+		minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: lists})
+		tok := minted.Token
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func TestKeepEnvOnlyAsMinted(t *testing.T) {
 	}
 
 	for _, name := range []string{"LD_PRELOAD", "PATH", "LLM_SECRETS_MACAROON"} {
-		_, _, err := b.Mint(Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "keep_env": {name}}}, human)
+		_, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "keep_env": {name}}})
 		if !errors.Is(err, ErrBadRequest) {
 			t.Errorf("mint --keep-env %s: %v, want a bad request", name, err)
 		}

@@ -98,71 +98,78 @@ func (b *Broker) CurrentSession() (Session, error) {
 
 // Mint issues a delegated token under the live session. It must name at
 // least one secret and expire within the session.
-func (b *Broker) Mint(r Restrictions, c *Caller) (string, TokenInfo, error) {
+func (b *Broker) Mint(c *Caller, r Restrictions) (Minted, error) {
 	return b.mint("mint", r, c)
 }
 
 // Lease is Mint for one secret, recorded as a lease.
-func (b *Broker) Lease(r Restrictions, c *Caller) (string, TokenInfo, error) {
+func (b *Broker) Lease(c *Caller, r Restrictions) (Minted, error) {
 	return b.mint("lease", r, c)
 }
 
-func (b *Broker) mint(kind string, r Restrictions, c *Caller) (string, TokenInfo, error) {
+// Minted is a token just issued: its text, for the human to hand on, and
+// what may be shown of it.
+type Minted struct {
+	Token string
+	Info  TokenInfo
+}
+
+func (b *Broker) mint(kind string, r Restrictions, c *Caller) (Minted, error) {
 	if err := humanOnly(c, "mints tokens (an agent can only attenuate the one it holds)"); err != nil {
-		return "", TokenInfo{}, b.refuse(audit.Record{Event: kind, Secrets: r.Secrets()}, err, c)
+		return Minted{}, b.refuse(audit.Record{Event: kind, Secrets: r.Secrets()}, err, c)
 	}
 	if len(r.Secrets()) == 0 {
-		return "", TokenInfo{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
+		return Minted{}, fmt.Errorf("%w: a token must name at least one secret (--secret)", ErrBadRequest)
 	}
 	if r.TTL <= 0 {
-		return "", TokenInfo{}, fmt.Errorf("%w: a token must expire (--ttl, e.g. 5m)", ErrBadRequest)
+		return Minted{}, fmt.Errorf("%w: a token must expire (--ttl, e.g. 5m)", ErrBadRequest)
 	}
 	for _, name := range r.Secrets() {
 		if err := ValidateName(name); err != nil {
-			return "", TokenInfo{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+			return Minted{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
 	}
 	s, err := b.CurrentSession()
 	if err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	if err := b.mintBound(r, c); err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	now := b.now()
 	if left := s.Expires.Sub(now); r.TTL > left {
-		return "", TokenInfo{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))
+		return Minted{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))
 	}
 	cavs, err := r.caveats(now)
 	if err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	keys, err := b.rootKeys()
 	if err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	i := slices.IndexFunc(keys, func(k rootKey) bool { return k.ID == s.KeyID })
 	if i < 0 {
-		return "", TokenInfo{}, errors.New("the session's root key is gone: run `llms session-start`")
+		return Minted{}, errors.New("the session's root key is gone: run `llms session-start`")
 	}
 	m, err := newToken(keys[i], cavs)
 	if err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	info, _, err := infoOf(m)
 	if err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	// The token exists only once it is recorded: in the audit log and in
 	// the lease registry the human can list and revoke from.
 	if err := b.record(audit.Record{Event: kind, Decision: "allow", Secrets: r.Secrets(), TokenID: info.ID,
 		Reason: strings.Join(info.Caveats, " ")}, c); err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
 	if err := b.addLease(kind, info, now); err != nil {
-		return "", TokenInfo{}, err
+		return Minted{}, err
 	}
-	return m.Text(), info, nil
+	return Minted{Token: m.Text(), Info: info}, nil
 }
 
 // CheckTokenRequest is one access to check a token against, without

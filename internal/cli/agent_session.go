@@ -77,11 +77,11 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 		r.Lists = map[string][]string{}
 	}
 	r.Lists[caveat.NameAgent] = []string{id}
-	text, info, err := b.Mint(r, c)
+	minted, err := b.Mint(c, r)
 	if err != nil {
 		return nil, err
 	}
-	return &agentToken{text, info}, nil
+	return &agentToken{minted.Token, minted.Info}, nil
 }
 
 func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t *agentToken) {

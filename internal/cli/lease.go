@@ -38,6 +38,6 @@ func runLease(opts *leaseOptions) error {
 		return err
 	}
 	r.Lists[caveat.NameSecret] = []string{opts.Secret}
-	tok, info, err := b.Lease(r, c)
-	return printToken(opts.IO, "lease", tok, info, err)
+	minted, err := b.Lease(c, r)
+	return printToken(opts.IO, "lease", minted, err)
 }

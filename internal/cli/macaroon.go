@@ -26,13 +26,13 @@ Caveats: expires_at (--ttl) and ` + caveatNames(true) + `.`,
 
 // printToken prints only the token on stdout (for M=$(…)), and its id
 // and expiry on stderr for a human at a terminal.
-func printToken(io_ *IOStreams, label, tok string, info broker.TokenInfo, err error) error {
+func printToken(io_ *IOStreams, label string, m broker.Minted, err error) error {
 	if err != nil {
 		return err
 	}
-	fprintf(io_.Out, "%s\n", tok)
+	fprintf(io_.Out, "%s\n", m.Token)
 	if io_.StdoutTTY {
-		fprintf(io_.ErrOut, "%s %s expires %s\n", label, info.ID, info.Expires.Format(time.RFC3339))
+		fprintf(io_.ErrOut, "%s %s expires %s\n", label, m.Info.ID, m.Info.Expires.Format(time.RFC3339))
 	}
 	return nil
 }

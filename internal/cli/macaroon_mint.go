@@ -29,6 +29,6 @@ func runMint(opts *mintOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, info, err := b.Mint(r, c)
-	return printToken(opts.IO, "token", tok, info, err)
+	minted, err := b.Mint(c, r)
+	return printToken(opts.IO, "token", minted, err)
 }

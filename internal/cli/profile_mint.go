@@ -52,6 +52,6 @@ func mintProfile(opts *profileMintOptions, p profile.Profile) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tok, _, err := b.Mint(profileRestrictions(p, opts.TTL), c)
-	return tok, err
+	minted, err := b.Mint(c, profileRestrictions(p, opts.TTL))
+	return minted.Token, err
 }

@@ -82,7 +82,8 @@ func (f *fixture) caller(token string, env map[string]string) *broker.Caller {
 // mint delegates a token under the session.
 func (f *fixture) mint(ttl time.Duration, lists map[string][]string) string {
 	f.t.Helper()
-	tok, _, err := f.b.Mint(broker.Restrictions{TTL: ttl, Lists: lists}, f.caller("", nil))
+	minted, err := f.b.Mint(f.caller("", nil), broker.Restrictions{TTL: ttl, Lists: lists})
+	tok := minted.Token
 	if err != nil {
 		f.t.Fatal(err)
 	}
