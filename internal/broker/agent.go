@@ -20,7 +20,7 @@ type AgentLaunch struct {
 // AgentStart records that the human starts an agent in agent mode. Only
 // the human may (an agent cannot launch agents), and nothing may start
 // unrecorded: an error means the launch must not happen.
-func (b *Broker) AgentStart(l AgentLaunch, c *Caller) error {
+func (b *Broker) AgentStart(c *Caller, l AgentLaunch) error {
 	r := audit.Record{Event: "agent-start", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: "sandbox: " + l.Sandbox}
 	if err := humanOnly(c, "launches agents"); err != nil {
 		return b.refuse(r, err, c)
@@ -29,9 +29,17 @@ func (b *Broker) AgentStart(l AgentLaunch, c *Caller) error {
 	return b.record(r, c)
 }
 
+// AgentEndRequest is how an agent-mode session ended: its launch, and the
+// agent's exit status.
+type AgentEndRequest struct {
+	Launch     AgentLaunch
+	ExitStatus int
+}
+
 // AgentEnd records how an agent-mode session ended.
-func (b *Broker) AgentEnd(l AgentLaunch, exitStatus int, c *Caller) error {
-	return b.record(audit.Record{Event: "agent-end", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: fmt.Sprintf("exit %d", exitStatus)}, c)
+func (b *Broker) AgentEnd(c *Caller, req AgentEndRequest) error {
+	l := req.Launch
+	return b.record(audit.Record{Event: "agent-end", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: fmt.Sprintf("exit %d", req.ExitStatus)}, c)
 }
 
 // AgentForProgram is the agent id a program of this name runs as, for a

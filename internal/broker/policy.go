@@ -218,33 +218,49 @@ type PolicyDecision struct {
 	MaxTTL  time.Duration
 }
 
+// PolicyCheckRequest asks for the policy's decision on Names (none: every
+// stored secret), with AsAgent and Program overriding the detected agent
+// and the program.
+type PolicyCheckRequest struct {
+	Names   []string
+	AsAgent string
+	Program string
+}
+
+// PolicyCheckResult holds the policy files that apply, and a decision per
+// secret.
+type PolicyCheckResult struct {
+	Paths     []string
+	Decisions []PolicyDecision
+}
+
 // PolicyCheck explains the policy's decision for each secret in the
-// caller's context (asAgent, program override the detected ones). With no
-// names it checks every stored secret.
-func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller) ([]string, []PolicyDecision, error) {
+// caller's context. The files are reported even when deciding fails.
+func (b *Broker) PolicyCheck(c *Caller, req PolicyCheckRequest) (PolicyCheckResult, error) {
+	names, asAgent, program := req.Names, req.AsAgent, req.Program
 	var paths []string
 	if c.Policy != nil {
 		paths = c.Policy.Paths()
 	} else {
 		var err error
 		if paths, err = c.policyPaths(); err != nil {
-			return nil, nil, err
+			return PolicyCheckResult{}, err
 		}
 	}
 	set, err := c.policy()
 	if err != nil {
-		return paths, nil, err
+		return PolicyCheckResult{Paths: paths}, err
 	}
 	subj, err := c.subject(program)
 	if err != nil {
-		return paths, nil, err
+		return PolicyCheckResult{Paths: paths}, err
 	}
 	if asAgent != "" {
 		subj.Agents = []string{policy.Human}
 		if asAgent != policy.Human {
 			id, err := agentid.Canonical(asAgent)
 			if err != nil {
-				return paths, nil, fmt.Errorf("%w: --as-agent: %v; or %s", ErrBadRequest, err, policy.Human)
+				return PolicyCheckResult{Paths: paths}, fmt.Errorf("%w: --as-agent: %v; or %s", ErrBadRequest, err, policy.Human)
 			}
 			subj.Agents = []string{id}
 		}
@@ -252,11 +268,11 @@ func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller)
 	if len(names) == 0 {
 		// Every stored name: the human's view, as list is.
 		if err := humanOnly(c, "lists every secret's policy decision (an agent may ask with --key)"); err != nil {
-			return paths, nil, err
+			return PolicyCheckResult{Paths: paths}, err
 		}
 		es, err := b.st.List()
 		if err != nil {
-			return paths, nil, err
+			return PolicyCheckResult{Paths: paths}, err
 		}
 		for _, e := range es {
 			names = append(names, e.Name)
@@ -267,5 +283,5 @@ func (b *Broker) PolicyCheck(names []string, asAgent, program string, c *Caller)
 		d := set.Decide(n, subj)
 		out[i] = PolicyDecision{Secret: n, Allowed: d.Allowed, Reason: d.Reason, Source: d.Source, MaxTTL: d.MaxTTL}
 	}
-	return paths, out, nil
+	return PolicyCheckResult{Paths: paths, Decisions: out}, nil
 }

@@ -31,7 +31,6 @@ type ScanRequest struct {
 	// Progress, when not nil, is called after each read with the bytes
 	// scanned so far and the input being read.
 	Progress func(bytes int64, path string)
-	Caller   *Caller
 }
 
 // A ScanFinding is one place where a stored value was found. It holds the
@@ -66,8 +65,7 @@ const scanChunk = 256 << 10
 // (event "scan", with the names searched for and the scope), and so is
 // each finding (event "scan-finding", the secret's name and the place),
 // before the caller hears of it.
-func (b *Broker) Scan(req ScanRequest) (ScanSummary, error) {
-	c := req.Caller
+func (b *Broker) Scan(c *Caller, req ScanRequest) (ScanSummary, error) {
 	refused := humanOnly(c, "scans for leaked values")
 	if refused == nil && c.TokenGiven {
 		refused = fmt.Errorf("%w: scan is refused under a token (unset LLM_SECRETS_MACAROON and LLM_SECRETS_MACAROON_FILE): only the human, in their own shell, scans with every value", ErrDenied)
@@ -107,7 +105,7 @@ func (b *Broker) Scan(req ScanRequest) (ScanSummary, error) {
 	r := redact.New(secrets)
 	clear(secrets) // the Redactor keeps its own copy
 	sum := ScanSummary{Secrets: len(entries) - len(r.Skipped()), Short: r.Skipped()}
-	s := scanner{b: b, req: req, r: r, changed: changed, sum: &sum, buf: make([]byte, scanChunk)}
+	s := scanner{b: b, c: c, req: req, r: r, changed: changed, sum: &sum, buf: make([]byte, scanChunk)}
 	err = s.run()
 	return sum, err
 }
@@ -115,6 +113,7 @@ func (b *Broker) Scan(req ScanRequest) (ScanSummary, error) {
 // scanner holds one scan's state.
 type scanner struct {
 	b       *Broker
+	c       *Caller
 	req     ScanRequest
 	r       *redact.Redactor
 	changed map[string]time.Time
@@ -191,7 +190,7 @@ func (s *scanner) report(f ScanFinding) error {
 	s.sum.Findings++
 	reason := fmt.Sprintf("%s:%d:%d %s", f.Path, f.Line, f.Column, f.Encoding)
 	s.b.mu.Lock()
-	err := s.b.record(audit.Record{Event: "scan-finding", Secrets: []string{f.Secret}, Reason: reason}, s.req.Caller)
+	err := s.b.record(audit.Record{Event: "scan-finding", Secrets: []string{f.Secret}, Reason: reason}, s.c)
 	s.b.mu.Unlock()
 	if err != nil {
 		return err

@@ -41,14 +41,13 @@ func TestScanFindsAndAudits(t *testing.T) {
 	b, _ := testBroker(t)
 	var got []string
 	var failed []string
-	sum, err := b.Scan(ScanRequest{
+	sum, err := b.Scan(caller(t, nil, ""), ScanRequest{
 		Inputs: inputs(map[string]string{
 			"a.txt": "nothing\nx value-of-A-123\n",
 			"blob":  `{"t":"dmFsdWUtb2YtQi0xMjM="}`,
 			"clean": "value-of-D-123",
 		}),
-		Scope:  "test",
-		Caller: caller(t, nil, ""),
+		Scope: "test",
 		Found: func(f ScanFinding) error {
 			got = append(got, f.Path+" "+f.Secret+" "+f.Encoding)
 			if f.Changed.IsZero() {
@@ -90,9 +89,8 @@ func TestScanStopsWhenReportingFails(t *testing.T) {
 	b, _ := testBroker(t)
 	stop := errors.New("stdout closed")
 	n := 0
-	_, err := b.Scan(ScanRequest{
+	_, err := b.Scan(caller(t, nil, ""), ScanRequest{
 		Inputs: inputs(map[string]string{"a": "value-of-A-123 value-of-B-123", "b": "value-of-C-123"}),
-		Caller: caller(t, nil, ""),
 		Found:  func(ScanFinding) error { n++; return stop },
 	})
 	if !errors.Is(err, stop) || n != 1 {
@@ -107,7 +105,7 @@ func TestScanIsForTheHumanWithoutToken(t *testing.T) {
 		opened = true
 	}
 	for _, c := range []*Caller{caller(t, claude, ""), caller(t, nil, "some-token")} {
-		if _, err := b.Scan(ScanRequest{Inputs: in, Caller: c}); !errors.Is(err, ErrDenied) {
+		if _, err := b.Scan(c, ScanRequest{Inputs: in}); !errors.Is(err, ErrDenied) {
 			t.Errorf("scan: %v, want denied", err)
 		}
 	}

@@ -161,7 +161,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	if err := b.AgentStart(launch, c); err != nil {
+	if err := b.AgentStart(c, launch); err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err
 	}
@@ -184,7 +184,7 @@ func runAgent(opts *agentOptions) error {
 	}
 	status, err := superviseAgent(opts, startPath, argv, env, srv)
 	revokeAgentToken(opts, b, c, token)
-	if aerr := b.AgentEnd(launch, status, c); aerr != nil {
+	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)
 	}
 	if err != nil {

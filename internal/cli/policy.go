@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/broker"
 )
 
 func newPolicyCmd(f *Factory) *cobra.Command {
@@ -48,8 +50,9 @@ func runPolicyCheck(opts *policyCheckOptions) error {
 		return err
 	}
 	out := opts.IO.Out
-	paths, ds, err := b.PolicyCheck(opts.Keys, opts.AsAgent, opts.Program, c)
-	for _, p := range paths {
+	res, err := b.PolicyCheck(c, broker.PolicyCheckRequest{Names: opts.Keys, AsAgent: opts.AsAgent, Program: opts.Program})
+	ds := res.Decisions
+	for _, p := range res.Paths {
 		fprintf(out, "policy file: %s\n", p)
 	}
 	if u := c.User(); u != "" {

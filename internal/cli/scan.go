@@ -103,10 +103,9 @@ func runScan(opts *scanOptions) error {
 		return scanFailed(err)
 	}
 	out := scanOutput{opts: opts, home: opts.home()}
-	sum, err := b.Scan(broker.ScanRequest{
+	sum, err := b.Scan(c, broker.ScanRequest{
 		Inputs:   inputs,
 		Scope:    scope,
-		Caller:   c,
 		Found:    out.found,
 		Failed:   out.failed,
 		Progress: out.progress,
