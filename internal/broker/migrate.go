@@ -52,10 +52,16 @@ type Migration struct {
 	caller  *Caller
 }
 
-// PlanMigration reads the llm-secrets v3 store in from and plans moving it
-// into our store in to (which may be the same directory). Only the human,
-// without a token, may migrate. Nothing changes.
-func PlanMigration(from, to string, c *Caller) (*Migration, error) {
+// MigrationRequest names the llm-secrets v3 store to read (From) and our
+// store to move it into (To, which may be the same directory).
+type MigrationRequest struct {
+	From, To string
+}
+
+// PlanMigration reads the llm-secrets v3 store and plans moving it into
+// ours. Only the human, without a token, may migrate. Nothing changes.
+func PlanMigration(c *Caller, req MigrationRequest) (*Migration, error) {
+	from, to := req.From, req.To
 	if err := migrateAllowed(c); err != nil {
 		if store.Exists(to) {
 			if b, oerr := Open(to); oerr == nil {

@@ -39,7 +39,7 @@ func TestMigrateFailureMidwayUndoes(t *testing.T) {
 	from := v3Dir(t, map[string]string{"a": "mig-canary-a-1", "b": "mig-canary-b-2", "c": "mig-canary-c-3"})
 	to := filepath.Join(t.TempDir(), "store")
 	c := caller(t, nil, "")
-	m, err := PlanMigration(from, to, c)
+	m, err := PlanMigration(c, MigrationRequest{From: from, To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestMigrateFailureMidwayUndoes(t *testing.T) {
 	}
 	// Run again, nothing failing: it completes.
 	migrateWrite = real
-	m, err = PlanMigration(from, to, c)
+	m, err = PlanMigration(c, MigrationRequest{From: from, To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestMigrateFailureMidwayUndoes(t *testing.T) {
 // Run wipes the values it held, and a plan cannot run twice.
 func TestMigrateDiscards(t *testing.T) {
 	from := v3Dir(t, map[string]string{"a": "mig-canary-d-4"})
-	m, err := PlanMigration(from, filepath.Join(t.TempDir(), "s"), caller(t, nil, ""))
+	m, err := PlanMigration(caller(t, nil, ""), MigrationRequest{From: from, To: filepath.Join(t.TempDir(), "s")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +105,10 @@ func TestMigrateDiscards(t *testing.T) {
 func TestMigrateRefusesAgentsAndTokens(t *testing.T) {
 	from := v3Dir(t, map[string]string{"a": "mig-canary-e-5"})
 	to := filepath.Join(t.TempDir(), "s")
-	if _, err := PlanMigration(from, to, caller(t, claude, "")); !errors.Is(err, ErrDenied) {
+	if _, err := PlanMigration(caller(t, claude, ""), MigrationRequest{From: from, To: to}); !errors.Is(err, ErrDenied) {
 		t.Fatalf("agent: %v", err)
 	}
-	if _, err := PlanMigration(from, to, caller(t, nil, "llms_m2_x")); !errors.Is(err, ErrDenied) {
+	if _, err := PlanMigration(caller(t, nil, "llms_m2_x"), MigrationRequest{From: from, To: to}); !errors.Is(err, ErrDenied) {
 		t.Fatalf("token: %v", err)
 	}
 }

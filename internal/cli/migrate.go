@@ -73,7 +73,7 @@ func runMigrate(opts *migrateOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := broker.PlanMigration(from, to, c)
+	m, err := broker.PlanMigration(c, broker.MigrationRequest{From: from, To: to})
 	if err != nil {
 		return err
 	}
