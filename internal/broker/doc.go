@@ -18,6 +18,12 @@
 //  4. the audit line: every allow and every deny is recorded, and an allow
 //     that cannot be recorded becomes a deny.
 //
+// Every operation has one shape: the caller first, then one request value
+// (ListRequest, ExecRequest, …; none when the caller is all it needs), and
+// one result, so that each front end — the CLI, the MCP server, the
+// agent-mode socket — is a thin adapter. The caller is described by the
+// front end and never changed by an operation.
+//
 // It also owns the authority itself — sessions, root keys, minting,
 // revocation, leases — and the child's environment (childenv.go): the
 // variables a secret is never injected into, and the allow-list a pinned
