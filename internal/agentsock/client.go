@@ -31,6 +31,9 @@ func (cl *Client) dial() (*net.UnixConn, error) {
 
 // newRequest fills what every request carries.
 func newRequest(op string, c *broker.Caller) (Request, error) {
+	if c == nil {
+		return Request{}, errors.New("agent mode: a request needs a caller")
+	}
 	r := Request{Op: op, Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, Via: c.Via}
 	if r.Cwd == "" {
 		wd, err := os.Getwd()
