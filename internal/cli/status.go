@@ -29,11 +29,17 @@ func newStatusCmd(f *Factory) *cobra.Command {
 
 func runStatus(opts *statusOptions) error {
 	out := opts.IO.Out
+	fprintf(out, "version:     %s\n", version())
+	if sock := getenvOrEmpty(opts.Getenv, envSocket); sock != "" {
+		// Inside agent mode the store is the broker's, out of reach.
+		fprintf(out, "store:       served by the agent-mode broker at %s\n", sock)
+		printAgentModeStatus(out)
+		return nil
+	}
 	dir, err := opts.StoreDir()
 	if err != nil {
 		return err
 	}
-	fprintf(out, "version:     %s\n", version())
 	fprintf(out, "store:       %s\n", dir)
 	printAgentModeStatus(out)
 	b, err := opts.Broker()
@@ -81,4 +87,12 @@ func runStatus(opts *statusOptions) error {
 		fprintf(out, "permissions: ok\n")
 	}
 	return nil
+}
+
+// getenvOrEmpty is getenv(name), or "" without a getenv.
+func getenvOrEmpty(getenv func(string) string, name string) string {
+	if getenv == nil {
+		return ""
+	}
+	return getenv(name)
 }

@@ -95,7 +95,14 @@ var agentEnv = map[string]string{"CLAUDECODE": "1"}
 // client connected to it in memory.
 func (f *fixture) connect(token string) *mcp.ClientSession {
 	f.t.Helper()
-	c := f.caller(token, agentEnv)
+	return f.connectAs(token, agentEnv)
+}
+
+// connectAs is connect with the environment the server sees (nil: no
+// agent marker at all).
+func (f *fixture) connectAs(token string, env map[string]string) *mcp.ClientSession {
+	f.t.Helper()
+	c := f.caller(token, env)
 	c.Via = "mcp"
 	s := mcpserver.New(mcpserver.Config{Broker: f.b, Caller: c.Fresh, Version: "test",
 		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }})
@@ -210,6 +217,12 @@ func TestWithoutTokenEveryToolSaysWhatToRun(t *testing.T) {
 	}
 	for _, name := range allTools {
 		f.refused(cs, name, args[name], "llms profile mint")
+	}
+	// Where no agent is detected the server still never acts as the
+	// human.
+	human := f.connectAs("", nil)
+	for _, name := range allTools {
+		f.refused(human, name, args[name], "mcp acts only under a delegated token")
 	}
 }
 
