@@ -79,7 +79,7 @@ print("ints", n[0])' | (trap "" INT; cat)`
 	for !strings.Contains(screen.String(), "arm") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // the child is in its first sleep
+	time.Sleep(100 * time.Millisecond)               // the child is in its first sleep
 	if _, err := ptmx.Write([]byte{3}); err != nil { // Ctrl-C
 		t.Fatal(err)
 	}
