@@ -79,8 +79,9 @@ print("ints", n[0])' | (trap "" INT; cat)`
 	for !strings.Contains(screen.String(), "arm") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond)               // the child is in its first sleep
-	if _, err := ptmx.Write([]byte{3}); err != nil { // Ctrl-C
+	// The child is asleep: type Ctrl-C.
+	time.Sleep(100 * time.Millisecond)
+	if _, err := ptmx.Write([]byte{3}); err != nil {
 		t.Fatal(err)
 	}
 	select {
