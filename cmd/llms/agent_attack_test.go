@@ -177,12 +177,12 @@ func attackAgent() int {
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
-	cli("no-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+	cli("empty-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	noTok := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "LLM_SECRETS_MACAROON=") })
 	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	cmd.Env = append(noTok, "AI_AGENT=human")
 	err = cmd.Run()
-	report("claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
+	report("no-token-claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
 	cli("claim-AI_AGENT=human-other-secret", "", []string{"AI_AGENT=human"}, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 
 	// What it may do: exec the allowed program with the allowed secret,
@@ -251,8 +251,8 @@ var expectedAttempts = map[string]string{
 	"ptrace-broker": "refused", "signal-broker": "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
-	"token-other-secret": "refused", "token-other-program": "refused", "no-token": "refused",
-	"claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
+	"token-other-secret": "refused", "token-other-program": "refused", "empty-token": "refused",
+	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
 	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed",
 }
 
@@ -260,7 +260,7 @@ var expectedAttempts = map[string]string{
 // access denied), not from something failing on the way.
 var expectedDetail = map[string]string{
 	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "token-other-program": "exit 3",
-	"no-token": "exit 3", "claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
+	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
 	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
 	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/term"
@@ -31,6 +32,9 @@ func (cl *Client) dial() (*net.UnixConn, error) {
 
 // newRequest fills what every request carries.
 func newRequest(op string, c *broker.Caller) (Request, error) {
+	if c == nil {
+		return Request{}, errors.New("agent mode: a request needs a caller")
+	}
 	r := Request{Op: op, Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, Via: c.Via}
 	if r.Cwd == "" {
 		wd, err := os.Getwd()
@@ -239,6 +243,7 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 		return 0, sendError(conn, err)
 	}
 
+	var inOurGroup atomic.Bool
 	type result struct {
 		code int
 		err  error
@@ -256,6 +261,8 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 				if req.Warn != nil {
 					req.Warn(rep.Warn)
 				}
+			case rep.InYourGroup:
+				inOurGroup.Store(true)
 			case rep.Error != nil:
 				results <- result{1, rep.Error}
 				return
@@ -274,15 +281,24 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 			sigs, catching = c.sigs, nil
 			defer c.stop()
 		case sig := <-sigs:
-			if n, ok := sig.(syscall.Signal); ok {
-				_ = writeFrame(conn, Control{Signal: int(n)})
+			n, ok := sig.(syscall.Signal)
+			if !ok || keyboardDelivered(n, inOurGroup.Load()) {
+				continue
 			}
+			_ = writeFrame(conn, Control{Signal: int(n)})
 		case res := <-results:
 			return res.code, res.err
 		case <-ctx.Done():
 			return 1, ctx.Err()
 		}
 	}
+}
+
+// keyboardDelivered: a SIGINT or SIGQUIT from the keyboard reached every
+// process of the terminal's foreground group, the child too when it runs in
+// ours; relaying it as well would deliver it twice (ADR 13).
+func keyboardDelivered(sig syscall.Signal, childInOurGroup bool) bool {
+	return childInOurGroup && (sig == syscall.SIGINT || sig == syscall.SIGQUIT) && runner.InForeground()
 }
 
 // caught is a running runner.CatchSignals.

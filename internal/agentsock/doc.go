@@ -7,9 +7,9 @@
 //   - the framing: a version byte, a big-endian uint32 length and a JSON
 //     body of at most MaxFrame bytes, decoded strictly (unknown fields,
 //     trailing data, another version: refused);
-//   - the requests (exec, peek, list; the request type is general, so that
-//     other front ends can be added) and their replies, with the error
-//     kinds that map to the CLI's exit statuses;
+//   - the requests (exec, peek, list, and the MCP front end's describe,
+//     audit and ask: each op has an argument object of its own) and their
+//     replies, with the error kinds that map to the CLI's exit statuses;
 //   - passing the client's stdin, stdout and stderr to the broker
 //     (SCM_RIGHTS), relaying the client's signals while the child runs and
 //     returning the child's status;

@@ -250,6 +250,15 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 		req.Dir, req.ConfineDir = args.Dir, true
 	}
 	req.Unattended = c.Via != ""
+	if !pty && !req.Unattended && term.IsTerminal(int(stdin.Fd())) {
+		// A child that reads the client's terminal must be in the
+		// terminal's foreground group, the client's, or the kernel stops
+		// it; the client then leaves keyboard signals to the kernel.
+		if pgid, ok := sameSessionGroup(c.PID); ok {
+			req.JoinGroup = pgid
+			reply(conn, Reply{InYourGroup: true})
+		}
+	}
 	code, err := s.Broker.Exec(ctx, c, req)
 	if err != nil {
 		// As a local llms: a failure wins over the child's status.
@@ -257,6 +266,21 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 		return
 	}
 	reply(conn, Reply{Exit: &code})
+}
+
+// sameSessionGroup is the process group of pid when pid is in our session
+// (a group in another session cannot be joined).
+func sameSessionGroup(pid int) (int, bool) {
+	sid, err := unix.Getsid(pid)
+	if err != nil {
+		return 0, false
+	}
+	ours, err := unix.Getsid(0)
+	if err != nil || sid != ours {
+		return 0, false
+	}
+	pgid, err := unix.Getpgid(pid)
+	return pgid, err == nil && pgid > 0
 }
 
 // checkPeer allows a connection only from a process of our user that

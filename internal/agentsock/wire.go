@@ -121,14 +121,18 @@ type Control struct {
 	Signal int `json:"signal"`
 }
 
-// Reply is what the server sends. Warn may come any number of times during
-// an exec; exactly one of the others ends the exchange.
+// Reply is what the server sends. Warn and InYourGroup may come during an
+// exec; exactly one of the others ends the exchange.
 type Reply struct {
-	Warn  string     `json:"warn,omitempty"`
-	Exit  *int       `json:"exit,omitempty"`
-	Error *Error     `json:"error,omitempty"`
-	Peek  *PeekReply `json:"peek,omitempty"`
-	List  *[]Entry   `json:"list,omitempty"`
+	Warn string `json:"warn,omitempty"`
+	// InYourGroup says, before the child starts, that it will run in the
+	// client's process group (it reads the client's terminal): the client
+	// then does not relay a keyboard signal the kernel already delivered.
+	InYourGroup bool       `json:"in_your_group,omitempty"`
+	Exit        *int       `json:"exit,omitempty"`
+	Error       *Error     `json:"error,omitempty"`
+	Peek        *PeekReply `json:"peek,omitempty"`
+	List        *[]Entry   `json:"list,omitempty"`
 
 	Describe *broker.TokenAccess   `json:"describe,omitempty"`
 	Audit    *[]audit.Entry        `json:"audit,omitempty"`

@@ -122,7 +122,7 @@ func reasonOf(err error) string {
 	return s
 }
 
-func isPolicyError(err error) bool { return errors.Is(err, errPolicyBroken) }
+func isPolicyError(err error) bool { return errors.As(err, new(policyBroken)) }
 
 // tokenIDOf names a token that failed before verification, if it parses.
 func tokenIDOf(text string) string {

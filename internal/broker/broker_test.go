@@ -145,6 +145,22 @@ func TestMintRefusals(t *testing.T) {
 			t.Errorf("Mint(%+v) accepted", r)
 		}
 	}
+	// A restriction given with no item (--cmd "$UNSET", cmd = [] in a
+	// profile) is refused, never minted as no restriction at all.
+	for _, name := range []string{"cmd", "agent", "repo", "branch", "who", "op", "keep_env"} {
+		r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, name: {}}}
+		if _, err := b.Mint(human, r); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("Mint with an empty %s: %v, want a bad request", name, err)
+		}
+		minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
+		tok := minted.Token
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Attenuate(tok, Restrictions{Lists: map[string][]string{"op": {"exec"}, name: nil}}, b.now()); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("Attenuate with an empty %s: %v, want a bad request", name, err)
+		}
+	}
 	if _, err := b.Mint(caller(t, claude, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent minted: %v", err)
 	}
@@ -189,9 +205,18 @@ func TestAttenuationNeverWidens(t *testing.T) {
 	subset := func(t *rapid.T, label string, from []string) []string {
 		return rapid.SliceOfNDistinct(rapid.SampledFrom(from), 0, len(from), rapid.ID[string]).Draw(t, label)
 	}
+	// lists leaves out an empty subset: no caveat of that name.
+	lists := func(m map[string][]string) map[string][]string {
+		for name, items := range m {
+			if len(items) == 0 {
+				delete(m, name)
+			}
+		}
+		return m
+	}
 	rapid.Check(t, func(rt *rapid.T) {
 		parentR := Restrictions{TTL: time.Duration(rapid.IntRange(1, 30).Draw(rt, "ttl")) * time.Minute,
-			Lists: map[string][]string{"secret": subset(rt, "secrets", secrets), "op": subset(rt, "ops", ops)}}
+			Lists: lists(map[string][]string{"secret": subset(rt, "secrets", secrets), "op": subset(rt, "ops", ops)})}
 		if len(parentR.Secrets()) == 0 {
 			parentR.Lists["secret"] = []string{"A"}
 		}
@@ -201,7 +226,7 @@ func TestAttenuationNeverWidens(t *testing.T) {
 			rt.Fatal(err)
 		}
 		childR := Restrictions{TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute,
-			Lists: map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)}}
+			Lists: lists(map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)})}
 		child, err := Attenuate(parent, childR, b.now())
 		if err != nil {
 			return // nothing to add

@@ -66,6 +66,9 @@ type ExecRequest struct {
 	// a repository: outside the caller's Cwd), symbolic links resolved;
 	// the MCP server's run_with_secrets sets it.
 	ConfineDir bool
+	// JoinGroup starts the child in the requester's process group; see
+	// runner.Spec.JoinGroup.
+	JoinGroup int
 }
 
 // Exec authorizes the request, starts the child with the injected values
@@ -131,7 +134,7 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	}
 
 	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
-		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine, NewGroup: req.Unattended}
+		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine, NewGroup: req.Unattended, JoinGroup: req.JoinGroup}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}

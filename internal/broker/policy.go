@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -14,9 +13,13 @@ import (
 // RepoPolicyFile is the policy at the root of the caller's repository.
 const RepoPolicyFile = ".llm-secrets-policy.yaml"
 
-// errPolicyBroken marks a policy file that cannot be read or parsed; the
-// audit log records it as its own event.
-var errPolicyBroken = errors.New("policy")
+// policyBroken marks a policy file that cannot be found, read or parsed;
+// the audit log records it as its own event. It reads as the error it
+// wraps, which already says "policy: …".
+type policyBroken struct{ err error }
+
+func (e policyBroken) Error() string { return e.err.Error() }
+func (e policyBroken) Unwrap() error { return e.err }
 
 // policyPaths are the files that apply to the caller: the user's, then the
 // repository's. Both must allow.
@@ -34,7 +37,7 @@ func (c *Caller) policyPaths() ([]string, error) {
 	}
 	gi, err := c.gitInfo()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("policy: finding the repository's policy file: %w", err)
 	}
 	if gi.TopLevel != "" {
 		paths = append(paths, filepath.Join(gi.TopLevel, RepoPolicyFile))
@@ -59,11 +62,11 @@ type Policy struct {
 func LoadPolicy(c *Caller) (*Policy, error) {
 	paths, err := c.policyPaths()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+		return nil, fmt.Errorf("%w: %w", ErrDenied, policyBroken{err})
 	}
 	set, err := policy.Load(paths...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: %v", ErrDenied, errPolicyBroken, err)
+		return nil, fmt.Errorf("%w: %w", ErrDenied, policyBroken{err})
 	}
 	_, accountErr := c.lookupAccount()
 	return &Policy{set: set, paths: paths, accountErr: accountErr}, nil
@@ -93,7 +96,7 @@ func (c *Caller) policy() (*policy.Set, error) {
 		c.policySet, c.policyErr = policy.Load(paths...)
 	})
 	if c.policyErr != nil {
-		return nil, fmt.Errorf("%w: %w: %v (every access is denied until it is fixed)", ErrDenied, errPolicyBroken, c.policyErr)
+		return nil, fmt.Errorf("%w: %w (every access is denied until it is fixed)", ErrDenied, policyBroken{c.policyErr})
 	}
 	return c.policySet, nil
 }

@@ -12,11 +12,14 @@ import (
 )
 
 // Restrictions are what mint, attenuate, lease and profiles add to a token:
-// a lifetime and list caveats. Empty entries add no caveat.
+// a lifetime and list caveats.
 type Restrictions struct {
 	TTL time.Duration // 0: no expiry caveat (attenuate only)
 	// Lists holds the items of each list caveat, keyed by caveat name
 	// (caveat.ListKinds). Repositories may be remote URLs; emails any case.
+	// A name that is absent adds no caveat; a name present with no item
+	// (--cmd "$UNSET", cmd = [] in a profile) is refused: it would
+	// otherwise mint a token without the restriction that was asked for.
 	Lists map[string][]string
 }
 
@@ -57,9 +60,12 @@ func (r Restrictions) caveats(now time.Time) ([]caveat.Caveat, error) {
 		}
 	}
 	for _, k := range caveat.ListKinds() {
-		items := r.Lists[k.Name]
-		if len(items) == 0 {
+		items, given := r.Lists[k.Name]
+		if !given {
 			continue
+		}
+		if len(items) == 0 {
+			return nil, fmt.Errorf("%w: --%s was given no value: a restriction needs at least one (leave it out to restrict nothing)", ErrBadRequest, k.Flag())
 		}
 		if refuse := refuseItem[k.Name]; refuse != nil {
 			for _, item := range items {

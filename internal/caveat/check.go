@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/names"
 )
 
 // Context is what one request is about, as established by the broker.
@@ -102,7 +103,7 @@ func (c Caveat) deny(ctx Context) string {
 		if ctx.Repo == "" {
 			return "the request is not in a repository"
 		}
-		if !matchAny(items, ctx.Repo) {
+		if !slices.ContainsFunc(items, func(p string) bool { return repoMatch(p, ctx.Repo) }) {
 			return fmt.Sprintf("repository %s is not allowed", quoteShort(ctx.Repo))
 		}
 	case NameBranch:
@@ -147,6 +148,17 @@ func asciiLower(s string) string {
 
 func matchAny(patterns []string, value string) bool {
 	return slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, value) })
+}
+
+// repoMatch matches a repository pattern against the whole repository
+// (host/owner/name) and, for a pattern without a host (owner/name),
+// against the path after any host.
+func repoMatch(pattern, repo string) bool {
+	if globMatch(pattern, repo) {
+		return true
+	}
+	p, ok := names.RepoPath(repo)
+	return ok && names.HostlessRepo(pattern) && globMatch(pattern, p)
 }
 
 // cmdMatch compares a full path entry with the full program path, and a

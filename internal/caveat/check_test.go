@@ -60,6 +60,14 @@ func TestCheck(t *testing.T) {
 		{"repo=github.com/acme/*", func(c *Context) { c.Repo = "github.com/acme/group/api" }, "not allowed"},
 		{"repo=github.com/acme/**", func(c *Context) { c.Repo = "github.com/acme/group/api" }, ""},
 		{"repo=github.com/acme/api", func(c *Context) { c.Repo = "github.com/acme/api-evil" }, "not allowed"},
+		// owner/name (no host, as llm-secrets v3 wrote it) on any host,
+		// as in policy files; a host pattern pins the host.
+		{"repo=acme/api", nil, ""},
+		{"repo=acme/api", func(c *Context) { c.Repo = "gitlab.example.com/acme/api" }, ""},
+		{"repo=acme/*", nil, ""},
+		{"repo=acme/api", func(c *Context) { c.Repo = "github.com/evil/api" }, "not allowed"},
+		{"repo=acme/api", func(c *Context) { c.Repo = "github.com/acme/api/extra" }, "not allowed"},
+		{"repo=github.com/acme/api", func(c *Context) { c.Repo = "gitlab.com/acme/api" }, "not allowed"},
 		{"repo=github.com/acme/api", func(c *Context) { c.Repo = "github.com/acme/API" }, "not allowed"},
 		{"repo=**", func(c *Context) { c.Repo = "" }, "not in a repository"},
 

@@ -136,18 +136,19 @@ func runAgent(opts *agentOptions) error {
 	}
 	defer os.RemoveAll(sockDir)
 	var rules *sandbox.Rules
-	startPath, argv := path, opts.Argv
+	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
 		if rules, err = agentRules(opts, b.Dir(), id, sockDir); err != nil {
 			return err
 		}
 		self, err := opts.Self()
 		if err == nil {
-			startPath, argv, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
+			start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
 		}
 		if err != nil {
 			return err
 		}
+		defer start.Rules.Close()
 	}
 	srv, err := serveBroker(opts, b, c, id, rules, sockDir)
 	if err != nil {
@@ -182,7 +183,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which a program can run outside the sandbox or use your keys: %s (ABI 9 can; until then stop them, or unset them for the agent's session)\n", abi, strings.Join(socks, ", "))
 		}
 	}
-	status, err := superviseAgent(opts, startPath, argv, env, srv)
+	status, err := superviseAgent(opts, start, env, srv)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)

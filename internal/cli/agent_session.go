@@ -96,7 +96,7 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 // superviseAgent starts the agent as a child of this subreaper, relays
 // TERM, HUP, USR1 and USR2, and, once it exits, ends every process left in
 // its tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, path string, argv, env []string, srv *agentBroker) (int, error) {
+func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
@@ -111,8 +111,11 @@ func superviseAgent(opts *agentOptions, path string, argv, env []string, srv *ag
 	// gone, and nothing would end its tree or its token's use. The kernel
 	// ties a parent-death signal to the thread that started the child, so
 	// that thread is kept, locked, until the agent is reaped.
-	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
+	cmd := &exec.Cmd{Path: start.Path, Args: start.Args, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	if start.Rules != nil {
+		cmd.ExtraFiles = []*os.File{start.Rules}
+	}
 	started := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {

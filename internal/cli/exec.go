@@ -59,7 +59,7 @@ func (opts *execOptions) addFlags(fs *pflag.FlagSet, token *tokenFlags) {
 	fs.SetInterspersed(false)
 	fs.StringArrayVarP(&opts.Inject, "inject", "i", nil, "inject secret KEY as variable VAR (VAR=KEY, or KEY)")
 	token.addTo(fs)
-	fs.StringVar(&opts.ProfileName, "profile", "", "inject the variables of this profile (profiles.toml)")
+	fs.Var(nonEmpty{&opts.ProfileName}, "profile", "inject the variables of this profile (profiles.toml)")
 	fs.BoolVar(&opts.NoRedact, "no-redact", false, "DANGEROUS: do not redact output (terminal only)")
 }
 

@@ -39,8 +39,8 @@ func newPolicyCheckCmd(f *Factory) *cobra.Command {
 		RunE:  func(*cobra.Command, []string) error { return runPolicyCheck(opts) },
 	}
 	cmd.Flags().StringSliceVar(&opts.Keys, "key", nil, "secret(s) to check (default: every stored secret)")
-	cmd.Flags().StringVar(&opts.AsAgent, "as-agent", "", "decide as if this agent (an id or alias, or human) were calling")
-	cmd.Flags().StringVar(&opts.Program, "cmd", "", "absolute path of the program exec would start")
+	cmd.Flags().Var(nonEmpty{&opts.AsAgent}, "as-agent", "decide as if this agent (an id or alias, or human) were calling")
+	cmd.Flags().Var(nonEmpty{&opts.Program}, "cmd", "absolute path of the program exec would start")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/caveat"
@@ -17,10 +18,14 @@ type restrictFlags struct {
 	ttl   time.Duration
 	lists map[string]*[]string
 	here  bool
+	// flags is where they are registered, to tell a flag given an empty
+	// value (--cmd "$UNSET") from one not given.
+	flags *pflag.FlagSet
 }
 
 func (rf *restrictFlags) register(cmd *cobra.Command, withSecret bool) {
 	fl := cmd.Flags()
+	rf.flags = fl
 	rf.lists = map[string]*[]string{}
 	for _, k := range caveat.ListKinds() {
 		if k.Name == caveat.NameSecret && !withSecret {
@@ -34,12 +39,18 @@ func (rf *restrictFlags) register(cmd *cobra.Command, withSecret bool) {
 	fl.BoolVar(&rf.here, "here", false, "limit to the repository and branch of the current directory")
 }
 
-// restrictions resolves --here against the caller's repository.
+// restrictions resolves --here against the caller's repository. A caveat
+// flag given with an empty value is passed on empty, for the broker to
+// refuse: it must not mint a token without the restriction asked for.
 func (rf *restrictFlags) restrictions(c *broker.Caller) (broker.Restrictions, error) {
 	r := broker.Restrictions{TTL: rf.ttl, Lists: map[string][]string{}}
-	for name, items := range rf.lists {
-		if len(*items) > 0 {
-			r.Lists[name] = *items
+	for _, k := range caveat.ListKinds() {
+		items, ok := rf.lists[k.Name]
+		if !ok {
+			continue
+		}
+		if len(*items) > 0 || rf.flags != nil && rf.flags.Changed(k.Flag()) {
+			r.Lists[k.Name] = *items
 		}
 	}
 	if rf.here {

@@ -8,6 +8,7 @@ package names
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // MaxSecretLen bounds a secret name.
@@ -51,4 +52,20 @@ func EnvVar(name string) bool {
 
 func alnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// HostlessRepo reports whether a repository pattern names no host: its
+// first segment holds no '.', as in owner/name. Such a pattern matches that
+// path on any host. Policies and token caveats share this rule, so
+// `repo: owner/name` and `--repo owner/name` mean the same.
+func HostlessRepo(pattern string) bool {
+	first, _, _ := strings.Cut(pattern, "/")
+	return !strings.Contains(first, ".")
+}
+
+// RepoPath is repository repo (host/owner/name, as gitctx prints it)
+// without its host, for matching a hostless pattern.
+func RepoPath(repo string) (string, bool) {
+	_, p, ok := strings.Cut(repo, "/")
+	return p, ok
 }

@@ -71,9 +71,8 @@ type glob struct {
 }
 
 func newGlob(s string) glob {
-	first, _, _ := strings.Cut(s, "/")
 	return glob{pattern: strings.ReplaceAll(s, "/", "\x00"), isPath: strings.Contains(s, "/"),
-		hostless: !strings.Contains(first, "."), email: strings.Contains(s, "@")}
+		hostless: names.HostlessRepo(s), email: strings.Contains(s, "@")}
 }
 
 func (g glob) match(v string) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
@@ -265,7 +266,7 @@ func (g glob) matchField(f field, v string) bool {
 	case f == fieldCmd && !g.isPath:
 		return g.match(path.Base(v))
 	case f == fieldRepo && g.hostless:
-		_, p, ok := strings.Cut(v, "/")
+		p, ok := names.RepoPath(v)
 		return g.match(v) || ok && g.match(p)
 	}
 	return g.match(v)

@@ -15,7 +15,8 @@
 // file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
 // earlier llms read (with an error that says what to write instead), empty
 // secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
-// the flaw we do not copy), mappings to secrets the profile does not name,
+// the flaw we do not copy) and empty caveat lists, mappings to secrets the
+// profile does not name,
 // and lifetimes that are missing or not positive. It never sees a value.
 package profile
 
@@ -171,6 +172,11 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 		ttl, err := time.ParseDuration(raw.TTL)
 		if err != nil || ttl <= 0 || ttl > MaxTTL {
 			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
+		}
+		for _, k := range sortedKeys(raw.Caveats) {
+			if len(raw.Caveats[k]) == 0 {
+				return nil, bad("%s is empty: it would restrict nothing; remove it or name at least one", k)
+			}
 		}
 		for _, a := range raw.Caveats[caveat.NameAgent] {
 			if _, err := agentid.Canonical(a); err != nil {

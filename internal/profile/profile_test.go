@@ -72,6 +72,10 @@ func TestParseRefuses(t *testing.T) {
 		"ttl = \"5m\"\n": "ttl is not a table: a profile is written [ttl]",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.extra]\nx = 1\n":                "unknown key(s): a.extra",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = [\"claude\", \"claud\"]\n": `agent: unknown agent "claud"; known agents: aider`,
+		// An empty caveat list would mint a token without that restriction.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = []\n":      "cmd is empty",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = []\n":    "agent is empty",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nkeep_env = []\n": "keep_env is empty",
 	}
 	for in, want := range cases {
 		_, err := Parse("p.toml", []byte(in))

@@ -20,55 +20,32 @@ type Found struct {
 // however it is split into Writes, in order of Start. It holds back what
 // a Writer holds back, and nothing else. It is not safe for concurrent use.
 type Finder struct {
-	r         *Redactor
+	stream
 	report    func(Found) error
-	scan      scanner
-	held      []byte
-	offset    int  // stream offset of held[0] (or of the next byte)
-	line      int  // line of held[0]
-	lineBegin int  // stream offset where that line begins
-	lineStart bool // held[0], or the next byte, starts a line
-	err       error
+	offset    int // stream offset of held[0] (or of the next byte)
+	line      int // line of held[0]
+	lineBegin int // stream offset where that line begins
 }
 
 // NewFinder returns a Finder that calls report for each match. An error
 // from report stops the Finder: Write and Close return it from then on.
 func (r *Redactor) NewFinder(report func(Found) error) *Finder {
-	return &Finder{r: r, report: report, line: 1, lineStart: true}
+	f := &Finder{report: report, line: 1}
+	f.stream = stream{r: r, lineStart: true, closed: errFinderClosed, process: f.reportMatches}
+	return f
 }
 
 // Write reports the matches that p decides. It returns len(p), or 0 and the
 // error report returned.
-func (f *Finder) Write(p []byte) (int, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	buf := p
-	if len(f.held) > 0 {
-		f.held = append(f.held, p...)
-		buf = f.held
-	}
-	if err := f.process(buf, false); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
+func (f *Finder) Write(p []byte) (int, error) { return f.write(p) }
 
 // Close reports the matches in the rest of the stream. Later calls to
 // Write or Close fail.
-func (f *Finder) Close() error {
-	if f.err != nil {
-		return f.err
-	}
-	err := f.process(f.held, true)
-	if err == nil {
-		f.err = errFinderClosed
-	}
-	return err
-}
+func (f *Finder) Close() error { return f.close() }
 
-func (f *Finder) process(buf []byte, final bool) error {
-	cut := f.r.scan(&f.scan, buf, f.lineStart, final)
+// reportMatches reports the matches scan found in buf[:cut] and counts
+// lines up to cut.
+func (f *Finder) reportMatches(buf []byte, cut int) error {
 	at := 0 // buf[:at] is counted into line and lineBegin
 	advance := func(to int) {
 		if n := bytes.Count(buf[at:to], []byte{'\n'}); n > 0 {
@@ -79,17 +56,11 @@ func (f *Finder) process(buf []byte, final bool) error {
 	}
 	for _, m := range f.scan.found {
 		advance(m.start)
-		found := Found{f.r.match(m, f.offset), f.line, f.offset + m.start - f.lineBegin + 1}
-		if err := f.report(found); err != nil {
-			f.err = err
+		if err := f.report(Found{f.r.match(m, f.offset), f.line, f.offset + m.start - f.lineBegin + 1}); err != nil {
 			return err
 		}
 	}
 	advance(cut)
 	f.offset += cut
-	if cut > 0 {
-		f.lineStart = buf[cut-1] == '\n'
-	}
-	f.held = append(f.held[:0], buf[cut:]...)
 	return nil
 }

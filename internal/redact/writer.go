@@ -9,20 +9,19 @@ var errClosed = errors.New("redact: Writer is closed")
 
 // A Writer masks one output stream. It is not safe for concurrent Writes.
 type Writer struct {
-	r         *Redactor
-	dst       io.Writer
-	held      []byte // the stream's undecided tail
-	masked    int    // held[:masked] lies in a masked run whose replacement is written
-	lineStart bool   // held[0], or the next byte, starts a line
-	scan      scanner
-	out       []byte // masked output of the current call, when it is not a plain slice of the input
-	err       error  // sticky: the first error from dst, or errClosed
+	stream
+	dst    io.Writer
+	masked int    // held[:masked] lies in a masked run whose replacement is written
+	out    []byte // masked output of the current call, when it is not a plain slice of the input
 }
 
 // NewWriter returns a Writer that writes the masked stream to w. Each output
 // stream needs its own Writer.
 func (r *Redactor) NewWriter(w io.Writer) *Writer {
-	return &Writer{r: r, dst: w, lineStart: true, held: make([]byte, 0, 2*r.longest)}
+	wr := &Writer{dst: w}
+	wr.stream = stream{r: r, lineStart: true, held: make([]byte, 0, 2*r.longest), closed: errClosed,
+		process: func(buf []byte, cut int) error { return wr.flush(wr.mask(buf, cut)) }}
+	return wr
 }
 
 // Write masks p and writes, before returning, every byte that can no longer
@@ -33,51 +32,11 @@ func (r *Redactor) NewWriter(w io.Writer) *Writer {
 // Write returns len(p) on success. If the destination fails, Write returns 0
 // and that error, now and on every later call: input and output bytes do not
 // correspond one to one, so no partial count would be meaningful.
-func (w *Writer) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	buf := p
-	if len(w.held) > 0 {
-		w.held = append(w.held, p...)
-		buf = w.held
-	}
-	if err := w.process(buf, false); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
+func (w *Writer) Write(p []byte) (int, error) { return w.write(p) }
 
 // Close writes the held tail, masked, as the end of the stream. It does not
 // close the destination. Later calls to Write or Close fail.
-func (w *Writer) Close() error {
-	if w.err != nil {
-		return w.err
-	}
-	err := w.process(w.held, true)
-	if err == nil {
-		w.err = errClosed
-	}
-	return err
-}
-
-// process masks buf, the held tail followed by new bytes, writes what is
-// decided and holds the rest.
-func (w *Writer) process(buf []byte, final bool) error {
-	cut := w.r.scan(&w.scan, buf, w.lineStart, final)
-	if err := w.flush(w.mask(buf, cut)); err != nil {
-		return err
-	}
-	if cut > 0 {
-		w.lineStart = buf[cut-1] == '\n'
-	}
-	// buf may be w.held itself; append copies the tail down.
-	w.held = append(w.held[:0], buf[cut:]...)
-	return nil
-}
+func (w *Writer) Close() error { return w.close() }
 
 // mask returns the output for buf[:cut], given the matches scan found:
 // every maximal run of bytes that matches cover becomes the replacement of
@@ -106,7 +65,7 @@ func (w *Writer) mask(buf []byte, cut int) []byte {
 	return w.out
 }
 
-// flush writes out to the destination and makes any failure sticky.
+// flush writes out to the destination (the stream makes a failure sticky).
 func (w *Writer) flush(out []byte) error {
 	if len(out) == 0 {
 		return nil
@@ -114,9 +73,6 @@ func (w *Writer) flush(out []byte) error {
 	n, err := w.dst.Write(out)
 	if err == nil && n < len(out) {
 		err = io.ErrShortWrite
-	}
-	if err != nil {
-		w.err = err
 	}
 	return err
 }

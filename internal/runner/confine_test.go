@@ -2,6 +2,7 @@ package runner
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -150,6 +151,12 @@ func TestSignalsFromChannel(t *testing.T) {
 	s.Signals = make(chan os.Signal)
 	if _, out, _, err := run(t, s); err != nil || !strings.Contains(out, "own-group=true") {
 		t.Errorf("child with relayed signals: %q (err %v), want a process group of its own", out, err)
+	}
+	// JoinGroup puts it in a given group instead: here ours.
+	s = helperSpec(t, "pgrp")
+	s.Signals, s.JoinGroup = make(chan os.Signal), syscall.Getpgrp()
+	if _, out, _, err := run(t, s); err != nil || out != fmt.Sprintf("pgrp=%d\n", syscall.Getpgrp()) {
+		t.Errorf("child told to join group %d: %q (err %v)", syscall.Getpgrp(), out, err)
 	}
 }
 

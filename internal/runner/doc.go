@@ -73,13 +73,16 @@
 // The agent-mode broker starts children for its clients. Spec.Signals then
 // replaces catching our own signals: the client forwards what it receives,
 // every one is relayed, and without a PTY the child gets a process group of
-// its own so that nothing reaches it twice. Spec.Confine changes the state
-// of the thread that starts the child (a Landlock domain, no_new_privs,
-// capabilities) on a thread locked to that purpose and discarded after the
-// child is reaped; the child inherits the state, and no other code of llms
-// runs under it, because the Go runtime never clones a thread from a
-// locked one and ends the thread with its goroutine (the main thread,
-// which cannot end, is parked for good instead).
+// its own so that nothing reaches it twice, or joins the client's
+// (Spec.JoinGroup) when it must read the client's terminal.
+//
+// Spec.Confine changes the state of the thread that starts the child (a
+// Landlock domain, no_new_privs, capabilities) on a thread locked to that
+// purpose and discarded after the child is reaped; the child inherits the
+// state, and no other code of llms runs under it, because the Go runtime
+// never clones a thread from a locked one and ends the thread with its
+// goroutine (the main thread, which cannot end, is parked for good
+// instead).
 //
 // The package is Linux-only.
 package runner

@@ -121,6 +121,8 @@ func helperMain(mode string, args []string) int {
 			}
 		}
 		fmt.Printf("own-group=%v\n", syscall.Getpgrp() == os.Getpid())
+	case "pgrp": // report our process group
+		fmt.Printf("pgrp=%d\n", syscall.Getpgrp())
 	case "create": // try to create the file args[0]
 		f, err := os.Create(args[0])
 		if err != nil {

@@ -35,9 +35,12 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 
 	sigs, stop := s.signals()
 	defer stop()
-	group := s.NewGroup || s.Signals != nil
+	group := (s.NewGroup || s.Signals != nil) && s.JoinGroup == 0
 	var sys *syscall.SysProcAttr
-	if group {
+	switch {
+	case s.JoinGroup != 0:
+		sys = &syscall.SysProcAttr{Setpgid: true, Pgid: s.JoinGroup}
+	case group:
 		sys = &syscall.SysProcAttr{Setpgid: true}
 	}
 	child, release, err := start(&s, []*os.File{stdin, stdoutW, stderrW}, sys)

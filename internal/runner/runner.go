@@ -31,6 +31,12 @@ type Spec struct {
 	// still held open by something the child left behind stops being
 	// waited for, so a command that never ends cannot hold its caller.
 	NewGroup bool
+	// JoinGroup, when not 0, starts the child (without a PTY) in that
+	// existing process group of our session instead of one of its own:
+	// the group of a client whose terminal the child reads, which is the
+	// terminal's foreground group, so the kernel does not stop the child
+	// for reading it. When ctx ends only the child is killed.
+	JoinGroup int
 
 	// Signals, when not nil, is where the signals to relay come from,
 	// instead of being caught from our own process: a server that starts

@@ -110,18 +110,24 @@ func relayWithoutPTY(child *os.Process) func(os.Signal) {
 // child that moved to a group of its own (an interactive shell does) gets
 // the keyboard's signals without us, and any we receive came from elsewhere.
 func keyboardReachedChild(pid int) bool {
+	if !InForeground() {
+		return false
+	}
+	// Were the child reaped meanwhile and its pid reused, the answer would
+	// not matter: signalChild goes through a pidfd and reaches no one.
+	childGroup, err := unix.Getpgid(pid)
+	return err == nil && childGroup == unix.Getpgrp()
+}
+
+// InForeground reports whether our process group is the foreground group of
+// our controlling terminal: a keyboard signal then went to every process in
+// the group.
+func InForeground() bool {
 	fd, err := unix.Open("/dev/tty", unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return false // no controlling terminal
 	}
 	defer unix.Close(fd)
 	foreground, err := unix.IoctlGetUint32(fd, unix.TIOCGPGRP)
-	if err != nil {
-		return false
-	}
-	// Were the child reaped meanwhile and its pid reused, the answer would
-	// not matter: signalChild goes through a pidfd and reaches no one.
-	childGroup, err := unix.Getpgid(pid)
-	ours := unix.Getpgrp()
-	return err == nil && int(foreground) == ours && childGroup == ours
+	return err == nil && int(foreground) == unix.Getpgrp()
 }

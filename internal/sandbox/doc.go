@@ -19,14 +19,16 @@
 //     ABI 6, signal and abstract-socket scoping — and refuses rather than
 //     apply fewer rights than the rules were built for;
 //   - starting confined programs: the agent through a self re-exec — Wrap
-//     turns "start PATH ARGV" into "start llms __sandbox-exec RULES PATH
-//     ARGV", and Main (dispatched first thing by cmd/llms) restricts itself
-//     and execs PATH, the rules on the command line, never in the
-//     environment the program inherits; the broker's children from a
-//     thread confined by Prepared.Restrict. Both start from the unconfined
-//     launcher, so each is a new domain beside the others, never nested in
-//     the agent's: the agent can neither ptrace the children the broker
-//     starts nor read their /proc/PID/environ or memory;
+//     turns "start PATH ARGV" into "start llms __sandbox-exec --rules-fd=3
+//     PATH ARGV" with the rules in an inherited memory file (never in the
+//     environment the program inherits, nor on the command line, whose
+//     arguments the kernel bounds), and Main (dispatched first thing by
+//     cmd/llms) reads and closes it, restricts itself and execs PATH; the
+//     broker's children from a thread confined by Prepared.Restrict. Both
+//     start from the unconfined launcher, so each is a new domain beside
+//     the others, never nested in the agent's: the agent can neither
+//     ptrace the children the broker starts nor read their
+//     /proc/PID/environ or memory;
 //   - the launcher's process tree: BecomeSubreaper, and EndTree, which
 //     kills and reaps whatever the agent left behind; Confined, the
 //     heuristic `llms status` reports;

@@ -6,44 +6,102 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // ExecArg is the hidden first argument that makes llms confine itself and
-// then execve a program: `llms __sandbox-exec RULES PATH ARGV0 ARGV…`.
-// cmd/llms dispatches it before anything else runs.
+// then execve a program: `llms __sandbox-exec --rules-fd=3 PATH ARGV0
+// ARGV…`. cmd/llms dispatches it before anything else runs.
 const ExecArg = "__sandbox-exec"
 
+// rulesFD is the descriptor the rules arrive on: the first of
+// exec.Cmd.ExtraFiles; rulesName names the memory file.
+const (
+	rulesFD   = 3
+	rulesName = "llms-sandbox-rules"
+)
+
+// Wrapped is how to start a program confined: start Path with Args, with
+// Rules as descriptor 3 (exec.Cmd.ExtraFiles[0]), and close Rules once the
+// process has started.
+type Wrapped struct {
+	Path  string
+	Args  []string
+	Rules *os.File
+}
+
 // Wrap turns "start path with argv" into "start llms (self), which
-// confines itself with r, then execs path with argv". The rules travel on
-// the command line, never in the environment the program inherits. self is
-// the llms executable (os.Executable()); selfName is the argv[0] to give it.
-func Wrap(r *Rules, self, selfName, path string, argv []string) (string, []string, error) {
+// confines itself with r, then execs path with argv". The rules travel in
+// an inherited memory file — never in the environment the program
+// inherits, and not on the command line, where a large rule set would
+// exceed the kernel's limit on one argument. self is the llms executable
+// (os.Executable()); selfName is the argv[0] to give it.
+func Wrap(r *Rules, self, selfName, path string, argv []string) (*Wrapped, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("sandbox: program path %q is not absolute", path)
+	}
 	enc, err := r.Encode()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	if !filepath.IsAbs(path) {
-		return "", nil, fmt.Errorf("sandbox: program path %q is not absolute", path)
+	f, err := rulesFile(enc)
+	if err != nil {
+		return nil, err
 	}
 	if len(argv) == 0 {
 		argv = []string{path}
 	}
-	return self, append([]string{selfName, ExecArg, enc, path}, argv...), nil
+	args := append([]string{selfName, ExecArg, fmt.Sprintf("--rules-fd=%d", rulesFD), path}, argv...)
+	return &Wrapped{Path: self, Args: args, Rules: f}, nil
+}
+
+// rulesFile is a memory file holding data, at offset 0.
+func rulesFile(data string) (*os.File, error) {
+	fd, err := unix.MemfdCreate(rulesName, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), rulesName)
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sandbox: writing the rules: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Main runs the ExecArg entry point with the arguments after ExecArg:
-// RULES PATH ARGV0 ARGV…. It confines the process and execs PATH with the
-// process's own environment; it returns only on failure, with 126 (the
-// program could not be run, or the sandbox could not be set up) or 127
-// (not found), after one line on stderr that names the path, never the
-// arguments or the environment.
+// --rules-fd=3 PATH ARGV0 ARGV…. It reads and closes the rules descriptor,
+// confines the process and execs PATH with the process's own environment;
+// it returns only on failure, with 126 (the program could not be run, or
+// the sandbox could not be set up) or 127 (not found), after one line on
+// stderr that names the path, never the arguments or the environment.
 func Main(args []string, stderr io.Writer) int {
-	if len(args) < 3 {
-		fmt.Fprintln(stderr, "llms: "+ExecArg+": expected RULES PATH ARGV0 [ARGS…]")
+	if len(args) < 3 || args[0] != fmt.Sprintf("--rules-fd=%d", rulesFD) {
+		fmt.Fprintln(stderr, "llms: "+ExecArg+": expected --rules-fd=3 PATH ARGV0 [ARGS…]")
 		return 126
 	}
-	r, err := Decode(args[0])
+	// Descriptor 3 must be the memory file Wrap made, not something this
+	// process opened there itself because nothing was passed.
+	f := os.NewFile(rulesFD, "rules")
+	data, err := []byte(nil), error(nil)
+	if name, lerr := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", rulesFD)); lerr != nil || !strings.HasPrefix(name, "/memfd:"+rulesName+" ") {
+		err = errors.New("descriptor 3 is not the rules file")
+	} else {
+		data, err = io.ReadAll(io.LimitReader(f, maxEncoded+1))
+	}
+	f.Close() // the program must not inherit it
+	if err != nil {
+		fmt.Fprintf(stderr, "llms: reading the sandbox rules: %v\n", err)
+		return 126
+	}
+	r, err := Decode(string(data))
 	if err != nil {
 		fmt.Fprintf(stderr, "llms: %s\n", err)
 		return 126

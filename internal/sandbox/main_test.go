@@ -148,15 +148,15 @@ type proc struct {
 // set.
 func (p proc) command(t *testing.T, bin string, args ...string) *exec.Cmd {
 	t.Helper()
-	path, argv := bin, append([]string{bin}, args...)
+	cmd := &exec.Cmd{Path: bin, Args: append([]string{bin}, args...)}
 	if p.rules != nil {
-		var err error
-		path, argv, err = Wrap(p.rules, bin, bin, bin, argv)
+		w, err := Wrap(p.rules, bin, bin, bin, cmd.Args)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { w.Rules.Close() })
+		cmd.Path, cmd.Args, cmd.ExtraFiles = w.Path, w.Args, []*os.File{w.Rules}
 	}
-	cmd := &exec.Cmd{Path: path, Args: argv}
 	// GORACE: a race-enabled binary otherwise sleeps a second at exit.
 	cmd.Env = append([]string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}, p.env...)
 	if p.keepCaps {

@@ -374,32 +374,41 @@ func TestExecFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bad, err := rulesFile(`{"format":9}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	w, err := Wrap(r, bin, bin, "/nonexistent/prog", []string{"prog", "SECRET_ARG"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Rules.Close()
 	for _, c := range []struct {
-		name string
-		args []string
-		code int
-		msg  string
+		name  string
+		args  []string
+		rules *os.File
+		code  int
+		msg   string
 	}{
-		{"missing program", nil, 127, "/nonexistent/prog"},
-		{"bad rules", []string{ExecArg, `{"format":9}`, "/bin/true", "true"}, 126, "format 9"},
-		{"too few", []string{ExecArg, "{}"}, 126, "expected RULES PATH"},
+		{"missing program", w.Args[1:], w.Rules, 127, "/nonexistent/prog"},
+		{"bad rules", []string{ExecArg, "--rules-fd=3", "/bin/true", "true"}, bad, 126, "format 9"},
+		{"no rules descriptor", []string{ExecArg, "--rules-fd=3", "/bin/true", "true"}, nil, 126, "reading the sandbox rules"},
+		{"rules on the command line", []string{ExecArg, `{"format":1}`, "/bin/true", "true"}, nil, 126, "expected --rules-fd=3"},
+		{"too few", []string{ExecArg, "--rules-fd=3"}, nil, 126, "expected --rules-fd=3"},
 	} {
-		argv := c.args
-		if argv == nil {
-			_, argv, err = Wrap(r, bin, bin, "/nonexistent/prog", []string{"prog", "SECRET_ARG"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			argv = argv[1:]
-		}
-		cmd := exec.Command(bin, argv...)
+		cmd := exec.Command(bin, c.args...)
 		cmd.Env = []string{"GORACE=atexit_sleep_ms=0"}
+		if c.rules != nil {
+			c.rules.Seek(0, 0)
+			cmd.ExtraFiles = []*os.File{c.rules}
+		}
 		out, _ := cmd.CombinedOutput()
 		if cmd.ProcessState.ExitCode() != c.code || !strings.Contains(string(out), c.msg) || strings.Contains(string(out), "SECRET_ARG") {
 			t.Errorf("%s: exit %d, output %q; want exit %d naming %q and no argument", c.name, cmd.ProcessState.ExitCode(), out, c.code, c.msg)
 		}
 	}
-	if _, _, err := Wrap(r, bin, bin, "relative", nil); err == nil {
+	if _, err := Wrap(r, bin, bin, "relative", nil); err == nil {
 		t.Errorf("Wrap accepted a relative program path")
 	}
 }

@@ -1,0 +1,62 @@
+package redact
+
+// stream is what a Writer and a Finder share: the stream's undecided tail,
+// held until a later Write or Close decides it, and a sticky error. Each
+// supplies process, which decides a prefix of buf (the held tail followed
+// by new bytes), acts on it and returns how much it decided.
+type stream struct {
+	r         *Redactor
+	scan      scanner
+	held      []byte
+	lineStart bool  // held[0], or the next byte, starts a line
+	err       error // sticky: the first failure, or closed after Close
+	closed    error
+	process   func(buf []byte, cut int) error
+}
+
+// write feeds p, after the held tail, to process. It returns len(p), or 0
+// and the sticky error: input and output bytes do not correspond one to
+// one, so no partial count would be meaningful.
+func (s *stream) write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	buf := p
+	if len(s.held) > 0 {
+		s.held = append(s.held, p...)
+		buf = s.held
+	}
+	if err := s.step(buf, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// close decides the held tail as the end of the stream; later calls fail.
+func (s *stream) close() error {
+	if s.err != nil {
+		return s.err
+	}
+	err := s.step(s.held, true)
+	if err == nil {
+		s.err = s.closed
+	}
+	return err
+}
+
+func (s *stream) step(buf []byte, final bool) error {
+	cut := s.r.scan(&s.scan, buf, s.lineStart, final)
+	if err := s.process(buf, cut); err != nil {
+		s.err = err
+		return err
+	}
+	if cut > 0 {
+		s.lineStart = buf[cut-1] == '\n'
+	}
+	// buf may be s.held itself; append copies the tail down.
+	s.held = append(s.held[:0], buf[cut:]...)
+	return nil
+}
