@@ -10,6 +10,9 @@ type Status struct {
 	// SessionErr says why there is no live session.
 	SessionErr error
 	Agent      string // the detected agent and how, or ""
+	// Requests is how many requests for secrets agents left for the human
+	// (`llms requests`); counted for the human only.
+	Requests int
 }
 
 // Status reports the store's state for `llms status`.
@@ -30,6 +33,8 @@ func (b *Broker) Status(c *Caller) (Status, error) {
 	}
 	if r, ok := c.detectAgent(); ok {
 		s.Agent = r.String()
+	} else if list, err := b.Requests(c); err == nil {
+		s.Requests = len(list)
 	}
 	return s, nil
 }

@@ -78,6 +78,9 @@ func runStatus(opts *statusOptions) error {
 	} else {
 		fprintf(out, "agent:       none detected\n")
 	}
+	if s.Requests > 0 {
+		fprintf(out, "requests:    %d secret(s) asked for by agents (llms requests)\n", s.Requests)
+	}
 	if v3, ok := broker.FindV3Store(dir, opts.Getenv); ok {
 		fprintf(out, "v3 store:    %s (run `llms migrate` to move it here)\n", v3)
 	}
