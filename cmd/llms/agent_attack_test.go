@@ -118,6 +118,25 @@ func attackAgent() int {
 	// use ($LLM_SECRETS_DIR names another): they hold keys too.
 	readFile("read-default-store-identity", filepath.Join(home, ".local", "share", "llm-secrets", "identity.txt"))
 	readFile("read-XDG_DATA_HOME-store-identity", filepath.Join(os.Getenv("XDG_DATA_HOME"), "llm-secrets", "identity.txt"))
+	// A descriptor the launcher inherited from the human's shell, opened
+	// on a hidden file outside the sandbox: Landlock judges files when
+	// they are opened, so it must not reach the agent at all.
+	inherited := "none"
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range fds {
+			fd, err := strconv.Atoi(e.Name())
+			if err != nil || fd < 3 {
+				continue
+			}
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || !strings.HasPrefix(l, store+"/") {
+				continue
+			}
+			if n, err := unix.Pread(fd, make([]byte, 16), 0); err == nil && n > 0 {
+				inherited = "descriptor " + e.Name() + " reads a file of the store"
+			}
+		}
+	}
+	report("read-inherited-descriptor", inherited != "none", inherited)
 	readFile("read-~/.ssh/id_ed25519", filepath.Join(home, ".ssh", "id_ed25519"))
 	readFile("read-~/.aws/credentials", filepath.Join(home, ".aws", "credentials"))
 	if age, err := exec.LookPath("age"); err == nil {
@@ -247,7 +266,7 @@ var expectedAttempts = map[string]string{
 	"read-identity.txt": "refused", "read-secrets/K.age": "refused",
 	"read-rootkeys.age": "refused", "read-session.age": "refused", "read-auditkey.age": "refused",
 	"read-recipients.txt": "refused", "read-audit.jsonl": "refused", "list-store-dir": "refused",
-	"read-default-store-identity": "refused", "read-XDG_DATA_HOME-store-identity": "refused",
+	"read-inherited-descriptor": "refused", "read-default-store-identity": "refused", "read-XDG_DATA_HOME-store-identity": "refused",
 	"read-~/.ssh/id_ed25519": "refused", "read-~/.aws/credentials": "refused", "age-decrypt": "refused",
 	"llms-macaroon-mint": "refused", "llms-session-start": "refused", "llms-revoke-all": "refused", "llms-set": "refused",
 	"own-store-made": "allowed", "own-store-token-used": "refused",
@@ -335,8 +354,17 @@ func TestAgentModeAttacks(t *testing.T) {
 			cmd.Env = append(slices.Clone(env), envAttackPhase+"=list-peek")
 		}
 		cmd.Stdout, cmd.Stderr = &out, &errb
+		// The human's shell leaked a descriptor on the identity into llms
+		// (descriptor 4; 3 is the launcher's own).
+		leaked, err := os.Open(filepath.Join(store, "identity.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.ExtraFiles = []*os.File{nil, leaked}
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		err = cmd.Run()
+		leaked.Close()
+		if err != nil {
 			t.Fatalf("llms %v: %v\nstderr: %s", args, err, errb.String())
 		}
 		t.Logf("llms %s -- attackagent: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
