@@ -114,6 +114,29 @@ func attackAgent() int {
 	}
 	_, err := os.ReadDir(store)
 	report("list-store-dir", err == nil, errDetail(err))
+	// The stores where llms looks by default, which this launch does not
+	// use ($LLM_SECRETS_DIR names another): they hold keys too.
+	readFile("read-default-store-identity", filepath.Join(home, ".local", "share", "llm-secrets", "identity.txt"))
+	readFile("read-XDG_DATA_HOME-store-identity", filepath.Join(os.Getenv("XDG_DATA_HOME"), "llm-secrets", "identity.txt"))
+	// A descriptor the launcher inherited from the human's shell, opened
+	// on a hidden file outside the sandbox: Landlock judges files when
+	// they are opened, so it must not reach the agent at all.
+	inherited := "none"
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range fds {
+			fd, err := strconv.Atoi(e.Name())
+			if err != nil || fd < 3 {
+				continue
+			}
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || !strings.HasPrefix(l, store+"/") {
+				continue
+			}
+			if n, err := unix.Pread(fd, make([]byte, 16), 0); err == nil && n > 0 {
+				inherited = "descriptor " + e.Name() + " reads a file of the store"
+			}
+		}
+	}
+	report("read-inherited-descriptor", inherited != "none", inherited)
 	readFile("read-~/.ssh/id_ed25519", filepath.Join(home, ".ssh", "id_ed25519"))
 	readFile("read-~/.aws/credentials", filepath.Join(home, ".aws", "credentials"))
 	if age, err := exec.LookPath("age"); err == nil {
@@ -243,6 +266,7 @@ var expectedAttempts = map[string]string{
 	"read-identity.txt": "refused", "read-secrets/K.age": "refused",
 	"read-rootkeys.age": "refused", "read-session.age": "refused", "read-auditkey.age": "refused",
 	"read-recipients.txt": "refused", "read-audit.jsonl": "refused", "list-store-dir": "refused",
+	"read-inherited-descriptor": "refused", "read-default-store-identity": "refused", "read-XDG_DATA_HOME-store-identity": "refused",
 	"read-~/.ssh/id_ed25519": "refused", "read-~/.aws/credentials": "refused", "age-decrypt": "refused",
 	"llms-macaroon-mint": "refused", "llms-session-start": "refused", "llms-revoke-all": "refused", "llms-set": "refused",
 	"own-store-made": "allowed", "own-store-token-used": "refused",
@@ -285,7 +309,8 @@ func TestAgentModeAttacks(t *testing.T) {
 
 	root := t.TempDir()
 	home, store, work, tmp := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj"), filepath.Join(root, "tmp")
-	for _, d := range []string{filepath.Join(home, ".ssh"), filepath.Join(home, ".aws"), work, tmp} {
+	defaultStore, xdgStore := filepath.Join(home, ".local", "share", "llm-secrets"), filepath.Join(root, "xdg-data", "llm-secrets")
+	for _, d := range []string{filepath.Join(home, ".ssh"), filepath.Join(home, ".aws"), work, tmp, defaultStore, xdgStore} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -293,6 +318,11 @@ func TestAgentModeAttacks(t *testing.T) {
 	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644)
+	// Stores where llms looks by default, beside the one $LLM_SECRETS_DIR
+	// names for this launch.
+	for _, d := range []string{defaultStore, xdgStore} {
+		os.WriteFile(filepath.Join(d, "identity.txt"), []byte("AGE-SECRET-KEY-"+canary+"\n"), 0o600)
+	}
 
 	bin := llmsBin(t)
 	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
@@ -301,6 +331,7 @@ func TestAgentModeAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Dir(xdgStore),
 		"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "TMPDIR=" + tmp, "GORACE=atexit_sleep_ms=0",
 		"LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
 		envAttackStore + "=" + store, envAttackHome + "=" + home, envAttackLLMS + "=" + bin, envAttackWork + "=" + work}
@@ -323,8 +354,17 @@ func TestAgentModeAttacks(t *testing.T) {
 			cmd.Env = append(slices.Clone(env), envAttackPhase+"=list-peek")
 		}
 		cmd.Stdout, cmd.Stderr = &out, &errb
+		// The human's shell leaked a descriptor on the identity into llms
+		// (descriptor 4; 3 is the launcher's own).
+		leaked, err := os.Open(filepath.Join(store, "identity.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.ExtraFiles = []*os.File{nil, leaked}
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		err = cmd.Run()
+		leaked.Close()
+		if err != nil {
 			t.Fatalf("llms %v: %v\nstderr: %s", args, err, errb.String())
 		}
 		t.Logf("llms %s -- attackagent: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))

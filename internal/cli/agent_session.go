@@ -35,8 +35,20 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rule
 	if err != nil {
 		return nil, err
 	}
+	// The store llms uses by default stays hidden when $LLM_SECRETS_DIR
+	// names another one for this launch.
+	var otherStores []string
+	if d, err := broker.DefaultDir(func(k string) string {
+		if k == "LLM_SECRETS_DIR" {
+			return ""
+		}
+		v, _ := opts.LookupEnv(k)
+		return v
+	}); err == nil {
+		otherStores = append(otherStores, d)
+	}
 	spec, err := sandbox.AgentSpec(sandbox.AgentOptions{
-		Homes: homes, DataDir: storeDir, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id, SocketDir: sockDir,
+		Homes: homes, DataDir: storeDir, OtherStores: otherStores, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id, SocketDir: sockDir,
 		Terminals: sandbox.Terminals(0, 1, 2), AllowRead: opts.AllowRead, AllowWrite: opts.AllowWrite, Hide: opts.Hide,
 	})
 	if err != nil {

@@ -52,6 +52,11 @@ func LookupAgent(id string) (Agent, bool) {
 // managers, build caches), writable for any agent, relative to home.
 var SharedState = []string{".cache", ".npm", ".cargo/registry", ".cargo/git", "go/pkg/mod"}
 
+// DefaultStorePath is where llms keeps its store by default, relative to
+// the home directory: hidden in every home, whichever store a launch uses,
+// and never un-hidden by --allow-read.
+const DefaultStorePath = ".local/share/llm-secrets"
+
 // CredentialPaths are hidden by default, relative to the home directory:
 // keys, cloud and registry credentials, and shell and REPL histories
 // (which hold pasted secrets). --hide adds to the list, --allow-read

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,15 @@ func Main(args []string, stderr io.Writer) int {
 	f.Close() // the program must not inherit it
 	if err != nil {
 		fmt.Fprintf(stderr, "llms: reading the sandbox rules: %v\n", err)
+		return 126
+	}
+	// Nor any descriptor the launcher inherited without close-on-exec (a
+	// shell's `exec 7< file`, a stray one of a terminal or an IDE):
+	// Landlock judges a file when it is opened, so a descriptor opened
+	// outside the sandbox would read a hidden file inside it. Every kernel
+	// with Landlock (5.13) has close_range's CLOEXEC flag (5.11).
+	if err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fmt.Fprintf(stderr, "llms: closing inherited descriptors: %v\n", err)
 		return 126
 	}
 	r, err := Decode(string(data))

@@ -14,12 +14,17 @@ type AgentOptions struct {
 	// Homes are the account's home (from the password database) and, when
 	// it differs, $HOME: credential paths are hidden and the agent's state
 	// is writable under each, and each is otherwise read-only.
-	Homes      []string
-	DataDir    string   // the llms store: hidden
-	ConfigDirs []string // llms config dirs (<config>/llm-secrets): their key files hidden
-	Workdir    string   // the working tree: writable
-	TempDir    string   // os.TempDir(): writable
-	Agent      string   // agent id: its state paths become writable
+	Homes   []string
+	DataDir string // the llms store: hidden
+	// OtherStores are more llms store locations to hide, like DataDir:
+	// the default one ($XDG_DATA_HOME/llm-secrets) when $LLM_SECRETS_DIR
+	// names another. The default location in each home
+	// (DefaultStorePath) is always hidden.
+	OtherStores []string
+	ConfigDirs  []string // llms config dirs (<config>/llm-secrets): their key files hidden
+	Workdir     string   // the working tree: writable
+	TempDir     string   // os.TempDir(): writable
+	Agent       string   // agent id: its state paths become writable
 	// SocketDir holds the broker's socket: the only Unix sockets outside
 	// the sandbox the agent may connect to (from Landlock ABI 9).
 	SocketDir string
@@ -88,7 +93,19 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 			}
 		}
 	}
+	// Every store this user keeps where llms looks by default, not only
+	// the one this launch uses: with $LLM_SECRETS_DIR naming a project's
+	// store, the default one still holds keys.
 	hide = append(hide, o.DataDir)
+	for _, h := range o.Homes {
+		hide = append(hide, filepath.Join(h, DefaultStorePath))
+	}
+	for _, d := range o.OtherStores {
+		if !filepath.IsAbs(d) {
+			return Spec{}, fmt.Errorf("agent sandbox: the store path %q is not absolute", d)
+		}
+		hide = append(hide, d)
+	}
 	for _, dir := range o.ConfigDirs {
 		keys, err := configKeyFiles(dir)
 		if err != nil {

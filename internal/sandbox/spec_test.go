@@ -22,7 +22,7 @@ func TestAgentSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range []string{tr.store, tr.ssh, filepath.Join(tr.home, ".aws"), filepath.Join(cfg, "identity.txt"), filepath.Join(cfg, "root.key"), filepath.Join(cfg, "x.age"), filepath.Join(tr.home, "private")} {
+	for _, h := range []string{tr.store, tr.ssh, filepath.Join(tr.home, ".aws"), filepath.Join(cfg, "identity.txt"), filepath.Join(cfg, "root.key"), filepath.Join(cfg, "x.age"), filepath.Join(tr.home, "private"), filepath.Join(tr.home, DefaultStorePath)} {
 		if !slices.Contains(s.Hide, h) {
 			t.Errorf("%s not hidden", h)
 		}
