@@ -197,12 +197,24 @@ func attackAgent() int {
 		report("signal-"+t.who, err == nil, errDetail(err))
 	}
 
+	// A .git file naming a repository in a hidden directory: the broker,
+	// outside the sandbox, must not read it (its remote) for the agent.
+	alias := filepath.Join(work, "alias")
+	os.MkdirAll(alias, 0o700)
+	os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600)
+	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", "true")
+	cmd.Dir = alias
+	var aliasErr bytes.Buffer
+	cmd.Stderr = &aliasErr
+	err = cmd.Run()
+	report("git-file-into-hidden-dir", err == nil, fmt.Sprintf("exit %d: %s", cmd.ProcessState.ExitCode(), firstLine(aliasErr.String())))
+
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
 	cli("empty-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	noTok := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "LLM_SECRETS_MACAROON=") })
-	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+	cmd = exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	cmd.Env = append(noTok, "AI_AGENT=human")
 	err = cmd.Run()
 	report("no-token-claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
@@ -275,7 +287,8 @@ var expectedAttempts = map[string]string{
 	"ptrace-broker": "refused", "signal-broker": "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
-	"token-other-secret": "refused", "token-other-program": "refused", "empty-token": "refused",
+	"git-file-into-hidden-dir": "refused",
+	"token-other-secret":       "refused", "token-other-program": "refused", "empty-token": "refused",
 	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
 	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed",
 }
@@ -283,7 +296,7 @@ var expectedAttempts = map[string]string{
 // expectedDetail: refusals that must come from the gate itself (exit 3,
 // access denied), not from something failing on the way.
 var expectedDetail = map[string]string{
-	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "token-other-program": "exit 3",
+	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository", "token-other-program": "exit 3",
 	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
 	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
 	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
@@ -316,6 +329,13 @@ func TestAgentModeAttacks(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600)
+	// A git repository in a hidden directory, its remote naming the canary.
+	hiddenRepo := filepath.Join(home, ".ssh", "repo", ".git")
+	for _, d := range []string{"objects", "refs"} {
+		os.MkdirAll(filepath.Join(hiddenRepo, d), 0o700)
+	}
+	os.WriteFile(filepath.Join(hiddenRepo, "HEAD"), []byte("ref: refs/heads/main\n"), 0o600)
+	os.WriteFile(filepath.Join(hiddenRepo, "config"), []byte("[remote \"origin\"]\n\turl = https://github.com/acme/"+canary+"\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644)
 	// Stores where llms looks by default, beside the one $LLM_SECRETS_DIR

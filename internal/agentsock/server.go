@@ -152,6 +152,9 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
 		StampedAgent: s.Agent, Policy: s.Policy, ProcRoot: s.procRoot,
 		LookupEnv: func(string) (string, bool) { return "", false }, Via: req.Via,
+		// The repository is read as the agent would read it: a .git file
+		// naming a hidden directory finds nothing there.
+		ReadConfined: s.Confine,
 	}
 	switch req.Op {
 	case OpDescribe:

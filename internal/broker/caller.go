@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -58,6 +59,13 @@ type Caller struct {
 	// Policy, when set, is the policy read at launch (LoadPolicy); no
 	// policy file is read for the request, and ConfigDirs are unused.
 	Policy *Policy
+	// ReadConfined, when set, confines the OS thread that reads the
+	// caller's repository (git files at Cwd, and wherever a .git file or
+	// commondir there points) for good, as the caller is confined: agent
+	// mode passes the agent's sandbox, so that a .git file naming a hidden
+	// directory cannot make the broker, outside the sandbox, read or probe
+	// it for the agent. nil reads with the broker's own rights.
+	ReadConfined func() error
 
 	agentOnce sync.Once
 	agent     agentid.Result
@@ -146,12 +154,37 @@ func (c *Caller) gitInfo() (gitctx.Info, error) {
 		if dir == "" {
 			dir, _ = os.Getwd()
 		}
-		c.git, c.gitErr = gitctx.Lookup(dir)
+		c.git, c.gitErr = c.lookupRepo(dir)
 		if errors.Is(c.gitErr, gitctx.ErrNotRepo) {
 			c.git, c.gitErr = gitctx.Info{}, nil
 		}
 	})
 	return c.git, c.gitErr
+}
+
+// lookupRepo is gitctx.Lookup, on a thread of its own confined by
+// ReadConfined when that is set. The thread is never unlocked, so it ends
+// with its goroutine, and the confinement with it.
+func (c *Caller) lookupRepo(dir string) (gitctx.Info, error) {
+	if c.ReadConfined == nil {
+		return gitctx.Lookup(dir)
+	}
+	type result struct {
+		info gitctx.Info
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := c.ReadConfined(); err != nil {
+			done <- result{err: fmt.Errorf("gitctx: confining the reader: %w", err)}
+			return
+		}
+		info, err := gitctx.Lookup(dir)
+		done <- result{info, err}
+	}()
+	r := <-done
+	return r.info, r.err
 }
 
 // confineDir resolves dir (relative to the caller's directory) and
