@@ -224,6 +224,11 @@ func attackAgent() int {
 	// its output redacted.
 	o, e, code := llmsRun("", nil, "exec", "-i", "V=K", "--", "sh", "-c", `printf 'value=%s\n' "$V"`)
 	report("exec-allowed", code == 0 && strings.Contains(o, "value=[REDACTED:K]"), fmt.Sprintf("exit %d, output redacted: %v %s", code, strings.Contains(o, "[REDACTED:K]"), firstLine(e)))
+
+	// Left behind: a process that keeps replacing itself (fork, exit), so
+	// that no pid lives long. The test checks it died with the agent.
+	comet := exec.Command("sh", filepath.Join(work, "comet.sh"), filepath.Join(work, "comet"))
+	report("comet-left-running", comet.Start() == nil, "forks and exits, over and over")
 	return 0
 }
 
@@ -290,7 +295,7 @@ var expectedAttempts = map[string]string{
 	"git-file-into-hidden-dir": "refused",
 	"token-other-secret":       "refused", "token-other-program": "refused", "empty-token": "refused",
 	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
-	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed",
+	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed", "comet-left-running": "allowed",
 }
 
 // expectedDetail: refusals that must come from the gate itself (exit 3,
@@ -360,6 +365,11 @@ func TestAgentModeAttacks(t *testing.T) {
 	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 
+	// The process the agent leaves behind: it writes its pid, then forks
+	// the next one and exits; comet.stop ends it, whatever the test says.
+	os.WriteFile(filepath.Join(work, "comet.sh"), []byte(`while :; do [ -e "$1.stop" ] && exit 0; echo $$ > "$1.pid"; sh "$0" "$1" & exit 0; done`+"\n"), 0o600)
+	defer os.WriteFile(filepath.Join(work, "comet.stop"), nil, 0o600)
+
 	// Two sessions: the attacks under a token for K and the programs sh and
 	// sleep; then list and peek under a token for K alone.
 	var out, errb bytes.Buffer
@@ -415,6 +425,17 @@ func TestAgentModeAttacks(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("attempt %s was not made", name)
 		}
+	}
+
+	// Nothing the agent left runs on: the comet's pid no longer changes,
+	// and that process is gone (an empty file: killed while writing it).
+	time.Sleep(100 * time.Millisecond)
+	first, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	time.Sleep(200 * time.Millisecond)
+	last, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	pid := strings.TrimSpace(string(last))
+	if _, err := os.Stat("/proc/" + pid); string(first) != string(last) || (pid != "" && err == nil) {
+		t.Errorf("a process that keeps forking outlived the agent (pid %q, then %q)", strings.TrimSpace(string(first)), pid)
 	}
 
 	// The store is as it was: the values, the session; no planted file.
