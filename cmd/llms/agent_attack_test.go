@@ -211,6 +211,16 @@ func attackAgent() int {
 
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
+	// A token the human minted earlier, for another secret, left where
+	// llms's MCP set-up keeps one: readable, but not the agent's.
+	found, err := os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
+	detail := "readable (the config directory keeps policy and profiles open)"
+	if err != nil {
+		detail = errDetail(err)
+	}
+	report("read-found-token", err == nil, detail)
+	cli("found-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(string(found))},
+		"exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
 	cli("empty-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	noTok := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "LLM_SECRETS_MACAROON=") })
@@ -292,8 +302,8 @@ var expectedAttempts = map[string]string{
 	"ptrace-broker": "refused", "signal-broker": "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
-	"git-file-into-hidden-dir": "refused",
-	"token-other-secret":       "refused", "token-other-program": "refused", "empty-token": "refused",
+	"git-file-into-hidden-dir": "refused", "read-found-token": "allowed", "found-token-used": "refused",
+	"token-other-secret": "refused", "token-other-program": "refused", "empty-token": "refused",
 	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
 	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed", "comet-left-running": "allowed",
 }
@@ -301,7 +311,8 @@ var expectedAttempts = map[string]string{
 // expectedDetail: refusals that must come from the gate itself (exit 3,
 // access denied), not from something failing on the way.
 var expectedDetail = map[string]string{
-	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository", "token-other-program": "exit 3",
+	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository",
+	"found-token-used": "not the one this agent was launched with", "token-other-program": "exit 3",
 	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
 	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
 	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
@@ -364,6 +375,9 @@ func TestAgentModeAttacks(t *testing.T) {
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	// A token for OTHER that the human minted for an MCP client earlier.
+	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "OTHER", "--ttl", "30m")), 0o600)
 
 	// The process the agent leaves behind: it writes its pid, then forks
 	// the next one and exits; comet.stop ends it, whatever the test says.

@@ -40,6 +40,13 @@ type Caller struct {
 	// not a valid agent name is the agent "unknown", which no token or
 	// policy allows. The human cannot be stamped.
 	StampedAgent string
+	// LaunchToken, when not nil, is the id of the token the launcher
+	// minted for the stamped agent ("" when it minted none): a request
+	// under any other token — one the agent found in a file, was handed
+	// earlier or minted in a store of its own — is refused, so the agent
+	// acts with exactly the authority of its launch. Tokens made from
+	// that one by attenuation keep its id.
+	LaunchToken *string
 	// ConfigDirs hold more user policies, <dir>/llm-secrets/policy.yaml
 	// (the front end passes $XDG_CONFIG_HOME's), and every one found must
 	// allow. The broker adds the account's own ~/.config itself, from the
