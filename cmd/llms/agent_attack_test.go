@@ -209,6 +209,35 @@ func attackAgent() int {
 	err = cmd.Run()
 	report("git-file-into-hidden-dir", err == nil, fmt.Sprintf("exit %d: %s", cmd.ProcessState.ExitCode(), firstLine(aliasErr.String())))
 
+	// A core dump of a child holding the value: the agent raises the
+	// child's core limit (prlimit is not a ptrace) and has the broker
+	// relay SIGQUIT. The kernel here writes "core" where the child runs.
+	stop()
+	dumped := "no core file"
+	sleeper := exec.Command(llms, "exec", "-i", "V=K", "--", "sleep", "30")
+	if sleeper.Start() == nil {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if pid := findChild(broker, "sleep"); pid > 0 {
+				lim := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+				if unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil) != nil {
+					lim.Max = 0
+					unix.Prlimit(pid, unix.RLIMIT_CORE, nil, &lim)
+					lim.Cur = lim.Max
+					unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil)
+				}
+				break
+			}
+		}
+		sleeper.Process.Signal(syscall.SIGQUIT)
+		sleeper.Wait()
+	}
+	if cores, _ := filepath.Glob(filepath.Join(work, "core*")); len(cores) > 0 {
+		if fi, err := os.Stat(cores[0]); err == nil && fi.Size() > 0 {
+			dumped = fmt.Sprintf("%s: %d bytes", filepath.Base(cores[0]), fi.Size())
+		}
+	}
+	report("core-dump-of-child", dumped != "no core file", dumped)
+
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	// A token the human minted earlier, for another secret, left where
@@ -300,6 +329,7 @@ var expectedAttempts = map[string]string{
 	"write-store-dir": "refused", "append-~/.bashrc": "refused",
 	"read-/proc/broker/environ": "refused", "read-/proc/broker/mem": "refused", "read-/proc/broker/maps": "refused", "read-/proc/broker/auxv": "refused",
 	"ptrace-broker": "refused", "signal-broker": "refused",
+	"core-dump-of-child":       "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
 	"git-file-into-hidden-dir": "refused", "read-found-token": "allowed", "found-token-used": "refused",

@@ -150,6 +150,11 @@ func runAgent(opts *agentOptions) error {
 		}
 		defer start.Rules.Close()
 	}
+	// No process of the session, the broker's children with values in
+	// their environment above all, may leave its memory in a core file.
+	if err := sandbox.NoCoreDumps(); err != nil {
+		return fmt.Errorf("agent mode: %w", err)
+	}
 	// The token comes before the broker, which accepts no other: with
 	// none, it refuses every request.
 	token, err := mintAgentToken(opts, b, c, id)

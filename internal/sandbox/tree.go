@@ -19,6 +19,27 @@ func BecomeSubreaper() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
 
+// NoCoreDumps keeps every process this one starts from now on — the
+// agent, and the children the broker starts with values in their
+// environment — from leaving memory in a core dump: the agent could make
+// a child dump (a relayed SIGQUIT, Ctrl-\ on its terminal, input that
+// crashes it; it may raise the child's soft core limit with prlimit) and
+// read the file, written where the child runs, or by the system's crash
+// handler. The core size limit goes to 0, hard limit included, which no
+// process without CAP_SYS_RESOURCE can raise; and the core dump filter
+// (/proc/PID/coredump_filter, inherited and kept across execve) to 0, so
+// that a crash handler behind a pipe, to which the kernel sends a core
+// whatever the limit, gets no memory either.
+func NoCoreDumps() error {
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
+		return fmt.Errorf("setting the core size limit to 0: %w", err)
+	}
+	if err := os.WriteFile("/proc/self/coredump_filter", []byte("0\n"), 0); err != nil {
+		return fmt.Errorf("setting the core dump filter to 0: %w", err)
+	}
+	return nil
+}
+
 // EndTree kills (SIGKILL) every descendant of the calling process and
 // reaps them, until none is left or the deadline passes; it returns how
 // many processes it killed. Every process in the tree is found through
