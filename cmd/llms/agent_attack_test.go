@@ -59,6 +59,9 @@ func attackAgent() int {
 		fmt.Fprintf(out, "ATTEMPT %s %s %s\n", name, verdict, strings.Join(strings.Fields(detail), " "))
 	}
 	errDetail := func(err error) string {
+		if err == nil {
+			return "succeeded"
+		}
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
 			return "errno " + strconv.Itoa(int(errno)) + " (" + errno.Error() + ")"
@@ -195,6 +198,15 @@ func attackAgent() int {
 		report("ptrace-"+t.who, err == nil, errDetail(err))
 		err = unix.Kill(t.pid, 0)
 		report("signal-"+t.who, err == nil, errDetail(err))
+		// A resource limit makes the kernel signal for it (a CPU limit
+		// kills): set one to its present value, which changes nothing
+		// when it works.
+		var lim unix.Rlimit
+		err = unix.Prlimit(t.pid, unix.RLIMIT_CPU, nil, &lim)
+		if err == nil {
+			err = unix.Prlimit(t.pid, unix.RLIMIT_CPU, &lim, nil)
+		}
+		report("prlimit-"+t.who, err == nil, errDetail(err))
 	}
 
 	// A .git file naming a repository in a hidden directory: the broker,
@@ -328,7 +340,7 @@ var expectedAttempts = map[string]string{
 	"own-store-made": "allowed", "own-store-token-used": "refused",
 	"write-store-dir": "refused", "append-~/.bashrc": "refused",
 	"read-/proc/broker/environ": "refused", "read-/proc/broker/mem": "refused", "read-/proc/broker/maps": "refused", "read-/proc/broker/auxv": "refused",
-	"ptrace-broker": "refused", "signal-broker": "refused",
+	"ptrace-broker": "refused", "signal-broker": "refused", "prlimit-broker": "refused", "prlimit-child": "refused",
 	"core-dump-of-child":       "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
