@@ -59,6 +59,9 @@ func attackAgent() int {
 		fmt.Fprintf(out, "ATTEMPT %s %s %s\n", name, verdict, strings.Join(strings.Fields(detail), " "))
 	}
 	errDetail := func(err error) string {
+		if err == nil {
+			return "succeeded"
+		}
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
 			return "errno " + strconv.Itoa(int(errno)) + " (" + errno.Error() + ")"
@@ -195,14 +198,74 @@ func attackAgent() int {
 		report("ptrace-"+t.who, err == nil, errDetail(err))
 		err = unix.Kill(t.pid, 0)
 		report("signal-"+t.who, err == nil, errDetail(err))
+		// A resource limit makes the kernel signal for it (a CPU limit
+		// kills): set one to its present value, which changes nothing
+		// when it works.
+		var lim unix.Rlimit
+		err = unix.Prlimit(t.pid, unix.RLIMIT_CPU, nil, &lim)
+		if err == nil {
+			err = unix.Prlimit(t.pid, unix.RLIMIT_CPU, &lim, nil)
+		}
+		report("prlimit-"+t.who, err == nil, errDetail(err))
 	}
+
+	// A .git file naming a repository in a hidden directory: the broker,
+	// outside the sandbox, must not read it (its remote) for the agent.
+	alias := filepath.Join(work, "alias")
+	os.MkdirAll(alias, 0o700)
+	os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600)
+	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", "true")
+	cmd.Dir = alias
+	var aliasErr bytes.Buffer
+	cmd.Stderr = &aliasErr
+	err = cmd.Run()
+	report("git-file-into-hidden-dir", err == nil, fmt.Sprintf("exit %d: %s", cmd.ProcessState.ExitCode(), firstLine(aliasErr.String())))
+
+	// A core dump of a child holding the value: the agent raises the
+	// child's core limit (prlimit is not a ptrace) and has the broker
+	// relay SIGQUIT. The kernel here writes "core" where the child runs.
+	stop()
+	dumped := "no core file"
+	sleeper := exec.Command(llms, "exec", "-i", "V=K", "--", "sleep", "30")
+	if sleeper.Start() == nil {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if pid := findChild(broker, "sleep"); pid > 0 {
+				lim := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+				if unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil) != nil {
+					lim.Max = 0
+					unix.Prlimit(pid, unix.RLIMIT_CORE, nil, &lim)
+					lim.Cur = lim.Max
+					unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil)
+				}
+				break
+			}
+		}
+		sleeper.Process.Signal(syscall.SIGQUIT)
+		sleeper.Wait()
+	}
+	if cores, _ := filepath.Glob(filepath.Join(work, "core*")); len(cores) > 0 {
+		if fi, err := os.Stat(cores[0]); err == nil && fi.Size() > 0 {
+			dumped = fmt.Sprintf("%s: %d bytes", filepath.Base(cores[0]), fi.Size())
+		}
+	}
+	report("core-dump-of-child", dumped != "no core file", dumped)
 
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
+	// A token the human minted earlier, for another secret, left where
+	// llms's MCP set-up keeps one: readable, but not the agent's.
+	found, err := os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
+	detail := "readable (the config directory keeps policy and profiles open)"
+	if err != nil {
+		detail = errDetail(err)
+	}
+	report("read-found-token", err == nil, detail)
+	cli("found-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(string(found))},
+		"exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
 	cli("empty-token", "", []string{"LLM_SECRETS_MACAROON="}, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	noTok := slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "LLM_SECRETS_MACAROON=") })
-	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
+	cmd = exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", `test -n "$V"`)
 	cmd.Env = append(noTok, "AI_AGENT=human")
 	err = cmd.Run()
 	report("no-token-claim-AI_AGENT=human", err == nil, fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode()))
@@ -212,6 +275,11 @@ func attackAgent() int {
 	// its output redacted.
 	o, e, code := llmsRun("", nil, "exec", "-i", "V=K", "--", "sh", "-c", `printf 'value=%s\n' "$V"`)
 	report("exec-allowed", code == 0 && strings.Contains(o, "value=[REDACTED:K]"), fmt.Sprintf("exit %d, output redacted: %v %s", code, strings.Contains(o, "[REDACTED:K]"), firstLine(e)))
+
+	// Left behind: a process that keeps replacing itself (fork, exit), so
+	// that no pid lives long. The test checks it died with the agent.
+	comet := exec.Command("sh", filepath.Join(work, "comet.sh"), filepath.Join(work, "comet"))
+	report("comet-left-running", comet.Start() == nil, "forks and exits, over and over")
 	return 0
 }
 
@@ -272,18 +340,21 @@ var expectedAttempts = map[string]string{
 	"own-store-made": "allowed", "own-store-token-used": "refused",
 	"write-store-dir": "refused", "append-~/.bashrc": "refused",
 	"read-/proc/broker/environ": "refused", "read-/proc/broker/mem": "refused", "read-/proc/broker/maps": "refused", "read-/proc/broker/auxv": "refused",
-	"ptrace-broker": "refused", "signal-broker": "refused",
+	"ptrace-broker": "refused", "signal-broker": "refused", "prlimit-broker": "refused", "prlimit-child": "refused",
+	"core-dump-of-child":       "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
+	"git-file-into-hidden-dir": "refused", "read-found-token": "allowed", "found-token-used": "refused",
 	"token-other-secret": "refused", "token-other-program": "refused", "empty-token": "refused",
 	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
-	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed",
+	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed", "comet-left-running": "allowed",
 }
 
 // expectedDetail: refusals that must come from the gate itself (exit 3,
 // access denied), not from something failing on the way.
 var expectedDetail = map[string]string{
-	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "token-other-program": "exit 3",
+	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository",
+	"found-token-used": "not the one this agent was launched with", "token-other-program": "exit 3",
 	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
 	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
 	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
@@ -316,6 +387,13 @@ func TestAgentModeAttacks(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600)
+	// A git repository in a hidden directory, its remote naming the canary.
+	hiddenRepo := filepath.Join(home, ".ssh", "repo", ".git")
+	for _, d := range []string{"objects", "refs"} {
+		os.MkdirAll(filepath.Join(hiddenRepo, d), 0o700)
+	}
+	os.WriteFile(filepath.Join(hiddenRepo, "HEAD"), []byte("ref: refs/heads/main\n"), 0o600)
+	os.WriteFile(filepath.Join(hiddenRepo, "config"), []byte("[remote \"origin\"]\n\turl = https://github.com/acme/"+canary+"\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600)
 	os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644)
 	// Stores where llms looks by default, beside the one $LLM_SECRETS_DIR
@@ -339,6 +417,14 @@ func TestAgentModeAttacks(t *testing.T) {
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	// A token for OTHER that the human minted for an MCP client earlier.
+	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "OTHER", "--ttl", "30m")), 0o600)
+
+	// The process the agent leaves behind: it writes its pid, then forks
+	// the next one and exits; comet.stop ends it, whatever the test says.
+	os.WriteFile(filepath.Join(work, "comet.sh"), []byte(`while :; do [ -e "$1.stop" ] && exit 0; echo $$ > "$1.pid"; sh "$0" "$1" & exit 0; done`+"\n"), 0o600)
+	defer os.WriteFile(filepath.Join(work, "comet.stop"), nil, 0o600)
 
 	// Two sessions: the attacks under a token for K and the programs sh and
 	// sleep; then list and peek under a token for K alone.
@@ -395,6 +481,17 @@ func TestAgentModeAttacks(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("attempt %s was not made", name)
 		}
+	}
+
+	// Nothing the agent left runs on: the comet's pid no longer changes,
+	// and that process is gone (an empty file: killed while writing it).
+	time.Sleep(100 * time.Millisecond)
+	first, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	time.Sleep(200 * time.Millisecond)
+	last, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	pid := strings.TrimSpace(string(last))
+	if _, err := os.Stat("/proc/" + pid); string(first) != string(last) || (pid != "" && err == nil) {
+		t.Errorf("a process that keeps forking outlived the agent (pid %q, then %q)", strings.TrimSpace(string(first)), pid)
 	}
 
 	// The store is as it was: the values, the session; no planted file.

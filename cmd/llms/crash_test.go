@@ -22,7 +22,7 @@ import (
 // CRASH_TRIALS sets the number of kills (bench/crash.sh runs thousands).
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
-	trials := 100
+	trials := 300
 	if s := os.Getenv("CRASH_TRIALS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {

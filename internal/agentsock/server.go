@@ -28,6 +28,11 @@ type Server struct {
 	Agent string
 	// Policy is the policy read at launch; no policy file is read again.
 	Policy *broker.Policy
+	// LaunchToken is the id of the token the launcher minted for the
+	// agent ("" when none): requests under any other token are refused
+	// (broker.Caller.LaunchToken). The launcher always sets it; nil, which
+	// accepts any token of the store, is for tests of the protocol.
+	LaunchToken *string
 	// Root is the launcher's pid: only its descendants are served — the
 	// agent and what it starts, and orphans, which the launcher reaps as a
 	// subreaper. 0 is this process.
@@ -150,8 +155,11 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 	_ = conn.SetReadDeadline(time.Time{})
 	c := &broker.Caller{
 		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
-		StampedAgent: s.Agent, Policy: s.Policy, ProcRoot: s.procRoot,
+		StampedAgent: s.Agent, LaunchToken: s.LaunchToken, Policy: s.Policy, ProcRoot: s.procRoot,
 		LookupEnv: func(string) (string, bool) { return "", false }, Via: req.Via,
+		// The repository is read as the agent would read it: a .git file
+		// naming a hidden directory finds nothing there.
+		ReadConfined: s.Confine,
 	}
 	switch req.Op {
 	case OpDescribe:

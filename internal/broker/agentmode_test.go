@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,41 @@ func TestConcurrentRequests(t *testing.T) {
 	for err := range errs {
 		if err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// In agent mode the launch token is the agent's only authority: another
+// token of the store (one it found in a file) is refused, even for what
+// that token allows, and with no launch token every token is.
+func TestOnlyTheLaunchTokenIsAccepted(t *testing.T) {
+	b, _ := testBroker(t)
+	mint := func(secret string) (string, string) {
+		minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {secret}}})
+		tok, info := minted.Token, minted.Info
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, info.ID
+	}
+	launched, launchedID := mint("A")
+	found, _ := mint("B")
+	none := ""
+	for _, c := range []struct {
+		name, token, secret string
+		launch              *string
+		ok                  bool
+	}{
+		{"the launch token", launched, "A", &launchedID, true},
+		{"a found token", found, "B", &launchedID, false},
+		{"a token, none launched", found, "B", &none, false},
+		{"outside agent mode", found, "B", nil, true},
+	} {
+		cl := caller(t, nil, c.token)
+		cl.StampedAgent, cl.LaunchToken = "claude-code", c.launch
+		_, err := b.Peek(cl, PeekRequest{Name: c.secret})
+		if c.ok != (err == nil) || (!c.ok && !strings.Contains(fmt.Sprint(err), "not the one this agent was launched with")) {
+			t.Errorf("%s: %v", c.name, err)
 		}
 	}
 }

@@ -89,6 +89,9 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 			return grant{}, err
 		}
 		g.tokenID, g.caveats = tokenID(m), set
+		if c.LaunchToken != nil && g.tokenID != *c.LaunchToken {
+			return grant{}, fmt.Errorf("%w: token %s is not the one this agent was launched with: in agent mode the agent acts only with the token its launcher minted", ErrDenied, g.tokenID)
+		}
 		if _, all := set.AllowedSecrets(); all && c.Via != "" {
 			return grant{}, fmt.Errorf("%w: token %s names no secret: it is the session token or made from it, "+
 				"and %s never acts with the human's whole authority; delegate a token that names secrets", ErrDenied, g.tokenID, c.Via)

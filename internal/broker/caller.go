@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -39,6 +40,13 @@ type Caller struct {
 	// not a valid agent name is the agent "unknown", which no token or
 	// policy allows. The human cannot be stamped.
 	StampedAgent string
+	// LaunchToken, when not nil, is the id of the token the launcher
+	// minted for the stamped agent ("" when it minted none): a request
+	// under any other token — one the agent found in a file, was handed
+	// earlier or minted in a store of its own — is refused, so the agent
+	// acts with exactly the authority of its launch. Tokens made from
+	// that one by attenuation keep its id.
+	LaunchToken *string
 	// ConfigDirs hold more user policies, <dir>/llm-secrets/policy.yaml
 	// (the front end passes $XDG_CONFIG_HOME's), and every one found must
 	// allow. The broker adds the account's own ~/.config itself, from the
@@ -58,6 +66,13 @@ type Caller struct {
 	// Policy, when set, is the policy read at launch (LoadPolicy); no
 	// policy file is read for the request, and ConfigDirs are unused.
 	Policy *Policy
+	// ReadConfined, when set, confines the OS thread that reads the
+	// caller's repository (git files at Cwd, and wherever a .git file or
+	// commondir there points) for good, as the caller is confined: agent
+	// mode passes the agent's sandbox, so that a .git file naming a hidden
+	// directory cannot make the broker, outside the sandbox, read or probe
+	// it for the agent. nil reads with the broker's own rights.
+	ReadConfined func() error
 
 	agentOnce sync.Once
 	agent     agentid.Result
@@ -146,12 +161,37 @@ func (c *Caller) gitInfo() (gitctx.Info, error) {
 		if dir == "" {
 			dir, _ = os.Getwd()
 		}
-		c.git, c.gitErr = gitctx.Lookup(dir)
+		c.git, c.gitErr = c.lookupRepo(dir)
 		if errors.Is(c.gitErr, gitctx.ErrNotRepo) {
 			c.git, c.gitErr = gitctx.Info{}, nil
 		}
 	})
 	return c.git, c.gitErr
+}
+
+// lookupRepo is gitctx.Lookup, on a thread of its own confined by
+// ReadConfined when that is set. The thread is never unlocked, so it ends
+// with its goroutine, and the confinement with it.
+func (c *Caller) lookupRepo(dir string) (gitctx.Info, error) {
+	if c.ReadConfined == nil {
+		return gitctx.Lookup(dir)
+	}
+	type result struct {
+		info gitctx.Info
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := c.ReadConfined(); err != nil {
+			done <- result{err: fmt.Errorf("gitctx: confining the reader: %w", err)}
+			return
+		}
+		info, err := gitctx.Lookup(dir)
+		done <- result{info, err}
+	}()
+	r := <-done
+	return r.info, r.err
 }
 
 // confineDir resolves dir (relative to the caller's directory) and

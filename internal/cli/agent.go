@@ -150,11 +150,13 @@ func runAgent(opts *agentOptions) error {
 		}
 		defer start.Rules.Close()
 	}
-	srv, err := serveBroker(opts, b, c, id, rules, sockDir)
-	if err != nil {
-		return err
+	// No process of the session, the broker's children with values in
+	// their environment above all, may leave its memory in a core file.
+	if err := sandbox.NoCoreDumps(); err != nil {
+		return fmt.Errorf("agent mode: %w", err)
 	}
-	defer srv.stop(opts)
+	// The token comes before the broker, which accepts no other: with
+	// none, it refuses every request.
 	token, err := mintAgentToken(opts, b, c, id)
 	if err != nil {
 		return err
@@ -162,6 +164,12 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir)
+	if err != nil {
+		revokeAgentToken(opts, b, c, token)
+		return err
+	}
+	defer srv.stop(opts)
 	if err := b.AgentStart(c, launch); err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err

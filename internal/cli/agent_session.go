@@ -198,9 +198,10 @@ type agentBroker struct {
 
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
 // directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
-// the agent's identity stamped on every request, each child confined in a
-// new domain beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+// the agent's identity stamped on every request, no token but the agent's
+// (tokenID, "" for none) accepted, each child confined in a new domain
+// beside the agent's.
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -210,7 +211,7 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id stri
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, Policy: pol, Root: os.Getpid(),
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(),
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}

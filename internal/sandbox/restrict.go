@@ -81,7 +81,7 @@ func (p *Prepared) Restrict() error {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	if !allowTIOCSTIForTest {
-		if err := denyTerminalInjection(); err != nil {
+		if err := installFilter(); err != nil {
 			return err
 		}
 	}

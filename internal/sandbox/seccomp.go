@@ -18,7 +18,17 @@ import (
 // ioctl on a descriptor opened before the sandbox (the inherited stdin),
 // and many kernels still allow TIOCSTI without privilege
 // (dev.tty.legacy_tiocsti=1). So a seccomp filter refuses both requests
-// with EPERM, on every descriptor; every other system call is allowed.
+// with EPERM, on every descriptor.
+//
+// Landlock scopes signals, but not resource limits: a process of the same
+// uid may change another's with prlimit, no ptrace needed, and the kernel
+// then signals for it — a CPU limit kills the launcher (its agent's tree
+// then runs on unsupervised and its token is never revoked) or any other
+// process of the user; a file limit keeps the launcher from writing the
+// audit log or revoking the token. So the filter also refuses prlimit64
+// when it would set another process's limits (a pid other than 0 and a new
+// limit given); reading them, and setting one's own, stay allowed. Every
+// other system call is allowed.
 
 // Classic BPF opcodes (linux/filter.h).
 const (
@@ -29,34 +39,49 @@ const (
 )
 
 // Offsets in struct seccomp_data: nr, arch, instruction_pointer, args[6].
-// An ioctl's request is an unsigned int: the low 32 bits of args[1] (little
-// endian), which is all the kernel reads of it.
+// An ioctl's request is an unsigned int and prlimit64's pid a pid_t: the
+// low 32 bits of their argument (little endian), which is all the kernel
+// reads of them. prlimit64's new limit is a pointer: both halves.
 const (
-	offNr   = 0
-	offArch = 4
-	offArg1 = 16 + 8
+	offNr       = 0
+	offArch     = 4
+	offArg0     = 16
+	offArg1     = 16 + 8
+	offArg2     = 16 + 2*8
+	offArg2High = 16 + 2*8 + 4
 )
 
-// ioctlNrs are the ioctl system call numbers of each audit arch a process
-// of this build can run as (native, and 32-bit compat).
-func ioctlNrs() map[uint32][]uint32 {
+// syscallNrs are the numbers of the filtered system calls for one audit
+// arch.
+type syscallNrs struct{ ioctl, prlimit []uint32 }
+
+// filteredNrs are the filtered system calls' numbers for each audit arch a
+// process of this build can run as (native, and 32-bit compat).
+func filteredNrs() map[uint32]syscallNrs {
 	switch runtime.GOARCH {
 	case "amd64":
 		// x32 shares the x86_64 arch and sets bit 30 in the number.
-		return map[uint32][]uint32{unix.AUDIT_ARCH_X86_64: {16, 0x40000000 | 514}, unix.AUDIT_ARCH_I386: {54}}
+		return map[uint32]syscallNrs{
+			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, 0x40000000 | 514}, prlimit: []uint32{302, 0x40000000 | 302}},
+			unix.AUDIT_ARCH_I386:   {ioctl: []uint32{54}, prlimit: []uint32{340}},
+		}
 	case "arm64":
-		return map[uint32][]uint32{unix.AUDIT_ARCH_AARCH64: {29}, unix.AUDIT_ARCH_ARM: {54}}
+		return map[uint32]syscallNrs{
+			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}},
+			unix.AUDIT_ARCH_ARM:     {ioctl: []uint32{54}, prlimit: []uint32{369}},
+		}
 	}
 	return nil
 }
 
-// terminalFilter is built once per process.
-var terminalFilter = sync.OnceValues(buildTerminalFilter)
+// sandboxFilter is built once per process.
+var sandboxFilter = sync.OnceValues(buildFilter)
 
-// buildTerminalFilter assembles the BPF program: for each known arch, an ioctl whose
-// request is TIOCSTI or TIOCLINUX returns EPERM; anything else is allowed.
-func buildTerminalFilter() ([]unix.SockFilter, error) {
-	nrs := ioctlNrs()
+// buildFilter assembles the BPF program: for each known arch, an ioctl
+// whose request is TIOCSTI or TIOCLINUX, or a prlimit64 that sets another
+// process's limits, returns EPERM; anything else is allowed.
+func buildFilter() ([]unix.SockFilter, error) {
+	nrs := filteredNrs()
 	if nrs == nil {
 		return nil, fmt.Errorf("no seccomp filter for %s: refusing to sandbox without one", runtime.GOARCH)
 	}
@@ -77,8 +102,11 @@ func buildTerminalFilter() ([]unix.SockFilter, error) {
 		}
 		prog = append(prog, insn{code: bpfJeqK, k: a, jf: next})
 		prog = append(prog, insn{code: bpfLdWAbs, k: offNr})
-		for _, nr := range nrs[a] {
+		for _, nr := range nrs[a].ioctl {
 			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "request"})
+		}
+		for _, nr := range nrs[a].prlimit {
+			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "prlimit"})
 		}
 		prog = append(prog, insn{code: bpfJa, jumpLabel: "allow"})
 		if i < len(archs)-1 {
@@ -88,7 +116,14 @@ func buildTerminalFilter() ([]unix.SockFilter, error) {
 	prog = append(prog,
 		insn{code: bpfLdWAbs, k: offArg1, label: "request"},
 		insn{code: bpfJeqK, k: unix.TIOCSTI, jt: "deny"},
-		insn{code: bpfJeqK, k: unix.TIOCLINUX, jt: "deny"},
+		insn{code: bpfJeqK, k: unix.TIOCLINUX, jt: "deny", jf: "allow"},
+		// prlimit64(pid, resource, new, old): pid 0 is the caller.
+		insn{code: bpfLdWAbs, k: offArg0, label: "prlimit"},
+		insn{code: bpfJeqK, k: 0, jt: "allow"},
+		insn{code: bpfLdWAbs, k: offArg2},
+		insn{code: bpfJeqK, k: 0, jf: "deny"},
+		insn{code: bpfLdWAbs, k: offArg2High},
+		insn{code: bpfJeqK, k: 0, jf: "deny"},
 		insn{code: bpfRetK, k: unix.SECCOMP_RET_ALLOW, label: "allow"},
 		insn{code: bpfRetK, k: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM), label: "deny"},
 	)
@@ -130,10 +165,10 @@ func buildTerminalFilter() ([]unix.SockFilter, error) {
 	return out, nil
 }
 
-// denyTerminalInjection installs the filter on the calling thread (no_new_privs
+// installFilter installs the filter on the calling thread (no_new_privs
 // must be set).
-func denyTerminalInjection() error {
-	filter, err := terminalFilter()
+func installFilter() error {
+	filter, err := sandboxFilter()
 	if err != nil {
 		return err
 	}

@@ -10,12 +10,14 @@ import (
 
 // runBPF interprets the classic BPF program on a seccomp_data, as the kernel
 // would (the few opcodes the filter uses).
-func runBPF(t *testing.T, prog []unix.SockFilter, nr, arch uint32, arg1 uint64) uint32 {
+func runBPF(t *testing.T, prog []unix.SockFilter, nr, arch uint32, args [3]uint64) uint32 {
 	t.Helper()
 	data := make([]byte, 64)
 	binary.LittleEndian.PutUint32(data[0:], nr)
 	binary.LittleEndian.PutUint32(data[4:], arch)
-	binary.LittleEndian.PutUint64(data[24:], arg1)
+	for i, a := range args {
+		binary.LittleEndian.PutUint64(data[16+8*i:], a)
+	}
 	var acc uint32
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
@@ -40,11 +42,11 @@ func runBPF(t *testing.T, prog []unix.SockFilter, nr, arch uint32, arg1 uint64) 
 	return 0
 }
 
-func TestTerminalFilter(t *testing.T) {
+func TestSandboxFilter(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the table below is amd64's")
 	}
-	prog, err := terminalFilter()
+	prog, err := sandboxFilter()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,22 +55,29 @@ func TestTerminalFilter(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		nr, arch  uint32
-		arg1      uint64
+		args      [3]uint64
 		want      uint32
 		wantLabel string
 	}{
-		{"x86_64 ioctl TIOCSTI", 16, unix.AUDIT_ARCH_X86_64, unix.TIOCSTI, deny, "deny"},
-		{"x86_64 ioctl TIOCLINUX", 16, unix.AUDIT_ARCH_X86_64, unix.TIOCLINUX, deny, "deny"},
-		{"x86_64 ioctl TIOCSTI, high bits set", 16, unix.AUDIT_ARCH_X86_64, 1<<32 | unix.TIOCSTI, deny, "deny"},
-		{"x32 ioctl TIOCSTI", 0x40000000 | 514, unix.AUDIT_ARCH_X86_64, unix.TIOCSTI, deny, "deny"},
-		{"i386 ioctl TIOCSTI", 54, unix.AUDIT_ARCH_I386, unix.TIOCSTI, deny, "deny"},
-		{"x86_64 ioctl TCGETS", 16, unix.AUDIT_ARCH_X86_64, unix.TCGETS, allow, "allow"},
-		{"x86_64 ioctl TIOCGWINSZ", 16, unix.AUDIT_ARCH_X86_64, unix.TIOCGWINSZ, allow, "allow"},
-		{"x86_64 write, arg1 = TIOCSTI", 1, unix.AUDIT_ARCH_X86_64, unix.TIOCSTI, allow, "allow"},
-		{"i386 nr 16 (lchown), arg1 = TIOCSTI", 16, unix.AUDIT_ARCH_I386, unix.TIOCSTI, allow, "allow"},
-		{"unknown arch", 16, 0x1234, unix.TIOCSTI, allow, "allow"},
+		{"x86_64 ioctl TIOCSTI", 16, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TIOCSTI}, deny, "deny"},
+		{"x86_64 ioctl TIOCLINUX", 16, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TIOCLINUX}, deny, "deny"},
+		{"x86_64 ioctl TIOCSTI, high bits set", 16, unix.AUDIT_ARCH_X86_64, [3]uint64{0, 1<<32 | unix.TIOCSTI}, deny, "deny"},
+		{"x32 ioctl TIOCSTI", 0x40000000 | 514, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TIOCSTI}, deny, "deny"},
+		{"i386 ioctl TIOCSTI", 54, unix.AUDIT_ARCH_I386, [3]uint64{0, unix.TIOCSTI}, deny, "deny"},
+		{"x86_64 ioctl TCGETS", 16, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TCGETS}, allow, "allow"},
+		{"x86_64 ioctl TIOCGWINSZ", 16, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TIOCGWINSZ}, allow, "allow"},
+		{"x86_64 write, arg1 = TIOCSTI", 1, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.TIOCSTI}, allow, "allow"},
+		{"i386 nr 16 (lchown), arg1 = TIOCSTI", 16, unix.AUDIT_ARCH_I386, [3]uint64{0, unix.TIOCSTI}, allow, "allow"},
+		{"x86_64 prlimit64 of another process, setting", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{4242, unix.RLIMIT_CPU, 0x7ffd0000}, deny, "deny"},
+		{"x86_64 prlimit64 of another process, pointer above 4 GiB", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{4242, unix.RLIMIT_CPU, 1 << 40}, deny, "deny"},
+		{"x32 prlimit64 of another process, setting", 0x40000000 | 302, unix.AUDIT_ARCH_X86_64, [3]uint64{4242, unix.RLIMIT_CPU, 0x7ffd0000}, deny, "deny"},
+		{"i386 prlimit64 of another process, setting", 340, unix.AUDIT_ARCH_I386, [3]uint64{4242, unix.RLIMIT_CPU, 0xffd0000}, deny, "deny"},
+		{"x86_64 prlimit64 of another process, reading", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{4242, unix.RLIMIT_CPU, 0}, allow, "allow"},
+		{"x86_64 prlimit64 of itself, setting", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.RLIMIT_CPU, 0x7ffd0000}, allow, "allow"},
+		{"x86_64 setrlimit", 160, unix.AUDIT_ARCH_X86_64, [3]uint64{unix.RLIMIT_CPU, 0x7ffd0000}, allow, "allow"},
+		{"unknown arch", 16, 0x1234, [3]uint64{0, unix.TIOCSTI}, allow, "allow"},
 	} {
-		if got := runBPF(t, prog, c.nr, c.arch, c.arg1); got != c.want {
+		if got := runBPF(t, prog, c.nr, c.arch, c.args); got != c.want {
 			t.Errorf("%s: %#x, want %s", c.name, got, c.wantLabel)
 		}
 	}
