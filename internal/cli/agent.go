@@ -188,7 +188,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: note: Landlock ABI %d: %s\n", abi, m)
 		}
 		if socks := sandbox.EscapeSockets(opts.LookupEnv); abi < 9 && len(socks) > 0 {
-			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which a program can run outside the sandbox or use your keys: %s (ABI 9 can; until then stop them, or unset them for the agent's session)\n", abi, strings.Join(socks, ", "))
+			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which it can run a program outside the sandbox, type into your other windows or use your keys: %s (ABI 9 can; until then stop these servers — your tmux or screen session included — while the agent runs, or run it where they do not run)\n", abi, strings.Join(socks, ", "))
 		}
 	}
 	status, err := superviseAgent(opts, start, env, srv)

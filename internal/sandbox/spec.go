@@ -221,17 +221,20 @@ func Terminals(fds ...int) []string {
 }
 
 // EscapeSockets lists the Unix sockets of this user that exist now and
-// through which a program could be run outside the sandbox, or act with
-// the user's keys: the systemd user manager and the D-Bus session bus
-// (`systemd-run --user`), ssh-agent and gpg-agent, docker. Below Landlock
-// ABI 9 the sandbox cannot keep the agent from connecting to them, and the
-// launcher names them in a warning. lookup reads the launcher's
-// environment.
+// through which a program could be run outside the sandbox, keystrokes
+// typed into another window, or the user's keys used: the systemd user
+// manager and the D-Bus session bus (`systemd-run --user`), terminal
+// multiplexers (`tmux new-window CMD`, `screen -X stuff`), the X server
+// and the accessibility bus (synthetic key presses into any window),
+// ssh-agent and gpg-agent, docker. Below Landlock ABI 9 the sandbox cannot
+// keep the agent from connecting to them, and the launcher names them in a
+// warning. lookup reads the launcher's environment.
 func EscapeSockets(lookup func(string) (string, bool)) []string {
-	var cands []string
+	var cands, globs []string
 	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
 		cands = append(cands, filepath.Join(d, "bus"), filepath.Join(d, "systemd", "private"),
 			filepath.Join(d, "gnupg", "S.gpg-agent"), filepath.Join(d, "docker.sock"))
+		globs = append(globs, filepath.Join(d, "at-spi", "bus*"))
 	}
 	if a, ok := lookup("DBUS_SESSION_BUS_ADDRESS"); ok {
 		for _, part := range strings.Split(a, ";") {
@@ -244,6 +247,31 @@ func EscapeSockets(lookup func(string) (string, bool)) []string {
 	}
 	if p, ok := lookup("SSH_AUTH_SOCK"); ok && filepath.IsAbs(p) {
 		cands = append(cands, p)
+	}
+	// tmux: $TMUX is "socket,pid,session"; every server of this user has a
+	// socket in ${TMUX_TMPDIR:-/tmp}/tmux-UID.
+	if t, ok := lookup("TMUX"); ok {
+		if p, _, _ := strings.Cut(t, ","); filepath.IsAbs(p) {
+			cands = append(cands, p)
+		}
+	}
+	tmuxDir := "/tmp"
+	if d, ok := lookup("TMUX_TMPDIR"); ok && filepath.IsAbs(d) {
+		tmuxDir = d
+	}
+	globs = append(globs, filepath.Join(tmuxDir, fmt.Sprintf("tmux-%d", os.Getuid()), "*"))
+	// screen: $SCREENDIR, else /run/screen/S-USER.
+	if d, ok := lookup("SCREENDIR"); ok && filepath.IsAbs(d) {
+		globs = append(globs, filepath.Join(d, "*"))
+	}
+	if u, ok := lookup("USER"); ok && u != "" && !strings.ContainsAny(u, "/*?[") {
+		globs = append(globs, filepath.Join("/run/screen", "S-"+u, "*"), filepath.Join("/var/run/screen", "S-"+u, "*"))
+	}
+	// X11: every display's socket (XTEST types into any window).
+	globs = append(globs, "/tmp/.X11-unix/X*")
+	for _, g := range globs {
+		m, _ := filepath.Glob(g)
+		cands = append(cands, m...)
 	}
 	cands = append(cands, "/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock")
 	var out []string
