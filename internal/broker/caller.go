@@ -233,8 +233,8 @@ func (c *Caller) confineDir(dir string) (string, error) {
 // so the agent, the repository and the policy are read again each time.
 func (c *Caller) Fresh() *Caller {
 	return &Caller{Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, LookupEnv: c.LookupEnv,
-		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, ConfigDirs: c.ConfigDirs, Via: c.Via,
-		UserDB: c.UserDB, Policy: c.Policy}
+		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, LaunchToken: c.LaunchToken,
+		ConfigDirs: c.ConfigDirs, Via: c.Via, UserDB: c.UserDB, Policy: c.Policy, ReadConfined: c.ReadConfined}
 }
 
 // hasToken: a token was given and is not empty.
