@@ -108,7 +108,7 @@ type treeProc struct {
 }
 
 // descendants lists the processes below pid that have not exited, and
-// reports whether any has exited and is not reaped yet. It follows each
+// reports whether a child of pid has exited and is not reaped yet. It follows each
 // process's children files (/proc/PID/task/TID/children), which take
 // microseconds, and lists all of /proc where the kernel has none.
 func descendants(pid int) (live []treeProc, exited bool) {
@@ -124,7 +124,11 @@ func descendants(pid int) (live []treeProc, exited bool) {
 			switch st := procState(c); st {
 			case 0: // gone
 			case 'Z', 'X':
-				exited = true
+				// Only a child of ours that exited can have handed on: the
+				// children of one deeper down were re-parented to us (a
+				// subreaper) as it exited, and are listed; its parent, if
+				// frozen, will never reap it.
+				exited = exited || p == pid
 			default:
 				live = append(live, treeProc{pid: c, stopped: st == 'T' || st == 't'})
 			}
