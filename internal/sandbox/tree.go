@@ -30,9 +30,23 @@ func BecomeSubreaper() error {
 // (/proc/PID/coredump_filter, inherited and kept across execve) to 0, so
 // that a crash handler behind a pipe, to which the kernel sends a core
 // whatever the limit, gets no memory either.
+//
+// llms runs non-dumpable, which makes its /proc files root's: an ordinary
+// user could not write the filter. The process is dumpable for the moment
+// of the write, so call this before any key is read.
 func NoCoreDumps() error {
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
 		return fmt.Errorf("setting the core size limit to 0: %w", err)
+	}
+	dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	if err != nil {
+		return fmt.Errorf("prctl(PR_GET_DUMPABLE): %w", err)
+	}
+	if dumpable != 1 {
+		if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
+		}
+		defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	}
 	if err := os.WriteFile("/proc/self/coredump_filter", []byte("0\n"), 0); err != nil {
 		return fmt.Errorf("setting the core dump filter to 0: %w", err)

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,4 +46,21 @@ func TestEndTree(t *testing.T) {
 		t.Errorf("the comet runs on (pid %s)", pid)
 	}
 	t.Logf("ended %d processes in %v", n, took.Round(time.Millisecond))
+}
+
+// NoCoreDumps works for an ordinary user too, in a process that is not
+// dumpable (as llms is), whose /proc files are root's; and leaves it not
+// dumpable.
+func TestNoCoreDumps(t *testing.T) {
+	bin := self(t)
+	users := map[string]*syscall.Credential{"this user": nil}
+	if os.Getuid() == 0 {
+		users["nobody"] = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	for who, cred := range users {
+		res := proc{cred: cred}.probeRun(t, bin, "nocoredumps", "self")
+		if got := res["nocoredumps self"]; got != "ok" {
+			t.Errorf("as %s: %s", who, got)
+		}
+	}
 }
