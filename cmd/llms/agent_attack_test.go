@@ -150,6 +150,11 @@ func attackAgent() int {
 		report("age-decrypt", false, "age not installed")
 	}
 
+	// The kernel's key rings are per uid, not per sandbox: the user's
+	// holds what the user's other programs keep there.
+	_, err = unix.KeyctlGetKeyringID(unix.KEY_SPEC_USER_KEYRING, false)
+	report("open-user-keyring", err == nil, errDetail(err))
+
 	// The human's commands, pointed at the real store.
 	real := []string{"LLM_SECRETS_DIR=" + store}
 	cli("llms-macaroon-mint", "", real, "macaroon", "mint", "--secret", "K", "--ttl", "5m")
@@ -334,7 +339,7 @@ var expectedAttempts = map[string]string{
 	"read-identity.txt": "refused", "read-secrets/K.age": "refused",
 	"read-rootkeys.age": "refused", "read-session.age": "refused", "read-auditkey.age": "refused",
 	"read-recipients.txt": "refused", "read-audit.jsonl": "refused", "list-store-dir": "refused",
-	"read-inherited-descriptor": "refused", "read-default-store-identity": "refused", "read-XDG_DATA_HOME-store-identity": "refused",
+	"open-user-keyring": "refused", "read-inherited-descriptor": "refused", "read-default-store-identity": "refused", "read-XDG_DATA_HOME-store-identity": "refused",
 	"read-~/.ssh/id_ed25519": "refused", "read-~/.aws/credentials": "refused", "age-decrypt": "refused",
 	"llms-macaroon-mint": "refused", "llms-session-start": "refused", "llms-revoke-all": "refused", "llms-set": "refused",
 	"own-store-made": "allowed", "own-store-token-used": "refused",

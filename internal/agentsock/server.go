@@ -44,6 +44,11 @@ type Server struct {
 	// Log receives one line per refused connection or malformed request
 	// (never a value); nil discards them.
 	Log func(string)
+	// MaxInFlight bounds the connections served at once (0:
+	// DefaultMaxInFlight); one more is refused at once. Each running child
+	// holds threads of this process, and a broker that ran out of them
+	// would die with its launcher's supervision.
+	MaxInFlight int
 
 	// peerUID (nil: ours) and procRoot are the peer check's; tests
 	// change them.
@@ -54,6 +59,11 @@ type Server struct {
 // requestTimeout bounds how long a connected client may take to send its
 // request.
 const requestTimeout = 30 * time.Second
+
+// DefaultMaxInFlight is MaxInFlight's default: far more children than an
+// agent runs at once, far fewer threads than the Go runtime's limit
+// (10,000, past which the process dies).
+const DefaultMaxInFlight = 256
 
 // Listen makes the socket at path, readable and writable by its owner only
 // (it should also sit in a directory only the owner can enter).
@@ -89,6 +99,11 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	limit := s.MaxInFlight
+	if limit <= 0 {
+		limit = DefaultMaxInFlight
+	}
+	slots := make(chan struct{}, limit)
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
@@ -102,9 +117,23 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			time.Sleep(10 * time.Millisecond) // EMFILE and the like: do not spin
 			continue
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.logf("refused a connection: %d requests are being served", limit)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+				replyError(conn, fmt.Errorf("the broker is serving %d requests already; try again when one ends", limit))
+			}()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			defer conn.Close()
 			s.serveConn(ctx, conn)
 		}()

@@ -117,6 +117,12 @@ func runAgent(opts *agentOptions) error {
 		return fmt.Errorf("refusing to start %s: %w; --no-sandbox starts it anyway, unprotected", opts.Argv[0], sandbox.ErrNoLandlock)
 	}
 
+	// No process of the session, the broker's children with values in
+	// their environment above all, may leave its memory in a core file.
+	// Before the store is opened: this makes llms dumpable for a moment.
+	if err := sandbox.NoCoreDumps(); err != nil {
+		return fmt.Errorf("agent mode: %w", err)
+	}
 	b, c, err := opts.open()
 	if err != nil {
 		return err
@@ -149,11 +155,6 @@ func runAgent(opts *agentOptions) error {
 			return err
 		}
 		defer start.Rules.Close()
-	}
-	// No process of the session, the broker's children with values in
-	// their environment above all, may leave its memory in a core file.
-	if err := sandbox.NoCoreDumps(); err != nil {
-		return fmt.Errorf("agent mode: %w", err)
 	}
 	// The token comes before the broker, which accepts no other: with
 	// none, it refuses every request.

@@ -14,8 +14,8 @@
 //   - applying it: Restrict confines the calling thread — every capability
 //     dropped (and, with CAP_SETPCAP, the bounding set emptied and the
 //     securebits locked), no_new_privs, a seccomp filter refusing the
-//     terminal ioctls TIOCSTI and TIOCLINUX and prlimit on another
-//     process, Landlock filesystem rules
+//     terminal ioctls TIOCSTI and TIOCLINUX, prlimit on another process
+//     and the key ring calls, Landlock filesystem rules
 //     (from ABI 9, Unix sockets by path only in Spec.Sockets) and, from
 //     ABI 6, signal and abstract-socket scoping — and refuses rather than
 //     apply fewer rights than the rules were built for;

@@ -75,6 +75,18 @@ func probe(args []string) int {
 			if err = unix.PtraceSeize(pid); err == nil {
 				_ = unix.PtraceDetach(pid)
 			}
+		case "nocoredumps":
+			// As llms runs: not dumpable, so its /proc files are root's.
+			_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+			if err = NoCoreDumps(); err == nil {
+				var lim unix.Rlimit
+				filter, _ := os.ReadFile("/proc/self/coredump_filter")
+				dumpable, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+				if unix.Getrlimit(unix.RLIMIT_CORE, &lim) != nil || lim.Cur != 0 || lim.Max != 0 ||
+					strings.TrimSpace(string(filter)) != "00000000" || dumpable != 0 {
+					err = fmt.Errorf("limit %+v, filter %q, dumpable %d", lim, filter, dumpable)
+				}
+			}
 		case "tiocsti":
 			// A terminal of its own as its controlling terminal, then ask
 			// the terminal to type a byte (target is ignored).

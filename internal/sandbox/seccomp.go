@@ -27,8 +27,14 @@ import (
 // process of the user; a file limit keeps the launcher from writing the
 // audit log or revoking the token. So the filter also refuses prlimit64
 // when it would set another process's limits (a pid other than 0 and a new
-// limit given); reading them, and setting one's own, stay allowed. Every
-// other system call is allowed.
+// limit given); reading them, and setting one's own, stay allowed.
+//
+// The kernel's key rings are not namespaced, nor scoped by Landlock: the
+// user's keyring (and the session's) holds what the user's other
+// programs keep there — Kerberos tickets, disk and network passphrases —
+// readable by any process of the uid. So keyctl, add_key and request_key
+// are refused too, as container runtimes do. Every other system call is
+// allowed.
 
 // Classic BPF opcodes (linux/filter.h).
 const (
@@ -53,7 +59,7 @@ const (
 
 // syscallNrs are the numbers of the filtered system calls for one audit
 // arch.
-type syscallNrs struct{ ioctl, prlimit []uint32 }
+type syscallNrs struct{ ioctl, prlimit, keyring []uint32 }
 
 // filteredNrs are the filtered system calls' numbers for each audit arch a
 // process of this build can run as (native, and 32-bit compat).
@@ -62,13 +68,14 @@ func filteredNrs() map[uint32]syscallNrs {
 	case "amd64":
 		// x32 shares the x86_64 arch and sets bit 30 in the number.
 		return map[uint32]syscallNrs{
-			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, 0x40000000 | 514}, prlimit: []uint32{302, 0x40000000 | 302}},
-			unix.AUDIT_ARCH_I386:   {ioctl: []uint32{54}, prlimit: []uint32{340}},
+			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, 0x40000000 | 514}, prlimit: []uint32{302, 0x40000000 | 302},
+				keyring: []uint32{248, 249, 250, 0x40000000 | 248, 0x40000000 | 249, 0x40000000 | 250}},
+			unix.AUDIT_ARCH_I386: {ioctl: []uint32{54}, prlimit: []uint32{340}, keyring: []uint32{286, 287, 288}},
 		}
 	case "arm64":
 		return map[uint32]syscallNrs{
-			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}},
-			unix.AUDIT_ARCH_ARM:     {ioctl: []uint32{54}, prlimit: []uint32{369}},
+			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}, keyring: []uint32{217, 218, 219}},
+			unix.AUDIT_ARCH_ARM:     {ioctl: []uint32{54}, prlimit: []uint32{369}, keyring: []uint32{309, 310, 311}},
 		}
 	}
 	return nil
@@ -78,8 +85,9 @@ func filteredNrs() map[uint32]syscallNrs {
 var sandboxFilter = sync.OnceValues(buildFilter)
 
 // buildFilter assembles the BPF program: for each known arch, an ioctl
-// whose request is TIOCSTI or TIOCLINUX, or a prlimit64 that sets another
-// process's limits, returns EPERM; anything else is allowed.
+// whose request is TIOCSTI or TIOCLINUX, a prlimit64 that sets another
+// process's limits, and the key ring calls return EPERM; anything else is
+// allowed.
 func buildFilter() ([]unix.SockFilter, error) {
 	nrs := filteredNrs()
 	if nrs == nil {
@@ -107,6 +115,9 @@ func buildFilter() ([]unix.SockFilter, error) {
 		}
 		for _, nr := range nrs[a].prlimit {
 			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "prlimit"})
+		}
+		for _, nr := range nrs[a].keyring {
+			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "deny"})
 		}
 		prog = append(prog, insn{code: bpfJa, jumpLabel: "allow"})
 		if i < len(archs)-1 {

@@ -75,6 +75,12 @@ func TestSandboxFilter(t *testing.T) {
 		{"x86_64 prlimit64 of another process, reading", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{4242, unix.RLIMIT_CPU, 0}, allow, "allow"},
 		{"x86_64 prlimit64 of itself, setting", 302, unix.AUDIT_ARCH_X86_64, [3]uint64{0, unix.RLIMIT_CPU, 0x7ffd0000}, allow, "allow"},
 		{"x86_64 setrlimit", 160, unix.AUDIT_ARCH_X86_64, [3]uint64{unix.RLIMIT_CPU, 0x7ffd0000}, allow, "allow"},
+		{"x86_64 keyctl", 250, unix.AUDIT_ARCH_X86_64, [3]uint64{unix.KEYCTL_READ}, deny, "deny"},
+		{"x86_64 add_key", 248, unix.AUDIT_ARCH_X86_64, [3]uint64{}, deny, "deny"},
+		{"x86_64 request_key", 249, unix.AUDIT_ARCH_X86_64, [3]uint64{}, deny, "deny"},
+		{"x32 keyctl", 0x40000000 | 250, unix.AUDIT_ARCH_X86_64, [3]uint64{unix.KEYCTL_READ}, deny, "deny"},
+		{"i386 keyctl", 288, unix.AUDIT_ARCH_I386, [3]uint64{unix.KEYCTL_READ}, deny, "deny"},
+		{"i386 nr 250 (fadvise64), not keyctl", 250, unix.AUDIT_ARCH_I386, [3]uint64{}, allow, "allow"},
 		{"unknown arch", 16, 0x1234, [3]uint64{0, unix.TIOCSTI}, allow, "allow"},
 	} {
 		if got := runBPF(t, prog, c.nr, c.arch, c.args); got != c.want {

@@ -30,9 +30,23 @@ func BecomeSubreaper() error {
 // (/proc/PID/coredump_filter, inherited and kept across execve) to 0, so
 // that a crash handler behind a pipe, to which the kernel sends a core
 // whatever the limit, gets no memory either.
+//
+// llms runs non-dumpable, which makes its /proc files root's: an ordinary
+// user could not write the filter. The process is dumpable for the moment
+// of the write, so call this before any key is read.
 func NoCoreDumps() error {
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
 		return fmt.Errorf("setting the core size limit to 0: %w", err)
+	}
+	dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	if err != nil {
+		return fmt.Errorf("prctl(PR_GET_DUMPABLE): %w", err)
+	}
+	if dumpable != 1 {
+		if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("prctl(PR_SET_DUMPABLE): %w", err)
+		}
+		defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	}
 	if err := os.WriteFile("/proc/self/coredump_filter", []byte("0\n"), 0); err != nil {
 		return fmt.Errorf("setting the core dump filter to 0: %w", err)
@@ -108,7 +122,7 @@ type treeProc struct {
 }
 
 // descendants lists the processes below pid that have not exited, and
-// reports whether any has exited and is not reaped yet. It follows each
+// reports whether a child of pid has exited and is not reaped yet. It follows each
 // process's children files (/proc/PID/task/TID/children), which take
 // microseconds, and lists all of /proc where the kernel has none.
 func descendants(pid int) (live []treeProc, exited bool) {
@@ -124,7 +138,11 @@ func descendants(pid int) (live []treeProc, exited bool) {
 			switch st := procState(c); st {
 			case 0: // gone
 			case 'Z', 'X':
-				exited = true
+				// Only a child of ours that exited can have handed on: the
+				// children of one deeper down were re-parented to us (a
+				// subreaper) as it exited, and are listed; its parent, if
+				// frozen, will never reap it.
+				exited = exited || p == pid
 			default:
 				live = append(live, treeProc{pid: c, stopped: st == 'T' || st == 't'})
 			}
