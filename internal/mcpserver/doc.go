@@ -9,11 +9,13 @@
 // structured output, truncation and timeouts marked, output made valid
 // UTF-8.
 //
-// Every call goes through a [Gate]: the broker in this process (direct
-// mode, [Direct]) under the one delegated token the server was started
-// with. The broker verifies the token, applies the policy and records the
-// call (event "mcp") on every call, so a token that expires or is revoked
-// mid-session stops working at once.
+// Every call is one operation of a [Broker] — the broker in this process,
+// or inside agent mode the launcher's broker behind its socket — under the
+// one delegated token the server was started with, for a caller described
+// afresh ([Config]). The broker verifies the token, applies the policy and
+// records the call (event "mcp") on every call, so a token that expires or
+// is revoked mid-session stops working at once. [Serve] runs the server on
+// stdio, answering lines that are not JSON-RPC messages itself.
 //
 // What it refuses to do: return a value. No tool reads, prints, mints,
 // revokes or returns a secret or a token; run_with_secrets returns the
