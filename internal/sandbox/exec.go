@@ -7,8 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -119,9 +121,38 @@ func Main(args []string, stderr io.Writer) int {
 	return Exec(r, args[1], args[2:], os.Environ(), stderr)
 }
 
+// startDeathSignal is the parent-death signal this process was started
+// with, and startParent its parent then. Package variables are initialised
+// on the main thread, the one the signal was set on: the kernel keeps it
+// per thread and gives none to the threads a Go program starts later, so
+// a program exec'd from one of those would outlive its launcher.
+var startDeathSignal, startParent = parentDeathSignal(), os.Getppid()
+
+func parentDeathSignal() int {
+	var sig int32
+	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
+		return 0
+	}
+	return int(sig)
+}
+
 // Exec confines the calling thread with r (Restrict) and execs path. It
-// returns only on failure, with an exit status as Main describes.
+// returns only on failure, with an exit status as Main describes. The
+// program keeps the parent-death signal this process was started with,
+// whichever thread execs it.
 func Exec(r *Rules, path string, argv, env []string, stderr io.Writer) int {
+	runtime.LockOSThread() // the signal and the confinement are this thread's
+	if startDeathSignal != 0 {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(startDeathSignal), 0, 0, 0); err != nil {
+			fmt.Fprintf(stderr, "llms: cannot keep the parent-death signal for %s: %v\n", path, err)
+			return 126
+		}
+		if os.Getppid() != startParent {
+			// The launcher died before the signal was set again.
+			fmt.Fprintf(stderr, "llms: %s: the launcher has exited\n", path)
+			return 126
+		}
+	}
 	if err := Restrict(r); err != nil {
 		fmt.Fprintf(stderr, "llms: cannot sandbox %s: %v\n", path, err)
 		return 126

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,14 +27,21 @@ const (
 	probeEnv    = "LLMS_SANDBOX_PROBE"
 	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
 	tiocstiEnv  = "LLMS_SANDBOX_TEST_ALLOW_TIOCSTI"
+	offMainEnv  = "LLMS_SANDBOX_TEST_OFF_MAIN"
+	launchEnv   = "LLMS_SANDBOX_TEST_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ExecArg {
 		keepCapsForTest = os.Getenv(keepCapsEnv) == "1"
 		allowTIOCSTIForTest = os.Getenv(tiocstiEnv) == "1"
-
+		if os.Getenv(offMainEnv) == "1" {
+			os.Exit(onAnotherThread(func() int { return Main(os.Args[2:], os.Stderr) }))
+		}
 		os.Exit(Main(os.Args[2:], os.Stderr))
+	}
+	if os.Getenv(launchEnv) == "1" {
+		os.Exit(launchSleeper())
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
@@ -262,4 +270,55 @@ func typeIntoOwnTerminal() error {
 		return e
 	}
 	return nil
+}
+
+// onAnotherThread runs f on an OS thread that is not the process's first
+// one (the thread a parent-death signal was set on), as a Go program's
+// goroutine may find itself on any time.
+func onAnotherThread(f func() int) int {
+	runtime.LockOSThread() // this goroutine's thread is taken
+	for {
+		result := make(chan int)
+		onLeader := make(chan bool)
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == unix.Getpid() {
+				onLeader <- true
+				select {} // keep the first thread busy; try again elsewhere
+			}
+			onLeader <- false
+			result <- f()
+		}()
+		if !<-onLeader {
+			return <-result
+		}
+	}
+}
+
+// launchSleeper plays a launcher: it starts `__sandbox-exec … sleep` with
+// a parent-death signal, the exec made off the first thread, prints the
+// child's pid and waits to be killed.
+func launchSleeper() int {
+	runtime.LockOSThread() // the parent-death signal is tied to this thread
+	bin, err := os.Executable()
+	if err != nil {
+		return 2
+	}
+	r, err := BuildFor(Spec{Read: []string{"/"}}, ABI())
+	if err != nil {
+		return 2
+	}
+	w, err := Wrap(r, bin, bin, "/bin/sleep", []string{"sleep", "300"})
+	if err != nil {
+		return 2
+	}
+	cmd := &exec.Cmd{Path: w.Path, Args: w.Args, ExtraFiles: []*os.File{w.Rules}, Stderr: os.Stderr,
+		Env:         []string{offMainEnv + "=1", "GORACE=atexit_sleep_ms=0"},
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	if err := cmd.Start(); err != nil {
+		return 2
+	}
+	fmt.Println(cmd.Process.Pid)
+	time.Sleep(time.Minute)
+	return 0
 }

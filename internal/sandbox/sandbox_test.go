@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 )
 
 // tree is a home-like directory for the tests: a hidden store and
@@ -462,4 +465,46 @@ func TestBuildSocketsOnlyWhereAllowed(t *testing.T) {
 			t.Errorf("ABI %d: socket dir %#x", abi, a)
 		}
 	}
+}
+
+// A program started through Exec dies with the process that started the
+// launcher, even when the exec happens on a thread other than the one the
+// parent-death signal was set on (the kernel does not copy it to threads).
+func TestExecKeepsTheParentDeathSignal(t *testing.T) {
+	requireLandlock(t)
+	launcher := exec.Command(self(t))
+	launcher.Env = []string{launchEnv + "=1", "GORACE=atexit_sleep_ms=0"}
+	out, err := launcher.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := launcher.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer launcher.Wait()
+	var child int
+	if _, err := fmt.Fscan(out, &child); err != nil {
+		launcher.Process.Kill()
+		t.Fatalf("reading the child's pid: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child))
+		if string(comm) == "sleep\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			launcher.Process.Kill()
+			unix.Kill(child, unix.SIGKILL)
+			t.Fatalf("the child never became sleep (comm %q)", comm)
+		}
+	}
+	launcher.Process.Kill()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+	}
+	unix.Kill(child, unix.SIGKILL)
+	t.Fatal("the program exec'd off the first thread outlived its launcher")
 }
