@@ -213,11 +213,18 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 		go catch()
 	}
 	var sigs <-chan os.Signal
+	var stopCatching func()
 	defer func() {
-		if catching != nil {
-			c := <-catching
-			c.stop()
-		}
+		// Stopping is a round trip with the runtime per signal too: it
+		// runs after we return, so that the child's status reaches the
+		// caller (a CLI about to exit) without waiting for it.
+		pending, stop := catching, stopCatching
+		go func() {
+			if stop == nil {
+				stop = (<-pending).stop
+			}
+			stop()
+		}()
 	}()
 
 	passIn := stdin
@@ -278,8 +285,7 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 	for {
 		select {
 		case c := <-catching:
-			sigs, catching = c.sigs, nil
-			defer c.stop()
+			sigs, catching, stopCatching = c.sigs, nil, c.stop
 		case sig := <-sigs:
 			n, ok := sig.(syscall.Signal)
 			if !ok || keyboardDelivered(n, inOurGroup.Load()) {

@@ -231,6 +231,7 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 		}
 		reply(conn, Reply{List: &out})
 	case OpExec:
+		c.LookupRepoAhead()
 		s.exec(ctx, conn, c, req.Exec, files)
 	}
 }

@@ -169,6 +169,15 @@ func (c *Caller) gitInfo() (gitctx.Info, error) {
 	return c.git, c.gitErr
 }
 
+// LookupRepoAhead starts reading the caller's repository, which the gate
+// reads for caveats, policy and the audit line, on a goroutine of its own,
+// so that the read (a confined thread of its own under ReadConfined)
+// overlaps the caller's other work; the gate waits for it, and reads the
+// repository once either way. The Caller must not change afterwards.
+func (c *Caller) LookupRepoAhead() {
+	go c.gitInfo()
+}
+
 // lookupRepo is gitctx.Lookup, on a thread of its own confined by
 // ReadConfined when that is set. The thread is never unlocked, so it ends
 // with its goroutine, and the confinement with it.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -187,7 +188,11 @@ func dropCapabilities() error {
 	return nil
 }
 
-func lastCap() (int, error) {
+// lastCap is read once: the kernel's highest capability number does not
+// change while it runs, and every confinement needs it.
+var lastCap = sync.OnceValues(readLastCap)
+
+func readLastCap() (int, error) {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 0, fmt.Errorf("reading the last capability number: %w", err)
