@@ -15,14 +15,7 @@ import (
 // set, the repository is read on a thread it confined, and a confinement
 // that fails refuses the read rather than reading with the broker's rights.
 func TestReadConfinedReadsTheRepositoryOnAConfinedThread(t *testing.T) {
-	dir := t.TempDir()
-	git := filepath.Join(dir, ".git")
-	for _, d := range []string{"objects", "refs"} {
-		if err := os.MkdirAll(filepath.Join(git, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(git, "HEAD"), []byte("ref: refs/heads/topic\n"), 0o600)
+	dir := repoOnBranch(t, "topic")
 
 	calls := 0
 	c := &Caller{Cwd: dir, ReadConfined: func() error { calls++; return nil }}
@@ -41,14 +34,7 @@ func TestReadConfinedReadsTheRepositoryOnAConfinedThread(t *testing.T) {
 // uses: the repository is read, and its reader confined, once, and the
 // gate's call waits for it rather than reading with the broker's rights.
 func TestLookupRepoAheadReadsOnce(t *testing.T) {
-	dir := t.TempDir()
-	git := filepath.Join(dir, ".git")
-	for _, d := range []string{"objects", "refs"} {
-		if err := os.MkdirAll(filepath.Join(git, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(git, "HEAD"), []byte("ref: refs/heads/ahead\n"), 0o600)
+	dir := repoOnBranch(t, "ahead")
 
 	var calls atomic.Int32
 	release := make(chan struct{})
@@ -74,4 +60,20 @@ func TestLookupRepoAheadReadsOnce(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("the reader was confined %d times; want 1", n)
 	}
+}
+
+// repoOnBranch makes a repository whose HEAD is on branch.
+func repoOnBranch(t *testing.T, branch string) string {
+	t.Helper()
+	dir := t.TempDir()
+	git := filepath.Join(dir, ".git")
+	for _, d := range []string{"objects", "refs"} {
+		if err := os.MkdirAll(filepath.Join(git, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(git, "HEAD"), []byte("ref: refs/heads/"+branch+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
