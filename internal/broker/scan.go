@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
@@ -83,10 +84,6 @@ func (b *Broker) Scan(c *Caller, req ScanRequest) (ScanSummary, error) {
 	for i, e := range entries {
 		names[i] = e.Name
 	}
-	if err := b.record(audit.Record{Event: "scan", Decision: "allow", Secrets: names, Reason: req.Scope}, c); err != nil {
-		b.mu.Unlock()
-		return ScanSummary{}, err
-	}
 	secrets := make([]redact.Secret, 0, len(entries))
 	changed := map[string]time.Time{}
 	for _, e := range entries {
@@ -101,9 +98,15 @@ func (b *Broker) Scan(c *Caller, req ScanRequest) (ScanSummary, error) {
 		secrets = append(secrets, redact.Secret{Name: e.Name, Value: v})
 		changed[e.Name] = e.Updated
 	}
-	b.mu.Unlock()
 	r := redact.New(secrets)
 	clear(secrets) // the Redactor keeps its own copy
+	// The scope names paths, and a path can hold a value: the audit line
+	// gets it masked, as every path a finding or failure names.
+	err = b.record(audit.Record{Event: "scan", Decision: "allow", Secrets: names, Reason: maskText(r, req.Scope)}, c)
+	b.mu.Unlock()
+	if err != nil {
+		return ScanSummary{}, err
+	}
 	sum := ScanSummary{Secrets: len(entries) - len(r.Skipped()), Short: r.Skipped()}
 	s := scanner{b: b, c: c, req: req, r: r, changed: changed, sum: &sum, buf: make([]byte, scanChunk)}
 	err = s.run()
@@ -136,7 +139,7 @@ func (s *scanner) run() error {
 		if err != nil {
 			s.sum.Failed++
 			if s.req.Failed != nil {
-				s.req.Failed(in.Path, err)
+				s.req.Failed(maskText(s.r, in.Path), errors.New(maskText(s.r, err.Error())))
 			}
 		}
 	}
@@ -153,11 +156,11 @@ func (s *scanner) scanOne(in leakscan.Input) (fatal, err error) {
 	}
 	defer rc.Close()
 	s.sum.Inputs++
-	path := in.Path
+	path := maskText(s.r, in.Path)
 	located := in.Locate == nil
 	f := s.r.NewFinder(func(m redact.Found) error {
 		if !located {
-			path, located = in.Locate(), true
+			path, located = maskText(s.r, in.Locate()), true
 		}
 		fatal = s.report(ScanFinding{Path: path, Line: m.Line, Column: m.Column, Offset: int64(m.Start),
 			Secret: m.Secret, Encoding: m.Form.String(), Changed: s.changed[m.Secret]})
@@ -171,7 +174,7 @@ func (s *scanner) scanOne(in leakscan.Input) (fatal, err error) {
 				return fatal, nil
 			}
 			if s.req.Progress != nil {
-				s.req.Progress(s.sum.Bytes, in.Path)
+				s.req.Progress(s.sum.Bytes, path)
 			}
 		}
 		if rerr == io.EOF {
@@ -199,4 +202,16 @@ func (s *scanner) report(f ScanFinding) error {
 		return s.req.Found(f)
 	}
 	return nil
+}
+
+// maskText is text with every value, in every encoding the redactor
+// knows, replaced by [REDACTED:NAME]: for the paths and error texts a
+// scan shows, which are names a value can hide in.
+func maskText(r *redact.Redactor, text string) string {
+	var out strings.Builder
+	w := r.NewWriter(&out)
+	if _, err := io.WriteString(w, text); err != nil || w.Close() != nil {
+		return "[REDACTED]" // a strings.Builder does not fail; fail closed anyway
+	}
+	return out.String()
 }

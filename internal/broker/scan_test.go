@@ -113,3 +113,49 @@ func TestScanIsForTheHumanWithoutToken(t *testing.T) {
 		t.Error("a refused scan read its inputs")
 	}
 }
+
+// A path can hold a value (a file named after a token, a git path): the
+// findings, the failures, the progress and the audit lines show it masked.
+func TestScanMasksValuesInPaths(t *testing.T) {
+	b, _ := testBroker(t)
+	leaky := "dir/value-of-A-123.txt"
+	var shown []string
+	seq := func(yield func(leakscan.Input, error) bool) {
+		in := leakscan.Input{Path: leaky, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x value-of-A-123\n")), nil }}
+		if !yield(in, nil) {
+			return
+		}
+		blob := leakscan.Input{Path: "blob", Locate: func() string { return "abc:" + leaky },
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("value-of-B-123")), nil }}
+		if !yield(blob, nil) {
+			return
+		}
+		yield(leakscan.Input{Path: leaky + ".gone", Open: func() (io.ReadCloser, error) { return nil, errors.New("open " + leaky + ".gone: no such file") }}, nil)
+	}
+	_, err := b.Scan(caller(t, nil, ""), ScanRequest{Inputs: seq, Scope: "paths " + leaky,
+		Found:    func(f ScanFinding) error { shown = append(shown, f.Path); return nil },
+		Failed:   func(p string, err error) { shown = append(shown, p, err.Error()) },
+		Progress: func(_ int64, p string) { shown = append(shown, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shown) < 5 {
+		t.Fatalf("shown %q: a finding, a failure or the progress is missing", shown)
+	}
+	for _, s := range shown {
+		if strings.Contains(s, "value-of") {
+			t.Errorf("a value is shown: %q", s)
+		}
+	}
+	if !slices.Contains(shown, "dir/[REDACTED:A].txt") || !slices.Contains(shown, "abc:dir/[REDACTED:A].txt") {
+		t.Errorf("shown %q, want the paths masked", shown)
+	}
+	log, _ := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	if strings.Contains(string(log), "value-of") {
+		t.Errorf("a value is in the audit log:\n%s", log)
+	}
+	if !strings.Contains(string(log), "dir/[REDACTED:A].txt") {
+		t.Errorf("the audit log lacks the masked path:\n%s", log)
+	}
+}
