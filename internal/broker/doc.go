@@ -1,6 +1,6 @@
 // Package broker is the single gate through which every secret value
-// passes. The CLI (and, later, the MCP server and the agent-mode socket)
-// turn user input into requests; the broker decides, records the decision,
+// passes. The CLI, the MCP server and the agent-mode socket turn user
+// input into requests; the broker decides, records the decision,
 // and only then reads values from the store and hands them to the runner,
 // wrapped in a redactor.
 //
@@ -34,5 +34,8 @@
 // or field carries plaintext out of this package; Peek returns a bounded
 // mask and a keyed fingerprint, never the value. Only authorize creates the
 // grant that values() needs, and only the broker imports the store
-// (internal/archtest).
+// (internal/archtest). Two operations read values without a grant, each
+// only for the human without a token: Scan, which searches for every value
+// after its audit line, and a migration, which compares in constant time
+// the values it would overwrite with those it brings.
 package broker
