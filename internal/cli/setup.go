@@ -115,7 +115,10 @@ func runSetup(opts *setupOptions) error {
 		return nil
 	}
 	for _, ch := range changes {
-		writeDiff(opts.IO.Out, env.short(ch.path), ch.old, ch.new, ch.exists, ch.delete)
+		writeDiff(opts.IO.Out, env.short(ch.path), ch.shown, ch.new, ch.exists, ch.delete)
+		if ch.relaid {
+			fprintf(opts.IO.Out, "(the rest of %s is kept, rewritten with two-space indentation)\n", env.short(ch.path))
+		}
 	}
 	if !opts.Yes {
 		ok, err := askYes(opts.IO, "Write these changes?", "to set up an agent")
@@ -202,9 +205,15 @@ func (e setupEnv) short(p string) string {
 type fileChange struct {
 	path     string
 	old, new []byte
-	exists   bool
-	delete   bool
-	mode     fs.FileMode
+	// shown is old as the diff compares it: a JSON file in the layout
+	// setup writes, so that the diff holds only what setup changes and
+	// never reprints the rest of the file (which can hold other servers'
+	// tokens) because its layout differs. relaid says it did.
+	shown  []byte
+	relaid bool
+	exists bool
+	delete bool
+	mode   fs.FileMode
 }
 
 func (ch fileChange) apply() error {

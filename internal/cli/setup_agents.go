@@ -80,7 +80,7 @@ func (p *setupPlan) fail(path string, err error) {
 
 // add records path's new content; empty content when removing deletes it.
 func (p *setupPlan) add(path string, old []byte, exists bool, mode fs.FileMode, new []byte) {
-	ch := fileChange{path: path, old: old, new: new, exists: exists, mode: mode}
+	ch := fileChange{path: path, old: old, shown: old, new: new, exists: exists, mode: mode}
 	if p.remove && len(bytes.TrimSpace(new)) == 0 {
 		if !exists {
 			return
@@ -123,6 +123,10 @@ func (p *setupPlan) editJSON(path string, mode fs.FileMode, edit, undo func(*jso
 		newText = old // unchanged: keep the bytes, whatever their layout
 	}
 	p.add(path, old, exists, mode, newText)
+	if ch := &p.files[len(p.files)-1]; len(p.files) > 0 && ch.path == path && exists {
+		ch.shown = mustParse(old).bytes()
+		ch.relaid = !bytes.Equal(ch.shown, old) && !ch.delete
+	}
 }
 
 func mustParse(data []byte) *jsonNode {

@@ -64,6 +64,22 @@ func sameTree(t *testing.T, what string, got, want map[string]string) {
 // TestSetupGolden: for each agent's files, user and project, setup turns
 // the files in before/ into those in after/; running it again changes
 // nothing; --remove gives before/ back, byte for byte.
+// testSetupOptions sets up, with --yes, the home root/home and the
+// project root/proj.
+func testSetupOptions(t *testing.T, root string, out, errOut *bytes.Buffer) *setupOptions {
+	env := map[string]string{"HOME": filepath.Join(root, "home")}
+	return &setupOptions{
+		IO:         &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
+		Caller:     (&Factory{LookupEnv: func(string) (string, bool) { return "", false }, Getenv: func(string) string { return "" }, ProcRoot: t.TempDir()}).callerWithoutToken,
+		Getenv:     func(k string) string { return env[k] },
+		Getwd:      func() (string, error) { return filepath.Join(root, "proj"), nil },
+		ConfigDir:  func() string { return filepath.Join(root, "home", ".config") },
+		StoreDir:   func() (string, error) { return filepath.Join(root, "home", ".local", "share", "llm-secrets"), nil },
+		Executable: func() (string, error) { return "/usr/local/bin/llms", nil },
+		Yes:        true,
+	}
+}
+
 func TestSetupGolden(t *testing.T) {
 	cases, err := os.ReadDir(filepath.Join("testdata", "setup"))
 	if err != nil {
@@ -80,19 +96,8 @@ func TestSetupGolden(t *testing.T) {
 			copyTree(t, filepath.Join(dir, "before"), root)
 			before := readTree(t, root, root)
 			var out, errOut bytes.Buffer
-			env := map[string]string{"HOME": filepath.Join(root, "home")}
-			opts := &setupOptions{
-				IO:         &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-				Caller:     (&Factory{LookupEnv: func(string) (string, bool) { return "", false }, Getenv: func(string) string { return "" }, ProcRoot: t.TempDir()}).callerWithoutToken,
-				Getenv:     func(k string) string { return env[k] },
-				Getwd:      func() (string, error) { return filepath.Join(root, "proj"), nil },
-				ConfigDir:  func() string { return filepath.Join(root, "home", ".config") },
-				StoreDir:   func() (string, error) { return filepath.Join(root, "home", ".local", "share", "llm-secrets"), nil },
-				Executable: func() (string, error) { return "/usr/local/bin/llms", nil },
-				Agent:      agent,
-				Project:    scope == "project",
-				Yes:        true,
-			}
+			opts := testSetupOptions(t, root, &out, &errOut)
+			opts.Agent, opts.Project = agent, scope == "project"
 			if err := runSetup(opts); err != nil {
 				t.Fatalf("setup: %v\n%s", err, errOut.String())
 			}
@@ -175,5 +180,43 @@ func TestSetupLeavesTheUsersEntries(t *testing.T) {
 	planFor("gemini", false, e, p)
 	if p.err != nil || len(p.changes()) != 0 || len(p.notes) < 1 || !strings.Contains(p.notes[0], "not the one setup writes") {
 		t.Fatalf("remove over a user's entry: err %v, changes %d, notes %q", p.err, len(p.changes()), p.notes)
+	}
+}
+
+// The diff setup shows holds what it changes, never the rest of a file
+// whose layout differs from the one setup writes: another server's token
+// in a one-line or tab-indented ~/.claude.json stays off the terminal,
+// and stays in the file.
+func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
+	const canary = "ghp_canary8Zt3setupDiff"
+	for _, layout := range []string{
+		`{"mcpServers":{"github":{"command":"gh","env":{"GITHUB_TOKEN":"` + canary + `"}}}}`,
+		"{\n\t\"mcpServers\": {\n\t\t\"github\": {\"env\": {\"GITHUB_TOKEN\": \"" + canary + "\"}}\n\t}\n}\n",
+	} {
+		root := t.TempDir()
+		for _, d := range []string{"home", "proj"} {
+			os.MkdirAll(filepath.Join(root, d), 0o755)
+		}
+		file := filepath.Join(root, "home", ".claude.json")
+		os.WriteFile(file, []byte(layout), 0o600)
+		var out, errOut bytes.Buffer
+		opts := testSetupOptions(t, root, &out, &errOut)
+		opts.Agent = "claude"
+		for _, remove := range []bool{false, true} {
+			opts.Remove = remove
+			out.Reset()
+			if err := runSetup(opts); err != nil {
+				t.Fatalf("setup (remove %v): %v\n%s", remove, err, errOut.String())
+			}
+			if strings.Contains(out.String()+errOut.String(), canary) {
+				t.Errorf("setup (remove %v) of %q shows the token:\n%s", remove, layout, out.String())
+			}
+			if !strings.Contains(out.String(), `"LLM_SECRETS_MACAROON_FILE"`) {
+				t.Errorf("setup (remove %v) does not show its entry:\n%s", remove, out.String())
+			}
+			if data, _ := os.ReadFile(file); !strings.Contains(string(data), canary) {
+				t.Errorf("setup (remove %v) lost the user's entry:\n%s", remove, data)
+			}
+		}
 	}
 }
