@@ -363,11 +363,11 @@ func TestDenyEverythingWithoutAllows(t *testing.T) {
 	}
 }
 
-func TestSeedExample(t *testing.T) {
-	s := mustLoad(t, absTestdata(t, "good/seed.yaml")...)
+func TestEveryFieldExample(t *testing.T) {
+	s := mustLoad(t, absTestdata(t, "good/every-field.yaml")...)
 	subj := Subject{Repo: "github.com/acme/api", Branch: "release/2.1", Email: "ann@acme.com", Agents: []string{"cursor"}, Cmd: "/usr/bin/pg_dump"}
 	if d := s.Decide("DB_PASSWORD", subj); !d.Allowed || d.MaxTTL != 15*time.Minute {
-		t.Fatalf("seed example: %+v", d)
+		t.Fatalf("every-field example: %+v", d)
 	}
 	subj.Cmd = "/usr/local/bin/pg_dump" // pg_dump is allowed only at /usr/bin
 	if d := s.Decide("DB_PASSWORD", subj); d.Allowed {
