@@ -85,7 +85,8 @@ func (r *Repo) WorkTree(o Options) iter.Seq2[Input, error] {
 }
 
 // Staged yields the staged version (the index's blob) of every file added,
-// copied, modified or renamed in the index against HEAD, as a pre-commit
+// modified, renamed (as an addition) or changed in type (a symbolic link
+// replaced by a file, or back) in the index against HEAD, as a pre-commit
 // hook sees the commit to be. Paths are ":<path>", as git names index
 // entries.
 func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
@@ -94,7 +95,7 @@ func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 		if _, err := git(r.Top, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
 			against = emptyTree // the first commit
 		}
-		out, err := git(r.Top, nil, "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AM", against)
+		out, err := git(r.Top, nil, "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AMT", against)
 		if err != nil {
 			yield(Input{Path: r.Top}, err)
 			return

@@ -274,3 +274,28 @@ func TestInstallHook(t *testing.T) {
 		t.Fatal("another hook was changed")
 	}
 }
+
+// A path that was a symbolic link in HEAD and is staged as a file is a
+// type change: its new content is what the commit would hold, and is
+// scanned.
+func TestStagedTypeChange(t *testing.T) {
+	dir, run := gitRepo(t)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	if err := os.Symlink("elsewhere", filepath.Join(dir, "conf")); err != nil {
+		t.Fatal(err)
+	}
+	run("add", "conf")
+	run("commit", "-q", "-m", "link")
+	os.Remove(filepath.Join(dir, "conf"))
+	write(t, filepath.Join(dir, "conf"), "pw=staged-over-a-link\n")
+	run("add", "conf")
+	r, err := OpenRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, contents, _ := collect(t, r.Staged(Options{MaxBinary: DefaultMaxBinary}))
+	if !slices.Equal(names, []string{":conf"}) || contents[":conf"] != "pw=staged-over-a-link\n" {
+		t.Errorf("staged: %q %q, want the file that replaced the link", names, contents)
+	}
+}
