@@ -84,10 +84,11 @@
 // every marker from its environment and not running under a known agent
 // process (renaming itself, or detaching from its tree). Detection catches
 // agents that do not hide, which covers the accident and confusion threats
-// (T1, T2); agent mode's sandbox answers an agent that hides (T4). Agents
-// that set no marker and run under an editor process, such as older VS Code
-// Copilot agent terminals, are not detected at all. The process tree is read
-// from Linux's /proc; elsewhere only markers count.
+// (T1, T2 in docs/SECURITY.md); agent mode's sandbox answers an agent that
+// hides (T4). Agents that set no marker and run under an editor process,
+// such as older VS Code Copilot agent terminals, are not detected at all.
+// The process tree is read from Linux's /proc; elsewhere only markers
+// count.
 //
 // A launcher that started the agent itself and serves its requests (agent
 // mode) does not detect: it stamps the agent it started (Stamped), and the

@@ -7,7 +7,7 @@ import (
 
 // CredentialVars are removed from the agent's environment (unless kept with
 // --keep-env or the agent's own key variable): exact names first, then
-// name suffixes and prefixes. The match is on the name only.
+// name suffixes (CredentialSuffixes). The match is on the name only.
 var (
 	CredentialVars = []string{
 		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",

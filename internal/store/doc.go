@@ -8,7 +8,9 @@
 //	  recipients.txt     0600  public keys every write encrypts to
 //	  secrets/<name>.age 0600  one age file per secret
 //	  <sealed>.age       0600  llms's own state, encrypted the same way:
-//	                           rootkeys, session, auditkey, revoked, leases
+//	                           rootkeys, session, auditkey, revoked, leases,
+//	                           requests
+//	  audit.jsonl        0600  the audit log (internal/audit's, not this package's)
 //	  .lock                    flock(2) that serialises writers
 //
 // Every file under secrets/ is a plain age file, so
