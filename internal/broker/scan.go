@@ -29,6 +29,9 @@ type ScanRequest struct {
 	// Failed is told about each input that could not be read; the scan
 	// goes on. May be nil.
 	Failed func(path string, err error)
+	// Skipped is told about each input left out (leakscan.Input.Skipped),
+	// and why. May be nil.
+	Skipped func(path, why string)
 	// Progress, when not nil, is called after each read with the bytes
 	// scanned so far and the input being read.
 	Progress func(bytes int64, path string)
@@ -126,6 +129,12 @@ type scanner struct {
 
 func (s *scanner) run() error {
 	for in, err := range s.req.Inputs {
+		if err == nil && in.Open == nil && in.Skipped != "" {
+			if s.req.Skipped != nil {
+				s.req.Skipped(maskText(s.r, in.Path), in.Skipped)
+			}
+			continue
+		}
 		if err == nil && in.Open == nil {
 			err = errors.New("nothing to read")
 		}

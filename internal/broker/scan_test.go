@@ -115,7 +115,8 @@ func TestScanIsForTheHumanWithoutToken(t *testing.T) {
 }
 
 // A path can hold a value (a file named after a token, a git path): the
-// findings, the failures, the progress and the audit lines show it masked.
+// findings, the failures, the files skipped, the progress and the audit
+// lines show it masked.
 func TestScanMasksValuesInPaths(t *testing.T) {
 	b, _ := testBroker(t)
 	leaky := "dir/value-of-A-123.txt"
@@ -130,17 +131,21 @@ func TestScanMasksValuesInPaths(t *testing.T) {
 		if !yield(blob, nil) {
 			return
 		}
+		if !yield(leakscan.Input{Path: leaky + ".bin", Skipped: "binary"}, nil) {
+			return
+		}
 		yield(leakscan.Input{Path: leaky + ".gone", Open: func() (io.ReadCloser, error) { return nil, errors.New("open " + leaky + ".gone: no such file") }}, nil)
 	}
 	_, err := b.Scan(caller(t, nil, ""), ScanRequest{Inputs: seq, Scope: "paths " + leaky,
 		Found:    func(f ScanFinding) error { shown = append(shown, f.Path); return nil },
 		Failed:   func(p string, err error) { shown = append(shown, p, err.Error()) },
 		Progress: func(_ int64, p string) { shown = append(shown, p) },
+		Skipped:  func(p, why string) { shown = append(shown, p+" "+why) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(shown) < 5 {
+	if len(shown) < 6 || !slices.Contains(shown, "dir/[REDACTED:A].txt.bin binary") {
 		t.Fatalf("shown %q: a finding, a failure or the progress is missing", shown)
 	}
 	for _, s := range shown {

@@ -108,6 +108,7 @@ func runScan(opts *scanOptions) error {
 		Scope:    scope,
 		Found:    out.found,
 		Failed:   out.failed,
+		Skipped:  out.skipped,
 		Progress: out.progress,
 	})
 	out.clearProgress()
@@ -141,14 +142,11 @@ func scanFailed(err error) error {
 func (opts *scanOptions) inputs() (iter.Seq2[leakscan.Input, error], string, error) {
 	var seqs []iter.Seq2[leakscan.Input, error]
 	var scope []string
-	skipped := func(path, why string) {
-		fprintf(opts.IO.ErrOut, "llms: skipped %s: %s\n", path, why)
-	}
 	maxBinary := int64(leakscan.DefaultMaxBinary)
 	if opts.Binaries {
 		maxBinary = -1
 	}
-	walk := leakscan.Options{MaxBinary: maxBinary, Skipped: skipped}
+	walk := leakscan.Options{MaxBinary: maxBinary}
 	if len(opts.Paths) > 0 {
 		seqs = append(seqs, leakscan.Paths(opts.Paths, walk))
 		scope = append(scope, "paths "+strings.Join(opts.Paths, " "))
@@ -261,6 +259,11 @@ func (o *scanOutput) found(f broker.ScanFinding) error {
 func (o *scanOutput) failed(path string, err error) {
 	o.clearProgress()
 	fprintf(o.opts.IO.ErrOut, "llms: scan: %s\n", errorText(path, err))
+}
+
+func (o *scanOutput) skipped(path, why string) {
+	o.clearProgress()
+	fprintf(o.opts.IO.ErrOut, "llms: skipped %s: %s\n", o.shortPath(path), why)
 }
 
 // errorText names the path once: errors from os already carry it.

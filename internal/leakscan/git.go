@@ -229,22 +229,18 @@ func (r *Repo) blobs(objects []object, o Options, name, locate func(object) stri
 			return
 		}
 		body := &io.LimitedReader{R: br, N: size}
-		skip := false
+		in := Input{Path: name(ob), Open: func() (io.ReadCloser, error) { return io.NopCloser(body), nil }}
 		if o.MaxBinary >= 0 && size > o.MaxBinary {
 			head, _ := br.Peek(int(min(size, sniffLen)))
 			if isBinary(head) {
-				o.skip(name(ob), fmt.Sprintf("binary, %d bytes (over the %d-byte limit)", size, o.MaxBinary))
-				skip = true
+				in = Input{Path: name(ob), Skipped: binaryTooLarge(size, o.MaxBinary)}
 			}
 		}
-		if !skip {
-			in := Input{Path: name(ob), Open: func() (io.ReadCloser, error) { return io.NopCloser(body), nil }}
-			if locate != nil {
-				in.Locate = func() string { return locate(ob) }
-			}
-			if !yield(in, nil) {
-				return
-			}
+		if locate != nil && in.Open != nil {
+			in.Locate = func() string { return locate(ob) }
+		}
+		if !yield(in, nil) {
+			return
 		}
 		// Skip what the consumer left, and the newline after the object.
 		if _, err := io.Copy(io.Discard, body); err != nil {

@@ -18,6 +18,11 @@ type Input struct {
 	// Path names the stream in findings: a file's path, or for a git
 	// object "<commit>:<path>" or ":<path>" (the index).
 	Path string
+	// Skipped, when not empty, says why this file is left out; Open is
+	// nil. It is yielded, not reported aside, so that the consumer (the
+	// broker's scan) shows its path as it shows every other: with any
+	// value in it masked.
+	Skipped string
 	// Open returns the stream. It is called at most once.
 	Open func() (io.ReadCloser, error)
 	// Locate, when not nil, returns a better name for Path once something
@@ -29,10 +34,8 @@ type Input struct {
 // Options shape what a walk yields.
 type Options struct {
 	// MaxBinary: a binary file (a NUL byte in its first 8 KiB) larger than
-	// this is skipped, and reported to Skipped. Negative: never skipped.
+	// this is yielded as Skipped. Negative: never skipped.
 	MaxBinary int64
-	// Skipped is told about each file left out, and why. May be nil.
-	Skipped func(path, why string)
 }
 
 // DefaultMaxBinary is the binary size limit of `llms scan PATH…`.
@@ -41,12 +44,6 @@ const DefaultMaxBinary = 1 << 20
 // sniffLen is how much of a file decides whether it is binary, as git and
 // grep decide it: a NUL byte in the first 8 KiB.
 const sniffLen = 8 << 10
-
-func (o Options) skip(path, why string) {
-	if o.Skipped != nil {
-		o.Skipped(path, why)
-	}
-}
 
 // Paths yields every regular file under each path, in lexical order within
 // a directory. A path that is itself a symbolic link is followed; links
@@ -114,8 +111,7 @@ func walk(root string, o Options, mustExist bool, yield func(Input, error) bool)
 // yieldFile yields one regular file, unless it is a binary over the limit.
 func yieldFile(path string, fi fs.FileInfo, o Options, yield func(Input, error) bool) bool {
 	if !fi.Mode().IsRegular() {
-		o.skip(path, "not a regular file")
-		return true
+		return yield(Input{Path: path, Skipped: "not a regular file"}, nil)
 	}
 	if o.MaxBinary >= 0 && fi.Size() > o.MaxBinary {
 		bin, err := fileIsBinary(path)
@@ -123,8 +119,7 @@ func yieldFile(path string, fi fs.FileInfo, o Options, yield func(Input, error) 
 			return yield(Input{Path: path}, err)
 		}
 		if bin {
-			o.skip(path, fmt.Sprintf("binary, %d bytes (over the %d-byte limit)", fi.Size(), o.MaxBinary))
-			return true
+			return yield(Input{Path: path, Skipped: binaryTooLarge(fi.Size(), o.MaxBinary)}, nil)
 		}
 	}
 	return yield(Input{Path: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}, nil)
@@ -176,4 +171,8 @@ func Concat(seqs ...iter.Seq2[Input, error]) iter.Seq2[Input, error] {
 			}
 		}
 	}
+}
+
+func binaryTooLarge(size, limit int64) string {
+	return fmt.Sprintf("binary, %d bytes (over the %d-byte limit)", size, limit)
 }

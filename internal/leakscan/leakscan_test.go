@@ -23,6 +23,10 @@ func collect(t *testing.T, seq iter.Seq2[Input, error]) (names []string, content
 			errs[in.Path] = err
 			continue
 		}
+		if in.Skipped != "" {
+			errs[in.Path] = errors.New("skipped: " + in.Skipped)
+			continue
+		}
 		rc, err := in.Open()
 		if err != nil {
 			t.Fatalf("open %s: %v", in.Path, err)
@@ -71,9 +75,13 @@ func TestPathsWalk(t *testing.T) {
 	write(t, filepath.Join(dir, "big.bin"), string(bin))
 	write(t, filepath.Join(dir, "big.txt"), string(big))
 
+	names, contents, errs := collect(t, Paths([]string{dir, filepath.Join(dir, "filelink"), filepath.Join(dir, "missing")}, Options{MaxBinary: 1000}))
 	var skipped []string
-	o := Options{MaxBinary: 1000, Skipped: func(p, why string) { skipped = append(skipped, filepath.Base(p)+": "+why) }}
-	names, contents, errs := collect(t, Paths([]string{dir, filepath.Join(dir, "filelink"), filepath.Join(dir, "missing")}, o))
+	for p, err := range errs {
+		if why, ok := strings.CutPrefix(err.Error(), "skipped: "); ok {
+			skipped = append(skipped, filepath.Base(p)+": "+why)
+		}
+	}
 	rel := make([]string, len(names))
 	for i, n := range names {
 		rel[i], _ = filepath.Rel(dir, n)
