@@ -6,8 +6,9 @@
 //
 // It owns the list of locations (Agents, ShellHistories; documented with
 // their sources in docs/SCAN.md), walking directories, telling binary files
-// from text, and streaming git objects out of one `git cat-file --batch`.
-// It refuses to:
+// from text, streaming git objects out of one `git cat-file --batch`, and
+// the pre-commit hook that runs `llms scan --git --staged` (InstallHook,
+// which never replaces a different hook). It refuses to:
 //   - read a secret value, or know any: matching belongs to the broker,
 //     which alone holds values (internal/archtest);
 //   - follow a symbolic link while walking a directory, or open anything
