@@ -121,7 +121,6 @@ func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 	}
 }
 
-
 // History yields every blob reachable from any ref, each once, under the
 // first path git lists it at. Locate names the oldest commit that has it:
 // "<commit>:<path>".
