@@ -13,8 +13,8 @@ type Record struct {
 	// is zero. It is stored in UTC with nanosecond precision.
 	Time time.Time `json:"time"`
 	// Event names what happened: exec, peek, list, lease, mcp, set, delete,
-	// import, mint, attenuate, session-start, revoke, revoke-all, rotate,
-	// policy-error, …
+	// import, mint, session-start, revoke, revoke-all, rotate, scan,
+	// policy-error, … (docs/AUDIT.md lists the broker's events).
 	Event string `json:"event"`
 	// Decision is "allow", "deny", or "" for events that decide nothing.
 	Decision string `json:"decision"`
