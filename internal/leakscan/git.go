@@ -93,7 +93,14 @@ func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
 		against := "HEAD"
 		if _, err := git(r.Top, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
-			against = emptyTree // the first commit
+			// The first commit: against the empty tree, whose id depends
+			// on the repository's hash (SHA-1 or SHA-256).
+			id, err := git(r.Top, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
+			if err != nil {
+				yield(Input{Path: r.Top}, err)
+				return
+			}
+			against = strings.TrimSpace(string(id))
 		}
 		out, err := git(r.Top, nil, "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AMT", against)
 		if err != nil {
@@ -113,9 +120,6 @@ func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 		r.blobs(objects, o, func(ob object) string { return ":" + ob.path }, nil, yield)
 	}
 }
-
-// emptyTree is git's id of the empty tree (SHA-1 repositories).
-const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 // History yields every blob reachable from any ref, each once, under the
 // first path git lists it at. Locate names the oldest commit that has it:

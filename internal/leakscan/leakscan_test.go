@@ -307,3 +307,23 @@ func TestStagedTypeChange(t *testing.T) {
 		t.Errorf("staged: %q %q, want the file that replaced the link", names, contents)
 	}
 }
+
+// The first commit is diffed against the empty tree of the repository's
+// own hash: a SHA-256 repository's staged files are scanned too.
+func TestStagedFirstCommitSHA256(t *testing.T) {
+	dir, run := gitRepo(t)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	os.RemoveAll(filepath.Join(dir, ".git"))
+	run("init", "-q", "--object-format=sha256", "-b", "main")
+	write(t, filepath.Join(dir, "conf"), "pw=first-commit\n")
+	run("add", "conf")
+	r, err := OpenRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, contents, errs := collect(t, r.Staged(Options{MaxBinary: DefaultMaxBinary}))
+	if len(errs) != 0 || !slices.Equal(names, []string{":conf"}) || contents[":conf"] != "pw=first-commit\n" {
+		t.Errorf("staged: %q %q %v", names, contents, errs)
+	}
+}
