@@ -18,7 +18,7 @@ func main() {
 }
 
 // dispatch runs the hidden sandbox entry point before anything else: in
-// agent mode every program starts as `llms __sandbox-exec RULES PATH ARGV…`,
+// agent mode every program starts as `llms __sandbox-exec --rules-fd=N PATH ARGV…`,
 // which confines itself and execs PATH without building the command tree.
 // Then, inside agent mode, exec, peek and list go to the launcher's broker
 // as thin clients, also without the command tree.
