@@ -275,9 +275,12 @@ func errorText(path string, err error) string {
 }
 
 // shortPath writes a path under the home directory as ~/….
-func (o *scanOutput) shortPath(p string) string {
-	if o.home != "" {
-		if rest, ok := strings.CutPrefix(p, o.home+string(filepath.Separator)); ok {
+func (o *scanOutput) shortPath(p string) string { return tildePath(o.home, p) }
+
+// tildePath writes p, when it is under home, as ~/…; home "" is none.
+func tildePath(home, p string) string {
+	if home != "" {
+		if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok {
 			return "~/" + rest
 		}
 	}

@@ -194,12 +194,7 @@ func (opts *setupOptions) setupEnv() (setupEnv, error) {
 }
 
 // short writes a path under the home directory as ~/….
-func (e setupEnv) short(p string) string {
-	if rest, ok := strings.CutPrefix(p, e.home+string(filepath.Separator)); ok {
-		return "~/" + rest
-	}
-	return p
-}
+func (e setupEnv) short(p string) string { return tildePath(e.home, p) }
 
 // A fileChange is one file's new content (or its removal).
 type fileChange struct {

@@ -231,8 +231,8 @@ func (p *setupPlan) denyJSON(path string, rules []string) {
 // working directory, and the store.
 func claudeRules(e setupEnv) []string {
 	store := "//" + strings.TrimPrefix(e.storeDir, "/")
-	if rest, ok := strings.CutPrefix(e.storeDir, e.home+"/"); ok {
-		store = "~/" + rest
+	if short := tildePath(e.home, e.storeDir); short != e.storeDir {
+		store = short
 	}
 	return []string{"Read(./.env)", "Read(./.env.*)", "Read(./**/.env)", "Read(./**/.env.*)", "Read(" + store + "/**)"}
 }
