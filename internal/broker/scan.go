@@ -75,7 +75,9 @@ func (b *Broker) Scan(c *Caller, req ScanRequest) (ScanSummary, error) {
 		refused = fmt.Errorf("%w: scan is refused under a token (unset LLM_SECRETS_MACAROON and LLM_SECRETS_MACAROON_FILE): only the human, in their own shell, scans with every value", ErrDenied)
 	}
 	if refused != nil {
-		return ScanSummary{}, b.refuse(audit.Record{Event: "scan", Reason: req.Scope}, refused, c)
+		// The line holds the refusal, not the scope: its paths can hold a
+		// value, which only a scan that reads the values could mask.
+		return ScanSummary{}, b.refuse(audit.Record{Event: "scan"}, refused, c)
 	}
 	b.mu.Lock()
 	entries, err := b.st.List()
@@ -95,7 +97,11 @@ func (b *Broker) Scan(c *Caller, req ScanRequest) (ScanSummary, error) {
 			e, err = b.st.Stat(e.Name)
 		}
 		if err != nil {
+			// Values were read: the scan is recorded all the same, without
+			// its scope, which only the values could mask.
+			_ = b.record(audit.Record{Event: "scan", Decision: "allow", Secrets: names, Reason: "stopped: a value could not be read"}, c)
 			b.mu.Unlock()
+			clear(secrets)
 			return ScanSummary{}, err
 		}
 		secrets = append(secrets, redact.Secret{Name: e.Name, Value: v})

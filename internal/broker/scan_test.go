@@ -164,3 +164,25 @@ func TestScanMasksValuesInPaths(t *testing.T) {
 		t.Errorf("the audit log lacks the masked path:\n%s", log)
 	}
 }
+
+// A scan that stops because a value cannot be read has read the others:
+// it is recorded all the same.
+func TestScanThatCannotReadAValueIsAudited(t *testing.T) {
+	b, _ := testBroker(t)
+	if err := os.WriteFile(filepath.Join(b.Dir(), "secrets", "B.age"), []byte("not age"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Scan(caller(t, nil, ""), ScanRequest{Inputs: inputs(nil), Scope: "paths x"}); err == nil {
+		t.Fatal("a scan over an unreadable value succeeded")
+	}
+	var got []string
+	audit.Scan(filepath.Join(b.Dir(), AuditFile), func(e audit.Entry) error {
+		if e.Event == "scan" {
+			got = append(got, e.Decision+" "+e.Reason)
+		}
+		return nil
+	})
+	if !slices.Equal(got, []string{"allow stopped: a value could not be read"}) {
+		t.Errorf("scan audit lines %q", got)
+	}
+}
