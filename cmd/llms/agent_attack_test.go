@@ -258,13 +258,11 @@ func attackAgent() int {
 	// The token, beyond what it was given; no token; a claimed identity.
 	cli("token-other-secret", "", nil, "exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	// A token the human minted earlier, for another secret, left where
-	// llms's MCP set-up keeps one: readable, but not the agent's.
-	found, err := os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
-	detail := "readable (the config directory keeps policy and profiles open)"
-	if err != nil {
-		detail = errDetail(err)
-	}
-	report("read-found-token", err == nil, detail)
+	// llms's MCP set-up keeps one: hidden. The same token leaked into the
+	// working tree is readable, and still not the agent's to use.
+	_, err = os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
+	report("read-found-token", err == nil, errDetail(err))
+	found, _ := os.ReadFile(filepath.Join(work, "leaked.token"))
 	cli("found-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(string(found))},
 		"exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
@@ -349,7 +347,7 @@ var expectedAttempts = map[string]string{
 	"core-dump-of-child":       "refused",
 	"read-/proc/child/environ": "refused", "read-/proc/child/mem": "refused", "read-/proc/child/maps": "refused", "read-/proc/child/auxv": "refused",
 	"ptrace-child": "refused", "signal-child": "refused",
-	"git-file-into-hidden-dir": "refused", "read-found-token": "allowed", "found-token-used": "refused",
+	"git-file-into-hidden-dir": "refused", "read-found-token": "refused", "found-token-used": "refused",
 	"token-other-secret": "refused", "token-other-program": "refused", "empty-token": "refused",
 	"no-token-claim-AI_AGENT=human": "refused", "claim-AI_AGENT=human-other-secret": "refused",
 	"exec-allowed": "allowed", "list": "allowed", "peek": "allowed", "comet-left-running": "allowed",
@@ -424,7 +422,9 @@ func TestAgentModeAttacks(t *testing.T) {
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 	// A token for OTHER that the human minted for an MCP client earlier.
 	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
-	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "OTHER", "--ttl", "30m")), 0o600)
+	otherToken := mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "OTHER", "--ttl", "30m")
+	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(otherToken), 0o600)
+	os.WriteFile(filepath.Join(work, "leaked.token"), []byte(otherToken), 0o600)
 
 	// The process the agent leaves behind: it writes its pid, then forks
 	// the next one and exits; comet.stop ends it, whatever the test says.

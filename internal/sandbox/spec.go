@@ -180,8 +180,10 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 }
 
 // configKeyFiles lists key material in the llms config directory — age
-// identities and key files — which the agent must not read even though the
-// rest of that directory (policy, profiles) stays readable.
+// identities, key files and saved tokens (an MCP client's mcp.token) —
+// which the agent must not read even though the rest of that directory
+// (policy, profiles) stays readable. A token the broker would refuse
+// could still be used elsewhere, by whoever the agent sends it to.
 func configKeyFiles(dir string) ([]string, error) {
 	if dir == "" {
 		return nil, nil
@@ -196,7 +198,7 @@ func configKeyFiles(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasSuffix(n, ".age") || strings.HasSuffix(n, ".key") || strings.HasPrefix(n, "identity") || strings.HasPrefix(n, "session") {
+		if strings.HasSuffix(n, ".age") || strings.HasSuffix(n, ".key") || strings.HasSuffix(n, ".token") || strings.HasPrefix(n, "identity") || strings.HasPrefix(n, "session") {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}
