@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/pinned"
 	"github.com/llm-secrets/llms/internal/policy"
 )
 
@@ -125,7 +126,8 @@ func (c *Caller) subject(program string) (policy.Subject, error) {
 	if err != nil {
 		return policy.Subject{}, err
 	}
-	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program,
+		SystemProgram: program != "" && pinned.IsSystem(program)}
 	if a, err := c.lookupAccount(); err == nil {
 		s.User = a.Name
 	}
@@ -145,7 +147,7 @@ const otherProgram = "/"
 // pinned is true when the policy allows the request for its program and
 // would refuse the same request for another program: the program is then
 // pinned as by a token's cmd caveat.
-func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err error) {
+func (b *Broker) checkPolicy(a access, expires time.Time) (pins bool, err error) {
 	set, err := a.caller.policy()
 	if err != nil {
 		return false, err
@@ -157,8 +159,6 @@ func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err erro
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
-	other := subj
-	other.Cmd = otherProgram
 	for _, name := range a.secrets {
 		d := set.Decide(name, subj)
 		if !d.Allowed {
@@ -167,11 +167,11 @@ func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err erro
 		if d.MaxTTL > 0 && !expires.IsZero() && expires.Sub(b.now()) > d.MaxTTL {
 			return false, fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
 		}
-		if a.program != "" && !set.Decide(name, other).Allowed {
-			pinned = true
+		if a.program != "" && policyPins(set, subj, name) {
+			pins = true
 		}
 	}
-	return pinned, nil
+	return pins, nil
 }
 
 func at(source string) string {

@@ -17,7 +17,12 @@ import (
 
 // Spec describes the child to run.
 type Spec struct {
-	Path   string    // absolute path of the program (the caller resolved it with exec.LookPath)
+	Path string // absolute path of the program (the caller resolved it with exec.LookPath)
+	// File, when not nil, is the program opened by the caller, which the
+	// child is started from instead of Path (Path then only names it in
+	// errors): what runs is the file the caller checked, whatever Path
+	// leads to by then. The child holds it as descriptor 3, read-only.
+	File   *os.File
 	Args   []string  // full argv, Args[0] as the user typed it
 	Env    []string  // the child's whole environment, "NAME=value" each; nil is empty
 	Dir    string    // working directory; "" inherits ours
@@ -228,7 +233,16 @@ func startProcess(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Proc
 	// pipe, say) must not reach the child: only what files names does.
 	// Old kernels lack close_range; the child then inherits what we did.
 	_ = unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
-	p, err := os.StartProcess(s.Path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
+	path := s.Path
+	if s.File != nil {
+		// Passed as descriptor 3, which the exec then opens: a number of
+		// our own could be taken by the fork, which moves descriptors to
+		// the free numbers above those it passes.
+		files = append(files[:3:3], s.File)
+		path = "/proc/self/fd/3"
+		defer runtime.KeepAlive(s.File)
+	}
+	p, err := os.StartProcess(path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
 	if err != nil {
 		return nil, startError(s.Path, err)
 	}

@@ -419,3 +419,37 @@ func TestInheritedDescriptorsDoNotReachTheChild(t *testing.T) {
 		}
 	}
 }
+
+// TestStartFromFile: with Spec.File the child is the opened file, whatever
+// Path names by then (here nothing), on pipes and on a terminal; a script
+// opened so runs too, its interpreter reading it through descriptor 3.
+func TestStartFromFile(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, pty := range []bool{false, true} {
+		s := helperSpec(t, "exit", "7")
+		s.Path, s.File, s.PTY = filepath.Join(t.TempDir(), "gone"), f, pty
+		if code, _, _, err := run(t, s); err != nil || code != 7 {
+			t.Errorf("pty %v: code %d, err %v; want the opened program's 7", pty, code, err)
+		}
+	}
+	script := filepath.Join(t.TempDir(), "script")
+	os.WriteFile(script, []byte("#!/bin/sh\necho from-script\n"), 0o755)
+	sf, err := os.Open(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	os.Remove(script)
+	s := Spec{Path: script, File: sf, Args: []string{"script"}, Env: []string{}, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	if code, out, errOut, err := run(t, s); err != nil || code != 0 || out != "from-script\n" {
+		t.Errorf("script: code %d, err %v, out %q %q", code, err, out, errOut)
+	}
+}
