@@ -154,8 +154,8 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 
 	spec := runner.Spec{Path: a.program, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
 		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine, NewGroup: req.Unattended, JoinGroup: req.JoinGroup}
-	if a.pin != nil {
-		spec.File = a.pin.prog.File()
+	if dir := a.pin.dir(); dir != nil {
+		spec.Path, spec.PathDir = a.pin.prog.Real, dir
 	}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/pinned"
@@ -22,6 +23,15 @@ type pinLookup struct {
 	path string          // pinned.Find's
 	prog *pinned.Program // nil when err is set
 	err  error           // why the program cannot be pinned
+}
+
+// dir is the directory to start the program from, nil to start it from
+// its path (runner.Spec.PathDir).
+func (p *pinLookup) dir() *os.File {
+	if p == nil {
+		return nil
+	}
+	return p.prog.Dir()
 }
 
 // tokenPins: a token with a cmd caveat pins the program.

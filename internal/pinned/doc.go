@@ -14,11 +14,13 @@
 //     sandbox's writable trees, compared by device and inode so that a
 //     bind mount is no way round) and not on a FUSE file system, which
 //     its user serves; a script's interpreter is checked the same way;
-//   - starting from the checked file: Open keeps it open, and the child is
-//     started from that descriptor (/proc/self/fd/N), so that what runs is
-//     what was checked. A script cannot be: its interpreter opens the path
-//     it is given after exec, when a close-on-exec descriptor is gone. It
-//     is started from its checked path, which only root can change;
+//   - starting from what was checked: Open keeps the file's directory open,
+//     and the child is started from the file's name in it
+//     (/proc/self/fd/3/NAME), so that no path above it is looked up again
+//     and the program keeps its name (started from its own descriptor, it
+//     would be named "3" in ps). A script is started from its checked path:
+//     its interpreter opens the path it is given after exec, and sees it as
+//     its $0;
 //   - Launcher: the programs that run whatever their arguments, working
 //     directory or files say (shells, interpreters, git, make, curl…), for
 //     which a pin contains nothing and the CLI warns.

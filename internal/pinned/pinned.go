@@ -113,26 +113,35 @@ type Program struct {
 	// policy judged and which it is started as.
 	Path string
 	// Real is the file itself, every link resolved.
-	Real   string
-	file   *os.File
+	Real string
+	file *os.File
+	// dir is Real's directory, held open (O_PATH) for a program that is
+	// not a script.
+	dir    *os.File
 	script bool
 }
 
-// File is what the child is started from: the checked file's descriptor,
-// or nil for a script, which is started from Path (its interpreter opens
-// the path it is given after exec, when a close-on-exec descriptor is
-// gone; Path leads, through links Open checked, to the file it checked).
-func (p *Program) File() *os.File {
+// Dir is the directory the child is started from, as Real's last element
+// in it (runner.Spec.PathDir): the checked directory, which only root can
+// change, holding the checked file, and the program runs under its own
+// name (starting from the file's own descriptor would show the descriptor
+// number as its name). It is nil for a script, which is started from Path:
+// its interpreter opens the path it is given after exec, so it must be a
+// path that leads, through the links Open checked, to the file it checked.
+func (p *Program) Dir() *os.File {
 	if p == nil || p.script {
 		return nil
 	}
-	return p.file
+	return p.dir
 }
 
-// Close releases the file.
+// Close releases the file and its directory.
 func (p *Program) Close() error {
 	if p == nil || p.file == nil {
 		return nil
+	}
+	if p.dir != nil {
+		p.dir.Close()
 	}
 	return p.file.Close()
 }
@@ -174,7 +183,7 @@ func open(path string, c *checker, depth int) (*Program, error) {
 	}
 	prog := &Program{Path: path, Real: real, file: f}
 	if err := prog.check(c, depth); err != nil {
-		f.Close()
+		prog.Close()
 		return nil, err
 	}
 	return prog, nil
@@ -196,11 +205,7 @@ func (p *Program) check(c *checker, depth int) error {
 	head := make([]byte, 256)
 	n, _ := unix.Pread(int(p.file.Fd()), head, 0)
 	if n < 2 || !bytes.HasPrefix(head, []byte("#!")) {
-		// Started from /proc/self/fd/N.
-		if _, err := os.Stat("/proc/self/fd"); err != nil {
-			return fmt.Errorf("/proc is not mounted, so %s cannot be started from the file that was checked", p.Real)
-		}
-		return nil
+		return p.openDir(c, &st)
 	}
 	p.script = true
 	line, _, _ := bytes.Cut(head[2:n], []byte("\n"))
@@ -216,6 +221,34 @@ func (p *Program) check(c *checker, depth int) error {
 		return fmt.Errorf("the interpreter of the script %s: %w", p.Real, err)
 	}
 	return interp.Close()
+}
+
+// openDir opens Real's directory to start the program from, and checks
+// that it is the directory the walk checked, holding the file opened.
+func (p *Program) openDir(c *checker, file *unix.Stat_t) error {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		return fmt.Errorf("/proc is not mounted, so %s cannot be started from the directory that was checked", p.Real)
+	}
+	dir := filepath.Dir(p.Real)
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	p.dir = d
+	var st unix.Stat_t
+	if err := unix.Fstat(int(d.Fd()), &st); err != nil {
+		return err
+	}
+	if err := c.check(dir, &st, func(s *unix.Statfs_t) error { return unix.Fstatfs(int(d.Fd()), s) }); err != nil {
+		return err
+	}
+	if err := unix.Fstatat(int(d.Fd()), filepath.Base(p.Real), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if st.Dev != file.Dev || st.Ino != file.Ino {
+		return fmt.Errorf("%s changed while it was checked", p.Real)
+	}
+	return nil
 }
 
 // refused wraps why path may not be pinned: a file that is not there is

@@ -93,8 +93,8 @@ func TestOpenSystemProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if p.File() == nil {
-		t.Error("an ELF program has no descriptor to start from")
+	if p.Dir() == nil {
+		t.Error("an ELF program has no directory to start from")
 	}
 	if !filepath.IsAbs(p.Real) {
 		t.Errorf("Real = %q", p.Real)
@@ -189,8 +189,8 @@ func TestOpenScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(%s): %v", script, err)
 	}
-	if p.File() != nil {
-		t.Errorf("a script has a descriptor to start from: its interpreter could not open it")
+	if p.Dir() != nil {
+		t.Errorf("a script is started from a directory descriptor: its interpreter would not see its path")
 	}
 	p.Close()
 	_, err = Open(script, []string{filepath.Dir(interp)})

@@ -4,8 +4,9 @@
 //
 // It owns:
 //
-//   - starting the program at an absolute path, or from a file the caller
-//     opened (Spec.File: what runs is what the caller checked), with
+//   - starting the program at an absolute path, or from the directory of
+//     it the caller opened (Spec.PathDir: what runs is found in the
+//     directory the caller checked), with
 //     exactly the argv and environment it is given: no shell, no PATH
 //     search, no inherited environment (a nil Env is an empty environment);
 //   - refusing an environment that is ambiguous or cannot be passed to

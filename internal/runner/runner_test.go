@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // testTimeout bounds every Run in the tests, so that a bug shows up as a
@@ -420,36 +422,41 @@ func TestInheritedDescriptorsDoNotReachTheChild(t *testing.T) {
 	}
 }
 
-// TestStartFromFile: with Spec.File the child is the opened file, whatever
-// Path names by then (here nothing), on pipes and on a terminal; a script
-// opened so runs too, its interpreter reading it through descriptor 3.
-func TestStartFromFile(t *testing.T) {
+// TestStartFromDirectory: with Spec.PathDir the child is the file of
+// Path's name in the opened directory, whatever Path's directory is by then
+// (here gone), on pipes and on a terminal, and runs under its own name.
+func TestStartFromDirectory(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(self)
+	data, err := os.ReadFile(self)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "helper"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	moved := dir + ".moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(moved)
 	for _, pty := range []bool{false, true} {
 		s := helperSpec(t, "exit", "7")
-		s.Path, s.File, s.PTY = filepath.Join(t.TempDir(), "gone"), f, pty
+		s.Path, s.PathDir, s.PTY = filepath.Join(dir, "helper"), d, pty
 		if code, _, _, err := run(t, s); err != nil || code != 7 {
-			t.Errorf("pty %v: code %d, err %v; want the opened program's 7", pty, code, err)
+			t.Errorf("pty %v: code %d, err %v; want the helper's 7", pty, code, err)
 		}
 	}
-	script := filepath.Join(t.TempDir(), "script")
-	os.WriteFile(script, []byte("#!/bin/sh\necho from-script\n"), 0o755)
-	sf, err := os.Open(script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sf.Close()
-	os.Remove(script)
-	s := Spec{Path: script, File: sf, Args: []string{"script"}, Env: []string{}, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
-	if code, out, errOut, err := run(t, s); err != nil || code != 0 || out != "from-script\n" {
-		t.Errorf("script: code %d, err %v, out %q %q", code, err, out, errOut)
+	s := Spec{Path: "/bin/sh", PathDir: d, Args: []string{"helper"}, Env: []string{}, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	if _, err := Run(context.Background(), s); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a name the directory does not hold: %v, want ErrNotFound", err)
 	}
 }
