@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -354,6 +355,47 @@ func TestAgentModeAttacksPins(t *testing.T) {
 		for _, form := range canaryForms(canary) {
 			if strings.Contains(text, form) {
 				t.Errorf("%s holds a form of the value (%d bytes of it)", where, len(form))
+			}
+		}
+	}
+}
+
+// TestPinnedProgramReadsNoCatalogue is the catalogue attack outside agent
+// mode, against a real printenv pinned by a token: the agent's LANGUAGE
+// names its own coreutils.mo, whose translation prints every prefix of
+// every variable.
+func TestPinnedProgramReadsNoCatalogue(t *testing.T) {
+	if _, err := exec.LookPath("printenv"); err != nil {
+		t.Skip("printenv is not installed")
+	}
+	raw := make([]byte, 12)
+	rand.Read(raw)
+	canary := "pin-canary-" + hex.EncodeToString(raw)
+	root := t.TempDir()
+	bin := llmsBin(t)
+	env := llmsEnv(filepath.Join(root, "store"))
+	mustRun(t, bin, env, "", "init")
+	mustRun(t, bin, env, canary, "set", "--stdin", "K")
+	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	tok := filepath.Join(root, "token")
+	os.WriteFile(tok, []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--cmd", "printenv")), 0o600)
+	agent := append(env, "CLAUDECODE=1", "LLM_SECRETS_MACAROON_FILE="+tok)
+	var warnings []string
+	loaded, outputs := catalogueAttack(root, nil, func(extra []string) string {
+		out, errs, _ := run(t, bin, append(slices.Clone(agent), extra...), "", "exec", "-i", "P=K", "--", "printenv", "--bogus")
+		warnings = append(warnings, errs)
+		return out + errs
+	})
+	if loaded {
+		t.Error("the pinned printenv read the agent's message catalogue")
+	}
+	if !strings.Contains(strings.Join(warnings, ""), "LANGUAGE is not passed to the pinned program") {
+		t.Error("no warning that LANGUAGE was dropped")
+	}
+	for _, out := range outputs {
+		for _, form := range canaryForms(canary) {
+			if strings.Contains(out, form) {
+				t.Errorf("printenv's output holds a form of the value (%d bytes of it)", len(form))
 			}
 		}
 	}
