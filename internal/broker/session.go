@@ -196,7 +196,7 @@ type CheckTokenRequest struct {
 	Token   string
 	Op      string // a caveat.Op constant; "" is exec
 	Secrets []string
-	Program string // the resolved program exec would start
+	Program string // the program exec would start: an absolute path, or a name looked up as a pinned program is
 }
 
 // CheckToken verifies a token for one access without performing it, for
@@ -210,7 +210,14 @@ func (b *Broker) CheckToken(c *Caller, req CheckTokenRequest) (TokenInfo, error)
 	}
 	holder := c.Fresh()
 	holder.Token, holder.TokenGiven = req.Token, true
-	m, _, err := b.verifyToken(req.Token, access{op: op, secrets: req.Secrets, program: req.Program, caller: holder})
+	program := req.Program
+	if !strings.Contains(program, "/") || filepath.IsAbs(program) {
+		// As a pinned exec would find it.
+		if p, err := pinned.Find(program, "/"); err == nil {
+			program = p
+		}
+	}
+	m, _, err := b.verifyToken(req.Token, access{op: op, secrets: req.Secrets, program: program, caller: holder})
 	if err != nil {
 		return TokenInfo{}, err
 	}
