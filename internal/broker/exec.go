@@ -213,7 +213,9 @@ func findPinned(name, dir string, writable []string) (*pinLookup, error) {
 	if errors.Is(err, pinned.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
-	return &pinLookup{path: path, prog: prog, err: err}, nil
+	// A name was found in the system directories; a path may lead there.
+	system := !strings.Contains(name, "/") || pinned.IsSystem(path)
+	return &pinLookup{path: path, system: system, prog: prog, err: err}, nil
 }
 
 // findProgram resolves argv[0] of a program that is not pinned to the

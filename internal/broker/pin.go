@@ -20,10 +20,17 @@ import (
 
 // pinLookup is how exec found a program as a pinned one.
 type pinLookup struct {
-	path string          // pinned.Find's
-	prog *pinned.Program // nil when err is set
-	err  error           // why the program cannot be pinned
+	path string // pinned.Find's
+	// system: path is the program of its name in the system directories
+	// (caveat.Context.SystemProgram, policy.Subject.SystemProgram).
+	system bool
+	prog   *pinned.Program // nil when err is set
+	err    error           // why the program cannot be pinned
 }
+
+// isSystem is pinLookup.system, false for a program not looked up as a
+// pinned one: only a pinned request is judged by its program.
+func (p *pinLookup) isSystem() bool { return p != nil && p.system }
 
 // dir is the directory to start the program from, nil to start it from
 // its path (runner.Spec.PathDir).

@@ -126,8 +126,7 @@ func (c *Caller) subject(program string) (policy.Subject, error) {
 	if err != nil {
 		return policy.Subject{}, err
 	}
-	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program,
-		SystemProgram: program != "" && pinned.IsSystem(program)}
+	s := policy.Subject{Repo: gi.Repo, Branch: gi.Branch, Email: gi.User, Agents: []string{policy.Human}, Cmd: program}
 	if a, err := c.lookupAccount(); err == nil {
 		s.User = a.Name
 	}
@@ -159,6 +158,7 @@ func (b *Broker) checkPolicy(a access, expires time.Time) (pins bool, err error)
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
+	subj.SystemProgram = a.pin.isSystem()
 	for _, name := range a.secrets {
 		d := set.Decide(name, subj)
 		if !d.Allowed {
@@ -258,6 +258,7 @@ func (b *Broker) PolicyCheck(c *Caller, req PolicyCheckRequest) (PolicyCheckResu
 	if err != nil {
 		return PolicyCheckResult{Paths: paths}, err
 	}
+	subj.SystemProgram = program != "" && pinned.IsSystem(program)
 	if asAgent != "" {
 		subj.Agents = []string{policy.Human}
 		if asAgent != policy.Human {

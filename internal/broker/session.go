@@ -217,7 +217,9 @@ func (b *Broker) CheckToken(c *Caller, req CheckTokenRequest) (TokenInfo, error)
 			program = p
 		}
 	}
-	m, _, err := b.verifyToken(req.Token, access{op: op, secrets: req.Secrets, program: program, caller: holder})
+	a := access{op: op, secrets: req.Secrets, program: program, caller: holder,
+		pin: &pinLookup{path: program, system: program != "" && pinned.IsSystem(program)}}
+	m, _, err := b.verifyToken(req.Token, a)
 	if err != nil {
 		return TokenInfo{}, err
 	}

@@ -269,13 +269,17 @@ func (e untrusted) Is(target error) bool { return target == ErrUntrusted }
 // devIno names a file whatever path leads to it.
 type devIno struct{ dev, ino uint64 }
 
-// checker holds the trees the agent may write.
+// checker holds the trees the agent may write, and what one check (of a
+// program and its interpreters, or of the system directories) has already
+// found: directories that passed, devices that are not FUSE.
 type checker struct {
 	writable map[devIno]string
+	passed   map[string]bool
+	notFUSE  map[uint64]bool
 }
 
 func newChecker(writable []string) *checker {
-	c := &checker{writable: map[devIno]string{}}
+	c := &checker{writable: map[devIno]string{}, passed: map[string]bool{}, notFUSE: map[uint64]bool{}}
 	for _, w := range writable {
 		var st unix.Stat_t
 		// A tree that does not exist had no rule; nothing of it can be
@@ -301,6 +305,9 @@ func (c *checker) check(p string, st *unix.Stat_t, statfs func(*unix.Statfs_t) e
 	if w, ok := c.writable[devIno{uint64(st.Dev), st.Ino}]; ok {
 		return fmt.Errorf("the agent may write %s (%s), and a pinned program must be a file it cannot change", p, w)
 	}
+	if c.notFUSE[uint64(st.Dev)] {
+		return nil
+	}
 	var sfs unix.Statfs_t
 	if err := statfs(&sfs); err != nil {
 		return err
@@ -308,6 +315,7 @@ func (c *checker) check(p string, st *unix.Stat_t, statfs func(*unix.Statfs_t) e
 	if sfs.Type == fuseMagic {
 		return fmt.Errorf("%s is on a FUSE file system, which its user serves, and a pinned program must be a file only root can change", p)
 	}
+	c.notFUSE[uint64(st.Dev)] = true
 	return nil
 }
 
@@ -322,10 +330,17 @@ const maxLinks = 40
 func (c *checker) walk(p string) (string, error) {
 	var st unix.Stat_t
 	check := func(dir string) error {
-		if err := unix.Lstat(dir, &st); err != nil {
+		if c.passed[dir] {
+			return nil
+		}
+		if err := c.check(dir, &st, func(s *unix.Statfs_t) error { return unix.Statfs(dir, s) }); err != nil {
 			return err
 		}
-		return c.check(dir, &st, func(s *unix.Statfs_t) error { return unix.Statfs(dir, s) })
+		c.passed[dir] = true
+		return nil
+	}
+	if err := unix.Lstat("/", &st); err != nil {
+		return "", err
 	}
 	if err := check("/"); err != nil {
 		return "", err
