@@ -23,7 +23,7 @@ import (
 
 // agentRules builds the sandbox for this launch, and lists the trees it
 // lets the agent write.
-func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rules, []string, error) {
+func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*sandbox.Rules, []string, error) {
 	home, err := opts.AccountHome()
 	if err != nil {
 		return nil, nil, fmt.Errorf("finding your home directory: %w", err)
@@ -55,7 +55,7 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rule
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
-	rules, err := sandbox.Build(spec)
+	rules, err := sandbox.BuildFor(spec, abi)
 	return rules, spec.Write, err
 }
 
