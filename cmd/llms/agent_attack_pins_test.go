@@ -271,8 +271,10 @@ func canaryForms(canary string) []string {
 }
 
 // TestAgentModeAttacksPins launches `llms agent` with a token pinned to
-// printenv, date and tput around the attack agent: every attempt must be
-// refused, and no form of the value may appear anywhere.
+// printenv, date and tput around the attack agent, at this kernel's
+// Landlock ABI and at 6, 4 and 1: every attempt must be refused at each,
+// and no form of the value may appear anywhere. Nothing here depends on
+// the ABI: the checks are the broker's, outside the sandbox.
 func TestAgentModeAttacksPins(t *testing.T) {
 	if sandbox.ABI() == 0 {
 		if os.Getenv("CI") != "" {
@@ -280,6 +282,19 @@ func TestAgentModeAttacksPins(t *testing.T) {
 		}
 		t.Skip("no Landlock on this kernel")
 	}
+	var abis []int
+	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
+		if abi <= sandbox.ABI() && !slices.Contains(abis, abi) {
+			abis = append(abis, abi)
+		}
+	}
+	for _, abi := range abis {
+		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacksPins(t, abi) })
+	}
+}
+
+// agentModeAttacksPins runs the pins phase confined at Landlock ABI abi.
+func agentModeAttacksPins(t *testing.T, abi int) {
 	raw := make([]byte, 12)
 	rand.Read(raw)
 	canary := "pin-canary-" + hex.EncodeToString(raw)
@@ -306,7 +321,7 @@ func TestAgentModeAttacksPins(t *testing.T) {
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 
-	args := []string{"agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m"}
+	args := []string{"agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi), "--secret", "K", "--ttl", "10m"}
 	for _, p := range pinnedPrograms {
 		args = append(args, "--cmd", p)
 	}
