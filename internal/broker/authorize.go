@@ -68,7 +68,7 @@ func (b *Broker) authorize(a access) (grant, error) {
 	}
 	g, err := b.authorizeCaller(a)
 	if err != nil {
-		return grant{}, err
+		return grant{}, a.pinReason(err)
 	}
 	for _, name := range a.secrets {
 		if !b.st.Has(name) {

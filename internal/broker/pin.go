@@ -1,8 +1,10 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/pinned"
@@ -81,6 +83,17 @@ func (b *Broker) pinsProgram(c *Caller, secrets []string) bool {
 		}
 	}
 	return false
+}
+
+// pinReason adds to a denial of a pinned request, whatever refused it
+// first (a cmd caveat, the policy), why its program could not be pinned:
+// ./deploy.sh is refused because the agent could rewrite it, which the
+// caveat's "not allowed" does not say.
+func (a access) pinReason(err error) error {
+	if a.pin == nil || a.pin.err == nil || !errors.Is(err, ErrDenied) || strings.Contains(err.Error(), a.pin.err.Error()) {
+		return err
+	}
+	return fmt.Errorf("%w; nor could it be pinned: %v", err, a.pin.err)
 }
 
 // checkPin refuses a pinned exec whose program was not looked up as a

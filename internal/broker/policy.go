@@ -143,7 +143,7 @@ const otherProgram = "/"
 
 // checkPolicy decides every secret of a request; expires is the token's
 // expiry (zero without a token), checked against the matching max_ttl.
-// pinned is true when the policy allows the request for its program and
+// pins is true when the policy allows the request for its program and
 // would refuse the same request for another program: the program is then
 // pinned as by a token's cmd caveat.
 func (b *Broker) checkPolicy(a access, expires time.Time) (pins bool, err error) {
