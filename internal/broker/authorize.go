@@ -210,7 +210,7 @@ func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.
 // here, once per request; a repository that cannot be read is an error,
 // not an empty context.
 func (b *Broker) context(a access) (caveat.Context, error) {
-	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program}
+	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program, Launch: a.caller.Launch}
 	gi, err := a.caller.gitInfo()
 	if err != nil {
 		return ctx, fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)

@@ -158,14 +158,15 @@ func runAgent(opts *agentOptions) error {
 	}
 	// The token comes before the broker, which accepts no other: with
 	// none, it refuses every request.
-	token, err := mintAgentToken(opts, b, c, id)
+	launchID := newLaunchID()
+	token, err := mintAgentToken(opts, b, c, id, launchID)
 	if err != nil {
 		return err
 	}
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, sockDir)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err

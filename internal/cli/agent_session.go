@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -62,9 +64,18 @@ type agentToken struct {
 	info broker.TokenInfo
 }
 
+// newLaunchID names one launch: 128 random bits, in the form a launch
+// caveat holds.
+func newLaunchID() string {
+	b := make([]byte, caveat.LaunchIDLen/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // mintAgentToken mints the agent's token from --profile or the caveat
-// flags, with the agent caveat set to id; nil when no secret is named.
-func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id string) (*agentToken, error) {
+// flags, with the agent caveat set to id and the launch caveat to launch
+// (only this launch's broker honours it); nil when no secret is named.
+func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch string) (*agentToken, error) {
 	r, err := opts.Restrict.restrictions(c)
 	if err != nil {
 		return nil, err
@@ -89,6 +100,7 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 		r.Lists = map[string][]string{}
 	}
 	r.Lists[caveat.NameAgent] = []string{id}
+	r.Lists[caveat.NameLaunch] = []string{launch}
 	minted, err := b.Mint(c, r)
 	if err != nil {
 		return nil, err
@@ -199,9 +211,9 @@ type agentBroker struct {
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
 // directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
 // the agent's identity stamped on every request, no token but the agent's
-// (tokenID, "" for none) accepted, each child confined in a new domain
-// beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+// (tokenID, "" for none) accepted and its launch caveat held for launch,
+// each child confined in a new domain beside the agent's.
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -211,7 +223,7 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(),
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(),
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
