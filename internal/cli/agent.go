@@ -193,7 +193,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which it can run a program outside the sandbox, type into your other windows or use your keys: %s (ABI 9 can; until then stop these servers — your tmux or screen session included — while the agent runs, or run it where they do not run)\n", abi, strings.Join(socks, ", "))
 		}
 	}
-	status, err := superviseAgent(opts, start, env, srv)
+	status, err := superviseAgent(opts, start, env, srv, launchID)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)

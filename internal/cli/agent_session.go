@@ -1,7 +1,7 @@
 package cli
 
 // The parts of an agent-mode session: its sandbox, its token, its broker,
-// and the agent's life as a child of this subreaper.
+// and the agent's life under its guard, below this subreaper.
 
 import (
 	"context"
@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -117,13 +115,19 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 	}
 }
 
-// superviseAgent starts the agent as a child of this subreaper, relays
-// TERM, HUP, USR1 and USR2, and, once it exits, ends every process left in
-// its tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker) (int, error) {
+// superviseAgent starts the agent under its guard (sandbox.StartGuarded),
+// in a cgroup of its own where one can be made, as a child subreaper;
+// relays TERM, HUP, USR1 and USR2; and once the guard exits (it ends the
+// agent's tree first), stops the broker and ends every process left in
+// its own tree. It returns the agent's status (128+n for signal n).
+func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
+	}
+	self, err := opts.Self()
+	if err != nil {
+		return 0, fmt.Errorf("agent mode: finding llms itself: %w", err)
 	}
 	// INT and QUIT from the keyboard reach the agent from the terminal;
 	// llms must not die from them while the agent decides what they mean.
@@ -131,56 +135,49 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	// If llms itself dies (kill -9), the agent dies too: its broker is
-	// gone, and nothing would end its tree or its token's use. The kernel
-	// ties a parent-death signal to the thread that started the child, so
-	// that thread is kept, locked, until the agent is reaped.
-	cmd := &exec.Cmd{Path: start.Path, Args: start.Args, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
-		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	// If llms itself dies (kill -9), the guard ends the agent's tree: the
+	// broker is gone, and the token is refused everywhere else (its launch
+	// caveat). If the guard dies, the agent dies with it and the rest of
+	// its tree comes to this subreaper.
+	gs := sandbox.GuardedStart{Self: self, Path: start.Path, Args: start.Args, Env: env,
+		Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, Cgroup: sandbox.NewCgroup("llms-agent-" + launch)}
 	if start.Rules != nil {
-		cmd.ExtraFiles = []*os.File{start.Rules}
+		gs.Files = []*os.File{start.Rules}
 	}
-	started := make(chan error, 1)
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		done <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	g, err := sandbox.StartGuarded(gs)
+	if err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
 	}
+	done := make(chan struct{})
+	var status int
+	var died syscall.Signal
 	var waitErr error
+	go func() {
+		status, died, waitErr = g.Wait()
+		close(done)
+	}()
 wait:
 	for {
 		select {
 		case sig := <-sigs:
 			if sig != syscall.SIGINT && sig != syscall.SIGQUIT {
-				_ = cmd.Process.Signal(sig)
+				_ = g.Signal(sig)
 			}
-		case waitErr = <-done:
+		case <-done:
 			break wait
 		}
 	}
+	if died != 0 {
+		g.Kill()
+		fprintf(opts.IO.ErrOut, "llms: the agent's guard was killed (%v); the agent died with it\n", died)
+	}
 	// The broker stops first (it kills the children it started and reaps
-	// them), then whatever else is left in the tree is ended and reaped.
+	// them), then whatever else is left is ended and reaped.
 	srv.stop(opts)
-	if n := sandbox.EndTree(5 * time.Second); n > 0 {
+	if n := g.End(); n > 0 {
 		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
 	}
-	if cmd.ProcessState == nil {
-		return 0, waitErr
-	}
-	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return ws.ExitStatus(), nil
+	return status, waitErr
 }
 
 // printAgentModeStatus is what `llms status` says about agent mode: the
