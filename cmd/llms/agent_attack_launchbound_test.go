@@ -148,6 +148,7 @@ func attackLaunchbound(phase string) int {
 	}
 	report("leave-background", err == nil, fmt.Sprint(err))
 	os.WriteFile(filepath.Join(work, "agent.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	os.WriteFile(filepath.Join(work, "socket.path"), []byte(os.Getenv("LLM_SECRETS_SOCKET")), 0o600)
 	out.Flush()
 	os.WriteFile(filepath.Join(work, "ready"), nil, 0o600)
 	time.Sleep(10 * time.Minute)
@@ -314,6 +315,9 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s killed: the launcher did not exit", victim)
 		}
+		sock, _ := os.ReadFile(filepath.Join(work, "socket.path"))
+		_, err := os.Stat(filepath.Dir(string(sock)))
+		outcome(t, "socket-dir-removed/"+victim, len(sock) > 0 && errors.Is(err, os.ErrNotExist), fmt.Sprintf("%s: %v", filepath.Dir(string(sock)), err))
 		record(stdout)
 		record(stderr)
 

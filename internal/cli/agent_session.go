@@ -140,7 +140,7 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	// caveat). If the guard dies, the agent dies with it and the rest of
 	// its tree comes to this subreaper.
 	gs := sandbox.GuardedStart{Self: self, Path: start.Path, Args: start.Args, Env: env,
-		Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, Cgroup: sandbox.NewCgroup("llms-agent-" + launch)}
+		Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, Cgroup: sandbox.NewCgroup("llms-agent-" + launch), Remove: srv.dir}
 	if start.Rules != nil {
 		gs.Files = []*os.File{start.Rules}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -19,8 +20,8 @@ import (
 )
 
 // GuardArg is the hidden first argument of the agent's guard: `llms
-// __agent-guard --fds=N --cgroup=DIR PATH ARGV0 ARGV…`. cmd/llms dispatches
-// it first, as ExecArg.
+// __agent-guard --fds=N --cgroup=DIR --remove=DIR PATH ARGV0 ARGV…`.
+// cmd/llms dispatches it first, as ExecArg.
 //
 // The guard sits between the launcher and the agent, outside the sandbox:
 // a child subreaper, so that everything the agent starts stays in its tree
@@ -32,8 +33,11 @@ import (
 // to the launcher, also a subreaper, and the launcher ends it.
 //
 // Descriptors: 3 … 3+N-1 are the agent's (passed on as its 3 …); 3+N is
-// the pipe. DIR is the agent's cgroup ("" for none): the agent starts in
-// it, and it is killed whole (cgroup.kill), which no fork can outrun.
+// the pipe. --cgroup is the agent's cgroup ("" for none): the agent starts
+// in it, and it is killed whole (cgroup.kill), which no fork can outrun.
+// --remove is a directory of the launch (the broker's socket directory,
+// "" for none) that the guard removes when the launcher dies, as the
+// launcher would have.
 const GuardArg = "__agent-guard"
 
 // guardTreeDeadline bounds how long the guard, and the launcher after it,
@@ -52,7 +56,8 @@ type Guarded struct {
 // GuardedStart is what StartGuarded starts: Path with Args (the agent, or
 // its sandbox re-exec), with Env, the standard streams and Files as its
 // descriptors 3, 4, …, under Self (llms) re-exec'd as the guard; Cgroup is
-// the agent's cgroup, nil for none.
+// the agent's cgroup, nil for none; Remove is the directory the guard
+// removes if the launcher dies.
 type GuardedStart struct {
 	Self           string
 	Path           string
@@ -61,6 +66,7 @@ type GuardedStart struct {
 	Stdout, Stderr io.Writer
 	Files          []*os.File
 	Cgroup         *Cgroup
+	Remove         string
 }
 
 // StartGuarded starts the guard, which starts the agent. The guard is
@@ -76,7 +82,7 @@ func StartGuarded(s GuardedStart) (*Guarded, error) {
 	if s.Cgroup != nil {
 		dir = s.Cgroup.Dir
 	}
-	args := append([]string{"llms", GuardArg, fmt.Sprintf("--fds=%d", len(s.Files)), "--cgroup=" + dir, s.Path}, s.Args...)
+	args := append([]string{"llms", GuardArg, fmt.Sprintf("--fds=%d", len(s.Files)), "--cgroup=" + dir, "--remove=" + s.Remove, s.Path}, s.Args...)
 	cmd := &exec.Cmd{Path: s.Self, Args: args, Env: s.Env, Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr,
 		ExtraFiles: append(slices.Clone(s.Files), r)}
 	if err := cmd.Start(); err != nil {
@@ -134,8 +140,12 @@ func GuardMain(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llms: "+GuardArg+": "+format+"\n", a...)
 		return 126
 	}
-	if len(args) < 4 || !strings.HasPrefix(args[0], "--fds=") || !strings.HasPrefix(args[1], "--cgroup=") {
-		return fail("expected --fds=N --cgroup=DIR PATH ARGV0 [ARGS…]")
+	if len(args) < 5 || !strings.HasPrefix(args[0], "--fds=") || !strings.HasPrefix(args[1], "--cgroup=") || !strings.HasPrefix(args[2], "--remove=") {
+		return fail("expected --fds=N --cgroup=DIR --remove=DIR PATH ARGV0 [ARGS…]")
+	}
+	remove := strings.TrimPrefix(args[2], "--remove=")
+	if remove != "" && !filepath.IsAbs(remove) {
+		return fail("--remove=%s is not an absolute path", remove)
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(args[0], "--fds="))
 	if err != nil || n < 0 || n > 16 {
@@ -176,9 +186,9 @@ func GuardMain(args []string, stderr io.Writer) int {
 	for i := range files {
 		files[i] = os.NewFile(uintptr(3+i), "agent")
 	}
-	agent, exited, err := startAgent(args[2], args[3:], files, cg)
+	agent, exited, err := startAgent(args[3], args[4:], files, cg)
 	if err != nil {
-		fmt.Fprintf(stderr, "llms: %s: %v\n", args[2], err)
+		fmt.Fprintf(stderr, "llms: %s: %v\n", args[3], err)
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTDIR) {
 			return 127
 		}
@@ -203,6 +213,9 @@ func GuardMain(args []string, stderr io.Writer) int {
 			}
 		case <-gone:
 			end()
+			if remove != "" {
+				os.RemoveAll(remove)
+			}
 			return 128 + int(syscall.SIGKILL)
 		case status := <-exited:
 			if n := end(); n > 0 {

@@ -47,7 +47,8 @@ func guardLauncher(dir string) int {
 		cg = NewCgroup("llms-guard-test-" + hex.EncodeToString(b))
 	}
 	g, err := StartGuarded(GuardedStart{Self: self, Path: "/bin/sh", Args: []string{"sh", "-c", guardAgent, dir},
-		Env: []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, Stderr: os.Stderr, Cgroup: cg})
+		Env: []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, Stderr: os.Stderr, Cgroup: cg,
+		Remove: filepath.Join(dir, "launch")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -63,11 +64,15 @@ func guardLauncher(dir string) int {
 
 // The guard outlives a launcher killed with SIGKILL just long enough to
 // end the agent's whole tree — double-forked, in sessions of its own, a
-// comet among it — with and without a cgroup, within two seconds.
+// comet among it — with and without a cgroup, within two seconds, and
+// removes the launch's directory.
 func TestGuardEndsTheTreeWhenTheLauncherDies(t *testing.T) {
 	for _, withCgroup := range []bool{true, false} {
 		t.Run(fmt.Sprintf("cgroup=%v", withCgroup), func(t *testing.T) {
 			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "launch", "sub"), 0o700); err != nil {
+				t.Fatal(err)
+			}
 			cmd := exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), guardLauncherEnv+"="+dir)
 			if withCgroup {
@@ -127,6 +132,9 @@ func TestGuardEndsTheTreeWhenTheLauncherDies(t *testing.T) {
 			if _, err := os.Stat(cgDir); cgDir != "-" && err == nil {
 				t.Errorf("the agent's cgroup %s is left", cgDir)
 			}
+			if _, err := os.Stat(filepath.Join(dir, "launch")); err == nil {
+				t.Error("the launch's directory is left")
+			}
 			t.Logf("the tree ended %v after the launcher was killed", time.Since(killed).Round(time.Millisecond))
 		})
 	}
@@ -172,7 +180,9 @@ func TestGuardStatusSignalsAndRefusals(t *testing.T) {
 		{GuardArg},
 		{GuardArg, "--fds=x", "--cgroup=", "/bin/true", "true"},
 		{GuardArg, "--fds=0", "/bin/true", "true"},
-		{GuardArg, "--fds=0", "--cgroup=", "/bin/true", "true"}, // no pipe at descriptor 3
+		{GuardArg, "--fds=0", "--cgroup=", "/bin/true", "true"},
+		{GuardArg, "--fds=0", "--cgroup=", "--remove=rel", "/bin/true", "true"},
+		{GuardArg, "--fds=0", "--cgroup=", "--remove=", "/bin/true", "true"}, // no pipe at descriptor 3
 	} {
 		cmd := exec.Command(self)
 		cmd.Args = append([]string{"llms"}, args...)
