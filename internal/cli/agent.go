@@ -133,6 +133,17 @@ func runAgent(opts *agentOptions) error {
 	if err := sandbox.NoCoreDumps(); err != nil {
 		return fmt.Errorf("agent mode: %w", err)
 	}
+	// The agent's guard starts now, in parallel with the rest of the
+	// launch; it is told what to start once that is known.
+	self, err := opts.Self()
+	if err != nil {
+		return fmt.Errorf("agent mode: finding llms itself: %w", err)
+	}
+	guard, err := sandbox.StartGuard(self, opts.IO.In, opts.IO.Out, opts.IO.ErrOut)
+	if err != nil {
+		return fmt.Errorf("agent mode: %w", err)
+	}
+	defer guard.Abort()
 	b, c, err := opts.open()
 	if err != nil {
 		return err
@@ -160,11 +171,7 @@ func runAgent(opts *agentOptions) error {
 		if rules, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
 			return err
 		}
-		self, err := opts.Self()
-		if err == nil {
-			start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
-		}
-		if err != nil {
+		if start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv); err != nil {
 			return err
 		}
 		defer start.Rules.Close()
@@ -206,7 +213,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which it can run a program outside the sandbox, type into your other windows or use your keys: %s (ABI 9 can; until then stop these servers — your tmux or screen session included — while the agent runs, or run it where they do not run)\n", abi, strings.Join(socks, ", "))
 		}
 	}
-	status, err := superviseAgent(opts, start, env, srv, launchID)
+	status, err := superviseAgent(opts, guard, start, env, srv, launchID)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)

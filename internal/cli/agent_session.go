@@ -115,19 +115,16 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 	}
 }
 
-// superviseAgent starts the agent under its guard (sandbox.StartGuarded),
-// in a cgroup of its own where one can be made, as a child subreaper;
-// relays TERM, HUP, USR1 and USR2; and once the guard exits (it ends the
-// agent's tree first), stops the broker and ends every process left in
-// its own tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string) (int, error) {
+// superviseAgent has the guard (started early by runAgent) start the
+// agent, in a cgroup of its own where one can be made, below this child
+// subreaper; relays TERM, HUP, USR1 and USR2; and once the guard exits (it
+// ends the agent's tree first), stops the broker and ends every process
+// left in its own tree. It returns the agent's status (128+n for signal
+// n).
+func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
-	}
-	self, err := opts.Self()
-	if err != nil {
-		return 0, fmt.Errorf("agent mode: finding llms itself: %w", err)
 	}
 	// INT and QUIT from the keyboard reach the agent from the terminal;
 	// llms must not die from them while the agent decides what they mean.
@@ -139,13 +136,11 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	// broker is gone, and the token is refused everywhere else (its launch
 	// caveat). If the guard dies, the agent dies with it and the rest of
 	// its tree comes to this subreaper.
-	gs := sandbox.GuardedStart{Self: self, Path: start.Path, Args: start.Args, Env: env,
-		Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, Cgroup: sandbox.NewCgroup("llms-agent-" + launch), Remove: srv.dir}
+	var files []*os.File
 	if start.Rules != nil {
-		gs.Files = []*os.File{start.Rules}
+		files = []*os.File{start.Rules}
 	}
-	g, err := sandbox.StartGuarded(gs)
-	if err != nil {
+	if err := g.Start(start.Path, start.Args, env, files, sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
 	}
 	done := make(chan struct{})

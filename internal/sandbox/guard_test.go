@@ -46,9 +46,10 @@ func guardLauncher(dir string) int {
 		rand.Read(b)
 		cg = NewCgroup("llms-guard-test-" + hex.EncodeToString(b))
 	}
-	g, err := StartGuarded(GuardedStart{Self: self, Path: "/bin/sh", Args: []string{"sh", "-c", guardAgent, dir},
-		Env: []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, Stderr: os.Stderr, Cgroup: cg,
-		Remove: filepath.Join(dir, "launch")})
+	g, err := StartGuard(self, nil, nil, os.Stderr)
+	if err == nil {
+		err = g.Start("/bin/sh", []string{"sh", "-c", guardAgent, dir}, guardEnv(), nil, cg, filepath.Join(dir, "launch"))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -149,8 +150,10 @@ func TestGuardStatusSignalsAndRefusals(t *testing.T) {
 	}
 	run := func(script string, signal bool) int {
 		ready := filepath.Join(t.TempDir(), "ready")
-		g, err := StartGuarded(GuardedStart{Self: self, Path: "/bin/sh", Args: []string{"sh", "-c", script, ready},
-			Env: []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, Stderr: os.Stderr})
+		g, err := StartGuard(self, nil, nil, os.Stderr)
+		if err == nil {
+			err = g.Start("/bin/sh", []string{"sh", "-c", script, ready}, guardEnv(), nil, nil, "")
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,22 +179,66 @@ func TestGuardStatusSignalsAndRefusals(t *testing.T) {
 		t.Errorf("relayed TERM: status %d, want 42", got)
 	}
 
-	for _, args := range [][]string{
-		{GuardArg},
-		{GuardArg, "--fds=x", "--cgroup=", "/bin/true", "true"},
-		{GuardArg, "--fds=0", "/bin/true", "true"},
-		{GuardArg, "--fds=0", "--cgroup=", "/bin/true", "true"},
-		{GuardArg, "--fds=0", "--cgroup=", "--remove=rel", "/bin/true", "true"},
-		{GuardArg, "--fds=0", "--cgroup=", "--remove=", "/bin/true", "true"}, // no pipe at descriptor 3
-	} {
+	// Refusals: arguments, no socket, and start messages that are not
+	// what the launcher sends; a launcher that closes the socket first
+	// ends the guard quietly.
+	guard := func(args []string, send []byte, keepOpen bool) (int, string) {
 		cmd := exec.Command(self)
-		cmd.Args = append([]string{"llms"}, args...)
+		cmd.Args = append([]string{"llms", GuardArg}, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		err := cmd.Run()
-		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 126 || !strings.Contains(stderr.String(), GuardArg) {
-			t.Errorf("%q: %v, %s", args, err, stderr.String())
+		if send != nil {
+			pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, theirs := os.NewFile(uintptr(pair[0]), "ours"), os.NewFile(uintptr(pair[1]), "theirs")
+			defer ours.Close()
+			cmd.ExtraFiles = []*os.File{theirs}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			theirs.Close()
+			ours.Write(send)
+			if !keepOpen {
+				ours.Close()
+			}
+			cmd.Wait()
+		} else {
+			cmd.Run()
 		}
+		return cmd.ProcessState.ExitCode(), stderr.String()
+	}
+	frame := func(body string) []byte {
+		return append([]byte{0, 0, byte(len(body) >> 8), byte(len(body))}, body...)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		send []byte
+		want string
+	}{
+		{"arguments", []string{"/bin/true"}, nil, "takes no arguments"},
+		{"no socket", nil, nil, "descriptor 3 is not the launcher's socket"},
+		{"too long", nil, []byte{0xff, 0xff, 0xff, 0xff}, "more than"},
+		{"cut short", nil, frame(`{"path":"/bin/true"`)[:10], "reading what to start"},
+		{"not JSON", nil, frame(`path=/bin/true`), "reading what to start"},
+		{"relative program", nil, frame(`{"path":"true","args":["true"]}`), "nothing to start"},
+		{"no arguments", nil, frame(`{"path":"/bin/true"}`), "nothing to start"},
+		{"descriptors promised", nil, frame(`{"path":"/bin/true","args":["true"],"files":1}`), "0 descriptors were passed"},
+		{"relative directory", nil, frame(`{"path":"/bin/true","args":["true"],"remove":"x"}`), "is not absolute"},
+		{"not a cgroup", nil, frame(`{"path":"/bin/true","args":["true"],"cgroup":"/tmp"}`), "not a cgroup v2 directory"},
+	} {
+		if code, stderr := guard(c.args, c.send, false); code != 126 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, %q; want 126 and %q", c.name, code, stderr, c.want)
+		}
+	}
+	if code, stderr := guard(nil, []byte{}, false); code != 0 || stderr != "" {
+		t.Errorf("the launcher gone first: exit %d, %q; want 0 and nothing said", code, stderr)
+	}
+	// A message that starts the agent: its status comes back.
+	if code, stderr := guard(nil, frame(`{"path":"/bin/sh","args":["sh","-c","exit 5"]}`), true); code != 5 {
+		t.Errorf("exit %d, %q; want the agent's 5", code, stderr)
 	}
 }
 
@@ -210,6 +257,8 @@ func TestCgroup2Mount(t *testing.T) {
 		t.Errorf("ownCgroup() = %s: %v", dir, err)
 	}
 }
+
+func guardEnv() []string { return []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"} }
 
 // processRuns reports whether pid exists and has not exited.
 func processRuns(pid int) bool {
