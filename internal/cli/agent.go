@@ -61,8 +61,10 @@ API key and --keep-env.
 
 With --secret (and --ttl) or --profile, the agent gets a token with those
 caveats, stamped with the agent's id (--agent, else the id of the program's
-name); the token is revoked when the agent exits. When the agent exits, every
-process it left behind is killed, and llms exits with the agent's status.
+name) and bound to this launch: only this llms's broker honours it, while it
+runs; it is also revoked when the agent exits. When the agent exits, or llms
+is killed, every process the agent left behind is killed; llms exits with
+the agent's status.
 
 Without Landlock llms refuses, unless --no-sandbox is given.`,
 		Args: func(_ *cobra.Command, args []string) error {
