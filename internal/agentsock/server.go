@@ -38,8 +38,9 @@ type Server struct {
 	// accepts. Empty accepts no launch-bound token.
 	Launch string
 	// Root is the launcher's pid: only its descendants are served — the
-	// agent and what it starts, and orphans, which the launcher reaps as a
-	// subreaper. 0 is this process.
+	// agent and what it starts, and orphans, which the agent's guard (a
+	// child of the launcher) or the launcher reaps as a subreaper. 0 is
+	// this process.
 	Root int
 	// Confine puts each child the broker starts in a confinement of its
 	// own, a new Landlock domain beside the agent's (runner.Spec.Confine).
