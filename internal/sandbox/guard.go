@@ -213,8 +213,8 @@ func GuardMain(args []string, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	ctl := os.NewFile(guardFD, "launcher")
 	msg, files, err := readGuardStart(ctl)
-	if errors.Is(err, io.EOF) {
-		return 0 // the launcher stopped before starting the agent
+	if errors.Is(err, errNothingToStart) {
+		return 0
 	}
 	if err != nil {
 		return fail("%v", err)
@@ -270,8 +270,12 @@ func GuardMain(args []string, stderr io.Writer) int {
 	}
 }
 
+// errNothingToStart: the launcher closed the socket before saying what to
+// start (its launch failed first).
+var errNothingToStart = errors.New("nothing to start")
+
 // readGuardStart reads the start message and the descriptors passed with
-// it; io.EOF when the launcher closed the socket first.
+// it; errNothingToStart when the launcher closed the socket first.
 func readGuardStart(ctl *os.File) (guardStart, []*os.File, error) {
 	var msg guardStart
 	head := make([]byte, 4)
@@ -281,7 +285,7 @@ func readGuardStart(ctl *os.File) (guardStart, []*os.File, error) {
 		return msg, nil, fmt.Errorf("reading what to start: %w", err)
 	}
 	if n == 0 {
-		return msg, nil, io.EOF
+		return msg, nil, errNothingToStart
 	}
 	var files []*os.File
 	if oobn > 0 {
@@ -303,7 +307,7 @@ func readGuardStart(ctl *os.File) (guardStart, []*os.File, error) {
 		return msg, nil, fmt.Errorf("more than %d descriptors for the agent", maxGuardFiles)
 	}
 	if _, err := io.ReadFull(ctl, head[n:]); err != nil {
-		return msg, nil, fmt.Errorf("reading what to start: %w", err)
+		return msg, nil, fmt.Errorf("reading what to start: %v", err)
 	}
 	size := binary.BigEndian.Uint32(head)
 	if size > maxGuardStart {
@@ -311,7 +315,7 @@ func readGuardStart(ctl *os.File) (guardStart, []*os.File, error) {
 	}
 	body := make([]byte, size)
 	if _, err := io.ReadFull(ctl, body); err != nil {
-		return msg, nil, fmt.Errorf("reading what to start: %w", err)
+		return msg, nil, fmt.Errorf("reading what to start: %v", err)
 	}
 	if err := json.Unmarshal(body, &msg); err != nil {
 		return msg, nil, fmt.Errorf("reading what to start: %w", err)
@@ -320,7 +324,7 @@ func readGuardStart(ctl *os.File) (guardStart, []*os.File, error) {
 	case msg.Files != len(files):
 		return msg, nil, fmt.Errorf("%d descriptors were passed for the agent, not %d", len(files), msg.Files)
 	case !filepath.IsAbs(msg.Path) || len(msg.Args) == 0:
-		return msg, nil, fmt.Errorf("nothing to start: program %q, %d arguments", msg.Path, len(msg.Args))
+		return msg, nil, fmt.Errorf("the program to start, %q with %d arguments, is not an absolute path with an argv", msg.Path, len(msg.Args))
 	case msg.Remove != "" && !filepath.IsAbs(msg.Remove):
 		return msg, nil, fmt.Errorf("the directory to remove, %q, is not absolute", msg.Remove)
 	}
