@@ -79,12 +79,20 @@ func TestGuardEndsTheTreeWhenTheLauncherDies(t *testing.T) {
 			if withCgroup {
 				cmd.Env = append(cmd.Env, guardCgroupEnv+"=1")
 			}
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, os.Stderr
+			cmd.Stderr = os.Stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); killPidFiles(dir) })
+			var guard int
+			var cgDir string
+			if _, err := fmt.Fscanln(out, &guard, &cgDir); err != nil {
+				t.Fatalf("the launcher did not start the guard: %v", err)
+			}
 			pids := map[string]int{}
 			for deadline := time.Now().Add(10 * time.Second); len(pids) < 3; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
@@ -97,9 +105,6 @@ func TestGuardEndsTheTreeWhenTheLauncherDies(t *testing.T) {
 					}
 				}
 			}
-			var guard int
-			var cgDir string
-			fmt.Sscan(out.String(), &guard, &cgDir)
 			if withCgroup && cgDir == "-" {
 				t.Log("no cgroup can be made here: the guard works alone")
 			}
