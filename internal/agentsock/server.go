@@ -33,9 +33,14 @@ type Server struct {
 	// (broker.Caller.LaunchToken). The launcher always sets it; nil, which
 	// accepts any token of the store, is for tests of the protocol.
 	LaunchToken *string
+	// Launch is the id of this launch (broker.Caller.Launch): the agent's
+	// token carries it in a launch caveat, which no other verifier
+	// accepts. Empty accepts no launch-bound token.
+	Launch string
 	// Root is the launcher's pid: only its descendants are served — the
-	// agent and what it starts, and orphans, which the launcher reaps as a
-	// subreaper. 0 is this process.
+	// agent and what it starts, and orphans, which the agent's guard (a
+	// child of the launcher) or the launcher reaps as a subreaper. 0 is
+	// this process.
 	Root int
 	// Confine puts each child the broker starts in a confinement of its
 	// own, a new Landlock domain beside the agent's (runner.Spec.Confine).
@@ -187,7 +192,7 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 	_ = conn.SetReadDeadline(time.Time{})
 	c := &broker.Caller{
 		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
-		StampedAgent: s.Agent, LaunchToken: s.LaunchToken, Policy: s.Policy, ProcRoot: s.procRoot,
+		StampedAgent: s.Agent, LaunchToken: s.LaunchToken, Launch: s.Launch, Policy: s.Policy, ProcRoot: s.procRoot,
 		LookupEnv: func(string) (string, bool) { return "", false }, Via: req.Via,
 		// The repository is read as the agent would read it: a .git file
 		// naming a hidden directory finds nothing there.

@@ -61,8 +61,10 @@ API key and --keep-env.
 
 With --secret (and --ttl) or --profile, the agent gets a token with those
 caveats, stamped with the agent's id (--agent, else the id of the program's
-name); the token is revoked when the agent exits. When the agent exits, every
-process it left behind is killed, and llms exits with the agent's status.
+name) and bound to this launch: only this llms's broker honours it, while it
+runs; it is also revoked when the agent exits. When the agent exits, or llms
+is killed, every process the agent left behind is killed; llms exits with
+the agent's status.
 
 Without Landlock llms refuses, unless --no-sandbox is given.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -133,6 +135,17 @@ func runAgent(opts *agentOptions) error {
 	if err := sandbox.NoCoreDumps(); err != nil {
 		return fmt.Errorf("agent mode: %w", err)
 	}
+	// The agent's guard starts now, in parallel with the rest of the
+	// launch; it is told what to start once that is known.
+	self, err := opts.Self()
+	if err != nil {
+		return fmt.Errorf("agent mode: finding llms itself: %w", err)
+	}
+	guard, err := sandbox.StartGuard(self, opts.IO.In, opts.IO.Out, opts.IO.ErrOut)
+	if err != nil {
+		return fmt.Errorf("agent mode: %w", err)
+	}
+	defer guard.Abort()
 	b, c, err := opts.open()
 	if err != nil {
 		return err
@@ -161,25 +174,22 @@ func runAgent(opts *agentOptions) error {
 		if rules, writable, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
 			return err
 		}
-		self, err := opts.Self()
-		if err == nil {
-			start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
-		}
-		if err != nil {
+		if start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv); err != nil {
 			return err
 		}
 		defer start.Rules.Close()
 	}
 	// The token comes before the broker, which accepts no other: with
 	// none, it refuses every request.
-	token, err := mintAgentToken(opts, b, c, id)
+	launchID := newLaunchID()
+	token, err := mintAgentToken(opts, b, c, id, launchID)
 	if err != nil {
 		return err
 	}
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, writable, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, sockDir)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err
@@ -206,7 +216,7 @@ func runAgent(opts *agentOptions) error {
 			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which it can run a program outside the sandbox, type into your other windows or use your keys: %s (ABI 9 can; until then stop these servers — your tmux or screen session included — while the agent runs, or run it where they do not run)\n", abi, strings.Join(socks, ", "))
 		}
 	}
-	status, err := superviseAgent(opts, start, env, srv)
+	status, err := superviseAgent(opts, guard, start, env, srv, launchID)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)

@@ -19,10 +19,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary plays three roles, chosen by its arguments and
+// The test binary plays these roles, chosen by its arguments and
 // environment: the test suite; `__sandbox-exec` (the re-exec entry point,
-// as cmd/llms dispatches it); and a probe that, once confined, tries
-// things and prints one line per attempt.
+// as cmd/llms dispatches it); a probe that, once confined, tries things
+// and prints one line per attempt; `__agent-guard`, and a launcher that
+// starts an agent under it (guard_test.go).
 const (
 	probeEnv    = "LLMS_SANDBOX_PROBE"
 	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
@@ -42,6 +43,12 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(launchEnv) == "1" {
 		os.Exit(launchSleeper())
+	}
+	if len(os.Args) > 1 && os.Args[1] == GuardArg {
+		os.Exit(GuardMain(os.Args[2:], os.Stderr))
+	}
+	if dir := os.Getenv(guardLauncherEnv); dir != "" {
+		os.Exit(guardLauncher(dir))
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
