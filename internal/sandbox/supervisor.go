@@ -1,0 +1,509 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/llm-secrets/llms/internal/supervise"
+)
+
+// The supervisor is the launcher's half of the agent's filter: it answers
+// the calls the filter sends it (docs/adr/0029). What it guards is what
+// existed outside the sandbox — the user's Unix sockets, terminals and
+// processes — while what the agent makes itself keeps working: its own
+// servers, its own terminals, signals within its own tree.
+//
+//   - connect: performed by the supervisor on the agent's socket (taken
+//     with pidfd_getfd) with the address read once from the agent's
+//     memory, never "continued": the kernel would read the address, and
+//     the descriptor table, again. A Unix socket by path or abstract name
+//     is reachable when it is the broker's, one the user named with
+//     --allow-socket, or one a process of the agent's tree listens on;
+//     anything else is refused with EACCES. Other families are connected
+//     as asked.
+//   - open of /dev/pts/N read-write: when a process of the agent's tree
+//     holds the master of N, the supervisor opens the peer from that master
+//     (TIOCGPTPEER) and puts it into the caller's table; every other open
+//     runs as made, and Landlock, which allows no terminal under /dev/pts
+//     but the launcher's own, decides.
+//   - below Landlock ABI 6, which scopes signals: the kill family reaches
+//     only the agent's tree — a process group or kill(-1) only its members
+//     there — and SIGIO only the calling process.
+//
+// The agent's tree is the agent and its descendants: __sandbox-exec makes
+// the agent a child subreaper, so that an orphan of the tree is adopted
+// by the agent, never by the launcher, where the broker's children live.
+
+// SupervisorOptions say what the agent may reach beyond its own tree.
+type SupervisorOptions struct {
+	// BrokerSocket is the broker's socket: always reachable.
+	BrokerSocket string
+	// AllowSockets are Unix sockets the user lets the agent connect to
+	// (--allow-socket): absolute paths, each a socket now. Each is pinned
+	// to the file it names now: a file put in its place later is not
+	// allowed.
+	AllowSockets []string
+}
+
+// Supervisor answers one agent's mediated calls.
+type Supervisor struct {
+	signals bool     // mediate the kill family (below ABI 6)
+	allowed []fileID // the broker's socket and --allow-socket's
+	root    atomic.Int64
+	srv     *supervise.Server
+}
+
+// NewSupervisor prepares the supervisor of an agent confined by r. It
+// refuses an --allow-socket path that is not absolute or not a socket.
+func NewSupervisor(r *Rules, o SupervisorOptions) (*Supervisor, error) {
+	s := &Supervisor{signals: signalsMediated(r.ABI)}
+	for i, p := range append([]string{o.BrokerSocket}, o.AllowSockets...) {
+		if i == 0 && p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("--allow-socket %s: the path must be absolute", p)
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			return nil, fmt.Errorf("--allow-socket %s: %w", p, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+			return nil, fmt.Errorf("--allow-socket %s: not a Unix socket", p)
+		}
+		s.allowed = append(s.allowed, fileID{dev: st.Dev, ino: st.Ino})
+	}
+	return s, nil
+}
+
+// signalsMediated: from ABI 6 Landlock scopes signals itself.
+func signalsMediated(abi int) bool { return abi < 6 }
+
+// Start receives the agent's listener from w (sent by __sandbox-exec
+// before it execs the agent, whose pid is agent) and serves it. It fails
+// when the agent exited without sending it.
+func (s *Supervisor) Start(w *Wrapped, agent int) error {
+	if w.supervisor == nil {
+		return errors.New("sandbox: the agent was not wrapped for a supervisor")
+	}
+	listener, err := receiveFD(w.supervisor)
+	w.supervisor.Close()
+	if err != nil {
+		return fmt.Errorf("sandbox: receiving the agent's seccomp listener: %w", err)
+	}
+	s.root.Store(int64(agent))
+	srv, err := supervise.Serve(listener, s.handlers())
+	if err != nil {
+		return err
+	}
+	s.srv = srv
+	return nil
+}
+
+// Close stops the supervisor: every mediated call of whatever is left of
+// the tree fails with ENOSYS.
+func (s *Supervisor) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
+
+// handlers maps each arch's mediated calls to their handlers.
+func (s *Supervisor) handlers() map[supervise.Key]supervise.Handler {
+	h := map[supervise.Key]supervise.Handler{}
+	for arch, c := range callTable() {
+		native := arch == unix.AUDIT_ARCH_X86_64 || arch == unix.AUDIT_ARCH_AARCH64
+		set := func(nrs []uint32, f supervise.Handler) {
+			for _, nr := range nrs {
+				h[supervise.Key{Arch: arch, Nr: nr}] = f
+			}
+		}
+		set(c.connect, s.connect)
+		set(c.open, func(n *supervise.Notif) supervise.Reply { return s.open(n, -1, 0, 1) })
+		set(c.openat, func(n *supervise.Notif) supervise.Reply { return s.open(n, 0, 1, 2) })
+		set(c.openat2, s.openat2)
+		if s.signals {
+			// kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo,
+			// pidfd_send_signal: callTable's order.
+			for i, f := range []func(*supervise.Notif, bool) supervise.Reply{s.kill, s.tkill, s.tgkill, s.sigqueue, s.tgsigqueue, s.pidfdSignal} {
+				set(c.signal[i:i+1], func(n *supervise.Notif) supervise.Reply { return f(n, native) })
+			}
+			set(c.fcntl, func(n *supervise.Notif) supervise.Reply { return s.fcntl(n, native) })
+			set(c.ioctl, s.ioctlOwner)
+		}
+	}
+	return h
+}
+
+// fail turns a handler's error into the caller's errno: what the kernel
+// said, EPERM when the supervisor may not look into the caller (a process
+// that made itself non-dumpable, when the launcher is not root).
+func fail(err error) supervise.Reply {
+	var e unix.Errno
+	if errors.As(err, &e) && e != unix.ESRCH {
+		return supervise.Fail(e)
+	}
+	return supervise.Fail(unix.EPERM)
+}
+
+// receiveFD receives one descriptor sent with SCM_RIGHTS on c.
+func receiveFD(c *os.File) (int, error) {
+	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
+	for {
+		_, oobn, _, _, err := unix.Recvmsg(int(c.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return -1, err
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return -1, errors.New("no descriptor received")
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 1 {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return -1, errors.New("no descriptor received")
+		}
+		return fds[0], nil
+	}
+}
+
+// sendFD sends fd with SCM_RIGHTS on the descriptor c.
+func sendFD(c, fd int) error {
+	return unix.Sendmsg(c, []byte{'L'}, unix.UnixRights(fd), nil, 0)
+}
+
+// ---- the agent's tree ----
+
+// inTree reports whether pid is the agent or descends from it, following
+// parents through /proc. Callers pin the process with a pidfd first and
+// check that it is still alive after: a pid read by number may otherwise
+// name another process by then.
+func (s *Supervisor) inTree(pid int) bool {
+	root := int(s.root.Load())
+	for depth := 0; pid > 1 && depth < 4096; depth++ {
+		if pid == root {
+			return true
+		}
+		_, ppid, ok := procStat(pid)
+		if !ok {
+			return false
+		}
+		pid = ppid
+	}
+	return false
+}
+
+// treePids lists the agent and its live descendants.
+func (s *Supervisor) treePids() []int {
+	root := int(s.root.Load())
+	pids := []int{root}
+	live, _ := descendants(root)
+	for _, p := range live {
+		pids = append(pids, p.pid)
+	}
+	return pids
+}
+
+// pinned is a process of the tree held by a pidfd.
+type pinned struct {
+	pid, pidfd int
+}
+
+// pin opens a pidfd for pid; the caller closes it.
+func pin(pid int) (pinned, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return pinned{}, err
+	}
+	return pinned{pid, fd}, nil
+}
+
+func (p pinned) close()       { unix.Close(p.pidfd) }
+func (p pinned) alive() bool { return unix.PidfdSendSignal(p.pidfd, 0, nil, 0) == nil }
+
+// stillOurs: after a decision that read /proc by pid, the pinned process
+// is alive (so the pid named it throughout) and in the tree.
+func (s *Supervisor) stillOurs(p pinned) bool { return s.inTree(p.pid) && p.alive() }
+
+// eachTreeFD calls f with every descriptor's link target of every process
+// of the tree, the process pinned, until f returns true; it returns the
+// process f stopped at (the caller closes it), and whether it did.
+func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (pinned, bool) {
+	for _, pid := range s.treePids() {
+		p, err := pin(pid)
+		if err != nil {
+			continue
+		}
+		dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			fd, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			link, err := os.Readlink(dir + e.Name())
+			if err == nil && f(p, fd, link) {
+				if s.stillOurs(p) {
+					return p, true
+				}
+				p.close()
+				return pinned{}, false
+			}
+		}
+		p.close()
+	}
+	return pinned{}, false
+}
+
+// treeHoldsSocket reports whether a process of the tree holds the socket
+// with inode ino.
+func (s *Supervisor) treeHoldsSocket(ino uint32) bool {
+	want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
+	p, ok := s.eachTreeFD(func(_ pinned, _ int, link string) bool { return link == want })
+	if ok {
+		p.close()
+	}
+	return ok
+}
+
+// ---- connect ----
+
+// sockaddrMax is sizeof(struct sockaddr_storage): the kernel refuses a
+// longer address.
+const sockaddrMax = 128
+
+func (s *Supervisor) connect(n *supervise.Notif) supervise.Reply {
+	fd, addrp, alen := int(int32(n.Args[0])), n.Args[1], int(int32(n.Args[2]))
+	if alen < 0 || alen > sockaddrMax {
+		return supervise.Fail(unix.EINVAL)
+	}
+	addr := make([]byte, alen)
+	if err := n.Read(addrp, addr); err != nil {
+		return fail(err)
+	}
+	sock, err := n.TakeFD(fd)
+	if err != nil {
+		return fail(err)
+	}
+	defer unix.Close(sock)
+	if alen >= 2 && binary.NativeEndian.Uint16(addr) == unix.AF_UNIX {
+		return s.connectUnix(n, sock, addr)
+	}
+	return connectRaw(sock, addr)
+}
+
+// connectRaw connects sock to the address in addr, as given, and answers
+// with the kernel's result (EINPROGRESS for a non-blocking socket: the
+// agent's own, since the descriptor is shared).
+func connectRaw(sock int, addr []byte) supervise.Reply {
+	var e unix.Errno
+	if len(addr) == 0 {
+		_, _, e = unix.Syscall(unix.SYS_CONNECT, uintptr(sock), 0, 0)
+	} else {
+		_, _, e = unix.Syscall(unix.SYS_CONNECT, uintptr(sock), uintptr(unsafe.Pointer(&addr[0])), uintptr(len(addr)))
+	}
+	if e != 0 {
+		return supervise.Fail(e)
+	}
+	return supervise.Return(0)
+}
+
+// connectUnix decides a Unix address and connects what it decided on.
+func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supervise.Reply {
+	path := addr[2:]
+	if len(path) == 0 {
+		return connectRaw(sock, addr) // the kernel's EINVAL
+	}
+	if path[0] == 0 {
+		return s.connectAbstract(sock, addr)
+	}
+	if i := slices.Index(path, 0); i >= 0 {
+		path = path[:i]
+	}
+	name := string(path)
+	if !strings.HasPrefix(name, "/") {
+		// Relative to the calling thread's working directory.
+		name = "/proc/" + strconv.Itoa(n.TID) + "/cwd/" + name
+	}
+	file, err := unix.Open(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail(err)
+	}
+	defer unix.Close(file)
+	if !n.Valid() {
+		return supervise.Fail(unix.EPERM)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(file, &st); err != nil {
+		return fail(err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return supervise.Fail(unix.ECONNREFUSED)
+	}
+	id := fileID{dev: st.Dev, ino: st.Ino}
+	if !slices.Contains(s.allowed, id) && !s.treeListensOn(func(l unixListener) bool { return l.boundTo(id) }) {
+		return supervise.Fail(unix.EACCES)
+	}
+	// Through the descriptor that was checked: what is connected is the
+	// file that was decided on, wherever the path leads by now.
+	via := binary.NativeEndian.AppendUint16(nil, unix.AF_UNIX)
+	via = append(via, "/proc/self/fd/"+strconv.Itoa(file)+"\x00"...)
+	return connectRaw(sock, via)
+}
+
+// connectAbstract connects to an abstract name the agent's tree listens
+// on. Below Landlock ABI 6 nothing else scopes abstract sockets, and at
+// any ABI this connect is the supervisor's, outside the agent's domain.
+func (s *Supervisor) connectAbstract(sock int, addr []byte) supervise.Reply {
+	name := addr[2:]
+	if !s.treeListensOn(func(l unixListener) bool { return slices.Equal(l.abstract, name) }) {
+		return supervise.Fail(unix.EACCES)
+	}
+	return connectRaw(sock, addr)
+}
+
+// treeListensOn reports whether a listening socket that match selects is
+// held by a process of the agent's tree.
+func (s *Supervisor) treeListensOn(match func(unixListener) bool) bool {
+	ls, err := unixListeners()
+	if err != nil {
+		return false
+	}
+	for _, l := range ls {
+		if match(l) && s.treeHoldsSocket(l.ino) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- open ----
+
+// pathMax is PATH_MAX, the NUL included.
+const pathMax = 4096
+
+// open mediates open and openat (dirArg -1: relative to the working
+// directory): a read-write open, creating nothing, of a terminal whose
+// master the agent's tree holds gets that terminal's peer.
+func (s *Supervisor) open(n *supervise.Notif, dirArg, pathArg, flagsArg int) supervise.Reply {
+	return s.openFlags(n, dirArg, pathArg, uint64(uint32(n.Args[flagsArg])))
+}
+
+// openat2(dirfd, path, how, size): the flags are in struct open_how.
+func (s *Supervisor) openat2(n *supervise.Notif) supervise.Reply {
+	if n.Args[3] < 8 {
+		return supervise.Continue()
+	}
+	how := make([]byte, 8)
+	if err := n.Read(n.Args[2], how); err != nil {
+		return supervise.Continue()
+	}
+	return s.openFlags(n, 0, 1, binary.NativeEndian.Uint64(how))
+}
+
+func (s *Supervisor) openFlags(n *supervise.Notif, dirArg, pathArg int, flags uint64) supervise.Reply {
+	if flags&unix.O_ACCMODE != unix.O_RDWR || flags&(unix.O_CREAT|unix.O_PATH|unix.O_DIRECTORY) != 0 {
+		return supervise.Continue()
+	}
+	path, err := n.ReadString(n.Args[pathArg], pathMax)
+	if err != nil {
+		return supervise.Continue()
+	}
+	index, ok := s.ptsIndex(n, dirArg, path)
+	if !ok {
+		return supervise.Continue()
+	}
+	peer, err := s.treePeer(index, int(flags&unix.O_NONBLOCK))
+	if err != nil {
+		return supervise.Continue() // Landlock's rules decide
+	}
+	defer unix.Close(peer)
+	return n.InjectFD(peer, flags&unix.O_CLOEXEC != 0)
+}
+
+// ptsIndex is N when path, made absolute against the caller's working
+// directory or dirfd and cleaned, is /dev/pts/N. A path that reaches a
+// terminal through a symbolic link is not recognised: it is opened as made,
+// and Landlock refuses it.
+func (s *Supervisor) ptsIndex(n *supervise.Notif, dirArg int, path string) (int, bool) {
+	if !strings.HasPrefix(path, "/") {
+		link := "/proc/" + strconv.Itoa(n.TID) + "/cwd"
+		if dirArg >= 0 {
+			if dirfd := int32(n.Args[dirArg]); dirfd != unix.AT_FDCWD {
+				link = "/proc/" + strconv.Itoa(n.TID) + "/fd/" + strconv.Itoa(int(dirfd))
+			}
+		}
+		base, err := os.Readlink(link)
+		if err != nil || !strings.HasPrefix(base, "/") || !n.Valid() {
+			return 0, false
+		}
+		path = filepath.Join(base, path)
+	}
+	rest, ok := strings.CutPrefix(filepath.Clean(path), "/dev/pts/")
+	if !ok {
+		return 0, false
+	}
+	index, err := strconv.Atoi(rest)
+	if err != nil || index < 0 || strconv.Itoa(index) != rest {
+		return 0, false
+	}
+	return index, true
+}
+
+// treePeer opens the peer of terminal index, from the master a process of
+// the agent's tree holds: never by path, so that a terminal that took the
+// same number since cannot be reached.
+func (s *Supervisor) treePeer(index, nonblock int) (int, error) {
+	var peer = -1
+	var lastErr error = unix.ENOENT
+	want := "tty-index:\t" + strconv.Itoa(index)
+	p, ok := s.eachTreeFD(func(p pinned, fd int, link string) bool {
+		if link != "/dev/ptmx" && link != "/dev/pts/ptmx" {
+			return false
+		}
+		info, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/fdinfo/" + strconv.Itoa(fd))
+		if err != nil || !slices.Contains(strings.Split(string(info), "\n"), want) {
+			return false
+		}
+		master, err := unix.PidfdGetfd(p.pidfd, fd, 0)
+		if err != nil {
+			lastErr = err
+			return false
+		}
+		defer unix.Close(master)
+		if got, err := unix.IoctlGetInt(master, unix.TIOCGPTN); err != nil || got != index {
+			return false
+		}
+		fd2, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|nonblock))
+		if e != 0 {
+			lastErr = e
+			return false
+		}
+		peer = int(fd2)
+		return true
+	})
+	if !ok {
+		if peer >= 0 {
+			unix.Close(peer) // its holder left the tree meanwhile
+		}
+		return -1, lastErr
+	}
+	p.close()
+	return peer, nil
+}
