@@ -22,7 +22,7 @@ import (
 )
 
 // agentRules builds the sandbox for this launch.
-func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rules, error) {
+func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*sandbox.Rules, error) {
 	home, err := opts.AccountHome()
 	if err != nil {
 		return nil, fmt.Errorf("finding your home directory: %w", err)
@@ -54,7 +54,7 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rule
 	if err != nil {
 		return nil, usageError{err}
 	}
-	return sandbox.Build(spec)
+	return sandbox.BuildFor(spec, abi)
 }
 
 type agentToken struct {
