@@ -16,7 +16,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,13 +60,7 @@ func TestAgentModeAttacksSupervisor(t *testing.T) {
 		}
 		t.Skip("no Landlock on this kernel")
 	}
-	var abis []int
-	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
-		if abi <= sandbox.ABI() && !slices.Contains(abis, abi) {
-			abis = append(abis, abi)
-		}
-	}
-	for _, abi := range abis {
+	for _, abi := range attackABIs() {
 		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { supervisorAttacks(t, abi) })
 	}
 }
@@ -214,7 +207,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 		"stop-broker-child": "refused", "stop-launcher": "refused", "signal-witness": "refused",
 		"tgkill-launcher": "refused", "sigqueue-launcher": "refused", "pidfd-signal-launcher": "refused",
 		"proc-dir-signal-launcher": "refused",
-		"kill-own-group": "allowed", "kill-all": "allowed", "kill-own-child": "allowed",
+		"kill-own-group":           "allowed", "kill-all": "allowed", "kill-own-child": "allowed",
 		"own-unix-path": "allowed", "own-unix-relative": "allowed", "own-unix-abstract": "allowed",
 		"own-pty-by-path": "allowed", "own-pty-flags": "allowed", "own-pty-relative": "allowed",
 		"own-script": "allowed", "own-python-pty": "allowed", "own-python-forkserver": "allowed",

@@ -387,7 +387,7 @@ func TestAgentModeAttacks(t *testing.T) {
 // 24.04's 6.8; 1: the first). Every attack must fail at every level.
 func attackABIs() []int {
 	var out []int
-	for _, abi := range []int{sandbox.ABI(), 6} {
+	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
 		if abi <= sandbox.ABI() && !slices.Contains(out, abi) {
 			out = append(out, abi)
 		}

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +57,28 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 		return nil, usageError{err}
 	}
 	return sandbox.BuildFor(spec, abi)
+}
+
+// agentSupervisor prepares the supervisor of the agent's mediated calls,
+// with the sockets --allow-socket names (absolute, or ~/ in the account's
+// home).
+func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervisor, error) {
+	var allow []string
+	for _, p := range opts.AllowSocket {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			home, err := opts.AccountHome()
+			if err != nil {
+				return nil, fmt.Errorf("finding your home directory: %w", err)
+			}
+			p = filepath.Join(home, rest)
+		}
+		allow = append(allow, p)
+	}
+	sup, err := sandbox.NewSupervisor(rules, allow)
+	if errors.Is(err, sandbox.ErrBadSocket) {
+		return nil, usageError{err}
+	}
+	return sup, err
 }
 
 type agentToken struct {
@@ -108,7 +132,7 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 // superviseAgent starts the agent as a child of this subreaper, relays
 // TERM, HUP, USR1 and USR2, and, once it exits, ends every process left in
 // its tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker) (int, error) {
+func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker, sup *sandbox.Supervisor) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
@@ -125,9 +149,7 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	// that thread is kept, locked, until the agent is reaped.
 	cmd := &exec.Cmd{Path: start.Path, Args: start.Args, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
-	if start.Rules != nil {
-		cmd.ExtraFiles = []*os.File{start.Rules}
-	}
+	cmd.ExtraFiles = start.ExtraFiles()
 	started := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -142,6 +164,14 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	}()
 	if err := <-started; err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
+	}
+	start.Close() // the agent's copies
+	if sup != nil {
+		// The agent sends its filter's listener before it execs; without
+		// it nothing may run (it has failed, and exits 126).
+		if err := sup.Start(start, cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+		}
 	}
 	var waitErr error
 wait:
@@ -160,6 +190,9 @@ wait:
 	srv.stop(opts)
 	if n := sandbox.EndTree(5 * time.Second); n > 0 {
 		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
+	}
+	if sup != nil {
+		sup.Close()
 	}
 	if cmd.ProcessState == nil {
 		return 0, waitErr

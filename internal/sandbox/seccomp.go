@@ -43,7 +43,12 @@ import (
 // without connect) cannot be made; io_uring, which performs system calls
 // no filter sees, is absent (ENOSYS); a filter of the agent's own cannot
 // take notifications (its supervisor could let through what ours refuses);
-// and x32 system calls, numbered apart, are refused. i386 socketcall,
+// prctl(PR_SET_DUMPABLE, 0) succeeds without effect, since the supervisor
+// reads the memory and descriptors of the agent's processes as a debugger
+// would, which a non-dumpable process refuses to a supervisor that is not
+// root (ssh-agent and llms itself make themselves so; the agent's tree is
+// one party, and its core dumps are off, see NoCoreDumps); and x32 system
+// calls, numbered apart, are refused. i386 socketcall,
 // which hides its arguments in memory, may not make, connect or pair
 // sockets (ENOSYS); 32-bit programs use the direct calls since Linux 4.3.
 
@@ -76,6 +81,8 @@ const (
 	retNotify = unix.SECCOMP_RET_USER_NOTIF
 	retEPERM  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
 	retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	// retSuccess returns 0 without running the call.
+	retSuccess = unix.SECCOMP_RET_ERRNO
 )
 
 // Values the filter compares that the x/sys constants do not name, or
@@ -93,7 +100,7 @@ const (
 type archCalls struct {
 	ioctl, prlimit, keyring []uint32
 	// What the agent's filter adds.
-	connect, socket, socketcall, open, openat, openat2, ioUring, seccomp []uint32
+	connect, socket, socketcall, open, openat, openat2, ioUring, seccomp, prctl []uint32
 	signal, fcntl                                                        []uint32 // below ABI 6
 	// Open flags: O_DIRECTORY differs between arches.
 	oDirectory uint32
@@ -111,22 +118,22 @@ func callTable() map[uint32]archCalls {
 			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, x32Bit | 514}, prlimit: []uint32{302, x32Bit | 302},
 				keyring: []uint32{248, 249, 250, x32Bit | 248, x32Bit | 249, x32Bit | 250},
 				connect: []uint32{42}, socket: []uint32{41, 53}, open: []uint32{2}, openat: []uint32{257},
-				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{317},
+				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{317}, prctl: []uint32{157},
 				signal: []uint32{62, 200, 234, 129, 297, 424}, fcntl: []uint32{72}, oDirectory: 0x10000},
 			unix.AUDIT_ARCH_I386: {ioctl: []uint32{54}, prlimit: []uint32{340}, keyring: []uint32{286, 287, 288},
 				connect: []uint32{362}, socket: []uint32{359, 360}, socketcall: []uint32{102}, open: []uint32{5},
-				openat: []uint32{295}, openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{354},
+				openat: []uint32{295}, openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{354}, prctl: []uint32{172},
 				signal: []uint32{37, 238, 270, 178, 335, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x10000},
 		}
 	case "arm64":
 		return map[uint32]archCalls{
 			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}, keyring: []uint32{217, 218, 219},
 				connect: []uint32{203}, socket: []uint32{198, 199}, openat: []uint32{56}, openat2: []uint32{437},
-				ioUring: []uint32{425, 426, 427}, seccomp: []uint32{277},
+				ioUring: []uint32{425, 426, 427}, seccomp: []uint32{277}, prctl: []uint32{167},
 				signal: []uint32{129, 130, 131, 138, 240, 424}, fcntl: []uint32{25}, oDirectory: 0x4000},
 			unix.AUDIT_ARCH_ARM: {ioctl: []uint32{54}, prlimit: []uint32{369}, keyring: []uint32{309, 310, 311},
 				connect: []uint32{283}, socket: []uint32{281, 288}, open: []uint32{5}, openat: []uint32{322},
-				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{383},
+				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{383}, prctl: []uint32{172},
 				signal: []uint32{37, 238, 268, 178, 363, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x4000},
 		}
 	}
@@ -202,6 +209,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			to(c.openat2, "notify")
 			to(c.ioUring, "enosys")
 			to(c.seccomp, "seccomp")
+			to(c.prctl, "prctl")
 			if kind.signals {
 				to(c.signal, "notify")
 				to(c.fcntl, "fcntl")
@@ -264,6 +272,14 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			a.label(l("seccomp"))
 			a.ld(offArg1)
 			a.jset(seccompListener, l("eperm"), l("allow"))
+
+			// prctl(PR_SET_DUMPABLE, 0) succeeds and changes nothing.
+			a.label(l("prctl"))
+			a.ld(offArg0)
+			a.jeq(unix.PR_SET_DUMPABLE, "", l("allow"))
+			a.ld(offArg1)
+			a.jeq(0, "", l("allow"))
+			a.ret(retSuccess)
 
 			if kind.signals {
 				// fcntl(fd, F_SETOWN/F_SETOWN_EX, …): whom SIGIO goes to.

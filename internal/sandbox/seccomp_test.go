@@ -160,6 +160,10 @@ func TestAgentFilter(t *testing.T) {
 		{"ioctl TIOCSTI", 16, x86, [3]uint64{0, unix.TIOCSTI}, deny, 0},
 		{"prlimit64 of another process", 302, x86, [3]uint64{4242, unix.RLIMIT_CPU, 0x7ffd0000}, deny, 0},
 		{"keyctl", 250, x86, [3]uint64{unix.KEYCTL_READ}, deny, 0},
+		{"prctl PR_SET_DUMPABLE 0", 157, x86, [3]uint64{unix.PR_SET_DUMPABLE, 0}, unix.SECCOMP_RET_ERRNO, 0},
+		{"prctl PR_SET_DUMPABLE 1", 157, x86, [3]uint64{unix.PR_SET_DUMPABLE, 1}, allow, 0},
+		{"prctl PR_SET_NAME", 157, x86, [3]uint64{unix.PR_SET_NAME, 0}, allow, 0},
+		{"i386 prctl PR_SET_DUMPABLE 0", 172, i386, [3]uint64{unix.PR_SET_DUMPABLE, 0}, unix.SECCOMP_RET_ERRNO, 0},
 		{"read", 0, x86, [3]uint64{0, 0x7ffd0000, 1}, allow, 0},
 		{"write", 1, x86, [3]uint64{1, 0x7ffd0000, 1}, allow, 0},
 	} {

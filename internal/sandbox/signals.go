@@ -350,12 +350,12 @@ func (s *Supervisor) signalGroup(pgid, sig int, si *siginfo) supervise.Reply {
 	return supervise.Fail(unix.EPERM)
 }
 
-// signalAll is kill(-1): every process of the tree but the caller's.
+// signalAll is kill(-1): every process of the tree but the caller's. The
+// kernel answers 0 when it found any process at all, even one it could not
+// signal, as ABI 6 does for those outside the domain.
 func (s *Supervisor) signalAll(tgid, sig int, si *siginfo) supervise.Reply {
-	if s.signalEach(func(pid int) bool { return pid != tgid }, sig, si) {
-		return supervise.Return(0)
-	}
-	return supervise.Fail(unix.ESRCH)
+	s.signalEach(func(pid int) bool { return pid != tgid }, sig, si)
+	return supervise.Return(0)
 }
 
 // signalEach sends sig to each live process of the tree that pick

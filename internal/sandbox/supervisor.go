@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -44,46 +46,86 @@ import (
 // the agent a child subreaper, so that an orphan of the tree is adopted
 // by the agent, never by the launcher, where the broker's children live.
 
-// SupervisorOptions say what the agent may reach beyond its own tree.
-type SupervisorOptions struct {
-	// BrokerSocket is the broker's socket: always reachable.
-	BrokerSocket string
-	// AllowSockets are Unix sockets the user lets the agent connect to
-	// (--allow-socket): absolute paths, each a socket now. Each is pinned
-	// to the file it names now: a file put in its place later is not
-	// allowed.
-	AllowSockets []string
-}
-
 // Supervisor answers one agent's mediated calls.
 type Supervisor struct {
 	signals bool     // mediate the kill family (below ABI 6)
 	allowed []fileID // the broker's socket and --allow-socket's
+	names   []string // --allow-socket's, as given
 	root    atomic.Int64
 	srv     *supervise.Server
 }
 
-// NewSupervisor prepares the supervisor of an agent confined by r. It
-// refuses an --allow-socket path that is not absolute or not a socket.
-func NewSupervisor(r *Rules, o SupervisorOptions) (*Supervisor, error) {
+// ErrBadSocket: an --allow-socket path that is not absolute or not a
+// Unix socket.
+var ErrBadSocket = errors.New("--allow-socket")
+
+// NewSupervisor prepares the supervisor of an agent confined by r, which
+// lets the agent reach the Unix sockets allow names (--allow-socket:
+// absolute paths, each a socket now) beside its own. Each is pinned to the
+// file it names now: a file put in its place later is not allowed. It
+// refuses where the kernel would not let it look into the agent's
+// processes (Yama's ptrace_scope).
+func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
+	if err := ptraceScopeAllows(); err != nil {
+		return nil, err
+	}
 	s := &Supervisor{signals: signalsMediated(r.ABI)}
-	for i, p := range append([]string{o.BrokerSocket}, o.AllowSockets...) {
-		if i == 0 && p == "" {
-			continue
-		}
+	for _, p := range allow {
 		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("--allow-socket %s: the path must be absolute", p)
+			return nil, fmt.Errorf("%w %s: the path must be absolute (or start with ~/)", ErrBadSocket, p)
 		}
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
-			return nil, fmt.Errorf("--allow-socket %s: %w", p, err)
+		p = filepath.Clean(p)
+		if err := s.AllowSocket(p); err != nil {
+			return nil, fmt.Errorf("%w %s: %v", ErrBadSocket, p, errors.Unwrap(err))
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-			return nil, fmt.Errorf("--allow-socket %s: not a Unix socket", p)
-		}
-		s.allowed = append(s.allowed, fileID{dev: st.Dev, ino: st.Ino})
+		s.names = append(s.names, p)
 	}
 	return s, nil
+}
+
+// AllowSocket lets the agent connect to the Unix socket at path (the
+// broker's), pinned to the file it names now.
+func (s *Supervisor) AllowSocket(path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fmt.Errorf("sandbox: socket %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return fmt.Errorf("sandbox: socket %s: %w", path, errors.New("not a Unix socket"))
+	}
+	s.allowed = append(s.allowed, fileID{dev: st.Dev, ino: st.Ino})
+	return nil
+}
+
+// AllowedSockets are the --allow-socket paths, for the launch message and
+// the audit line.
+func (s *Supervisor) AllowedSockets() []string { return s.names }
+
+// ptraceScopeAllows: the supervisor reads the agent's memory and takes its
+// descriptors, which Yama's ptrace_scope 2 leaves to CAP_SYS_PTRACE and 3
+// to no one. (1, the usual, allows it: the launcher is an ancestor of every
+// process of the tree.)
+func ptraceScopeAllows() error {
+	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+	if err != nil {
+		return nil // no Yama
+	}
+	scope, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if scope < 2 || (scope == 2 && hasCapability(unix.CAP_SYS_PTRACE)) {
+		return nil
+	}
+	return fmt.Errorf("agent mode reads the agent's system calls as a debugger would, which kernel.yama.ptrace_scope=%d forbids to this process; set it to 1 (sysctl kernel.yama.ptrace_scope=1)", scope)
+}
+
+// hasCapability reports whether capability c is in this process's
+// effective set.
+func hasCapability(c int) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if unix.Capget(&hdr, &data[0]) != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0
 }
 
 // signalsMediated: from ABI 6 Landlock scopes signals itself.
@@ -234,7 +276,7 @@ func pin(pid int) (pinned, error) {
 	return pinned{pid, fd}, nil
 }
 
-func (p pinned) close()       { unix.Close(p.pidfd) }
+func (p pinned) close()      { unix.Close(p.pidfd) }
 func (p pinned) alive() bool { return unix.PidfdSendSignal(p.pidfd, 0, nil, 0) == nil }
 
 // stillOurs: after a decision that read /proc by pid, the pinned process
@@ -336,12 +378,7 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 	if i := slices.Index(path, 0); i >= 0 {
 		path = path[:i]
 	}
-	name := string(path)
-	if !strings.HasPrefix(name, "/") {
-		// Relative to the calling thread's working directory.
-		name = "/proc/" + strconv.Itoa(n.TID) + "/cwd/" + name
-	}
-	file, err := unix.Open(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+	file, err := openSocketPath(n, string(path))
 	if err != nil {
 		return fail(err)
 	}
@@ -365,6 +402,33 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 	via := binary.NativeEndian.AppendUint16(nil, unix.AF_UNIX)
 	via = append(via, "/proc/self/fd/"+strconv.Itoa(file)+"\x00"...)
 	return connectRaw(sock, via)
+}
+
+// openSocketPath opens path as connect(2) would find it, relative to the
+// calling thread's working directory, as an O_PATH descriptor. It follows
+// symbolic links but no /proc magic link (/proc/PID/{fd/N,cwd,root}, and
+// so /proc/self/… and /dev/fd/…): those would be resolved as the
+// supervisor, which may look into processes the agent may not. Such a
+// path is refused.
+func openSocketPath(n *supervise.Notif, path string) (int, error) {
+	dir := unix.AT_FDCWD
+	if !strings.HasPrefix(path, "/") {
+		cwd, err := unix.Open("/proc/"+strconv.Itoa(n.TID)+"/cwd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, err
+		}
+		defer unix.Close(cwd)
+		if !n.Valid() {
+			return -1, supervise.ErrGone
+		}
+		dir = cwd
+	}
+	fd, err := unix.Openat2(dir, path, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS})
+	if err == unix.ELOOP {
+		// A magic link, or a loop of symbolic links: refused either way.
+		return -1, unix.EACCES
+	}
+	return fd, err
 }
 
 // connectAbstract connects to an abstract name the agent's tree listens
@@ -466,6 +530,10 @@ func (s *Supervisor) ptsIndex(n *supervise.Notif, dirArg int, path string) (int,
 	return index, true
 }
 
+// oLargefile is O_LARGEFILE as a 64-bit kernel sets it on every open of a
+// 64-bit process (x/sys names it 0 there).
+var oLargefile = map[string]int{"amd64": 0x8000, "arm64": 0x20000}[runtime.GOARCH]
+
 // treePeer opens the peer of terminal index, from the master a process of
 // the agent's tree holds: never by path, so that a terminal that took the
 // same number since cannot be reached.
@@ -490,7 +558,14 @@ func (s *Supervisor) treePeer(index, nonblock int) (int, error) {
 		if got, err := unix.IoctlGetInt(master, unix.TIOCGPTN); err != nil || got != index {
 			return false
 		}
-		fd2, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|nonblock))
+		// The flags an open(2) of the path would give the file; close-on-
+		// exec is the descriptor's, set before a child can be forked.
+		syscall.ForkLock.RLock()
+		fd2, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|oLargefile|nonblock))
+		if e == 0 {
+			unix.CloseOnExec(int(fd2))
+		}
+		syscall.ForkLock.RUnlock()
 		if e != 0 {
 			lastErr = e
 			return false
