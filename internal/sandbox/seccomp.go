@@ -101,7 +101,7 @@ type archCalls struct {
 	ioctl, prlimit, keyring []uint32
 	// What the agent's filter adds.
 	connect, socket, socketcall, open, openat, openat2, ioUring, seccomp, prctl []uint32
-	signal, fcntl                                                        []uint32 // below ABI 6
+	signal, fcntl                                                               []uint32 // below ABI 6
 	// Open flags: O_DIRECTORY differs between arches.
 	oDirectory uint32
 }
