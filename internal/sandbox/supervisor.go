@@ -404,26 +404,28 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 	return connectRaw(sock, via)
 }
 
-// openSocketPath opens path as connect(2) would find it, relative to the
-// calling thread's working directory, as an O_PATH descriptor. It follows
+// openSocketPath opens path as connect(2) would find it for the calling
+// thread, as an O_PATH descriptor. It follows
 // symbolic links but no /proc magic link (/proc/PID/{fd/N,cwd,root}, and
 // so /proc/self/… and /dev/fd/…): those would be resolved as the
 // supervisor, which may look into processes the agent may not. Such a
 // path is refused.
 func openSocketPath(n *supervise.Notif, path string) (int, error) {
-	dir := unix.AT_FDCWD
+	// From the caller's root (RESOLVE_IN_ROOT: "/" and ".." stop there) or
+	// its working directory.
+	base, resolve := "/root", uint64(unix.RESOLVE_IN_ROOT)
 	if !strings.HasPrefix(path, "/") {
-		cwd, err := unix.Open("/proc/"+strconv.Itoa(n.TID)+"/cwd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return -1, err
-		}
-		defer unix.Close(cwd)
-		if !n.Valid() {
-			return -1, supervise.ErrGone
-		}
-		dir = cwd
+		base, resolve = "/cwd", 0
 	}
-	fd, err := unix.Openat2(dir, path, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS})
+	dir, err := unix.Open("/proc/"+strconv.Itoa(n.TID)+base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(dir)
+	if !n.Valid() {
+		return -1, supervise.ErrGone
+	}
+	fd, err := unix.Openat2(dir, path, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolve | unix.RESOLVE_NO_MAGICLINKS})
 	if err == unix.ELOOP {
 		// A magic link, or a loop of symbolic links: refused either way.
 		return -1, unix.EACCES

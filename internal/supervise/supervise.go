@@ -314,6 +314,9 @@ type Server struct {
 	fd     int
 	closed bool
 
+	closeOnce sync.Once
+	closeErr  error
+
 	stop        int // eventfd that wakes the loop for Close
 	inFlight    chan struct{}
 	noAddFDSend atomic.Bool
@@ -417,17 +420,17 @@ func (s *Server) handle(raw notifRaw) {
 // waiting, and every later one, fails with ENOSYS. Handlers still running
 // find their answer refused.
 func (s *Server) Close() error {
-	one := uint64(1)
-	unix.Write(s.stop, (*[8]byte)(unsafe.Pointer(&one))[:])
-	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil
-	}
-	s.closed = true
-	unix.Close(s.stop)
-	return unix.Close(s.fd)
+	s.closeOnce.Do(func() {
+		one := uint64(1)
+		unix.Write(s.stop, (*[8]byte)(unsafe.Pointer(&one))[:])
+		<-s.done
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.closed = true
+		unix.Close(s.stop)
+		s.closeErr = unix.Close(s.fd)
+	})
+	return s.closeErr
 }
 
 func (s *Server) ioctl(req uintptr, arg unsafe.Pointer) error {
