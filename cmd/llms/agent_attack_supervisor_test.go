@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -281,6 +282,17 @@ func supervisorAttacks(t *testing.T, abi int) {
 	audit := mustRun(t, bin, env, "", "audit")
 	if !strings.Contains(audit, "agent-start") || !strings.Contains(audit, allowedSock) {
 		t.Errorf("agent-start does not name the --allow-socket path:\n%s", audit)
+	}
+	// The broker's requests name the agent's process that made them, not
+	// the launcher, whose supervisor connected them.
+	for line := range strings.Lines(mustRun(t, bin, env, "", "audit", "--json")) {
+		var rec struct {
+			Event, Op string
+			PID       int
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Event == "exec" && (rec.PID == 0 || rec.PID == cmd.Process.Pid) {
+			t.Errorf("an exec through the broker is audited with pid %d (the launcher is %d)", rec.PID, cmd.Process.Pid)
+		}
 	}
 	if !strings.Contains(errb.String(), allowedSock) {
 		t.Errorf("the launch message does not name the --allow-socket path:\n%s", errb.String())

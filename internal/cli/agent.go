@@ -190,9 +190,9 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir, sup)
 	if err == nil && sup != nil {
-		err = sup.AllowSocket(srv.socket)
+		err = sup.AllowBroker(srv.socket)
 	}
 	if err != nil {
 		if srv != nil {

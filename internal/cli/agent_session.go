@@ -234,7 +234,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted, each child confined in a new domain
 // beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -246,6 +246,9 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	}
 	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(),
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
+	if sup != nil {
+		srv.ConnectedFor = sup.ConnectedFor
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
 	if rules != nil {

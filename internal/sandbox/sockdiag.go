@@ -22,8 +22,10 @@ import (
 const (
 	udiagShowName  = 0x1
 	udiagShowVFS   = 0x2
+	udiagShowPeer  = 0x4
 	unixDiagName   = 0
 	unixDiagVFS    = 1
+	unixDiagPeer   = 2
 	tcpListen      = 10 // the state of a listening socket
 	diagReqLen     = 24 // struct unix_diag_req
 	diagMsgLen     = 16 // struct unix_diag_msg
@@ -32,12 +34,14 @@ const (
 	diagRecvBuffer = 1 << 16
 )
 
-// unixListener is a listening Unix socket: its own inode (socket:[ino] in
-// a holder's descriptor table), and either the file it is bound to or its
-// abstract name (leading NUL included). The kernel reports the file's
-// inode number in 32 bits: boundTo compares those.
+// unixListener is a Unix socket as sock_diag describes it: its own inode
+// (socket:[ino] in a holder's descriptor table), and for a listening one
+// either the file it is bound to or its abstract name (leading NUL
+// included); for a connected one, its peer's inode. The kernel reports the
+// file's inode number in 32 bits: boundTo compares those.
 type unixListener struct {
 	ino      uint32
+	peer     uint32
 	fileDev  uint64
 	fileIno  uint32
 	hasFile  bool
@@ -55,6 +59,26 @@ type fileID struct{ dev, ino uint64 }
 // unixListeners lists the listening Unix sockets of this network
 // namespace.
 func unixListeners() ([]unixListener, error) {
+	return unixDiag(unix.NLM_F_DUMP, 1<<tcpListen, 0, udiagShowName|udiagShowVFS)
+}
+
+// unixPeer is the inode of the socket connected to the Unix socket with
+// inode ino.
+func unixPeer(ino uint32) (uint32, error) {
+	ls, err := unixDiag(0, ^uint32(0), ino, udiagShowPeer)
+	if err != nil {
+		return 0, err
+	}
+	if len(ls) != 1 || ls[0].peer == 0 {
+		return 0, errors.New("sock_diag: no peer")
+	}
+	return ls[0].peer, nil
+}
+
+// unixDiag asks sock_diag about the Unix sockets in states (a bit mask),
+// the one with inode ino, or all (flags NLM_F_DUMP), with the attributes
+// show names.
+func unixDiag(flags uint16, states, ino, show uint32) ([]unixListener, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("sock_diag: %w", err)
@@ -64,12 +88,13 @@ func unixListeners() ([]unixListener, error) {
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
 	ne.PutUint32(req[8:], 1) // sequence
 	d := req[netlinkHdrLen:]
 	d[0] = unix.AF_UNIX
-	ne.PutUint32(d[4:], 1<<tcpListen)
-	ne.PutUint32(d[12:], udiagShowName|udiagShowVFS)
+	ne.PutUint32(d[4:], states)
+	ne.PutUint32(d[8:], ino)
+	ne.PutUint32(d[12:], show)
 	ne.PutUint32(d[16:], ^uint32(0)) // no cookie
 	ne.PutUint32(d[20:], ^uint32(0))
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
@@ -108,6 +133,9 @@ func unixListeners() ([]unixListener, error) {
 				if ln, ok := parseDiag(body); ok {
 					out = append(out, ln)
 				}
+				if flags&unix.NLM_F_DUMP == 0 {
+					return out, nil // one answer, no NLMSG_DONE
+				}
 			}
 		}
 	}
@@ -134,6 +162,10 @@ func parseDiag(b []byte) (unixListener, bool) {
 		case unixDiagName:
 			if len(data) > 0 && data[0] == 0 {
 				ln.abstract = bytes.Clone(data)
+			}
+		case unixDiagPeer:
+			if len(data) >= 4 {
+				ln.peer = ne.Uint32(data)
 			}
 		case unixDiagVFS:
 			// struct unix_diag_vfs: the inode, then the device in the

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"net"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -51,8 +53,14 @@ type Supervisor struct {
 	signals bool     // mediate the kill family (below ABI 6)
 	allowed []fileID // the broker's socket and --allow-socket's
 	names   []string // --allow-socket's, as given
+	broker  fileID   // the broker's socket
 	root    atomic.Int64
 	srv     *supervise.Server
+
+	// For whom each connection to the broker was made: the agent's
+	// socket's inode, and the caller, pinned.
+	mu    sync.Mutex
+	conns map[uint64]pinned
 }
 
 // ErrBadSocket: an --allow-socket path that is not absolute or not a
@@ -69,7 +77,7 @@ func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
 	if err := ptraceScopeAllows(); err != nil {
 		return nil, err
 	}
-	s := &Supervisor{signals: signalsMediated(r.ABI)}
+	s := &Supervisor{signals: signalsMediated(r.ABI), conns: map[uint64]pinned{}}
 	for _, p := range allow {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("%w %s: the path must be absolute (or start with ~/)", ErrBadSocket, p)
@@ -83,8 +91,47 @@ func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
 	return s, nil
 }
 
-// AllowSocket lets the agent connect to the Unix socket at path (the
-// broker's), pinned to the file it names now.
+// AllowBroker lets the agent connect to the broker's socket at path,
+// pinned to the file it names now; ConnectedFor then names the caller of
+// each connection.
+func (s *Supervisor) AllowBroker(path string) error {
+	if err := s.AllowSocket(path); err != nil {
+		return err
+	}
+	s.broker = s.allowed[len(s.allowed)-1]
+	return nil
+}
+
+// ConnectedFor names the agent's process for which the supervisor made
+// the connection conn accepted on the broker's socket (whose SO_PEERCRED
+// names the launcher, which connected it), and a pidfd pinning it, which
+// the caller closes.
+func (s *Supervisor) ConnectedFor(conn *net.UnixConn) (pid, pidfd int, ok bool) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return 0, -1, false
+	}
+	var st unix.Stat_t
+	var serr error
+	if err := raw.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil || serr != nil {
+		return 0, -1, false
+	}
+	peer, err := unixPeer(uint32(st.Ino))
+	if err != nil {
+		return 0, -1, false
+	}
+	s.mu.Lock()
+	p, ok := s.conns[uint64(peer)]
+	delete(s.conns, uint64(peer))
+	s.mu.Unlock()
+	if !ok {
+		return 0, -1, false
+	}
+	return p.pid, p.pidfd, true
+}
+
+// AllowSocket lets the agent connect to the Unix socket at path, pinned to
+// the file it names now.
 func (s *Supervisor) AllowSocket(path string) error {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
@@ -155,6 +202,12 @@ func (s *Supervisor) Start(w *Wrapped, agent int) error {
 // Close stops the supervisor: every mediated call of whatever is left of
 // the tree fails with ENOSYS.
 func (s *Supervisor) Close() error {
+	s.mu.Lock()
+	for ino, p := range s.conns {
+		p.close()
+		delete(s.conns, ino)
+	}
+	s.mu.Unlock()
 	if s.srv == nil {
 		return nil
 	}
@@ -401,7 +454,39 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 	// file that was decided on, wherever the path leads by now.
 	via := binary.NativeEndian.AppendUint16(nil, unix.AF_UNIX)
 	via = append(via, "/proc/self/fd/"+strconv.Itoa(file)+"\x00"...)
-	return connectRaw(sock, via)
+	if id != s.broker {
+		return connectRaw(sock, via)
+	}
+	// The broker learns whom the connection is for before it can accept
+	// it: its SO_PEERCRED names the launcher.
+	var sst unix.Stat_t
+	if err := unix.Fstat(sock, &sst); err != nil {
+		return fail(err)
+	}
+	tgid, err := n.Tgid()
+	if err != nil {
+		return fail(err)
+	}
+	caller, err := pin(tgid)
+	if err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	if old, ok := s.conns[sst.Ino]; ok {
+		old.close()
+	}
+	s.conns[sst.Ino] = caller
+	s.mu.Unlock()
+	r := connectRaw(sock, via)
+	if !r.Succeeded() {
+		s.mu.Lock()
+		if p, ok := s.conns[sst.Ino]; ok && p == caller {
+			delete(s.conns, sst.Ino)
+			caller.close()
+		}
+		s.mu.Unlock()
+	}
+	return r
 }
 
 // openSocketPath opens path as connect(2) would find it for the calling

@@ -104,6 +104,10 @@ func Return(v int64) Reply { return Reply{kind: replyValue, val: v} }
 // Fail makes the call fail with e.
 func Fail(e syscall.Errno) Reply { return Reply{kind: replyErrno, errno: e} }
 
+// Succeeded reports whether r makes the call succeed (a value, an
+// injected descriptor, or a call continued).
+func (r Reply) Succeeded() bool { return r.kind != replyErrno }
+
 // Continue lets the kernel run the call as the caller made it. The kernel
 // reads the caller's memory again then, so continue only a call whose
 // decision rests on its argument values.
