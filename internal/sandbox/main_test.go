@@ -167,6 +167,14 @@ func probe(args []string) int {
 			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0); err == nil {
 				unix.Close(fd)
 			}
+		case "connectloop":
+			// N,tcp|unix|own,ADDRESS: N connections, one after the other,
+			// to a TCP or Unix address (own: served by the probe); it
+			// prints the time one took.
+			var per time.Duration
+			if per, err = connectLoop(target); err == nil {
+				fmt.Printf("ns %d\n", per.Nanoseconds())
+			}
 		case "waitstdin":
 			// Until the launcher says go on (a line on stdin).
 			_, err = bufio.NewReader(os.Stdin).ReadString('\n')
@@ -387,4 +395,42 @@ func launchSleeper() int {
 	fmt.Println(cmd.Process.Pid)
 	time.Sleep(time.Minute)
 	return 0
+}
+
+// connectLoop runs connectloop's target (see probe).
+func connectLoop(target string) (time.Duration, error) {
+	f := strings.SplitN(target, ",", 3)
+	if len(f) != 3 {
+		return 0, errors.New("connectloop N,KIND,ADDRESS")
+	}
+	n, _ := strconv.Atoi(f[0])
+	network, addr := "unix", f[2]
+	switch f[1] {
+	case "tcp":
+		network = "tcp"
+	case "own":
+		l, err := net.Listen("unix", addr)
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return 0, err
+		}
+		c.Close()
+	}
+	return time.Since(start) / time.Duration(max(n, 1)), nil
 }

@@ -57,11 +57,23 @@ type Supervisor struct {
 	root    atomic.Int64
 	srv     *supervise.Server
 
+	mu sync.Mutex
 	// For whom each connection to the broker was made: the agent's
 	// socket's inode, and the caller, pinned.
-	mu    sync.Mutex
 	conns map[uint64]pinned
+	// Where a listening socket of the tree was last found: its inode, and
+	// the holder (pinned) and descriptor, checked again before use.
+	holders map[uint32]holder
 }
+
+// holder is a process of the tree holding a socket at descriptor fd.
+type holder struct {
+	p  pinned
+	fd int
+}
+
+// maxHolders bounds the holders remembered (each holds a pidfd).
+const maxHolders = 64
 
 // ErrBadSocket: an --allow-socket path that is not absolute or not a
 // Unix socket.
@@ -77,7 +89,7 @@ func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
 	if err := ptraceScopeAllows(); err != nil {
 		return nil, err
 	}
-	s := &Supervisor{signals: signalsMediated(r.ABI), conns: map[uint64]pinned{}}
+	s := &Supervisor{signals: signalsMediated(r.ABI), conns: map[uint64]pinned{}, holders: map[uint32]holder{}}
 	for _, p := range allow {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("%w %s: the path must be absolute (or start with ~/)", ErrBadSocket, p)
@@ -206,6 +218,10 @@ func (s *Supervisor) Close() error {
 	for ino, p := range s.conns {
 		p.close()
 		delete(s.conns, ino)
+	}
+	for ino, h := range s.holders {
+		h.p.close()
+		delete(s.holders, ino)
 	}
 	s.mu.Unlock()
 	if s.srv == nil {
@@ -336,14 +352,35 @@ func (p pinned) alive() bool { return unix.PidfdSendSignal(p.pidfd, 0, nil, 0) =
 // is alive (so the pid named it throughout) and in the tree.
 func (s *Supervisor) stillOurs(p pinned) bool { return s.inTree(p.pid) && p.alive() }
 
+// walkTree calls visit with the agent and each live descendant, parents
+// first, until visit returns true; it reports whether one did. A walk
+// that finds what it looks for early reads no further children files.
+func (s *Supervisor) walkTree(visit func(pid int) bool) bool {
+	root := int(s.root.Load())
+	children := childrenFiles
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d/children", root, root)); err != nil {
+		children = scanChildren()
+	}
+	for queue := []int{root}; len(queue) > 0; queue = queue[1:] {
+		if st := procState(queue[0]); st == 0 || st == 'Z' || st == 'X' {
+			continue
+		}
+		if visit(queue[0]) {
+			return true
+		}
+		queue = append(queue, children(queue[0])...)
+	}
+	return false
+}
+
 // eachTreeFD calls f with every descriptor's link target of every process
 // of the tree, the process pinned, until f returns true; it returns the
 // process f stopped at (the caller closes it), and whether it did.
-func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (pinned, bool) {
-	for _, pid := range s.treePids() {
+func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (found pinned, ok bool) {
+	s.walkTree(func(pid int) bool {
 		p, err := pin(pid)
 		if err != nil {
-			continue
+			return false
 		}
 		dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
 		entries, _ := os.ReadDir(dir)
@@ -355,26 +392,60 @@ func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (pin
 			link, err := os.Readlink(dir + e.Name())
 			if err == nil && f(p, fd, link) {
 				if s.stillOurs(p) {
-					return p, true
+					found, ok = p, true
+				} else {
+					p.close()
 				}
-				p.close()
-				return pinned{}, false
+				return true
 			}
 		}
 		p.close()
+		return false
+	})
+	return found, ok
+}
+
+// heldWhereFound reports whether the holder remembered for socket ino
+// still holds it (its descriptor's link is want) and is still the tree's.
+func (s *Supervisor) heldWhereFound(ino uint32, want string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock() // the pidfd is closed only under the lock
+	h, ok := s.holders[ino]
+	if !ok {
+		return false
 	}
-	return pinned{}, false
+	link, err := os.Readlink("/proc/" + strconv.Itoa(h.p.pid) + "/fd/" + strconv.Itoa(h.fd))
+	return err == nil && link == want && s.stillOurs(h.p)
 }
 
 // treeHoldsSocket reports whether a process of the tree holds the socket
-// with inode ino.
+// with inode ino: where it was found last time, else anywhere in the tree
+// (a walk that reads every descriptor of every process until it finds it).
 func (s *Supervisor) treeHoldsSocket(ino uint32) bool {
 	want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
-	p, ok := s.eachTreeFD(func(_ pinned, _ int, link string) bool { return link == want })
-	if ok {
-		p.close()
+	if s.heldWhereFound(ino, want) {
+		return true
 	}
-	return ok
+	var fd int
+	p, ok := s.eachTreeFD(func(_ pinned, n int, link string) bool { fd = n; return link == want })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, was := s.holders[ino]; was {
+		cur.p.close()
+		delete(s.holders, ino)
+	}
+	if !ok {
+		return false
+	}
+	if len(s.holders) >= maxHolders {
+		for k, old := range s.holders {
+			old.p.close()
+			delete(s.holders, k)
+			break
+		}
+	}
+	s.holders[ino] = holder{p, fd}
+	return true
 }
 
 // ---- connect ----
@@ -447,8 +518,10 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 		return supervise.Fail(unix.ECONNREFUSED)
 	}
 	id := fileID{dev: st.Dev, ino: st.Ino}
-	if !slices.Contains(s.allowed, id) && !s.treeListensOn(func(l unixListener) bool { return l.boundTo(id) }) {
-		return supervise.Fail(unix.EACCES)
+	if !slices.Contains(s.allowed, id) {
+		if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return l.boundTo(id) }); !ok {
+			return r
+		}
 	}
 	// Through the descriptor that was checked: what is connected is the
 	// file that was decided on, wherever the path leads by now.
@@ -523,25 +596,35 @@ func openSocketPath(n *supervise.Notif, path string) (int, error) {
 // any ABI this connect is the supervisor's, outside the agent's domain.
 func (s *Supervisor) connectAbstract(sock int, addr []byte) supervise.Reply {
 	name := addr[2:]
-	if !s.treeListensOn(func(l unixListener) bool { return slices.Equal(l.abstract, name) }) {
-		return supervise.Fail(unix.EACCES)
+	if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return slices.Equal(l.abstract, name) }); !ok {
+		return r
 	}
 	return connectRaw(sock, addr)
 }
 
-// treeListensOn reports whether a listening socket that match selects is
-// held by a process of the agent's tree.
-func (s *Supervisor) treeListensOn(match func(unixListener) bool) bool {
+// refuseUnlessTree is ok when a listening socket that match selects is
+// held by a process of the agent's tree; else the refusal: ECONNREFUSED
+// when none listens at all (as the kernel would say: a client then knows
+// the server is gone, as tmux does to start its own), EACCES when a
+// process outside the tree listens.
+func (s *Supervisor) refuseUnlessTree(match func(unixListener) bool) (supervise.Reply, bool) {
 	ls, err := unixListeners()
 	if err != nil {
-		return false
+		return supervise.Fail(unix.EACCES), false
 	}
+	listening := false
 	for _, l := range ls {
-		if match(l) && s.treeHoldsSocket(l.ino) {
-			return true
+		if match(l) {
+			listening = true
+			if s.treeHoldsSocket(l.ino) {
+				return supervise.Reply{}, true
+			}
 		}
 	}
-	return false
+	if !listening {
+		return supervise.Fail(unix.ECONNREFUSED), false
+	}
+	return supervise.Fail(unix.EACCES), false
 }
 
 // ---- open ----
