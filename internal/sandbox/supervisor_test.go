@@ -61,6 +61,13 @@ func supervisedLauncher(args []string) int {
 		}
 		defer l.Close()
 	}
+	// A socket file nobody listens on any more (its server died).
+	stale, err := net.Listen("unix", filepath.Join(dir, "stale.sock"))
+	if err != nil {
+		return 2
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
 	al, err := net.Listen("unix", allowedSock)
 	if err != nil {
 		return 2
@@ -161,11 +168,11 @@ func TestSupervisor(t *testing.T) {
 	bin := self(t)
 	ops := []string{"connect", "USER_SOCK", "connect", "USER_ABSTRACT", "connect", "ALLOWED_SOCK",
 		"serve", "DIR/own.sock", "serve", "@llms-sup-own-DIR", "ownpty", "-", "open", "USER_PTS",
-		"stop", "OUTSIDE_PID", "stop", "LAUNCHER_PID", "iouring", "-", "dgram", "-"}
+		"stop", "OUTSIDE_PID", "stop", "LAUNCHER_PID", "iouring", "-", "dgram", "-", "connect", "DIR/stale.sock"}
 	want := map[string]string{"connect USER_SOCK": "denied 13", "connect USER_ABSTRACT": "denied 13", "connect ALLOWED_SOCK": "ok",
 		"serve DIR/own.sock": "ok", "serve @llms-sup-own-DIR": "ok", "ownpty -": "ok", "open USER_PTS": "denied 13",
 		"stop OUTSIDE_PID": "denied 1", "stop LAUNCHER_PID": "denied 1", "iouring -": "denied 38", "dgram -": "denied 1",
-		"accepted": "0"}
+		"connect DIR/stale.sock": "denied 111", "accepted": "0"}
 	var abis []int
 	for _, a := range []int{ABI(), 4} {
 		if a <= ABI() && !slices.Contains(abis, a) {
