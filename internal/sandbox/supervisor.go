@@ -33,8 +33,8 @@ import (
 //     the descriptor table, again. A Unix socket by path or abstract name
 //     is reachable when it is the broker's, one the user named with
 //     --allow-socket, or one a process of the agent's tree listens on;
-//     anything else is refused with EACCES. Other families are connected
-//     as asked.
+//     anything else is refused (EACCES; ECONNREFUSED when nothing
+//     listens). Other families are connected as asked.
 //   - open of /dev/pts/N read-write: when a process of the agent's tree
 //     holds the master of N, the supervisor opens the peer from that master
 //     (TIOCGPTPEER) and puts it into the caller's table; every other open
@@ -55,6 +55,7 @@ type Supervisor struct {
 	names   []string // --allow-socket's, as given
 	broker  fileID   // the broker's socket
 	root    atomic.Int64
+	rootFD  int // a pidfd of the agent: its pid names it only while it lives
 	srv     *supervise.Server
 
 	mu sync.Mutex
@@ -89,7 +90,7 @@ func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
 	if err := ptraceScopeAllows(); err != nil {
 		return nil, err
 	}
-	s := &Supervisor{signals: signalsMediated(r.ABI), conns: map[uint64]pinned{}, holders: map[uint32]holder{}}
+	s := &Supervisor{signals: signalsMediated(r.ABI), rootFD: -1, conns: map[uint64]pinned{}, holders: map[uint32]holder{}}
 	for _, p := range allow {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("%w %s: the path must be absolute (or start with ~/)", ErrBadSocket, p)
@@ -199,8 +200,19 @@ func (s *Supervisor) Start(w *Wrapped, agent int) error {
 	}
 	listener, err := receiveFD(w.supervisor)
 	w.supervisor.Close()
+	if err == nil {
+		// Whatever came is the filter's listener, or nothing is served.
+		if link, lerr := os.Readlink("/proc/self/fd/" + strconv.Itoa(listener)); lerr != nil || link != "anon_inode:seccomp notify" {
+			unix.Close(listener)
+			err = errors.New("not a seccomp listener")
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("sandbox: receiving the agent's seccomp listener: %w", err)
+	}
+	if s.rootFD, err = unix.PidfdOpen(agent, 0); err != nil {
+		unix.Close(listener)
+		return fmt.Errorf("sandbox: pidfd of the agent: %w", err)
 	}
 	s.root.Store(int64(agent))
 	srv, err := supervise.Serve(listener, s.handlers())
@@ -227,7 +239,14 @@ func (s *Supervisor) Close() error {
 	if s.srv == nil {
 		return nil
 	}
-	return s.srv.Close()
+	err := s.srv.Close()
+	// A handler still running (a blocking connect) answers into the
+	// closed listener; what it uses is closed after it.
+	go func() {
+		s.srv.Wait()
+		unix.Close(s.rootFD)
+	}()
+	return err
 }
 
 // handlers maps each arch's mediated calls to their handlers.
@@ -304,12 +323,14 @@ func sendFD(c, fd int) error {
 // inTree reports whether pid is the agent or descends from it, following
 // parents through /proc. Callers pin the process with a pidfd first and
 // check that it is still alive after: a pid read by number may otherwise
-// name another process by then.
+// name another process by then. Once the agent has been reaped its pid
+// may name another process: the tree is then empty (its orphans are the
+// launcher's, which ends them).
 func (s *Supervisor) inTree(pid int) bool {
 	root := int(s.root.Load())
 	for depth := 0; pid > 1 && depth < 4096; depth++ {
 		if pid == root {
-			return true
+			return unix.PidfdSendSignal(s.rootFD, 0, nil, 0) == nil
 		}
 		_, ppid, ok := procStat(pid)
 		if !ok {

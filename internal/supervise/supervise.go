@@ -323,6 +323,7 @@ type Server struct {
 
 	stop        int // eventfd that wakes the loop for Close
 	inFlight    chan struct{}
+	running     sync.WaitGroup // handlers
 	noAddFDSend atomic.Bool
 	done        chan struct{}
 	err         error // the loop's, once done is closed
@@ -380,12 +381,13 @@ func (s *Server) loop() error {
 			return fmt.Errorf("supervise: receiving a notification: %w", err)
 		}
 		s.inFlight <- struct{}{}
+		s.running.Add(1)
 		go s.handle(raw)
 	}
 }
 
 func (s *Server) handle(raw notifRaw) {
-	defer func() { <-s.inFlight }()
+	defer func() { <-s.inFlight; s.running.Done() }()
 	n := &Notif{ID: raw.ID, TID: int(raw.PID), Arch: raw.Data.Arch, Nr: uint32(raw.Data.Nr), Args: raw.Data.Args, srv: s, pidfd: -1}
 	reply := Fail(unix.EPERM)
 	func() {
@@ -418,6 +420,13 @@ func (s *Server) handle(raw notifRaw) {
 	}
 	// ENOENT: the caller was killed or interrupted meanwhile.
 	_ = s.ioctl(ioctlSend, unsafe.Pointer(&resp))
+}
+
+// Wait returns once the loop has ended and no handler runs; call it after
+// Close, before releasing what handlers use.
+func (s *Server) Wait() {
+	<-s.done
+	s.running.Wait()
 }
 
 // Close stops receiving and closes the listener: every call still

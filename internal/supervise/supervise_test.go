@@ -97,9 +97,11 @@ func TestServe(t *testing.T) {
 		t.Fatal("no listener received")
 	}
 
-	var calls atomic.Int32
+	// What the handler does for the call being made: a call interrupted by
+	// a signal (the Go runtime preempts with SIGURG) is notified again.
+	var mode atomic.Int32
 	srv, err := Serve(fds[0], map[Key]Handler{key: func(n *Notif) Reply {
-		switch calls.Add(1) {
+		switch mode.Load() {
 		case 1:
 			if tgid, err := n.Tgid(); err != nil || tgid != cmd.Process.Pid || !n.Valid() {
 				return Fail(unix.EINVAL)
@@ -115,6 +117,7 @@ func TestServe(t *testing.T) {
 	}
 	lines := bufio.NewScanner(stdout)
 	call := func() string {
+		mode.Add(1)
 		fmt.Fprintln(stdin)
 		if !lines.Scan() {
 			t.Fatal("the child stopped answering")
