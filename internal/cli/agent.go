@@ -56,7 +56,11 @@ func newAgentCmd(f *Factory) *cobra.Command {
 sandbox in which the llms store, key files and your credential files (~/.ssh,
 ~/.aws, ~/.gnupg, shell histories, … see docs/AGENT-MODE.md) cannot be read,
 and only the working directory, the temp dirs, terminals and the agent's own
-state can be written. Its environment loses every LLM_SECRETS_* variable and
+state can be written. llms decides the agent's connects and terminal opens
+(and below Landlock ABI 6 its signals): your Unix sockets (tmux, systemd,
+D-Bus, ssh-agent…), other terminals and processes are out of its reach;
+its own servers and terminals work. --allow-socket PATH lets it reach one
+socket of yours. Its environment loses every LLM_SECRETS_* variable and
 credential variables (cloud keys, GITHUB_TOKEN, *_API_KEY, …) except its own
 API key and --keep-env.
 
