@@ -162,9 +162,10 @@ func runAgent(opts *agentOptions) error {
 	defer os.RemoveAll(sockDir)
 	var rules *sandbox.Rules
 	var sup *sandbox.Supervisor
+	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
+		if rules, writable, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
 			return err
 		}
 		if sup, err = agentSupervisor(opts, rules); err != nil {
@@ -194,7 +195,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir, sup)
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, writable, sockDir, sup)
 	if err == nil && sup != nil {
 		err = sup.AllowBroker(srv.socket)
 	}
