@@ -218,7 +218,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 		"own-unix-path": "allowed", "own-unix-relative": "allowed", "own-unix-abstract": "allowed",
 		"own-pty-by-path": "allowed", "own-pty-flags": "allowed", "own-pty-relative": "allowed",
 		"own-script": "allowed", "own-python-pty": "allowed", "own-python-forkserver": "allowed",
-		"own-node-unix-server": "allowed", "own-tmux": "allowed", "own-ssh-agent": "allowed",
+		"own-node-unix-server": "allowed", "own-tmux": "allowed", "own-ssh-agent": "allowed", "own-gpg-agent": "allowed",
 		"allowed-socket": "allowed", "broker-exec": "allowed",
 	}
 	// F_SETOWN toward another process: the supervisor refuses it below
@@ -230,7 +230,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 		want["setown-outside"] = "refused"
 	}
 	skipIfMissing := map[string]string{"own-script": "script", "own-python-pty": "python3", "own-python-forkserver": "python3",
-		"own-node-unix-server": "node", "own-tmux": "tmux", "own-ssh-agent": "ssh-agent",
+		"own-node-unix-server": "node", "own-tmux": "tmux", "own-ssh-agent": "ssh-agent", "own-gpg-agent": "gpg-connect-agent",
 		"tmux-user-runtime-new-window": "tmux", "tmux-user-tmp-new-window": "tmux"}
 	ownProgram := func(name string) bool {
 		_, ok := skipIfMissing[name]
@@ -325,7 +325,9 @@ func attackSupervisor(report func(string, bool, string), llms, work string) int 
 		return "succeeded"
 	}
 	have := func(prog string) bool { _, err := exec.LookPath(prog); return err == nil }
-	run := func(timeout time.Duration, env []string, name string, args ...string) (int, string) {
+	// run runs a program in the working tree: its status, the first line of
+	// its output (the detail), and whether the output holds want.
+	runFor := func(want string, timeout time.Duration, env []string, name string, args ...string) (int, string, bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, name, args...)
@@ -342,6 +344,10 @@ func attackSupervisor(report func(string, bool, string), llms, work string) int 
 		if len(s) > 100 {
 			s = s[:100]
 		}
+		return code, s, strings.Contains(string(out), want)
+	}
+	run := func(timeout time.Duration, env []string, name string, args ...string) (int, string) {
+		code, s, _ := runFor("", timeout, env, name, args...)
 		return code, s
 	}
 	exists := func(p string, wait time.Duration) bool {
@@ -700,6 +706,16 @@ const s=net.createServer(c=>c.pipe(c)).listen(p,()=>{const c=net.connect(p,()=>c
 			agent.Wait()
 			report("own-ssh-agent", code == 1, fmt.Sprintf("ssh-add -l: exit %d: %s", code, msg))
 		}
+	}
+
+	if heavy && have("gpg-connect-agent") && have("gpgconf") {
+		home := filepath.Join(work, "gnupg")
+		os.Mkdir(home, 0o700)
+		env := []string{"GNUPGHOME=" + home}
+		// It starts a gpg-agent of the agent's own and connects to it.
+		code, msg, answered := runFor("\nOK", 20*time.Second, env, "gpg-connect-agent", "GETINFO version", "/bye")
+		run(5*time.Second, env, "gpgconf", "--kill", "gpg-agent")
+		report("own-gpg-agent", code == 0 && answered, fmt.Sprintf("exit %d, answered %v: %s", code, answered, msg))
 	}
 
 	// Unix datagram sockets send to any path without connect.
