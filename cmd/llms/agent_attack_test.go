@@ -104,6 +104,9 @@ func attackAgent() int {
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
 	}
 
+	if os.Getenv(envAttackPhase) == supervisorPhase {
+		return attackSupervisor(report, llms, work)
+	}
 	if os.Getenv(envAttackPhase) == "pins" {
 		return attackPins(llms, work, report)
 	}
@@ -390,7 +393,7 @@ func TestAgentModeAttacks(t *testing.T) {
 // 24.04's 6.8; 1: the first). Every attack must fail at every level.
 func attackABIs() []int {
 	var out []int
-	for _, abi := range []int{sandbox.ABI(), 6} {
+	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
 		if abi <= sandbox.ABI() && !slices.Contains(out, abi) {
 			out = append(out, abi)
 		}

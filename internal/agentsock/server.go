@@ -49,6 +49,11 @@ type Server struct {
 	// Writable are the trees the agent may write (the sandbox's), where a
 	// program is never a pinned one (broker.ExecRequest.Writable).
 	Writable []string
+	// ConnectedFor, when set, names the process for which the launcher
+	// connected conn (agent mode's supervisor performs the agent's
+	// connect, so SO_PEERCRED names the launcher), with a pidfd pinning it
+	// (the server closes it); ok false when it made no such connection.
+	ConnectedFor func(conn *net.UnixConn) (pid, pidfd int, ok bool)
 	// Log receives one line per refused connection or malformed request
 	// (never a value); nil discards them.
 	Log func(string)
@@ -355,9 +360,11 @@ func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: cannot identify the peer: %v", broker.ErrDenied, err)
 	}
-	if pidfd >= 0 {
-		defer unix.Close(pidfd)
-	}
+	defer func() {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}()
 	uid := os.Getuid()
 	if s.peerUID != nil {
 		uid = *s.peerUID
@@ -370,6 +377,16 @@ func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
 		root = os.Getpid()
 	}
 	pid := int(cred.Pid)
+	if pid == os.Getpid() && s.ConnectedFor != nil {
+		if pidfd >= 0 {
+			unix.Close(pidfd) // the launcher's
+			pidfd = -1
+		}
+		var ok bool
+		if pid, pidfd, ok = s.ConnectedFor(conn); !ok {
+			return 0, fmt.Errorf("%w: a connection from the launcher, made for no process of the agent's", broker.ErrDenied)
+		}
+	}
 	if !agentid.Descends(s.procRoot, pid, root) {
 		return 0, fmt.Errorf("%w: process %d is not one of the agent's", broker.ErrDenied, pid)
 	}

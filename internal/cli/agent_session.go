@@ -7,11 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +59,28 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 	}
 	rules, err := sandbox.BuildFor(spec, abi)
 	return rules, spec.Write, err
+}
+
+// agentSupervisor prepares the supervisor of the agent's mediated calls,
+// with the sockets --allow-socket names (absolute, or ~/ in the account's
+// home).
+func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervisor, error) {
+	var allow []string
+	for _, p := range opts.AllowSocket {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			home, err := opts.AccountHome()
+			if err != nil {
+				return nil, fmt.Errorf("finding your home directory: %w", err)
+			}
+			p = filepath.Join(home, rest)
+		}
+		allow = append(allow, p)
+	}
+	sup, err := sandbox.NewSupervisor(rules, allow)
+	if errors.Is(err, sandbox.ErrBadSocket) {
+		return nil, usageError{err}
+	}
+	return sup, err
 }
 
 type agentToken struct {
@@ -124,7 +148,7 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 // ends the agent's tree first), stops the broker and ends every process
 // left in its own tree. It returns the agent's status (128+n for signal
 // n).
-func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string) (int, error) {
+func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string, sup *sandbox.Supervisor) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
@@ -139,12 +163,17 @@ func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped
 	// broker is gone, and the token is refused everywhere else (its launch
 	// caveat). If the guard dies, the agent dies with it and the rest of
 	// its tree comes to this subreaper.
-	var files []*os.File
-	if start.Rules != nil {
-		files = []*os.File{start.Rules}
-	}
-	if err := g.Start(start.Path, start.Args, env, files, sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
+	if err := g.Start(start.Path, start.Args, env, start.ExtraFiles(), sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
+	}
+	start.Close() // the agent's copies
+	if sup != nil {
+		// The agent sends its filter's listener before it execs; without
+		// it nothing may run (it has failed, and exits 126). Killing the
+		// guard kills the agent (its parent-death signal).
+		if err := sup.Start(start); err != nil {
+			_ = g.Signal(syscall.SIGKILL)
+		}
 	}
 	done := make(chan struct{})
 	var status int
@@ -174,6 +203,9 @@ wait:
 	srv.stop(opts)
 	if n := g.End(); n > 0 {
 		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
+	}
+	if sup != nil {
+		sup.Close()
 	}
 	return status, waitErr
 }
@@ -208,7 +240,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted and its launch caveat held for launch,
 // each child confined in a new domain beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string) (*agentBroker, error) {
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -220,6 +252,9 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, lau
 	}
 	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(), Writable: writable,
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
+	if sup != nil {
+		srv.ConnectedFor = sup.ConnectedFor
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
 	if rules != nil {
