@@ -82,3 +82,18 @@ func TestDumpHoldBack(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfinishedLastDumpLine: output that ends in a line that is, or may
+// be, a hex dump line without its line break is written at Close, masked
+// where it spells a value.
+func TestUnfinishedLastDumpLine(t *testing.T) {
+	r := New([]Secret{{Name: "S", Value: []byte("secret")}})
+	for input, want := range map[string]string{
+		"hello\n00000000: 7365 6372 6574": "hello\n00000000: [REDACTED:S]",
+		"hello\n00000000: 6162":           "hello\n00000000: 6162",
+		"00000000: 6162\n 73 65 63 72":    "00000000: 6162\n 73 65 63 72",
+		" 73 65 63 72 65 74":              " [REDACTED:S]",
+	} {
+		checkMasks(t, r, input, want)
+	}
+}

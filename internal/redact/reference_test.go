@@ -249,9 +249,9 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 		}
 	}
 	search(final)
-	// A dump line is decided as a whole.
+	// A dump line is decided as a whole, until the input ends.
 	for _, l := range dumpLines {
-		if l[0] < cut && cut <= l[1] {
+		if !final && l[0] < cut && cut <= l[1] {
 			cut = l[0]
 		}
 	}
