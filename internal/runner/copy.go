@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,7 +25,8 @@ type outputCopier struct {
 	wg    sync.WaitGroup
 	errs  []error
 	srcs  []*os.File
-	ended []bool // ended[i]: the copy from srcs[i] is over
+	ended []bool     // ended[i]: the copy from srcs[i] is over
+	dsts  []Releaser // dsts[i]: where srcs[i] goes, if it holds output back
 	// abandoned: the sources were closed under the copies on purpose.
 	abandoned atomic.Bool
 	idle      idle
@@ -40,7 +42,8 @@ func newCopier(child func() verdict) *outputCopier {
 // start copies src to dst in the background and closes src when done.
 // Closing src when dst fails is deliberate: the child then sees a closed
 // pipe or a hung-up terminal instead of blocking forever on a full one.
-// At the end of src, a dst that holds output back is released.
+// A dst that holds output back is released once every stream written to
+// it has ended.
 func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	c.wg.Add(1)
 	release, _ := dst.(Releaser)
@@ -48,7 +51,8 @@ func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	i := len(c.srcs)
 	c.srcs = append(c.srcs, src)
 	c.ended = append(c.ended, false)
-	if release != nil {
+	c.dsts = append(c.dsts, release)
+	if release != nil && !slices.Contains(c.idle.writers, release) {
 		c.idle.writers = append(c.idle.writers, release)
 	}
 	c.mu.Unlock()
@@ -57,7 +61,7 @@ func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 		err := c.copy(dst, src)
 		c.mu.Lock()
 		c.ended[i] = true
-		if err == nil && release != nil {
+		if err == nil && release != nil && c.allEnded(release) {
 			err = release.Release()
 		}
 		c.mu.Unlock()
@@ -71,6 +75,17 @@ func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 			c.mu.Unlock()
 		}
 	}()
+}
+
+// allEnded reports whether every stream that goes to w has ended. Called
+// with the mutex held.
+func (c *outputCopier) allEnded(w Releaser) bool {
+	for i, d := range c.dsts {
+		if d == w && !c.ended[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // firstBufferSize is where a copy's buffer starts. Most children print

@@ -70,10 +70,11 @@
 // # Idle release
 //
 // A writer that holds output back is released when no byte has come for
-// 50 ms and the child is quiet: every byte it wrote has been read, and
-// no thread of it or of a process below it can run (each is asleep, in S
-// or I, or dead); one running or waiting for a CPU, in uninterruptible
-// sleep, stopped or traced puts it off until it is quiet. Whoever can put
+// 50 ms and the child is quiet: every byte it wrote has been read, and at
+// two looks 10 ms apart no thread of it or of a process below it could
+// run (each asleep, in S or I, or dead) and none ran in between; one
+// running or waiting for a CPU, in uninterruptible sleep, stopped or
+// traced puts it off until it is quiet. Whoever can put
 // bytes into the child's output may also starve the child of CPU, stop
 // it, or fill its pipe: idleness must be the child's own, or a value the
 // child is writing would show up to where it was paused. On a terminal the

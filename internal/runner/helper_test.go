@@ -275,15 +275,16 @@ options:
 }
 
 // valueThen prints half of $V, pauses, and prints the rest and a line
-// break. The pause is "stop" (SIGSTOP itself, until continued), "spin"
-// (run without sleeping for 400 ms) or "line" (read a line of input).
+// break. The pause is "spin" (run without sleeping for 400 ms),
+// "close-stderr" (close stderr, then spin) or "line" (read a line of
+// input).
 func valueThen(pause string) int {
 	v := os.Getenv("V")
 	fmt.Print(v[:len(v)/2])
-	os.Stdout.Sync()
 	switch pause {
-	case "stop":
-		syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	case "close-stderr":
+		os.Stderr.Close()
+		fallthrough
 	case "spin":
 		for end := time.Now().Add(400 * time.Millisecond); time.Now().Before(end); {
 		}

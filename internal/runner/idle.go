@@ -14,12 +14,17 @@ type Releaser interface {
 }
 
 // Held output is released when no byte has come for idleAfter, and then
-// only if the child is quiet (see quiet.go); until then the writer
-// releases it by position. A prompt shows idleAfter after it is printed;
-// output that never pauses that long shows as the writer passes it on. It
-// is a constant: when output is released depends on when the child
-// writes and sleeps, never on what it writes.
-const idleAfter = 50 * time.Millisecond
+// only once the child is quiet (see quiet.go), which is looked at again
+// every recheck until it is; until then the writer releases it by
+// position. A prompt shows about idleAfter+recheck after it is printed
+// (the child ran to print it, so the first look finds it has run); output
+// that never pauses that long shows as the writer passes it on. Both are
+// constants: when output is released depends on when the child writes and
+// sleeps, never on what it writes.
+const (
+	idleAfter = 50 * time.Millisecond
+	recheck   = 10 * time.Millisecond
+)
 
 // A clock is what the idle release reads time from; tests drive their own.
 type clock interface {
@@ -92,7 +97,7 @@ func (c *outputCopier) idleCheck() {
 		d.off = true
 		return
 	case busy:
-		c.armIdle(now, now.Add(idleAfter))
+		c.armIdle(now, now.Add(recheck))
 		return
 	}
 	for _, w := range d.writers {

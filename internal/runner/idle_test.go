@@ -184,11 +184,11 @@ func TestIdleReleaseSchedule(t *testing.T) {
 		{"a prompt", []chunk{{0, "Password: "}}, always(quiet), []scheduled{{ms(50), 10}}},
 		{"typing", typed(0, "abc"), always(quiet), []scheduled{{ms(90), 3}}},
 		{"a busy child", []chunk{{0, "Password: "}}, func(at time.Duration) verdict {
-			if at < ms(120) {
+			if at < ms(125) {
 				return busy
 			}
 			return quiet
-		}, []scheduled{{ms(150), 10}}},
+		}, []scheduled{{ms(130), 10}}},
 		{"flow control turned on", []chunk{{0, "one "}, {ms(200), "two"}}, func(at time.Duration) verdict {
 			if at < ms(100) {
 				return never

@@ -55,7 +55,8 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 	}
 	defer release()
 
-	out := newCopier(func() verdict { return childAsleep(child) })
+	watch := &treeWatch{child: child}
+	out := newCopier(watch.verdict)
 	out.start(s.Stdout, stdoutR, "stdout")
 	out.start(s.Stderr, stderrR, "stderr")
 	relay := relayWithoutPTY(child)

@@ -92,11 +92,12 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	}
 	defer release()
 
+	watch := &treeWatch{child: child}
 	out := newCopier(func() verdict {
 		if flowControl(master) {
 			return never
 		}
-		return childAsleep(child)
+		return watch.verdict()
 	})
 	out.start(s.Stdout, master, "output") // closes master when done
 	relay := func(sig os.Signal) {

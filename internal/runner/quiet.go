@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
+	"maps"
 	"os"
 	"strconv"
 	"syscall"
@@ -14,13 +16,17 @@ import (
 // part before the pause. A process that can put bytes into the child's
 // output may also be able to starve the child of CPU, stop it, or stop
 // its terminal's output. So the child counts as quiet only when every
-// byte it wrote has been read and no thread of it or of any process below
-// it can run: each is asleep (S), idle (I), or dead (Z, X). Running or
-// waiting for a CPU (R), in uninterruptible sleep (D), stopped (T, t),
-// parked (P), paging (W) or any other state puts the release off. A
-// process that left the tree (re-parented after its parent exited) is not
-// watched; once the child itself has exited, nothing is released by
-// idleness any more, only by position and at the end of the output.
+// byte it wrote has been read and, at two looks recheck apart, no thread
+// of it or of any process below it could run — each asleep (S), idle (I),
+// or dead (Z, X) — and none ran in between: the count of its context
+// switches is unchanged. Running or waiting for a CPU (R), uninterruptible
+// sleep (D), stopped (T, t), parked (P), paging (W) or any other state
+// puts the release off. Two looks, because reading the threads one after
+// another is no snapshot: a runtime that hands its work from one thread
+// to another could look asleep thread by thread. A process that left the
+// tree (re-parented after its parent exited) is not watched; once the
+// child itself has exited, nothing is released by idleness any more, only
+// by position and at the end of the output.
 
 // drained reports whether nothing written to src is waiting to be read.
 // A child blocked on a full pipe, or a terminal whose buffer is full, is
@@ -36,60 +42,74 @@ func drained(src *os.File) bool {
 	return err == nil && n == 0
 }
 
-// maxTree bounds the processes looked at; a larger tree is taken as busy.
+// maxTree bounds the threads looked at; a larger tree is taken as busy.
 const maxTree = 4096
 
-// childAsleep looks at the child's threads and those of every process
-// below it (through /proc/PID/task/TID/children) and reports quiet, busy,
-// or never once the child has exited. The signal 0, sent through the
-// child's pidfd after the walk, fails once the child has been reaped: its
-// pid, which may then be reused, still named it during the walk.
-func childAsleep(child *os.Process) verdict {
-	asleep, ok := threadsAsleep(child.Pid)
-	switch {
-	case !ok || child.Signal(syscall.Signal(0)) != nil:
+// treeWatch looks at the child's tree (through /proc/PID/task/TID/status
+// and children) and keeps what it saw.
+type treeWatch struct {
+	child *os.Process
+	last  map[int]uint64 // each thread's context switches at the last look, if all were asleep
+}
+
+// verdict is quiet when the tree is asleep now and was, unchanged, at the
+// last look; never once the child has exited. The signal 0, sent through
+// the child's pidfd after the look, fails once the child has been reaped:
+// its pid, which may then be reused, still named it during the look.
+func (w *treeWatch) verdict() verdict {
+	now, ok := lookAtTree(w.child.Pid)
+	if !ok || w.child.Signal(syscall.Signal(0)) != nil {
 		return never
-	case !asleep:
+	}
+	same := now != nil && w.last != nil && maps.Equal(now, w.last)
+	w.last = now
+	if !same {
 		return busy
 	}
 	return quiet
 }
 
-// threadsAsleep walks the tree from pid. ok is false when pid itself is
-// gone or has exited (a zombie).
-func threadsAsleep(pid int) (asleep, ok bool) {
+// lookAtTree returns the context switches of every thread of pid and of
+// the processes below it, or nil if one of them is not asleep. ok is false
+// when pid itself is gone or has exited (a zombie).
+func lookAtTree(pid int) (switches map[int]uint64, ok bool) {
+	switches = map[int]uint64{}
 	todo := []int{pid}
-	for seen := 0; len(todo) > 0; seen++ {
-		if seen == maxTree {
-			return false, true
-		}
+	for len(todo) > 0 {
 		p := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
 		dir := "/proc/" + strconv.Itoa(p) + "/task/"
 		tasks, err := os.ReadDir(dir)
 		if err != nil {
 			if p == pid {
-				return false, false
+				return nil, false
 			}
 			continue // a descendant that exited meanwhile
 		}
 		for _, task := range tasks {
-			stat, err := os.ReadFile(dir + task.Name() + "/stat")
+			tid, err := strconv.Atoi(task.Name())
+			if err != nil {
+				continue
+			}
+			status, err := os.ReadFile(dir + task.Name() + "/status")
 			if err != nil {
 				continue // a thread that exited meanwhile
 			}
-			state := threadState(stat)
-			if p == pid && task.Name() == strconv.Itoa(pid) && (state == 'Z' || state == 'X') {
-				return false, false
+			state, n := threadStatus(status)
+			if tid == pid && (state == 'Z' || state == 'X') {
+				return nil, false
 			}
 			switch state {
 			case 'S', 'I', 'Z', 'X':
 			default:
-				return false, true
+				return nil, true
+			}
+			if switches[tid] = n; len(switches) > maxTree {
+				return nil, true
 			}
 			children, err := os.ReadFile(dir + task.Name() + "/children")
 			if err != nil {
-				return false, true // cannot see below: not known to be asleep
+				return nil, true // cannot see below: not known to be asleep
 			}
 			for _, f := range bytes.Fields(children) {
 				if child, err := strconv.Atoi(string(f)); err == nil {
@@ -98,18 +118,30 @@ func threadsAsleep(pid int) (asleep, ok bool) {
 			}
 		}
 	}
-	return true, true
+	return switches, true
 }
 
-// threadState is the state letter of a /proc/PID/task/TID/stat line: the
-// field after the command name, which is in parentheses and may itself
-// hold parentheses and spaces.
-func threadState(stat []byte) byte {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 || i+2 >= len(stat) {
-		return '?'
+// threadStatus reads a /proc/PID/task/TID/status file: the state letter
+// and the number of context switches, voluntary and not.
+func threadStatus(status []byte) (state byte, switches uint64) {
+	state = '?'
+	lines := bufio.NewScanner(bytes.NewReader(status))
+	for lines.Scan() {
+		name, value, ok := bytes.Cut(lines.Bytes(), []byte(":"))
+		value = bytes.TrimSpace(value)
+		switch {
+		case !ok || len(value) == 0:
+		case string(name) == "State":
+			state = value[0]
+		case string(name) == "voluntary_ctxt_switches" || string(name) == "nonvoluntary_ctxt_switches":
+			n, err := strconv.ParseUint(string(value), 10, 64)
+			if err != nil {
+				return '?', 0
+			}
+			switches += n
+		}
 	}
-	return stat[i+2]
+	return state, switches
 }
 
 // flowControl reports whether the terminal whose master is given has
