@@ -107,6 +107,9 @@ func attackAgent() int {
 	if os.Getenv(envAttackPhase) == supervisorPhase {
 		return attackSupervisor(report, llms, work)
 	}
+	if os.Getenv(envAttackPhase) == "oracle" {
+		return attackOracle(report, llms)
+	}
 	if os.Getenv(envAttackPhase) == "pins" {
 		return attackPins(llms, work, report)
 	}
