@@ -23,38 +23,47 @@ import (
 
 // agentRules builds the sandbox for this launch.
 func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rules, error) {
-	home, err := opts.AccountHome()
+	o, err := protectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
-		return nil, fmt.Errorf("finding your home directory: %w", err)
-	}
-	homes := []string{home}
-	if h, ok := opts.LookupEnv("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
-		homes = append(homes, h)
+		return nil, err
 	}
 	wd, err := opts.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	// The store llms uses by default stays hidden when $LLM_SECRETS_DIR
-	// names another one for this launch.
+	o.Workdir, o.TempDir, o.Agent, o.SocketDir = wd, os.TempDir(), id, sockDir
+	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
+	spec, err := sandbox.AgentSpec(o)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return sandbox.Build(spec)
+}
+
+// protectedPaths says where the keys are, for sandbox.HiddenPaths: the
+// homes (the account's, from the user database, and $HOME when it
+// differs), the store, the store llms uses by default when
+// $LLM_SECRETS_DIR names another, and the llms config directories.
+func protectedPaths(accountHome func() (string, error), lookup func(string) (string, bool), storeDir string, configDirs []string) (sandbox.AgentOptions, error) {
+	home, err := accountHome()
+	if err != nil {
+		return sandbox.AgentOptions{}, fmt.Errorf("finding your home directory: %w", err)
+	}
+	homes := []string{home}
+	if h, ok := lookup("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
+		homes = append(homes, h)
+	}
 	var otherStores []string
 	if d, err := broker.DefaultDir(func(k string) string {
 		if k == "LLM_SECRETS_DIR" {
 			return ""
 		}
-		v, _ := opts.LookupEnv(k)
+		v, _ := lookup(k)
 		return v
 	}); err == nil {
 		otherStores = append(otherStores, d)
 	}
-	spec, err := sandbox.AgentSpec(sandbox.AgentOptions{
-		Homes: homes, DataDir: storeDir, OtherStores: otherStores, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id, SocketDir: sockDir,
-		Terminals: sandbox.Terminals(0, 1, 2), AllowRead: opts.AllowRead, AllowWrite: opts.AllowWrite, Hide: opts.Hide,
-	})
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return sandbox.Build(spec)
+	return sandbox.AgentOptions{Homes: homes, DataDir: storeDir, OtherStores: otherStores, ConfigDirs: configDirs}, nil
 }
 
 type agentToken struct {

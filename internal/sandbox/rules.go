@@ -18,6 +18,9 @@ import (
 // path in Hide is unreadable and unwritable even inside a Read or Write
 // path; Hide wins over everything.
 type Spec struct {
+	// Data trees: read files and list directories, execute nothing (the
+	// git llms runs reads everything and may run only itself).
+	Data []string
 	// Read trees: read files, list directories, execute. Normally "/".
 	Read []string
 	// Write trees: read and change anything beneath (working tree, temp
@@ -98,6 +101,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, ErrNoLandlock
 	}
 	handled := handledFS(abi)
+	data := (ll.AccessFSReadFile | ll.AccessFSReadDir) & handled
 	read := readRights & handled
 	write := (readRights | writeRights) & handled
 	// From ABI 9, connecting to a Unix socket by path is a right of its
@@ -123,7 +127,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 	for _, g := range []struct {
 		paths  []string
 		access uint64
-	}{{spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Sockets, socket}, {spec.Hide, 0}} {
+	}{{spec.Data, data}, {spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Sockets, socket}, {spec.Hide, 0}} {
 		if err := add(g.paths, g.access); err != nil {
 			return nil, err
 		}

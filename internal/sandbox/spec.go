@@ -58,62 +58,23 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		}
 	}
 	home := filepath.Clean(o.Homes[0]) // ~ in flags
-	abs := func(list []string) ([]string, error) {
-		out := make([]string, 0, len(list))
-		for _, p := range list {
-			if strings.HasPrefix(p, "~/") {
-				p = filepath.Join(home, p[2:])
-			}
-			if !filepath.IsAbs(p) {
-				return nil, fmt.Errorf("agent sandbox: path %q must be absolute (or start with ~/)", p)
-			}
-			out = append(out, filepath.Clean(p))
-		}
-		return out, nil
-	}
-	allowRead, err := abs(o.AllowRead)
+	allowRead, err := absPaths(home, o.AllowRead)
 	if err != nil {
 		return Spec{}, err
 	}
-	allowWrite, err := abs(o.AllowWrite)
+	allowWrite, err := absPaths(home, o.AllowWrite)
 	if err != nil {
 		return Spec{}, err
 	}
-	extraHide, err := abs(o.Hide)
+	extraHide, err := absPaths(home, o.Hide)
 	if err != nil {
 		return Spec{}, err
 	}
 
-	var hide []string
-	for _, h := range o.Homes {
-		for _, rel := range CredentialPaths {
-			p := filepath.Join(h, rel)
-			if !slices.Contains(allowRead, p) {
-				hide = append(hide, p)
-			}
-		}
+	hide, err := hiddenPaths(o, allowRead, extraHide)
+	if err != nil {
+		return Spec{}, err
 	}
-	// Every store this user keeps where llms looks by default, not only
-	// the one this launch uses: with $LLM_SECRETS_DIR naming a project's
-	// store, the default one still holds keys.
-	hide = append(hide, o.DataDir)
-	for _, h := range o.Homes {
-		hide = append(hide, filepath.Join(h, DefaultStorePath))
-	}
-	for _, d := range o.OtherStores {
-		if !filepath.IsAbs(d) {
-			return Spec{}, fmt.Errorf("agent sandbox: the store path %q is not absolute", d)
-		}
-		hide = append(hide, d)
-	}
-	for _, dir := range o.ConfigDirs {
-		keys, err := configKeyFiles(dir)
-		if err != nil {
-			return Spec{}, err
-		}
-		hide = append(hide, keys...)
-	}
-	hide = append(hide, extraHide...)
 
 	wd, err := resolve(filepath.Clean(o.Workdir))
 	if err != nil {
@@ -177,6 +138,78 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		Sockets: sockets,
 		Hide:    hide,
 	}, nil
+}
+
+// HiddenPaths lists what no confined program may read: the credential
+// paths in each home (less --allow-read), every llms store (DataDir,
+// OtherStores, the default location in each home), the key files of the
+// config directories, and --hide. It reads Homes, DataDir, OtherStores,
+// ConfigDirs, AllowRead and Hide; AgentSpec hides the same list.
+func HiddenPaths(o AgentOptions) ([]string, error) {
+	if len(o.Homes) == 0 {
+		return nil, errors.New("sandbox: no home directory")
+	}
+	home := filepath.Clean(o.Homes[0])
+	allowRead, err := absPaths(home, o.AllowRead)
+	if err != nil {
+		return nil, err
+	}
+	extraHide, err := absPaths(home, o.Hide)
+	if err != nil {
+		return nil, err
+	}
+	return hiddenPaths(o, allowRead, extraHide)
+}
+
+func hiddenPaths(o AgentOptions, allowRead, extraHide []string) ([]string, error) {
+	var hide []string
+	for _, h := range o.Homes {
+		for _, rel := range CredentialPaths {
+			p := filepath.Join(h, rel)
+			if !slices.Contains(allowRead, p) {
+				hide = append(hide, p)
+			}
+		}
+	}
+	// Every store this user keeps where llms looks by default, not only
+	// the one this launch uses: with $LLM_SECRETS_DIR naming a project's
+	// store, the default one still holds keys.
+	if !filepath.IsAbs(o.DataDir) {
+		return nil, fmt.Errorf("sandbox: the store path %q is not absolute", o.DataDir)
+	}
+	hide = append(hide, o.DataDir)
+	for _, h := range o.Homes {
+		hide = append(hide, filepath.Join(h, DefaultStorePath))
+	}
+	for _, d := range o.OtherStores {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("agent sandbox: the store path %q is not absolute", d)
+		}
+		hide = append(hide, d)
+	}
+	for _, dir := range o.ConfigDirs {
+		keys, err := configKeyFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		hide = append(hide, keys...)
+	}
+	return append(hide, extraHide...), nil
+}
+
+// absPaths makes flag paths absolute: "~/" is home.
+func absPaths(home string, list []string) ([]string, error) {
+	out := make([]string, 0, len(list))
+	for _, p := range list {
+		if strings.HasPrefix(p, "~/") {
+			p = filepath.Join(home, p[2:])
+		}
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("agent sandbox: path %q must be absolute (or start with ~/)", p)
+		}
+		out = append(out, filepath.Clean(p))
+	}
+	return out, nil
 }
 
 // configKeyFiles lists key material in the llms config directory — age
