@@ -136,15 +136,15 @@ func runAgent(opts *agentOptions) error {
 	// launch recorded: the socket's directory (before the rules: a
 	// directory made later beside a hidden path would be out of reach),
 	// the rules, the re-exec that applies them, the broker.
-	sockDir, err := socketDir(opts.LookupEnv)
+	dir, err := makeLaunchDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(sockDir)
+	defer os.RemoveAll(dir.path)
 	var rules *sandbox.Rules
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, err = agentRules(opts, b.Dir(), id, sockDir); err != nil {
+		if rules, err = agentRules(opts, b.Dir(), id, path, dir); err != nil {
 			return err
 		}
 		self, err := opts.Self()
@@ -165,7 +165,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, dir.path)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err
@@ -176,7 +176,7 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 
-	set := []string{envSocket + "=" + srv.socket}
+	set := []string{envSocket + "=" + srv.socket, "TMPDIR=" + dir.temp}
 	if token != nil {
 		set = append(set, envToken+"="+token.text)
 	}

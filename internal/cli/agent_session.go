@@ -22,7 +22,7 @@ import (
 )
 
 // agentRules builds the sandbox for this launch.
-func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rules, error) {
+func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir) (*sandbox.Rules, error) {
 	o, err := protectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
 		return nil, err
@@ -31,7 +31,10 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string) (*sandbox.Rule
 	if err != nil {
 		return nil, err
 	}
-	o.Workdir, o.TempDir, o.Agent, o.SocketDir = wd, os.TempDir(), id, sockDir
+	o.Workdir, o.TempDir, o.Agent, o.Program, o.SocketDir = wd, dir.temp, id, program, dir.path
+	if t := os.TempDir(); t != "/tmp" && t != "/var/tmp" {
+		o.SharedTemp = []string{t}
+	}
 	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
 	spec, err := sandbox.AgentSpec(o)
 	if err != nil {
@@ -134,15 +137,18 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	// that thread is kept, locked, until the agent is reaped.
 	cmd := &exec.Cmd{Path: start.Path, Args: start.Args, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
-	if start.Rules != nil {
-		cmd.ExtraFiles = []*os.File{start.Rules}
-	}
 	started := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
+		var err error
+		if start.Rules != nil {
+			cmd, err = start.Start(cmd)
+		} else {
+			err = cmd.Start()
+		}
+		if err != nil {
 			started <- err
 			return
 		}
@@ -205,8 +211,8 @@ type agentBroker struct {
 	rules       *sandbox.Prepared // nil without a sandbox
 }
 
-// serveBroker starts the broker for the agent: a socket in a fresh 0700
-// directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
+// serveBroker starts the broker for the agent: a socket in the launch
+// directory dir (makeLaunchDir), the policy read now,
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted, each child confined in a new domain
 // beside the agent's.
@@ -238,20 +244,32 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	return ab, nil
 }
 
-// socketDir makes a fresh directory, 0700, for the broker's socket: under
-// $XDG_RUNTIME_DIR when it is an absolute directory, else the temp dir.
-func socketDir(lookup func(string) (string, bool)) (string, error) {
-	base := ""
-	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			base = d
-		}
+// launchDir is this launch's own directory, 0700: the broker's socket in
+// it, and tmp/, the agent's own temp dir ($TMPDIR, and its /tmp where a
+// mount namespace can be made). It lies under /var/tmp (else the temp
+// dir), where the agent may add entries and replace none, so that the
+// socket cannot be replaced; not under /tmp, which the agent's private
+// /tmp covers.
+type launchDir struct{ path, temp string }
+
+func makeLaunchDir() (launchDir, error) {
+	base := "/var/tmp"
+	if fi, err := os.Stat(base); err != nil || !fi.IsDir() {
+		base = ""
 	}
 	dir, err := os.MkdirTemp(base, "llms-agent-")
-	if err != nil {
-		return "", fmt.Errorf("agent mode: making the socket directory: %w", err)
+	if err != nil && base != "" {
+		dir, err = os.MkdirTemp("", "llms-agent-")
 	}
-	return dir, nil
+	if err != nil {
+		return launchDir{}, fmt.Errorf("agent mode: making the launch directory: %w", err)
+	}
+	temp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(temp, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return launchDir{}, fmt.Errorf("agent mode: making the agent's temp dir: %w", err)
+	}
+	return launchDir{path: dir, temp: temp}, nil
 }
 
 // stop ends the broker (its running children are killed), waiting a few

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -29,11 +31,16 @@ const (
 
 // Wrapped is how to start a program confined: start Path with Args, with
 // Rules as descriptor 3 (exec.Cmd.ExtraFiles[0]), and close Rules once the
-// process has started.
+// process has started. Start does all of it, in a user namespace of its
+// own where the rules ask for a private view and one is needed.
 type Wrapped struct {
 	Path  string
 	Args  []string
 	Rules *os.File
+	// userNS: start in a new user namespace (uid and gid mapped to
+	// themselves), in which Main may make a mount namespace: what an
+	// ordinary user needs for the private view; root makes one without.
+	userNS bool
 }
 
 // Wrap turns "start path with argv" into "start llms (self), which
@@ -58,8 +65,76 @@ func Wrap(r *Rules, self, selfName, path string, argv []string) (*Wrapped, error
 		argv = []string{path}
 	}
 	args := append([]string{selfName, ExecArg, fmt.Sprintf("--rules-fd=%d", rulesFD), path}, argv...)
-	return &Wrapped{Path: self, Args: args, Rules: f}, nil
+	return &Wrapped{Path: self, Args: args, Rules: f, userNS: r.View != nil && namespaces.Load() && os.Geteuid() != 0}, nil
 }
+
+// Start starts the wrapped program with base's environment, directory,
+// standard streams and SysProcAttr, and returns the started command. When
+// the kernel refuses a user namespace (off, or not allowed here), it
+// starts it without one: Main then keeps the shared view, and says so.
+func (w *Wrapped) Start(base *exec.Cmd) (*exec.Cmd, error) {
+	start := func(userNS bool) (*exec.Cmd, error) {
+		cmd := &exec.Cmd{Path: w.Path, Args: w.Args, Env: base.Env, Dir: base.Dir,
+			Stdin: base.Stdin, Stdout: base.Stdout, Stderr: base.Stderr,
+			ExtraFiles: append([]*os.File{w.Rules}, base.ExtraFiles...)}
+		sys := syscall.SysProcAttr{}
+		if base.SysProcAttr != nil {
+			sys = *base.SysProcAttr
+		}
+		if userNS {
+			// The same ids inside, so that the agent is who it was; and
+			// CAP_SYS_ADMIN of the new namespace kept across the exec of
+			// llms (ambient), for Main to make its mount namespace with.
+			// Main drops it, with every other capability, before the
+			// agent runs.
+			uid, gid := os.Geteuid(), os.Getegid()
+			sys.Cloneflags |= syscall.CLONE_NEWUSER
+			sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+			sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+			sys.GidMappingsEnableSetgroups = false
+			sys.AmbientCaps = append(sys.AmbientCaps, unix.CAP_SYS_ADMIN)
+			// The child's id maps are written by this process through
+			// /proc/CHILD, which a process that is not dumpable (llms
+			// never is) cannot open: dumpable for the moment of the
+			// start. It holds nothing then that a process of the same
+			// user could not read from the store's files itself, and
+			// the core size limit is 0 (NoCoreDumps).
+			if dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err == nil && dumpable != 1 {
+				if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err == nil {
+					defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+				}
+			}
+		}
+		cmd.SysProcAttr = &sys
+		return cmd, cmd.Start()
+	}
+	cmd, err := start(w.userNS)
+	if err != nil && w.userNS && userNSRefused(err) {
+		return start(false)
+	}
+	return cmd, err
+}
+
+// userNSRefused tells the errors with which clone refuses a new user
+// namespace: not allowed (EPERM, EACCES), none left or the limit 0
+// (ENOSPC, EUSERS), not built in (EINVAL).
+func userNSRefused(err error) bool {
+	for _, e := range []error{syscall.EPERM, syscall.EACCES, syscall.ENOSPC, syscall.EUSERS, syscall.EINVAL} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// namespaces is false when a test forces the view without namespaces.
+var namespaces atomic.Bool
+
+func init() { namespaces.Store(true) }
+
+// SetNamespacesForTest(false) makes Wrap and Main make no namespace, as on
+// a kernel that refuses them; true restores the default.
+func SetNamespacesForTest(on bool) { namespaces.Store(on) }
 
 // rulesFile is a memory file holding data, at offset 0.
 func rulesFile(data string) (*os.File, error) {
@@ -151,6 +226,11 @@ func Exec(r *Rules, path string, argv, env []string, stderr io.Writer) int {
 			// The launcher died before the signal was set again.
 			fmt.Fprintf(stderr, "llms: %s: the launcher has exited\n", path)
 			return 126
+		}
+	}
+	if r.View != nil {
+		if note := enterView(r); note != "" {
+			fmt.Fprintf(stderr, "llms: note: %s\n", note)
 		}
 	}
 	if err := Restrict(r); err != nil {

@@ -29,11 +29,19 @@ const (
 	tiocstiEnv  = "LLMS_SANDBOX_TEST_ALLOW_TIOCSTI"
 	offMainEnv  = "LLMS_SANDBOX_TEST_OFF_MAIN"
 	launchEnv   = "LLMS_SANDBOX_TEST_LAUNCHER"
+	noNSEnv     = "LLMS_SANDBOX_TEST_NO_NAMESPACES"
+	// viewLaunchEnv names a rules file: the test binary then starts
+	// itself through Wrap and Start with them (as the launcher does) and
+	// runs the probe with its arguments.
+	viewLaunchEnv = "LLMS_SANDBOX_TEST_VIEW_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ExecArg {
 		keepCapsForTest = os.Getenv(keepCapsEnv) == "1"
+		if os.Getenv(noNSEnv) == "1" {
+			SetNamespacesForTest(false)
+		}
 		allowTIOCSTIForTest = os.Getenv(tiocstiEnv) == "1"
 		if os.Getenv(offMainEnv) == "1" {
 			os.Exit(onAnotherThread(func() int { return Main(os.Args[2:], os.Stderr) }))
@@ -42,6 +50,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(launchEnv) == "1" {
 		os.Exit(launchSleeper())
+	}
+	if f := os.Getenv(viewLaunchEnv); f != "" {
+		os.Exit(launchProbe(f, os.Args[1:]))
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
@@ -77,6 +88,27 @@ func probe(args []string) int {
 			var f *os.File
 			if f, err = os.Open(target); err == nil {
 				f.Close()
+			}
+		case "remove":
+			err = os.Remove(target)
+		case "mkdir":
+			err = os.Mkdir(target, 0o700)
+		case "mksock":
+			var fd int
+			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil {
+				err = unix.Bind(fd, &unix.SockaddrUnix{Name: target})
+				unix.Close(fd)
+			}
+		case "symlink":
+			err = os.Symlink("/etc/hostname", target)
+		case "rename":
+			from, to, _ := strings.Cut(target, "|")
+			err = os.Rename(from, to)
+		case "size":
+			var fi os.FileInfo
+			if fi, err = os.Stat(target); err == nil {
+				fmt.Printf("size %s: %d\n", target, fi.Size())
+				continue
 			}
 		case "ptrace":
 			pid, _ := strconv.Atoi(target)
@@ -320,5 +352,47 @@ func launchSleeper() int {
 	}
 	fmt.Println(cmd.Process.Pid)
 	time.Sleep(time.Minute)
+	return 0
+}
+
+// launchProbe starts this binary as the probe, confined by the rules in
+// file, through Wrap and Start as the launcher starts the agent: with a
+// user namespace when this process is not root.
+func launchProbe(file string, args []string) int {
+	runtime.LockOSThread()
+	bin, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	r, err := Decode(string(data))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	env := []string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}
+	if os.Getenv(noNSEnv) == "1" {
+		SetNamespacesForTest(false)
+		env = append(env, noNSEnv+"=1")
+	}
+	w, err := Wrap(r, bin, bin, bin, append([]string{bin}, args...))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	cmd, err := w.Start(&exec.Cmd{Env: env, Stdout: os.Stdout, Stderr: os.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start:", err)
+		return 2
+	}
+	if err := cmd.Wait(); err != nil {
+		return 1
+	}
 	return 0
 }

@@ -23,8 +23,18 @@ type AgentOptions struct {
 	OtherStores []string
 	ConfigDirs  []string // llms config dirs (<config>/llm-secrets): their key files hidden
 	Workdir     string   // the working tree: writable
-	TempDir     string   // os.TempDir(): writable
-	Agent       string   // agent id: its state paths become writable
+	// TempDir is the agent's own temp dir, made for this launch (its
+	// $TMPDIR): writable, and mounted over /tmp where a mount namespace
+	// can be made.
+	TempDir string
+	// SharedTemp are the user's temp dirs besides /tmp and /var/tmp (a
+	// $TMPDIR of the user's): like them, the agent may create files there
+	// and write them, and remove, rename or replace nothing.
+	SharedTemp []string
+	Agent      string // agent id: its state paths become writable
+	// Program is the agent's program: it must stay in sight (a program
+	// under /tmp keeps the shared /tmp).
+	Program string
 	// SocketDir holds the broker's socket: the only Unix sockets outside
 	// the sandbox the agent may connect to (from Landlock ABI 9).
 	SocketDir string
@@ -100,10 +110,6 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	}
 
 	write := []string{o.Workdir, o.TempDir, "/dev/shm"}
-	if o.TempDir != "/tmp" {
-		write = append(write, "/tmp")
-	}
-	write = append(write, "/var/tmp")
 	a, _ := LookupAgent(o.Agent)
 	for _, h := range o.Homes {
 		for _, rel := range append(slices.Clone(SharedState), a.State...) {
@@ -120,23 +126,56 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		}
 	}
 
+	// The shared temp dirs, where the user's programs keep their sockets
+	// and files too (tmux, ssh-agent, editors): the agent may add, never
+	// replace. One inside a writable tree is that tree's already.
+	var create []string
+	for _, d := range append([]string{"/tmp", "/var/tmp"}, o.SharedTemp...) {
+		if !filepath.IsAbs(d) {
+			return Spec{}, fmt.Errorf("agent sandbox: the temp dir %q is not absolute", d)
+		}
+		d = filepath.Clean(d)
+		if within(d, filepath.Clean(o.TempDir)) {
+			return Spec{}, fmt.Errorf("agent sandbox: the agent's own temp dir %s must be a directory of its own, not the shared %s", o.TempDir, d)
+		}
+		if !slices.ContainsFunc(write, func(w string) bool { return within(d, w) }) {
+			create = append(create, d)
+		}
+	}
+
+	var visible []string
+	if o.Program != "" {
+		if !filepath.IsAbs(o.Program) {
+			return Spec{}, fmt.Errorf("agent sandbox: the program path %q is not absolute", o.Program)
+		}
+		visible = append(visible, o.Program)
+	}
 	devices := append(slices.Clone(baseDevices), o.Terminals...)
 	var sockets []string
 	if o.SocketDir != "" {
 		if !filepath.IsAbs(o.SocketDir) {
 			return Spec{}, fmt.Errorf("agent sandbox: the socket directory %q is not absolute", o.SocketDir)
 		}
+		// The agent must not replace the broker's socket: a child the
+		// broker started would then send its requests (its environment
+		// with them) to the agent.
+		if slices.ContainsFunc(write, func(w string) bool { return within(filepath.Clean(o.SocketDir), w) }) {
+			return Spec{}, fmt.Errorf("agent sandbox: the socket directory %s is inside a tree the agent may write", o.SocketDir)
+		}
 		sockets = append(sockets, o.SocketDir)
 	}
 	return Spec{
 		// A home is read-only even inside a writable tree (a home under
 		// /tmp): its start-up files are not for the agent to change.
-		Read:    read,
-		Write:   write,
-		Devices: devices,
-		Deny:    []string{"/dev"},
-		Sockets: sockets,
-		Hide:    hide,
+		Read:       read,
+		Write:      write,
+		Create:     create,
+		Devices:    devices,
+		Deny:       []string{"/dev"},
+		Sockets:    sockets,
+		Hide:       hide,
+		PrivateTmp: o.TempDir,
+		Visible:    visible,
 	}, nil
 }
 
