@@ -79,7 +79,7 @@ func humanOnlyName(args []string) string {
 
 func attackGitsafe(report func(string, bool, string), llms, store, work string) int {
 	mode := os.Getenv(envAttackMode)
-	if mode == "namespace" {
+	if mode == "namespace" { // once: the human's commands and the planted config
 		for _, args := range humanOnlyCommands {
 			for _, unset := range []bool{false, true} {
 				name := humanOnlyName(args)
@@ -135,6 +135,7 @@ func attackGitsafe(report func(string, bool, string), llms, store, work string) 
 
 	// /tmp: it can always create and write; in its own /tmp (namespace)
 	// remove and bind too.
+	mode = strings.TrimSuffix(mode, "-abi")
 	own := "/tmp/agent-" + mode
 	err := os.WriteFile(own, []byte("x"), 0o600)
 	report("tmp-create-write", err == nil, errDetailOf(err))
@@ -238,7 +239,8 @@ func errDetailOf(err error) string {
 
 // expectedGitsafe is each attempt's required outcome in a mode, and a part
 // of its detail that says it failed for the right reason.
-func expectedGitsafe(mode string) map[string][2]string {
+func expectedGitsafe(session string) map[string][2]string {
+	mode := strings.TrimSuffix(session, "-abi")
 	eacces, enoent := "errno 13", "errno 2"
 	want := map[string][2]string{
 		"TMPDIR-is-its-own":          {"allowed", "/llms-agent-"},
@@ -257,12 +259,14 @@ func expectedGitsafe(mode string) map[string][2]string {
 	if os.Getenv(envAttackGoBuild) == "1" {
 		want["go-build-fresh-GOCACHE"] = [2]string{"allowed", "/.cache/go-build"}
 	}
-	if mode == "namespace" {
+	if session == "namespace" {
 		want["plant-core.fsmonitor"] = [2]string{"allowed", ""}
 		for _, args := range humanOnlyCommands {
 			want[humanOnlyName(args)] = [2]string{"refused", "exit 3, one sentence: true"}
 			want[humanOnlyName(args)+"-no-socket-variable"] = [2]string{"refused", "exit 3, one sentence: true"}
 		}
+	}
+	if mode == "namespace" {
 		// Its own /tmp: every right there, the user's out of sight, the
 		// hidden paths covered.
 		for k, v := range map[string][2]string{
@@ -368,21 +372,37 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(work, "notes.txt"), []byte("nothing secret\n"), 0o600)
 
+	// Each view at the kernel's ABI, then with the rule set forced down to
+	// ABI 6, 4 and 1 (the human's commands only once: they do not depend
+	// on it).
+	type session struct {
+		mode string
+		abi  int
+	}
+	sessions := []session{{"namespace", sandbox.ABI()}, {"fallback", sandbox.ABI()}}
+	for _, abi := range []int{6, 4, 1} {
+		if abi < sandbox.ABI() {
+			sessions = append(sessions, session{"namespace-abi", abi}, session{"fallback-abi", abi})
+		}
+	}
 	var all bytes.Buffer
-	for _, mode := range []string{"namespace", "fallback"} {
+	for _, ss := range sessions {
+		mode := strings.TrimSuffix(ss.mode, "-abi")
 		var out, errb bytes.Buffer
 		cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m", "--cmd", "sh", "--", agent)
-		cmd.Env, cmd.Dir = append(env, envAttackMode+"="+mode), work
+		cmd.Env, cmd.Dir = append(env, envAttackMode+"="+ss.mode, fmt.Sprintf("LLMS_TEST_LANDLOCK_ABI=%d", ss.abi)), work
 		if mode == "fallback" {
 			cmd.Env = append(cmd.Env, "LLMS_TEST_NO_NAMESPACES=1")
 		}
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
-			t.Fatalf("llms agent (%s): %v\nstderr: %s", mode, err, errb.String())
+			t.Fatalf("llms agent (%s, ABI %d): %v\nstderr: %s", mode, ss.abi, err, errb.String())
 		}
-		t.Logf("llms agent -- attackagent (gitsafe, %s): %v", mode, time.Since(start).Round(time.Millisecond))
-		checkAttempts(t, out.String(), expectedGitsafe(mode))
+		t.Logf("llms agent -- attackagent (gitsafe, %s, Landlock ABI %d): %v", mode, ss.abi, time.Since(start).Round(time.Millisecond))
+		checkAttempts(t, out.String(), expectedGitsafe(ss.mode))
+		os.RemoveAll("/tmp/agent-fallback") // the fallback leaves what it made in /tmp
+		os.RemoveAll("/tmp/agent-fallback.d")
 		if note := strings.Contains(errb.String(), "no private /tmp for the agent"); note != (mode == "fallback") {
 			t.Errorf("%s: the launch note of the fallback shown: %v\n%s", mode, note, errb.String())
 		}
@@ -400,14 +420,12 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 		if err != nil || (mode == "namespace" && string(b) != notesText) {
 			t.Errorf("%s: the user's notes: %q, %v", mode, b, err)
 		}
+		os.WriteFile(filepath.Join(user, "notes"), []byte(notesText), 0o600) // the fallback may write it
 	}
 	for _, p := range []string{"/tmp/agent-namespace", "/tmp/agent-namespace.d", "/tmp/agent-namespace.sock"} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("%s: made in the agent's own /tmp, it is in the shared one", p)
 		}
-	}
-	for _, p := range []string{"/tmp/agent-fallback", "/tmp/agent-fallback.d"} {
-		os.RemoveAll(p) // the fallback leaves what it made in /tmp
 	}
 
 	// The human scans the tree the agent wrote: the planted fsmonitor does

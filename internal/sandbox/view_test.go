@@ -221,10 +221,15 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 		name string
 		cred *syscall.Credential
 		noNS bool
+		abi  int
 	}
-	runs := []run{{"namespace", nil, false}, {"fallback", nil, true}}
+	runs := []run{{"namespace", nil, false, ABI()}, {"fallback", nil, true, ABI()}}
+	for _, abi := range []int{1, 4} { // no right may depend on a newer kernel
+		runs = append(runs, run{fmt.Sprintf("namespace ABI %d", abi), nil, false, abi}, run{fmt.Sprintf("fallback ABI %d", abi), nil, true, abi})
+	}
 	if os.Getuid() == 0 {
-		runs = append(runs, run{"user namespace", &syscall.Credential{Uid: 65534, Gid: 65534}, false}, run{"user fallback", &syscall.Credential{Uid: 65534, Gid: 65534}, true})
+		nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+		runs = append(runs, run{"user namespace", nobody, false, ABI()}, run{"user fallback", nobody, true, ABI()})
 	}
 	for _, rn := range runs {
 		t.Run(rn.name, func(t *testing.T) {
@@ -238,7 +243,7 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Build(s)
+			r, err := BuildFor(s, rn.abi)
 			if err != nil {
 				t.Fatal(err)
 			}
