@@ -15,11 +15,11 @@ demo: build
 # test: what CI runs (after .ci/run installs age, pymacaroons and staticcheck).
 # The CLI tests wait on child processes and fsync far more than they use CPU,
 # so more of them run at once than there are cores (-parallel).
-# The agent-mode attack test runs on its own, verbose, so that every attempt
-# and its outcome is in the CI log.
+# The agent-mode attack tests run on their own, verbose, so that every
+# attempt and its outcome is in the CI log.
 test: lint
-	$(GO) test -race -count=1 -parallel 8 -skip '^TestAgentModeAttacks$$' ./...
-	$(GO) test -race -count=1 -v -run '^TestAgentModeAttacks$$' ./cmd/llms
+	$(GO) test -race -count=1 -parallel 8 -skip '^TestAgentModeAttacks' ./...
+	$(GO) test -race -count=1 -v -run '^TestAgentModeAttacks' ./cmd/llms
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

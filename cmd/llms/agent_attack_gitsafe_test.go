@@ -389,8 +389,8 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	for _, ss := range sessions {
 		mode := strings.TrimSuffix(ss.mode, "-abi")
 		var out, errb bytes.Buffer
-		cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m", "--cmd", "sh", "--", agent)
-		cmd.Env, cmd.Dir = append(env, envAttackMode+"="+ss.mode, fmt.Sprintf("LLMS_TEST_LANDLOCK_ABI=%d", ss.abi)), work
+		cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m", "--cmd", "sh", "--landlock-abi", fmt.Sprint(ss.abi), "--", agent)
+		cmd.Env, cmd.Dir = append(env, envAttackMode+"="+ss.mode), work
 		if mode == "fallback" {
 			cmd.Env = append(cmd.Env, "LLMS_TEST_NO_NAMESPACES=1")
 		}

@@ -104,6 +104,9 @@ func attackAgent() int {
 	if os.Getenv(envAttackPhase) == "gitsafe" {
 		return attackGitsafe(report, llms, store, work)
 	}
+	if os.Getenv(envAttackPhase) == "pins" {
+		return attackPins(llms, work, report)
+	}
 	if os.Getenv(envAttackPhase) == "list-peek" {
 		o, e, code := llmsRun("", nil, "list")
 		report("list", code == 0 && strings.TrimSpace(o) == "K", fmt.Sprintf("exit %d, lists %q %s", code, strings.Fields(o), firstLine(e)))
@@ -376,9 +379,27 @@ func TestAgentModeAttacks(t *testing.T) {
 		}
 		t.Skip("no Landlock on this kernel")
 	}
-	if sandbox.ABI() < 6 {
-		t.Skip("signal scoping needs Landlock ABI 6")
+	for _, abi := range attackABIs() {
+		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacks(t, abi) })
 	}
+}
+
+// attackABIs are the Landlock ABIs the attacks run at: this kernel's, and
+// each lower level that users' kernels offer where it differs in what the
+// sandbox can enforce (6: signal and abstract-socket scoping; 4: Ubuntu
+// 24.04's 6.8; 1: the first). Every attack must fail at every level.
+func attackABIs() []int {
+	var out []int
+	for _, abi := range []int{sandbox.ABI(), 6} {
+		if abi <= sandbox.ABI() && !slices.Contains(out, abi) {
+			out = append(out, abi)
+		}
+	}
+	return out
+}
+
+// agentModeAttacks launches the attack agent confined at Landlock ABI abi.
+func agentModeAttacks(t *testing.T, abi int) {
 	raw := make([]byte, 12)
 	rand.Read(raw)
 	canary := "agent-canary-" + hex.EncodeToString(raw)
@@ -441,7 +462,7 @@ func TestAgentModeAttacks(t *testing.T) {
 		{"--cmd", "sh", "--cmd", "sleep"},
 		nil,
 	} {
-		args := append([]string{"agent", "--agent", "claude-code", "--secret", "K", "--ttl", "10m"}, session...)
+		args := append([]string{"agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi), "--secret", "K", "--ttl", "10m"}, session...)
 		cmd := exec.Command(bin, append(args, "--", agent)...)
 		cmd.Env, cmd.Dir = env, work
 		if session == nil {

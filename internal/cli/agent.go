@@ -38,6 +38,9 @@ type agentOptions struct {
 	AllowWrite  []string
 	Hide        []string
 	NoSandbox   bool
+	// LandlockABI, when set (-1 is unset), caps the Landlock ABI the rules
+	// are built for, to see what the agent can do on an older kernel.
+	LandlockABI int
 	Argv        []string
 }
 
@@ -68,8 +71,11 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 			}
 			return nil
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
+			if !cmd.Flags().Changed("landlock-abi") {
+				opts.LandlockABI = -1
+			}
 			return runAgent(opts)
 		},
 	}
@@ -84,6 +90,7 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 	// variable in the agent's environment and adds no caveat.
 	fl.Lookup("keep-env").Usage = "keep credential variable VAR in the agent's environment (repeat or comma-separate)"
 	fl.BoolVar(&opts.NoSandbox, "no-sandbox", false, "run the agent WITHOUT a sandbox (it can then read the keys)")
+	fl.IntVar(&opts.LandlockABI, "landlock-abi", 0, "confine as a kernel offering at most Landlock ABI `N` would (1 to the kernel's), to see what an older kernel leaves open")
 	return cmd
 }
 
@@ -116,6 +123,9 @@ func runAgent(opts *agentOptions) error {
 	if abi == 0 && !opts.NoSandbox {
 		return fmt.Errorf("refusing to start %s: %w; --no-sandbox starts it anyway, unprotected", opts.Argv[0], sandbox.ErrNoLandlock)
 	}
+	if abi, err = capABI(abi, opts.LandlockABI, opts.NoSandbox); err != nil {
+		return err
+	}
 
 	// No process of the session, the broker's children with values in
 	// their environment above all, may leave its memory in a core file.
@@ -128,6 +138,9 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 	launch := broker.AgentLaunch{Agent: id, Program: path, Sandbox: fmt.Sprintf("landlock abi %d", abi)}
+	if opts.LandlockABI >= 0 {
+		launch.Sandbox += fmt.Sprintf(" (--landlock-abi; the kernel offers %d)", sandbox.ABI())
+	}
 	if opts.NoSandbox {
 		launch.Sandbox = "none (--no-sandbox)"
 	}
@@ -142,9 +155,10 @@ func runAgent(opts *agentOptions) error {
 	}
 	defer os.RemoveAll(dir.path)
 	var rules *sandbox.Rules
+	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, err = agentRules(opts, b.Dir(), id, path, dir); err != nil {
+		if rules, writable, err = agentRules(opts, b.Dir(), id, path, dir, abi); err != nil {
 			return err
 		}
 		self, err := opts.Self()
@@ -165,7 +179,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, dir.path)
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, writable, dir.path)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err
@@ -201,6 +215,20 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 	return childExit{status}
+}
+
+// capABI is the ABI to confine with: the kernel's, or --landlock-abi's
+// lower one.
+func capABI(kernel, flag int, noSandbox bool) (int, error) {
+	switch {
+	case flag < 0:
+		return kernel, nil
+	case noSandbox:
+		return 0, usagef("--landlock-abi and --no-sandbox contradict each other")
+	case flag < 1 || flag > kernel:
+		return 0, usagef("--landlock-abi %d: this kernel offers Landlock ABI 1 to %d", flag, kernel)
+	}
+	return flag, nil
 }
 
 // refuseNested: agent mode is for the human's shell. Under a token, or

@@ -21,15 +21,16 @@ import (
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
-// agentRules builds the sandbox for this launch.
-func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir) (*sandbox.Rules, error) {
+// agentRules builds the sandbox for this launch, and lists the trees in
+// which the agent can make files (written or added).
+func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir, abi int) (*sandbox.Rules, []string, error) {
 	o, err := protectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wd, err := opts.Getwd()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o.Workdir, o.TempDir, o.Agent, o.Program, o.SocketDir = wd, dir.temp, id, program, dir.path
 	if t := os.TempDir(); t != "/tmp" && t != "/var/tmp" {
@@ -38,9 +39,12 @@ func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir)
 	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
 	spec, err := sandbox.AgentSpec(o)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
-	return sandbox.Build(spec)
+	rules, err := sandbox.BuildFor(spec, abi)
+	// A shared temp dir lets the agent add files: a program it put there
+	// is the agent's as much as one in its working tree.
+	return rules, append(spec.Write, spec.Create...), err
 }
 
 // protectedPaths says where the keys are, for sandbox.HiddenPaths: the
@@ -105,6 +109,7 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 	if err != nil {
 		return nil, err
 	}
+	printMintWarnings(opts.IO, minted)
 	return &agentToken{minted.Token, minted.Info}, nil
 }
 
@@ -216,7 +221,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted, each child confined in a new domain
 // beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, writable []string, dir string) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -226,7 +231,7 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(),
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(), Writable: writable,
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
