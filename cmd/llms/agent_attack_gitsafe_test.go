@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,11 +78,19 @@ func humanOnlyName(args []string) string {
 	return "human-only-" + strings.Join(args[:min(2, len(args))], "-")
 }
 
+// withoutSocketVariable are tried again with $LLM_SECRETS_SOCKET removed:
+// the sandbox alone must then refuse them (one of each way a command
+// first reaches for the store or its files).
+var withoutSocketVariable = []string{"macaroon", "set", "init", "profile", "migrate", "setup"}
+
 func attackGitsafe(report func(string, bool, string), llms, store, work string) int {
 	mode := os.Getenv(envAttackMode)
 	if mode == "namespace" { // once: the human's commands and the planted config
 		for _, args := range humanOnlyCommands {
 			for _, unset := range []bool{false, true} {
+				if unset && !slices.Contains(withoutSocketVariable, args[0]) {
+					continue
+				}
 				name := humanOnlyName(args)
 				env := append(os.Environ(), "LLM_SECRETS_DIR="+store)
 				if unset {
@@ -263,7 +272,9 @@ func expectedGitsafe(session string) map[string][2]string {
 		want["plant-core.fsmonitor"] = [2]string{"allowed", ""}
 		for _, args := range humanOnlyCommands {
 			want[humanOnlyName(args)] = [2]string{"refused", "exit 3, one sentence: true"}
-			want[humanOnlyName(args)+"-no-socket-variable"] = [2]string{"refused", "exit 3, one sentence: true"}
+			if slices.Contains(withoutSocketVariable, args[0]) {
+				want[humanOnlyName(args)+"-no-socket-variable"] = [2]string{"refused", "exit 3, one sentence: true"}
+			}
 		}
 	}
 	if mode == "namespace" {
