@@ -136,8 +136,10 @@ func attackGitsafe(report func(string, bool, string), llms, store, work string) 
 	sh("TMPDIR-bind-socket", `python3 -c 'import os,socket; s=socket.socket(socket.AF_UNIX); p=os.environ["TMPDIR"]+"/s.sock"; s.bind(p); s.close(); os.unlink(p)'`)
 	if os.Getenv(envAttackGoBuild) == "1" {
 		start := time.Now()
+		// A cache of its own for each view, under the home: the first
+		// session of each builds the runtime into it.
 		cmd := exec.Command("sh", "-c", `d="$TMPDIR/hello" && mkdir -p "$d" && cd "$d" && printf 'package main\nfunc main(){}\n' > main.go && printf 'module hello\ngo 1.22\n' > go.mod && go build -o hello . && ./hello && echo "$(go env GOCACHE)"`)
-		cmd.Env = append(dropEnv(os.Environ(), "GOCACHE"), "GOFLAGS=")
+		cmd.Env = append(dropEnv(os.Environ(), "GOCACHE"), "GOFLAGS=", "GOCACHE="+filepath.Join(os.Getenv("HOME"), ".cache", "go-build-"+strings.TrimSuffix(mode, "-abi")))
 		out, err := cmd.CombinedOutput()
 		report("go-build-fresh-GOCACHE", err == nil, fmt.Sprintf("in %v, cache %s", time.Since(start).Round(time.Second), firstLineOf(string(out))))
 	}
@@ -266,7 +268,7 @@ func expectedGitsafe(session string) map[string][2]string {
 		"user-tmp-symlink":           {"refused", ""},
 	}
 	if os.Getenv(envAttackGoBuild) == "1" {
-		want["go-build-fresh-GOCACHE"] = [2]string{"allowed", "/.cache/go-build"}
+		want["go-build-fresh-GOCACHE"] = [2]string{"allowed", "/.cache/go-build-" + mode}
 	}
 	if session == "namespace" {
 		want["plant-core.fsmonitor"] = [2]string{"allowed", ""}
@@ -331,7 +333,9 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
 	home, store, work, marks := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj"), filepath.Join(root, "marks")
-	for _, d := range []string{home, work, marks} {
+	// A home as a real one is: ~/.cache exists (a tree the agent may write
+	// is one that exists at launch).
+	for _, d := range []string{home, filepath.Join(home, ".cache"), work, marks} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
