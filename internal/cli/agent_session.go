@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -262,9 +263,10 @@ func makeLaunchDir() (launchDir, error) {
 	if fi, err := os.Stat(base); err != nil || !fi.IsDir() {
 		base = ""
 	}
-	dir, err := os.MkdirTemp(base, "llms-agent-")
+	sweepLaunchDirs(base, time.Now())
+	dir, err := os.MkdirTemp(base, launchDirPrefix)
 	if err != nil && base != "" {
-		dir, err = os.MkdirTemp("", "llms-agent-")
+		dir, err = os.MkdirTemp("", launchDirPrefix)
 	}
 	if err != nil {
 		return launchDir{}, fmt.Errorf("agent mode: making the launch directory: %w", err)
@@ -275,6 +277,44 @@ func makeLaunchDir() (launchDir, error) {
 		return launchDir{}, fmt.Errorf("agent mode: making the agent's temp dir: %w", err)
 	}
 	return launchDir{path: dir, temp: temp}, nil
+}
+
+const launchDirPrefix = "llms-agent-"
+
+// sweepLaunchDirs removes the launch directories a launcher killed
+// outright left in base ("" is the temp dir; /var/tmp is not emptied at
+// boot): this user's, older than a minute (one being made has no socket
+// yet), whose broker's socket no process listens on. A live broker is
+// not asked: a connection from outside its tree would be refused and
+// logged in its session.
+func sweepLaunchDirs(base string, now time.Time) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	listening := map[string]bool{}
+	if data, err := os.ReadFile("/proc/net/unix"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) == 8 {
+				listening[f[7]] = true
+			}
+		}
+	} else {
+		return // no way to tell a live one
+	}
+	for _, e := range entries {
+		dir := filepath.Join(base, e.Name())
+		var st syscall.Stat_t
+		if !strings.HasPrefix(e.Name(), launchDirPrefix) || syscall.Lstat(dir, &st) != nil ||
+			st.Mode&syscall.S_IFMT != syscall.S_IFDIR || int(st.Uid) != os.Geteuid() ||
+			now.Sub(time.Unix(st.Mtim.Unix())) < time.Minute || listening[filepath.Join(dir, "broker.sock")] {
+			continue
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 // stop ends the broker (its running children are killed), waiting a few

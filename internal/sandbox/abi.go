@@ -53,8 +53,9 @@ const (
 		ll.AccessFSMakeSym | ll.AccessFSRefer | ll.AccessFSTruncate
 	// createRights: make files and directories and write them, and
 	// nothing that takes an entry away or puts one in another's place
-	// (remove, rename, link) or plants what the user's programs would
-	// connect to or follow (a socket, a FIFO, a symbolic link).
+	// (remove, rename; a link across directories needs "refer") or plants
+	// what the user's programs would connect to or follow (a socket, a
+	// FIFO, a symbolic link).
 	createRights = ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSMakeReg | ll.AccessFSMakeDir
 	// fileRights are the only ones Landlock accepts on a rule for a file
 	// that is not a directory.

@@ -104,6 +104,9 @@ func probe(args []string) int {
 		case "rename":
 			from, to, _ := strings.Cut(target, "|")
 			err = os.Rename(from, to)
+		case "link":
+			from, to, _ := strings.Cut(target, "|")
+			err = os.Link(from, to)
 		case "size":
 			var fi os.FileInfo
 			if fi, err = os.Stat(target); err == nil {

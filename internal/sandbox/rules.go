@@ -27,10 +27,11 @@ type Spec struct {
 	// dir, the agent's own state).
 	Write []string
 	// Create trees: read, create files and directories and write them —
-	// never remove, rename or link an entry, nor make a socket, FIFO,
-	// symbolic link or device. The shared temp dirs: nothing of the
-	// user's there can be replaced by something of the agent's, nor can a
-	// socket be planted where the user's programs would connect.
+	// never remove or rename an entry, nor make a socket, FIFO, symbolic
+	// link or device (a hard link only within one directory, under a new
+	// name). The shared temp dirs: nothing of the user's there can be
+	// replaced by something of the agent's, nor can a socket be planted
+	// where the user's programs would connect.
 	Create []string
 	// Devices: device nodes and their directories (/dev/pts) that may be
 	// read, written and ioctl'd (terminals need ioctl).

@@ -25,7 +25,7 @@ func enterView(r *Rules) string {
 	var missing []string
 	fallback := func(why string) string {
 		return "no private /tmp for the agent (" + why + "): in /tmp and /var/tmp it may create files and directories and write them, " +
-			"but not remove or rename one, nor make a socket, FIFO or link there; its own temp dir is $TMPDIR; " +
+			"but not remove or rename one, nor make a socket, FIFO or symbolic link there; its own temp dir is $TMPDIR; " +
 			"stat of a hidden path shows its size and times"
 	}
 	if !namespaces.Load() {

@@ -249,7 +249,8 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 			}
 			own := filepath.Base(user) + "-" + strings.ReplaceAll(rn.name, " ", "-")
 			t.Cleanup(func() {
-				for _, suffix := range []string{"", ".d", ".sock", ".link"} {
+				os.Remove(notes + ".link")
+				for _, suffix := range []string{"", ".d", ".sock", ".link", ".hardlink"} {
 					os.RemoveAll("/tmp/" + own + suffix)
 				}
 			})
@@ -265,6 +266,8 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 				"append", notes,
 				"remove", notes,
 				"rename", notes+"|"+notes+".moved",
+				"link", notes+"|"+notes+".link",
+				"link", notes+"|/tmp/"+own+".hardlink",
 				"remove", filepath.Join(user, "default"),
 				"mksock", filepath.Join(user, "other.sock"),
 				"write", filepath.Join(o.TempDir, own+"-f"),
@@ -302,9 +305,13 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 					"remove /tmp/" + own: "denied 13", "remove /tmp/" + own + ".d": "denied 13",
 					"mksock /tmp/" + own + ".sock": "denied 13", "symlink /tmp/" + own + ".link": "denied 13",
 					"read " + notes: "ok", "append " + notes: "ok", "remove " + notes: "denied 13",
-					"rename " + notes + "|" + notes + ".moved":    "denied 13",
-					"remove " + filepath.Join(user, "default"):    "denied 13",
-					"mksock " + filepath.Join(user, "other.sock"): "denied 13",
+					"rename " + notes + "|" + notes + ".moved": "denied 13",
+					// A second name in the same directory (no more than
+					// making a file); none across directories.
+					"link " + notes + "|" + notes + ".link":        "ok",
+					"link " + notes + "|/tmp/" + own + ".hardlink": "denied 18",
+					"remove " + filepath.Join(user, "default"):     "denied 13",
+					"mksock " + filepath.Join(user, "other.sock"):  "denied 13",
 				} {
 					want[k] = v
 				}
@@ -319,6 +326,7 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 					"mksock /tmp/" + own + ".sock": "ok", "symlink /tmp/" + own + ".link": "ok",
 					"read " + notes: "denied 2", "append " + notes: "denied 2", "remove " + notes: "denied 2",
 					"rename " + notes + "|" + notes + ".moved":    "denied 2",
+					"link " + notes + "|" + notes + ".link":       "denied 2",
 					"remove " + filepath.Join(user, "default"):    "denied 2",
 					"mksock " + filepath.Join(user, "other.sock"): "denied 2",
 					"size " + tr.secret:                           "denied 13",
