@@ -219,14 +219,6 @@ func dropEnv(env []string, name string) []string {
 	return out
 }
 
-func firstLineOf(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 120 {
-		s = s[:120]
-	}
-	return s
-}
-
 func errDetailOf(err error) string {
 	if err == nil {
 		return "succeeded"
@@ -415,7 +407,7 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 			t.Fatalf("llms agent (%s, ABI %d): %v\nstderr: %s", mode, ss.abi, err, errb.String())
 		}
 		t.Logf("llms agent -- attackagent (gitsafe, %s, Landlock ABI %d): %v", mode, ss.abi, time.Since(start).Round(time.Millisecond))
-		checkAttempts(t, out.String(), expectedGitsafe(ss.mode))
+		checkGitsafeAttempts(t, out.String(), expectedGitsafe(ss.mode))
 		os.RemoveAll("/tmp/agent-fallback") // the fallback leaves what it made in /tmp
 		os.RemoveAll("/tmp/agent-fallback.d")
 		if note := strings.Contains(errb.String(), "no private /tmp for the agent"); note != (mode == "fallback") {
@@ -469,9 +461,9 @@ func inode(t *testing.T, path string) uint64 {
 	return st.Ino
 }
 
-// checkAttempts checks the attack agent's ATTEMPT lines against want, and
+// checkGitsafeAttempts checks the attack agent's ATTEMPT lines against want, and
 // logs one line per attempt.
-func checkAttempts(t *testing.T, out string, want map[string][2]string) {
+func checkGitsafeAttempts(t *testing.T, out string, want map[string][2]string) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

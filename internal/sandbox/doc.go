@@ -31,9 +31,10 @@
 //     turns "start PATH ARGV" into "start llms __sandbox-exec --rules-fd=3
 //     PATH ARGV" with the rules in an inherited memory file (never in the
 //     environment the program inherits, nor on the command line, whose
-//     arguments the kernel bounds), Wrapped.Start starts it (in a user
-//     namespace when the view needs one, without where the kernel refuses
-//     it), and Main (dispatched first thing by cmd/llms) reads and closes
+//     arguments the kernel bounds), the guard starts it (in a user
+//     namespace when the view needs one, Wrapped.UserNS; without where
+//     the kernel refuses it), and Main (dispatched first thing by
+//     cmd/llms) reads and closes
 //     it, makes the view, restricts itself and execs PATH; the
 //     broker's children from a thread confined by Prepared.Restrict. Both
 //     start from the unconfined launcher, so each is a new domain beside
@@ -41,8 +42,12 @@
 //     ptrace the children the broker starts nor read their
 //     /proc/PID/environ or memory;
 //   - the launcher's process tree: BecomeSubreaper, and EndTree, which
-//     kills and reaps whatever the agent left behind; Confined, the
-//     heuristic `llms status` reports;
+//     kills and reaps whatever the agent left behind; the agent's guard
+//     (StartGuard, and GuardMain, the `llms __agent-guard` entry point),
+//     a subreaper between the launcher and the agent that ends the
+//     agent's tree when the agent exits or the launcher dies, and the
+//     agent's cgroup (NewCgroup), killed whole where one can be made;
+//     Confined, the heuristic `llms status` reports;
 //   - ABI, the kernel's Landlock ABI (with a hook, SetABIForTest, that
 //     simulates a kernel without it, or an older one; and
 //     SetNamespacesForTest, one that refuses namespaces);

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,10 +21,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary plays three roles, chosen by its arguments and
+// The test binary plays these roles, chosen by its arguments and
 // environment: the test suite; `__sandbox-exec` (the re-exec entry point,
-// as cmd/llms dispatches it); and a probe that, once confined, tries
-// things and prints one line per attempt.
+// as cmd/llms dispatches it); a probe that, once confined, tries things
+// and prints one line per attempt; `__agent-guard`, and a launcher that
+// starts an agent under it (guard_test.go).
 const (
 	probeEnv    = "LLMS_SANDBOX_PROBE"
 	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
@@ -31,9 +34,10 @@ const (
 	launchEnv   = "LLMS_SANDBOX_TEST_LAUNCHER"
 	noNSEnv     = "LLMS_SANDBOX_TEST_NO_NAMESPACES"
 	// viewLaunchEnv names a rules file: the test binary then starts
-	// itself through Wrap and Start with them (as the launcher does) and
+	// itself through Wrap with them, as the guard starts the agent, and
 	// runs the probe with its arguments.
 	viewLaunchEnv = "LLMS_SANDBOX_TEST_VIEW_LAUNCHER"
+	supEnv        = "LLMS_SANDBOX_TEST_SUPERVISED_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
@@ -53,6 +57,15 @@ func TestMain(m *testing.M) {
 	}
 	if f := os.Getenv(viewLaunchEnv); f != "" {
 		os.Exit(launchProbe(f, os.Args[1:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == GuardArg {
+		os.Exit(GuardMain(os.Args[2:], os.Stderr))
+	}
+	if dir := os.Getenv(guardLauncherEnv); dir != "" {
+		os.Exit(guardLauncher(dir))
+	}
+	if os.Getenv(supEnv) == "1" {
+		os.Exit(supervisedLauncher(os.Args[1:]))
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
@@ -139,6 +152,74 @@ func probe(args []string) int {
 		case "kill0":
 			pid, _ := strconv.Atoi(target)
 			err = unix.Kill(pid, 0)
+		case "stop":
+			// SIGSTOP, undone at once when it worked.
+			pid, _ := strconv.Atoi(target)
+			if err = unix.Kill(pid, unix.SIGSTOP); err == nil {
+				unix.Kill(pid, unix.SIGCONT)
+			}
+		case "connect":
+			// A Unix socket by path, or abstract when it starts with @.
+			var c net.Conn
+			if c, err = net.Dial("unix", target); err == nil {
+				c.Close()
+			}
+		case "serve":
+			// A server of its own, and a connection to it.
+			var l net.Listener
+			if l, err = net.Listen("unix", target); err == nil {
+				go func() {
+					if c, err := l.Accept(); err == nil {
+						c.Close()
+					}
+				}()
+				var c net.Conn
+				if c, err = net.Dial("unix", target); err == nil {
+					c.Close()
+				}
+				l.Close()
+			}
+		case "ownpty":
+			// A terminal of its own, its peer opened by path.
+			var m *os.File
+			if m, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0); err == nil {
+				var n int
+				if err = unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err == nil {
+					n, err = unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+				}
+				if err == nil {
+					var s *os.File
+					if s, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0); err == nil {
+						s.Close()
+					}
+				}
+				m.Close()
+			}
+		case "iouring":
+			var params [120]byte
+			fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&params[0])), 0)
+			if e == 0 {
+				unix.Close(int(fd))
+				err = nil
+			} else {
+				err = e
+			}
+		case "dgram":
+			var fd int
+			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0); err == nil {
+				unix.Close(fd)
+			}
+		case "connectloop":
+			// N,tcp|unix|own,ADDRESS: N connections, one after the other,
+			// to a TCP or Unix address (own: served by the probe); it
+			// prints the time one took.
+			var per time.Duration
+			if per, err = connectLoop(target); err == nil {
+				fmt.Printf("ns %d\n", per.Nanoseconds())
+			}
+		case "waitstdin":
+			// Until the launcher says go on (a line on stdin).
+			_, err = bufio.NewReader(os.Stdin).ReadString('\n')
 		case "status":
 			// status FIELD: prints the field of /proc/self/status.
 			b, _ := os.ReadFile("/proc/self/status")
@@ -358,9 +439,47 @@ func launchSleeper() int {
 	return 0
 }
 
+// connectLoop runs connectloop's target (see probe).
+func connectLoop(target string) (time.Duration, error) {
+	f := strings.SplitN(target, ",", 3)
+	if len(f) != 3 {
+		return 0, errors.New("connectloop N,KIND,ADDRESS")
+	}
+	n, _ := strconv.Atoi(f[0])
+	network, addr := "unix", f[2]
+	switch f[1] {
+	case "tcp":
+		network = "tcp"
+	case "own":
+		l, err := net.Listen("unix", addr)
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return 0, err
+		}
+		c.Close()
+	}
+	return time.Since(start) / time.Duration(max(n, 1)), nil
+}
+
 // launchProbe starts this binary as the probe, confined by the rules in
-// file, through Wrap and Start as the launcher starts the agent: with a
-// user namespace when this process is not root.
+// file, through Wrap and as the guard starts the agent: with a user
+// namespace when this process is not root.
 func launchProbe(file string, args []string) int {
 	runtime.LockOSThread()
 	bin, err := os.Executable()
@@ -388,8 +507,11 @@ func launchProbe(file string, args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	cmd, err := w.Start(&exec.Cmd{Env: env, Stdout: os.Stdout, Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+	// As the guard starts the agent.
+	cmd, err := startInView(func() *exec.Cmd {
+		return &exec.Cmd{Path: w.Path, Args: w.Args, Env: env, Stdout: os.Stdout, Stderr: os.Stderr,
+			ExtraFiles: w.ExtraFiles(), SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	}, w.UserNS)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		return 2

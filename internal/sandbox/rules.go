@@ -54,6 +54,11 @@ type Spec struct {
 	// Visible are paths that must stay in sight in that view, whatever
 	// their rules (the program to run).
 	Visible []string
+	// Supervised: the program started with these rules (Wrap, Main) is an
+	// agent whose connect, terminal opens and (below ABI 6) signals the
+	// launcher's Supervisor mediates. The broker's children, confined with
+	// the same rules (Prepared.Restrict), are not.
+	Supervised bool
 }
 
 // Rule is one Landlock "path beneath" rule: Access (Landlock filesystem
@@ -79,6 +84,9 @@ type Rules struct {
 	// View, when set, is the private view of the filesystem Main makes
 	// before it confines itself, where the kernel lets it.
 	View *View `json:"view,omitempty"`
+	// Supervised: the program is an agent whose calls the launcher
+	// mediates (Spec.Supervised).
+	Supervised bool `json:"supervised,omitempty"`
 }
 
 // View is what Main mounts, in a mount namespace of its own, before the
@@ -98,7 +106,7 @@ type View struct {
 	NoTmp string `json:"no_tmp,omitempty"`
 }
 
-const formatVersion = 1
+const formatVersion = 2
 
 // maxRules bounds a rule set. Real ones have a few hundred rules (the
 // entries of / and of the home directory); a directory with more entries
@@ -201,7 +209,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, err
 	}
 	slices.Sort(hidden)
-	r := &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden)}
+	r := &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised}
 	if spec.PrivateTmp != "" {
 		var visible []string // what the rules grant something on, by path
 		for _, g := range [][]string{spec.Read, spec.Write, spec.Devices, spec.Sockets, spec.Visible} {
