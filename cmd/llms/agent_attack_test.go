@@ -104,6 +104,9 @@ func attackAgent() int {
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
 	}
 
+	if os.Getenv(envAttackPhase) == "gitsafe" {
+		return attackGitsafe(report, llms, store, work)
+	}
 	if os.Getenv(envAttackPhase) == supervisorPhase {
 		return attackSupervisor(report, llms, work)
 	}
@@ -371,8 +374,8 @@ var expectedDetail = map[string]string{
 	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository",
 	"found-token-used": "not the one this agent was launched with", "token-other-program": "exit 3",
 	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
-	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
-	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
+	"llms-macaroon-mint": "exit 3: llms: access denied: llms macaroon mint is for the human", "llms-session-start": "exit 3: llms: access denied: llms session-start is for the human",
+	"llms-revoke-all": "exit 3: llms: access denied: llms revoke-all is for the human", "llms-set": "exit 3: llms: access denied: llms set is for the human",
 }
 
 // TestAgentModeAttacks launches `llms agent` around the attack agent and
