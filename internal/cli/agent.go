@@ -222,7 +222,10 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 
-	set := []string{envSocket + "=" + srv.socket, "TMPDIR=" + dir.temp}
+	// tmux makes its socket in /tmp/tmux-UID unless told otherwise, and the
+	// shared /tmp takes no socket from the agent: its own tmux goes to its
+	// own temp dir.
+	set := []string{envSocket + "=" + srv.socket, "TMPDIR=" + dir.temp, "TMUX_TMPDIR=" + dir.temp}
 	if token != nil {
 		set = append(set, envToken+"="+token.text)
 	}
