@@ -304,12 +304,7 @@ func expectedGitsafe(session string) map[string][2]string {
 // — checks every attempt, the user's things in /tmp after, and runs the
 // human's `llms scan --git` in the tree the agent wrote.
 func TestAgentModeAttacksGitsafe(t *testing.T) {
-	if sandbox.ABI() == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs a kernel with Landlock for agent mode")
-		}
-		t.Skip("no Landlock on this kernel")
-	}
+	needLandlock(t)
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}

@@ -20,8 +20,6 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/term"
-
-	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 // The oracle attack: the agent puts its own bytes into a stream redacted
@@ -216,23 +214,7 @@ func (t *timedReader) waitFor(n int, timeout time.Duration) int {
 // K's value from a non-prefix. (Below ABI 6 the agent can also stop or
 // signal the child; the runner's idle release does not count a stopped
 // child as idle: TestPausedChildIsNotIdle in internal/runner.)
-func TestAgentModeAttacksOracle(t *testing.T) {
-	if sandbox.ABI() == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs a kernel with Landlock for agent mode")
-		}
-		t.Skip("no Landlock on this kernel")
-	}
-	var abis []int
-	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
-		if abi <= sandbox.ABI() && !slices.Contains(abis, abi) {
-			abis = append(abis, abi)
-		}
-	}
-	for _, abi := range abis {
-		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacksOracle(t, abi) })
-	}
-}
+func TestAgentModeAttacksOracle(t *testing.T) { atEachAttackABI(t, agentModeAttacksOracle) }
 
 // agentModeAttacksOracle runs the oracle phase confined at Landlock ABI abi.
 func agentModeAttacksOracle(t *testing.T, abi int) {

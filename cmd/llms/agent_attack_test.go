@@ -381,15 +381,26 @@ var expectedDetail = map[string]string{
 // TestAgentModeAttacks launches `llms agent` around the attack agent and
 // checks every attempt's outcome, then that the store is intact, the token
 // died with the agent, and the canary appears nowhere.
-func TestAgentModeAttacks(t *testing.T) {
+func TestAgentModeAttacks(t *testing.T) { atEachAttackABI(t, agentModeAttacks) }
+
+// needLandlock skips a test of agent mode on a kernel without Landlock
+// (CI must have it).
+func needLandlock(t *testing.T) {
+	t.Helper()
 	if sandbox.ABI() == 0 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI needs a kernel with Landlock for agent mode")
 		}
 		t.Skip("no Landlock on this kernel")
 	}
+}
+
+// atEachAttackABI runs attacks as a subtest at each Landlock ABI of
+// attackABIs, through `llms agent --landlock-abi`.
+func atEachAttackABI(t *testing.T, attacks func(t *testing.T, abi int)) {
+	needLandlock(t)
 	for _, abi := range attackABIs() {
-		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacks(t, abi) })
+		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { attacks(t, abi) })
 	}
 }
 
