@@ -51,7 +51,7 @@ session token, or any token that names no secret, is refused.
 	}
 	opts.access = f.accessWithToken(cmd, &token)
 	token.register(cmd)
-	cmd.AddCommand(newMCPConfigCmd(f))
+	cmd.AddCommand(newMCPConfigCmd(f), newMCPTokenCmd(f))
 	return cmd
 }
 

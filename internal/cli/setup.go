@@ -137,8 +137,8 @@ func runSetup(opts *setupOptions) error {
 		fprintf(opts.IO.Out, "%s: %s\n", verb, env.short(ch.path))
 	}
 	if !opts.Remove && p.mcp {
-		fprintf(opts.IO.ErrOut, "llms: the MCP entry reads its token from %s; save a delegated token there:\n"+
-			"  (umask 077; llms macaroon mint --secret KEY --ttl 8h > %s)\n", env.tokenFile, shellQuote(env.tokenFile))
+		fprintf(opts.IO.ErrOut, "llms: the MCP entry reads its token from %s; save a delegated token there:\n  %s\n",
+			env.tokenFile, mcpTokenCommand(opts.TokenFile, env.tokenFile))
 	}
 	return nil
 }
