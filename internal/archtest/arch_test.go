@@ -14,7 +14,8 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cfgedit":   {},
 	"internal/mcpserver": {"internal/broker"},
 	"internal/sandbox":   {},
 	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},

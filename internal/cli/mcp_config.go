@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -154,10 +155,23 @@ func mcpServer(client, command, tokenFile string) map[string]any {
 	return server
 }
 
-// codexMCPTable is the same entry as a table of Codex's config.toml.
+// codexMCPTable is the same entry as a table of Codex's config.toml, laid
+// out as Codex writes it back (the env as a sub-table), so that Codex's
+// rewrites of the file leave it as it is.
 func codexMCPTable(name, command, tokenFile string) string {
-	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv = { %s = %s }\n",
-		name, tomlString(command), envTokenFile, tomlString(tokenFile))
+	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\n\n[mcp_servers.%s.env]\n%s = %s\n",
+		name, tomlString(command), name, envTokenFile, tomlString(tokenFile))
+}
+
+// marshalPlain is json.Marshal without HTML escaping.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func jsonText(v any) (string, error) {
