@@ -8,7 +8,8 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/llms
 
-# demo: a throwaway store, one secret, one command that uses it, redacted.
+# demo: a throwaway store, one secret, one command that uses it, redacted;
+# a delegated token; an agent in agent mode.
 demo: build
 	@./scripts/demo.sh $(BIN)
 
