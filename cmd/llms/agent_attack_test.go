@@ -101,6 +101,9 @@ func attackAgent() int {
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
 	}
 
+	if os.Getenv(envAttackPhase) == "pins" {
+		return attackPins(llms, work, report)
+	}
 	if os.Getenv(envAttackPhase) == "list-peek" {
 		o, e, code := llmsRun("", nil, "list")
 		report("list", code == 0 && strings.TrimSpace(o) == "K", fmt.Sprintf("exit %d, lists %q %s", code, strings.Fields(o), firstLine(e)))

@@ -41,6 +41,9 @@ type Server struct {
 	// own, a new Landlock domain beside the agent's (runner.Spec.Confine).
 	// nil starts children unconfined.
 	Confine func() error
+	// Writable are the trees the agent may write (the sandbox's), where a
+	// program is never a pinned one (broker.ExecRequest.Writable).
+	Writable []string
 	// Log receives one line per refused connection or malformed request
 	// (never a value); nil discards them.
 	Log func(string)
@@ -278,7 +281,7 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 	req := broker.ExecRequest{Inject: inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, PTY: pty, NoRedact: args.NoRedact,
 		Warn:    func(w string) { reply(conn, Reply{Warn: w}) },
-		Confine: s.Confine, Signals: sigs,
+		Confine: s.Confine, Signals: sigs, Writable: s.Writable,
 	}
 	if pty {
 		req.SizeFrom = stdout

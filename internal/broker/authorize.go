@@ -15,7 +15,10 @@ type access struct {
 	op      string // a caveat.Op constant
 	secrets []string
 	program string // exec: the resolved program path
-	caller  *Caller
+	// pin is how exec found and checked the program, set when it asked
+	// pinsProgram first and so looked it up as a pinned one.
+	pin    *pinLookup
+	caller *Caller
 	// about names a request about the caller's own token (describe,
 	// audit, request) instead of an access: the token must verify and
 	// every caveat about who and where must hold, but the caveats that
@@ -65,7 +68,7 @@ func (b *Broker) authorize(a access) (grant, error) {
 	}
 	g, err := b.authorizeCaller(a)
 	if err != nil {
-		return grant{}, err
+		return grant{}, a.pinReason(err)
 	}
 	for _, name := range a.secrets {
 		if !b.st.Has(name) {
@@ -99,14 +102,16 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 		if a.about != "" {
 			return g, nil
 		}
-		_, pinned := set.Items(caveat.NameCmd)
 		g.keep, _ = set.Items(caveat.NameKeepEnv)
 		expires, _ := set.Expiry()
 		byPolicy, err := b.checkPolicy(a, expires)
 		if err != nil {
 			return grant{}, err
 		}
-		g.programPinned = pinned || byPolicy
+		g.programPinned = tokenPins(set) || byPolicy
+		if err := a.checkPin(g.programPinned); err != nil {
+			return grant{}, err
+		}
 		byToken := func(string) bool { return true }
 		if names, all := set.AllowedSecrets(); !all {
 			byToken = func(n string) bool { return slices.Contains(names, n) }
@@ -123,11 +128,14 @@ func (b *Broker) authorizeCaller(a access) (grant, error) {
 			"`llms macaroon mint --secret KEY --ttl 5m`, passed as LLM_SECRETS_MACAROON "+
 			"or LLM_SECRETS_MACAROON_FILE", ErrDenied, detected(r), given)
 	}
-	pinned, err := b.checkPolicy(a, time.Time{})
+	byPolicy, err := b.checkPolicy(a, time.Time{})
 	if err != nil {
 		return grant{}, err
 	}
-	g.programPinned = pinned
+	g.programPinned = byPolicy
+	if err := a.checkPin(byPolicy); err != nil {
+		return grant{}, err
+	}
 	return g, b.restrictList(&g, a, nil)
 }
 
@@ -210,7 +218,8 @@ func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.
 // here, once per request; a repository that cannot be read is an error,
 // not an empty context.
 func (b *Broker) context(a access) (caveat.Context, error) {
-	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program}
+	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program,
+		SystemProgram: a.pin.isSystem()}
 	gi, err := a.caller.gitInfo()
 	if err != nil {
 		return ctx, fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)

@@ -2,12 +2,13 @@ package broker
 
 import (
 	"fmt"
-	"os"
+	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/pinned"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 // The environment of exec's child is decided here, in one place, for every
@@ -52,18 +53,6 @@ var (
 	}
 )
 
-// baseNames and basePrefixes are the variables a pinned program keeps from
-// the caller's environment without anyone naming them: who and where the
-// user is, and how text is shown.
-var (
-	baseNames    = setOf("HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "COLORTERM", "TZ", "TMPDIR", "COLUMNS", "LINES", "NO_COLOR")
-	basePrefixes = []string{"LC_"}
-)
-
-// safePathDirs are the candidates for a pinned program's PATH, in order; a
-// directory is used only if root owns it and nobody else may write to it.
-var safePathDirs = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
-
 // tokenVars carry the caller's token; they never reach the child.
 var tokenVars = setOf("LLM_SECRETS_MACAROON", "LLM_SECRETS_MACAROON_FILE")
 
@@ -93,54 +82,157 @@ func checkInjectable(name string) error {
 }
 
 // checkKeepable refuses a keep_env name that the allow-list must never let
-// through: the start-up variables and the token's.
+// through (neverKept).
 func checkKeepable(name string) error {
-	if startupVar(name) || tokenVars[name] {
-		return fmt.Errorf("%w: --keep-env %s: it changes how a program starts and is never passed to a pinned program", ErrBadRequest, name)
+	var why string
+	switch {
+	case startupVar(name):
+		why = "it changes how a program starts"
+	case tokenVars[name]:
+		why = "it holds the caller's token"
+	case accountVars[strings.ToUpper(name)]:
+		why = "a pinned program gets it from the user database"
+	case neverKept(name):
+		why = "it names files or code a program reads"
+	default:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: --keep-env %s: %s, so it is never passed to a pinned program", ErrBadRequest, name, why)
 }
+
+// A pinned program's environment is built, not filtered (docs/adr/0019,
+// 0027): the variables below, each only with a value its check accepts;
+// PATH, the system directories only root can change; HOME, USER and
+// LOGNAME from the user database; the variables the human named at mint
+// (keep_env) but those neverKept refuses; and the injected ones.
+
+// pinnedVars are the variables a pinned program keeps from the caller
+// without anyone naming them: how text is shown, never a path, a program
+// or anything a program loads. A locale variable that names a path makes
+// gettext read the caller's message catalogue, whose translations are
+// printf formats (one printed a pinned printenv's stack and environment);
+// a TZ that names a path makes the C library read the caller's zone file.
+var pinnedVars = map[string]valueCheck{
+	"LANG": localeName, "LANGUAGE": localeList, "LC_ALL": localeName, "LC_CTYPE": localeName,
+	"LC_NUMERIC": localeName, "LC_TIME": localeName, "LC_COLLATE": localeName, "LC_MONETARY": localeName,
+	"LC_MESSAGES": localeName, "LC_PAPER": localeName, "LC_NAME": localeName, "LC_ADDRESS": localeName,
+	"LC_TELEPHONE": localeName, "LC_MEASUREMENT": localeName, "LC_IDENTIFICATION": localeName,
+	"TZ":   zoneName,
+	"TERM": word, "COLORTERM": word, "NO_COLOR": word,
+	"COLUMNS": number, "LINES": number,
+}
+
+// accountVars come from the user database, never from the caller: HOME is
+// where a program reads its start-up files (~/.terminfo, ~/.curlrc,
+// ~/.gitconfig, ~/.psqlrc), and the XDG directories, which are never
+// passed, default to places under it.
+var accountVars = setOf("HOME", "USER", "LOGNAME")
+
+// loadNames and loadPrefixes name files, directories or code a program
+// reads, beyond the start-up variables: the C library's and terminfo's
+// data, certificate authorities (a CA of the caller's lets it read a pinned
+// program's TLS traffic), TLS key logs, credentials and start-up files,
+// message catalogues, runtimes' homes, module and plug-in paths, the XDG
+// directories. The human cannot name them at mint, and they never reach a
+// pinned program. With the start-up list they cover glibc's list of the
+// variables it ignores in setuid programs (unsecvars.h).
+var (
+	loadNames = setOf(
+		// the C library and terminfo
+		"TMPDIR", "TERMINFO", "TERMINFO_DIRS", "TERMCAP", "TERMPATH", "INPUTRC", "TEXTDOMAIN", "TEXTDOMAINDIR",
+		// certificate authorities, key logs, credentials files
+		"SSLKEYLOGFILE", "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE", "PIP_CERT", "HTTPLIB2_CA_CERTS", "CARGO_HTTP_CAINFO",
+		"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "NIX_SSL_CERT_FILE", "PGSSLROOTCERT", "PGSERVICEFILE", "PGSYSCONFDIR",
+		"PGPASSFILE", "NETRC", "WGETRC", "GNUPGHOME",
+		// programs' own start-up files, helpers and plug-ins
+		"PSQLRC", "PSQL_EDITOR", "PSQL_PAGER", "PSQL_HISTORY", "MYSQL_HOME", "MANOPT", "MANPATH", "MAGIC",
+		"GTK_MODULES", "GTK_PATH", "GIO_MODULE_DIR", "GIO_EXTRA_MODULES", "GST_PLUGIN_PATH",
+		"GST_PLUGIN_SYSTEM_PATH", "GDK_PIXBUF_MODULE_FILE", "LIBGL_DRIVERS_PATH", "VK_ICD_FILENAMES",
+		"VK_LAYER_PATH", "OCL_ICD_FILENAMES",
+	)
+	loadPrefixes = []string{
+		"SSL_CERT_", "OPENSSL_", "GNUTLS_", "CURL_", "GIT_", "XDG_", "LESS", "NODE_", "RUBY", "GEM_", "BUNDLE_",
+		"PERL", "JAVA_", "JULIA_", "R_LIBS", "R_PROFILE", "R_ENVIRON", "DOTNET_", "CORECLR_", "COMPLUS_", "MONO_",
+		"ERL_", "GUILE_", "DENO_", "QT_", "TCL", "TK_", "PHP",
+	}
+)
+
+// neverKept reports whether a variable never reaches a pinned program from
+// the caller, even named at mint. Names are compared in upper case.
+func neverKept(name string) bool {
+	up := strings.ToUpper(name)
+	return startupVar(name) || tokenVars[name] || accountVars[up] || inFamily(up, loadNames, loadPrefixes)
+}
+
+// A valueCheck accepts the values a variable may pass with; want says what
+// it accepts.
+type valueCheck struct {
+	re   *regexp.Regexp
+	want string
+}
+
+// ok accepts the empty value (a variable set to nothing names nothing).
+func (v valueCheck) ok(s string) bool { return s == "" || len(s) <= 64 && v.re.MatchString(s) }
+
+// locale is one locale name: C, POSIX or language[_territory][.codeset]
+// [@modifier], which the C library looks up in its locale directory and
+// gettext in the program's — never a path: no '/', no leading '.'.
+const locale = `[A-Za-z]{1,8}(_[A-Za-z0-9]{1,8})?(\.[A-Za-z0-9][A-Za-z0-9_-]{0,15})?(@[A-Za-z0-9]{1,16})?`
+
+var (
+	localeName = valueCheck{regexp.MustCompile(`^` + locale + `$`), "a locale name"}
+	// localeList is LANGUAGE's: locale names separated by ':'.
+	localeList = valueCheck{regexp.MustCompile(`^(` + locale + `)?(:(` + locale + `)?)*$`), "a list of locale names"}
+	// zoneName: a zone name (Europe/Paris, Etc/GMT+3) or a POSIX rule
+	// (CET-1CEST,M3.5.0,M10.5.0/3), after an optional ':'. It is not
+	// absolute and no part is empty or starts with '.', so a file the C
+	// library reads for it lies in its own zoneinfo directory (TZDIR is
+	// never passed).
+	zoneName = valueCheck{regexp.MustCompile(`^:?[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*(/[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*)*$`), "a time zone name"}
+	// word: a terminal's name (ncurses looks it up in its own
+	// directories), a colour setting.
+	word = valueCheck{regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`), "a plain name"}
+	// number: a terminal's size.
+	number = valueCheck{regexp.MustCompile(`^[0-9]{1,5}$`), "a number"}
+)
 
 // childEnv is the child's environment before the injected variables are
 // added. A program that is not pinned gets the caller's environment without
-// the token's variables and the injected names. A pinned program gets an
-// environment built by allow-list: the base variables and the kept ones, as
-// the caller has them, and the safe PATH.
-func childEnv(callerEnv []string, injected map[string]bool, pinned bool, keep []string) []string {
-	env := make([]string, 0, len(callerEnv)+1)
-	if pinned {
-		env = append(env, "PATH="+safePath())
+// the token's variables and the injected names: the caller could start any
+// program, its own included, so removing more would protect nothing. A
+// pinned program gets the environment built above; keep is what the token
+// keeps (keptVars), account the caller's entry in the user database (nil
+// when it has none), and warn hears of every variable dropped for its
+// value, by name only (a value may be a secret).
+func childEnv(callerEnv []string, injected map[string]bool, pinnedChild bool, keep []string, account *userdb.Account, warn func(string)) []string {
+	env := make([]string, 0, len(callerEnv)+4)
+	if pinnedChild {
+		env = append(env, "PATH="+pinned.Path())
+		if account != nil {
+			env = append(env, "HOME="+account.Home, "USER="+account.Name, "LOGNAME="+account.Name)
+		}
 	}
 	for _, kv := range callerEnv {
-		name, _, _ := strings.Cut(kv, "=")
+		name, value, _ := strings.Cut(kv, "=")
+		check, shown := pinnedVars[name]
 		switch {
 		case injected[name], tokenVars[name]:
 			// The child gets the secrets it asked for, not the caller's
 			// bearer token, which would let it reach every other secret
 			// in the token's scope.
-		case !pinned:
+		case !pinnedChild:
 			env = append(env, kv)
-		case inFamily(name, baseNames, basePrefixes), slices.Contains(keep, name) && !startupVar(name):
+		case shown && check.ok(value):
+			env = append(env, kv)
+		case shown:
+			if warn != nil {
+				warn(fmt.Sprintf("%s is not passed to the pinned program: its value is not %s", name, check.want))
+			}
+		case slices.Contains(keep, name) && !neverKept(name):
 			env = append(env, kv)
 		}
 	}
 	return env
-}
-
-// safePath is the PATH of a pinned program: the candidate directories that
-// exist, are owned by root and are writable by nobody else.
-func safePath() string {
-	var dirs []string
-	for _, d := range safePathDirs {
-		fi, err := os.Stat(d)
-		if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
-			continue
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid == 0 {
-			dirs = append(dirs, d)
-		}
-	}
-	return strings.Join(dirs, ":")
 }
 
 // keptVars returns the variables a pinned program keeps by name: those
@@ -175,5 +267,5 @@ func (b *Broker) keptVars(g grant) ([]string, error) {
 	if !found {
 		return nil, nil
 	}
-	return slices.DeleteFunc(slices.Clone(g.keep), func(n string) bool { return !slices.Contains(atMint, n) }), nil
+	return slices.DeleteFunc(slices.Clone(g.keep), func(n string) bool { return !slices.Contains(atMint, n) || neverKept(n) }), nil
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/pinned"
+	"github.com/llm-secrets/llms/internal/userdb"
 )
 
 func TestStartupVars(t *testing.T) {
@@ -40,29 +43,25 @@ func TestStartupVars(t *testing.T) {
 func TestChildEnv(t *testing.T) {
 	caller := []string{
 		"HOME=/home/u", "LANG=C.UTF-8", "LC_TIME=C", "TERM=xterm", "PATH=/evil:/usr/bin",
-		"LD_PRELOAD=/evil.so", "BASH_FUNC_curl%%=() { evil; }", "PYTHONUSERBASE=/evil",
+		"LD_PRELOAD=/evil.so", "BASH_FUNC_curl%%=() { evil; }", "PYTHONUSERBASE=/evil", "TMPDIR=/evil",
 		"PGHOST=db", "OTHER=x", "API_KEY=caller's", "LLM_SECRETS_MACAROON=tok", "LLM_SECRETS_MACAROON_FILE=/t",
 	}
 	injected := map[string]bool{"API_KEY": true}
 
-	got := childEnv(caller, injected, false, nil)
+	got := childEnv(caller, injected, false, nil, nil, nil)
 	want := []string{"HOME=/home/u", "LANG=C.UTF-8", "LC_TIME=C", "TERM=xterm", "PATH=/evil:/usr/bin",
-		"LD_PRELOAD=/evil.so", "BASH_FUNC_curl%%=() { evil; }", "PYTHONUSERBASE=/evil", "PGHOST=db", "OTHER=x"}
+		"LD_PRELOAD=/evil.so", "BASH_FUNC_curl%%=() { evil; }", "PYTHONUSERBASE=/evil", "TMPDIR=/evil", "PGHOST=db", "OTHER=x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("not pinned:\n got %q\nwant %q", got, want)
 	}
 
-	// keep names PATH and LD_PRELOAD too: the broker refuses them at mint,
-	// and here they still never pass.
-	got = childEnv(caller, injected, true, []string{"PGHOST", "PATH", "LD_PRELOAD"})
-	want = []string{"PATH=" + safePath(), "HOME=/home/u", "LANG=C.UTF-8", "LC_TIME=C", "TERM=xterm", "PGHOST=db"}
+	// keep names PATH, LD_PRELOAD, HOME and TMPDIR too: the broker refuses
+	// them at mint, and here they still never pass.
+	account := &userdb.Account{Name: "u", Home: "/home/real"}
+	got = childEnv(caller, injected, true, []string{"PGHOST", "PATH", "LD_PRELOAD", "HOME", "TMPDIR"}, account, nil)
+	want = []string{"PATH=" + pinned.Path(), "HOME=/home/real", "USER=u", "LOGNAME=u", "LANG=C.UTF-8", "LC_TIME=C", "TERM=xterm", "PGHOST=db"}
 	if !slices.Equal(got, want) {
 		t.Errorf("pinned:\n got %q\nwant %q", got, want)
-	}
-	for _, dir := range strings.Split(safePath(), ":") {
-		if !slices.Contains(safePathDirs, dir) {
-			t.Errorf("safe PATH holds %q", dir)
-		}
 	}
 }
 
@@ -90,7 +89,14 @@ func TestKeepEnvOnlyAsMinted(t *testing.T) {
 	}
 	kept := func(tok string) []string {
 		t.Helper()
-		g, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/env", caller: caller(t, claude, tok)})
+		a := access{op: "exec", secrets: []string{"A"}, caller: caller(t, claude, tok)}
+		pin, err := findPinned("env", "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pin.prog.Close()
+		a.program, a.pin = pin.path, pin
+		g, err := b.authorize(a)
 		if err != nil {
 			t.Fatal(err)
 		}

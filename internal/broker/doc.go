@@ -28,7 +28,8 @@
 // revocation, leases — and the child's environment (childenv.go): the
 // variables a secret is never injected into, and the allow-list a pinned
 // program's environment is built from, for every front end that starts a
-// child through Exec.
+// child through Exec; and when a program is pinned, and so looked up and
+// checked as package pinned says (pin.go).
 //
 // What it refuses to do: return a value to its caller. No exported function
 // or field carries plaintext out of this package; Peek returns a bounded

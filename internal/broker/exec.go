@@ -13,8 +13,10 @@ import (
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/names"
+	"github.com/llm-secrets/llms/internal/pinned"
 	"github.com/llm-secrets/llms/internal/redact"
 	"github.com/llm-secrets/llms/internal/runner"
+	"github.com/llm-secrets/llms/internal/userdb"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,6 +71,11 @@ type ExecRequest struct {
 	// JoinGroup starts the child in the requester's process group; see
 	// runner.Spec.JoinGroup.
 	JoinGroup int
+	// Writable are the trees the requester may write (agent mode: the
+	// sandbox's), where a pinned program must not lie. Outside agent
+	// mode it is empty: the requester may then write whatever the user
+	// owns, and a pinned program must be root's anyway.
+	Writable []string
 }
 
 // Exec authorizes the request, starts the child with the injected values
@@ -110,11 +117,19 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 		}
 		req.Dir = dir
 	}
-	path, err := findProgram(req.Argv[0], req.Dir, req.Env)
-	if err != nil {
+	a := access{op: caveat.OpExec, secrets: wanted, caller: c}
+	var err error
+	if b.pinsProgram(c, wanted) {
+		a.pin, err = findPinned(req.Argv[0], req.Dir, req.Writable)
+		if err != nil {
+			return 0, err
+		}
+		defer a.pin.prog.Close()
+		a.program = a.pin.path
+	} else if a.program, err = findProgram(req.Argv[0], req.Dir, req.Env); err != nil {
 		return 0, err
 	}
-	g, values, err := b.grantValues(access{op: caveat.OpExec, secrets: wanted, program: path, caller: c})
+	g, values, err := b.grantValues(a)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +138,11 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 		return 0, err
 	}
 
-	env := childEnv(req.Env, seen, g.programPinned, keep)
+	var account *userdb.Account
+	if acct, err := c.lookupAccount(); err == nil {
+		account = &acct
+	}
+	env := childEnv(req.Env, seen, g.programPinned, keep, account, req.Warn)
 	secrets := make([]redact.Secret, len(req.Inject), len(req.Inject)+1)
 	for i, in := range req.Inject {
 		env = append(env, in.Var+"="+string(values[i]))
@@ -133,8 +152,11 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})
 	}
 
-	spec := runner.Spec{Path: path, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
+	spec := runner.Spec{Path: a.program, Args: req.Argv, Env: env, Dir: req.Dir, Stdin: req.Stdin, Stdout: req.Stdout, Stderr: req.Stderr, PTY: req.PTY,
 		Signals: req.Signals, SizeFrom: req.SizeFrom, Confine: req.Confine, NewGroup: req.Unattended, JoinGroup: req.JoinGroup}
+	if dir := a.pin.dir(); dir != nil {
+		spec.Path, spec.PathDir = a.pin.prog.Real, dir
+	}
 	if req.NoRedact {
 		return runner.Run(ctx, spec)
 	}
@@ -171,9 +193,34 @@ func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
 	return g, values, err
 }
 
-// findProgram resolves argv[0] to the absolute path that caveats and
-// policy judge and the child is started from. Symbolic links are not
-// resolved: `cmd=psql` allows a program named psql (docs/SECURITY.md).
+// findPinned finds and checks the program of a pinned request (package
+// pinned): a name in the system directories only, a path relative to dir
+// (ours when empty). A program that is not there is not found; one that may
+// not be pinned is for the decision to refuse, and audit.
+func findPinned(name, dir string, writable []string) (*pinLookup, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		dir = wd
+	}
+	path, err := pinned.Find(name, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	prog, err := pinned.Open(path, writable)
+	if errors.Is(err, pinned.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+	}
+	// A name was found in the system directories; a path may lead there.
+	system := !strings.Contains(name, "/") || pinned.IsSystem(path)
+	return &pinLookup{path: path, system: system, prog: prog, err: err}, nil
+}
+
+// findProgram resolves argv[0] of a program that is not pinned to the
+// absolute path that caveats and policy judge and the child is started
+// from, as the caller's PATH finds it. Symbolic links are not resolved.
 // With dir empty it is exec.LookPath in our PATH and working directory;
 // otherwise the same rules in dir and the PATH of env: a name with a slash
 // is taken relative to dir, and a PATH entry that is not absolute is

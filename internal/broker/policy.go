@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llm-secrets/llms/internal/agentid"
+	"github.com/llm-secrets/llms/internal/pinned"
 	"github.com/llm-secrets/llms/internal/policy"
 )
 
@@ -142,10 +143,10 @@ const otherProgram = "/"
 
 // checkPolicy decides every secret of a request; expires is the token's
 // expiry (zero without a token), checked against the matching max_ttl.
-// pinned is true when the policy allows the request for its program and
+// pins is true when the policy allows the request for its program and
 // would refuse the same request for another program: the program is then
 // pinned as by a token's cmd caveat.
-func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err error) {
+func (b *Broker) checkPolicy(a access, expires time.Time) (pins bool, err error) {
 	set, err := a.caller.policy()
 	if err != nil {
 		return false, err
@@ -157,8 +158,7 @@ func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err erro
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrDenied, err)
 	}
-	other := subj
-	other.Cmd = otherProgram
+	subj.SystemProgram = a.pin.isSystem()
 	for _, name := range a.secrets {
 		d := set.Decide(name, subj)
 		if !d.Allowed {
@@ -167,11 +167,11 @@ func (b *Broker) checkPolicy(a access, expires time.Time) (pinned bool, err erro
 		if d.MaxTTL > 0 && !expires.IsZero() && expires.Sub(b.now()) > d.MaxTTL {
 			return false, fmt.Errorf("%w: policy: the token lives longer than %s's max_ttl %s%s", ErrDenied, name, d.MaxTTL, at(d.Source))
 		}
-		if a.program != "" && !set.Decide(name, other).Allowed {
-			pinned = true
+		if a.program != "" && policyPins(set, subj, name) {
+			pins = true
 		}
 	}
-	return pinned, nil
+	return pins, nil
 }
 
 func at(source string) string {
@@ -258,6 +258,7 @@ func (b *Broker) PolicyCheck(c *Caller, req PolicyCheckRequest) (PolicyCheckResu
 	if err != nil {
 		return PolicyCheckResult{Paths: paths}, err
 	}
+	subj.SystemProgram = program != "" && pinned.IsSystem(program)
 	if asAgent != "" {
 		subj.Agents = []string{policy.Human}
 		if asAgent != policy.Human {

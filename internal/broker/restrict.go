@@ -9,6 +9,7 @@ import (
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/gitctx"
+	"github.com/llm-secrets/llms/internal/pinned"
 )
 
 // Restrictions are what mint, attenuate, lease and profiles add to a token:
@@ -34,10 +35,15 @@ func (r Restrictions) Secrets() []string { return r.Lists[caveat.NameSecret] }
 // them. Agents are ids or aliases and the caveat holds ids: a name no
 // detector reports is refused rather than minted into a token that can
 // never be used.
+//
+// A program is recorded as the path a pin resolves it to (pinned.Resolve):
+// a name as the program of that name in the system directories, which must
+// be a file only root can change, as must a path.
 var normalize = map[string]func(string) (string, error){
 	caveat.NameRepo:  func(s string) (string, error) { return canonicalRepo(s), nil },
 	caveat.NameWho:   func(s string) (string, error) { return strings.ToLower(s), nil },
 	caveat.NameAgent: agentid.Canonical,
+	caveat.NameCmd:   pinned.Resolve,
 }
 
 // refuseItem holds the broker's refusals of items beyond their grammar.

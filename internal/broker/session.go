@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/pinned"
 	"github.com/llm-secrets/llms/internal/v3store"
 )
 
@@ -115,6 +117,9 @@ type Minted struct {
 	// CutTo is the lifetime the token got when its TTL was cut to the
 	// session's remaining time (Restrictions.UpToSession); 0 otherwise.
 	CutTo time.Duration
+	// Warnings are for the human: a pinned program a pin contains
+	// nothing for (pinned.Launcher).
+	Warnings []string
 }
 
 func (b *Broker) mint(kind string, r Restrictions, c *Caller) (Minted, error) {
@@ -176,7 +181,20 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (Minted, error) {
 	if err := b.addLease(kind, info, now); err != nil {
 		return Minted{}, err
 	}
-	return Minted{Token: m.Text(), Info: info, CutTo: cut}, nil
+	return Minted{Token: m.Text(), Info: info, CutTo: cut, Warnings: launcherWarnings(r.Lists[caveat.NameCmd])}, nil
+}
+
+// launcherWarnings warn of each pinned program that runs whatever its
+// arguments or working directory say, both of which the agent chooses.
+func launcherWarnings(cmds []string) []string {
+	var out []string
+	for _, c := range cmds {
+		if pinned.Launcher(c) {
+			out = append(out, fmt.Sprintf("--cmd %s: %s runs what its arguments, working directory or files say, "+
+				"and the agent chooses them: the pin contains nothing (docs/POLICY.md)", c, filepath.Base(c)))
+		}
+	}
+	return out
 }
 
 // CheckTokenRequest is one access to check a token against, without
@@ -185,7 +203,7 @@ type CheckTokenRequest struct {
 	Token   string
 	Op      string // a caveat.Op constant; "" is exec
 	Secrets []string
-	Program string // the resolved program exec would start
+	Program string // the program exec would start: an absolute path, or a name looked up as a pinned program is
 }
 
 // CheckToken verifies a token for one access without performing it, for
@@ -199,7 +217,16 @@ func (b *Broker) CheckToken(c *Caller, req CheckTokenRequest) (TokenInfo, error)
 	}
 	holder := c.Fresh()
 	holder.Token, holder.TokenGiven = req.Token, true
-	m, _, err := b.verifyToken(req.Token, access{op: op, secrets: req.Secrets, program: req.Program, caller: holder})
+	program := req.Program
+	if !strings.Contains(program, "/") || filepath.IsAbs(program) {
+		// As a pinned exec would find it.
+		if p, err := pinned.Find(program, "/"); err == nil {
+			program = p
+		}
+	}
+	a := access{op: op, secrets: req.Secrets, program: program, caller: holder,
+		pin: &pinLookup{path: program, system: program != "" && pinned.IsSystem(program)}}
+	m, _, err := b.verifyToken(req.Token, a)
 	if err != nil {
 		return TokenInfo{}, err
 	}

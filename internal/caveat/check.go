@@ -18,9 +18,13 @@ type Context struct {
 	Op      string    // one of the Op constants
 	Secrets []string  // names of the secrets the request asks for
 	Program string    // resolved absolute path of the program exec starts
-	Repo    string    // canonical host/org/repo, empty outside a repository
-	Branch  string    // current branch, empty outside a repository or when detached
-	Who     string    // git user email
+	// SystemProgram: Program is the one a pin by its base name means, the
+	// program of that name in the system directories (the broker looks
+	// it up). A cmd entry without '/' allows no other.
+	SystemProgram bool
+	Repo          string // canonical host/org/repo, empty outside a repository
+	Branch        string // current branch, empty outside a repository or when detached
+	Who           string // git user email
 	// Agents are every agent found (agentid ids), none when no agent was
 	// detected. An agent caveat holds only when it allows each of them.
 	Agents []string
@@ -127,7 +131,7 @@ func (c Caveat) deny(ctx Context) string {
 		if !path.IsAbs(ctx.Program) {
 			return fmt.Sprintf("program path %s is not absolute", quoteShort(ctx.Program))
 		}
-		if !slices.ContainsFunc(items, func(entry string) bool { return cmdMatch(entry, ctx.Program) }) {
+		if !slices.ContainsFunc(items, func(entry string) bool { return cmdMatch(entry, ctx.Program, ctx.SystemProgram) }) {
 			return fmt.Sprintf("program %s is not allowed", quoteShort(ctx.Program))
 		}
 	}
@@ -162,12 +166,14 @@ func repoMatch(pattern, repo string) bool {
 }
 
 // cmdMatch compares a full path entry with the full program path, and a
-// bare name with the program's base name.
-func cmdMatch(entry, program string) bool {
+// bare name with the base name of a system program: a pin by name means
+// the program of that name in the system directories, never one the
+// caller's PATH or working directory found.
+func cmdMatch(entry, program string, system bool) bool {
 	if strings.Contains(entry, "/") {
 		return entry == program
 	}
-	return entry == path.Base(program)
+	return system && entry == path.Base(program)
 }
 
 // Set is the caveats of one token. All of them must hold.

@@ -12,14 +12,15 @@ var now = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 // base is a request that every caveat in the tables below can judge.
 func base() Context {
 	return Context{
-		Now:     now,
-		Op:      OpExec,
-		Secrets: []string{"API_KEY"},
-		Program: "/usr/bin/terraform",
-		Repo:    "github.com/acme/api",
-		Branch:  "feature/login",
-		Who:     "alice@acme.com",
-		Agents:  []string{"claude-code"},
+		Now:           now,
+		Op:            OpExec,
+		Secrets:       []string{"API_KEY"},
+		Program:       "/usr/bin/terraform",
+		SystemProgram: true,
+		Repo:          "github.com/acme/api",
+		Branch:        "feature/login",
+		Who:           "alice@acme.com",
+		Agents:        []string{"claude-code"},
 	}
 }
 
@@ -111,7 +112,11 @@ func TestCheck(t *testing.T) {
 		{"cmd=/usr/local/bin/terraform", nil, `program "/usr/bin/terraform" is not allowed`},
 		{"cmd=make,terraform", nil, ""},
 		{"cmd=make", nil, "not allowed"},
-		{"cmd=terraform", func(c *Context) { c.Program = "/tmp/evil/terraform" }, ""},
+		// A pin by name means the program of that name in the system
+		// directories, not one the caller's PATH or a path found.
+		{"cmd=terraform", func(c *Context) { c.Program, c.SystemProgram = "/tmp/evil/terraform", false }, "not allowed"},
+		{"cmd=terraform", func(c *Context) { c.SystemProgram = false }, "not allowed"},
+		{"cmd=/usr/bin/terraform", func(c *Context) { c.SystemProgram = false }, ""},
 		{"cmd=/usr/bin/terraform", func(c *Context) { c.Program = "/tmp/evil/terraform" }, "not allowed"},
 		{"cmd=terraform", func(c *Context) { c.Program = "terraform" }, "not absolute"},
 		{"cmd=terraform", func(c *Context) { c.Program = "" }, "starts no program"},

@@ -31,7 +31,10 @@
 //	cmd=c,d           the program exec starts is allowed: an entry with '/'
 //	                  is a clean absolute path compared exactly with the
 //	                  resolved program path; an entry without '/' is compared
-//	                  with the program's base name.
+//	                  with the program's base name, and only when the program
+//	                  is the one of that name in the system directories
+//	                  (Context.SystemProgram). The broker records a name
+//	                  given at mint as that program's path.
 //	op=o,p            the operation is in the list: exec, peek or list (the
 //	                  Op constants; only operations a request checks exist).
 //	keep_env=A,B      always holds: it is not about the request. It names

@@ -59,14 +59,15 @@ func genCaveat() *rapid.Generator[Caveat] {
 func genContext() *rapid.Generator[Context] {
 	return rapid.Custom(func(t *rapid.T) Context {
 		return Context{
-			Now:     now.Add(time.Duration(rapid.IntRange(-3*3600, 3*3600).Draw(t, "now")) * time.Second),
-			Op:      rapid.SampledFrom(genOps).Draw(t, "op"),
-			Secrets: rapid.SliceOfDistinct(rapid.SampledFrom(genSecrets), rapid.ID[string]).Draw(t, "asked"),
-			Program: rapid.SampledFrom([]string{"", "/usr/bin/make", "/usr/bin/terraform", "/opt/make", "make"}).Draw(t, "program"),
-			Repo:    rapid.SampledFrom([]string{"", "github.com/acme/api", "github.com/acme/x/y", "gitlab.com/acme/web"}).Draw(t, "repo"),
-			Branch:  rapid.SampledFrom([]string{"", "main", "feature/x", "feature/x/y"}).Draw(t, "branch"),
-			Who:     rapid.SampledFrom([]string{"", "alice@acme.com", "Bob@Evil.org"}).Draw(t, "who"),
-			Agents:  rapid.SampledFrom([][]string{nil, {"claude-code"}, {"codex"}, {"claude-code", "codex"}}).Draw(t, "agents"),
+			Now:           now.Add(time.Duration(rapid.IntRange(-3*3600, 3*3600).Draw(t, "now")) * time.Second),
+			Op:            rapid.SampledFrom(genOps).Draw(t, "op"),
+			Secrets:       rapid.SliceOfDistinct(rapid.SampledFrom(genSecrets), rapid.ID[string]).Draw(t, "asked"),
+			Program:       rapid.SampledFrom([]string{"", "/usr/bin/make", "/usr/bin/terraform", "/opt/make", "make"}).Draw(t, "program"),
+			SystemProgram: rapid.Bool().Draw(t, "system"),
+			Repo:          rapid.SampledFrom([]string{"", "github.com/acme/api", "github.com/acme/x/y", "gitlab.com/acme/web"}).Draw(t, "repo"),
+			Branch:        rapid.SampledFrom([]string{"", "main", "feature/x", "feature/x/y"}).Draw(t, "branch"),
+			Who:           rapid.SampledFrom([]string{"", "alice@acme.com", "Bob@Evil.org"}).Draw(t, "who"),
+			Agents:        rapid.SampledFrom([][]string{nil, {"claude-code"}, {"codex"}, {"claude-code", "codex"}}).Draw(t, "agents"),
 		}
 	})
 }

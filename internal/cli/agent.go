@@ -155,9 +155,10 @@ func runAgent(opts *agentOptions) error {
 	}
 	defer os.RemoveAll(sockDir)
 	var rules *sandbox.Rules
+	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
+		if rules, writable, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
 			return err
 		}
 		self, err := opts.Self()
@@ -178,7 +179,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, writable, sockDir)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err

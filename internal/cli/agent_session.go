@@ -21,11 +21,12 @@ import (
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
-// agentRules builds the sandbox for this launch.
-func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*sandbox.Rules, error) {
+// agentRules builds the sandbox for this launch, and lists the trees it
+// lets the agent write.
+func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*sandbox.Rules, []string, error) {
 	home, err := opts.AccountHome()
 	if err != nil {
-		return nil, fmt.Errorf("finding your home directory: %w", err)
+		return nil, nil, fmt.Errorf("finding your home directory: %w", err)
 	}
 	homes := []string{home}
 	if h, ok := opts.LookupEnv("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
@@ -33,7 +34,7 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 	}
 	wd, err := opts.Getwd()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The store llms uses by default stays hidden when $LLM_SECRETS_DIR
 	// names another one for this launch.
@@ -52,9 +53,10 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 		Terminals: sandbox.Terminals(0, 1, 2), AllowRead: opts.AllowRead, AllowWrite: opts.AllowWrite, Hide: opts.Hide,
 	})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
-	return sandbox.BuildFor(spec, abi)
+	rules, err := sandbox.BuildFor(spec, abi)
+	return rules, spec.Write, err
 }
 
 type agentToken struct {
@@ -93,6 +95,7 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 	if err != nil {
 		return nil, err
 	}
+	printMintWarnings(opts.IO, minted)
 	return &agentToken{minted.Token, minted.Info}, nil
 }
 
@@ -201,7 +204,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted, each child confined in a new domain
 // beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, dir string) (*agentBroker, error) {
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, writable []string, dir string) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -211,7 +214,7 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(),
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(), Writable: writable,
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}

@@ -30,11 +30,19 @@ func printToken(io_ *IOStreams, label string, m broker.Minted, err error) error 
 	if err != nil {
 		return err
 	}
+	printMintWarnings(io_, m)
 	fprintf(io_.Out, "%s\n", m.Token)
 	if io_.StdoutTTY {
 		fprintf(io_.ErrOut, "%s %s expires %s\n", label, m.Info.ID, m.Info.Expires.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// printMintWarnings tells the human what a minted token does not contain.
+func printMintWarnings(io_ *IOStreams, m broker.Minted) {
+	for _, w := range m.Warnings {
+		fprintf(io_.ErrOut, "llms: warning: %s\n", w)
+	}
 }
 
 // openToMint opens the store as the caller and resolves the caveat flags

@@ -53,5 +53,6 @@ func mintProfile(opts *profileMintOptions, p profile.Profile) (string, error) {
 		return "", err
 	}
 	minted, err := b.Mint(c, profileRestrictions(p, opts.TTL))
+	printMintWarnings(opts.IO, minted)
 	return minted.Token, err
 }

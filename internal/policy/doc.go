@@ -42,7 +42,9 @@
 // takes from the system's user database, never from $USER. An agent
 // pattern is an agentid id or alias (case ignored) or human, stored as the
 // id; a glob must match at least one of them. A cmd pattern without '/'
-// matches the program's base name, one with '/' its absolute path.
+// matches the base name of the program of that name in the system
+// directories (Subject.SystemProgram) — in a deny rule, of any program — and
+// one with '/' its absolute path.
 //
 // # Semantics
 //

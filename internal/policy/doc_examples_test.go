@@ -49,7 +49,9 @@ func TestPolicyDocExamples(t *testing.T) {
 				case "agent":
 					subj.Agents = strings.Split(v, ",")
 				case "cmd":
-					subj.Cmd = v
+					// The examples name system programs, those a
+					// pattern without '/' can allow.
+					subj.Cmd, subj.SystemProgram = v, true
 				default:
 					t.Fatalf("example %d: unknown field %q", i+1, k)
 				}

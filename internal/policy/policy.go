@@ -27,6 +27,11 @@ type Subject struct {
 	// for each of them.
 	Agents []string
 	Cmd    string // absolute, clean path of the program to run; "" if none
+	// SystemProgram: Cmd is the program of its base name in the system
+	// directories, the one a pin by name means. A cmd pattern without '/'
+	// matches no other in an allow rule; in a deny rule it matches every
+	// program of that name.
+	SystemProgram bool
 }
 
 // Human is the agent a policy sees when none is detected, so that rules can
@@ -249,6 +254,9 @@ func fieldMatches(f field, pats []glob, subj Subject, deny bool) bool {
 			if deny {
 				return true
 			}
+			continue
+		}
+		if f == fieldCmd && !g.isPath && !deny && !subj.SystemProgram {
 			continue
 		}
 		if g.matchField(f, v) {

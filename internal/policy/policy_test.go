@@ -146,6 +146,8 @@ var full = Subject{
 	Email:  "dev@acme.com",
 	Agents: []string{"claude-code"},
 	Cmd:    "/usr/bin/psql",
+	// psql is the one the system directories hold.
+	SystemProgram: true,
 }
 
 func with(change func(*Subject)) Subject {
@@ -260,7 +262,8 @@ func TestDecideFields(t *testing.T) {
 
 		// cmd: base name or absolute path.
 		{name: "cmd base name", policy: one("cmd", "psql"), subj: full, allow: true},
-		{name: "cmd base name elsewhere", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "/opt/pg/bin/psql" }), allow: true},
+		{name: "cmd base name elsewhere", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd, s.SystemProgram = "/opt/pg/bin/psql", false })},
+		{name: "cmd base name not the system's", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.SystemProgram = false })},
 		{name: "cmd base glob", policy: one("cmd", `"pg_*"`), subj: with(func(s *Subject) { s.Cmd = "/usr/bin/pg_dump" }), allow: true},
 		{name: "cmd path", policy: one("cmd", "/usr/bin/psql"), subj: full, allow: true},
 		{name: "cmd path elsewhere", policy: one("cmd", "/usr/bin/psql"), subj: with(func(s *Subject) { s.Cmd = "/tmp/psql" })},
@@ -269,6 +272,9 @@ func TestDecideFields(t *testing.T) {
 		{name: "cmd relative subject", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "psql" })},
 		{name: "cmd unclean subject", policy: one("cmd", "/usr/bin/psql"), subj: with(func(s *Subject) { s.Cmd = "/usr/bin/../bin/psql" })},
 		{name: "cmd unknown", policy: one("cmd", "psql"), subj: with(func(s *Subject) { s.Cmd = "" })},
+		// A deny by name holds for every program of that name.
+		{name: "cmd deny by name elsewhere", policy: "secrets:\n  DB:\n    allow:\n      - agent: claude-code\n    deny:\n      - cmd: psql\n",
+			subj: with(func(s *Subject) { s.Cmd, s.SystemProgram = "/tmp/evil/psql", false })},
 
 		// NUL is reserved by the matcher: such a value is unknown.
 		{name: "NUL in value", policy: one("branch", `"*"`), subj: with(func(s *Subject) { s.Branch = "a\x00b" })},

@@ -4,9 +4,11 @@
 //
 // It owns:
 //
-//   - starting the program at an absolute path with exactly the argv and
-//     environment it is given: no shell, no PATH search, no inherited
-//     environment (a nil Env is an empty environment);
+//   - starting the program at an absolute path, or from the directory of
+//     it the caller opened (Spec.PathDir: what runs is found in the
+//     directory the caller checked), with
+//     exactly the argv and environment it is given: no shell, no PATH
+//     search, no inherited environment (a nil Env is an empty environment);
 //   - refusing an environment that is ambiguous or cannot be passed to
 //     execve: an entry without "=", an empty name, a NUL byte, or two
 //     entries for one name (libc getenv takes the first, other code the

@@ -17,14 +17,21 @@ import (
 
 // Spec describes the child to run.
 type Spec struct {
-	Path   string    // absolute path of the program (the caller resolved it with exec.LookPath)
-	Args   []string  // full argv, Args[0] as the user typed it
-	Env    []string  // the child's whole environment, "NAME=value" each; nil is empty
-	Dir    string    // working directory; "" inherits ours
-	Stdin  *os.File  // nil is /dev/null (no input in PTY mode); given to the child as is without PTY
-	Stdout io.Writer // never called concurrently with Stderr: they may be one writer
-	Stderr io.Writer // unused in PTY mode
-	PTY    bool      // run the child on a new pseudo-terminal; both its streams go to Stdout
+	Path string // absolute path of the program (the caller resolved it with exec.LookPath)
+	// PathDir, when not nil, is Path's directory opened by the caller, and
+	// the child is started from Path's last element in it: what runs is
+	// found in the directory the caller checked, whatever the path to it
+	// leads to by then, and runs under its own name (ps shows it). The
+	// child holds the directory as descriptor 3 (O_PATH: it names it and
+	// reads nothing).
+	PathDir *os.File
+	Args    []string  // full argv, Args[0] as the user typed it
+	Env     []string  // the child's whole environment, "NAME=value" each; nil is empty
+	Dir     string    // working directory; "" inherits ours
+	Stdin   *os.File  // nil is /dev/null (no input in PTY mode); given to the child as is without PTY
+	Stdout  io.Writer // never called concurrently with Stderr: they may be one writer
+	Stderr  io.Writer // unused in PTY mode
+	PTY     bool      // run the child on a new pseudo-terminal; both its streams go to Stdout
 	// NewGroup starts the child in a process group of its own (a PTY
 	// child always has one: a new session, and so has a child given
 	// Signals). When ctx ends, the whole group is killed, and output
@@ -228,23 +235,33 @@ func startProcess(s *Spec, files []*os.File, sys *syscall.SysProcAttr) (*os.Proc
 	// pipe, say) must not reach the child: only what files names does.
 	// Old kernels lack close_range; the child then inherits what we did.
 	_ = unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
-	p, err := os.StartProcess(s.Path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
+	path := s.Path
+	if s.PathDir != nil {
+		// Passed as descriptor 3, through which the exec finds the file:
+		// a number of our own could be taken by the fork, which moves
+		// descriptors to the free numbers above those it passes.
+		files = append(files[:3:3], s.PathDir)
+		path = "/proc/self/fd/3/" + filepath.Base(s.Path)
+		defer runtime.KeepAlive(s.PathDir)
+	}
+	p, err := os.StartProcess(path, s.Args, &os.ProcAttr{Dir: s.Dir, Env: env, Files: files, Sys: sys})
 	if err != nil {
-		return nil, startError(s.Path, err)
+		return nil, startError(s, err)
 	}
 	return p, nil
 }
 
 // startError classifies a failed start. The message holds the path and the
 // system error only; os.StartProcess errors carry nothing else.
-func startError(path string, err error) error {
+func startError(s *Spec, err error) error {
+	path := s.Path
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		return fmt.Errorf("runner: starting %s: %w", path, err)
 	}
 	switch errno {
 	case syscall.ENOENT:
-		if _, statErr := os.Stat(path); statErr == nil {
+		if s.exists() {
 			// The file is there: what is missing is the interpreter of
 			// its #! line or its ELF loader.
 			return fmt.Errorf("runner: %s: %w: its interpreter was not found (%w)", path, ErrNotExecutable, errno)
@@ -256,6 +273,16 @@ func startError(path string, err error) error {
 		return fmt.Errorf("runner: %s: %w (%w)", path, ErrNotExecutable, errno)
 	}
 	return fmt.Errorf("runner: starting %s: %w", path, errno)
+}
+
+// exists reports whether there is a file where the child is started from.
+func (s *Spec) exists() bool {
+	if s.PathDir != nil {
+		var st unix.Stat_t
+		return unix.Fstatat(int(s.PathDir.Fd()), filepath.Base(s.Path), &st, 0) == nil
+	}
+	_, err := os.Stat(s.Path)
+	return err == nil
 }
 
 // startFailureCode is the shell's exit code for a start failure.

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // testTimeout bounds every Run in the tests, so that a bug shows up as a
@@ -417,5 +419,44 @@ func TestInheritedDescriptorsDoNotReachTheChild(t *testing.T) {
 		if f == strconv.Itoa(fd) {
 			t.Fatalf("the child holds inherited fd %d (its fds: %s)", fd, strings.Join(strings.Fields(out), " "))
 		}
+	}
+}
+
+// TestStartFromDirectory: with Spec.PathDir the child is the file of
+// Path's name in the opened directory, whatever Path's directory is by then
+// (here gone), on pipes and on a terminal, and runs under its own name.
+func TestStartFromDirectory(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "helper"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	moved := dir + ".moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(moved)
+	for _, pty := range []bool{false, true} {
+		s := helperSpec(t, "exit", "7")
+		s.Path, s.PathDir, s.PTY = filepath.Join(dir, "helper"), d, pty
+		if code, _, _, err := run(t, s); err != nil || code != 7 {
+			t.Errorf("pty %v: code %d, err %v; want the helper's 7", pty, code, err)
+		}
+	}
+	s := Spec{Path: "/bin/sh", PathDir: d, Args: []string{"helper"}, Env: []string{}, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	if _, err := Run(context.Background(), s); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a name the directory does not hold: %v, want ErrNotFound", err)
 	}
 }
