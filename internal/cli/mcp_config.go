@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/agentsock"
 )
 
 type mcpConfigOptions struct {
@@ -157,10 +159,12 @@ func mcpServer(client, command, tokenFile string) map[string]any {
 
 // codexMCPTable is the same entry as a table of Codex's config.toml, laid
 // out as Codex writes it back (the env as a sub-table), so that Codex's
-// rewrites of the file leave it as it is.
+// rewrites of the file leave it as it is. Codex starts a server with a
+// few variables of its own only: env_vars passes on agent mode's socket
+// and token, without which the server inside agent mode has no broker.
 func codexMCPTable(name, command, tokenFile string) string {
-	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\n\n[mcp_servers.%s.env]\n%s = %s\n",
-		name, tomlString(command), name, envTokenFile, tomlString(tokenFile))
+	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv_vars = [%q, %q]\n\n[mcp_servers.%s.env]\n%s = %s\n",
+		name, tomlString(command), agentsock.SocketEnv, envToken, name, envTokenFile, tomlString(tokenFile))
 }
 
 // marshalPlain is json.Marshal without HTML escaping.

@@ -159,7 +159,7 @@ func runSetup(opts *setupOptions) error {
 		}
 		fprintf(opts.IO.Out, "%s: %s\n", verb, env.short(ch.path))
 	}
-	if !opts.Remove && p.mcp {
+	if _, err := os.Stat(env.tokenFile); err != nil && !opts.Remove && p.mcp {
 		fprintf(opts.IO.ErrOut, "llms: the MCP entry reads its token from %s; save a delegated token there:\n  %s\n",
 			env.tokenFile, mcpTokenCommand(opts.TokenFile, env.tokenFile))
 	}

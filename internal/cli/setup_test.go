@@ -277,7 +277,8 @@ func TestSetupSurvivesClientRewrites(t *testing.T) {
 	token := filepath.Join(root, "home/.config/llm-secrets/mcp.token")
 	// What codex mcp add other … makes of it.
 	rewritten := "# my config\nmodel = \"o3\"\n\n[profiles.x] # trailing\nmodel = \"gpt\"\n\n" +
-		"[mcp_servers.llms]\ncommand = \"/usr/local/bin/llms\"\nargs = [\"mcp\"]\n\n[mcp_servers.llms.env]\nLLM_SECRETS_MACAROON_FILE = \"" + token + "\"\n\n" +
+		"[mcp_servers.llms]\ncommand = \"/usr/local/bin/llms\"\nargs = [\"mcp\"]\nenv_vars = [\"LLM_SECRETS_SOCKET\", \"LLM_SECRETS_MACAROON\"]\n\n" +
+		"[mcp_servers.llms.env]\nLLM_SECRETS_MACAROON_FILE = \"" + token + "\"\n\n" +
 		"[mcp_servers.other]\ncommand = \"/bin/echo\"\nargs = [\"hi\"]\n"
 	writeTestFile(t, toml, rewritten)
 	out.Reset()
