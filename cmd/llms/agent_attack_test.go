@@ -48,6 +48,9 @@ const (
 )
 
 func attackAgent() int {
+	if phase := os.Getenv(envAttackPhase); strings.HasPrefix(phase, "launchbound") {
+		return attackLaunchbound(phase)
+	}
 	store, home, llms, work := os.Getenv(envAttackStore), os.Getenv(envAttackHome), os.Getenv(envAttackLLMS), os.Getenv(envAttackWork)
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
@@ -101,6 +104,9 @@ func attackAgent() int {
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
 	}
 
+	if os.Getenv(envAttackPhase) == supervisorPhase {
+		return attackSupervisor(report, llms, work)
+	}
 	if os.Getenv(envAttackPhase) == "pins" {
 		return attackPins(llms, work, report)
 	}
@@ -183,9 +189,9 @@ func attackAgent() int {
 	}
 	report("append-~/.bashrc", err == nil, errDetail(err))
 
-	// The broker (our parent: the launcher serves it) and a child it
-	// started with the secret in its environment, sleeping.
-	broker := os.Getppid()
+	// The broker (the launcher serves it, above our parent, the guard) and
+	// a child it started with the secret in its environment, sleeping.
+	broker := launcherOfAgent()
 	child, stop := startSleeper(llms)
 	defer stop()
 	for _, t := range []struct {
@@ -302,7 +308,7 @@ func startSleeper(llms string) (int, func()) {
 	stop := func() { cancel(); cmd.Wait() }
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if pid := findChild(os.Getppid(), "sleep"); pid > 0 {
+		if pid := findChild(launcherOfAgent(), "sleep"); pid > 0 {
 			return pid, stop
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -387,7 +393,7 @@ func TestAgentModeAttacks(t *testing.T) {
 // 24.04's 6.8; 1: the first). Every attack must fail at every level.
 func attackABIs() []int {
 	var out []int
-	for _, abi := range []int{sandbox.ABI(), 6} {
+	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
 		if abi <= sandbox.ABI() && !slices.Contains(out, abi) {
 			out = append(out, abi)
 		}
@@ -565,7 +571,7 @@ func TestAgentDiesWithItsLauncher(t *testing.T) {
 	defer cmd.Wait()
 	var agent int
 	for deadline := time.Now().Add(10 * time.Second); agent == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		agent = findChild(cmd.Process.Pid, "sleep")
+		agent = findChild(childOf(cmd.Process.Pid), "sleep")
 	}
 	if agent == 0 {
 		cmd.Process.Kill()

@@ -38,6 +38,11 @@ func TestMain(m *testing.M) {
 					os.Unsetenv(name)
 				}
 			}
+			// LLMS_TEST_NO_CGROUP=1: the agent's tree is the guard's
+			// alone, as where no cgroup can be made.
+			if os.Getenv("LLMS_TEST_NO_CGROUP") == "1" {
+				sandbox.SetNoCgroupForTest()
+			}
 			// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
 			if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
 				n, err := strconv.Atoi(v)

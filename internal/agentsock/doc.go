@@ -15,7 +15,8 @@
 //     returning the child's status;
 //   - the peer check: a connection is served only when SO_PEERCRED names a
 //     process of our user that descends from the launcher (the agent, what
-//     it starts, and orphans the launcher reaped as a subreaper), checked
+//     it starts, and orphans its guard or the launcher reaped as a
+//     subreaper), checked
 //     against a pidfd where the kernel has one;
 //   - handing each request to the broker with the stamped agent identity
 //     and the policy read at launch, and each child a confinement of its

@@ -33,9 +33,14 @@ type Server struct {
 	// (broker.Caller.LaunchToken). The launcher always sets it; nil, which
 	// accepts any token of the store, is for tests of the protocol.
 	LaunchToken *string
+	// Launch is the id of this launch (broker.Caller.Launch): the agent's
+	// token carries it in a launch caveat, which no other verifier
+	// accepts. Empty accepts no launch-bound token.
+	Launch string
 	// Root is the launcher's pid: only its descendants are served — the
-	// agent and what it starts, and orphans, which the launcher reaps as a
-	// subreaper. 0 is this process.
+	// agent and what it starts, and orphans, which the agent's guard (a
+	// child of the launcher) or the launcher reaps as a subreaper. 0 is
+	// this process.
 	Root int
 	// Confine puts each child the broker starts in a confinement of its
 	// own, a new Landlock domain beside the agent's (runner.Spec.Confine).
@@ -44,6 +49,11 @@ type Server struct {
 	// Writable are the trees the agent may write (the sandbox's), where a
 	// program is never a pinned one (broker.ExecRequest.Writable).
 	Writable []string
+	// ConnectedFor, when set, names the process for which the launcher
+	// connected conn (agent mode's supervisor performs the agent's
+	// connect, so SO_PEERCRED names the launcher), with a pidfd pinning it
+	// (the server closes it); ok false when it made no such connection.
+	ConnectedFor func(conn *net.UnixConn) (pid, pidfd int, ok bool)
 	// Log receives one line per refused connection or malformed request
 	// (never a value); nil discards them.
 	Log func(string)
@@ -187,7 +197,7 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 	_ = conn.SetReadDeadline(time.Time{})
 	c := &broker.Caller{
 		Token: req.Token, TokenGiven: req.TokenGiven, Cwd: req.Cwd, PID: pid,
-		StampedAgent: s.Agent, LaunchToken: s.LaunchToken, Policy: s.Policy, ProcRoot: s.procRoot,
+		StampedAgent: s.Agent, LaunchToken: s.LaunchToken, Launch: s.Launch, Policy: s.Policy, ProcRoot: s.procRoot,
 		LookupEnv: func(string) (string, bool) { return "", false }, Via: req.Via,
 		// The repository is read as the agent would read it: a .git file
 		// naming a hidden directory finds nothing there.
@@ -350,9 +360,11 @@ func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: cannot identify the peer: %v", broker.ErrDenied, err)
 	}
-	if pidfd >= 0 {
-		defer unix.Close(pidfd)
-	}
+	defer func() {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}()
 	uid := os.Getuid()
 	if s.peerUID != nil {
 		uid = *s.peerUID
@@ -365,6 +377,16 @@ func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
 		root = os.Getpid()
 	}
 	pid := int(cred.Pid)
+	if pid == os.Getpid() && s.ConnectedFor != nil {
+		if pidfd >= 0 {
+			unix.Close(pidfd) // the launcher's
+			pidfd = -1
+		}
+		var ok bool
+		if pid, pidfd, ok = s.ConnectedFor(conn); !ok {
+			return 0, fmt.Errorf("%w: a connection from the launcher, made for no process of the agent's", broker.ErrDenied)
+		}
+	}
 	if !agentid.Descends(s.procRoot, pid, root) {
 		return 0, fmt.Errorf("%w: process %d is not one of the agent's", broker.ErrDenied, pid)
 	}

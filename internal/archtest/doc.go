@@ -5,5 +5,7 @@
 // place a value is read. The allowed graph is exact: an import it does not
 // list fails, and so does a listed import nobody makes, so the table
 // always describes the code. agentid, which only names agents, sits below
-// caveat and policy; pinned, which judges program files, below the broker.
+// caveat and policy; pinned, which judges program files, below the broker;
+// supervise, the seccomp notification loop, which holds no policy, below
+// sandbox, whose supervisor it serves.
 package archtest

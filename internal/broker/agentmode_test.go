@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +211,69 @@ func TestOnlyTheLaunchTokenIsAccepted(t *testing.T) {
 		if c.ok != (err == nil) || (!c.ok && !strings.Contains(fmt.Sprint(err), "not the one this agent was launched with")) {
 			t.Errorf("%s: %v", c.name, err)
 		}
+	}
+}
+
+// A token with a launch caveat, and every attenuation of it, holds only
+// where the request's caller carries that launch (the launcher's broker
+// sets it): not outside agent mode, not in another launch, not for a
+// request about the token itself; and the refusal is audited.
+func TestLaunchBoundToken(t *testing.T) {
+	b, _ := testBroker(t)
+	const launch, other = "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"
+	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute,
+		Lists: map[string][]string{"secret": {"A"}, "agent": {"claude-code"}, "launch": {launch}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(minted.Info.Caveats, "launch="+launch) {
+		t.Fatalf("minted caveats %q hold no launch caveat", minted.Info.Caveats)
+	}
+	narrowed, err := Attenuate(minted.Token, Restrictions{Lists: map[string][]string{"op": {"peek"}}}, b.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := Inspect(narrowed); err != nil || !slices.Contains(info.Caveats, "launch="+launch) {
+		t.Fatalf("the attenuated token lost its launch caveat: %q, %v", info.Caveats, err)
+	}
+	for _, token := range []string{minted.Token, narrowed} {
+		for _, c := range []struct {
+			name, launch string
+			ok           bool
+			why          string
+		}{
+			{"its launch", launch, true, ""},
+			{"outside agent mode", "", false, "this request does not come through it"},
+			{"another launch", other, false, "another launcher's broker"},
+		} {
+			cl := caller(t, nil, token)
+			cl.StampedAgent, cl.Launch = "claude-code", c.launch
+			_, err := b.Peek(cl, PeekRequest{Name: "A"})
+			if c.ok != (err == nil) || !errors.Is(err, ErrDenied) && !c.ok || !strings.Contains(fmt.Sprint(err), c.why) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			cl = caller(t, nil, token)
+			cl.StampedAgent, cl.Launch, cl.Via = "claude-code", c.launch, "mcp"
+			if _, err := b.DescribeAccess(cl); c.ok != (err == nil) {
+				t.Errorf("%s: describe: %v", c.name, err)
+			}
+		}
+	}
+	es, err := b.AuditRecent(func() *Caller {
+		cl := caller(t, nil, minted.Token)
+		cl.StampedAgent, cl.Launch, cl.Via = "claude-code", launch, "mcp"
+		return cl
+	}(), AuditRecentRequest{Limit: MaxAuditRecent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, e := range es {
+		if e.Decision == "deny" && strings.Contains(e.Reason, "honoured only by the broker") {
+			denied++
+		}
+	}
+	if denied != 8 {
+		t.Errorf("%d refusals audited with the launch caveat's reason, want 8", denied)
 	}
 }

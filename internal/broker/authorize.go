@@ -219,7 +219,7 @@ func (b *Broker) verifyToken(text string, a access) (*macaroon.Macaroon, caveat.
 // not an empty context.
 func (b *Broker) context(a access) (caveat.Context, error) {
 	ctx := caveat.Context{Now: b.now(), Op: a.op, Secrets: a.secrets, Program: a.program,
-		SystemProgram: a.pin.isSystem()}
+		SystemProgram: a.pin.isSystem(), Launch: a.caller.Launch}
 	gi, err := a.caller.gitInfo()
 	if err != nil {
 		return ctx, fmt.Errorf("%w: cannot read the git repository: %v", ErrDenied, err)

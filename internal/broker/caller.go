@@ -47,6 +47,13 @@ type Caller struct {
 	// acts with exactly the authority of its launch. Tokens made from
 	// that one by attenuation keep its id.
 	LaunchToken *string
+	// Launch is the id of the agent-mode launch whose broker serves this
+	// request; only that broker, in the live launcher, sets it. A token
+	// with a launch caveat (the one the launcher minted for its agent,
+	// and its attenuations) holds only where it names this id, so it is
+	// refused outside agent mode, by another launch, and once its
+	// launcher is gone.
+	Launch string
 	// ConfigDirs hold more user policies, <dir>/llm-secrets/policy.yaml
 	// (the front end passes $XDG_CONFIG_HOME's), and every one found must
 	// allow. The broker adds the account's own ~/.config itself, from the
@@ -246,7 +253,7 @@ func (c *Caller) confineDir(dir string) (string, error) {
 // so the agent, the repository and the policy are read again each time.
 func (c *Caller) Fresh() *Caller {
 	return &Caller{Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, LookupEnv: c.LookupEnv,
-		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, LaunchToken: c.LaunchToken,
+		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, LaunchToken: c.LaunchToken, Launch: c.Launch,
 		ConfigDirs: c.ConfigDirs, Via: c.Via, NoToken: c.NoToken, UserDB: c.UserDB, Policy: c.Policy, ReadConfined: c.ReadConfined}
 }
 

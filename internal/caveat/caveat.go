@@ -31,6 +31,7 @@ const (
 	NameCmd       = "cmd"
 	NameOp        = "op"
 	NameKeepEnv   = "keep_env"
+	NameLaunch    = "launch"
 )
 
 // Operations a request can perform; an op caveat lists the ones it allows.
@@ -64,6 +65,9 @@ type ListKind struct {
 	Help string
 	// check validates one item.
 	check func(item string) error
+	// LauncherOnly marks a caveat that only the agent-mode launcher adds,
+	// to the token it mints: no flag and no profile key sets it.
+	LauncherOnly bool
 }
 
 // Flag is the command-line flag that adds the caveat, without "--": the
@@ -75,14 +79,15 @@ func (k ListKind) Flag() string { return strings.ReplaceAll(k.Name, "_", "-") }
 func ListKinds() []ListKind { return slices.Clone(listKinds) }
 
 var listKinds = []ListKind{
-	{NameSecret, "secret the token may use", checkSecretName},
-	{NameRepo, "repository (remote URL or host/org/repo, '*' globs)", checkPathPattern},
-	{NameBranch, "branch ('*' globs)", checkPathPattern},
-	{NameAgent, "agent id or alias (claude-code, cursor, codex, …)", checkAgentName},
-	{NameWho, "git user email ('*' globs)", checkWhoPattern},
-	{NameCmd, "program exec may start (absolute path or base name)", checkCmd},
-	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp},
-	{NameKeepEnv, "variable a pinned program keeps from the caller's environment", checkEnvName},
+	{NameSecret, "secret the token may use", checkSecretName, false},
+	{NameRepo, "repository (remote URL or host/org/repo, '*' globs)", checkPathPattern, false},
+	{NameBranch, "branch ('*' globs)", checkPathPattern, false},
+	{NameAgent, "agent id or alias (claude-code, cursor, codex, …)", checkAgentName, false},
+	{NameWho, "git user email ('*' globs)", checkWhoPattern, false},
+	{NameCmd, "program exec may start (absolute path or base name)", checkCmd, false},
+	{NameOp, "operation: " + strings.Join(ops, ", "), checkOp, false},
+	{NameKeepEnv, "variable a pinned program keeps from the caller's environment", checkEnvName, false},
+	{NameLaunch, "agent-mode launch whose broker alone honours the token", checkLaunchID, true},
 }
 
 // listKind finds the kind of a list caveat.
@@ -98,6 +103,14 @@ func listKind(name string) (ListKind, bool) {
 func IsList(name string) bool {
 	_, ok := listKind(name)
 	return ok
+}
+
+// Settable reports whether people set the list caveat name — a flag of
+// mint, lease, attenuate and agent, a key of a profile: every list caveat
+// but those only the launcher adds ([ListKind.LauncherOnly]).
+func Settable(name string) bool {
+	k, ok := listKind(name)
+	return ok && !k.LauncherOnly
 }
 
 // Caveat is one first-party caveat. Values obtained from Parse or from the
@@ -272,6 +285,17 @@ func checkCmd(c string) error {
 	}
 	if c[0] != '/' || c == "/" || path.Clean(c) != c {
 		return fmt.Errorf("program path %s is not a clean absolute path", quoteShort(c))
+	}
+	return nil
+}
+
+// LaunchIDLen is the length of a launch id: 128 random bits in lowercase
+// hex.
+const LaunchIDLen = 32
+
+func checkLaunchID(id string) error {
+	if len(id) != LaunchIDLen || strings.Trim(id, "0123456789abcdef") != "" {
+		return fmt.Errorf("launch id %s is not %d lowercase hex digits", quoteShort(id), LaunchIDLen)
 	}
 	return nil
 }

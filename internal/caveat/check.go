@@ -28,6 +28,10 @@ type Context struct {
 	// Agents are every agent found (agentid ids), none when no agent was
 	// detected. An agent caveat holds only when it allows each of them.
 	Agents []string
+	// Launch is the id of the agent-mode launch whose broker serves the
+	// request, set by that broker alone; empty everywhere else. A launch
+	// caveat holds only when it names this id.
+	Launch string
 }
 
 // validate refuses a context no caveat set may accept: without a clock an
@@ -123,6 +127,14 @@ func (c Caveat) deny(ctx Context) string {
 		}
 		if !matchAny(items, asciiLower(ctx.Who)) {
 			return fmt.Sprintf("git user %s is not allowed", quoteShort(ctx.Who))
+		}
+	case NameLaunch:
+		if !slices.Contains(items, ctx.Launch) {
+			where := "this request does not come through it"
+			if ctx.Launch != "" {
+				where = "this request comes through another launcher's broker"
+			}
+			return "the token is honoured only by the broker of the `llms agent` that minted it, while that launcher runs; " + where
 		}
 	case NameCmd:
 		if ctx.Program == "" {

@@ -9,6 +9,12 @@ import (
 
 var now = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 
+// Two launch ids, launchA < launchB.
+const (
+	launchA = "0123456789abcdef0123456789abcdef"
+	launchB = "fedcba9876543210fedcba9876543210"
+)
+
 // base is a request that every caveat in the tables below can judge.
 func base() Context {
 	return Context{
@@ -121,6 +127,15 @@ func TestCheck(t *testing.T) {
 		{"cmd=terraform", func(c *Context) { c.Program = "terraform" }, "not absolute"},
 		{"cmd=terraform", func(c *Context) { c.Program = "" }, "starts no program"},
 		{"cmd=terraform", func(c *Context) { c.Program, c.Op = "", OpPeek }, "starts no program"},
+
+		// launch: only the broker of that launch sets Context.Launch.
+		{"launch=" + launchA, func(c *Context) { c.Launch = launchA }, ""},
+		{"launch=" + launchA + "," + launchB, func(c *Context) { c.Launch = launchB }, ""},
+		{"launch=" + launchA, nil, "honoured only by the broker of the `llms agent` that minted it, while that launcher runs; this request does not come through it"},
+		{"launch=" + launchA, func(c *Context) { c.Launch = launchB }, "this request comes through another launcher's broker"},
+		{"launch=" + launchA, func(c *Context) { c.Launch = strings.ToUpper(launchA) }, "another launcher's broker"},
+		{"launch=" + launchA, func(c *Context) { c.Launch = launchA[:31] }, "another launcher's broker"},
+		{"launch=" + launchA, func(c *Context) { c.Launch, c.Op = launchA, OpList }, ""},
 
 		// op
 		{"op=exec", nil, ""},

@@ -44,10 +44,19 @@
 //	                  intersect ([Set.Items]); the broker honours only names
 //	                  the token carried when it was minted, so appending one
 //	                  cannot widen a token.
+//	launch=ID         the request is served by the broker of the agent-mode
+//	                  launch ID (Context.Launch), which only the live
+//	                  launcher sets: the token that `llms agent` mints for
+//	                  its agent, and every attenuation of it, is refused
+//	                  everywhere else — by `llms exec` and `llms mcp`
+//	                  outside agent mode, by another launch's broker, and
+//	                  once its launcher is gone. ID is 32 lowercase hex
+//	                  digits (128 random bits).
 //
 // Every name but expires_at is a list caveat; [ListKinds] is the one table
 // of them, from which the CLI's flags, the profile keys and the broker's
-// restrictions are made.
+// restrictions are made. Only the launcher adds launch
+// ([ListKind.LauncherOnly]): it has no flag and no profile key.
 //
 // Patterns (repo, branch, who) are literal except for '*', which matches any
 // run of bytes other than '/', and '**', which matches any run of bytes.

@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 		ctx := Context{
 			Now: time.Unix(1_900_000_000, 0), Op: OpList, Secrets: []string{"A"},
 			Program: "/usr/bin/make", Repo: "github.com/acme/api", Branch: "main",
-			Who: "alice@acme.com", Agents: []string{"claude-code"},
+			Who: "alice@acme.com", Agents: []string{"claude-code"}, Launch: "0123456789abcdef0123456789abcdef",
 		}
 		if (c.Check(ctx) == nil) != ((Set{c}).Check(ctx) == nil) {
 			t.Fatalf("Caveat.Check and Set.Check disagree on %q", b)

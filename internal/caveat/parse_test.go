@@ -223,4 +223,17 @@ func TestListKinds(t *testing.T) {
 	if c, err := List(NameCmd, "psql", "/usr/bin/make"); err != nil || string(c.Bytes()) != "cmd=/usr/bin/make,psql" {
 		t.Errorf("List(cmd) = %q, %v", c.Bytes(), err)
 	}
+	// launch is a list caveat that people do not set: only the launcher
+	// adds it, so it is no flag and no profile key.
+	for _, k := range ListKinds() {
+		if k.LauncherOnly != (k.Name == NameLaunch) || Settable(k.Name) == k.LauncherOnly {
+			t.Errorf("kind %s: LauncherOnly %v, Settable %v", k.Name, k.LauncherOnly, Settable(k.Name))
+		}
+	}
+	if Settable(NameExpiresAt) || Settable("colour") {
+		t.Error("Settable accepts a name that is no list caveat")
+	}
+	if c, err := List(NameLaunch, launchB, launchA); err != nil || string(c.Bytes()) != "launch="+launchA+","+launchB {
+		t.Errorf("List(launch) = %q, %v", c.Bytes(), err)
+	}
 }

@@ -18,6 +18,7 @@ var (
 	genBranches = []string{"main", "feature/*", "feature/**", "**", "dev"}
 	genWho      = []string{"alice@acme.com", "*@acme.com", "bob@evil.org", "**"}
 	genCmds     = []string{"make", "terraform", "/usr/bin/make", "/usr/bin/terraform"}
+	genLaunches = []string{launchA, launchB}
 )
 
 func genList(pool []string) *rapid.Generator[[]string] {
@@ -28,7 +29,7 @@ func genCaveat() *rapid.Generator[Caveat] {
 	return rapid.Custom(func(t *rapid.T) Caveat {
 		var c Caveat
 		var err error
-		switch rapid.IntRange(0, 8).Draw(t, "kind") {
+		switch rapid.IntRange(0, 9).Draw(t, "kind") {
 		case 0:
 			c, err = List(NameSecret, genList(genSecrets).Draw(t, "secrets")...)
 		case 1:
@@ -46,6 +47,8 @@ func genCaveat() *rapid.Generator[Caveat] {
 			c, err = List(NameCmd, genList(genCmds).Draw(t, "cmds")...)
 		case 7:
 			c, err = List(NameKeepEnv, genList(genSecrets).Draw(t, "keep")...)
+		case 8:
+			c, err = List(NameLaunch, genList(genLaunches).Draw(t, "launches")...)
 		default:
 			c, err = List(NameOp, genList(genOps).Draw(t, "ops")...)
 		}
@@ -68,6 +71,7 @@ func genContext() *rapid.Generator[Context] {
 			Branch:        rapid.SampledFrom([]string{"", "main", "feature/x", "feature/x/y"}).Draw(t, "branch"),
 			Who:           rapid.SampledFrom([]string{"", "alice@acme.com", "Bob@Evil.org"}).Draw(t, "who"),
 			Agents:        rapid.SampledFrom([][]string{nil, {"claude-code"}, {"codex"}, {"claude-code", "codex"}}).Draw(t, "agents"),
+			Launch:        rapid.SampledFrom([]string{"", launchA, launchB}).Draw(t, "launch"),
 		}
 	})
 }

@@ -36,6 +36,7 @@ type agentOptions struct {
 	Restrict    restrictFlags
 	AllowRead   []string
 	AllowWrite  []string
+	AllowSocket []string
 	Hide        []string
 	NoSandbox   bool
 	// LandlockABI, when set (-1 is unset), caps the Landlock ABI the rules
@@ -55,14 +56,20 @@ func newAgentCmd(f *Factory) *cobra.Command {
 sandbox in which the llms store, key files and your credential files (~/.ssh,
 ~/.aws, ~/.gnupg, shell histories, … see docs/AGENT-MODE.md) cannot be read,
 and only the working directory, the temp dirs, terminals and the agent's own
-state can be written. Its environment loses every LLM_SECRETS_* variable and
+state can be written. llms decides the agent's connects and terminal opens
+(and below Landlock ABI 6 its signals): your Unix sockets (tmux, systemd,
+D-Bus, ssh-agent…), other terminals and processes are out of its reach;
+its own servers and terminals work. --allow-socket PATH lets it reach one
+socket of yours. Its environment loses every LLM_SECRETS_* variable and
 credential variables (cloud keys, GITHUB_TOKEN, *_API_KEY, …) except its own
 API key and --keep-env.
 
 With --secret (and --ttl) or --profile, the agent gets a token with those
 caveats, stamped with the agent's id (--agent, else the id of the program's
-name); the token is revoked when the agent exits. When the agent exits, every
-process it left behind is killed, and llms exits with the agent's status.
+name) and bound to this launch: only this llms's broker honours it, while it
+runs; it is also revoked when the agent exits. When the agent exits, or llms
+is killed, every process the agent left behind is killed; llms exits with
+the agent's status.
 
 Without Landlock llms refuses, unless --no-sandbox is given.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -86,6 +93,7 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 	fl.StringSliceVar(&opts.AllowRead, "allow-read", nil, "also let the agent read PATH (un-hides a default credential path)")
 	fl.StringSliceVar(&opts.AllowWrite, "allow-write", nil, "also let the agent write PATH")
 	fl.StringSliceVar(&opts.Hide, "hide", nil, "also hide PATH from the agent")
+	fl.StringArrayVar(&opts.AllowSocket, "allow-socket", nil, "let the agent connect to your Unix socket PATH (e.g. ssh-agent's); repeat for more")
 	// --keep-env is registered with the caveat flags; here it keeps a
 	// variable in the agent's environment and adds no caveat.
 	fl.Lookup("keep-env").Usage = "keep credential variable VAR in the agent's environment (repeat or comma-separate)"
@@ -133,6 +141,17 @@ func runAgent(opts *agentOptions) error {
 	if err := sandbox.NoCoreDumps(); err != nil {
 		return fmt.Errorf("agent mode: %w", err)
 	}
+	// The agent's guard starts now, in parallel with the rest of the
+	// launch; it is told what to start once that is known.
+	self, err := opts.Self()
+	if err != nil {
+		return fmt.Errorf("agent mode: finding llms itself: %w", err)
+	}
+	guard, err := sandbox.StartGuard(self, opts.IO.In, opts.IO.Out, opts.IO.ErrOut)
+	if err != nil {
+		return fmt.Errorf("agent mode: %w", err)
+	}
+	defer guard.Abort()
 	b, c, err := opts.open()
 	if err != nil {
 		return err
@@ -155,32 +174,45 @@ func runAgent(opts *agentOptions) error {
 	}
 	defer os.RemoveAll(sockDir)
 	var rules *sandbox.Rules
+	var sup *sandbox.Supervisor
 	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
 		if rules, writable, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
 			return err
 		}
-		self, err := opts.Self()
-		if err == nil {
-			start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv)
-		}
-		if err != nil {
+		if sup, err = agentSupervisor(opts, rules); err != nil {
 			return err
 		}
-		defer start.Rules.Close()
+		defer sup.Close()
+		if len(opts.AllowSocket) > 0 {
+			launch.Sandbox += "; sockets allowed: " + strings.Join(sup.AllowedSockets(), ", ")
+		}
+		if start, err = sandbox.Wrap(rules, self, "llms", path, opts.Argv); err != nil {
+			return err
+		}
+		defer start.Close()
+	} else if len(opts.AllowSocket) > 0 {
+		return usagef("--allow-socket and --no-sandbox contradict each other (without the sandbox every socket is reachable)")
 	}
 	// The token comes before the broker, which accepts no other: with
 	// none, it refuses every request.
-	token, err := mintAgentToken(opts, b, c, id)
+	launchID := newLaunchID()
+	token, err := mintAgentToken(opts, b, c, id, launchID)
 	if err != nil {
 		return err
 	}
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launch.TokenID, rules, writable, sockDir)
+	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, sockDir, sup)
+	if err == nil && sup != nil {
+		err = sup.AllowBroker(srv.socket)
+	}
 	if err != nil {
+		if srv != nil {
+			srv.stop(opts)
+		}
 		revokeAgentToken(opts, b, c, token)
 		return err
 	}
@@ -202,11 +234,11 @@ func runAgent(opts *agentOptions) error {
 		for _, m := range sandbox.Missing(abi) {
 			fprintf(opts.IO.ErrOut, "llms: note: Landlock ABI %d: %s\n", abi, m)
 		}
-		if socks := sandbox.EscapeSockets(opts.LookupEnv); abi < 9 && len(socks) > 0 {
-			fprintf(opts.IO.ErrOut, "llms: WARNING: Landlock ABI %d cannot keep the agent from these sockets, through which it can run a program outside the sandbox, type into your other windows or use your keys: %s (ABI 9 can; until then stop these servers — your tmux or screen session included — while the agent runs, or run it where they do not run)\n", abi, strings.Join(socks, ", "))
+		if len(opts.AllowSocket) > 0 {
+			fprintf(opts.IO.ErrOut, "llms: note: the agent may connect to your socket(s) %s (--allow-socket): whatever they serve, it can use\n", strings.Join(sup.AllowedSockets(), ", "))
 		}
 	}
-	status, err := superviseAgent(opts, start, env, srv)
+	status, err := superviseAgent(opts, guard, start, env, srv, launchID, sup)
 	revokeAgentToken(opts, b, c, token)
 	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
 		fprintf(opts.IO.ErrOut, "llms: warning: %v\n", aerr)

@@ -1,17 +1,19 @@
 package cli
 
 // The parts of an agent-mode session: its sandbox, its token, its broker,
-// and the agent's life as a child of this subreaper.
+// and the agent's life under its guard, below this subreaper.
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -59,14 +61,45 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 	return rules, spec.Write, err
 }
 
+// agentSupervisor prepares the supervisor of the agent's mediated calls,
+// with the sockets --allow-socket names (absolute, or ~/ in the account's
+// home).
+func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervisor, error) {
+	var allow []string
+	for _, p := range opts.AllowSocket {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			home, err := opts.AccountHome()
+			if err != nil {
+				return nil, fmt.Errorf("finding your home directory: %w", err)
+			}
+			p = filepath.Join(home, rest)
+		}
+		allow = append(allow, p)
+	}
+	sup, err := sandbox.NewSupervisor(rules, allow)
+	if errors.Is(err, sandbox.ErrBadSocket) {
+		return nil, usageError{err}
+	}
+	return sup, err
+}
+
 type agentToken struct {
 	text string
 	info broker.TokenInfo
 }
 
+// newLaunchID names one launch: 128 random bits, in the form a launch
+// caveat holds.
+func newLaunchID() string {
+	b := make([]byte, caveat.LaunchIDLen/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // mintAgentToken mints the agent's token from --profile or the caveat
-// flags, with the agent caveat set to id; nil when no secret is named.
-func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id string) (*agentToken, error) {
+// flags, with the agent caveat set to id and the launch caveat to launch
+// (only this launch's broker honours it); nil when no secret is named.
+func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch string) (*agentToken, error) {
 	r, err := opts.Restrict.restrictions(c)
 	if err != nil {
 		return nil, err
@@ -91,6 +124,7 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id s
 		r.Lists = map[string][]string{}
 	}
 	r.Lists[caveat.NameAgent] = []string{id}
+	r.Lists[caveat.NameLaunch] = []string{launch}
 	minted, err := b.Mint(c, r)
 	if err != nil {
 		return nil, err
@@ -108,10 +142,13 @@ func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t 
 	}
 }
 
-// superviseAgent starts the agent as a child of this subreaper, relays
-// TERM, HUP, USR1 and USR2, and, once it exits, ends every process left in
-// its tree. It returns the agent's status (128+n for signal n).
-func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, srv *agentBroker) (int, error) {
+// superviseAgent has the guard (started early by runAgent) start the
+// agent, in a cgroup of its own where one can be made, below this child
+// subreaper; relays TERM, HUP, USR1 and USR2; and once the guard exits (it
+// ends the agent's tree first), stops the broker and ends every process
+// left in its own tree. It returns the agent's status (128+n for signal
+// n).
+func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string, sup *sandbox.Supervisor) (int, error) {
 	defer srv.stop(opts)
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
@@ -122,56 +159,55 @@ func superviseAgent(opts *agentOptions, start *sandbox.Wrapped, env []string, sr
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	// If llms itself dies (kill -9), the agent dies too: its broker is
-	// gone, and nothing would end its tree or its token's use. The kernel
-	// ties a parent-death signal to the thread that started the child, so
-	// that thread is kept, locked, until the agent is reaped.
-	cmd := &exec.Cmd{Path: start.Path, Args: start.Args, Env: env, Stdin: opts.IO.In, Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut,
-		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
-	if start.Rules != nil {
-		cmd.ExtraFiles = []*os.File{start.Rules}
-	}
-	started := make(chan error, 1)
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		done <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	// If llms itself dies (kill -9), the guard ends the agent's tree: the
+	// broker is gone, and the token is refused everywhere else (its launch
+	// caveat). If the guard dies, the agent dies with it and the rest of
+	// its tree comes to this subreaper.
+	if err := g.Start(start.Path, start.Args, env, start.ExtraFiles(), sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
 	}
+	start.Close() // the agent's copies
+	if sup != nil {
+		// The agent sends its filter's listener before it execs; without
+		// it nothing may run (it has failed, and exits 126). Killing the
+		// guard kills the agent (its parent-death signal).
+		if err := sup.Start(start); err != nil {
+			_ = g.Signal(syscall.SIGKILL)
+		}
+	}
+	done := make(chan struct{})
+	var status int
+	var died syscall.Signal
 	var waitErr error
+	go func() {
+		status, died, waitErr = g.Wait()
+		close(done)
+	}()
 wait:
 	for {
 		select {
 		case sig := <-sigs:
 			if sig != syscall.SIGINT && sig != syscall.SIGQUIT {
-				_ = cmd.Process.Signal(sig)
+				_ = g.Signal(sig)
 			}
-		case waitErr = <-done:
+		case <-done:
 			break wait
 		}
 	}
+	if died != 0 {
+		g.Kill()
+		fprintf(opts.IO.ErrOut, "llms: the agent's guard was killed (%v); the agent died with it\n", died)
+	}
 	// The broker stops first (it kills the children it started and reaps
-	// them), then whatever else is left in the tree is ended and reaped.
+	// them), then whatever else is left is ended and reaped.
 	srv.stop(opts)
-	if n := sandbox.EndTree(5 * time.Second); n > 0 {
+	if n := g.End(); n > 0 {
 		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
 	}
-	if cmd.ProcessState == nil {
-		return 0, waitErr
+	if sup != nil {
+		sup.Close()
 	}
-	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return ws.ExitStatus(), nil
+	return status, waitErr
 }
 
 // printAgentModeStatus is what `llms status` says about agent mode: the
@@ -202,9 +238,9 @@ type agentBroker struct {
 // serveBroker starts the broker for the agent: a socket in a fresh 0700
 // directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
 // the agent's identity stamped on every request, no token but the agent's
-// (tokenID, "" for none) accepted, each child confined in a new domain
-// beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tokenID string, rules *sandbox.Rules, writable []string, dir string) (*agentBroker, error) {
+// (tokenID, "" for none) accepted and its launch caveat held for launch,
+// each child confined in a new domain beside the agent's.
+func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -214,8 +250,11 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, tok
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Policy: pol, Root: os.Getpid(), Writable: writable,
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(), Writable: writable,
 		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
+	if sup != nil {
+		srv.ConnectedFor = sup.ConnectedFor
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
 	if rules != nil {

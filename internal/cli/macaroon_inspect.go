@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/caveat"
 )
 
 type inspectOptions struct {
@@ -60,8 +62,13 @@ func runInspect(opts *inspectOptions) error {
 		fprintf(out, "expires:  %s (%s)\n", info.Expires.Format(time.RFC3339), state)
 	}
 	fprintf(out, "caveats:\n")
+	bound := false
 	for _, c := range info.Caveats {
 		fprintf(out, "  %s\n", c)
+		bound = bound || strings.HasPrefix(c, caveat.NameLaunch+"=")
+	}
+	if bound {
+		fprintf(out, "launch:   bound to one run of `llms agent`: honoured only by that launcher's broker, while it runs\n")
 	}
 	return nil
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // restrictFlags are the caveat flags shared by mint, attenuate and lease:
-// --ttl, --here and one flag per list caveat (caveat.ListKinds). Each
-// repeatable flag also takes a comma list.
+// --ttl, --here and one flag per list caveat people set (caveat.ListKinds
+// but the launcher's own). Each repeatable flag also takes a comma list.
 type restrictFlags struct {
 	ttl   time.Duration
 	lists map[string]*[]string
@@ -28,7 +28,7 @@ func (rf *restrictFlags) register(cmd *cobra.Command, withSecret bool) {
 	rf.flags = fl
 	rf.lists = map[string]*[]string{}
 	for _, k := range caveat.ListKinds() {
-		if k.Name == caveat.NameSecret && !withSecret {
+		if k.Name == caveat.NameSecret && !withSecret || k.LauncherOnly {
 			continue
 		}
 		items := new([]string)
@@ -69,7 +69,7 @@ func (rf *restrictFlags) restrictions(c *broker.Caller) (broker.Restrictions, er
 func caveatNames(withSecret bool) string {
 	var names []string
 	for _, k := range caveat.ListKinds() {
-		if k.Name != caveat.NameSecret || withSecret {
+		if (k.Name != caveat.NameSecret || withSecret) && !k.LauncherOnly {
 			names = append(names, k.Name)
 		}
 	}

@@ -77,7 +77,7 @@ func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile
 			err = md.PrimitiveDecode(prim, &raw.Env)
 		case k == "ttl":
 			err = md.PrimitiveDecode(prim, &raw.TTL)
-		case k != caveat.NameSecret && caveat.IsList(k):
+		case k != caveat.NameSecret && caveat.Settable(k):
 			var items []string
 			err = md.PrimitiveDecode(prim, &items)
 			raw.Caveats[k] = items

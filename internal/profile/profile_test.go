@@ -76,6 +76,9 @@ func TestParseRefuses(t *testing.T) {
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = []\n":      "cmd is empty",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = []\n":    "agent is empty",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nkeep_env = []\n": "keep_env is empty",
+
+		// Only the agent-mode launcher adds a launch caveat.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nlaunch = [\"0123456789abcdef0123456789abcdef\"]\n": "unknown key(s): a.launch",
 	}
 	for in, want := range cases {
 		_, err := Parse("p.toml", []byte(in))

@@ -86,9 +86,9 @@ func handledScopes(v int) uint64 {
 }
 
 // Missing lists, in words, what agent mode promises that ABI v cannot
-// enforce; empty from ABI 6. The launcher prints it at every launch. (Unix
-// sockets by path need ABI 9; the launcher warns about them only when it
-// finds one that matters, see EscapeSockets.)
+// enforce; empty from ABI 5. The launcher prints it at every launch.
+// Signals, abstract Unix sockets (ABI 6) and Unix sockets by path (ABI 9)
+// are not here: the supervisor guards them at every ABI.
 func Missing(v int) []string {
 	var m []string
 	if v < 2 {
@@ -99,9 +99,6 @@ func Missing(v int) []string {
 	}
 	if v < 5 {
 		m = append(m, "ioctl on device files is not restricted (needs ABI 5)")
-	}
-	if v < 6 {
-		m = append(m, "signals to the broker and connections to abstract Unix sockets outside the sandbox are not blocked (needs ABI 6)")
 	}
 	return m
 }

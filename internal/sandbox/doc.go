@@ -31,8 +31,12 @@
 //     ptrace the children the broker starts nor read their
 //     /proc/PID/environ or memory;
 //   - the launcher's process tree: BecomeSubreaper, and EndTree, which
-//     kills and reaps whatever the agent left behind; Confined, the
-//     heuristic `llms status` reports;
+//     kills and reaps whatever the agent left behind; the agent's guard
+//     (StartGuard, and GuardMain, the `llms __agent-guard` entry point),
+//     a subreaper between the launcher and the agent that ends the
+//     agent's tree when the agent exits or the launcher dies, and the
+//     agent's cgroup (NewCgroup), killed whole where one can be made;
+//     Confined, the heuristic `llms status` reports;
 //   - ABI, the kernel's Landlock ABI (with a hook, SetABIForTest, that
 //     simulates a kernel without it);
 //   - the agent's environment: AgentEnv removes every LLM_SECRETS_*

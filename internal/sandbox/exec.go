@@ -21,19 +21,47 @@ import (
 const ExecArg = "__sandbox-exec"
 
 // rulesFD is the descriptor the rules arrive on: the first of
-// exec.Cmd.ExtraFiles; rulesName names the memory file.
+// exec.Cmd.ExtraFiles; rulesName names the memory file. notifyFD, the
+// second, is the socket a supervised program sends its seccomp listener
+// on.
 const (
 	rulesFD   = 3
+	notifyFD  = 4
 	rulesName = "llms-sandbox-rules"
 )
 
 // Wrapped is how to start a program confined: start Path with Args, with
-// Rules as descriptor 3 (exec.Cmd.ExtraFiles[0]), and close Rules once the
-// process has started.
+// Rules as descriptor 3 (exec.Cmd.ExtraFiles[0]) and, when the rules are
+// Supervised, Notify as descriptor 4 (ExtraFiles[1]); close them once the
+// process has started (Close), then hand it to Supervisor.Start.
 type Wrapped struct {
-	Path  string
-	Args  []string
-	Rules *os.File
+	Path   string
+	Args   []string
+	Rules  *os.File
+	Notify *os.File // nil unless supervised
+
+	supervisor *os.File // our end of Notify's socket pair
+}
+
+// ExtraFiles are the descriptors to give the program, from 3 on.
+func (w *Wrapped) ExtraFiles() []*os.File {
+	if w.Rules == nil {
+		return nil
+	}
+	if w.Notify == nil {
+		return []*os.File{w.Rules}
+	}
+	return []*os.File{w.Rules, w.Notify}
+}
+
+// Close closes what the program was given (this process's copies); the
+// supervisor's end stays for Supervisor.Start.
+func (w *Wrapped) Close() {
+	for _, f := range []*os.File{w.Rules, w.Notify} {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // Wrap turns "start path with argv" into "start llms (self), which
@@ -58,7 +86,25 @@ func Wrap(r *Rules, self, selfName, path string, argv []string) (*Wrapped, error
 		argv = []string{path}
 	}
 	args := append([]string{selfName, ExecArg, fmt.Sprintf("--rules-fd=%d", rulesFD), path}, argv...)
-	return &Wrapped{Path: self, Args: args, Rules: f}, nil
+	w := &Wrapped{Path: self, Args: args, Rules: f}
+	if r.Supervised {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sandbox: socketpair: %w", err)
+		}
+		// The kernel stamps what the agent sends with its pid: the
+		// supervisor learns which process is the agent from the listener's
+		// message itself, whoever (the guard) started it.
+		if err := unix.SetsockoptInt(pair[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+			f.Close()
+			unix.Close(pair[0])
+			unix.Close(pair[1])
+			return nil, fmt.Errorf("sandbox: SO_PASSCRED: %w", err)
+		}
+		w.supervisor, w.Notify = os.NewFile(uintptr(pair[0]), "supervisor"), os.NewFile(uintptr(pair[1]), "notify")
+	}
+	return w, nil
 }
 
 // rulesFile is a memory file holding data, at offset 0.
@@ -118,7 +164,17 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llms: %s\n", err)
 		return 126
 	}
-	return Exec(r, args[1], args[2:], os.Environ(), stderr)
+	notify := -1
+	if r.Supervised {
+		// Descriptor 4 must be the socket Wrap made: the listener goes
+		// nowhere else.
+		if _, err := unix.GetsockoptInt(notifyFD, unix.SOL_SOCKET, unix.SO_TYPE); err != nil {
+			fmt.Fprintln(stderr, "llms: descriptor 4 is not the supervisor's socket; refusing to run unsupervised")
+			return 126
+		}
+		notify = notifyFD
+	}
+	return Exec(r, notify, args[1], args[2:], os.Environ(), stderr)
 }
 
 // startDeathSignal is the parent-death signal this process was started
@@ -139,8 +195,11 @@ func parentDeathSignal() int {
 // Exec confines the calling thread with r (Restrict) and execs path. It
 // returns only on failure, with an exit status as Main describes. The
 // program keeps the parent-death signal this process was started with,
-// whichever thread execs it.
-func Exec(r *Rules, path string, argv, env []string, stderr io.Writer) int {
+// whichever thread execs it. When r is Supervised, the program is the
+// agent: it becomes the child subreaper of its own tree, gets the agent's
+// filter, and the filter's listener is sent on descriptor notify and
+// closed here.
+func Exec(r *Rules, notify int, path string, argv, env []string, stderr io.Writer) int {
 	runtime.LockOSThread() // the signal and the confinement are this thread's
 	if startDeathSignal != 0 {
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(startDeathSignal), 0, 0, 0); err != nil {
@@ -153,7 +212,7 @@ func Exec(r *Rules, path string, argv, env []string, stderr io.Writer) int {
 			return 126
 		}
 	}
-	if err := Restrict(r); err != nil {
+	if err := confine(r, notify); err != nil {
 		fmt.Fprintf(stderr, "llms: cannot sandbox %s: %v\n", path, err)
 		return 126
 	}
@@ -163,4 +222,34 @@ func Exec(r *Rules, path string, argv, env []string, stderr io.Writer) int {
 		return 127
 	}
 	return 126
+}
+
+// confine restricts the calling thread with r; supervised (notify ≥ 0),
+// with the agent's filter, whose listener it sends on notify.
+func confine(r *Rules, notify int) error {
+	if notify < 0 {
+		return Restrict(r)
+	}
+	// Orphans of the agent's tree are adopted by the agent, not by the
+	// launcher, beside the broker's children: the tree stays the agent's
+	// descendants (the flag survives execve).
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
+	}
+	p, err := Prepare(r)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.restrict(func() error {
+		listener, err := installAgentFilter(signalsMediated(r.ABI))
+		if err != nil {
+			return err
+		}
+		defer unix.Close(listener)
+		if err := sendFD(notify, listener); err != nil {
+			return fmt.Errorf("sending the seccomp listener: %w", err)
+		}
+		return unix.Close(notify)
+	})
 }

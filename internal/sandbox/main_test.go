@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,16 +21,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary plays three roles, chosen by its arguments and
+// The test binary plays these roles, chosen by its arguments and
 // environment: the test suite; `__sandbox-exec` (the re-exec entry point,
-// as cmd/llms dispatches it); and a probe that, once confined, tries
-// things and prints one line per attempt.
+// as cmd/llms dispatches it); a probe that, once confined, tries things
+// and prints one line per attempt; `__agent-guard`, and a launcher that
+// starts an agent under it (guard_test.go).
 const (
 	probeEnv    = "LLMS_SANDBOX_PROBE"
 	keepCapsEnv = "LLMS_SANDBOX_TEST_KEEP_CAPS"
 	tiocstiEnv  = "LLMS_SANDBOX_TEST_ALLOW_TIOCSTI"
 	offMainEnv  = "LLMS_SANDBOX_TEST_OFF_MAIN"
 	launchEnv   = "LLMS_SANDBOX_TEST_LAUNCHER"
+	supEnv      = "LLMS_SANDBOX_TEST_SUPERVISED_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
@@ -42,6 +46,15 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(launchEnv) == "1" {
 		os.Exit(launchSleeper())
+	}
+	if len(os.Args) > 1 && os.Args[1] == GuardArg {
+		os.Exit(GuardMain(os.Args[2:], os.Stderr))
+	}
+	if dir := os.Getenv(guardLauncherEnv); dir != "" {
+		os.Exit(guardLauncher(dir))
+	}
+	if os.Getenv(supEnv) == "1" {
+		os.Exit(supervisedLauncher(os.Args[1:]))
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
@@ -104,6 +117,74 @@ func probe(args []string) int {
 		case "kill0":
 			pid, _ := strconv.Atoi(target)
 			err = unix.Kill(pid, 0)
+		case "stop":
+			// SIGSTOP, undone at once when it worked.
+			pid, _ := strconv.Atoi(target)
+			if err = unix.Kill(pid, unix.SIGSTOP); err == nil {
+				unix.Kill(pid, unix.SIGCONT)
+			}
+		case "connect":
+			// A Unix socket by path, or abstract when it starts with @.
+			var c net.Conn
+			if c, err = net.Dial("unix", target); err == nil {
+				c.Close()
+			}
+		case "serve":
+			// A server of its own, and a connection to it.
+			var l net.Listener
+			if l, err = net.Listen("unix", target); err == nil {
+				go func() {
+					if c, err := l.Accept(); err == nil {
+						c.Close()
+					}
+				}()
+				var c net.Conn
+				if c, err = net.Dial("unix", target); err == nil {
+					c.Close()
+				}
+				l.Close()
+			}
+		case "ownpty":
+			// A terminal of its own, its peer opened by path.
+			var m *os.File
+			if m, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0); err == nil {
+				var n int
+				if err = unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err == nil {
+					n, err = unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+				}
+				if err == nil {
+					var s *os.File
+					if s, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0); err == nil {
+						s.Close()
+					}
+				}
+				m.Close()
+			}
+		case "iouring":
+			var params [120]byte
+			fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&params[0])), 0)
+			if e == 0 {
+				unix.Close(int(fd))
+				err = nil
+			} else {
+				err = e
+			}
+		case "dgram":
+			var fd int
+			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0); err == nil {
+				unix.Close(fd)
+			}
+		case "connectloop":
+			// N,tcp|unix|own,ADDRESS: N connections, one after the other,
+			// to a TCP or Unix address (own: served by the probe); it
+			// prints the time one took.
+			var per time.Duration
+			if per, err = connectLoop(target); err == nil {
+				fmt.Printf("ns %d\n", per.Nanoseconds())
+			}
+		case "waitstdin":
+			// Until the launcher says go on (a line on stdin).
+			_, err = bufio.NewReader(os.Stdin).ReadString('\n')
 		case "status":
 			// status FIELD: prints the field of /proc/self/status.
 			b, _ := os.ReadFile("/proc/self/status")
@@ -321,4 +402,42 @@ func launchSleeper() int {
 	fmt.Println(cmd.Process.Pid)
 	time.Sleep(time.Minute)
 	return 0
+}
+
+// connectLoop runs connectloop's target (see probe).
+func connectLoop(target string) (time.Duration, error) {
+	f := strings.SplitN(target, ",", 3)
+	if len(f) != 3 {
+		return 0, errors.New("connectloop N,KIND,ADDRESS")
+	}
+	n, _ := strconv.Atoi(f[0])
+	network, addr := "unix", f[2]
+	switch f[1] {
+	case "tcp":
+		network = "tcp"
+	case "own":
+		l, err := net.Listen("unix", addr)
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			return 0, err
+		}
+		c.Close()
+	}
+	return time.Since(start) / time.Duration(max(n, 1)), nil
 }

@@ -72,6 +72,15 @@ func Prepare(r *Rules) (*Prepared, error) {
 // package-level Restrict does. It may be called from several threads at
 // once.
 func (p *Prepared) Restrict() error {
+	if allowTIOCSTIForTest {
+		return p.restrict(nil)
+	}
+	return p.restrict(installFilter)
+}
+
+// restrict confines the calling thread with p and the seccomp filter that
+// install installs (none when nil).
+func (p *Prepared) restrict(install func() error) error {
 	runtime.LockOSThread() // never unlocked: this thread is confined
 	if !keepCapsForTest {
 		if err := dropCapabilities(); err != nil {
@@ -81,8 +90,8 @@ func (p *Prepared) Restrict() error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
-	if !allowTIOCSTIForTest {
-		if err := installFilter(); err != nil {
+	if install != nil {
+		if err := install(); err != nil {
 			return err
 		}
 	}

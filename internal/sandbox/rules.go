@@ -36,6 +36,11 @@ type Spec struct {
 	Sockets []string
 	// Hide trees: no access at all, whatever else says.
 	Hide []string
+	// Supervised: the program started with these rules (Wrap, Main) is an
+	// agent whose connect, terminal opens and (below ABI 6) signals the
+	// launcher's Supervisor mediates. The broker's children, confined with
+	// the same rules (Prepared.Restrict), are not.
+	Supervised bool
 }
 
 // Rule is one Landlock "path beneath" rule: Access (Landlock filesystem
@@ -57,9 +62,12 @@ type Rules struct {
 	// Hidden lists the hidden paths that existed when the rules were
 	// built, for status output and tests; Restrict does not read it.
 	Hidden []string `json:"hidden,omitempty"`
+	// Supervised: the program is an agent whose calls the launcher
+	// mediates (Spec.Supervised).
+	Supervised bool `json:"supervised,omitempty"`
 }
 
-const formatVersion = 1
+const formatVersion = 2
 
 // maxRules bounds a rule set. Real ones have a few hundred rules (the
 // entries of / and of the home directory); a directory with more entries
@@ -152,7 +160,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, err
 	}
 	slices.Sort(hidden)
-	return &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden)}, nil
+	return &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised}, nil
 }
 
 // resolve makes p absolute and clean and resolves symbolic links in its

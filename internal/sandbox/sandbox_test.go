@@ -158,7 +158,7 @@ func TestBuildRefusesWithoutLandlock(t *testing.T) {
 }
 
 func TestDecodeIsStrict(t *testing.T) {
-	good, err := (&Rules{FormatVersion: 1, ABI: 7, Rules: []Rule{{"/usr", readRights}}}).Encode()
+	good, err := (&Rules{FormatVersion: formatVersion, ABI: 7, Rules: []Rule{{"/usr", readRights}}}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +166,14 @@ func TestDecodeIsStrict(t *testing.T) {
 		t.Fatalf("good rules refused: %v", err)
 	}
 	for name, s := range map[string]string{
-		"unknown field":  `{"format":1,"abi":7,"rules":[],"extra":1}`,
-		"format":         `{"format":2,"abi":7,"rules":[]}`,
-		"abi 0":          `{"format":1,"abi":0,"rules":[]}`,
-		"abi too new":    `{"format":1,"abi":99,"rules":[]}`,
-		"relative":       `{"format":1,"abi":7,"rules":[{"path":"usr","access":1}]}`,
-		"unclean":        `{"format":1,"abi":7,"rules":[{"path":"/usr/../root","access":1}]}`,
-		"no access":      `{"format":1,"abi":7,"rules":[{"path":"/usr","access":0}]}`,
-		"unknown access": `{"format":1,"abi":1,"rules":[{"path":"/usr","access":16384}]}`,
+		"unknown field":  `{"format":2,"abi":7,"rules":[],"extra":1}`,
+		"format":         `{"format":1,"abi":7,"rules":[]}`,
+		"abi 0":          `{"format":2,"abi":0,"rules":[]}`,
+		"abi too new":    `{"format":2,"abi":99,"rules":[]}`,
+		"relative":       `{"format":2,"abi":7,"rules":[{"path":"usr","access":1}]}`,
+		"unclean":        `{"format":2,"abi":7,"rules":[{"path":"/usr/../root","access":1}]}`,
+		"no access":      `{"format":2,"abi":7,"rules":[{"path":"/usr","access":0}]}`,
+		"unknown access": `{"format":2,"abi":1,"rules":[{"path":"/usr","access":16384}]}`,
 		"trailing":       good + `{}`,
 		"not json":       `rules`,
 	} {
@@ -184,8 +184,8 @@ func TestDecodeIsStrict(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(`{"format":1,"abi":7,"rules":[{"path":"/usr","access":7}]}`)
-	f.Add(`{"format":1,"abi":7,"rules":[],"hidden":["/x"]}`)
+	f.Add(`{"format":2,"abi":7,"rules":[{"path":"/usr","access":7}]}`)
+	f.Add(`{"format":2,"abi":7,"rules":[],"hidden":["/x"]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := Decode(s)
 		if err != nil {

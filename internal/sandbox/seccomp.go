@@ -33,21 +33,39 @@ import (
 // user's keyring (and the session's) holds what the user's other
 // programs keep there — Kerberos tickets, disk and network passphrases —
 // readable by any process of the uid. So keyctl, add_key and request_key
-// are refused too, as container runtimes do. Every other system call is
-// allowed.
+// are refused too, as container runtimes do.
+//
+// That is the whole filter of the children the broker starts. The agent's
+// adds what the launcher's supervisor mediates (supervisor.go, and
+// docs/adr/0029): connect, the opening of terminals, and below Landlock
+// ABI 6 the calls that send a signal, are answered by the launcher
+// (SECCOMP_RET_USER_NOTIF); Unix datagram sockets (which send to a path
+// without connect) cannot be made; io_uring, which performs system calls
+// no filter sees, is absent (ENOSYS); a filter of the agent's own cannot
+// take notifications (its supervisor could let through what ours refuses);
+// prctl(PR_SET_DUMPABLE, 0) succeeds without effect, since the supervisor
+// reads the memory and descriptors of the agent's processes as a debugger
+// would, which a non-dumpable process refuses to a supervisor that is not
+// root (ssh-agent and llms itself make themselves so; the agent's tree is
+// one party, and its core dumps are off, see NoCoreDumps); and x32 system
+// calls, numbered apart, are refused. i386 socketcall,
+// which hides its arguments in memory, may not make, connect or pair
+// sockets (ENOSYS); 32-bit programs use the direct calls since Linux 4.3.
 
 // Classic BPF opcodes (linux/filter.h).
 const (
 	bpfLdWAbs = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 	bpfJeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-	bpfJa     = unix.BPF_JMP | unix.BPF_JA
+	bpfJsetK  = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
+	bpfAndK   = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
 	bpfRetK   = unix.BPF_RET | unix.BPF_K
 )
 
 // Offsets in struct seccomp_data: nr, arch, instruction_pointer, args[6].
-// An ioctl's request is an unsigned int and prlimit64's pid a pid_t: the
-// low 32 bits of their argument (little endian), which is all the kernel
-// reads of them. prlimit64's new limit is a pointer: both halves.
+// An ioctl's request, fcntl's command, open's flags, socket's domain and
+// type and prlimit64's pid are ints: the low 32 bits of their argument
+// (little endian), which is all the kernel reads of them. prlimit64's new
+// limit is a pointer: both halves.
 const (
 	offNr       = 0
 	offArch     = 4
@@ -57,92 +75,262 @@ const (
 	offArg2High = 16 + 2*8 + 4
 )
 
-// syscallNrs are the numbers of the filtered system calls for one audit
-// arch.
-type syscallNrs struct{ ioctl, prlimit, keyring []uint32 }
+// Filter results.
+const (
+	retAllow  = unix.SECCOMP_RET_ALLOW
+	retNotify = unix.SECCOMP_RET_USER_NOTIF
+	retEPERM  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	// retSuccess returns 0 without running the call.
+	retSuccess = unix.SECCOMP_RET_ERRNO
+)
 
-// filteredNrs are the filtered system calls' numbers for each audit arch a
-// process of this build can run as (native, and 32-bit compat).
-func filteredNrs() map[uint32]syscallNrs {
+// Values the filter compares that the x/sys constants do not name, or
+// name per arch.
+const (
+	fioSetOwn       = 0x8901 // FIOSETOWN
+	seccompListener = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	socketcallSock  = 1 // SYS_SOCKET, SYS_CONNECT, SYS_SOCKETPAIR of socketcall(2)
+	socketcallConn  = 3
+	socketcallPair  = 8
+	x32Bit          = 0x40000000
+)
+
+// archCalls are one audit arch's system call numbers.
+type archCalls struct {
+	ioctl, prlimit, keyring []uint32
+	// What the agent's filter adds.
+	connect, socket, socketcall, open, openat, openat2, ioUring, seccomp, prctl []uint32
+	signal, fcntl                                                               []uint32 // below ABI 6
+	// Open flags: O_DIRECTORY differs between arches.
+	oDirectory uint32
+}
+
+// callTable is the table for each audit arch a process of this build can
+// run as (native, and 32-bit compat). Numbers from the kernel's tables
+// (x/sys's zsysnum_linux_*.go).
+func callTable() map[uint32]archCalls {
 	switch runtime.GOARCH {
 	case "amd64":
-		// x32 shares the x86_64 arch and sets bit 30 in the number.
-		return map[uint32]syscallNrs{
-			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, 0x40000000 | 514}, prlimit: []uint32{302, 0x40000000 | 302},
-				keyring: []uint32{248, 249, 250, 0x40000000 | 248, 0x40000000 | 249, 0x40000000 | 250}},
-			unix.AUDIT_ARCH_I386: {ioctl: []uint32{54}, prlimit: []uint32{340}, keyring: []uint32{286, 287, 288}},
+		// x32 shares the x86_64 arch and sets bit 30 in the number: the
+		// children's filter names its calls too, the agent's refuses x32.
+		return map[uint32]archCalls{
+			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, x32Bit | 514}, prlimit: []uint32{302, x32Bit | 302},
+				keyring: []uint32{248, 249, 250, x32Bit | 248, x32Bit | 249, x32Bit | 250},
+				connect: []uint32{42}, socket: []uint32{41, 53}, open: []uint32{2}, openat: []uint32{257},
+				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{317}, prctl: []uint32{157},
+				signal: []uint32{62, 200, 234, 129, 297, 424}, fcntl: []uint32{72}, oDirectory: 0x10000},
+			unix.AUDIT_ARCH_I386: {ioctl: []uint32{54}, prlimit: []uint32{340}, keyring: []uint32{286, 287, 288},
+				connect: []uint32{362}, socket: []uint32{359, 360}, socketcall: []uint32{102}, open: []uint32{5},
+				openat: []uint32{295}, openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{354}, prctl: []uint32{172},
+				signal: []uint32{37, 238, 270, 178, 335, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x10000},
 		}
 	case "arm64":
-		return map[uint32]syscallNrs{
-			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}, keyring: []uint32{217, 218, 219}},
-			unix.AUDIT_ARCH_ARM:     {ioctl: []uint32{54}, prlimit: []uint32{369}, keyring: []uint32{309, 310, 311}},
+		return map[uint32]archCalls{
+			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}, keyring: []uint32{217, 218, 219},
+				connect: []uint32{203}, socket: []uint32{198, 199}, openat: []uint32{56}, openat2: []uint32{437},
+				ioUring: []uint32{425, 426, 427}, seccomp: []uint32{277}, prctl: []uint32{167},
+				signal: []uint32{129, 130, 131, 138, 240, 424}, fcntl: []uint32{25}, oDirectory: 0x4000},
+			unix.AUDIT_ARCH_ARM: {ioctl: []uint32{54}, prlimit: []uint32{369}, keyring: []uint32{309, 310, 311},
+				connect: []uint32{283}, socket: []uint32{281, 288}, open: []uint32{5}, openat: []uint32{322},
+				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{383}, prctl: []uint32{172},
+				signal: []uint32{37, 238, 268, 178, 363, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x4000},
 		}
 	}
 	return nil
 }
 
-// sandboxFilter is built once per process.
-var sandboxFilter = sync.OnceValues(buildFilter)
+// filterKind says which filter to build.
+type filterKind struct {
+	agent   bool // the supervised agent's, not a broker child's
+	signals bool // the agent's signals are mediated (below ABI 6)
+}
 
-// buildFilter assembles the BPF program: for each known arch, an ioctl
-// whose request is TIOCSTI or TIOCLINUX, a prlimit64 that sets another
-// process's limits, and the key ring calls return EPERM; anything else is
-// allowed.
-func buildFilter() ([]unix.SockFilter, error) {
-	nrs := filteredNrs()
-	if nrs == nil {
+// Each filter is built once per process.
+var (
+	childFilter  = sync.OnceValues(func() ([]unix.SockFilter, error) { return buildFilter(filterKind{}) })
+	agentFilters sync.Map // filterKind -> []unix.SockFilter
+)
+
+// sandboxFilter is the filter of a broker child (the one Restrict installs).
+func sandboxFilter() ([]unix.SockFilter, error) { return childFilter() }
+
+// agentFilter is the supervised agent's filter.
+func agentFilter(signals bool) ([]unix.SockFilter, error) {
+	k := filterKind{agent: true, signals: signals}
+	if f, ok := agentFilters.Load(k); ok {
+		return f.([]unix.SockFilter), nil
+	}
+	f, err := buildFilter(k)
+	if err == nil {
+		agentFilters.Store(k, f)
+	}
+	return f, err
+}
+
+// buildFilter assembles the BPF program: per arch, the system calls of
+// archCalls that the kind filters, each to its block; anything else is
+// allowed. Every block ends in a return, and the labels are per arch,
+// so that no conditional jump spans more than the 255 instructions BPF
+// allows.
+func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
+	table := callTable()
+	if table == nil {
 		return nil, fmt.Errorf("no seccomp filter for %s: refusing to sandbox without one", runtime.GOARCH)
 	}
-	type insn struct {
-		code      uint16
-		k         uint32
-		jt, jf    string // labels; "" is the next instruction
-		jumpLabel string // for ja
-		label     string
+	a := &bpfAsm{}
+	archs := slices.Sorted(maps.Keys(table)) // a fixed order, a reproducible program
+	a.ld(offArch)
+	for _, arch := range archs {
+		a.jeq(arch, fmt.Sprintf("%x", arch), "")
 	}
-	var prog []insn
-	archs := slices.Sorted(maps.Keys(nrs)) // a fixed order, a reproducible program
-	prog = append(prog, insn{code: bpfLdWAbs, k: offArch})
-	for i, a := range archs {
-		next := fmt.Sprintf("arch%d", i+1)
-		if i == len(archs)-1 {
-			next = "allow"
+	a.ret(retAllow)
+	for _, arch := range archs {
+		c, l := table[arch], func(s string) string { return fmt.Sprintf("%x.%s", arch, s) }
+		a.label(fmt.Sprintf("%x", arch))
+		a.ld(offNr)
+		if kind.agent && arch == unix.AUDIT_ARCH_X86_64 {
+			a.jset(x32Bit, l("enosys"), "")
 		}
-		prog = append(prog, insn{code: bpfJeqK, k: a, jf: next})
-		prog = append(prog, insn{code: bpfLdWAbs, k: offNr})
-		for _, nr := range nrs[a].ioctl {
-			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "request"})
+		to := func(nrs []uint32, block string) {
+			for _, nr := range nrs {
+				a.jeq(nr, l(block), "")
+			}
 		}
-		for _, nr := range nrs[a].prlimit {
-			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "prlimit"})
+		to(c.ioctl, "ioctl")
+		to(c.prlimit, "prlimit")
+		to(c.keyring, "eperm")
+		if kind.agent {
+			to(c.connect, "notify")
+			to(c.socket, "socket")
+			to(c.socketcall, "socketcall")
+			to(c.open, "open1")
+			to(c.openat, "open2")
+			to(c.openat2, "notify")
+			to(c.ioUring, "enosys")
+			to(c.seccomp, "seccomp")
+			to(c.prctl, "prctl")
+			if kind.signals {
+				to(c.signal, "notify")
+				to(c.fcntl, "fcntl")
+			}
 		}
-		for _, nr := range nrs[a].keyring {
-			prog = append(prog, insn{code: bpfJeqK, k: nr, jt: "deny"})
+		a.ret(retAllow)
+
+		a.label(l("ioctl"))
+		a.ld(offArg1)
+		a.jeq(unix.TIOCSTI, l("eperm"), "")
+		a.jeq(unix.TIOCLINUX, l("eperm"), "")
+		if kind.agent && kind.signals {
+			a.jeq(fioSetOwn, l("notify"), "")
+			a.jeq(unix.SIOCSPGRP, l("notify"), "")
 		}
-		prog = append(prog, insn{code: bpfJa, jumpLabel: "allow"})
-		if i < len(archs)-1 {
-			prog = append(prog, insn{code: bpfLdWAbs, k: offArch, label: next})
-		}
-	}
-	prog = append(prog,
-		insn{code: bpfLdWAbs, k: offArg1, label: "request"},
-		insn{code: bpfJeqK, k: unix.TIOCSTI, jt: "deny"},
-		insn{code: bpfJeqK, k: unix.TIOCLINUX, jt: "deny", jf: "allow"},
+		a.ret(retAllow)
+
 		// prlimit64(pid, resource, new, old): pid 0 is the caller.
-		insn{code: bpfLdWAbs, k: offArg0, label: "prlimit"},
-		insn{code: bpfJeqK, k: 0, jt: "allow"},
-		insn{code: bpfLdWAbs, k: offArg2},
-		insn{code: bpfJeqK, k: 0, jf: "deny"},
-		insn{code: bpfLdWAbs, k: offArg2High},
-		insn{code: bpfJeqK, k: 0, jf: "deny"},
-		insn{code: bpfRetK, k: unix.SECCOMP_RET_ALLOW, label: "allow"},
-		insn{code: bpfRetK, k: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM), label: "deny"},
-	)
-	at := map[string]int{}
-	for i, in := range prog {
-		if in.label != "" {
-			at[in.label] = i
+		a.label(l("prlimit"))
+		a.ld(offArg0)
+		a.jeq(0, l("allow"), "")
+		a.ld(offArg2)
+		a.jeq(0, "", l("eperm"))
+		a.ld(offArg2High)
+		a.jeq(0, l("allow"), l("eperm"))
+
+		if kind.agent {
+			// socket(domain, type, …) and socketpair: Unix sockets only of
+			// the connected kinds. SOCK_RAW is a datagram socket there.
+			a.label(l("socket"))
+			a.ld(offArg0)
+			a.jeq(unix.AF_UNIX, "", l("allow"))
+			a.ld(offArg1)
+			a.and(0xf) // SOCK_TYPE_MASK: the flags live above
+			a.jeq(unix.SOCK_STREAM, l("allow"), "")
+			a.jeq(unix.SOCK_SEQPACKET, l("allow"), l("eperm"))
+
+			a.label(l("socketcall"))
+			a.ld(offArg0)
+			a.jeq(socketcallSock, l("enosys"), "")
+			a.jeq(socketcallConn, l("enosys"), "")
+			a.jeq(socketcallPair, l("enosys"), l("allow"))
+
+			// open(path, flags) and openat(dirfd, path, flags): only
+			// read-write opens that create nothing can open a terminal's
+			// peer the way the supervisor answers; the rest are Landlock's.
+			openMask := uint32(unix.O_ACCMODE | unix.O_CREAT | unix.O_PATH | c.oDirectory)
+			for _, o := range []struct {
+				label string
+				off   uint32
+			}{{"open1", offArg1}, {"open2", offArg2}} {
+				a.label(l(o.label))
+				a.ld(o.off)
+				a.and(openMask)
+				a.jeq(unix.O_RDWR, l("notify"), l("allow"))
+			}
+
+			// seccomp(op, flags, args): no filter of the agent's own may
+			// take notifications.
+			a.label(l("seccomp"))
+			a.ld(offArg1)
+			a.jset(seccompListener, l("eperm"), l("allow"))
+
+			// prctl(PR_SET_DUMPABLE, 0) succeeds and changes nothing.
+			a.label(l("prctl"))
+			a.ld(offArg0)
+			a.jeq(unix.PR_SET_DUMPABLE, "", l("allow"))
+			a.ld(offArg1)
+			a.jeq(0, "", l("allow"))
+			a.ret(retSuccess)
+
+			if kind.signals {
+				// fcntl(fd, F_SETOWN/F_SETOWN_EX, …): whom SIGIO goes to.
+				a.label(l("fcntl"))
+				a.ld(offArg1)
+				a.jeq(unix.F_SETOWN, l("notify"), "")
+				a.jeq(unix.F_SETOWN_EX, l("notify"), l("allow"))
+			}
+			a.label(l("notify"))
+			a.ret(retNotify)
+			a.label(l("enosys"))
+			a.ret(retENOSYS)
 		}
+		a.label(l("allow"))
+		a.ret(retAllow)
+		a.label(l("eperm"))
+		a.ret(retEPERM)
+	}
+	return a.assemble()
+}
+
+// bpfAsm assembles classic BPF with symbolic jump targets.
+type bpfAsm struct{ prog []bpfInsn }
+
+type bpfInsn struct {
+	code   uint16
+	k      uint32
+	jt, jf string // labels; "" is the next instruction
+	label  string // set: not an instruction, the label of the next one
+}
+
+func (a *bpfAsm) emit(in bpfInsn)              { a.prog = append(a.prog, in) }
+func (a *bpfAsm) ld(off uint32)                { a.emit(bpfInsn{code: bpfLdWAbs, k: off}) }
+func (a *bpfAsm) and(k uint32)                 { a.emit(bpfInsn{code: bpfAndK, k: k}) }
+func (a *bpfAsm) jeq(k uint32, jt, jf string)  { a.emit(bpfInsn{code: bpfJeqK, k: k, jt: jt, jf: jf}) }
+func (a *bpfAsm) jset(k uint32, jt, jf string) { a.emit(bpfInsn{code: bpfJsetK, k: k, jt: jt, jf: jf}) }
+func (a *bpfAsm) ret(k uint32)                 { a.emit(bpfInsn{code: bpfRetK, k: k}) }
+func (a *bpfAsm) label(l string)               { a.emit(bpfInsn{label: l}) }
+func (a *bpfAsm) assemble() ([]unix.SockFilter, error) {
+	// Labels mark the next real instruction.
+	var prog []bpfInsn
+	at := map[string]int{}
+	for _, in := range a.prog {
+		if in.label != "" {
+			if _, dup := at[in.label]; dup {
+				return nil, fmt.Errorf("seccomp program: label %s twice", in.label)
+			}
+			at[in.label] = len(prog)
+			continue
+		}
+		prog = append(prog, in)
 	}
 	rel := func(from int, label string) (uint8, error) {
 		if label == "" {
@@ -154,17 +342,13 @@ func buildFilter() ([]unix.SockFilter, error) {
 		}
 		return uint8(to - from - 1), nil
 	}
+	if len(prog) > unix.BPF_MAXINSNS {
+		return nil, fmt.Errorf("seccomp program: %d instructions", len(prog))
+	}
 	out := make([]unix.SockFilter, len(prog))
 	for i, in := range prog {
 		f := unix.SockFilter{Code: in.code, K: in.k}
 		var err error
-		if in.jumpLabel != "" {
-			to, ok := at[in.jumpLabel]
-			if !ok || to <= i {
-				return nil, fmt.Errorf("seccomp program: bad jump to %s", in.jumpLabel)
-			}
-			f.K = uint32(to - i - 1)
-		}
 		if f.Jt, err = rel(i, in.jt); err != nil {
 			return nil, err
 		}
@@ -176,8 +360,8 @@ func buildFilter() ([]unix.SockFilter, error) {
 	return out, nil
 }
 
-// installFilter installs the filter on the calling thread (no_new_privs
-// must be set).
+// installFilter installs a broker child's filter on the calling thread
+// (no_new_privs must be set).
 func installFilter() error {
 	filter, err := sandboxFilter()
 	if err != nil {
@@ -189,4 +373,21 @@ func installFilter() error {
 	}
 	runtime.KeepAlive(filter)
 	return nil
+}
+
+// installAgentFilter installs the agent's filter on the calling thread (no
+// new privs must be set) and returns the descriptor of its listener,
+// close-on-exec, for the supervisor.
+func installAgentFilter(signals bool) (int, error) {
+	filter, err := agentFilter(signals)
+	if err != nil {
+		return -1, err
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, seccompListener, uintptr(unsafe.Pointer(&prog)))
+	runtime.KeepAlive(filter)
+	if e != 0 {
+		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): %w (agent mode needs seccomp user notification, Linux 5.0)", e)
+	}
+	return int(fd), nil
 }

@@ -30,8 +30,14 @@ func runBPF(t *testing.T, prog []unix.SockFilter, nr, arch uint32, args [3]uint6
 			} else {
 				pc += int(in.Jf)
 			}
-		case bpfJa:
-			pc += int(in.K)
+		case bpfJsetK:
+			if acc&in.K != 0 {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case bpfAndK:
+			acc &= in.K
 		case bpfRetK:
 			return in.K
 		default:
@@ -88,4 +94,103 @@ func TestSandboxFilter(t *testing.T) {
 		}
 	}
 	t.Logf("%d instructions", len(prog))
+}
+
+const atFDCWD = 1<<64 - 100 // AT_FDCWD as the kernel sees the register
+
+func TestAgentFilter(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the table below is amd64's")
+	}
+	deny := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM))
+	enosys := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	allow := uint32(unix.SECCOMP_RET_ALLOW)
+	notify := uint32(unix.SECCOMP_RET_USER_NOTIF)
+	x86, i386 := uint32(unix.AUDIT_ARCH_X86_64), uint32(unix.AUDIT_ARCH_I386)
+	type tc struct {
+		name     string
+		nr, arch uint32
+		args     [3]uint64
+		want     uint32 // below ABI 6
+		from6    uint32 // from ABI 6, where it differs; 0: the same
+	}
+	for _, c := range []tc{
+		{"connect", 42, x86, [3]uint64{3, 0x7ffd0000, 110}, notify, 0},
+		{"i386 connect", 362, i386, [3]uint64{3, 0xffd0000, 110}, notify, 0},
+		{"socket AF_UNIX stream", 41, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, allow, 0},
+		{"socket AF_UNIX seqpacket", 41, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_SEQPACKET}, allow, 0},
+		{"socket AF_UNIX dgram", 41, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_DGRAM | unix.SOCK_NONBLOCK}, deny, 0},
+		{"socket AF_UNIX raw (a datagram socket)", 41, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_RAW}, deny, 0},
+		{"socketpair AF_UNIX dgram", 53, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_DGRAM}, deny, 0},
+		{"socketpair AF_UNIX stream", 53, x86, [3]uint64{unix.AF_UNIX, unix.SOCK_STREAM}, allow, 0},
+		{"socket AF_INET dgram", 41, x86, [3]uint64{unix.AF_INET, unix.SOCK_DGRAM}, allow, 0},
+		{"i386 socket AF_UNIX dgram", 359, i386, [3]uint64{unix.AF_UNIX, unix.SOCK_DGRAM}, deny, 0},
+		{"i386 socketcall connect", 102, i386, [3]uint64{3, 0xffd0000}, enosys, 0},
+		{"i386 socketcall socket", 102, i386, [3]uint64{1, 0xffd0000}, enosys, 0},
+		{"i386 socketcall sendmsg", 102, i386, [3]uint64{16, 0xffd0000}, allow, 0},
+		{"open O_RDWR", 2, x86, [3]uint64{0x7ffd0000, unix.O_RDWR | unix.O_NOCTTY | unix.O_CLOEXEC}, notify, 0},
+		{"openat O_RDWR", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_RDWR}, notify, 0},
+		{"openat O_RDONLY", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_RDONLY}, allow, 0},
+		{"openat O_WRONLY|O_CREAT", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_WRONLY | unix.O_CREAT}, allow, 0},
+		{"openat O_RDWR|O_CREAT", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_RDWR | unix.O_CREAT}, allow, 0},
+		{"openat O_RDWR|O_TMPFILE", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_RDWR | unix.O_TMPFILE}, allow, 0},
+		{"openat O_PATH", 257, x86, [3]uint64{atFDCWD, 0x7ffd0000, unix.O_PATH | unix.O_RDWR}, allow, 0},
+		{"i386 open O_RDWR|O_LARGEFILE", 5, i386, [3]uint64{0xffd0000, unix.O_RDWR | 0x8000}, notify, 0},
+		{"openat2", 437, x86, [3]uint64{atFDCWD, 0x7ffd0000, 0x7ffd1000}, notify, 0},
+		{"io_uring_setup", 425, x86, [3]uint64{8, 0x7ffd0000}, enosys, 0},
+		{"io_uring_enter", 426, x86, [3]uint64{3}, enosys, 0},
+		{"i386 io_uring_setup", 425, i386, [3]uint64{8, 0xffd0000}, enosys, 0},
+		{"seccomp with a listener", 317, x86, [3]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC, 0x7ffd0000}, deny, 0},
+		{"seccomp without", 317, x86, [3]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x7ffd0000}, allow, 0},
+		{"x32 connect", x32Bit | 42, x86, [3]uint64{3, 0x7ffd0000, 110}, enosys, 0},
+		{"x32 read", x32Bit, x86, [3]uint64{0, 0x7ffd0000, 1}, enosys, 0},
+		{"kill", 62, x86, [3]uint64{4242, uint64(unix.SIGSTOP)}, notify, allow},
+		{"tgkill", 234, x86, [3]uint64{4242, 4243, uint64(unix.SIGURG)}, notify, allow},
+		{"tkill", 200, x86, [3]uint64{4243, uint64(unix.SIGURG)}, notify, allow},
+		{"rt_sigqueueinfo", 129, x86, [3]uint64{4242, 10, 0x7ffd0000}, notify, allow},
+		{"rt_tgsigqueueinfo", 297, x86, [3]uint64{4242, 4243, 10}, notify, allow},
+		{"pidfd_send_signal", 424, x86, [3]uint64{5, 9}, notify, allow},
+		{"i386 kill", 37, i386, [3]uint64{4242, uint64(unix.SIGSTOP)}, notify, allow},
+		{"fcntl F_SETOWN", 72, x86, [3]uint64{3, unix.F_SETOWN, 4242}, notify, allow},
+		{"fcntl F_SETOWN_EX", 72, x86, [3]uint64{3, unix.F_SETOWN_EX, 0x7ffd0000}, notify, allow},
+		{"fcntl F_GETFL", 72, x86, [3]uint64{3, unix.F_GETFL}, allow, 0},
+		{"i386 fcntl64 F_SETOWN", 221, i386, [3]uint64{3, unix.F_SETOWN, 4242}, notify, allow},
+		{"ioctl FIOSETOWN", 16, x86, [3]uint64{3, 0x8901, 0x7ffd0000}, notify, allow},
+		{"ioctl SIOCSPGRP", 16, x86, [3]uint64{3, unix.SIOCSPGRP, 0x7ffd0000}, notify, allow},
+		{"ioctl TIOCSTI", 16, x86, [3]uint64{0, unix.TIOCSTI}, deny, 0},
+		{"prlimit64 of another process", 302, x86, [3]uint64{4242, unix.RLIMIT_CPU, 0x7ffd0000}, deny, 0},
+		{"keyctl", 250, x86, [3]uint64{unix.KEYCTL_READ}, deny, 0},
+		{"prctl PR_SET_DUMPABLE 0", 157, x86, [3]uint64{unix.PR_SET_DUMPABLE, 0}, unix.SECCOMP_RET_ERRNO, 0},
+		{"prctl PR_SET_DUMPABLE 1", 157, x86, [3]uint64{unix.PR_SET_DUMPABLE, 1}, allow, 0},
+		{"prctl PR_SET_NAME", 157, x86, [3]uint64{unix.PR_SET_NAME, 0}, allow, 0},
+		{"i386 prctl PR_SET_DUMPABLE 0", 172, i386, [3]uint64{unix.PR_SET_DUMPABLE, 0}, unix.SECCOMP_RET_ERRNO, 0},
+		{"read", 0, x86, [3]uint64{0, 0x7ffd0000, 1}, allow, 0},
+		{"write", 1, x86, [3]uint64{1, 0x7ffd0000, 1}, allow, 0},
+	} {
+		for _, signals := range []bool{true, false} {
+			prog, err := agentFilter(signals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.want
+			if !signals && c.from6 != 0 {
+				want = c.from6
+			}
+			if got := runBPF(t, prog, c.nr, c.arch, c.args); got != want {
+				t.Errorf("%s (signals mediated %v): %#x, want %#x", c.name, signals, got, want)
+			}
+		}
+	}
+	// The children's filter mediates nothing.
+	prog, err := sandboxFilter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][2]uint32{{42, x86}, {62, x86}, {425, x86}, {2, x86}} {
+		if got := runBPF(t, prog, c[0], c[1], [3]uint64{unix.AF_UNIX, unix.O_RDWR, unix.O_RDWR}); got != allow {
+			t.Errorf("children's filter: nr %d: %#x, want allow", c[0], got)
+		}
+	}
+	a, _ := agentFilter(true)
+	t.Logf("agent filter: %d instructions; children's: %d", len(a), len(prog))
 }

@@ -25,18 +25,22 @@ type AgentOptions struct {
 	Workdir     string   // the working tree: writable
 	TempDir     string   // os.TempDir(): writable
 	Agent       string   // agent id: its state paths become writable
-	// SocketDir holds the broker's socket: the only Unix sockets outside
-	// the sandbox the agent may connect to (from Landlock ABI 9).
+	// SocketDir holds the broker's socket (Spec.Sockets). Which Unix
+	// sockets the agent reaches is the supervisor's to decide, at every ABI.
 	SocketDir string
-	// Terminals are the device paths of the launcher's terminal, if any.
+	// Terminals are the device paths of the launcher's terminal, if any:
+	// the only terminals under /dev/pts the agent may open by path, beside
+	// those of its own (through the supervisor).
 	Terminals  []string
 	AllowRead  []string // read access; also un-hides a default credential path
 	AllowWrite []string
 	Hide       []string
 }
 
-// baseDevices are usable by every agent.
-var baseDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts"}
+// baseDevices are usable by every agent: /dev/tty is its controlling
+// terminal, whichever that is; the two ptmx make new terminals. Not
+// /dev/pts: another terminal of the user's is there.
+var baseDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts/ptmx"}
 
 // AgentSpec is the rule set of agent mode: read everything except the
 // hidden paths; write only the working tree, the temp dirs, the agent's
@@ -170,12 +174,13 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	return Spec{
 		// A home is read-only even inside a writable tree (a home under
 		// /tmp): its start-up files are not for the agent to change.
-		Read:    read,
-		Write:   write,
-		Devices: devices,
-		Deny:    []string{"/dev"},
-		Sockets: sockets,
-		Hide:    hide,
+		Read:       read,
+		Write:      write,
+		Devices:    devices,
+		Deny:       []string{"/dev"},
+		Sockets:    sockets,
+		Hide:       hide,
+		Supervised: true,
 	}, nil
 }
 
@@ -206,8 +211,8 @@ func configKeyFiles(dir string) ([]string, error) {
 }
 
 // Terminals lists the device files behind the given descriptors that are
-// terminals outside the standard /dev/pts and /dev/tty (a virtual console,
-// a serial line), so that the agent can reopen its own terminal.
+// terminals (a /dev/pts/N, a virtual console, a serial line), so that the
+// agent can reopen its own terminal by name.
 func Terminals(fds ...int) []string {
 	var out []string
 	for _, fd := range fds {
@@ -216,69 +221,6 @@ func Terminals(fds ...int) []string {
 			continue
 		}
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeCharDevice != 0 && !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// EscapeSockets lists the Unix sockets of this user that exist now and
-// through which a program could be run outside the sandbox, keystrokes
-// typed into another window, or the user's keys used: the systemd user
-// manager and the D-Bus session bus (`systemd-run --user`), terminal
-// multiplexers (`tmux new-window CMD`, `screen -X stuff`), the X server
-// and the accessibility bus (synthetic key presses into any window),
-// ssh-agent and gpg-agent, docker. Below Landlock ABI 9 the sandbox cannot
-// keep the agent from connecting to them, and the launcher names them in a
-// warning. lookup reads the launcher's environment.
-func EscapeSockets(lookup func(string) (string, bool)) []string {
-	var cands, globs []string
-	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
-		cands = append(cands, filepath.Join(d, "bus"), filepath.Join(d, "systemd", "private"),
-			filepath.Join(d, "gnupg", "S.gpg-agent"), filepath.Join(d, "docker.sock"))
-		globs = append(globs, filepath.Join(d, "at-spi", "bus*"))
-	}
-	if a, ok := lookup("DBUS_SESSION_BUS_ADDRESS"); ok {
-		for _, part := range strings.Split(a, ";") {
-			for _, kv := range strings.Split(strings.TrimPrefix(part, "unix:"), ",") {
-				if p, ok := strings.CutPrefix(kv, "path="); ok && filepath.IsAbs(p) {
-					cands = append(cands, p)
-				}
-			}
-		}
-	}
-	if p, ok := lookup("SSH_AUTH_SOCK"); ok && filepath.IsAbs(p) {
-		cands = append(cands, p)
-	}
-	// tmux: $TMUX is "socket,pid,session"; every server of this user has a
-	// socket in ${TMUX_TMPDIR:-/tmp}/tmux-UID.
-	if t, ok := lookup("TMUX"); ok {
-		if p, _, _ := strings.Cut(t, ","); filepath.IsAbs(p) {
-			cands = append(cands, p)
-		}
-	}
-	tmuxDir := "/tmp"
-	if d, ok := lookup("TMUX_TMPDIR"); ok && filepath.IsAbs(d) {
-		tmuxDir = d
-	}
-	globs = append(globs, filepath.Join(tmuxDir, fmt.Sprintf("tmux-%d", os.Getuid()), "*"))
-	// screen: $SCREENDIR, else /run/screen/S-USER.
-	if d, ok := lookup("SCREENDIR"); ok && filepath.IsAbs(d) {
-		globs = append(globs, filepath.Join(d, "*"))
-	}
-	if u, ok := lookup("USER"); ok && u != "" && !strings.ContainsAny(u, "/*?[") {
-		globs = append(globs, filepath.Join("/run/screen", "S-"+u, "*"), filepath.Join("/var/run/screen", "S-"+u, "*"))
-	}
-	// X11: every display's socket (XTEST types into any window).
-	globs = append(globs, "/tmp/.X11-unix/X*")
-	for _, g := range globs {
-		m, _ := filepath.Glob(g)
-		cands = append(cands, m...)
-	}
-	cands = append(cands, "/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock")
-	var out []string
-	for _, p := range cands {
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -96,6 +96,11 @@ func (s *Store) UpdateSealed(name string, fn func(old []byte) ([]byte, error)) e
 	if err != nil {
 		return err
 	}
+	// age adds a header and 16 bytes a 64 KiB chunk: keep what is written
+	// readable.
+	if len(data) > maxSealedLen-maxSealedLen/1024-4096 {
+		return fmt.Errorf("store: %s would hold %d bytes, more than llms reads back: not written", name, len(data))
+	}
 	if data == nil {
 		if err := removeDurably(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -177,9 +182,15 @@ func (s *Store) decryptCiphertext(ct []byte, label string) ([]byte, error) {
 	return data, err
 }
 
+// maxSealedLen bounds a sealed file. The lease and revocation lists grow
+// with every token minted until it expires, far past what one value can
+// make (a long session mints thousands of tokens).
+const maxSealedLen = 16 << 20
+
 // readCiphertext opens path without following links, checks its mode and
-// reads it, up to the largest file a value can make. label names it in
-// errors.
+// reads it, up to the largest file a value (or, for a sealed file, llms's
+// state) can make; a larger file is refused, not cut short. label names it
+// in errors.
 func (s *Store) readCiphertext(path, label string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -192,7 +203,15 @@ func (s *Store) readCiphertext(path, label string) ([]byte, error) {
 	if err := s.checkMode(path, 0o600); err != nil {
 		return nil, err
 	}
-	return io.ReadAll(io.LimitReader(f, maxFileLen))
+	limit := int64(maxFileLen)
+	if filepath.Dir(path) == s.dir {
+		limit = maxSealedLen
+	}
+	ct, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(ct)) > limit {
+		err = fmt.Errorf("store: %s is larger than %d bytes: refusing to read it", label, limit)
+	}
+	return ct, err
 }
 
 // decryptWith reads path (see readCiphertext) and decrypts it with exactly

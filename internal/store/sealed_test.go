@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,38 @@ func TestReadSealedAfterRotationRefusesReplay(t *testing.T) {
 	}
 	if data, err := broker.ReadSealed("rootkeys"); err == nil {
 		t.Fatalf("the replayed file opened after the rotation: %q", data)
+	}
+}
+
+// The lease list of a long session outgrows any one value (about 150
+// tokens' leases did, and every later mint failed as "corrupted"): a
+// sealed file reads back whole up to its own bound, and one that would
+// not is refused before it is written.
+func TestSealedFileLargerThanAValue(t *testing.T) {
+	s := newStore(t)
+	big := make([]byte, 4*MaxValueLen)
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	if err := s.WriteSealed("leases", big); err != nil {
+		t.Fatal(err)
+	}
+	if got := readSealed(t, openAgain(t, s), "leases"); got != string(big) {
+		t.Fatalf("read back %d bytes, wrote %d", len(got), len(big))
+	}
+	if err := s.WriteSealed("leases", make([]byte, maxSealedLen)); err == nil {
+		t.Fatal("a sealed file too large to read back was written")
+	}
+	if got := readSealed(t, s, "leases"); got != string(big) {
+		t.Fatal("a refused write changed the file")
+	}
+	// A secret's file stays bounded by a value's size, and a longer one is
+	// refused by name, not decrypted cut short.
+	path := filepath.Join(s.Dir(), "secrets", "HUGE.age")
+	if err := os.WriteFile(path, make([]byte, maxFileLen+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read("HUGE"); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("an oversized secret file: %v", err)
 	}
 }

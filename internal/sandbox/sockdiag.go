@@ -1,0 +1,184 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The supervisor lets the agent connect to a Unix socket of its own tree
+// (its own server, an ssh-agent it started). Whose a socket file or an
+// abstract name is, the kernel tells through sock_diag: the listening
+// socket bound to that file (its device and inode) or name, by the socket's
+// inode; the descriptors of the agent's processes then say whether one of
+// them holds it (socket:[INODE]). Nothing is connected to find out, so a
+// server outside the sandbox never sees the attempt (a socket-activated
+// one would start).
+
+// linux/unix_diag.h
+const (
+	udiagShowName  = 0x1
+	udiagShowVFS   = 0x2
+	udiagShowPeer  = 0x4
+	unixDiagName   = 0
+	unixDiagVFS    = 1
+	unixDiagPeer   = 2
+	tcpListen      = 10 // the state of a listening socket
+	diagReqLen     = 24 // struct unix_diag_req
+	diagMsgLen     = 16 // struct unix_diag_msg
+	netlinkHdrLen  = unix.SizeofNlMsghdr
+	rtattrHdrLen   = 4
+	diagRecvBuffer = 1 << 16
+)
+
+// unixListener is a Unix socket as sock_diag describes it: its own inode
+// (socket:[ino] in a holder's descriptor table), and for a listening one
+// either the file it is bound to or its abstract name (leading NUL
+// included); for a connected one, its peer's inode. The kernel reports the
+// file's inode number in 32 bits: boundTo compares those.
+type unixListener struct {
+	ino      uint32
+	peer     uint32
+	fileDev  uint64
+	fileIno  uint32
+	hasFile  bool
+	abstract []byte
+}
+
+// boundTo reports whether the socket is bound to the file f.
+func (l unixListener) boundTo(f fileID) bool {
+	return l.hasFile && l.fileDev == f.dev && uint64(l.fileIno) == f.ino&0xffffffff
+}
+
+// fileID names a file: st_dev and st_ino.
+type fileID struct{ dev, ino uint64 }
+
+// unixListeners lists the listening Unix sockets of this network
+// namespace.
+func unixListeners() ([]unixListener, error) {
+	return unixDiag(unix.NLM_F_DUMP, 1<<tcpListen, 0, udiagShowName|udiagShowVFS)
+}
+
+// unixPeer is the inode of the socket connected to the Unix socket with
+// inode ino.
+func unixPeer(ino uint32) (uint32, error) {
+	ls, err := unixDiag(0, ^uint32(0), ino, udiagShowPeer)
+	if err != nil {
+		return 0, err
+	}
+	if len(ls) != 1 || ls[0].peer == 0 {
+		return 0, errors.New("sock_diag: no peer")
+	}
+	return ls[0].peer, nil
+}
+
+// unixDiag asks sock_diag about the Unix sockets in states (a bit mask),
+// the one with inode ino, or all (flags NLM_F_DUMP), with the attributes
+// show names.
+func unixDiag(flags uint16, states, ino, show uint32) ([]unixListener, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return nil, fmt.Errorf("sock_diag: %w", err)
+	}
+	defer unix.Close(fd)
+	req := make([]byte, netlinkHdrLen+diagReqLen)
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], uint32(len(req)))
+	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
+	ne.PutUint32(req[8:], 1) // sequence
+	d := req[netlinkHdrLen:]
+	d[0] = unix.AF_UNIX
+	ne.PutUint32(d[4:], states)
+	ne.PutUint32(d[8:], ino)
+	ne.PutUint32(d[12:], show)
+	ne.PutUint32(d[16:], ^uint32(0)) // no cookie
+	ne.PutUint32(d[20:], ^uint32(0))
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("sock_diag: %w", err)
+	}
+	var out []unixListener
+	buf := make([]byte, diagRecvBuffer)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return nil, fmt.Errorf("sock_diag: %w", err)
+		}
+		msgs := buf[:n]
+		for len(msgs) >= netlinkHdrLen {
+			l := int(ne.Uint32(msgs[0:]))
+			typ := ne.Uint16(msgs[4:])
+			if l < netlinkHdrLen || l > len(msgs) {
+				return nil, errors.New("sock_diag: a truncated message")
+			}
+			body := msgs[netlinkHdrLen:l]
+			msgs = msgs[align4(l):]
+			switch typ {
+			case unix.NLMSG_DONE:
+				return out, nil
+			case unix.NLMSG_ERROR:
+				if len(body) >= 4 {
+					if e := int32(ne.Uint32(body)); e < 0 {
+						return nil, fmt.Errorf("sock_diag: %w", unix.Errno(-e))
+					}
+				}
+				return nil, errors.New("sock_diag: an error reply")
+			case unix.SOCK_DIAG_BY_FAMILY:
+				if ln, ok := parseDiag(body); ok {
+					out = append(out, ln)
+				}
+				if flags&unix.NLM_F_DUMP == 0 {
+					return out, nil // one answer, no NLMSG_DONE
+				}
+			}
+		}
+	}
+}
+
+func align4(n int) int { return (n + 3) &^ 3 }
+
+// parseDiag reads one unix_diag_msg and its attributes.
+func parseDiag(b []byte) (unixListener, bool) {
+	if len(b) < diagMsgLen {
+		return unixListener{}, false
+	}
+	ne := binary.NativeEndian
+	ln := unixListener{ino: ne.Uint32(b[4:])}
+	attrs := b[diagMsgLen:]
+	for len(attrs) >= rtattrHdrLen {
+		l := int(ne.Uint16(attrs[0:]))
+		typ := ne.Uint16(attrs[2:])
+		if l < rtattrHdrLen || l > len(attrs) {
+			break
+		}
+		data := attrs[rtattrHdrLen:l]
+		switch typ {
+		case unixDiagName:
+			if len(data) > 0 && data[0] == 0 {
+				ln.abstract = bytes.Clone(data)
+			}
+		case unixDiagPeer:
+			if len(data) >= 4 {
+				ln.peer = ne.Uint32(data)
+			}
+		case unixDiagVFS:
+			// struct unix_diag_vfs: the inode, then the device in the
+			// kernel's own encoding (major << 20 | minor).
+			if len(data) >= 8 {
+				kdev := ne.Uint32(data[4:])
+				ln.fileDev, ln.fileIno, ln.hasFile = unix.Mkdev(kdev>>20, kdev&0xfffff), ne.Uint32(data[0:]), true
+			}
+		}
+		if align4(l) > len(attrs) {
+			break
+		}
+		attrs = attrs[align4(l):]
+	}
+	return ln, true
+}
