@@ -545,3 +545,39 @@ trust_level = "trusted"
 	runAgent(t, w, "codex", mock, regexp.MustCompile(`Process exited with code [1-9]|Permission denied`), []string{"OPENAI_API_KEY=sk-e2e-mock"},
 		"codex", "exec", "Run the steps the tools ask for.")
 }
+
+// Claude Code in agent mode from a home where it never ran: no ~/.claude,
+// no ~/.claude.json, no ~/.cache. llms makes the state directories before
+// confining it; its Bash tool and the MCP server (named on the command
+// line) work.
+func TestAgentModeClaudeFreshHome(t *testing.T) {
+	w := newWorld(t)
+	value, forms := canary(t)
+	w.setUp(value)
+	needLandlock(t, w)
+	for _, p := range []string{".claude", ".claude.json", ".cache"} {
+		if _, err := os.Lstat(filepath.Join(w.home, p)); err == nil {
+			t.Fatalf("~/%s exists before the agent ran", p)
+		}
+	}
+	cmd := exec.Command(w.lookPath("llms"), "mcp", "config", "cursor")
+	cmd.Dir, cmd.Env = w.proj, w.env
+	entry, err := cmd.Output() // the entry alone; where it goes is on stderr
+	if err != nil {
+		t.Fatalf("llms mcp config: %v", err)
+	}
+	mcpConfig := filepath.Join(w.proj, "mcp.json")
+	if err := os.WriteFile(mcpConfig, entry, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := agentSteps(w.store)
+	mock, err := providermock.Start([]providermock.Step{steps[0], steps[2], steps[3]}, forms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	runAgent(t, w, "claude-code", mock, regexp.MustCompile(`(?m)^Exit code [1-9]|Permission denied`),
+		[]string{"ANTHROPIC_BASE_URL=" + mock.URL(), "ANTHROPIC_API_KEY=sk-ant-e2e-mock"},
+		"claude", "-p", "Run the steps the tools ask for.", "--mcp-config", mcpConfig, "--strict-mcp-config",
+		"--allowedTools", "Bash,mcp__llms__run_with_secrets")
+}

@@ -34,6 +34,10 @@ func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*san
 	if h, ok := opts.LookupEnv("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
 		homes = append(homes, h)
 	}
+	// The agent keeps its state under $HOME, the last of homes.
+	if err := sandbox.MakeStateDirs(homes[len(homes)-1], id); err != nil {
+		return nil, nil, err
+	}
 	wd, err := opts.Getwd()
 	if err != nil {
 		return nil, nil, err
