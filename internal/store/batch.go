@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,8 +25,9 @@ import (
 //  1. each value is encrypted to <dir>/.batch.new/NAME.age
 //  2. syncfs(2): every staged file is on disk
 //  3. commit: .batch.new is renamed .batch, and the store directory fsynced
-//  4. each staged file is renamed into secrets/, which is fsynced
-//  5. the empty .batch is removed
+//  4. each staged file is renamed into secrets/, which is fsynced, and
+//     the empty .batch removed; into an empty store, .batch is renamed
+//     secrets/ instead, in one step
 //
 // A crash before 3 leaves .batch.new, which the next writer removes:
 // nothing changed. A crash after 3 leaves .batch, whose files Open and the
@@ -103,7 +105,10 @@ func (s *Store) WriteBatch(items []NamedValue) (created []bool, err error) {
 	return created, nil
 }
 
-// stage encrypts the values into dir, on every CPU, and flushes them.
+// stage encrypts the values into dir and flushes them. The encryption
+// runs on every CPU; one goroutine creates the files, since creations in
+// one directory wait on its lock anyway, and spinning on it would take
+// CPU from the encryption.
 func (s *Store) stage(dir string, items []NamedValue) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -111,19 +116,38 @@ func (s *Store) stage(dir string, items []NamedValue) error {
 	}
 	defer d.Close()
 	dfd := int(d.Fd())
+	type sealed struct {
+		name string
+		ct   []byte
+		err  error
+	}
+	out := make(chan sealed, 64)
 	var next atomic.Int64
-	errs := make([]error, runtime.GOMAXPROCS(0))
+	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for w := range errs {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(items)) && errs[w] == nil; i = next.Add(1) - 1 {
-				errs[w] = s.stageOne(dfd, items[i])
+			for i := next.Add(1) - 1; i < int64(len(items)) && !stop.Load(); i = next.Add(1) - 1 {
+				ct, err := s.encrypt(items[i].Value)
+				out <- sealed{items[i].Name, ct, err}
 			}
 		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	var firstErr error
+	for v := range out {
+		if firstErr == nil {
+			if firstErr = v.err; firstErr == nil {
+				firstErr = writeNew(dfd, v.name+secretExt, v.ct)
+			}
+			stop.Store(firstErr != nil)
+		}
+	}
+	if firstErr != nil {
+		return firstErr
 	}
 	// One flush of the file system makes every staged file durable, where
 	// an fsync each would wait for the disk once per secret.
@@ -133,31 +157,27 @@ func (s *Store) stage(dir string, items []NamedValue) error {
 	return nil
 }
 
-// stageOne writes one encrypted value into the staging directory dfd. It
-// uses the system calls themselves: the os package's file setup (the
-// poller, descriptor flags) would double the calls of ten thousand files.
-func (s *Store) stageOne(dfd int, it NamedValue) error {
-	ct, err := s.encrypt(it.Value)
+// writeNew creates name in the directory dfd with data. It uses the
+// system calls themselves: the os package's file setup (the poller,
+// descriptor flags) would double the calls of ten thousand files.
+func writeNew(dfd int, name string, data []byte) error {
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	fd, err := unix.Openat(dfd, it.Name+secretExt, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", it.Name, err)
-	}
-	for len(ct) > 0 && err == nil {
+	for len(data) > 0 && err == nil {
 		var n int
-		n, err = unix.Write(fd, ct)
+		n, err = unix.Write(fd, data)
 		if err == unix.EINTR {
 			err = nil
 		}
-		ct = ct[n:]
+		data = data[max(n, 0):]
 	}
 	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", it.Name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }
@@ -172,11 +192,15 @@ func (s *Store) applyBatch() error {
 		return err
 	}
 	secrets := filepath.Join(s.dir, secretsDir)
+	if err := checkBatch(dir, des); err != nil {
+		return err
+	}
+	// Into an empty store (a first import) the batch goes in one step: the
+	// directory takes the place of the empty secrets/.
+	if emptyDir(secrets) && unix.Rename(dir, secrets) == nil {
+		return durable.SyncDir(s.dir)
+	}
 	for _, de := range des {
-		name, ok := strings.CutSuffix(de.Name(), secretExt)
-		if !ok || !de.Type().IsRegular() || ValidateName(name) != nil {
-			return fmt.Errorf("store: %s holds %q, which no batch writes; move it away", dir, de.Name())
-		}
 		// unix.Rename, not os.Rename, which stats the target first.
 		if err := unix.Rename(filepath.Join(dir, de.Name()), filepath.Join(secrets, de.Name())); err != nil {
 			return fmt.Errorf("store: rename %s: %w", de.Name(), err)
@@ -189,6 +213,29 @@ func (s *Store) applyBatch() error {
 		return err
 	}
 	return durable.SyncDir(s.dir)
+}
+
+// checkBatch refuses a batch directory holding anything a batch does not
+// write.
+func checkBatch(dir string, des []os.DirEntry) error {
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), secretExt)
+		if !ok || !de.Type().IsRegular() || ValidateName(name) != nil {
+			return fmt.Errorf("store: %s holds %q, which no batch writes; move it away", dir, de.Name())
+		}
+	}
+	return nil
+}
+
+// emptyDir reports whether dir is a directory with nothing in it.
+func emptyDir(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
 }
 
 // recoverBatch finishes what a crash interrupted, under the writer lock: a

@@ -141,3 +141,29 @@ func TestWriteBatchRecoveryRefusesStrangeFiles(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 }
+
+// Into an empty store the batch directory becomes secrets/: what Open
+// checks of it holds, and the store works as before.
+func TestWriteBatchIntoAnEmptyStore(t *testing.T) {
+	s := newStore(t)
+	items := batchOf(20, "first")
+	if _, err := s.WriteBatch(items); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(s.dir, secretsDir)); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("secrets/: %v, %v", fi, err)
+	}
+	s2, err := Open(s.dir)
+	if err != nil || len(s2.Warnings()) != 0 {
+		t.Fatalf("Open: %v, %v", err, s2.Warnings())
+	}
+	if es, _ := s2.List(); len(es) != len(items) {
+		t.Errorf("%d secrets listed", len(es))
+	}
+	if _, err := s2.Write("LATER", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s2.Read("B_019"); err != nil || string(got) != "first-019" {
+		t.Errorf("B_019: %q, %v", got, err)
+	}
+}
