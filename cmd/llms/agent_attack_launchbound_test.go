@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 // The launchbound phases of the attack agent:
@@ -172,12 +170,7 @@ var expectedLaunchbound = map[string]string{
 // (exit 3, audited) by a plain `llms exec`, by `llms mcp` and by the broker
 // of another launch.
 func TestAgentModeAttacksLaunchbound(t *testing.T) {
-	if sandbox.ABI() == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs a kernel with Landlock for agent mode")
-		}
-		t.Skip("no Landlock on this kernel")
-	}
+	needLandlock(t)
 	raw := make([]byte, 12)
 	rand.Read(raw)
 	canary := "launch-canary-" + hex.EncodeToString(raw)

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 // Attacks on a pinned program: a token pinned to printenv, date and tput,
@@ -275,23 +273,7 @@ func canaryForms(canary string) []string {
 // Landlock ABI and at 6, 4 and 1: every attempt must be refused at each,
 // and no form of the value may appear anywhere. Nothing here depends on
 // the ABI: the checks are the broker's, outside the sandbox.
-func TestAgentModeAttacksPins(t *testing.T) {
-	if sandbox.ABI() == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs a kernel with Landlock for agent mode")
-		}
-		t.Skip("no Landlock on this kernel")
-	}
-	var abis []int
-	for _, abi := range []int{sandbox.ABI(), 6, 4, 1} {
-		if abi <= sandbox.ABI() && !slices.Contains(abis, abi) {
-			abis = append(abis, abi)
-		}
-	}
-	for _, abi := range abis {
-		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacksPins(t, abi) })
-	}
-}
+func TestAgentModeAttacksPins(t *testing.T) { atEachAttackABI(t, agentModeAttacksPins) }
 
 // agentModeAttacksPins runs the pins phase confined at Landlock ABI abi.
 func agentModeAttacksPins(t *testing.T, abi int) {

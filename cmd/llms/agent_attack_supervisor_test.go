@@ -54,17 +54,7 @@ const (
 // TestAgentModeAttacksSupervisor runs the attacks at each Landlock level
 // of the matrix: what the launcher's supervisor guards must hold whatever
 // the kernel scopes itself.
-func TestAgentModeAttacksSupervisor(t *testing.T) {
-	if sandbox.ABI() == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs a kernel with Landlock for agent mode")
-		}
-		t.Skip("no Landlock on this kernel")
-	}
-	for _, abi := range attackABIs() {
-		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { supervisorAttacks(t, abi) })
-	}
-}
+func TestAgentModeAttacksSupervisor(t *testing.T) { atEachAttackABI(t, supervisorAttacks) }
 
 // cmdServer is the user's server that runs whatever line it is sent: any
 // connection to it at all is an escape.

@@ -104,8 +104,14 @@ func attackAgent() int {
 		report(name, code == 0, fmt.Sprintf("exit %d: %s", code, firstLine(e)))
 	}
 
+	if os.Getenv(envAttackPhase) == "gitsafe" {
+		return attackGitsafe(report, llms, store, work)
+	}
 	if os.Getenv(envAttackPhase) == supervisorPhase {
 		return attackSupervisor(report, llms, work)
+	}
+	if os.Getenv(envAttackPhase) == "oracle" {
+		return attackOracle(report, llms)
 	}
 	if os.Getenv(envAttackPhase) == "pins" {
 		return attackPins(llms, work, report)
@@ -368,22 +374,33 @@ var expectedDetail = map[string]string{
 	"own-store-token-used": "exit 3", "token-other-secret": "exit 3", "git-file-into-hidden-dir": "cannot read the git repository",
 	"found-token-used": "not the one this agent was launched with", "token-other-program": "exit 3",
 	"empty-token": "exit 3", "no-token-claim-AI_AGENT=human": "exit 3", "claim-AI_AGENT=human-other-secret": "exit 3",
-	"llms-macaroon-mint": "permission denied", "llms-session-start": "permission denied",
-	"llms-revoke-all": "permission denied", "llms-set": "permission denied",
+	"llms-macaroon-mint": "exit 3: llms: access denied: llms macaroon mint is for the human", "llms-session-start": "exit 3: llms: access denied: llms session-start is for the human",
+	"llms-revoke-all": "exit 3: llms: access denied: llms revoke-all is for the human", "llms-set": "exit 3: llms: access denied: llms set is for the human",
 }
 
 // TestAgentModeAttacks launches `llms agent` around the attack agent and
 // checks every attempt's outcome, then that the store is intact, the token
 // died with the agent, and the canary appears nowhere.
-func TestAgentModeAttacks(t *testing.T) {
+func TestAgentModeAttacks(t *testing.T) { atEachAttackABI(t, agentModeAttacks) }
+
+// needLandlock skips a test of agent mode on a kernel without Landlock
+// (CI must have it).
+func needLandlock(t *testing.T) {
+	t.Helper()
 	if sandbox.ABI() == 0 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI needs a kernel with Landlock for agent mode")
 		}
 		t.Skip("no Landlock on this kernel")
 	}
+}
+
+// atEachAttackABI runs attacks as a subtest at each Landlock ABI of
+// attackABIs, through `llms agent --landlock-abi`.
+func atEachAttackABI(t *testing.T, attacks func(t *testing.T, abi int)) {
+	needLandlock(t)
 	for _, abi := range attackABIs() {
-		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { agentModeAttacks(t, abi) })
+		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { attacks(t, abi) })
 	}
 }
 

@@ -51,6 +51,10 @@ func TestMain(m *testing.M) {
 				}
 				sandbox.SetABIForTest(n)
 			}
+			// LLMS_TEST_NO_NAMESPACES=1: as where the kernel refuses them.
+			if os.Getenv("LLMS_TEST_NO_NAMESPACES") == "1" {
+				sandbox.SetNamespacesForTest(false)
+			}
 			os.Exit(dispatch(os.Args[1:], f))
 		},
 	})

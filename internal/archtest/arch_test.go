@@ -14,7 +14,7 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/gitrun", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
 	"internal/cfgedit":   {},
 	"internal/mcpserver": {"internal/broker"},
 	"internal/sandbox":   {"internal/supervise"},
@@ -38,7 +38,8 @@ var allowed = map[string][]string{
 	"internal/agentid":   {},
 	"internal/userdb":    {},
 	"internal/v3store":   {"internal/durable"},
-	"internal/leakscan":  {},
+	"internal/leakscan":  {"internal/gitrun", "internal/smallfile"},
+	"internal/gitrun":    {"internal/sandbox"},
 	"internal/archtest":  {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.

@@ -168,17 +168,17 @@ func runAgent(opts *agentOptions) error {
 	// launch recorded: the socket's directory (before the rules: a
 	// directory made later beside a hidden path would be out of reach),
 	// the rules, the re-exec that applies them, the broker.
-	sockDir, err := socketDir(opts.LookupEnv)
+	dir, err := makeLaunchDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(sockDir)
+	defer os.RemoveAll(dir.path)
 	var rules *sandbox.Rules
 	var sup *sandbox.Supervisor
 	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, writable, err = agentRules(opts, b.Dir(), id, sockDir, abi); err != nil {
+		if rules, writable, err = agentRules(opts, b.Dir(), id, path, dir, abi); err != nil {
 			return err
 		}
 		if sup, err = agentSupervisor(opts, rules); err != nil {
@@ -205,7 +205,7 @@ func runAgent(opts *agentOptions) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, sockDir, sup)
+	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, dir.path, sup)
 	if err == nil && sup != nil {
 		err = sup.AllowBroker(srv.socket)
 	}
@@ -222,7 +222,10 @@ func runAgent(opts *agentOptions) error {
 		return err
 	}
 
-	set := []string{envSocket + "=" + srv.socket}
+	// tmux makes its socket in /tmp/tmux-UID unless told otherwise, and the
+	// shared /tmp takes no socket from the agent: its own tmux goes to its
+	// own temp dir.
+	set := []string{envSocket + "=" + srv.socket, "TMPDIR=" + dir.temp, "TMUX_TMPDIR=" + dir.temp}
 	if token != nil {
 		set = append(set, envToken+"="+token.text)
 	}

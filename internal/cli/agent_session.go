@@ -23,46 +23,60 @@ import (
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
-// agentRules builds the sandbox for this launch, and lists the trees it
-// lets the agent write.
-func agentRules(opts *agentOptions, storeDir, id, sockDir string, abi int) (*sandbox.Rules, []string, error) {
-	home, err := opts.AccountHome()
+// agentRules builds the sandbox for this launch, and lists the trees in
+// which the agent can make files (written or added).
+func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir, abi int) (*sandbox.Rules, []string, error) {
+	o, err := protectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
-		return nil, nil, fmt.Errorf("finding your home directory: %w", err)
+		return nil, nil, err
 	}
-	homes := []string{home}
-	if h, ok := opts.LookupEnv("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
-		homes = append(homes, h)
-	}
-	// The agent keeps its state under $HOME, the last of homes.
-	if err := sandbox.MakeStateDirs(homes[len(homes)-1], id); err != nil {
+	// The agent keeps its state under $HOME, the last of the homes.
+	if err := sandbox.MakeStateDirs(o.Homes[len(o.Homes)-1], id); err != nil {
 		return nil, nil, err
 	}
 	wd, err := opts.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
-	// The store llms uses by default stays hidden when $LLM_SECRETS_DIR
-	// names another one for this launch.
+	o.Workdir, o.TempDir, o.Agent, o.Program, o.SocketDir = wd, dir.temp, id, program, dir.path
+	if t := os.TempDir(); t != "/tmp" && t != "/var/tmp" {
+		o.SharedTemp = []string{t}
+	}
+	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
+	spec, err := sandbox.AgentSpec(o)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	rules, err := sandbox.BuildFor(spec, abi)
+	// A shared temp dir lets the agent add files: a program it put there
+	// is the agent's as much as one in its working tree.
+	return rules, append(spec.Write, spec.Create...), err
+}
+
+// protectedPaths says where the keys are, for sandbox.HiddenPaths: the
+// homes (the account's, from the user database, and $HOME when it
+// differs), the store, the store llms uses by default when
+// $LLM_SECRETS_DIR names another, and the llms config directories.
+func protectedPaths(accountHome func() (string, error), lookup func(string) (string, bool), storeDir string, configDirs []string) (sandbox.AgentOptions, error) {
+	home, err := accountHome()
+	if err != nil {
+		return sandbox.AgentOptions{}, fmt.Errorf("finding your home directory: %w", err)
+	}
+	homes := []string{home}
+	if h, ok := lookup("HOME"); ok && filepath.IsAbs(h) && filepath.Clean(h) != filepath.Clean(home) {
+		homes = append(homes, h)
+	}
 	var otherStores []string
 	if d, err := broker.DefaultDir(func(k string) string {
 		if k == "LLM_SECRETS_DIR" {
 			return ""
 		}
-		v, _ := opts.LookupEnv(k)
+		v, _ := lookup(k)
 		return v
 	}); err == nil {
 		otherStores = append(otherStores, d)
 	}
-	spec, err := sandbox.AgentSpec(sandbox.AgentOptions{
-		Homes: homes, DataDir: storeDir, OtherStores: otherStores, ConfigDirs: opts.ConfigDirs(), Workdir: wd, TempDir: os.TempDir(), Agent: id, SocketDir: sockDir,
-		Terminals: sandbox.Terminals(0, 1, 2), AllowRead: opts.AllowRead, AllowWrite: opts.AllowWrite, Hide: opts.Hide,
-	})
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	rules, err := sandbox.BuildFor(spec, abi)
-	return rules, spec.Write, err
+	return sandbox.AgentOptions{Homes: homes, DataDir: storeDir, OtherStores: otherStores, ConfigDirs: configDirs}, nil
 }
 
 // agentSupervisor prepares the supervisor of the agent's mediated calls,
@@ -167,7 +181,7 @@ func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped
 	// broker is gone, and the token is refused everywhere else (its launch
 	// caveat). If the guard dies, the agent dies with it and the rest of
 	// its tree comes to this subreaper.
-	if err := g.Start(start.Path, start.Args, env, start.ExtraFiles(), sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
+	if err := g.Start(start, env, sandbox.NewCgroup("llms-agent-"+launch), srv.dir); err != nil {
 		return 0, fmt.Errorf("%w: %v", broker.ErrCommandNotExecutable, err)
 	}
 	start.Close() // the agent's copies
@@ -239,8 +253,8 @@ type agentBroker struct {
 	rules       *sandbox.Prepared // nil without a sandbox
 }
 
-// serveBroker starts the broker for the agent: a socket in a fresh 0700
-// directory under $XDG_RUNTIME_DIR (or the temp dir), the policy read now,
+// serveBroker starts the broker for the agent: a socket in the launch
+// directory dir (makeLaunchDir), the policy read now,
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted and its launch caveat held for launch,
 // each child confined in a new domain beside the agent's.
@@ -275,20 +289,71 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, lau
 	return ab, nil
 }
 
-// socketDir makes a fresh directory, 0700, for the broker's socket: under
-// $XDG_RUNTIME_DIR when it is an absolute directory, else the temp dir.
-func socketDir(lookup func(string) (string, bool)) (string, error) {
-	base := ""
-	if d, ok := lookup("XDG_RUNTIME_DIR"); ok && filepath.IsAbs(d) {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			base = d
-		}
+// launchDir is this launch's own directory, 0700: the broker's socket in
+// it, and tmp/, the agent's own temp dir ($TMPDIR, and its /tmp where a
+// mount namespace can be made). It lies under /var/tmp (else the temp
+// dir), where the agent may add entries and replace none, so that the
+// socket cannot be replaced; not under /tmp, which the agent's private
+// /tmp covers.
+type launchDir struct{ path, temp string }
+
+func makeLaunchDir() (launchDir, error) {
+	base := "/var/tmp"
+	if fi, err := os.Stat(base); err != nil || !fi.IsDir() {
+		base = ""
 	}
-	dir, err := os.MkdirTemp(base, "llms-agent-")
+	sweepLaunchDirs(base, time.Now())
+	dir, err := os.MkdirTemp(base, launchDirPrefix)
+	if err != nil && base != "" {
+		dir, err = os.MkdirTemp("", launchDirPrefix)
+	}
 	if err != nil {
-		return "", fmt.Errorf("agent mode: making the socket directory: %w", err)
+		return launchDir{}, fmt.Errorf("agent mode: making the launch directory: %w", err)
 	}
-	return dir, nil
+	temp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(temp, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return launchDir{}, fmt.Errorf("agent mode: making the agent's temp dir: %w", err)
+	}
+	return launchDir{path: dir, temp: temp}, nil
+}
+
+const launchDirPrefix = "llms-agent-"
+
+// sweepLaunchDirs removes the launch directories a launcher killed
+// outright left in base ("" is the temp dir; /var/tmp is not emptied at
+// boot): this user's, older than a minute (one being made has no socket
+// yet), whose broker's socket no process listens on. A live broker is
+// not asked: a connection from outside its tree would be refused and
+// logged in its session.
+func sweepLaunchDirs(base string, now time.Time) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	listening := map[string]bool{}
+	if data, err := os.ReadFile("/proc/net/unix"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) == 8 {
+				listening[f[7]] = true
+			}
+		}
+	} else {
+		return // no way to tell a live one
+	}
+	for _, e := range entries {
+		dir := filepath.Join(base, e.Name())
+		var st syscall.Stat_t
+		if !strings.HasPrefix(e.Name(), launchDirPrefix) || syscall.Lstat(dir, &st) != nil ||
+			st.Mode&syscall.S_IFMT != syscall.S_IFDIR || int(st.Uid) != os.Geteuid() ||
+			now.Sub(time.Unix(st.Mtim.Unix())) < time.Minute || listening[filepath.Join(dir, "broker.sock")] {
+			continue
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 // stop ends the broker (its running children are killed), waiting a few

@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/sandbox"
 	"github.com/llm-secrets/llms/internal/userdb"
 )
 
@@ -92,6 +98,57 @@ func (f *Factory) Broker() (*broker.Broker, error) {
 	return b, nil
 }
 
+// inAgentMode are the commands that work inside agent mode: exec, peek
+// and list through the launcher's broker, what reads no store, and help.
+// Every other command is the human's (an allow-list: a new command is
+// refused until it is put here).
+var inAgentMode = []string{"exec", "peek", "list", "status", "mcp", "mcp config", "macaroon", "macaroon attenuate",
+	"macaroon inspect", "profile", "profile list", "profile show", "policy", "agent", "help", "completion"}
+
+// agentModeGate refuses, inside agent mode, every command for the human
+// alone, before it touches anything: inside the sandbox the store cannot
+// be opened, and "permission denied" (or "no store here, run llms init")
+// would read as a fault to fix. Agent mode is $LLM_SECRETS_SOCKET set;
+// without it, a sandbox (sandbox.Confined) in which the store cannot be
+// opened — an agent's store of its own, in its tree, stays usable. `llms
+// agent` refuses with its own reason.
+func (f *Factory) agentModeGate(cmd *cobra.Command) error {
+	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	if slices.Contains(inAgentMode, path) || strings.HasPrefix(path, "completion ") || strings.HasPrefix(path, "help ") {
+		return nil
+	}
+	refusal := fmt.Errorf("%w: %s is for the human, in their own shell: inside agent mode the store is out of reach, and only exec, peek and list reach it, through the launcher's broker", broker.ErrDenied, cmd.CommandPath())
+	if sock, _ := f.LookupEnv(envSocket); sock != "" {
+		return refusal
+	}
+	if !sandbox.Confined() {
+		return nil
+	}
+	if dir, err := f.StoreDir(); err == nil && outOfReach(dir) {
+		return refusal
+	}
+	return nil
+}
+
+// outOfReach reports whether the directory dir, or where it would be
+// made (its nearest existing ancestor), cannot be opened for lack of
+// permission.
+func outOfReach(dir string) bool {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			unix.Close(fd)
+			return false
+		}
+		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			return true
+		}
+		if !errors.Is(err, unix.ENOENT) || filepath.Dir(p) == p {
+			return false
+		}
+	}
+}
+
 const rootLong = `llms keeps secrets in an age-encrypted store and lets you hand an AI coding
 agent a narrow, short-lived slice of authority to *use* them.
 
@@ -116,6 +173,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetErr(f.IO.ErrOut)
 	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.agentModeGate(cmd) }
 	root.AddCommand(
 		newInitCmd(f),
 		newSetCmd(f),

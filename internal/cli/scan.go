@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/gitrun"
 	"github.com/llm-secrets/llms/internal/leakscan"
+	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 type scanOptions struct {
@@ -21,6 +23,8 @@ type scanOptions struct {
 	Getenv func(string) string
 	Getwd  func() (string, error)
 	Now    func() time.Time
+	// RunGit is how the repository in a directory is read (gitrun).
+	RunGit func(dir string) (*gitrun.Git, error)
 
 	Paths        []string
 	Agents       bool
@@ -34,7 +38,7 @@ type scanOptions struct {
 }
 
 func newScanCmd(f *Factory) *cobra.Command {
-	opts := &scanOptions{IO: f.IO, Getenv: f.Getenv, Getwd: f.getwd, Now: f.now}
+	opts := &scanOptions{IO: f.IO, Getenv: f.Getenv, Getwd: f.getwd, Now: f.now, RunGit: f.git}
 	cmd := &cobra.Command{
 		Use:   "scan [PATH…] [--agents] [--shell-history] [--git [--all-history | --staged]] [--json]",
 		Short: "Look for stored secrets in transcripts, histories, files and git",
@@ -157,7 +161,7 @@ func (opts *scanOptions) inputs() (iter.Seq2[leakscan.Input, error], string, err
 	}
 	var repo *leakscan.Repo
 	if opts.Git || opts.Agents {
-		repo, err = leakscan.OpenRepo(cwd)
+		repo, err = openRepo(opts.RunGit, cwd)
 		if err != nil && opts.Git {
 			return nil, "", err
 		}
@@ -193,6 +197,35 @@ func (opts *scanOptions) inputs() (iter.Seq2[leakscan.Input, error], string, err
 	return leakscan.Concat(seqs...), strings.Join(scope, ", "), nil
 }
 
+// openRepo finds the repository that holds dir, read through the git
+// runGit gives. That git lives as long as the command: llms ends with it.
+func openRepo(runGit func(string) (*gitrun.Git, error), dir string) (*leakscan.Repo, error) {
+	g, err := runGit(dir)
+	if err != nil {
+		return nil, err
+	}
+	return leakscan.OpenRepo(g, dir)
+}
+
+// git is how llms runs git in dir (gitrun): confined away from what agent
+// mode hides, with the caller's $GIT_INDEX_FILE (a pre-commit hook's).
+func (f *Factory) git(dir string) (*gitrun.Git, error) {
+	store, err := f.StoreDir()
+	if err != nil {
+		return nil, err
+	}
+	o, err := protectedPaths(f.accountHome, f.LookupEnv, store, f.llmsConfigDirs())
+	if err != nil {
+		return nil, err
+	}
+	hide, err := sandbox.HiddenPaths(o)
+	if err != nil {
+		return nil, err
+	}
+	idx, _ := f.LookupEnv("GIT_INDEX_FILE")
+	return gitrun.New(gitrun.Options{Home: o.Homes[0], Hide: hide, Dir: dir, IndexFile: idx})
+}
+
 // home is $HOME, where the agents and shells keep their files.
 func (opts *scanOptions) home() string {
 	if h := opts.Getenv("HOME"); filepath.IsAbs(h) {
@@ -206,7 +239,7 @@ func installHook(opts *scanOptions) error {
 	if err != nil {
 		return err
 	}
-	repo, err := leakscan.OpenRepo(cwd)
+	repo, err := openRepo(opts.RunGit, cwd)
 	if err != nil {
 		return usageError{err}
 	}

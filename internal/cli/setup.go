@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llm-secrets/llms/internal/broker"
-	"github.com/llm-secrets/llms/internal/leakscan"
+	"github.com/llm-secrets/llms/internal/gitrun"
 )
 
 type setupOptions struct {
@@ -26,6 +26,7 @@ type setupOptions struct {
 	ConfigDir  func() string
 	StoreDir   func() (string, error)
 	Executable func() (string, error)
+	RunGit     func(dir string) (*gitrun.Git, error)
 
 	Agent     string
 	Project   bool
@@ -39,7 +40,7 @@ var setupAgents = []string{"aider", "claude", "codex", "cursor", "gemini"}
 
 func newSetupCmd(f *Factory) *cobra.Command {
 	opts := &setupOptions{IO: f.IO, Getenv: f.Getenv, Getwd: f.getwd, ConfigDir: f.configDir,
-		StoreDir: f.StoreDir, Executable: os.Executable}
+		StoreDir: f.StoreDir, Executable: os.Executable, RunGit: f.git}
 	cmd := &cobra.Command{
 		Use:   "setup " + strings.Join(setupAgents, "|") + " [--project] [--remove] [--yes]",
 		Short: "Wire an agent to llms: MCP server, deny rules, instructions",
@@ -204,7 +205,7 @@ func (opts *setupOptions) setupEnv() (setupEnv, error) {
 		return e, err
 	}
 	e.project = cwd
-	if repo, err := leakscan.OpenRepo(cwd); err == nil {
+	if repo, err := openRepo(opts.RunGit, cwd); err == nil {
 		e.project = repo.Top
 	}
 	e.codexHome = filepath.Join(e.home, ".codex")

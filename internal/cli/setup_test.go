@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llm-secrets/llms/internal/gitrun"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of TestSetupGolden")
@@ -77,7 +79,10 @@ func testSetupOptions(t *testing.T, root string, out, errOut *bytes.Buffer) *set
 		ConfigDir:  func() string { return filepath.Join(root, "home", ".config") },
 		StoreDir:   func() (string, error) { return filepath.Join(root, "home", ".local", "share", "llm-secrets"), nil },
 		Executable: func() (string, error) { return "/usr/local/bin/llms", nil },
-		Yes:        true,
+		RunGit: func(dir string) (*gitrun.Git, error) {
+			return gitrun.New(gitrun.Options{Home: filepath.Join(root, "home"), Dir: dir})
+		},
+		Yes: true,
 	}
 }
 

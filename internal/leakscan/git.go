@@ -2,59 +2,43 @@ package leakscan
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // A Repo is a git repository, driven through the git command (never a Go
 // git library: git's own reading of packs, alternates and worktrees is the
-// one to trust).
+// one to trust), run through internal/gitrun, so that nothing the
+// repository's config names is run.
 type Repo struct {
 	Top string // the working tree's top directory
+	git *gitrun.Git
 }
 
 // OpenRepo finds the repository that holds dir.
-func OpenRepo(dir string) (*Repo, error) {
-	out, err := git(dir, nil, "rev-parse", "--show-toplevel")
+func OpenRepo(g *gitrun.Git, dir string) (*Repo, error) {
+	out, err := g.Output(dir, nil, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{Top: strings.TrimSuffix(string(out), "\n")}, nil
-}
-
-// git runs a git command in dir and returns its stdout. Hooks and pagers
-// never run for these plumbing commands; the error carries git's message.
-func git(dir string, stdin io.Reader, args ...string) ([]byte, error) {
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Stdin = stdin
-	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "GIT_OPTIONAL_LOCKS=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("git %s: %s", args[0], msg)
-	}
-	return out, nil
+	return &Repo{Top: strings.TrimSuffix(string(out), "\n"), git: g}, nil
 }
 
 // WorkTree yields the files of the working tree that git tracks or would
 // track (untracked files that are not ignored), as they are on disk.
 func (r *Repo) WorkTree(o Options) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
-		out, err := git(r.Top, nil, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+		out, err := r.git.Output(r.Top, nil, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
 		if err != nil {
 			yield(Input{Path: r.Top}, err)
 			return
@@ -77,7 +61,7 @@ func (r *Repo) WorkTree(o Options) iter.Seq2[Input, error] {
 			if !fi.Mode().IsRegular() {
 				continue // a symbolic link's target, or a submodule, is not this tree's content
 			}
-			if !yieldFile(path, fi, o, yield) {
+			if !yieldFile(path, fi, o, smallfile.OpenNoFollow, yield) {
 				return
 			}
 		}
@@ -92,17 +76,17 @@ func (r *Repo) WorkTree(o Options) iter.Seq2[Input, error] {
 func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
 		against := "HEAD"
-		if _, err := git(r.Top, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
+		if _, err := r.git.Output(r.Top, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
 			// The first commit: against the empty tree, whose id depends
 			// on the repository's hash (SHA-1 or SHA-256).
-			id, err := git(r.Top, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
+			id, err := r.git.Output(r.Top, strings.NewReader(""), "hash-object", "-t", "tree", "--stdin")
 			if err != nil {
 				yield(Input{Path: r.Top}, err)
 				return
 			}
 			against = strings.TrimSpace(string(id))
 		}
-		out, err := git(r.Top, nil, "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AMT", against)
+		out, err := r.git.Output(r.Top, nil, "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AMT", against)
 		if err != nil {
 			yield(Input{Path: r.Top}, err)
 			return
@@ -126,7 +110,7 @@ func (r *Repo) Staged(o Options) iter.Seq2[Input, error] {
 // "<commit>:<path>".
 func (r *Repo) History(o Options) iter.Seq2[Input, error] {
 	return func(yield func(Input, error) bool) {
-		out, err := git(r.Top, nil, "rev-list", "--all", "--objects", "--filter=object:type=blob", "--filter-provided-objects")
+		out, err := r.git.Output(r.Top, nil, "rev-list", "--all", "--objects", "--filter=object:type=blob", "--filter-provided-objects")
 		if err != nil {
 			if !yield(Input{Path: r.Top}, err) {
 				return
@@ -143,7 +127,7 @@ func (r *Repo) History(o Options) iter.Seq2[Input, error] {
 		}
 		name := func(ob object) string { return ob.path + " (blob " + ob.id[:12] + ")" }
 		locate := func(ob object) string {
-			out, err := git(r.Top, nil, "log", "--all", "--format=%H", "--find-object="+ob.id)
+			out, err := r.git.Output(r.Top, nil, "log", "--all", "--format=%H", "--find-object="+ob.id)
 			if err != nil {
 				return name(ob)
 			}
@@ -179,24 +163,12 @@ func (r *Repo) blobs(objects []object, o Options, name, locate func(object) stri
 	if len(objects) == 0 {
 		return
 	}
-	cmd := exec.Command("git", "-C", r.Top, "cat-file", "--batch")
-	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0")
-	stdin, err := cmd.StdinPipe()
+	p, err := r.git.Start(r.Top, "cat-file", "--batch")
 	if err != nil {
 		yield(Input{Path: r.Top}, err)
 		return
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		yield(Input{Path: r.Top}, err)
-		return
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		yield(Input{Path: r.Top}, fmt.Errorf("git cat-file: %w", err))
-		return
-	}
+	stdin, stdout := p.Stdin, p.Stdout
 	var feed sync.WaitGroup
 	feed.Go(func() {
 		w := bufio.NewWriter(stdin)
@@ -207,16 +179,24 @@ func (r *Repo) blobs(objects []object, o Options, name, locate func(object) stri
 		w.Flush()
 		stdin.Close()
 	})
-	defer func() {
-		stdout.Close() // unblocks the feeder if we stopped early
-		feed.Wait()
-		cmd.Wait()
-	}()
+	// end stops git: closing its output unblocks the feeder if we stopped
+	// early. What git said on standard error is complete after it.
+	ended := false
+	end := func() string {
+		if !ended {
+			ended = true
+			stdout.Close()
+			feed.Wait()
+			p.Wait()
+		}
+		return p.Stderr()
+	}
+	defer end()
 	br := bufio.NewReaderSize(stdout, 256<<10)
 	for _, ob := range objects {
 		header, err := br.ReadString('\n')
 		if err != nil {
-			yield(Input{Path: name(ob)}, fmt.Errorf("git cat-file: %v %s", err, strings.TrimSpace(stderr.String())))
+			yield(Input{Path: name(ob)}, fmt.Errorf("git cat-file: %v %s", err, end()))
 			return
 		}
 		f := strings.Fields(header)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Hook is the pre-commit hook InstallHook writes.
@@ -24,13 +23,9 @@ var ErrHookExists = errors.New("a different pre-commit hook is already installed
 // core.hooksPath puts hooks, if set). It reports false when the same hook
 // is already there, and refuses to replace a different one.
 func (r *Repo) InstallHook() (path string, written bool, err error) {
-	out, err := git(r.Top, nil, "rev-parse", "--git-path", "hooks")
+	dir, err := r.git.HooksDir(r.Top)
 	if err != nil {
 		return "", false, err
-	}
-	dir := strings.TrimSuffix(string(out), "\n")
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(r.Top, dir)
 	}
 	path = filepath.Join(dir, "pre-commit")
 	old, err := os.ReadFile(path)

@@ -10,7 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
+
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // An Input is one stream to scan.
@@ -71,7 +72,7 @@ func walk(root string, o Options, mustExist bool, yield func(Input, error) bool)
 		return yield(Input{Path: root}, err)
 	}
 	if !fi.IsDir() {
-		return yieldFile(root, fi, o, yield)
+		return yieldFile(root, fi, o, smallfile.Open, yield)
 	}
 	stop := errors.New("stop")
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -100,7 +101,7 @@ func walk(root string, o Options, mustExist bool, yield func(Input, error) bool)
 			}
 			return nil
 		}
-		if !yieldFile(path, info, o, yield) {
+		if !yieldFile(path, info, o, smallfile.OpenNoFollow, yield) {
 			return stop
 		}
 		return nil
@@ -108,13 +109,16 @@ func walk(root string, o Options, mustExist bool, yield func(Input, error) bool)
 	return err != stop
 }
 
-// yieldFile yields one regular file, unless it is a binary over the limit.
-func yieldFile(path string, fi fs.FileInfo, o Options, yield func(Input, error) bool) bool {
+// yieldFile yields one regular file, unless it is a binary over the limit,
+// to be opened by open (smallfile: nothing but a regular file is opened;
+// a file found by a walk or a listing is opened without following a link
+// swapped in since).
+func yieldFile(path string, fi fs.FileInfo, o Options, open func(string) (*os.File, error), yield func(Input, error) bool) bool {
 	if !fi.Mode().IsRegular() {
 		return yield(Input{Path: path, Skipped: "not a regular file"}, nil)
 	}
 	if o.MaxBinary >= 0 && fi.Size() > o.MaxBinary {
-		bin, err := fileIsBinary(path)
+		bin, err := fileIsBinary(path, open)
 		if err != nil {
 			return yield(Input{Path: path}, err)
 		}
@@ -122,30 +126,11 @@ func yieldFile(path string, fi fs.FileInfo, o Options, yield func(Input, error) 
 			return yield(Input{Path: path, Skipped: binaryTooLarge(fi.Size(), o.MaxBinary)}, nil)
 		}
 	}
-	return yield(Input{Path: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}, nil)
+	return yield(Input{Path: path, Open: func() (io.ReadCloser, error) { return open(path) }}, nil)
 }
 
-// openRegular opens path for reading, refusing anything that is not a
-// regular file by the time it is opened (O_NONBLOCK keeps a FIFO swapped
-// in since the walk from blocking the open).
-func openRegular(path string) (io.ReadCloser, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: not a regular file", path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-func fileIsBinary(path string) (bool, error) {
-	f, err := openRegular(path)
+func fileIsBinary(path string, open func(string) (*os.File, error)) (bool, error) {
+	f, err := open(path)
 	if err != nil {
 		return false, err
 	}

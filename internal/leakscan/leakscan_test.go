@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/smallfile"
 )
 
 // collect reads every input: its name, its contents, and errors by path.
@@ -114,8 +117,40 @@ func TestOpenRefusesFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(p, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openRegular(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := smallfile.OpenNoFollow(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Fatalf("opening a FIFO: %v", err)
+	}
+}
+
+// A file found by walking a directory, or listed by git, is opened as it
+// was found: a symbolic link swapped in since (to a file outside the
+// tree, or a device) is refused, and not followed. A path named on the
+// command line may be a link.
+func TestWalkedFileSwappedForALink(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "outside")
+	write(t, outside, "outside the tree\n")
+	write(t, filepath.Join(dir, "f"), "in the tree\n")
+	for in, err := range Paths([]string{dir}, Options{MaxBinary: DefaultMaxBinary}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(in.Path)
+		if err := os.Symlink(outside, in.Path); err != nil {
+			t.Fatal(err)
+		}
+		if rc, err := in.Open(); err == nil {
+			rc.Close()
+			t.Fatal("a walked file swapped for a link was followed")
+		}
+	}
+	named := filepath.Join(t.TempDir(), "named")
+	if err := os.Symlink(outside, named); err != nil {
+		t.Fatal(err)
+	}
+	_, contents, errs := collect(t, Paths([]string{named}, Options{MaxBinary: DefaultMaxBinary}))
+	if contents[named] != "outside the tree\n" || len(errs) != 0 {
+		t.Errorf("a link named on the command line: %q %v", contents, errs)
 	}
 }
 
@@ -185,6 +220,22 @@ func gitRepo(t *testing.T) (string, func(args ...string)) {
 	return dir, run
 }
 
+// openRepo opens dir's repository through a gitrun.Git whose home is
+// empty.
+func openRepo(t *testing.T, dir string) *Repo {
+	t.Helper()
+	g, err := gitrun.New(gitrun.Options{Home: t.TempDir(), Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	r, err := OpenRepo(g, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestGit(t *testing.T) {
 	dir, run := gitRepo(t)
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -201,10 +252,7 @@ func TestGit(t *testing.T) {
 	run("add", "staged.txt")
 	write(t, filepath.Join(dir, "staged.txt"), "work tree version\n")
 
-	r, err := OpenRepo(filepath.Join(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRepo(t, filepath.Join(dir))
 	o := Options{MaxBinary: DefaultMaxBinary}
 	names, _, _ := collect(t, r.WorkTree(o))
 	for i := range names {
@@ -256,10 +304,7 @@ func TestGit(t *testing.T) {
 
 func TestInstallHook(t *testing.T) {
 	dir, _ := gitRepo(t)
-	r, err := OpenRepo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRepo(t, dir)
 	path, written, err := r.InstallHook()
 	if err != nil || !written {
 		t.Fatalf("first install: %v %v", written, err)
@@ -298,10 +343,7 @@ func TestStagedTypeChange(t *testing.T) {
 	os.Remove(filepath.Join(dir, "conf"))
 	write(t, filepath.Join(dir, "conf"), "pw=staged-over-a-link\n")
 	run("add", "conf")
-	r, err := OpenRepo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRepo(t, dir)
 	names, contents, _ := collect(t, r.Staged(Options{MaxBinary: DefaultMaxBinary}))
 	if !slices.Equal(names, []string{":conf"}) || contents[":conf"] != "pw=staged-over-a-link\n" {
 		t.Errorf("staged: %q %q, want the file that replaced the link", names, contents)
@@ -318,10 +360,7 @@ func TestStagedFirstCommitSHA256(t *testing.T) {
 	run("init", "-q", "--object-format=sha256", "-b", "main")
 	write(t, filepath.Join(dir, "conf"), "pw=first-commit\n")
 	run("add", "conf")
-	r, err := OpenRepo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRepo(t, dir)
 	names, contents, errs := collect(t, r.Staged(Options{MaxBinary: DefaultMaxBinary}))
 	if len(errs) != 0 || !slices.Equal(names, []string{":conf"}) || contents[":conf"] != "pw=first-commit\n" {
 		t.Errorf("staged: %q %q %v", names, contents, errs)

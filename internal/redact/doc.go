@@ -11,8 +11,10 @@
 //   - mask values shorter than MinLen bytes (line breaks not counted), which
 //     would mask ordinary words; New skips them and Skipped names them, so
 //     that the caller can warn;
-//   - wait: no timers, and nothing is held back that could not still become
-//     part of a match (see Streaming);
+//   - let what it writes, and when, depend on what the stream holds: output
+//     is released by position, W bytes behind the input, and earlier only
+//     when its caller says (Release); it has no timer of its own (see
+//     Streaming);
 //   - write to a destination that has failed once: the error sticks.
 //
 // # What is masked
@@ -111,18 +113,44 @@
 //
 // # Streaming
 //
-// A Writer writes everything it can decide before Write returns, and holds
-// back only a tail of the stream that may still become part of a match:
+// What the reader of a Writer's output sees — which bytes, cut into which
+// Writes, at what moment — depends on the secrets only in that a complete
+// form is replaced. Were a tail that may still become a value held back
+// while other output went through, a reader who can put bytes into the
+// stream (a terminal's echo of what it types, a program that copies its
+// input) would learn whether its probe begins a value, and so the value,
+// a byte at a time. So the engine decides each byte as early as it can,
+// and the Writer releases its output by position alone:
+//
+//   - W, the window, is a power of two that depends only on the lengths
+//     of the patterns: at least the bytes one match can span in the layouts
+//     tools print, a line break of the longest run after every byte or a
+//     hex dump of one byte a line included, and at most 1 MiB (16 KiB for
+//     50 values of 16 to 64 bytes, 8 KiB for one of 40);
+//   - once the stream holds n bytes, the output for its first n-W has been
+//     written, in one Write to the destination per Write to the Writer; a
+//     replacement belongs to the position where its masked run starts;
+//   - by then the engine has decided those bytes, unless a match spans more
+//     than W (a dump padded with pairs that spell line breaks, a 64 KiB
+//     value's widest forms): they are released as Release would;
+//   - Release writes everything held, at once: what is decided, and the
+//     undecided tail with every complete form in it masked and the rest as
+//     it is. The tail stays the engine's context: a form that later bytes
+//     complete is masked from where the release ended, with one
+//     replacement, so only what came before the release can show. The
+//     runner calls it when the child has gone quiet;
+//   - Close decides the tail as the end of the stream and writes it.
+//
+// The engine leaves undecided only a tail that may still become part of a
+// match:
 //   - a tail that is, line breaks aside, a proper prefix of some pattern;
 //   - an incomplete last line that may still be a dump line, until its end
 //     (at most 4096 bytes);
 //   - a dump line on which a value's bytes may go on into the next line, and
 //     the lines after it.
 //
-// A prompt, or any output that cannot begin a secret, appears at once; a
-// match split across any number of Writes is caught. Close decides and writes
-// the held tail. The output is exactly what masking the whole stream at once
-// gives.
+// A match split across any number of Writes is caught. Without Release,
+// the output is exactly what masking the whole stream at once gives.
 //
 // # Replacements can spell a pattern
 //
@@ -137,8 +165,8 @@
 // # Memory
 //
 // The Redactor keeps one copy of each distinct pattern, in one buffer, for
-// as long as it is reachable; a Writer holds its undecided tail and the views
-// of its last Write. New's intermediate encodings are left to the garbage
-// collector. Go cannot promise to erase any of these, so the package does
-// not pretend to.
+// as long as it is reachable; a Writer holds its undecided tail, up to W
+// bytes of output not yet written, and the views of its last Write. New's
+// intermediate encodings are left to the garbage collector. Go cannot
+// promise to erase any of these, so the package does not pretend to.
 package redact

@@ -59,8 +59,9 @@ func TestDumpLine(t *testing.T) {
 	}
 }
 
-// TestDumpHoldBack: an xxd line is held until its end only while a value
-// may be on it; other lines, and prompts, are not held.
+// TestDumpHoldBack: the engine leaves an xxd line undecided until its end
+// only while a value may be on it; other lines, and prompts, are decided
+// at once (what a Writer then writes depends on position alone).
 func TestDumpHoldBack(t *testing.T) {
 	r := New([]Secret{{Name: "S", Value: []byte("p@ss w?>>rd-0123456789")}})
 	var dst bytes.Buffer
@@ -77,8 +78,23 @@ func TestDumpHoldBack(t *testing.T) {
 		if _, err := w.Write([]byte(step.write)); err != nil {
 			t.Fatal(err)
 		}
-		if dst.String() != step.shown {
-			t.Fatalf("step %d: shown %q, want %q", i, dst.String(), step.shown)
+		if got := string(decided(w, &dst)); got != step.shown {
+			t.Fatalf("step %d: decided %q, want %q", i, got, step.shown)
 		}
+	}
+}
+
+// TestUnfinishedLastDumpLine: output that ends in a line that is, or may
+// be, a hex dump line without its line break is written at Close, masked
+// where it spells a value.
+func TestUnfinishedLastDumpLine(t *testing.T) {
+	r := New([]Secret{{Name: "S", Value: []byte("secret")}})
+	for input, want := range map[string]string{
+		"hello\n00000000: 7365 6372 6574": "hello\n00000000: [REDACTED:S]",
+		"hello\n00000000: 6162":           "hello\n00000000: 6162",
+		"00000000: 6162\n 73 65 63 72":    "00000000: 6162\n 73 65 63 72",
+		" 73 65 63 72 65 74":              " [REDACTED:S]",
+	} {
+		checkMasks(t, r, input, want)
 	}
 }

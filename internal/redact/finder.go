@@ -22,7 +22,6 @@ type Found struct {
 type Finder struct {
 	stream
 	report    func(Found) error
-	offset    int // stream offset of held[0] (or of the next byte)
 	line      int // line of held[0]
 	lineBegin int // stream offset where that line begins
 }
@@ -50,17 +49,16 @@ func (f *Finder) reportMatches(buf []byte, cut int) error {
 	advance := func(to int) {
 		if n := bytes.Count(buf[at:to], []byte{'\n'}); n > 0 {
 			f.line += n
-			f.lineBegin = f.offset + at + bytes.LastIndexByte(buf[at:to], '\n') + 1
+			f.lineBegin = f.at + at + bytes.LastIndexByte(buf[at:to], '\n') + 1
 		}
 		at = to
 	}
 	for _, m := range f.scan.found {
 		advance(m.start)
-		if err := f.report(Found{f.r.match(m, f.offset), f.line, f.offset + m.start - f.lineBegin + 1}); err != nil {
+		if err := f.report(Found{f.r.match(m, f.at), f.line, f.at + m.start - f.lineBegin + 1}); err != nil {
 			return err
 		}
 	}
 	advance(cut)
-	f.offset += cut
 	return nil
 }

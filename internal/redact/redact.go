@@ -33,6 +33,7 @@ type Redactor struct {
 	replacements [][]byte // "[REDACTED:NAME]" per masked secret
 	skipped      []string
 	maxBreak     int // the longest run of line-break bytes the text view leaves out
+	holdBack     int // W, the input a Writer keeps ahead of its output (holdBackFor)
 	index
 }
 
@@ -87,7 +88,34 @@ func New(secrets []Secret) *Redactor {
 	}
 	r.index = buildIndex(r.patterns)
 	r.maxBreak = breakRun(values)
+	r.holdBack = holdBackFor(r.longest, r.maxBreak)
 	return r
+}
+
+// The window W is the least power of two, up to maxHoldBack, that covers
+// the input any one match can span: a pattern of n bytes spans at most
+// n*(maxBreak+1) bytes of text with a line break after every byte, and at
+// most n*dumpBytesPerByte bytes of a hex dump, one byte a line (xxd -c1
+// with a 16-digit offset and "\r\n" prints 25), after the start of the
+// line the match begins on (at most maxDumpLine). It depends on nothing but
+// the lengths of the patterns. A span beyond it (a dump padded with
+// pairs of line breaks, a window capped for a 64 KiB value) is released
+// as Release would: the part before the window shows, the rest is masked.
+const (
+	dumpBytesPerByte = 32
+	maxHoldBack      = 1 << 20
+)
+
+func holdBackFor(longest, maxBreak int) int {
+	if longest == 0 {
+		return 0
+	}
+	span := max(longest*(maxBreak+1), longest*dumpBytesPerByte+maxDumpLine)
+	w := 1
+	for w < span && w < maxHoldBack {
+		w <<= 1
+	}
+	return w
 }
 
 // Skipped returns the names of the secrets whose values were shorter than

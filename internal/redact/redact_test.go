@@ -209,10 +209,10 @@ func TestNewCopiesValues(t *testing.T) {
 	checkMasks(t, r, "hunter22 XXXXXXXX", "[REDACTED:PW] XXXXXXXX")
 }
 
-// TestPromptIsWrittenAtOnce: an interactive program's output must appear
-// as soon as it is written, except for a tail that may still become a
-// secret.
-func TestPromptIsWrittenAtOnce(t *testing.T) {
+// TestDecidedAtOnce: the engine decides each byte as soon as it can no
+// longer be part of a match, so that its undecided tail stays short; what
+// the Writer writes, and when, is TestReleaseByPosition's.
+func TestDecidedAtOnce(t *testing.T) {
 	r := New([]Secret{{"TOKEN", []byte("ghp_abcdefgh")}})
 	var dst bytes.Buffer
 	w := r.NewWriter(&dst)
@@ -227,9 +227,9 @@ func TestPromptIsWrittenAtOnce(t *testing.T) {
 		if _, err := w.Write([]byte(step.write)); err != nil {
 			t.Fatal(err)
 		}
-		if dst.String() != step.shown {
-			t.Fatalf("step %d: %d bytes shown, want %d (first difference at byte %d)",
-				i, dst.Len(), len(step.shown), firstDifference(dst.Bytes(), []byte(step.shown)))
+		if got := decided(w, &dst); string(got) != step.shown {
+			t.Fatalf("step %d: %d bytes decided, want %d (first difference at byte %d)",
+				i, len(got), len(step.shown), firstDifference(got, []byte(step.shown)))
 		}
 	}
 }
@@ -246,8 +246,8 @@ func TestCloseReleasesHeldTail(t *testing.T) {
 		if _, err := w.Write([]byte(tc.write)); err != nil {
 			t.Fatal(err)
 		}
-		if dst.String() != tc.beforeClose {
-			t.Errorf("case %d before Close: %d bytes shown, want %d", i, dst.Len(), len(tc.beforeClose))
+		if got := decided(w, &dst); string(got) != tc.beforeClose {
+			t.Errorf("case %d before Close: %d bytes decided, want %d", i, len(got), len(tc.beforeClose))
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
@@ -309,28 +309,48 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriteErrorIsSticky(t *testing.T) {
+	r := New([]Secret{{"A", []byte("abcd")}})
 	for _, short := range []bool{false, true} {
 		want := errTarget
 		if short {
 			want = io.ErrShortWrite
 		}
-		dst := &failingWriter{ok: 3, short: short}
-		w := New([]Secret{{"A", []byte("abcd")}}).NewWriter(dst)
-		if n, err := w.Write([]byte("xyz")); n != 3 || err != nil {
-			t.Fatalf("first Write = %d, %v", n, err)
-		}
-		if n, err := w.Write([]byte("more abc")); n != 0 || err != want {
-			t.Fatalf("failing Write = %d, %v; want 0, %v", n, err, want)
-		}
-		calls := dst.calls
-		if n, err := w.Write([]byte("d and more")); n != 0 || err != want {
-			t.Fatalf("Write after failure = %d, %v; want 0, %v", n, err, want)
-		}
-		if err := w.Close(); err != want {
-			t.Fatalf("Close after failure = %v, want %v", err, want)
-		}
-		if dst.calls != calls {
-			t.Fatal("the Writer wrote to a failed target again")
+		// The destination fails in a Release, or in a Write that passes
+		// the window.
+		for _, fail := range []func(w *Writer) error{
+			func(w *Writer) error { return w.Release() },
+			func(w *Writer) error {
+				_, err := w.Write(make([]byte, r.holdBack))
+				return err
+			},
+		} {
+			dst := &failingWriter{ok: 3, short: short}
+			w := r.NewWriter(dst)
+			if n, err := w.Write([]byte("xyz")); n != 3 || err != nil {
+				t.Fatalf("first Write = %d, %v", n, err)
+			}
+			if err := w.Release(); err != nil {
+				t.Fatalf("first Release: %v", err)
+			}
+			if n, err := w.Write([]byte("more abc")); n != 8 || err != nil {
+				t.Fatalf("second Write = %d, %v", n, err)
+			}
+			if err := fail(w); err != want {
+				t.Fatalf("failing call = %v; want %v", err, want)
+			}
+			calls := dst.calls
+			if n, err := w.Write([]byte("d and more")); n != 0 || err != want {
+				t.Fatalf("Write after failure = %d, %v; want 0, %v", n, err, want)
+			}
+			if err := w.Release(); err != want {
+				t.Fatalf("Release after failure = %v, want %v", err, want)
+			}
+			if err := w.Close(); err != want {
+				t.Fatalf("Close after failure = %v, want %v", err, want)
+			}
+			if dst.calls != calls {
+				t.Fatal("the Writer wrote to a failed target again")
+			}
 		}
 	}
 }
@@ -354,6 +374,9 @@ func TestWriteAfterClose(t *testing.T) {
 	}
 	if n, err := w.Write([]byte("x")); n != 0 || err == nil {
 		t.Fatalf("Write after Close = %d, %v", n, err)
+	}
+	if err := w.Release(); err == nil {
+		t.Fatal("Release after Close succeeded")
 	}
 	if err := w.Close(); err == nil {
 		t.Fatal("second Close succeeded")
@@ -437,14 +460,14 @@ func TestLineBreaksDoNotHoldForever(t *testing.T) {
 	if _, err := w.Write([]byte("abcd\n\n\n\n")); err != nil {
 		t.Fatal(err)
 	}
-	if dst.Len() != 0 {
-		t.Fatal("a value's beginning and four line breaks were not held")
+	if len(decided(w, &dst)) != 0 {
+		t.Fatal("a value's beginning and four line breaks were decided")
 	}
 	if _, err := w.Write([]byte("\n")); err != nil {
 		t.Fatal(err)
 	}
-	if dst.String() != "abcd\n\n\n\n\n" {
-		t.Fatalf("after a fifth line break, %d bytes shown, want 9", dst.Len())
+	if got := decided(w, &dst); string(got) != "abcd\n\n\n\n\n" {
+		t.Fatalf("after a fifth line break, %d bytes decided, want 9", len(got))
 	}
 	// A value with a blank line, printed on a pseudo-terminal.
 	r = New([]Secret{{"B", []byte("first line\n\nsecond")}})

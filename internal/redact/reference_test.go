@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -167,8 +168,31 @@ func refSearch(patterns []refPattern, view []byte, final bool, match func(i, n, 
 // may continue, and the output stops where the reference's search became
 // undecided. It also returns where the replacements are in the output.
 func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte, spans [][2]int) {
+	matches, cut := referenceMatches(patterns, input, final)
+	end := 0
+	for _, m := range matches {
+		if m.start < end {
+			end = max(end, m.end)
+			continue
+		}
+		out = append(out, input[end:m.start]...)
+		r := patterns[m.pattern].name
+		spans = append(spans, [2]int{len(out), len(out) + len(r)})
+		out = append(out, r...)
+		end = m.end
+	}
+	if end < cut {
+		out = append(out, input[end:cut]...)
+	}
+	return out, spans
+}
+
+// referenceMatches returns the matches in input that start before cut, in
+// the order masking takes them, and cut: len(input), or unless final the
+// position from which the reference is undecided.
+func referenceMatches(patterns []refPattern, input []byte, final bool) ([]refMatch, int) {
 	if len(patterns) == 0 {
-		return input, nil
+		return nil, len(input)
 	}
 	var matches []refMatch
 	cut := len(input)
@@ -249,9 +273,9 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 		}
 	}
 	search(final)
-	// A dump line is decided as a whole.
+	// A dump line is decided as a whole, until the input ends.
 	for _, l := range dumpLines {
-		if l[0] < cut && cut <= l[1] {
+		if !final && l[0] < cut && cut <= l[1] {
 			cut = l[0]
 		}
 	}
@@ -266,33 +290,20 @@ func referenceMask(patterns []refPattern, input []byte, final bool) (out []byte,
 		}
 		return patterns[a.pattern].owner - patterns[b.pattern].owner
 	})
-	end := 0
-	for _, m := range matches {
-		if m.start < end {
-			end = max(end, m.end)
-			continue
-		}
-		out = append(out, input[end:m.start]...)
-		r := patterns[m.pattern].name
-		spans = append(spans, [2]int{len(out), len(out) + len(r)})
-		out = append(out, r...)
-		end = m.end
-	}
-	if end < cut {
-		out = append(out, input[end:cut]...)
-	}
-	return out, spans
+	return matches, cut
 }
 
 // checkStream writes input to a Writer in chunks of the given sizes (the
-// remainder, if any, last) and checks after every Write that exactly the
-// reference's decided output has been written, and after Close that the
-// whole reference output has. Failures report offsets and lengths, never
-// bytes, since the bytes may be secret.
+// remainder, if any, last), with a window too long to release anything
+// before Close, and checks after every Write that the engine has decided
+// exactly what the reference decides, and after Close that the whole
+// reference output has been written. Failures report offsets and lengths,
+// never bytes, since the bytes may be secret.
 func checkStream(t *testing.T, r *Redactor, patterns []refPattern, input []byte, chunks []int) {
 	t.Helper()
 	var dst bytes.Buffer
 	w := r.NewWriter(&dst)
+	w.window = math.MaxInt / 2
 	fed := 0
 	for _, size := range append(chunks, len(input)) {
 		size = min(size, len(input)-fed)
@@ -302,12 +313,12 @@ func checkStream(t *testing.T, r *Redactor, patterns []refPattern, input []byte,
 		}
 		fed += size
 		want, _ := referenceMask(patterns, input[:fed], false)
-		if d := firstDifference(dst.Bytes(), want); d >= 0 {
+		if got := decided(w, &dst); firstDifference(got, want) >= 0 {
 			if os.Getenv("DBG") != "" {
-				t.Logf("secrets %q\ninput %q\nchunks %v\ngot  %q\nwant %q", r.names, input[:fed], chunks, dst.Bytes(), want)
+				t.Logf("secrets %q\ninput %q\nchunks %v\ngot  %q\nwant %q", r.names, input[:fed], chunks, got, want)
 			}
-			t.Fatalf("after %d input bytes: output differs from the reference at byte %d (got %d bytes, want %d)",
-				fed, d, dst.Len(), len(want))
+			t.Fatalf("after %d input bytes: decided output differs from the reference at byte %d (got %d bytes, want %d)",
+				fed, firstDifference(got, want), len(got), len(want))
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -318,6 +329,158 @@ func checkStream(t *testing.T, r *Redactor, patterns []refPattern, input []byte,
 		t.Fatalf("after Close: output differs from the reference at byte %d (got %d bytes, want %d)", d, dst.Len(), len(want))
 	}
 	checkNoSurvivors(t, patterns, dst.Bytes(), spans)
+}
+
+// decided is what w has written to dst followed by what it has decided and
+// holds: the output of the engine so far.
+func decided(w *Writer, dst *bytes.Buffer) []byte {
+	return append(slices.Clone(dst.Bytes()), w.out[w.head:]...)
+}
+
+// tracer is a Writer's destination that maps every byte written back to
+// the input, from the Writer's state at the moment it writes: the bytes
+// from w.base on, with w.reps's replacements among them.
+type tracer struct {
+	w        *Writer
+	input    []byte
+	out      bytes.Buffer
+	next     int    // the input position the next byte written stands for
+	masked   []bool // masked[p]: input byte p went out inside a replacement
+	ends     []int  // the input position after each Write
+	problems []string
+}
+
+func (tr *tracer) Write(p []byte) (int, error) {
+	tr.skipMasked()
+	if tr.w.base != tr.next {
+		tr.problems = append(tr.problems, fmt.Sprintf("a Write starts at input %d, after input %d", tr.w.base, tr.next))
+	}
+	pos, k := tr.next, 0
+	plain := func(to int) {
+		n := to - pos
+		if n < 0 || k+n > len(p) || pos+n > len(tr.input) || !bytes.Equal(p[k:k+n], tr.input[pos:pos+n]) {
+			tr.problems = append(tr.problems, fmt.Sprintf("output byte %d is not input %d..%d as it is", tr.out.Len()+k, pos, to))
+			n = max(0, min(n, len(p)-k, len(tr.input)-pos))
+		}
+		k, pos = k+n, pos+n
+	}
+	for _, rp := range tr.w.reps[tr.w.first:] {
+		next := rp.next - tr.w.head
+		if next > len(p) {
+			break
+		}
+		plain(rp.in)
+		if !bytes.HasPrefix(p[k:next], []byte("[REDACTED:")) {
+			tr.problems = append(tr.problems, fmt.Sprintf("output byte %d should start a replacement", tr.out.Len()+k))
+		}
+		for q := rp.in; q < rp.end && q < len(tr.masked); q++ {
+			tr.masked[q] = true
+		}
+		k, pos = next, rp.end
+	}
+	plain(pos + len(p) - k)
+	tr.next = pos
+	tr.ends = append(tr.ends, pos)
+	tr.out.Write(p)
+	return len(p), nil
+}
+
+// skipMasked accounts for input that the Writer passed over without
+// writing: the rest of a masked run whose replacement went out before.
+func (tr *tracer) skipMasked() {
+	for ; tr.next < tr.w.base && tr.next < len(tr.masked); tr.next++ {
+		tr.masked[tr.next] = true
+	}
+}
+
+// checkReleases writes input in chunks, with window W and a Release after
+// every chunk that release says, and checks, from the trace of what was
+// written:
+//
+//   - every input byte goes out once, in order, as it is or inside a
+//     replacement, and all of it by Close, each Release writing all there is;
+//   - a match of the whole input's reference that no Write ends inside is
+//     masked whole: releasing never shows a form that is complete after the
+//     release point, nor the rest of one that began before it;
+//   - only bytes that some complete form covered when they went out are
+//     masked: the reference of the whole input, or of the input up to
+//     where some Write ends;
+//   - no pattern survives in the output outside the replacements.
+func checkReleases(t *testing.T, r *Redactor, patterns []refPattern, input []byte, chunks []int, release []bool, window int) {
+	t.Helper()
+	tr := &tracer{input: input, masked: make([]bool, len(input))}
+	w := r.NewWriter(tr)
+	tr.w = w
+	w.window = window
+	fed := 0
+	for i, size := range append(chunks, len(input)) {
+		size = min(size, len(input)-fed)
+		if n, err := w.Write(input[fed : fed+size]); err != nil || n != size {
+			t.Fatalf("Write of %d bytes at offset %d = %d, %v", size, fed, n, err)
+		}
+		fed += size
+		if w.base < fed-window {
+			t.Fatalf("after %d input bytes, input %d on is held: more than the window of %d", fed, w.base, window)
+		}
+		if i < len(release) && release[i] {
+			if err := w.Release(); err != nil {
+				t.Fatalf("Release: %v", err)
+			}
+			tr.skipMasked()
+			if tr.next != fed {
+				t.Fatalf("Release after %d input bytes wrote up to input %d", fed, tr.next)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	tr.skipMasked()
+	if tr.next != len(input) {
+		t.Fatalf("after Close, %d of %d input bytes written", tr.next, len(input))
+	}
+	if len(tr.problems) > 0 {
+		t.Fatalf("window %d: %s", window, strings.Join(tr.problems, "; "))
+	}
+
+	full, _ := referenceMatches(patterns, input, true)
+	may := slices.Clone(tr.masked)
+	mark := func(matches []refMatch) {
+		for _, m := range matches {
+			for q := m.start; q < m.end; q++ {
+				may[q] = false
+			}
+		}
+	}
+	mark(full)
+	for _, m := range full {
+		if slices.ContainsFunc(tr.ends, func(e int) bool { return m.start < e && e < m.end }) {
+			continue
+		}
+		if i := slices.Index(tr.masked[m.start:m.end], false); i >= 0 {
+			t.Fatalf("window %d, released after %v: input byte %d, in a form at %d..%d that no release cuts, is shown",
+				window, tr.ends, m.start+i, m.start, m.end)
+		}
+	}
+	for _, e := range tr.ends {
+		at, _ := referenceMatches(patterns, input[:e], true)
+		mark(at)
+	}
+	if i := slices.Index(may, true); i >= 0 {
+		t.Fatalf("window %d: input byte %d is masked, but no complete form covered it", window, i)
+	}
+	var spans [][2]int
+	for at := 0; ; {
+		i := bytes.Index(tr.out.Bytes()[at:], []byte("[REDACTED:"))
+		if i < 0 {
+			break
+		}
+		at += i
+		end := at + bytes.IndexByte(tr.out.Bytes()[at:], ']') + 1
+		spans = append(spans, [2]int{at, end})
+		at = end
+	}
+	checkNoSurvivors(t, patterns, tr.out.Bytes(), spans)
 }
 
 // checkNoSurvivors checks that every pattern occurrence in out overlaps a
@@ -355,14 +518,16 @@ func firstDifference(a, b []byte) int {
 }
 
 // FuzzWriterMatchesReference checks the Writer against the reference for
-// arbitrary secrets, input and chunking.
+// arbitrary secrets, input and chunking, and what Release and a short
+// window may and may not show.
 //
 //   - values: up to six secret values separated by 0x00, named S0..S5.
 //   - input: the raw input.
 //   - splices: triples (where, which, cut) that insert pattern which at
 //     where, whole if cut < 128 and otherwise cut short, so that the input
 //     holds matches, near misses and overlaps that random bytes would not.
-//   - cuts: the sizes of successive Writes (mod 40; 0 is an empty Write).
+//   - cuts: the sizes of successive Writes (mod 40; 0 is an empty Write);
+//     a Release follows each Write whose byte is 128 or more.
 func FuzzWriterMatchesReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, values, input, splices, cuts []byte) {
 		var secrets []Secret
@@ -383,10 +548,15 @@ func FuzzWriterMatchesReference(f *testing.F) {
 			t.Skip("too large to check against the quadratic reference")
 		}
 		chunks := make([]int, len(cuts))
+		release := make([]bool, len(cuts))
 		for i, c := range cuts {
 			chunks[i] = int(c) % 40
+			release[i] = c >= 128
 		}
-		checkStream(t, New(secrets), patterns, input, chunks)
+		r := New(secrets)
+		checkStream(t, r, patterns, input, chunks)
+		checkReleases(t, r, patterns, input, chunks, release, r.holdBack)
+		checkReleases(t, r, patterns, input, chunks, release, len(input)%24)
 	})
 }
 
@@ -443,7 +613,14 @@ func TestWriterMatchesReferenceRandom(t *testing.T) {
 		for i := range chunks {
 			chunks[i] = rng.IntN(2*shortest + 4)
 		}
-		checkStream(t, New(secrets), patterns, input, chunks)
+		r := New(secrets)
+		checkStream(t, r, patterns, input, chunks)
+		release := make([]bool, len(chunks))
+		for i := range release {
+			release[i] = rng.IntN(4) == 0
+		}
+		checkReleases(t, r, patterns, input, chunks, release, r.holdBack)
+		checkReleases(t, r, patterns, input, chunks, nil, 1+rng.IntN(2*shortest+8))
 	}
 }
 

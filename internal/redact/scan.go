@@ -69,10 +69,11 @@ func (r *Redactor) scan(s *scanner, buf []byte, lineStart, final bool) int {
 		from = h.start + 1
 	}
 	// A dump line is decided as a whole: the held tail must start at a
-	// line start, or in a line that is no dump line.
+	// line start, or in a line that is no dump line. At the end of the
+	// stream everything is decided, an unfinished last line included.
 	if i, ok := slices.BinarySearchFunc(s.dumpLines, cut, func(l dumpLineSpan, cut int) int {
 		return cmp.Compare(l.start, cut)
-	}); !ok && i > 0 && cut <= s.dumpLines[i-1].end {
+	}); !final && !ok && i > 0 && cut <= s.dumpLines[i-1].end {
 		cut = s.dumpLines[i-1].start
 	}
 	s.found = slices.DeleteFunc(s.found, func(f found) bool { return f.start >= cut })

@@ -2,12 +2,14 @@ package redact
 
 // stream is what a Writer and a Finder share: the stream's undecided tail,
 // held until a later Write or Close decides it, and a sticky error. Each
-// supplies process, which decides a prefix of buf (the held tail followed
-// by new bytes), acts on it and returns how much it decided.
+// supplies process, which acts on buf[:cut], the part of buf (the held
+// tail followed by new bytes) that scan decided; buf[0] is at stream
+// offset at.
 type stream struct {
 	r         *Redactor
 	scan      scanner
 	held      []byte
+	at        int   // stream offset of held[0] (or of the next byte)
 	lineStart bool  // held[0], or the next byte, starts a line
 	err       error // sticky: the first failure, or closed after Close
 	closed    error
@@ -56,6 +58,7 @@ func (s *stream) step(buf []byte, final bool) error {
 	if cut > 0 {
 		s.lineStart = buf[cut-1] == '\n'
 	}
+	s.at += cut
 	// buf may be s.held itself; append copies the tail down.
 	s.held = append(s.held[:0], buf[cut:]...)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,23 +21,50 @@ const copyBufferSize = 1 << 20
 // sure the writers are never called concurrently, so Stdout and Stderr may
 // be the same writer, or writers sharing state, without locking of their own.
 type outputCopier struct {
-	mu   sync.Mutex
-	wg   sync.WaitGroup
-	errs []error
-	srcs []*os.File
+	mu    sync.Mutex
+	wg    sync.WaitGroup
+	errs  []error
+	srcs  []*os.File
+	ended []bool     // ended[i]: the copy from srcs[i] is over
+	dsts  []Releaser // dsts[i]: where srcs[i] goes, if it holds output back
 	// abandoned: the sources were closed under the copies on purpose.
 	abandoned atomic.Bool
+	idle      idle
+}
+
+// newCopier returns a copier whose writers that are Releasers are released
+// when child (nil: only the sources are watched) says the child is quiet;
+// see idle.go.
+func newCopier(child func() verdict) *outputCopier {
+	return &outputCopier{idle: idle{clock: wallClock{}, child: child}}
 }
 
 // start copies src to dst in the background and closes src when done.
 // Closing src when dst fails is deliberate: the child then sees a closed
 // pipe or a hung-up terminal instead of blocking forever on a full one.
+// A dst that holds output back is released once every stream written to
+// it has ended.
 func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	c.wg.Add(1)
+	release, _ := dst.(Releaser)
+	c.mu.Lock() // an earlier stream's copy may be running
+	i := len(c.srcs)
 	c.srcs = append(c.srcs, src)
+	c.ended = append(c.ended, false)
+	c.dsts = append(c.dsts, release)
+	if release != nil && !slices.Contains(c.idle.writers, release) {
+		c.idle.writers = append(c.idle.writers, release)
+	}
+	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		err := c.copy(dst, src)
+		c.mu.Lock()
+		c.ended[i] = true
+		if err == nil && release != nil && c.allEnded(release) {
+			err = release.Release()
+		}
+		c.mu.Unlock()
 		src.Close()
 		if c.abandoned.Load() && errors.Is(err, os.ErrClosed) {
 			err = nil
@@ -49,25 +77,30 @@ func (c *outputCopier) start(dst io.Writer, src *os.File, stream string) {
 	}()
 }
 
+// allEnded reports whether every stream that goes to w has ended. Called
+// with the mutex held.
+func (c *outputCopier) allEnded(w Releaser) bool {
+	for i, d := range c.dsts {
+		if d == w && !c.ended[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // firstBufferSize is where a copy's buffer starts. Most children print
 // little, and zeroing 1 MiB per stream costs more than starting `true`;
 // a read that fills the buffer doubles it, up to copyBufferSize.
 const firstBufferSize = 16 << 10
 
-// copy writes each chunk as soon as it is read: interactive programs must
-// not see their output held back.
+// copy writes each chunk to dst as soon as it is read: what dst holds
+// back, it holds back by its own rule.
 func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
 	buf := make([]byte, firstBufferSize)
 	for {
 		n, readErr := src.Read(buf)
 		if n > 0 {
-			c.mu.Lock()
-			written, err := dst.Write(buf[:n])
-			c.mu.Unlock()
-			if err == nil && written != n {
-				err = io.ErrShortWrite
-			}
-			if err != nil {
+			if err := c.deliver(dst, buf[:n]); err != nil {
 				return err
 			}
 			if n == len(buf) && len(buf) < copyBufferSize {
@@ -87,6 +120,18 @@ func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
 			return readErr
 		}
 	}
+}
+
+// deliver writes p, read from the child, to dst.
+func (c *outputCopier) deliver(dst io.Writer, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	written, err := dst.Write(p)
+	if err == nil && written != len(p) {
+		err = io.ErrShortWrite
+	}
+	c.wrote()
+	return err
 }
 
 // waitOr waits for every copy to finish and reports their errors. If ctx
@@ -114,5 +159,6 @@ func (c *outputCopier) waitOr(ctx context.Context, kill func()) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.endIdle()
 	return errors.Join(c.errs...)
 }

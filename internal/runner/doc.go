@@ -16,12 +16,16 @@
 //   - copying the child's stdout and stderr to the caller's writers as soon
 //     as bytes arrive, never calling the two writers concurrently, and
 //     waiting until every byte has been written before returning;
-//   - in PTY mode, a new pseudo-terminal that becomes the child's
-//     controlling terminal, our terminal put in raw mode and restored on
-//     every return path, input relayed to the child and window size changes
-//     followed; when input that is not a terminal ends, the child's
-//     terminal is sent its EOF character if it is in line mode (a raw-mode
-//     child has no way to be told);
+//   - telling writers that hold output back (Releaser: the redacting
+//     writers, which hold the last bytes back by position) to write it
+//     when the child has gone quiet and at the end of its output (see
+//     Idle release);
+//   - in PTY mode, a new pseudo-terminal, software flow control (IXON)
+//     off, that becomes the child's controlling terminal, our terminal put
+//     in raw mode and restored on every return path, input relayed to the
+//     child and window size changes followed; when input that is not a
+//     terminal ends, the child's terminal is sent its EOF character if it
+//     is in line mode (a raw-mode child has no way to be told);
 //   - relaying SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, so
 //     that llms itself does not die from them while the child runs;
 //   - the exit status: the child's code, or 128+n when signal n killed it;
@@ -62,6 +66,27 @@
 // Signals that were ignored when llms started (nohup, a background job of a
 // non-interactive shell) are not caught: they stay ignored, and the child
 // inherits the ignore as it would without llms.
+//
+// # Idle release
+//
+// A writer that holds output back is released when no byte has come for
+// 50 ms and the child is quiet: every byte it wrote has been read, and at
+// two looks 10 ms apart no thread of it or of a process below it could
+// run (each asleep, in S or I, or dead) and none ran in between; one
+// running or waiting for a CPU, in uninterruptible sleep, stopped or
+// traced puts it off until it is quiet. Whoever can put
+// bytes into the child's output may also starve the child of CPU, stop
+// it, or fill its pipe: idleness must be the child's own, or a value the
+// child is writing would show up to where it was paused. On a terminal the
+// runner creates, flow control is off, so ^S is a byte for the child; if
+// the child turns IXON on (^S would then stop its output in the middle of
+// a write, and it would sleep there), nothing is released by idleness for
+// the rest of the run. Nor once the child has exited, since what is left
+// below it is no longer seen. Writers still write what they hold as the
+// stream goes past it, and everything at the end of the output. The
+// release depends on when the child writes and sleeps, never on what it
+// writes: there is no other timer, and no randomness
+// (docs/adr/0026-redaction-releases-by-position.md).
 //
 // # Waiting
 //

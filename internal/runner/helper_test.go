@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -133,6 +134,15 @@ func helperMain(mode string, args []string) int {
 		fmt.Println("created")
 	case "parent":
 		return parentMain(args)
+	case "prompt": // a prompt without a line break, then wait for a line
+		fmt.Print("Password: ")
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return 3
+		}
+	case "value-then": // print the first part of $V, pause as args[0] says, then the rest
+		return valueThen(args[0])
+	case "flow-control": // see TestFlowControlStopsIdleRelease
+		return flowControlHelper()
 	default:
 		return 99
 	}
@@ -262,4 +272,47 @@ options:
 		return 96
 	}
 	return code
+}
+
+// valueThen prints half of $V, pauses, and prints the rest and a line
+// break. The pause is "spin" (run without sleeping for 400 ms),
+// "close-stderr" (close stderr, then spin) or "line" (read a line of
+// input).
+func valueThen(pause string) int {
+	v := os.Getenv("V")
+	fmt.Print(v[:len(v)/2])
+	switch pause {
+	case "close-stderr":
+		os.Stderr.Close()
+		fallthrough
+	case "spin":
+		for end := time.Now().Add(400 * time.Millisecond); time.Now().Before(end); {
+		}
+	case "line":
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return 3
+		}
+	}
+	fmt.Println(v[len(v)/2:])
+	return 0
+}
+
+// flowControlHelper says "ready", waits for a line, turns IXON on on its
+// terminal, then does valueThen("line"). A terminal in line mode hands
+// over one line per read, so the second reader misses nothing.
+func flowControlHelper() int {
+	in := bufio.NewReader(os.Stdin)
+	fmt.Println("ready")
+	if _, err := in.ReadString('\n'); err != nil {
+		return 3
+	}
+	attrs, err := unix.IoctlGetTermios(0, unix.TCGETS)
+	if err != nil {
+		return 4
+	}
+	attrs.Iflag |= unix.IXON
+	if err := unix.IoctlSetTermios(0, unix.TCSETS, attrs); err != nil {
+		return 4
+	}
+	return valueThen("line")
 }

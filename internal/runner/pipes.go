@@ -55,14 +55,15 @@ func runWithPipes(ctx context.Context, s Spec) (int, error) {
 	}
 	defer release()
 
-	var out outputCopier
+	watch := &treeWatch{child: child}
+	out := newCopier(watch.verdict)
 	out.start(s.Stdout, stdoutR, "stdout")
 	out.start(s.Stderr, stderrR, "stderr")
 	relay := relayWithoutPTY(child)
 	if s.Signals != nil {
 		relay = func(sig os.Signal) { signalChild(child, sig) }
 	}
-	return finish(ctx, child, group, sigs, relay, &out)
+	return finish(ctx, child, group, sigs, relay, out)
 }
 
 // outputPipe makes a pipe for one output stream of the child.

@@ -19,6 +19,11 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	if err != nil {
 		return exitCannotExec, fmt.Errorf("runner: opening a pseudo-terminal: %w", err)
 	}
+	if err := noFlowControl(terminal); err != nil {
+		master.Close()
+		terminal.Close()
+		return exitCannotExec, fmt.Errorf("runner: setting up the pseudo-terminal: %w", err)
+	}
 
 	var stdinFd int
 	stdinIsTerminal := false
@@ -87,7 +92,13 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 	}
 	defer release()
 
-	var out outputCopier
+	watch := &treeWatch{child: child}
+	out := newCopier(func() verdict {
+		if flowControl(master) {
+			return never
+		}
+		return watch.verdict()
+	})
 	out.start(s.Stdout, master, "output") // closes master when done
 	relay := func(sig os.Signal) {
 		if sig == syscall.SIGWINCH {
@@ -98,7 +109,22 @@ func runOnPTY(ctx context.Context, s Spec) (code int, err error) {
 		}
 		signalChild(child, sig)
 	}
-	return finish(ctx, child, true, sigs, relay, &out)
+	return finish(ctx, child, true, sigs, relay, out)
+}
+
+// noFlowControl turns software flow control off on a new terminal: with
+// IXON on, ^S typed there stops the child's output in the middle of a
+// write, and the idle release could show what came before (quiet.go).
+// ^S and ^Q then reach the child as bytes, as in most shells' settings.
+func noFlowControl(terminal *os.File) error {
+	return withFd(terminal, func(fd int) error {
+		attrs, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		if err != nil {
+			return err
+		}
+		attrs.Iflag &^= unix.IXON | unix.IXOFF | unix.IXANY
+		return unix.IoctlSetTermios(fd, unix.TCSETS, attrs)
+	})
 }
 
 // copySize gives the child's terminal the size of ours. A failure leaves

@@ -51,6 +51,12 @@ const (
 	writeRights = ll.AccessFSWriteFile | ll.AccessFSRemoveDir | ll.AccessFSRemoveFile |
 		ll.AccessFSMakeDir | ll.AccessFSMakeReg | ll.AccessFSMakeSock | ll.AccessFSMakeFifo |
 		ll.AccessFSMakeSym | ll.AccessFSRefer | ll.AccessFSTruncate
+	// createRights: make files and directories and write them, and
+	// nothing that takes an entry away or puts one in another's place
+	// (remove, rename; a link across directories needs "refer") or plants
+	// what the user's programs would connect to or follow (a socket, a
+	// FIFO, a symbolic link).
+	createRights = ll.AccessFSWriteFile | ll.AccessFSTruncate | ll.AccessFSMakeReg | ll.AccessFSMakeDir
 	// fileRights are the only ones Landlock accepts on a rule for a file
 	// that is not a directory.
 	fileRights = ll.AccessFSExecute | ll.AccessFSWriteFile | ll.AccessFSReadFile |

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -39,6 +41,10 @@ type Wrapped struct {
 	Args   []string
 	Rules  *os.File
 	Notify *os.File // nil unless supervised
+	// UserNS: start it in a user namespace of its own, in which Main may
+	// make the mount namespace of the rules' View (startInView): what an
+	// ordinary user needs; root makes one without.
+	UserNS bool
 
 	supervisor *os.File // our end of Notify's socket pair
 }
@@ -86,7 +92,7 @@ func Wrap(r *Rules, self, selfName, path string, argv []string) (*Wrapped, error
 		argv = []string{path}
 	}
 	args := append([]string{selfName, ExecArg, fmt.Sprintf("--rules-fd=%d", rulesFD), path}, argv...)
-	w := &Wrapped{Path: self, Args: args, Rules: f}
+	w := &Wrapped{Path: self, Args: args, Rules: f, UserNS: r.View != nil && namespaces.Load() && os.Geteuid() != 0}
 	if r.Supervised {
 		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -106,6 +112,65 @@ func Wrap(r *Rules, self, selfName, path string, argv []string) (*Wrapped, error
 	}
 	return w, nil
 }
+
+// startInView starts the command build makes, in a new user namespace
+// when userNS — uid and gid mapped to themselves, so that the program is
+// who it was, and CAP_SYS_ADMIN of the namespace kept across the exec of
+// llms (ambient) for Main to make its mount namespace with; Main drops it,
+// with every other capability, before the agent runs. Where the kernel
+// refuses the namespace (off, or not allowed here), it starts a fresh
+// command without one: Main then keeps the shared view, and says so.
+func startInView(build func() *exec.Cmd, userNS bool) (*exec.Cmd, error) {
+	if userNS {
+		cmd := build()
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		uid, gid := os.Geteuid(), os.Getegid()
+		sys := cmd.SysProcAttr
+		sys.Cloneflags |= syscall.CLONE_NEWUSER
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		sys.GidMappingsEnableSetgroups = false
+		sys.AmbientCaps = append(sys.AmbientCaps, unix.CAP_SYS_ADMIN)
+		// The child's id maps are written by this process through
+		// /proc/CHILD, which a process that is not dumpable (llms never
+		// is) cannot open: dumpable for the moment of the start. The
+		// guard that starts the agent holds no key.
+		if dumpable, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); err == nil && dumpable != 1 {
+			if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err == nil {
+				defer unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+			}
+		}
+		err := cmd.Start()
+		if err == nil || !userNSRefused(err) {
+			return cmd, err
+		}
+	}
+	cmd := build()
+	return cmd, cmd.Start()
+}
+
+// userNSRefused tells the errors with which clone refuses a new user
+// namespace: not allowed (EPERM, EACCES), none left or the limit 0
+// (ENOSPC, EUSERS), not built in (EINVAL).
+func userNSRefused(err error) bool {
+	for _, e := range []error{syscall.EPERM, syscall.EACCES, syscall.ENOSPC, syscall.EUSERS, syscall.EINVAL} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// namespaces is false when a test forces the view without namespaces.
+var namespaces atomic.Bool
+
+func init() { namespaces.Store(true) }
+
+// SetNamespacesForTest(false) makes Wrap and Main make no namespace, as on
+// a kernel that refuses them; true restores the default.
+func SetNamespacesForTest(on bool) { namespaces.Store(on) }
 
 // rulesFile is a memory file holding data, at offset 0.
 func rulesFile(data string) (*os.File, error) {
@@ -210,6 +275,11 @@ func Exec(r *Rules, notify int, path string, argv, env []string, stderr io.Write
 			// The launcher died before the signal was set again.
 			fmt.Fprintf(stderr, "llms: %s: the launcher has exited\n", path)
 			return 126
+		}
+	}
+	if r.View != nil {
+		if note := enterView(r); note != "" {
+			fmt.Fprintf(stderr, "llms: note: %s\n", note)
 		}
 	}
 	if err := confine(r, notify); err != nil {

@@ -66,6 +66,8 @@ type guardStart struct {
 	Files  int      `json:"files"`
 	Cgroup string   `json:"cgroup,omitempty"`
 	Remove string   `json:"remove,omitempty"`
+	// UserNS: in a user namespace of its own (Wrapped.UserNS).
+	UserNS bool `json:"user_ns,omitempty"`
 }
 
 // Guard is the guard process, from the launcher's side.
@@ -98,14 +100,16 @@ func StartGuard(self string, stdin io.Reader, stdout, stderr io.Writer) (*Guard,
 	return &Guard{cmd: cmd, ctl: ours}, nil
 }
 
-// Start tells the guard to start path with argv and env, files as its
-// descriptors 3, 4, …, in cg (nil for none); the guard removes the
-// directory remove ("" for none) if the launcher dies.
-func (g *Guard) Start(path string, argv, env []string, files []*os.File, cg *Cgroup, remove string) error {
+// Start tells the guard to start w (its Path with its Args, its
+// ExtraFiles as descriptors 3, 4, …, in a user namespace if it says so)
+// with env, in cg (nil for none); the guard removes the directory remove
+// ("" for none) if the launcher dies.
+func (g *Guard) Start(w *Wrapped, env []string, cg *Cgroup, remove string) error {
+	files := w.ExtraFiles()
 	if len(files) > maxGuardFiles {
 		return fmt.Errorf("sandbox: %d descriptors for the agent, at most %d", len(files), maxGuardFiles)
 	}
-	msg := guardStart{Path: path, Args: argv, Env: env, Files: len(files), Remove: remove}
+	msg := guardStart{Path: w.Path, Args: w.Args, Env: env, Files: len(files), Remove: remove, UserNS: w.UserNS}
 	if cg != nil {
 		msg.Cgroup = cg.Dir
 	}
@@ -342,12 +346,15 @@ func startAgent(msg guardStart, files []*os.File, cg *Cgroup) (*os.Process, <-ch
 	var proc *os.Process
 	go func() {
 		runtime.LockOSThread()
-		cmd := &exec.Cmd{Path: msg.Path, Args: msg.Args, Env: msg.Env, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-			ExtraFiles: files, SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
-		if cg != nil {
-			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cg.fd
-		}
-		if err := cmd.Start(); err != nil {
+		cmd, err := startInView(func() *exec.Cmd {
+			cmd := &exec.Cmd{Path: msg.Path, Args: msg.Args, Env: msg.Env, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+				ExtraFiles: files, SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+			if cg != nil {
+				cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cg.fd
+			}
+			return cmd
+		}, msg.UserNS)
+		if err != nil {
 			started <- err
 			return
 		}

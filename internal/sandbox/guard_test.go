@@ -48,7 +48,7 @@ func guardLauncher(dir string) int {
 	}
 	g, err := StartGuard(self, nil, nil, os.Stderr)
 	if err == nil {
-		err = g.Start("/bin/sh", []string{"sh", "-c", guardAgent, dir}, guardEnv(), nil, cg, filepath.Join(dir, "launch"))
+		err = g.Start(&Wrapped{Path: "/bin/sh", Args: []string{"sh", "-c", guardAgent, dir}}, guardEnv(), cg, filepath.Join(dir, "launch"))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -157,7 +157,7 @@ func TestGuardStatusSignalsAndRefusals(t *testing.T) {
 		ready := filepath.Join(t.TempDir(), "ready")
 		g, err := StartGuard(self, nil, nil, os.Stderr)
 		if err == nil {
-			err = g.Start("/bin/sh", []string{"sh", "-c", script, ready}, guardEnv(), nil, nil, "")
+			err = g.Start(&Wrapped{Path: "/bin/sh", Args: []string{"sh", "-c", script, ready}}, guardEnv(), nil, "")
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -32,12 +32,20 @@ const (
 	tiocstiEnv  = "LLMS_SANDBOX_TEST_ALLOW_TIOCSTI"
 	offMainEnv  = "LLMS_SANDBOX_TEST_OFF_MAIN"
 	launchEnv   = "LLMS_SANDBOX_TEST_LAUNCHER"
-	supEnv      = "LLMS_SANDBOX_TEST_SUPERVISED_LAUNCHER"
+	noNSEnv     = "LLMS_SANDBOX_TEST_NO_NAMESPACES"
+	// viewLaunchEnv names a rules file: the test binary then starts
+	// itself through Wrap with them, as the guard starts the agent, and
+	// runs the probe with its arguments.
+	viewLaunchEnv = "LLMS_SANDBOX_TEST_VIEW_LAUNCHER"
+	supEnv        = "LLMS_SANDBOX_TEST_SUPERVISED_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ExecArg {
 		keepCapsForTest = os.Getenv(keepCapsEnv) == "1"
+		if os.Getenv(noNSEnv) == "1" {
+			SetNamespacesForTest(false)
+		}
 		allowTIOCSTIForTest = os.Getenv(tiocstiEnv) == "1"
 		if os.Getenv(offMainEnv) == "1" {
 			os.Exit(onAnotherThread(func() int { return Main(os.Args[2:], os.Stderr) }))
@@ -46,6 +54,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(launchEnv) == "1" {
 		os.Exit(launchSleeper())
+	}
+	if f := os.Getenv(viewLaunchEnv); f != "" {
+		os.Exit(launchProbe(f, os.Args[1:]))
 	}
 	if len(os.Args) > 1 && os.Args[1] == GuardArg {
 		os.Exit(GuardMain(os.Args[2:], os.Stderr))
@@ -90,6 +101,30 @@ func probe(args []string) int {
 			var f *os.File
 			if f, err = os.Open(target); err == nil {
 				f.Close()
+			}
+		case "remove":
+			err = os.Remove(target)
+		case "mkdir":
+			err = os.Mkdir(target, 0o700)
+		case "mksock":
+			var fd int
+			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil {
+				err = unix.Bind(fd, &unix.SockaddrUnix{Name: target})
+				unix.Close(fd)
+			}
+		case "symlink":
+			err = os.Symlink("/etc/hostname", target)
+		case "rename":
+			from, to, _ := strings.Cut(target, "|")
+			err = os.Rename(from, to)
+		case "link":
+			from, to, _ := strings.Cut(target, "|")
+			err = os.Link(from, to)
+		case "size":
+			var fi os.FileInfo
+			if fi, err = os.Stat(target); err == nil {
+				fmt.Printf("size %s: %d\n", target, fi.Size())
+				continue
 			}
 		case "ptrace":
 			pid, _ := strconv.Atoi(target)
@@ -440,4 +475,49 @@ func connectLoop(target string) (time.Duration, error) {
 		c.Close()
 	}
 	return time.Since(start) / time.Duration(max(n, 1)), nil
+}
+
+// launchProbe starts this binary as the probe, confined by the rules in
+// file, through Wrap and as the guard starts the agent: with a user
+// namespace when this process is not root.
+func launchProbe(file string, args []string) int {
+	runtime.LockOSThread()
+	bin, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	r, err := Decode(string(data))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	env := []string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}
+	if os.Getenv(noNSEnv) == "1" {
+		SetNamespacesForTest(false)
+		env = append(env, noNSEnv+"=1")
+	}
+	w, err := Wrap(r, bin, bin, bin, append([]string{bin}, args...))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	// As the guard starts the agent.
+	cmd, err := startInView(func() *exec.Cmd {
+		return &exec.Cmd{Path: w.Path, Args: w.Args, Env: env, Stdout: os.Stdout, Stderr: os.Stderr,
+			ExtraFiles: w.ExtraFiles(), SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}}
+	}, w.UserNS)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start:", err)
+		return 2
+	}
+	if err := cmd.Wait(); err != nil {
+		return 1
+	}
+	return 0
 }

@@ -18,11 +18,21 @@ import (
 // path in Hide is unreadable and unwritable even inside a Read or Write
 // path; Hide wins over everything.
 type Spec struct {
+	// Data trees: read files and list directories, execute nothing (the
+	// git llms runs reads everything and may run only itself).
+	Data []string
 	// Read trees: read files, list directories, execute. Normally "/".
 	Read []string
 	// Write trees: read and change anything beneath (working tree, temp
 	// dir, the agent's own state).
 	Write []string
+	// Create trees: read, create files and directories and write them —
+	// never remove or rename an entry, nor make a socket, FIFO, symbolic
+	// link or device (a hard link only within one directory, under a new
+	// name). The shared temp dirs: nothing of the user's there can be
+	// replaced by something of the agent's, nor can a socket be planted
+	// where the user's programs would connect.
+	Create []string
 	// Devices: device nodes and their directories (/dev/pts) that may be
 	// read, written and ioctl'd (terminals need ioctl).
 	Devices []string
@@ -32,10 +42,18 @@ type Spec struct {
 	Deny []string
 	// Sockets: directories whose Unix sockets may be connected to (from
 	// Landlock ABI 9; below it every socket the user can reach is
-	// reachable), read-only otherwise.
+	// reachable); otherwise they keep the rights of the tree they are in,
+	// and at least read.
 	Sockets []string
 	// Hide trees: no access at all, whatever else says.
 	Hide []string
+	// PrivateTmp, when set, is a directory in Write to mount over /tmp
+	// (and a fresh /dev/shm, and empty placeholders over the hidden paths)
+	// where a mount namespace can be made: see View.
+	PrivateTmp string
+	// Visible are paths that must stay in sight in that view, whatever
+	// their rules (the program to run).
+	Visible []string
 	// Supervised: the program started with these rules (Wrap, Main) is an
 	// agent whose connect, terminal opens and (below ABI 6) signals the
 	// launcher's Supervisor mediates. The broker's children, confined with
@@ -60,11 +78,32 @@ type Rules struct {
 	ABI   int    `json:"abi"`
 	Rules []Rule `json:"rules"`
 	// Hidden lists the hidden paths that existed when the rules were
-	// built, for status output and tests; Restrict does not read it.
+	// built; Main covers them in a mount namespace (View), Restrict does
+	// not read it.
 	Hidden []string `json:"hidden,omitempty"`
+	// View, when set, is the private view of the filesystem Main makes
+	// before it confines itself, where the kernel lets it.
+	View *View `json:"view,omitempty"`
 	// Supervised: the program is an agent whose calls the launcher
 	// mediates (Spec.Supervised).
 	Supervised bool `json:"supervised,omitempty"`
+}
+
+// View is what Main mounts, in a mount namespace of its own, before the
+// rules are applied (see enterView): an empty read-only placeholder over
+// each hidden path (stat then tells nothing of what is beneath), a fresh
+// /dev/shm and, when Tmp is set, Tmp over /tmp with the paths in Keep
+// mounted back where they were. The rules hold in this view too: they
+// are applied after the mounts, and name /tmp's new inode (Tmp, writable)
+// by its own path.
+type View struct {
+	// Tmp is the directory that becomes /tmp; "" keeps the shared /tmp.
+	Tmp string `json:"tmp,omitempty"`
+	// Keep are the paths under /tmp the rules grant something on: they
+	// stay visible in the private /tmp, at the same place.
+	Keep []string `json:"keep,omitempty"`
+	// NoTmp says why Tmp is "" despite Spec.PrivateTmp.
+	NoTmp string `json:"no_tmp,omitempty"`
 }
 
 const formatVersion = 2
@@ -106,8 +145,10 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, ErrNoLandlock
 	}
 	handled := handledFS(abi)
+	data := (ll.AccessFSReadFile | ll.AccessFSReadDir) & handled
 	read := readRights & handled
 	write := (readRights | writeRights) & handled
+	create := (readRights | createRights) & handled
 	// From ABI 9, connecting to a Unix socket by path is a right of its
 	// own: granted only where Sockets says (the broker's), so that the
 	// user's systemd, D-Bus, ssh-agent, gpg-agent or docker sockets, which
@@ -117,11 +158,17 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 
 	c := compiler{entries: map[string]uint64{}}
 	var hidden []string
-	add := func(paths []string, access uint64) error {
+	add := func(paths []string, access uint64, keep bool) error {
 		for _, p := range paths {
 			rp, err := resolve(p)
 			if err != nil {
 				return err
+			}
+			if keep {
+				// A socket directory keeps the rights of the tree it is in:
+				// fewer would take the create rights off that tree (a
+				// socket directory in /tmp made /tmp unwritable).
+				access |= c.want(rp)
 			}
 			c.entries[rp] = access
 		}
@@ -131,8 +178,10 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 	for _, g := range []struct {
 		paths  []string
 		access uint64
-	}{{spec.Read, read}, {spec.Deny, 0}, {spec.Devices, device}, {spec.Write, write}, {spec.Sockets, socket}, {spec.Hide, 0}} {
-		if err := add(g.paths, g.access); err != nil {
+		keep   bool
+	}{{spec.Data, data, false}, {spec.Read, read, false}, {spec.Deny, 0, false}, {spec.Devices, device, false},
+		{spec.Create, create, false}, {spec.Write, write, false}, {spec.Sockets, socket, true}, {spec.Hide, 0, false}} {
+		if err := add(g.paths, g.access, g.keep); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +209,66 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, err
 	}
 	slices.Sort(hidden)
-	return &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised}, nil
+	r := &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised}
+	if spec.PrivateTmp != "" {
+		var visible []string // what the rules grant something on, by path
+		for _, g := range [][]string{spec.Read, spec.Write, spec.Devices, spec.Sockets, spec.Visible} {
+			for _, p := range g {
+				rp, _ := resolve(p) // resolved above without error
+				visible = append(visible, rp)
+			}
+		}
+		v, err := c.view(spec.PrivateTmp, visible, write)
+		if err != nil {
+			return nil, err
+		}
+		r.View = v
+	}
+	return r, nil
+}
+
+// view plans the private view: tmp over /tmp, with the visible paths
+// under /tmp kept — unless one must stay visible with fewer rights than
+// tmp's (a home, a directory given to read, the broker's socket
+// directory): beneath a writable /tmp it would be writable too, as
+// Landlock adds up the rights along a path. What else lies under /tmp
+// (the user's files, a shared temp dir, a hidden path) is out of sight.
+func (c *compiler) view(tmp string, visible []string, write uint64) (*View, error) {
+	rt, err := resolve(tmp)
+	if err != nil {
+		return nil, err
+	}
+	if c.entries[rt] != write {
+		return nil, fmt.Errorf("sandbox: the private /tmp %s is not writable", tmp)
+	}
+	v := &View{Tmp: rt}
+	if within(rt, "/tmp") {
+		v.Tmp, v.NoTmp = "", "its own temp dir "+rt+" is itself under /tmp"
+		return v, nil
+	}
+	slices.Sort(visible)
+	for _, p := range slices.Compact(visible) {
+		if p == "/tmp" || !within(p, "/tmp") || c.want(p) == 0 || slices.ContainsFunc(v.Keep, func(k string) bool { return within(p, k) }) {
+			continue
+		}
+		// It and everything beneath must be writable: a home, or a hidden
+		// path inside a kept tree, would get the private /tmp's rights.
+		culprit := ""
+		if c.want(p)&write != write {
+			culprit = p
+		}
+		for e, a := range c.entries {
+			if culprit == "" && within(e, p) && a&write != write {
+				culprit = e
+			}
+		}
+		if culprit != "" {
+			v.Tmp, v.Keep, v.NoTmp = "", nil, culprit+", which the agent may not write, lies under /tmp"
+			return v, nil
+		}
+		v.Keep = append(v.Keep, p)
+	}
+	return v, nil
 }
 
 // resolve makes p absolute and clean and resolves symbolic links in its
@@ -342,8 +450,20 @@ func Decode(s string) (*Rules, error) {
 	if len(r.Rules) > maxRules {
 		return nil, errors.New("sandbox rules: too many rules")
 	}
+	if v := r.View; v != nil {
+		for _, p := range append(append([]string{v.Tmp}, v.Keep...), r.Hidden...) {
+			if p != "" && !cleanAbs(p) {
+				return nil, fmt.Errorf("sandbox rules: path %q is not absolute and clean", p)
+			}
+		}
+		for _, k := range v.Keep {
+			if v.Tmp == "" || k == "/tmp" || !within(k, "/tmp") {
+				return nil, fmt.Errorf("sandbox rules: %q is not a path to keep under a private /tmp", k)
+			}
+		}
+	}
 	for _, rule := range r.Rules {
-		if !filepath.IsAbs(rule.Path) || filepath.Clean(rule.Path) != rule.Path || strings.ContainsRune(rule.Path, 0) {
+		if !cleanAbs(rule.Path) {
 			return nil, fmt.Errorf("sandbox rules: path %q is not absolute and clean", rule.Path)
 		}
 		if rule.Access == 0 || rule.Access&^handledFS(r.ABI) != 0 {
@@ -351,4 +471,8 @@ func Decode(s string) (*Rules, error) {
 		}
 	}
 	return &r, nil
+}
+
+func cleanAbs(p string) bool {
+	return filepath.IsAbs(p) && filepath.Clean(p) == p && !strings.ContainsRune(p, 0)
 }

@@ -23,8 +23,18 @@ type AgentOptions struct {
 	OtherStores []string
 	ConfigDirs  []string // llms config dirs (<config>/llm-secrets): their key files hidden
 	Workdir     string   // the working tree: writable
-	TempDir     string   // os.TempDir(): writable
-	Agent       string   // agent id: its state paths become writable
+	// TempDir is the agent's own temp dir, made for this launch (its
+	// $TMPDIR): writable, and mounted over /tmp where a mount namespace
+	// can be made.
+	TempDir string
+	// SharedTemp are the user's temp dirs besides /tmp and /var/tmp (a
+	// $TMPDIR of the user's): like them, the agent may create files there
+	// and write them, and remove, rename or replace nothing.
+	SharedTemp []string
+	Agent      string // agent id: its state paths become writable
+	// Program is the agent's program: it must stay in sight (a program
+	// under /tmp keeps the shared /tmp).
+	Program string
 	// SocketDir holds the broker's socket (Spec.Sockets). Which Unix
 	// sockets the agent reaches is the supervisor's to decide, at every ABI.
 	SocketDir string
@@ -62,24 +72,11 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		}
 	}
 	home := filepath.Clean(o.Homes[0]) // ~ in flags
-	abs := func(list []string) ([]string, error) {
-		out := make([]string, 0, len(list))
-		for _, p := range list {
-			if strings.HasPrefix(p, "~/") {
-				p = filepath.Join(home, p[2:])
-			}
-			if !filepath.IsAbs(p) {
-				return nil, fmt.Errorf("agent sandbox: path %q must be absolute (or start with ~/)", p)
-			}
-			out = append(out, filepath.Clean(p))
-		}
-		return out, nil
-	}
-	allowRead, err := abs(o.AllowRead)
+	allowRead, err := absPaths(home, o.AllowRead)
 	if err != nil {
 		return Spec{}, err
 	}
-	allowWrite, err := abs(o.AllowWrite)
+	allowWrite, err := absPaths(home, o.AllowWrite)
 	if err != nil {
 		return Spec{}, err
 	}
@@ -90,41 +87,15 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 			return Spec{}, fmt.Errorf("--allow-write %s: %w; create it first (mkdir -p %s), nothing was started", p, errors.Unwrap(err), p)
 		}
 	}
-	extraHide, err := abs(o.Hide)
+	extraHide, err := absPaths(home, o.Hide)
 	if err != nil {
 		return Spec{}, err
 	}
 
-	var hide []string
-	for _, h := range o.Homes {
-		for _, rel := range CredentialPaths {
-			p := filepath.Join(h, rel)
-			if !slices.Contains(allowRead, p) {
-				hide = append(hide, p)
-			}
-		}
+	hide, err := hiddenPaths(o, allowRead, extraHide)
+	if err != nil {
+		return Spec{}, err
 	}
-	// Every store this user keeps where llms looks by default, not only
-	// the one this launch uses: with $LLM_SECRETS_DIR naming a project's
-	// store, the default one still holds keys.
-	hide = append(hide, o.DataDir)
-	for _, h := range o.Homes {
-		hide = append(hide, filepath.Join(h, DefaultStorePath))
-	}
-	for _, d := range o.OtherStores {
-		if !filepath.IsAbs(d) {
-			return Spec{}, fmt.Errorf("agent sandbox: the store path %q is not absolute", d)
-		}
-		hide = append(hide, d)
-	}
-	for _, dir := range o.ConfigDirs {
-		keys, err := configKeyFiles(dir)
-		if err != nil {
-			return Spec{}, err
-		}
-		hide = append(hide, keys...)
-	}
-	hide = append(hide, extraHide...)
 
 	wd, err := resolve(filepath.Clean(o.Workdir))
 	if err != nil {
@@ -150,10 +121,6 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	}
 
 	write := []string{o.Workdir, o.TempDir, "/dev/shm"}
-	if o.TempDir != "/tmp" {
-		write = append(write, "/tmp")
-	}
-	write = append(write, "/var/tmp")
 	a, _ := LookupAgent(o.Agent)
 	for _, h := range o.Homes {
 		for _, rel := range append(slices.Clone(SharedState), a.State...) {
@@ -170,11 +137,41 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		}
 	}
 
+	// The shared temp dirs, where the user's programs keep their sockets
+	// and files too (tmux, ssh-agent, editors): the agent may add, never
+	// replace. One inside a writable tree is that tree's already.
+	var create []string
+	for _, d := range append([]string{"/tmp", "/var/tmp"}, o.SharedTemp...) {
+		if !filepath.IsAbs(d) {
+			return Spec{}, fmt.Errorf("agent sandbox: the temp dir %q is not absolute", d)
+		}
+		d = filepath.Clean(d)
+		if within(d, filepath.Clean(o.TempDir)) {
+			return Spec{}, fmt.Errorf("agent sandbox: the agent's own temp dir %s must be a directory of its own, not the shared %s", o.TempDir, d)
+		}
+		if !slices.ContainsFunc(write, func(w string) bool { return within(d, w) }) {
+			create = append(create, d)
+		}
+	}
+
+	var visible []string
+	if o.Program != "" {
+		if !filepath.IsAbs(o.Program) {
+			return Spec{}, fmt.Errorf("agent sandbox: the program path %q is not absolute", o.Program)
+		}
+		visible = append(visible, o.Program)
+	}
 	devices := append(slices.Clone(baseDevices), o.Terminals...)
 	var sockets []string
 	if o.SocketDir != "" {
 		if !filepath.IsAbs(o.SocketDir) {
 			return Spec{}, fmt.Errorf("agent sandbox: the socket directory %q is not absolute", o.SocketDir)
+		}
+		// The agent must not replace the broker's socket: a child the
+		// broker started would then send its requests (its environment
+		// with them) to the agent.
+		if slices.ContainsFunc(write, func(w string) bool { return within(filepath.Clean(o.SocketDir), w) }) {
+			return Spec{}, fmt.Errorf("agent sandbox: the socket directory %s is inside a tree the agent may write", o.SocketDir)
 		}
 		sockets = append(sockets, o.SocketDir)
 	}
@@ -183,12 +180,87 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 		// /tmp): its start-up files are not for the agent to change.
 		Read:       read,
 		Write:      write,
+		Create:     create,
 		Devices:    devices,
 		Deny:       []string{"/dev"},
 		Sockets:    sockets,
 		Hide:       hide,
+		PrivateTmp: o.TempDir,
+		Visible:    visible,
 		Supervised: true,
 	}, nil
+}
+
+// HiddenPaths lists what no confined program may read: the credential
+// paths in each home (less --allow-read), every llms store (DataDir,
+// OtherStores, the default location in each home), the key files of the
+// config directories, and --hide. It reads Homes, DataDir, OtherStores,
+// ConfigDirs, AllowRead and Hide; AgentSpec hides the same list.
+func HiddenPaths(o AgentOptions) ([]string, error) {
+	if len(o.Homes) == 0 {
+		return nil, errors.New("sandbox: no home directory")
+	}
+	home := filepath.Clean(o.Homes[0])
+	allowRead, err := absPaths(home, o.AllowRead)
+	if err != nil {
+		return nil, err
+	}
+	extraHide, err := absPaths(home, o.Hide)
+	if err != nil {
+		return nil, err
+	}
+	return hiddenPaths(o, allowRead, extraHide)
+}
+
+func hiddenPaths(o AgentOptions, allowRead, extraHide []string) ([]string, error) {
+	var hide []string
+	for _, h := range o.Homes {
+		for _, rel := range CredentialPaths {
+			p := filepath.Join(h, rel)
+			if !slices.Contains(allowRead, p) {
+				hide = append(hide, p)
+			}
+		}
+	}
+	// Every store this user keeps where llms looks by default, not only
+	// the one this launch uses: with $LLM_SECRETS_DIR naming a project's
+	// store, the default one still holds keys.
+	if !filepath.IsAbs(o.DataDir) {
+		return nil, fmt.Errorf("sandbox: the store path %q is not absolute", o.DataDir)
+	}
+	hide = append(hide, o.DataDir)
+	for _, h := range o.Homes {
+		hide = append(hide, filepath.Join(h, DefaultStorePath))
+	}
+	for _, d := range o.OtherStores {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("agent sandbox: the store path %q is not absolute", d)
+		}
+		hide = append(hide, d)
+	}
+	for _, dir := range o.ConfigDirs {
+		keys, err := configKeyFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		hide = append(hide, keys...)
+	}
+	return append(hide, extraHide...), nil
+}
+
+// absPaths makes flag paths absolute: "~/" is home.
+func absPaths(home string, list []string) ([]string, error) {
+	out := make([]string, 0, len(list))
+	for _, p := range list {
+		if strings.HasPrefix(p, "~/") {
+			p = filepath.Join(home, p[2:])
+		}
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("agent sandbox: path %q must be absolute (or start with ~/)", p)
+		}
+		out = append(out, filepath.Clean(p))
+	}
+	return out, nil
 }
 
 // configKeyFiles lists key material in the llms config directory — age

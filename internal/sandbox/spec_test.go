@@ -16,7 +16,7 @@ func TestAgentSpec(t *testing.T) {
 		os.WriteFile(filepath.Join(cfg, f), nil, 0o600)
 	}
 	os.Mkdir(filepath.Join(tr.home, "notes"), 0o700) // --allow-write names what exists
-	o := AgentOptions{Homes: []string{tr.home}, DataDir: tr.store, ConfigDirs: []string{cfg}, Workdir: tr.work, TempDir: "/tmp", Agent: "claude-code",
+	o := AgentOptions{Homes: []string{tr.home}, DataDir: tr.store, ConfigDirs: []string{cfg}, Workdir: tr.work, TempDir: filepath.Join(tr.root, "launch", "tmp"), Agent: "claude-code",
 		AllowRead: []string{"~/.npmrc"}, AllowWrite: []string{"~/notes"}, Hide: []string{"~/private"}}
 	s, err := AgentSpec(o)
 	if err != nil {
@@ -32,9 +32,14 @@ func TestAgentSpec(t *testing.T) {
 			t.Errorf("%s hidden", h)
 		}
 	}
-	for _, w := range []string{tr.work, filepath.Join(tr.home, ".claude"), filepath.Join(tr.home, ".claude.json"), filepath.Join(tr.home, "notes"), "/tmp"} {
+	for _, w := range []string{tr.work, filepath.Join(tr.home, ".claude"), filepath.Join(tr.home, ".claude.json"), filepath.Join(tr.home, "notes"), o.TempDir, "/dev/shm"} {
 		if !slices.Contains(s.Write, w) {
 			t.Errorf("%s not writable", w)
+		}
+	}
+	for _, c := range []string{"/tmp", "/var/tmp"} {
+		if !slices.Contains(s.Create, c) || slices.Contains(s.Write, c) {
+			t.Errorf("%s: create %v, write %v", c, s.Create, s.Write)
 		}
 	}
 	if slices.Contains(s.Write, filepath.Join(tr.home, ".codex")) {

@@ -53,3 +53,43 @@ func TestRead(t *testing.T) {
 		t.Fatal("Read blocked on a FIFO")
 	}
 }
+
+// Something that is not a regular file is refused without being opened:
+// opening a device can act (a tape rewinds, a watchdog arms). A FIFO shows
+// it: a writer blocked opening it is released by any reader's open.
+func TestNotOpened(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	opened := make(chan struct{})
+	go func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			close(opened)
+			w.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the writer is waiting in open
+	link := filepath.Join(t.TempDir(), "config")
+	if err := os.Symlink(fifo, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, link} {
+		if _, err := Read(p, 4); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Read(%s) = %v", p, err)
+		}
+		if _, err := Open(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Open(%s) = %v", p, err)
+		}
+	}
+	select {
+	case <-opened:
+		t.Error("the FIFO was opened")
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Release the writer.
+	if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		r.Close()
+	}
+	<-opened
+}
