@@ -3,12 +3,13 @@ GO ?= go
 BIN := bin/llms
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build demo test lint bench
+.PHONY: build demo test lint bench e2e
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/llms
 
-# demo: a throwaway store, one secret, one command that uses it, redacted.
+# demo: a throwaway store, one secret, one command that uses it, redacted;
+# a delegated token; an agent in agent mode.
 demo: build
 	@./scripts/demo.sh $(BIN)
 
@@ -29,3 +30,8 @@ lint:
 
 bench: build
 	./bench/run.sh
+
+# e2e: the agents' real CLIs (pinned in e2e/clients) against llms and a
+# scripted model; .ci/run runs it after make test. docs/E2E.md says what.
+e2e:
+	./e2e/run.sh

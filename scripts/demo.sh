@@ -2,9 +2,13 @@
 # A two-minute tour on a throwaway store: init, set from stdin, exec a
 # command that uses the secret and watch its output get redacted; then
 # delegate one secret to an "agent" for five minutes and watch it refused
-# everything else.
+# everything else; then run an agent in agent mode: the store's identity is
+# out of its reach, its llms exec still works.
 set -euo pipefail
-bin=$(realpath "${1:-bin/llms}")
+bin=${1:-bin/llms}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")   # absolute, named llms
+# The agent below runs llms from its PATH.
+export PATH=$(dirname "$bin"):$PATH
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export LLM_SECRETS_DIR=$tmp/store
@@ -38,5 +42,18 @@ run llms exec --inject DB_PASSWORD -- sh -c 'echo "$DB_PASSWORD"'
 run llms macaroon mint --secret DB_PASSWORD --ttl 1h
 unset CLAUDECODE LLM_SECRETS_MACAROON
 printf '(back to the human)\n'
-run llms audit -n 4
+
+printf '\n--- agent mode: the agent sandboxed, with a token of its own and the broker outside ---\n'
+store=$LLM_SECRETS_DIR
+agent=$(cat <<EOS
+cat $store/identity.txt
+llms exec -i STRIPE_KEY -- sh -c 'echo "in the agent, the child sees: \$STRIPE_KEY"'
+EOS
+)
+say "llms agent --agent claude-code --secret STRIPE_KEY --ttl 5m -- sh -c '…', where the agent runs:"
+printf '%s\n' "$agent" | sed 's/^/    /'
+if ! llms agent --agent claude-code --secret STRIPE_KEY --ttl 5m -- sh -c "$agent" 2>&1; then
+	printf '(agent mode needs Linux with Landlock: llms status says what this kernel offers)\n'
+fi
+run llms audit -n 6
 printf '\nThere is no "llms get": no value ever reached this terminal.\n'

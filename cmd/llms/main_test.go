@@ -100,6 +100,10 @@ func TestScript(t *testing.T) {
 			// sandbox) from the test process, and names its socket in
 			// $LLM_SECRETS_SOCKET; agentbroker stop ends it.
 			"agentbroker": agentBroker,
+			// docblock DOC TEXT FILE writes the fenced code block of DOC (a
+			// path from the repository's top) that holds a line containing
+			// TEXT to FILE: a script then types the documentation as written.
+			"docblock": docBlock,
 			// sleep DURATION, for expiry tests.
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
@@ -158,3 +162,29 @@ func agentBroker(ts *testscript.TestScript, neg bool, args []string) {
 
 // brokers are the agent brokers running, by script.
 var brokers = map[*testscript.TestScript]func(){}
+
+func docBlock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: docblock DOC TEXT FILE")
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", args[0]))
+	ts.Check(err)
+	var block []string
+	in, found := false, false
+	for line := range strings.SplitSeq(string(data), "\n") {
+		switch {
+		case !in && strings.HasPrefix(line, "```"):
+			in, block = true, nil
+		case in && line == "```":
+			in = false
+			if found {
+				ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(strings.Join(block, "\n")+"\n"), 0o644))
+				return
+			}
+		case in:
+			block = append(block, line)
+			found = found || strings.Contains(line, args[1])
+		}
+	}
+	ts.Fatalf("%s has no code block with a line containing %q", args[0], args[1])
+}

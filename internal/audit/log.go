@@ -61,13 +61,21 @@ func (l *Log) newMAC() (hash.Hash, error) {
 // access it describes. Append refuses to chain onto a last line that is torn,
 // not canonical, or whose MAC does not verify under the key (a wrong key, or a
 // forged or altered line): see Recovery in the package documentation.
-func (l *Log) Append(r Record) error {
+func (l *Log) Append(r Record) error { return l.AppendAll([]Record{r}) }
+
+// AppendAll is Append for many records, one line each, chained in order:
+// one lock, one write and one fsync for them all, so that a change made of
+// thousands of steps (an import) is recorded at the cost of one. Nothing is
+// written when one of them is invalid.
+func (l *Log) AppendAll(rs []Record) error {
 	h, err := l.newMAC()
 	if err != nil {
 		return err
 	}
-	if err := r.validate(); err != nil {
-		return fmt.Errorf("audit: %s: record not written: %w", l.path, err)
+	for i := range rs {
+		if err := rs[i].validate(); err != nil {
+			return fmt.Errorf("audit: %s: record not written: %w", l.path, err)
+		}
 	}
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
@@ -85,17 +93,23 @@ func (l *Log) Append(r Record) error {
 	if err != nil {
 		return fmt.Errorf("audit: %s: cannot append: %w; `llms audit verify` names the bad line", l.path, err)
 	}
-	if seq == ^uint64(0) {
+	if seq > ^uint64(0)-uint64(len(rs)) {
 		return fmt.Errorf("audit: %s: seq would overflow", l.path)
 	}
-	if r.Time.IsZero() {
-		r.Time = time.Now()
+	now := time.Now()
+	var lines []byte
+	for _, r := range rs {
+		if r.Time.IsZero() {
+			r.Time = now
+		}
+		seq++
+		start := len(lines)
+		lines = appendLine(lines, h, &prev, &Entry{Record: r, Seq: seq})
+		if n := len(lines) - start; n > maxLineBytes {
+			return fmt.Errorf("audit: %s: record not written: line would be %d bytes, limit %d", l.path, n, maxLineBytes)
+		}
 	}
-	line := appendLine(nil, h, &prev, &Entry{Record: r, Seq: seq + 1})
-	if len(line) > maxLineBytes {
-		return fmt.Errorf("audit: %s: record not written: line would be %d bytes, limit %d", l.path, len(line), maxLineBytes)
-	}
-	if err := writeOnce(f, line); err != nil {
+	if err := writeOnce(f, lines); err != nil {
 		return fmt.Errorf("audit: %s: write: %w", l.path, err)
 	}
 	if err := f.Sync(); err != nil {

@@ -360,3 +360,27 @@ func TestAppendRefusesSeqOverflow(t *testing.T) {
 		t.Fatal("failed Append changed the file")
 	}
 }
+
+// AppendAll writes the lines Append would, chained in order after what is
+// there; one bad record among them writes none.
+func TestAppendAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := Open(path, testKey)
+	if err := l.Append(goldenRecords[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AppendAll(goldenRecords[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.Verify(); err != nil || n != len(goldenRecords) {
+		t.Fatalf("Verify = %d, %v; want %d, nil", n, err, len(goldenRecords))
+	}
+	before := readFile(t, path)
+	err := l.AppendAll([]Record{{Event: "import", Secrets: []string{"A"}}, {Event: "import", Reason: strings.Repeat("x", maxLineBytes)}})
+	if err == nil || !bytes.Equal(readFile(t, path), before) {
+		t.Fatalf("AppendAll with a line too long: %v, and the file changed: %v", err, !bytes.Equal(readFile(t, path), before))
+	}
+	if err := l.AppendAll([]Record{{Event: "import"}, {Event: "Import"}}); err == nil || !bytes.Equal(readFile(t, path), before) {
+		t.Fatalf("AppendAll with an invalid record: %v", err)
+	}
+}

@@ -47,26 +47,33 @@ func (b *Broker) auditLog() (*audit.Log, error) {
 
 // record appends one audit line. Callers fail closed on its error: an
 // access that cannot be recorded does not happen.
-func (b *Broker) record(r audit.Record, c *Caller) error {
-	if c != nil {
-		if a, ok := c.detectAgent(); ok {
-			r.Agent = strings.Join(a.Agents(), ",")
+func (b *Broker) record(r audit.Record, c *Caller) error { return b.recordAll([]audit.Record{r}, c) }
+
+// recordAll appends one line per record, in one write and one fsync.
+func (b *Broker) recordAll(rs []audit.Record, c *Caller) error {
+	pid := os.Getpid()
+	for i := range rs {
+		r := &rs[i]
+		if c != nil {
+			if a, ok := c.detectAgent(); ok {
+				r.Agent = strings.Join(a.Agents(), ",")
+			}
+			if gi, err := c.gitInfo(); err == nil {
+				r.Repo, r.Branch = gi.Repo, gi.Branch
+			}
+			r.User = c.User()
+			r.Cwd = c.Cwd
+			r.PID = c.PID
 		}
-		if gi, err := c.gitInfo(); err == nil {
-			r.Repo, r.Branch = gi.Repo, gi.Branch
+		if r.PID == 0 {
+			r.PID = pid
 		}
-		r.User = c.User()
-		r.Cwd = c.Cwd
-		r.PID = c.PID
-	}
-	if r.PID == 0 {
-		r.PID = os.Getpid()
 	}
 	// Time stays zero: Append stamps it under the log's lock, so times
 	// follow the chain's order.
 	log, err := b.auditLog()
 	if err == nil {
-		err = log.Append(r)
+		err = log.AppendAll(rs)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: the audit log cannot be written, so nothing is allowed: %v", ErrDenied, err)
@@ -216,4 +223,22 @@ func (b *Broker) change(event string, secrets []string, c *Caller, what string) 
 		return b.refuse(audit.Record{Event: event, Secrets: secrets}, err, c)
 	}
 	return b.record(audit.Record{Event: event, Decision: "allow", Secrets: secrets}, c)
+}
+
+// changeEach is change for a batch: one line per secret, as many single
+// changes would write, all in one write.
+func (b *Broker) changeEach(event string, secrets []string, c *Caller, what string) error {
+	denied := humanOnly(c, what)
+	rs := make([]audit.Record, len(secrets))
+	for i, name := range secrets {
+		rs[i] = audit.Record{Event: event, Decision: "allow", Secrets: []string{name}}
+		if denied != nil {
+			rs[i].Decision, rs[i].Reason = "deny", reasonOf(denied)
+		}
+	}
+	if denied != nil {
+		_ = b.recordAll(rs, c)
+		return denied
+	}
+	return b.recordAll(rs, c)
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -69,6 +70,23 @@ func BenchmarkExec(b *testing.B) {
 			Stdin: devnull, Stdout: devnull, Stderr: devnull}
 		if code, err := br.Exec(context.Background(), benchCaller(tmpl, ""), req); err != nil || code != 0 {
 			b.Fatal(code, err)
+		}
+	}
+}
+
+// BenchmarkImport10000 is `llms import` of a 10,000-entry .env after the
+// file is parsed: the audit lines, the batch written to a store that holds
+// the entries already (each one replaced), and the requests checked.
+func BenchmarkImport10000(b *testing.B) {
+	br, _ := testBroker(b)
+	human := caller(b, nil, "")
+	reqs := make([]SetRequest, 10000)
+	for i := range reqs {
+		reqs[i] = SetRequest{Name: fmt.Sprintf("SECRET_%05d", i), Value: fmt.Appendf(nil, "value-%05d-0123456789abcdef0123456789", i)}
+	}
+	for b.Loop() {
+		if _, err := br.Import(human, reqs); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -66,6 +66,10 @@ type Caller struct {
 	// refused, whoever is detected. Its decisions are recorded as events
 	// named Via, with the operation in the line's op field.
 	Via string
+	// NoToken, for such a front end started without a token, says why
+	// and what writes it (a token file that could not be read); its
+	// refusals quote it.
+	NoToken string
 	// UserDB is where the caller's account — login name and home — is
 	// looked up; nil means the system's (/etc/passwd, then getent). Tests
 	// point it at a fake passwd file.
@@ -250,7 +254,7 @@ func (c *Caller) confineDir(dir string) (string, error) {
 func (c *Caller) Fresh() *Caller {
 	return &Caller{Token: c.Token, TokenGiven: c.TokenGiven, Cwd: c.Cwd, LookupEnv: c.LookupEnv,
 		ProcRoot: c.ProcRoot, PID: c.PID, StampedAgent: c.StampedAgent, LaunchToken: c.LaunchToken, Launch: c.Launch,
-		ConfigDirs: c.ConfigDirs, Via: c.Via, UserDB: c.UserDB, Policy: c.Policy, ReadConfined: c.ReadConfined}
+		ConfigDirs: c.ConfigDirs, Via: c.Via, NoToken: c.NoToken, UserDB: c.UserDB, Policy: c.Policy, ReadConfined: c.ReadConfined}
 }
 
 // hasToken: a token was given and is not empty.
@@ -259,6 +263,11 @@ func (c *Caller) hasToken() bool { return c.TokenGiven && strings.TrimSpace(c.To
 // noDelegatedToken is the refusal of a front end (Via) that was given no
 // token: it says what the human runs.
 func (c *Caller) noDelegatedToken() error {
+	if c.NoToken != "" {
+		return fmt.Errorf("%w: %s acts only under a delegated token, and it was started without one: %s. "+
+			"Or ask the human to start the agent with `llms agent -- AGENT`; `llms profile mint NAME` and "+
+			"`llms macaroon mint` delegate too", ErrDenied, c.Via, c.NoToken)
+	}
 	return fmt.Errorf("%w: %s acts only under a delegated token, and it was started without one. "+
 		"Ask the human to delegate one: `llms profile mint NAME` or `llms macaroon mint --secret KEY --ttl 1h`, "+
 		"saved to the file LLM_SECRETS_MACAROON_FILE names in the client's configuration (`llms mcp config CLIENT` prints it), "+

@@ -63,10 +63,43 @@ func (b *Broker) Set(c *Caller, req SetRequest) (SetResult, error) {
 	return b.write("set", req, c)
 }
 
-// Import stores one entry of a .env file; it differs from Set only in the
-// audit event.
-func (b *Broker) Import(c *Caller, req SetRequest) (SetResult, error) {
-	return b.write("import", req, c)
+// Import stores the entries of a .env file as one change: after an error
+// or a crash the store holds all of them or none (store.WriteBatch). Each
+// entry gets the audit line a Set would (event "import"), all of them
+// written, in one go, before the store changes. Results come back with an
+// error only when every entry was stored.
+func (b *Broker) Import(c *Caller, reqs []SetRequest) ([]SetResult, error) {
+	names := make([]string, len(reqs))
+	items := make([]store.NamedValue, len(reqs))
+	for i, r := range reqs {
+		if err := ValidateName(r.Name); err != nil {
+			return nil, err
+		}
+		names[i], items[i] = r.Name, store.NamedValue{Name: r.Name, Value: r.Value}
+	}
+	if err := b.changeEach("import", names, c, "changes the store"); err != nil {
+		return nil, err
+	}
+	created, err := b.st.WriteBatch(items)
+	if created == nil {
+		return nil, err
+	}
+	res := make([]SetResult, len(reqs))
+	for i := range res {
+		res[i].Created = created[i]
+	}
+	if err != nil {
+		return res, err
+	}
+	// Values stored answer the requests for them, if agents made some.
+	done, err := b.fulfilAll(names)
+	if err != nil {
+		return res, fmt.Errorf("stored every entry, but the pending requests for them could not be removed: %w", err)
+	}
+	for i := range res {
+		res[i].Fulfilled = done[names[i]]
+	}
+	return res, nil
 }
 
 func (b *Broker) write(event string, req SetRequest, c *Caller) (SetResult, error) {

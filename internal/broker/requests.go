@@ -154,18 +154,29 @@ func (b *Broker) DismissRequest(c *Caller, req NameRequest) error {
 // fulfil removes the request for name once its value is stored, and
 // returns it.
 func (b *Broker) fulfil(name string) (*SecretRequest, error) {
-	var done *SecretRequest
+	done, err := b.fulfilAll([]string{name})
+	return done[name], err
+}
+
+// fulfilAll is fulfil for many names, in one update: the requests it
+// answered, by name.
+func (b *Broker) fulfilAll(names []string) (map[string]*SecretRequest, error) {
+	done := map[string]*SecretRequest{}
 	var list []SecretRequest
 	if found, err := b.readState(requestsState, &list); err != nil || !found {
-		return nil, err
+		return done, err
 	}
-	if !slices.ContainsFunc(list, func(r SecretRequest) bool { return r.Name == name }) {
-		return nil, nil
+	stored := make(map[string]bool, len(names))
+	for _, n := range names {
+		stored[n] = true
+	}
+	if !slices.ContainsFunc(list, func(r SecretRequest) bool { return stored[r.Name] }) {
+		return done, nil
 	}
 	err := updateState(b, requestsState, func(list []SecretRequest) []SecretRequest {
 		return slices.DeleteFunc(list, func(r SecretRequest) bool {
-			if r.Name == name {
-				done = &r
+			if stored[r.Name] {
+				done[r.Name] = &r
 				return true
 			}
 			return false

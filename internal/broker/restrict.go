@@ -22,6 +22,10 @@ type Restrictions struct {
 	// (--cmd "$UNSET", cmd = [] in a profile) is refused: it would
 	// otherwise mint a token without the restriction that was asked for.
 	Lists map[string][]string
+	// UpToSession cuts a TTL beyond the session's remaining time to it,
+	// instead of refusing it (Minted.CutTo says so): for a token meant to
+	// last as long as it can.
+	UpToSession bool
 }
 
 // Secrets returns the secrets the restrictions allow.

@@ -114,6 +114,9 @@ func (b *Broker) Lease(c *Caller, r Restrictions) (Minted, error) {
 type Minted struct {
 	Token string
 	Info  TokenInfo
+	// CutTo is the lifetime the token got when its TTL was cut to the
+	// session's remaining time (Restrictions.UpToSession); 0 otherwise.
+	CutTo time.Duration
 	// Warnings are for the human: a pinned program a pin contains
 	// nothing for (pinned.Launcher).
 	Warnings []string
@@ -138,12 +141,16 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (Minted, error) {
 	if err != nil {
 		return Minted{}, err
 	}
+	now := b.now()
+	var cut time.Duration
+	if left := s.Expires.Sub(now); r.TTL > left {
+		if !r.UpToSession {
+			return Minted{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))
+		}
+		r.TTL, cut = left, left
+	}
 	if err := b.mintBound(r, c); err != nil {
 		return Minted{}, err
-	}
-	now := b.now()
-	if left := s.Expires.Sub(now); r.TTL > left {
-		return Minted{}, fmt.Errorf("%w: --ttl %s exceeds the session's remaining %s", ErrBadRequest, r.TTL, left.Truncate(time.Second))
 	}
 	cavs, err := r.caveats(now)
 	if err != nil {
@@ -174,7 +181,7 @@ func (b *Broker) mint(kind string, r Restrictions, c *Caller) (Minted, error) {
 	if err := b.addLease(kind, info, now); err != nil {
 		return Minted{}, err
 	}
-	return Minted{Token: m.Text(), Info: info, Warnings: launcherWarnings(r.Lists[caveat.NameCmd])}, nil
+	return Minted{Token: m.Text(), Info: info, CutTo: cut, Warnings: launcherWarnings(r.Lists[caveat.NameCmd])}, nil
 }
 
 // launcherWarnings warn of each pinned program that runs whatever its

@@ -30,6 +30,10 @@ func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir,
 	if err != nil {
 		return nil, nil, err
 	}
+	// The agent keeps its state under $HOME, the last of the homes.
+	if err := sandbox.MakeStateDirs(o.Homes[len(o.Homes)-1], id); err != nil {
+		return nil, nil, err
+	}
 	wd, err := opts.Getwd()
 	if err != nil {
 		return nil, nil, err

@@ -116,18 +116,28 @@ func (f *Factory) token(fs *pflag.FlagSet, t *tokenFlags) (token string, given b
 	return tok, true, err
 }
 
+// A tokenFileError is a token file that could not be read: bad input for a
+// command, while the MCP server starts without a token and says so.
+type tokenFileError struct {
+	path string
+	err  error
+}
+
+func (e tokenFileError) Error() string { return "token file: " + e.err.Error() }
+func (e tokenFileError) Unwrap() error { return usageError{e.err} }
+
 func readTokenFile(path string) (string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return "", usagef("token file: %v", err)
+		return "", tokenFileError{path, err}
 	}
 	defer fh.Close()
 	data, err := io.ReadAll(io.LimitReader(fh, maxTokenFile+1))
 	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
+		return "", tokenFileError{path, err}
 	}
 	if len(data) > maxTokenFile {
-		return "", usagef("token file %s is larger than %d bytes", path, maxTokenFile)
+		return "", tokenFileError{path, fmt.Errorf("%s is larger than %d bytes", path, maxTokenFile)}
 	}
 	return string(data), nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -68,13 +69,26 @@ func runImport(opts *importOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		res, err := b.Import(c, broker.SetRequest{Name: e.Key, Value: e.Value})
-		if err != nil {
-			return fmt.Errorf("storing %s: %w (entries before it were stored; %s was kept)", e.Key, err, opts.File)
-		}
-		warnShort(opts.IO, e.Key, e.Value)
-		reportStored(opts.IO, e.Key, res)
+	reqs := make([]broker.SetRequest, len(entries))
+	for i, e := range entries {
+		reqs[i] = broker.SetRequest{Name: e.Key, Value: e.Value}
+	}
+	res, err := b.Import(c, reqs)
+	if res == nil && err != nil {
+		return fmt.Errorf("%w; nothing stored, %s was kept", err, opts.File)
+	}
+	// One write for ten thousand names, not one each.
+	out := bufio.NewWriter(opts.IO.Out)
+	report := &IOStreams{Out: out, ErrOut: opts.IO.ErrOut}
+	for i, e := range entries {
+		warnShort(report, e.Key, e.Value)
+		reportStored(report, e.Key, res[i])
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("%w; %s was kept", err, opts.File)
 	}
 	if opts.Delete {
 		// What is removed must still be what was read.

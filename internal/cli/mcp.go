@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -18,11 +20,13 @@ type mcpOptions struct {
 	IO        *IOStreams
 	Environ   func() []string
 	LookupEnv func(string) (string, bool)
+	// NoTokenCaller describes the caller when the token file cannot be read.
+	NoTokenCaller func() (*broker.Caller, error)
 	access
 }
 
 func newMCPCmd(f *Factory) *cobra.Command {
-	opts := &mcpOptions{IO: f.IO, Environ: f.Environ, LookupEnv: f.LookupEnv}
+	opts := &mcpOptions{IO: f.IO, Environ: f.Environ, LookupEnv: f.LookupEnv, NoTokenCaller: f.callerWithoutToken}
 	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "mcp",
@@ -47,7 +51,7 @@ session token, or any token that names no secret, is refused.
 	}
 	opts.access = f.accessWithToken(cmd, &token)
 	token.register(cmd)
-	cmd.AddCommand(newMCPConfigCmd(f))
+	cmd.AddCommand(newMCPConfigCmd(f), newMCPTokenCmd(f))
 	return cmd
 }
 
@@ -64,7 +68,14 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 			b = mcpAgentBroker{&agentsock.Client{Socket: sock}}
 		}
 	} else {
-		b, c, err = opts.open()
+		c, err = opts.Caller()
+		var tfe tokenFileError
+		if errors.As(err, &tfe) {
+			c, err = opts.startWithoutToken(tfe)
+		}
+		if err == nil {
+			b, err = opts.Broker()
+		}
 	}
 	if err != nil {
 		return err
@@ -72,6 +83,23 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 	c.Via = agentsock.ViaMCP
 	return mcpserver.Serve(ctx, mcpserver.New(mcpserver.Config{Broker: b, Caller: c.Fresh, Environ: opts.Environ, Version: version()}),
 		opts.IO.In, opts.IO.Out)
+}
+
+// startWithoutToken is the caller of a server whose token file cannot be
+// read: a client starts the server as soon as its entry is written, before
+// the human has saved a token, and a server that exits shows as failed with
+// nothing said. It serves without a token, every tool naming the file and
+// the command that writes it; the client restarts it once the file is there.
+func (opts *mcpOptions) startWithoutToken(tfe tokenFileError) (*broker.Caller, error) {
+	c, err := opts.NoTokenCaller()
+	if err != nil {
+		return nil, err
+	}
+	fprintf(opts.IO.ErrOut, "llms mcp: no token: %v; serving without one (every tool says what to run)\n", tfe.err)
+	c.NoToken = fmt.Sprintf("its token file cannot be read (%v). Ask the human to run "+
+		"`llms mcp token --secret KEY --ttl 8h --token-file %s` in their terminal, which writes it, and then to restart this MCP server",
+		tfe.err, shellQuote(tfe.path))
+	return c, nil
 }
 
 // mcpAgentBroker is the agent-mode broker as the MCP server asks it. The

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llm-secrets/llms/internal/agentsock"
 )
 
 type mcpConfigOptions struct {
@@ -27,7 +30,7 @@ type mcpConfigOptions struct {
 // mcpClients are the clients `llms mcp config` knows, with where their
 // configuration lives.
 var mcpClients = map[string]string{
-	"claude": "run: claude mcp add-json --scope user NAME 'THE JSON BELOW' (user scope: ~/.claude.json, not the repository's .mcp.json)",
+	"claude": "run the command above: it adds the entry to ~/.claude.json (user scope; --scope project writes the repository's .mcp.json instead)",
 	"cursor": "merge into ~/.cursor/mcp.json",
 	"codex":  "append to ~/.codex/config.toml",
 	"vscode": "merge into your user mcp.json (Command Palette: \"MCP: Open User Configuration\")",
@@ -49,7 +52,8 @@ func newMCPConfigCmd(f *Factory) *cobra.Command {
 		Use:   "config " + strings.Join(mcpClientNames(), "|"),
 		Short: "Print the MCP configuration entry for a client",
 		Long: `Print the entry that makes CLIENT start "llms mcp" (on stdout), and where it
-goes and how to save the token (on stderr).
+goes and how to save the token (on stderr). For claude the entry is the
+command that adds it ("claude mcp add-json …"), ready to paste.
 
 The entry names the token by file (LLM_SECRETS_MACAROON_FILE), never by value:
 a configuration file may be committed or synced, a token file stays in your
@@ -87,6 +91,12 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	}
 	var out string
 	switch opts.Client {
+	case "claude":
+		// Claude Code takes one server, as JSON, on its command line.
+		var entry []byte
+		if entry, err = marshalPlain(mcpServer(opts.Client, command, tokenFile)); err == nil {
+			out = "claude mcp add-json --scope user " + opts.Name + " " + shellQuote(string(entry)) + "\n"
+		}
 	case "codex":
 		out = codexMCPTable(opts.Name, command, tokenFile)
 	case "vscode":
@@ -97,13 +107,25 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	if err != nil {
 		return err
 	}
-	// JSON and TOML escape every control character: out is safe as is.
+	// JSON and TOML escape every control character, and the shell quote
+	// keeps them quoted: out is safe as is.
 	fmt.Fprint(opts.IO.Out, out)
-	fprintf(opts.IO.ErrOut, "# %s: %s\n", opts.Client, strings.ReplaceAll(where, "NAME", opts.Name))
+	fprintf(opts.IO.ErrOut, "# %s: %s\n", opts.Client, where)
 	fprintf(opts.IO.ErrOut, "# then save a delegated token to the file it names (the value is never in the entry):\n"+
-		"#   (umask 077; llms macaroon mint --secret KEY --ttl 8h > %s)\n"+
-		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", shellQuote(tokenFile))
+		"#   %s\n"+
+		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", mcpTokenCommand(opts.TokenFile, tokenFile))
 	return nil
+}
+
+// mcpTokenCommand is the command that saves a token to the file an entry
+// names: --token-file only when the entry names another file than the
+// default (given is the --token-file the entry was made with).
+func mcpTokenCommand(given, tokenFile string) string {
+	cmd := "llms mcp token --secret KEY --ttl 8h"
+	if given != "" {
+		cmd += " --token-file " + shellQuote(tokenFile)
+	}
+	return cmd
 }
 
 // mcpEntryPaths resolves the token file (default <config>/llm-secrets/mcp.token)
@@ -135,10 +157,25 @@ func mcpServer(client, command, tokenFile string) map[string]any {
 	return server
 }
 
-// codexMCPTable is the same entry as a table of Codex's config.toml.
+// codexMCPTable is the same entry as a table of Codex's config.toml, laid
+// out as Codex writes it back (the env as a sub-table), so that Codex's
+// rewrites of the file leave it as it is. Codex starts a server with a
+// few variables of its own only: env_vars passes on agent mode's socket
+// and token, without which the server inside agent mode has no broker.
 func codexMCPTable(name, command, tokenFile string) string {
-	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv = { %s = %s }\n",
-		name, tomlString(command), envTokenFile, tomlString(tokenFile))
+	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv_vars = [%q, %q]\n\n[mcp_servers.%s.env]\n%s = %s\n",
+		name, tomlString(command), agentsock.SocketEnv, envToken, name, envTokenFile, tomlString(tokenFile))
+}
+
+// marshalPlain is json.Marshal without HTML escaping.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func jsonText(v any) (string, error) {

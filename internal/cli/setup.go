@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -58,11 +59,17 @@ them, in the agent's own files:
 Without --project the user's files are written (~/.claude, ~/.codex, …); with
 --project, the files of the repository here (or of this directory). Setup
 shows the changes as a diff and asks (--yes answers for you; without a
-terminal and without --yes it refuses). It changes only what it adds, keeps
-the rest of each file and the order of its keys, and running it again
-changes nothing. --remove takes out what setup added, and deletes a file that
-setup created. What an agent cannot do (aider has no MCP client, Codex no
-rule against reading a file) is said, not faked. Only the human sets up.
+terminal and without --yes it refuses). It changes only what it adds, in the
+layout of the file around it, and running it again changes nothing. An llms
+server entry that setup did not add is the user's and is left as it is.
+
+What setup added is recorded in $XDG_STATE_HOME/llm-secrets/setup.json
+(~/.local/state), not in the agents' files, which the agents rewrite.
+--remove gives a file its bytes back when it is still as setup left it (and
+deletes a file setup created); once the agent rewrote it, --remove takes out
+setup's entries by structure and touches nothing else. What an agent cannot
+do (aider has no MCP client, Codex no rule against reading a file) is said,
+not faked. Only the human sets up.
 
 docs/SETUP.md lists every file written, per agent.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -96,7 +103,11 @@ func runSetup(opts *setupOptions) error {
 	if err != nil {
 		return err
 	}
-	p := &setupPlan{remove: opts.Remove}
+	state, err := loadSetupState(env.statePath)
+	if err != nil {
+		return err
+	}
+	p := &setupPlan{remove: opts.Remove, state: state}
 	if err := planFor(opts.Agent, opts.Project, env, p); err != nil {
 		return err
 	}
@@ -104,9 +115,18 @@ func runSetup(opts *setupOptions) error {
 		return p.err
 	}
 	for _, n := range p.notes {
-		fprintf(opts.IO.ErrOut, "llms: note: %s\n", n)
+		fprintf(opts.IO.ErrOut, "llms: note: %s\n", env.shortIn(n))
 	}
 	changes := p.changes()
+	if records := p.records(); len(records) > 0 {
+		// Records of entries no longer there, or no longer setup's.
+		for path, rec := range records {
+			state.set(path, rec)
+		}
+		if err := state.save(env.statePath); err != nil {
+			return err
+		}
+	}
 	if len(changes) == 0 {
 		if opts.Remove {
 			fprintf(opts.IO.Out, "nothing to remove for %s\n", opts.Agent)
@@ -116,10 +136,7 @@ func runSetup(opts *setupOptions) error {
 		return nil
 	}
 	for _, ch := range changes {
-		writeDiff(opts.IO.Out, env.short(ch.path), ch.shown, ch.new, ch.exists, ch.delete)
-		if ch.relaid {
-			fprintf(opts.IO.Out, "(the rest of %s is kept, rewritten with two-space indentation)\n", env.short(ch.path))
-		}
+		writeDiff(opts.IO.Out, env.short(ch.path), ch.old, ch.new, ch.exists, ch.delete)
 	}
 	if !opts.Yes {
 		ok, err := askYes(opts.IO, "Write these changes?", "to set up an agent")
@@ -128,7 +145,13 @@ func runSetup(opts *setupOptions) error {
 		}
 	}
 	for _, ch := range changes {
-		if err := ch.apply(); err != nil {
+		err := ch.apply()
+		if err == nil {
+			// Each file's record is saved as soon as the file is written.
+			state.set(ch.path, ch.rec)
+			err = state.save(env.statePath)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w (the files listed before it were written)", ch.path, err)
 		}
 		verb := "wrote"
@@ -137,9 +160,9 @@ func runSetup(opts *setupOptions) error {
 		}
 		fprintf(opts.IO.Out, "%s: %s\n", verb, env.short(ch.path))
 	}
-	if !opts.Remove && p.mcp {
-		fprintf(opts.IO.ErrOut, "llms: the MCP entry reads its token from %s; save a delegated token there:\n"+
-			"  (umask 077; llms macaroon mint --secret KEY --ttl 8h > %s)\n", env.tokenFile, shellQuote(env.tokenFile))
+	if _, err := os.Stat(env.tokenFile); err != nil && !opts.Remove && p.mcp {
+		fprintf(opts.IO.ErrOut, "llms: the MCP entry reads its token from %s; save a delegated token there:\n  %s\n",
+			env.tokenFile, mcpTokenCommand(opts.TokenFile, env.tokenFile))
 	}
 	return nil
 }
@@ -166,6 +189,8 @@ type setupEnv struct {
 	home, project, codexHome string
 	storeDir                 string
 	tokenFile, command       string
+	// statePath is where setup records what it added.
+	statePath string
 }
 
 func (opts *setupOptions) setupEnv() (setupEnv, error) {
@@ -190,6 +215,7 @@ func (opts *setupOptions) setupEnv() (setupEnv, error) {
 	if e.storeDir, err = opts.StoreDir(); err != nil {
 		return e, err
 	}
+	e.statePath = setupStatePath(opts.Getenv, e.home)
 	e.tokenFile, e.command, err = mcpEntryPaths(opts.TokenFile, "", opts.ConfigDir, opts.Executable)
 	return e, err
 }
@@ -197,19 +223,23 @@ func (opts *setupOptions) setupEnv() (setupEnv, error) {
 // short writes a path under the home directory as ~/….
 func (e setupEnv) short(p string) string { return tildePath(e.home, p) }
 
-// A fileChange is one file's new content (or its removal).
+// shortIn writes the home directory as ~ in a note that starts with a path.
+func (e setupEnv) shortIn(note string) string {
+	if rest, ok := strings.CutPrefix(note, e.home+string(filepath.Separator)); ok {
+		return "~/" + rest
+	}
+	return note
+}
+
+// A fileChange is one file's new content (or its removal), and setup's
+// record of it afterwards (nil: none).
 type fileChange struct {
 	path     string
 	old, new []byte
-	// shown is old as the diff compares it: a JSON file in the layout
-	// setup writes, so that the diff holds only what setup changes and
-	// never reprints the rest of the file (which can hold other servers'
-	// tokens) because its layout differs. relaid says it did.
-	shown  []byte
-	relaid bool
-	exists bool
-	delete bool
-	mode   fs.FileMode
+	exists   bool
+	delete   bool
+	mode     fs.FileMode
+	rec      *setupRecord
 }
 
 func (ch fileChange) apply() error {
@@ -249,18 +279,13 @@ func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	return err
 }
 
-// writeDiff shows a change: the lines between the unchanged head and tail
-// of the file, old ones with "-", new ones with "+".
+// writeDiff shows a change: the bytes that differ, between the unchanged
+// head and tail of the file, old ones with "-", new ones with "+". A line
+// the change begins or ends inside shows only its changed part, after or
+// before "…": the rest of a file (which can hold other servers' tokens)
+// never reaches the terminal, whatever its layout.
 func writeDiff(w io.Writer, name string, old, new []byte, existed, deleted bool) {
-	a, b := splitLines(string(old)), splitLines(string(new))
-	head := 0
-	for head < len(a) && head < len(b) && a[head] == b[head] {
-		head++
-	}
-	tail := 0
-	for tail < len(a)-head && tail < len(b)-head && a[len(a)-1-tail] == b[len(b)-1-tail] {
-		tail++
-	}
+	p, s := commonEnds(old, new)
 	from, to := name, name
 	if !existed {
 		from = "/dev/null (new file)"
@@ -268,12 +293,23 @@ func writeDiff(w io.Writer, name string, old, new []byte, existed, deleted bool)
 	if deleted {
 		to = "/dev/null (file removed)"
 	}
-	fprintf(w, "--- %s\n+++ %s\n@@ line %d @@\n", from, to, head+1)
-	for _, l := range a[head : len(a)-tail] {
-		fprintf(w, "-%s\n", l)
-	}
-	for _, l := range b[head : len(b)-tail] {
-		fprintf(w, "+%s\n", l)
+	fprintf(w, "--- %s\n+++ %s\n@@ line %d @@\n", from, to, bytes.Count(old[:p], []byte("\n"))+1)
+	head := p > 0 && old[p-1] != '\n'
+	tail := s > 0 && old[len(old)-s] != '\n'
+	for _, side := range []struct {
+		sign string
+		text []byte
+	}{{"-", old[p : len(old)-s]}, {"+", new[p : len(new)-s]}} {
+		lines := splitLines(string(side.text))
+		for i, l := range lines {
+			if i == 0 && head {
+				l = "…" + l
+			}
+			if i == len(lines)-1 && tail && !strings.HasSuffix(string(side.text), "\n") {
+				l += "…"
+			}
+			fprintf(w, "%s%s\n", side.sign, l)
+		}
 	}
 }
 

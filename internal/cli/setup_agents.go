@@ -2,12 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/llm-secrets/llms/internal/cfgedit"
 )
 
 // mcpName is the server's name in the agents' configurations.
@@ -34,6 +39,7 @@ var envRules = []string{".env", ".env.*"}
 type setupPlan struct {
 	remove bool
 	mcp    bool // an MCP entry is written: say where its token goes
+	state  *setupState
 	files  []fileChange
 	notes  []string
 	err    error
@@ -43,12 +49,24 @@ func (p *setupPlan) note(format string, args ...any) {
 	p.notes = append(p.notes, fmt.Sprintf(format, args...))
 }
 
-// changes are the files whose content changes.
+// changes are the files whose content or record changes.
 func (p *setupPlan) changes() []fileChange {
 	var out []fileChange
 	for _, f := range p.files {
 		if f.delete || !bytes.Equal(f.old, f.new) {
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// records are the records to write (nil: to drop) for the files whose
+// content does not change.
+func (p *setupPlan) records() map[string]*setupRecord {
+	out := map[string]*setupRecord{}
+	for _, f := range p.files {
+		if !f.delete && bytes.Equal(f.old, f.new) && f.rec != p.state.Files[f.path] {
+			out[f.path] = f.rec
 		}
 	}
 	return out
@@ -78,152 +96,229 @@ func (p *setupPlan) fail(path string, err error) {
 	}
 }
 
-// add records path's new content; empty content when removing deletes it.
-func (p *setupPlan) add(path string, old []byte, exists bool, mode fs.FileMode, new []byte) {
-	ch := fileChange{path: path, old: old, shown: old, new: new, exists: exists, mode: mode}
-	if p.remove && len(bytes.TrimSpace(new)) == 0 {
-		if !exists {
+// An edit is what setup does to one file: add returns the file with
+// setup's additions (and records them in rec), undo takes them out by
+// structure, as rec says.
+type edit struct {
+	add  func(cur []byte, prev, rec *setupRecord) ([]byte, error)
+	undo func(cur []byte, rec *setupRecord) ([]byte, error)
+	// empty says whether what undo leaves is nothing of value, so that a
+	// file setup created is deleted.
+	empty func([]byte) bool
+}
+
+// apply plans one file's change. Removing, a file still as setup left it
+// gets its bytes back (or is deleted if setup created it); otherwise setup
+// takes out what its record says it added.
+func (p *setupPlan) apply(path string, newMode fs.FileMode, e edit) {
+	cur, exists, mode := p.read(path, newMode)
+	if p.err != nil {
+		return
+	}
+	prev := p.state.Files[path]
+	ch := fileChange{path: path, old: cur, new: cur, exists: exists, mode: mode, rec: prev}
+	if p.remove {
+		ch.rec = nil
+		orig, existed, ok := prev.original(cur, exists)
+		switch {
+		case prev != nil && ok:
+			ch.new, ch.delete = orig, !existed
+		default:
+			next, err := e.undo(cur, prev)
+			if err != nil {
+				p.fail(path, err)
+				return
+			}
+			ch.new = next
+			ch.delete = exists && e.empty(next) && (prev == nil || !prev.Existed)
+		}
+		if ch.delete && !exists {
 			return
 		}
-		ch.delete, ch.new = true, nil
+		if ch.delete {
+			ch.new = nil
+		}
+		p.files = append(p.files, ch)
+		return
+	}
+	rec := &setupRecord{}
+	if prev != nil {
+		*rec = *prev
+	}
+	next, err := e.add(cur, prev, rec)
+	if err != nil {
+		p.fail(path, err)
+		return
+	}
+	ch.new = next
+	if !bytes.Equal(next, cur) {
+		rec.wrote(prev, cur, exists, next)
+		ch.rec = rec
 	}
 	p.files = append(p.files, ch)
 }
 
-// editJSON applies edit (or, when removing, undo) to a JSON file. A
-// document left empty by undo is deleted.
-func (p *setupPlan) editJSON(path string, mode fs.FileMode, edit, undo func(*jsonNode) error) {
-	old, exists, mode := p.read(path, mode)
-	if p.err != nil {
-		return
-	}
-	doc, err := parseJSON(old)
-	if err == nil && doc.kind != '{' {
-		err = errors.New("is not a JSON object")
-	}
-	if err == nil {
-		if p.remove {
-			err = undo(doc)
-		} else {
-			err = edit(doc)
-		}
-	}
-	if err != nil {
-		p.fail(path, err)
-		return
-	}
-	if !exists && doc.empty() {
-		return
-	}
-	newText := doc.bytes()
-	if p.remove && doc.empty() {
-		newText = nil
-	}
-	if exists && doc.equal(mustParse(old)) {
-		newText = old // unchanged: keep the bytes, whatever their layout
-	}
-	p.add(path, old, exists, mode, newText)
-	if ch := &p.files[len(p.files)-1]; len(p.files) > 0 && ch.path == path && exists {
-		ch.shown = mustParse(old).bytes()
-		ch.relaid = !bytes.Equal(ch.shown, old) && !ch.delete
-	}
-}
-
-func mustParse(data []byte) *jsonNode {
-	n, err := parseJSON(data)
-	if err != nil {
-		return newObject()
-	}
-	return n
-}
-
 // block writes (or takes out) a marked block in a text file.
 func (p *setupPlan) block(path string, st blockStyle, body string, mode fs.FileMode) {
-	old, exists, mode := p.read(path, mode)
-	if p.err != nil {
-		return
-	}
-	var text string
-	var err error
-	if p.remove {
-		text, err = st.withoutBlock(string(old))
-	} else {
-		text, err = st.withBlock(string(old), body)
-	}
-	if err != nil {
-		p.fail(path, err)
-		return
-	}
-	p.add(path, old, exists, mode, []byte(text))
+	p.apply(path, mode, edit{
+		add: func(cur []byte, _, _ *setupRecord) ([]byte, error) {
+			text, err := st.withBlock(string(cur), body)
+			return []byte(text), err
+		},
+		undo: func(cur []byte, _ *setupRecord) ([]byte, error) {
+			text, err := st.withoutBlock(string(cur))
+			return []byte(text), err
+		},
+		empty: func(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 },
+	})
 }
 
 // wholeFile writes a file that is setup's alone; removing deletes it only
 // if it is still what setup wrote.
 func (p *setupPlan) wholeFile(path, content string) {
-	old, exists, mode := p.read(path, 0o644)
-	if p.err != nil {
-		return
-	}
-	switch {
-	case !p.remove:
-		p.add(path, old, exists, mode, []byte(content))
-	case exists && string(old) == content:
-		p.add(path, old, exists, mode, nil)
-	case exists:
-		p.note("%s was changed since setup wrote it: left in place", path)
-	}
+	p.apply(path, 0o644, edit{
+		add: func([]byte, *setupRecord, *setupRecord) ([]byte, error) { return []byte(content), nil },
+		undo: func(cur []byte, _ *setupRecord) ([]byte, error) {
+			if string(cur) != content && len(cur) > 0 {
+				p.note("%s was changed since setup wrote it: left in place", path)
+			}
+			return cur, nil
+		},
+		empty: func(b []byte) bool { return string(b) == content },
+	})
 }
 
-// mcpJSON puts the server entry in the object at key of a JSON file;
-// undoing takes it out only if it is still the entry setup writes.
+// jsonEmpty: a JSON document with nothing in it.
+func jsonEmpty(b []byte) bool {
+	var v map[string]any
+	return len(bytes.TrimSpace(b)) == 0 || json.Unmarshal(b, &v) == nil && len(v) == 0
+}
+
+// sameJSON compares two JSON texts as values.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// createdOn lists the first container on path that the document lacks:
+// the one setup makes (with everything under it), nil when none is.
+func createdOn(doc []byte, path []string) [][]string {
+	for i := 1; i <= len(path); i++ {
+		if _, ok, _ := cfgedit.GetJSON(doc, path[:i]...); !ok {
+			return [][]string{slices.Clone(path[:i])}
+		}
+	}
+	return nil
+}
+
+// dropCreated takes out, deepest first, the containers setup made that
+// are left empty.
+func dropCreated(doc []byte, rec *setupRecord) ([]byte, error) {
+	var err error
+	for i := len(rec.Created) - 1; i >= 0 && err == nil; i-- {
+		path := rec.Created[i]
+		// What setup made, and everything under it, down to the emptied
+		// leaf: each level taken out while it is empty.
+		for j := len(path); j >= 1 && err == nil; j-- {
+			raw, ok, _ := cfgedit.GetJSON(doc, path[:j]...)
+			if ok && (string(raw) == "{}" || string(raw) == "[]" || sameJSON(raw, []byte("{}")) || sameJSON(raw, []byte("[]"))) {
+				doc, err = cfgedit.DeleteJSON(doc, path[:j]...)
+			}
+		}
+	}
+	return doc, err
+}
+
+// mcpJSON puts the server entry in the object at key of a JSON file. An
+// entry of that name that setup did not add is the user's: left as it is.
 func (p *setupPlan) mcpJSON(path, client, key string, e setupEnv, mode fs.FileMode) {
 	p.mcp = true
-	entry, err := toNode(mcpServer(client, e.command, e.tokenFile))
+	entry, err := marshalPlain(mcpServer(client, e.command, e.tokenFile))
 	if err != nil {
 		p.fail(path, err)
 		return
 	}
-	p.editJSON(path, mode, func(doc *jsonNode) error {
-		servers, err := doc.object(key)
-		if err == nil {
-			servers.set(mcpName, entry)
-		}
-		return err
-	}, func(doc *jsonNode) error {
-		servers, ok := doc.members[key]
-		if !ok || servers.kind != '{' {
-			return nil
-		}
-		if cur, ok := servers.members[mcpName]; ok {
-			if !cur.equal(entry) {
-				p.note("%s: the %q server is not the one setup writes: left in place", path, mcpName)
-				return nil
+	at := []string{key, mcpName}
+	p.apply(path, mode, edit{
+		add: func(cur []byte, prev, rec *setupRecord) ([]byte, error) {
+			raw, has, err := cfgedit.GetJSON(cur, at...)
+			switch {
+			case err != nil:
+				return nil, err
+			case has && (prev == nil || prev.Server == nil):
+				p.note("%s: the %q server was not added by llms setup: left as it is", path, mcpName)
+				return cur, nil
+			case has && sameJSON(raw, entry):
+				return cur, nil
 			}
-			servers.remove(mcpName)
-		}
-		if servers.empty() {
-			doc.remove(key)
-		}
-		return nil
+			if c := createdOn(cur, at[:1]); c != nil {
+				rec.Created = c
+			}
+			rec.Server = entry
+			return cfgedit.SetJSON(cur, at, json.RawMessage(entry))
+		},
+		undo: func(cur []byte, rec *setupRecord) ([]byte, error) {
+			raw, has, err := cfgedit.GetJSON(cur, at...)
+			switch {
+			case err != nil || !has:
+				return cur, err
+			case rec == nil || rec.Server == nil:
+				p.note("%s: the %q server was not added by llms setup: left as it is", path, mcpName)
+				return cur, nil
+			case !sameJSON(raw, rec.Server):
+				p.note("%s: the %q server was changed since setup added it: left as it is", path, mcpName)
+				return cur, nil
+			}
+			out, err := cfgedit.DeleteJSON(cur, at...)
+			if err != nil {
+				return nil, err
+			}
+			return dropCreated(out, rec)
+		},
+		empty: jsonEmpty,
 	})
 }
 
-// denyJSON adds rules to permissions.deny of a Claude Code settings file.
+// denyJSON adds rules to permissions.deny of a Claude Code settings file;
+// the ones that were there before are the user's, and stay.
 func (p *setupPlan) denyJSON(path string, rules []string) {
-	p.editJSON(path, 0o644, func(doc *jsonNode) error {
-		perms, err := doc.object("permissions")
-		if err == nil {
-			err = perms.addStrings("deny", rules)
-		}
-		return err
-	}, func(doc *jsonNode) error {
-		if perms, ok := doc.members["permissions"]; ok && perms.kind == '{' {
-			perms.removeStrings("deny", rules)
-			if perms.empty() {
-				doc.remove("permissions")
+	at := []string{"permissions", "deny"}
+	p.apply(path, 0o644, edit{
+		add: func(cur []byte, prev, rec *setupRecord) ([]byte, error) {
+			raw, _, err := cfgedit.GetJSON(cur, at...)
+			if err != nil {
+				return nil, err
 			}
-		}
-		return nil
+			var have []string
+			_ = json.Unmarshal(raw, &have)
+			ours := map[string]bool{}
+			if prev != nil {
+				for _, s := range prev.Strings {
+					ours[s] = true
+				}
+			}
+			rec.Strings, rec.StringsPath = nil, at
+			for _, r := range rules {
+				if !slices.Contains(have, r) || ours[r] {
+					rec.Strings = append(rec.Strings, r)
+				}
+			}
+			if c := createdOn(cur, at); c != nil {
+				rec.Created = c
+			}
+			return cfgedit.AddJSONStrings(cur, at, rules)
+		},
+		undo: func(cur []byte, rec *setupRecord) ([]byte, error) {
+			if rec == nil {
+				return cur, nil
+			}
+			out, err := cfgedit.DeleteJSONStrings(cur, rec.StringsPath, rec.Strings)
+			if err != nil {
+				return nil, err
+			}
+			return dropCreated(out, rec)
+		},
+		empty: jsonEmpty,
 	})
 }
 
@@ -302,20 +397,59 @@ func planFor(agent string, project bool, e setupEnv, p *setupPlan) error {
 	return nil
 }
 
-// codexTOML writes the server table as a marked block of Codex's
-// config.toml. A table of that name outside the block would be a second
-// definition, which TOML forbids: refused.
+// codexTOML writes the server table into Codex's config.toml, in the form
+// Codex itself writes it back (the env as a sub-table), at the end. A
+// table of that name that setup did not add is the user's: left as it is.
 func (p *setupPlan) codexTOML(path string, e setupEnv) {
 	p.mcp = true
-	text, ok := p.outsideBlock(path)
-	if !ok {
+	table := codexMCPTable(mcpName, e.command, e.tokenFile)
+	want, _, err := cfgedit.TOMLTable([]byte(table), "mcp_servers", mcpName)
+	if err != nil {
+		p.fail(path, err)
 		return
 	}
-	if lineIndex(text, "[mcp_servers."+mcpName+"]") >= 0 && !p.remove {
-		p.fail(path, fmt.Errorf("already defines [mcp_servers.%s]", mcpName))
-		return
-	}
-	p.block(path, hashBlock, codexMCPTable(mcpName, e.command, e.tokenFile), 0o600)
+	entry, _ := marshalPlain(want)
+	at := []string{"mcp_servers", mcpName}
+	p.apply(path, 0o600, edit{
+		add: func(cur []byte, prev, rec *setupRecord) ([]byte, error) {
+			have, has, err := cfgedit.TOMLTable(cur, at...)
+			if err != nil {
+				return nil, err
+			}
+			haveJSON, _ := marshalPlain(have)
+			switch {
+			case has && (prev == nil || prev.Server == nil):
+				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)
+				return cur, nil
+			case has && sameJSON(haveJSON, entry):
+				return cur, nil
+			case has:
+				if cur, err = cfgedit.DeleteTOMLTable(cur, at, hashBlock.begin, hashBlock.end); err != nil {
+					return nil, err
+				}
+			}
+			rec.Server = entry
+			return cfgedit.AppendTOML(cur, table)
+		},
+		undo: func(cur []byte, rec *setupRecord) ([]byte, error) {
+			have, has, err := cfgedit.TOMLTable(cur, at...)
+			if err != nil || !has {
+				return cur, err
+			}
+			haveJSON, _ := marshalPlain(have)
+			switch {
+			case rec == nil || rec.Server == nil:
+				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)
+				return cur, nil
+			case !sameJSON(haveJSON, rec.Server):
+				p.note("%s: the [mcp_servers.%s] table was changed since setup added it: left as it is", path, mcpName)
+				return cur, nil
+			}
+			// Marker lines an earlier llms wrote, if Codex left them.
+			return cfgedit.DeleteTOMLTable(cur, at, hashBlock.begin, hashBlock.end)
+		},
+		empty: func(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 },
+	})
 }
 
 // aiderConf makes aider read CONVENTIONS.md. A "read:" key of the user's

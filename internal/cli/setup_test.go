@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io/fs"
 	"os"
@@ -69,7 +70,7 @@ func sameTree(t *testing.T, what string, got, want map[string]string) {
 // testSetupOptions sets up, with --yes, the home root/home and the
 // project root/proj.
 func testSetupOptions(t *testing.T, root string, out, errOut *bytes.Buffer) *setupOptions {
-	env := map[string]string{"HOME": filepath.Join(root, "home")}
+	env := map[string]string{"HOME": filepath.Join(root, "home"), "XDG_STATE_HOME": t.TempDir()}
 	return &setupOptions{
 		IO:         &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
 		Caller:     (&Factory{LookupEnv: func(string) (string, bool) { return "", false }, Getenv: func(string) string { return "" }, ProcRoot: t.TempDir()}).callerWithoutToken,
@@ -132,6 +133,9 @@ func TestSetupGolden(t *testing.T) {
 				t.Fatalf("remove: %v\n%s", err, errOut.String())
 			}
 			sameTree(t, "remove", readTree(t, root, root), before)
+			if st, err := loadSetupState(setupStatePath(opts.Getenv, "")); err != nil || len(st.Files) != 0 {
+				t.Errorf("records left after --remove: %v, %v", st, err)
+			}
 		})
 	}
 }
@@ -160,31 +164,6 @@ func TestSetupBlocks(t *testing.T) {
 		if _, err := hashBlock.withBlock(text, "rule\n"); err == nil {
 			t.Errorf("%q: accepted", text)
 		}
-	}
-}
-
-// A table of the server's name that setup did not write is never
-// duplicated (TOML forbids it), and an entry the user changed is not
-// removed.
-func TestSetupLeavesTheUsersEntries(t *testing.T) {
-	root := t.TempDir()
-	e := setupEnv{home: root, project: root, codexHome: root, storeDir: filepath.Join(root, "store"), tokenFile: "/t", command: "/llms"}
-	toml := filepath.Join(root, "config.toml")
-	os.WriteFile(toml, []byte("[mcp_servers.llms]\ncommand = \"mine\"\n"), 0o600)
-	p := &setupPlan{}
-	planFor("codex", false, e, p)
-	if p.err == nil || !strings.Contains(p.err.Error(), "already defines [mcp_servers.llms]") {
-		t.Fatalf("codex over a user's table: %v", p.err)
-	}
-
-	mcp := filepath.Join(root, ".gemini", "settings.json")
-	os.MkdirAll(filepath.Dir(mcp), 0o755)
-	mine := "{\n  \"mcpServers\": {\n    \"llms\": {\n      \"command\": \"mine\"\n    }\n  }\n}\n"
-	os.WriteFile(mcp, []byte(mine), 0o644)
-	p = &setupPlan{remove: true}
-	planFor("gemini", false, e, p)
-	if p.err != nil || len(p.changes()) != 0 || len(p.notes) < 1 || !strings.Contains(p.notes[0], "not the one setup writes") {
-		t.Fatalf("remove over a user's entry: err %v, changes %d, notes %q", p.err, len(p.changes()), p.notes)
 	}
 }
 
@@ -222,6 +201,143 @@ func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
 			if data, _ := os.ReadFile(file); !strings.Contains(string(data), canary) {
 				t.Errorf("setup (remove %v) lost the user's entry:\n%s", remove, data)
 			}
+		}
+	}
+}
+
+// setupRoot makes root/home and root/proj and the options that set up
+// there, with --yes.
+func setupRoot(t *testing.T) (string, *setupOptions, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"home", "proj"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	var out, errOut bytes.Buffer
+	return root, testSetupOptions(t, root, &out, &errOut), &out, &errOut
+}
+
+func mustSetup(t *testing.T, opts *setupOptions, agent string, remove bool) {
+	t.Helper()
+	opts.Agent, opts.Remove = agent, remove
+	if err := runSetup(opts); err != nil {
+		t.Fatalf("setup %s (remove %v): %v\n%s", agent, remove, err, opts.IO.ErrOut.(*bytes.Buffer).String())
+	}
+}
+
+func writeTestFile(t *testing.T, path, data string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readTestFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// --remove gives back the bytes the clients wrote, whatever their layout:
+// no final newline (as Claude Code and Gemini CLI write their files), tabs,
+// four spaces, one line.
+func TestSetupRemoveRestoresTheClientsBytes(t *testing.T) {
+	for _, tc := range []struct{ agent, file, data string }{
+		{"claude", "home/.claude.json", "{\n  \"numStartups\": 3,\n  \"mcpServers\": {\n    \"github\": {\n      \"command\": \"gh\"\n    }\n  }\n}"},
+		{"claude", "home/.claude.json", `{"numStartups":3}`},
+		{"claude", "home/.claude/settings.json", "{\n\t\"permissions\": {\n\t\t\"allow\": [\n\t\t\t\"Bash(npm test)\"\n\t\t]\n\t}\n}\n"},
+		{"claude", "home/.claude/settings.json", "{\n\t\"model\": \"opus\"\n}"},
+		{"gemini", "home/.gemini/settings.json", "{\n    \"ui\": {\n        \"theme\": \"GitHub\"\n    }\n}"},
+		{"gemini", "home/.gemini/settings.json", "{\r\n  \"mcpServers\": {}\r\n}\r\n"},
+		{"codex", "home/.codex/config.toml", "# mine\nmodel = \"o3\" # inline\n[mcp_servers.docs]\ncommand = \"docs\""},
+	} {
+		root, opts, _, _ := setupRoot(t)
+		path := filepath.Join(root, tc.file)
+		writeTestFile(t, path, tc.data)
+		mustSetup(t, opts, tc.agent, false)
+		if got := readTestFile(t, path); got == tc.data {
+			t.Fatalf("%s: setup did not change %s", tc.agent, tc.file)
+		}
+		mustSetup(t, opts, tc.agent, true)
+		if got := readTestFile(t, path); got != tc.data {
+			t.Errorf("%s: %s after --remove is\n%q\nwant\n%q", tc.agent, tc.file, got, tc.data)
+		}
+	}
+}
+
+// The clients rewrite their files: Codex rewrites every [mcp_servers.*]
+// table on codex mcp add (the env as a sub-table, comments before a table
+// dropped), Claude Code rewrites ~/.claude.json whole. Setup finds its
+// entry by structure: a second setup changes nothing, --remove takes out
+// the entry and touches nothing else.
+func TestSetupSurvivesClientRewrites(t *testing.T) {
+	root, opts, out, _ := setupRoot(t)
+	toml := filepath.Join(root, "home/.codex/config.toml")
+	writeTestFile(t, toml, "# my config\nmodel = \"o3\"\n\n[profiles.x] # trailing\nmodel = \"gpt\"\n")
+	mustSetup(t, opts, "codex", false)
+	token := filepath.Join(root, "home/.config/llm-secrets/mcp.token")
+	// What codex mcp add other … makes of it.
+	rewritten := "# my config\nmodel = \"o3\"\n\n[profiles.x] # trailing\nmodel = \"gpt\"\n\n" +
+		"[mcp_servers.llms]\ncommand = \"/usr/local/bin/llms\"\nargs = [\"mcp\"]\nenv_vars = [\"LLM_SECRETS_SOCKET\", \"LLM_SECRETS_MACAROON\"]\n\n" +
+		"[mcp_servers.llms.env]\nLLM_SECRETS_MACAROON_FILE = \"" + token + "\"\n\n" +
+		"[mcp_servers.other]\ncommand = \"/bin/echo\"\nargs = [\"hi\"]\n"
+	writeTestFile(t, toml, rewritten)
+	out.Reset()
+	mustSetup(t, opts, "codex", false)
+	if got := readTestFile(t, toml); got != rewritten || !strings.Contains(out.String(), "nothing to change") {
+		t.Errorf("setup again after codex rewrote the file: %s\n%s", out.String(), got)
+	}
+	mustSetup(t, opts, "codex", true)
+	want := "# my config\nmodel = \"o3\"\n\n[profiles.x] # trailing\nmodel = \"gpt\"\n\n[mcp_servers.other]\ncommand = \"/bin/echo\"\nargs = [\"hi\"]\n"
+	if got := readTestFile(t, toml); got != want {
+		t.Errorf("codex --remove after a rewrite:\n%s\nwant\n%s", got, want)
+	}
+
+	claude := filepath.Join(root, "home/.claude.json")
+	writeTestFile(t, claude, "{\n  \"numStartups\": 1\n}")
+	mustSetup(t, opts, "claude", false)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(readTestFile(t, claude)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// What claude mcp add-json other … makes of it.
+	doc["mcpServers"].(map[string]any)["other"] = map[string]any{"command": "/bin/echo"}
+	doc["numStartups"] = 2
+	data, _ := json.MarshalIndent(doc, "", "  ")
+	writeTestFile(t, claude, string(data))
+	mustSetup(t, opts, "claude", true)
+	want = "{\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"/bin/echo\"\n    }\n  },\n  \"numStartups\": 2\n}"
+	if got := readTestFile(t, claude); got != want {
+		t.Errorf("claude --remove after a rewrite:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// An llms entry the user made before setup (claude mcp add-json llms …,
+// a [mcp_servers.llms] table) is theirs: setup leaves it as it is and says
+// so, and --remove leaves it too.
+func TestSetupLeavesAnEntryTheUserMade(t *testing.T) {
+	for _, tc := range []struct{ agent, file, data string }{
+		{"claude", "home/.claude.json", "{\n  \"mcpServers\": {\n    \"llms\": {\n      \"type\": \"stdio\",\n      \"command\": \"/opt/llms\",\n      \"args\": [\n        \"mcp\"\n      ]\n    }\n  }\n}"},
+		{"gemini", "home/.gemini/settings.json", "{\n  \"mcpServers\": {\n    \"llms\": {\n      \"args\": [\n        \"mcp\"\n      ],\n      \"command\": \"/usr/local/bin/llms\",\n      \"env\": {\n        \"LLM_SECRETS_MACAROON_FILE\": \"/t\"\n      }\n    }\n  }\n}\n"},
+		{"codex", "home/.codex/config.toml", "[mcp_servers.llms]\ncommand = \"/opt/llms\"\nargs = [\"mcp\"]\n"},
+	} {
+		root, opts, _, errOut := setupRoot(t)
+		path := filepath.Join(root, tc.file)
+		writeTestFile(t, path, tc.data)
+		mustSetup(t, opts, tc.agent, false)
+		if got := readTestFile(t, path); got != tc.data {
+			t.Errorf("%s: setup changed the user's entry:\n%s", tc.agent, got)
+		}
+		if !strings.Contains(errOut.String(), "not added by llms setup") {
+			t.Errorf("%s: setup does not say it left the entry: %s", tc.agent, errOut.String())
+		}
+		mustSetup(t, opts, tc.agent, true)
+		if got := readTestFile(t, path); got != tc.data {
+			t.Errorf("%s: --remove took out the user's entry:\n%s", tc.agent, got)
 		}
 	}
 }

@@ -1,5 +1,14 @@
 package sandbox
 
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
 // Agent is what agent mode knows about one coding agent: where it keeps
 // its own state (writable inside the sandbox, relative to the home
 // directory) and which variables carry its own API key (kept in its
@@ -73,4 +82,56 @@ var CredentialPaths = []string{
 	".psql_history", ".mysql_history", ".sqlite_history", ".lesshst",
 	// llm-secrets v3 kept its store and plaintext root key here.
 	".llm-secrets",
+}
+
+// stateFiles are the entries of the agents' State that are files: the
+// others, and SharedState, are directories.
+var stateFiles = map[string]bool{
+	".claude.json": true, ".claude.json.backup": true, ".claude.lock": true,
+	".aider.conf.yml": true, ".aider.model.settings.yml": true, ".aider.model.metadata.json": true,
+}
+
+// MakeStateDirs creates in home, before the agent is confined, the state
+// directories of agent id and the shared tool caches that are missing:
+// Landlock grants a path only if it exists when the rules are made, and
+// the home itself is never granted, so a directory the agent or a tool
+// makes on first use (Claude Code's ~/.claude, the ~/.cache of go build)
+// would stay out of reach for the whole session. A shared cache inside a
+// tool's own directory (~/.cargo/registry, ~/go/pkg/mod) is made only
+// where that directory is there: no ~/go for someone without Go. Only
+// missing directories are made (0700), one path element at a time; an
+// element that is there as something else (a file, a link) ends the walk
+// and is left as it is, for the rules to judge.
+func MakeStateDirs(home, id string) error {
+	a, _ := LookupAgent(id)
+	var dirs []string
+	for _, rel := range SharedState {
+		first, _, nested := strings.Cut(rel, "/")
+		if fi, err := os.Lstat(filepath.Join(home, first)); !nested || err == nil && fi.IsDir() {
+			dirs = append(dirs, rel)
+		}
+	}
+	for _, rel := range append(dirs, a.State...) {
+		if stateFiles[rel] {
+			continue
+		}
+		p := home
+		for _, part := range strings.Split(rel, "/") {
+			p = filepath.Join(p, part)
+			fi, err := os.Lstat(p)
+			if err == nil && fi.IsDir() {
+				continue
+			}
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("agent sandbox: %w", err)
+			}
+			if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("agent sandbox: making the agent's state directory: %w", err)
+			}
+		}
+	}
+	return nil
 }

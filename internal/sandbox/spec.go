@@ -80,6 +80,13 @@ func AgentSpec(o AgentOptions) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
+	// Landlock grants only what exists when the rules are made: a path
+	// that does not exist yet would stay out of reach, silently.
+	for _, p := range allowWrite {
+		if _, err := os.Stat(p); err != nil {
+			return Spec{}, fmt.Errorf("--allow-write %s: %w; create it first (mkdir -p %s), nothing was started", p, errors.Unwrap(err), p)
+		}
+	}
 	extraHide, err := absPaths(home, o.Hide)
 	if err != nil {
 		return Spec{}, err

@@ -12,14 +12,17 @@
 //	                           requests
 //	  audit.jsonl        0600  the audit log (internal/audit's, not this package's)
 //	  .lock                    flock(2) that serialises writers
+//	  .batch.new/, .batch/     a batch write being staged / committed (batch.go)
 //
 // Every file under secrets/ is a plain age file, so
 // `age -d -i identity.txt secrets/NAME.age` recovers a value with the
 // reference tool. Writes re-read the recipients under the writer lock, go to
 // a temporary file in the same directory, are fsynced, renamed into place and
 // the directory is fsynced: a crash at any instant leaves the old or the new
-// value. Rotate replaces the identity without a window in which any file is
-// unreadable.
+// value. WriteBatch stores many values as one change (import): after a crash
+// the store holds all of them or none, and costs one flush of the file
+// system instead of two fsyncs a value. Rotate replaces the identity without
+// a window in which any file is unreadable.
 //
 // Adopt turns a directory that holds only an age identity (what llm-secrets
 // v3 leaves, see internal/v3store) into a store that keeps that identity.

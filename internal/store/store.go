@@ -130,6 +130,15 @@ func Open(dir string) (*Store, error) {
 	if err := s.loadRecipients(); err != nil {
 		return nil, err
 	}
+	// A batch committed before a crash is applied before anyone reads,
+	// so that nobody sees it half done.
+	if s.exists(filepath.Join(dir, batchDir)) {
+		unlock, err := s.lock()
+		if err != nil {
+			return nil, err
+		}
+		unlock()
+	}
 	return s, nil
 }
 
@@ -157,6 +166,10 @@ func (s *Store) lock() (unlock func(), err error) {
 	}
 	s.identities = nil
 	if err := s.loadRecipients(); err != nil {
+		unlock()
+		return nil, err
+	}
+	if err := s.recoverBatch(); err != nil {
 		unlock()
 		return nil, err
 	}
