@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // TestExecOnATerminalRedacts runs llms itself on a pseudo-terminal, as a
@@ -59,5 +60,57 @@ func TestExecOnATerminalRedacts(t *testing.T) {
 		if strings.Contains(got, leak) {
 			t.Errorf("pty output leaks %q", leak)
 		}
+	}
+}
+
+// TestSetPromptsOnlyWithEchoOff: `llms set` on a terminal shows its prompt
+// only once the terminal has stopped echoing, so that a value typed as soon
+// as the prompt appears is never shown on the screen (nor in the
+// terminal's scrollback). Each prompt is checked the moment it appears; the
+// value typed then does not come back.
+func TestSetPromptsOnlyWithEchoOff(t *testing.T) {
+	t.Parallel()
+	bin := llmsBin(t)
+	env := llmsEnv(filepath.Join(t.TempDir(), "store"))
+	mustRun(t, bin, env, "", "init")
+	const value = "typed-canary-7f3e91c2"
+
+	cmd := exec.Command(bin, "set", "K")
+	cmd.Env = append(env, "TERM=dumb")
+	ptmx, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer cmd.Process.Kill()
+	var seen bytes.Buffer
+	buf := make([]byte, 256)
+	for _, prompt := range []string{"Value for K: ", "Again: "} {
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.HasSuffix(seen.String(), prompt) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no prompt %q; got %q", prompt, seen.String())
+			}
+			n, err := ptmx.Read(buf)
+			seen.Write(buf[:n])
+			if err != nil {
+				t.Fatalf("reading the terminal: %v (got %q)", err, seen.String())
+			}
+		}
+		tio, err := unix.IoctlGetTermios(int(ptmx.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO != 0 {
+			t.Fatalf("prompt %q shown while the terminal still echoes", prompt)
+		}
+		ptmx.Write([]byte(value + "\r"))
+	}
+	go io.Copy(&seen, ptmx)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("llms set: %v (%q)", err, seen.String())
+	}
+	if strings.Contains(seen.String(), value) {
+		t.Errorf("the value typed at the prompt was echoed: %q", seen.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -36,11 +37,49 @@ func SystemIO() *IOStreams {
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		ReadSecret: func(prompt string) ([]byte, error) {
-			fmt.Fprint(os.Stderr, prompt)
-			b, err := term.ReadPassword(int(os.Stdin.Fd()))
-			fmt.Fprintln(os.Stderr)
-			return b, err
+			return readSecret(int(os.Stdin.Fd()), os.Stderr, prompt)
 		},
+	}
+}
+
+// readSecret reads a line from the terminal fd with echo off. The prompt
+// is shown only once echo is off: a value typed as soon as it appears must
+// not be echoed (term.ReadPassword turns echo off after the caller has
+// prompted, leaving a moment in which typed characters are shown).
+func readSecret(fd int, prompt io.Writer, text string) ([]byte, error) {
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	quiet := *old
+	quiet.Lflag &^= unix.ECHO
+	quiet.Lflag |= unix.ICANON | unix.ISIG
+	quiet.Iflag |= unix.ICRNL
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &quiet); err != nil {
+		return nil, err
+	}
+	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
+	fmt.Fprint(prompt, text)
+	defer fmt.Fprintln(prompt)
+	var line []byte
+	var b [1]byte
+	for {
+		n, err := unix.Read(fd, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 || err != nil {
+			if err == nil && len(line) == 0 {
+				err = io.EOF
+			}
+			return line, err
+		}
+		if b[0] == '\n' {
+			return line, nil
+		}
+		if b[0] != '\r' {
+			line = append(line, b[0])
+		}
 	}
 }
 
