@@ -229,11 +229,7 @@ func agentModeAttacksOracle(t *testing.T, abi int) {
 		}
 	}
 	bin := llmsBin(t)
-	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
-	self, _ := os.Executable()
-	if err := os.Symlink(self, agent); err != nil {
-		t.Fatal(err)
-	}
+	agent := attackAgentPath(t, bin)
 	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"),
 		"GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
 		envAttackLLMS + "=" + bin, envAttackPhase + "=oracle", envAttackProbe + "=" + canary[:16]}

@@ -289,11 +289,7 @@ func agentModeAttacksPins(t *testing.T, abi int) {
 		}
 	}
 	bin := llmsBin(t)
-	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
-	self, _ := os.Executable()
-	if err := os.Symlink(self, agent); err != nil {
-		t.Fatal(err)
-	}
+	agent := attackAgentPath(t, bin)
 	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "TMPDIR=" + tmp, "GORACE=atexit_sleep_ms=0",
 		"LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),

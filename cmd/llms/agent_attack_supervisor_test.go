@@ -153,11 +153,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 	defer signal.Stop(winch)
 
 	bin := llmsBin(t)
-	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
-	self, _ := os.Executable()
-	if err := os.Symlink(self, agent); err != nil {
-		t.Fatal(err)
-	}
+	agent := attackAgentPath(t, bin)
 	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_RUNTIME_DIR=" + runDir, "TERM=xterm", "SHELL=/bin/sh",
 		"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "TMPDIR=" + filepath.Join(root, "tmp"), "GORACE=atexit_sleep_ms=0",

@@ -404,6 +404,18 @@ func atEachAttackABI(t *testing.T, attacks func(t *testing.T, abi int)) {
 	}
 }
 
+// attackAgentPath makes the attack agent beside the llms binary bin: this
+// test binary under the name attackAgentName.
+func attackAgentPath(t *testing.T, bin string) string {
+	t.Helper()
+	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
+	self, _ := os.Executable()
+	if err := os.Symlink(self, agent); err != nil {
+		t.Fatal(err)
+	}
+	return agent
+}
+
 // attackABIs are the Landlock ABIs the attacks run at: this kernel's, and
 // each lower level that users' kernels offer where it differs in what the
 // sandbox can enforce (6: signal and abstract-socket scoping; 4: Ubuntu
@@ -450,11 +462,7 @@ func agentModeAttacks(t *testing.T, abi int) {
 	}
 
 	bin := llmsBin(t)
-	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
-	self, _ := os.Executable()
-	if err := os.Symlink(self, agent); err != nil {
-		t.Fatal(err)
-	}
+	agent := attackAgentPath(t, bin)
 	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_DATA_HOME=" + filepath.Dir(xdgStore),
 		"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"), "TMPDIR=" + tmp, "GORACE=atexit_sleep_ms=0",
