@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 // The launchbound phases of the attack agent:
@@ -208,19 +210,27 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 	launches := map[string]launched{}
 	var tokens []string
 	// Each victim with the agent in a cgroup of its own where the test
-	// runs may make one (as root), and with the guard alone.
+	// runs may make one (as root), and with the guard alone; and once
+	// confined as on a kernel below Landlock ABI 6, where the launcher,
+	// not Landlock, keeps the agent from signalling the guard.
 	for i, v := range []struct {
 		victim string
 		cgroup bool
-	}{{"launcher", true}, {"launcher", false}, {"launcher's child", true}, {"launcher's child", false}, {"agent", true}} {
+		abi    int // 0: this kernel's
+	}{{"launcher", true, 0}, {"launcher", false, 0}, {"launcher's child", true, 0}, {"launcher's child", false, 0}, {"agent", true, 0}, {"launcher", false, 4}} {
 		victim := v.victim
 		if !v.cgroup {
 			victim += " (no cgroup)"
 		}
+		args := launch
+		if v.abi > 0 && v.abi < sandbox.ABI() {
+			victim += fmt.Sprintf(" (Landlock ABI %d)", v.abi)
+			args = append([]string{"agent", "--landlock-abi", fmt.Sprint(v.abi)}, launch[1:]...)
+		}
 		work := filepath.Join(root, fmt.Sprintf("proj%d", i))
 		os.Mkdir(work, 0o700)
 		t.Cleanup(func() { endLeftovers(work) })
-		cmd := exec.Command(bin, launch...)
+		cmd := exec.Command(bin, args...)
 		cmd.Env = append(slices.Clone(env), envAttackPhase+"=launchbound", envAttackWork+"="+work)
 		if !v.cgroup {
 			cmd.Env = append(cmd.Env, "LLMS_TEST_NO_CGROUP=1")
