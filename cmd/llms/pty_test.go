@@ -106,9 +106,17 @@ func TestSetPromptsOnlyWithEchoOff(t *testing.T) {
 		}
 		ptmx.Write([]byte(value + "\r"))
 	}
-	go io.Copy(&seen, ptmx)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("llms set: %v (%q)", err, seen.String())
+	// The rest, until the terminal hangs up (EIO once llms has exited).
+	copied := make(chan struct{})
+	go func() { io.Copy(&seen, ptmx); close(copied) }()
+	waitErr := cmd.Wait()
+	select {
+	case <-copied:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the terminal did not hang up after llms set exited")
+	}
+	if waitErr != nil {
+		t.Fatalf("llms set: %v (%q)", waitErr, seen.String())
 	}
 	if strings.Contains(seen.String(), value) {
 		t.Errorf("the value typed at the prompt was echoed: %q", seen.String())
