@@ -76,6 +76,12 @@ type holder struct {
 // maxHolders bounds the holders remembered (each holds a pidfd).
 const maxHolders = 64
 
+// maxConns bounds the broker connections remembered until the broker
+// accepts them (each holds a pidfd). One the agent closes before the
+// broker accepts it is never asked for: without a bound, a loop of
+// connect and close would spend the launcher's descriptors.
+const maxConns = 1024
+
 // ErrBadSocket: an --allow-socket path that is not absolute or not a
 // Unix socket.
 var ErrBadSocket = errors.New("--allow-socket")
@@ -113,6 +119,25 @@ func (s *Supervisor) AllowBroker(path string) error {
 	}
 	s.broker = s.allowed[len(s.allowed)-1]
 	return nil
+}
+
+// rememberConn records that the supervisor connects the socket ino for
+// the process p, for ConnectedFor; s.mu is held. When the record is full,
+// one is dropped (its connection, if the broker still accepts it, is then
+// refused: the agent's own loss).
+func (s *Supervisor) rememberConn(ino uint64, p pinned) {
+	if old, ok := s.conns[ino]; ok {
+		old.close()
+		delete(s.conns, ino)
+	}
+	for k, old := range s.conns {
+		if len(s.conns) < maxConns {
+			break
+		}
+		old.close()
+		delete(s.conns, k)
+	}
+	s.conns[ino] = p
 }
 
 // ConnectedFor names the agent's process for which the supervisor made
@@ -575,10 +600,7 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 		return fail(err)
 	}
 	s.mu.Lock()
-	if old, ok := s.conns[sst.Ino]; ok {
-		old.close()
-	}
-	s.conns[sst.Ino] = caller
+	s.rememberConn(sst.Ino, caller)
 	s.mu.Unlock()
 	r := connectRaw(sock, via)
 	if !r.Succeeded() {

@@ -250,3 +250,28 @@ func TestSupervisor(t *testing.T) {
 		}
 	})
 }
+
+// A connection the agent closes before the broker accepts it is never
+// asked for: the record of them stays bounded, closing what it drops, so
+// that a loop of connect and close cannot spend the launcher's descriptors.
+func TestRememberedConnsAreBounded(t *testing.T) {
+	s := &Supervisor{conns: map[uint64]pinned{}}
+	open := func() int { fds, _ := os.ReadDir("/proc/self/fd"); return len(fds) }
+	before := open()
+	for i := range maxConns + 50 {
+		p, err := pin(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.rememberConn(uint64(i+1), p)
+	}
+	if len(s.conns) > maxConns {
+		t.Fatalf("%d connections remembered, at most %d", len(s.conns), maxConns)
+	}
+	if n := open() - before; n > maxConns {
+		t.Fatalf("%d descriptors left open for %d connections remembered", n, len(s.conns))
+	}
+	for _, p := range s.conns {
+		p.close()
+	}
+}
