@@ -30,6 +30,11 @@ type outputCopier struct {
 	// abandoned: the sources were closed under the copies on purpose.
 	abandoned atomic.Bool
 	idle      idle
+	// undelivered counts the reads of child output not yet handed to their
+	// writers: a copy holding bytes it read (waiting for the mutex, or
+	// starved of a CPU) means the child is not quiet, whatever its pipe
+	// says.
+	undelivered atomic.Int64
 }
 
 // newCopier returns a copier whose writers that are Releasers are released
@@ -100,7 +105,10 @@ func (c *outputCopier) copy(dst io.Writer, src *os.File) error {
 	for {
 		n, readErr := src.Read(buf)
 		if n > 0 {
-			if err := c.deliver(dst, buf[:n]); err != nil {
+			c.undelivered.Add(1)
+			err := c.deliver(dst, buf[:n])
+			c.undelivered.Add(-1)
+			if err != nil {
 				return err
 			}
 			if n == len(buf) && len(buf) < copyBufferSize {

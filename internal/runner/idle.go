@@ -111,6 +111,9 @@ func (c *outputCopier) idleCheck() {
 // quiet tells whether the child is quiet: every source drained, and then
 // the child's own state. Called with the mutex held.
 func (c *outputCopier) quiet() verdict {
+	if c.undelivered.Load() != 0 {
+		return busy
+	}
 	for i, src := range c.srcs {
 		if !c.ended[i] && !drained(src) {
 			return busy

@@ -245,3 +245,23 @@ func TestIdleReleaseKeepsMatching(t *testing.T) {
 		}
 	}
 }
+
+// TestReadButNotDeliveredIsNotQuiet: output a copy has read from the child
+// but not yet handed to its writer (the copy waits for the mutex, or is
+// starved) keeps the child from counting as quiet, although its pipe is
+// empty and the child asleep: released then, the held start of a value
+// would be shown before its end arrives.
+func TestReadButNotDeliveredIsNotQuiet(t *testing.T) {
+	c := &outputCopier{idle: idle{clock: wallClock{}, child: func() verdict { return quiet }}}
+	if got := c.quiet(); got != quiet {
+		t.Fatalf("nothing read: %v, want quiet", got)
+	}
+	c.undelivered.Add(1)
+	if got := c.quiet(); got != busy {
+		t.Fatalf("a read not yet delivered: %v, want busy", got)
+	}
+	c.undelivered.Add(-1)
+	if got := c.quiet(); got != quiet {
+		t.Fatalf("delivered: %v, want quiet", got)
+	}
+}
