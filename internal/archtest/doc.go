@@ -7,5 +7,6 @@
 // always describes the code. agentid, which only names agents, sits below
 // caveat and policy; pinned, which judges program files, below the broker;
 // supervise, the seccomp notification loop, which holds no policy, below
-// sandbox, whose supervisor it serves.
+// sandbox, whose supervisor it serves; egress, the network allow-list, a
+// leaf the supervisor and the credential proxy both ask.
 package archtest
