@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/gitrun", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
 	"internal/cfgedit":   {},
 	"internal/mcpserver": {"internal/broker"},
-	"internal/sandbox":   {"internal/supervise"},
+	"internal/sandbox":   {"internal/supervise", "internal/egress"},
 	"internal/supervise": {},
 	"internal/egress":    {},
 	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},

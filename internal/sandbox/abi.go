@@ -91,6 +91,16 @@ func handledScopes(v int) uint64 {
 	return 0
 }
 
+// handledNet is the network access a restricted network handles at ABI
+// v: from ABI 4, connecting TCP sockets (binding stays free: the agent's
+// own servers listen where they like).
+func handledNet(v int) uint64 {
+	if v >= 4 {
+		return ll.AccessNetConnectTCP
+	}
+	return 0
+}
+
 // Missing lists, in words, what agent mode promises that ABI v cannot
 // enforce; empty from ABI 5. The launcher prints it at every launch.
 // Signals, abstract Unix sockets (ABI 6) and Unix sockets by path (ABI 9)
