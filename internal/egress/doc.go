@@ -25,6 +25,8 @@
 //     allowed name never allows a direct connect to whatever it resolves
 //     to; and List.DialAllowed, the proxy's check of each address it is
 //     about to dial for an allowed name (DNS rebinding);
+//   - Refusals: the bound on what refused connects put in the audit log
+//     (each destination once, a fixed number of them, the rest counted);
 //   - Local: whether an address is this host's own (loopback, unspecified,
 //     or assigned to one of its interfaces), where the user's databases,
 //     docker's TCP API and the launcher's own listeners are.

@@ -303,3 +303,20 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// A loop of refused connects reports each destination once, and at most
+// max of them.
+func TestRefusalsAreBounded(t *testing.T) {
+	var lines []string
+	r := NewRefusals(3, func(a netip.AddrPort, why string) { lines = append(lines, a.String()+" "+why) })
+	for i := range 1000 {
+		r.Refused(netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(1+i%10)), "not allowed")
+	}
+	if len(lines) != 3 || lines[0] != "192.0.2.1:1 not allowed" {
+		t.Fatalf("reported %q", lines)
+	}
+	total, reported, unreported := r.Summary()
+	if total != 1000 || reported != 3 || unreported != 700 {
+		t.Errorf("summary %d %d %d, want 1000 3 700", total, reported, unreported)
+	}
+}
