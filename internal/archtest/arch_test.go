@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"internal/sandbox":   {"internal/supervise", "internal/egress"},
 	"internal/supervise": {},
 	"internal/egress":    {},
-	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
+	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile", "internal/egress"},
 	"internal/names":     {},
 	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned"},
 	"internal/pinned":    {},
