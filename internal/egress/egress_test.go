@@ -92,6 +92,12 @@ func TestParsePresets(t *testing.T) {
 	if got := strings.Join(l.Rules(), " "); got != "registry.npmjs.org:443 api.anthropic.com" {
 		t.Errorf("rules = %q (a preset twice adds nothing)", got)
 	}
+	if got := strings.Join(l.AddressRules(), " "); got != "" {
+		t.Errorf("address rules of a list of names: %q", got)
+	}
+	if l2, _ := Parse([]string{"a.example", "127.0.0.2:5432", "[::1]"}); strings.Join(l2.AddressRules(), " ") != "127.0.0.2:5432 [::1]" {
+		t.Errorf("address rules: %q", l2.AddressRules())
+	}
 	if _, err := Parse([]string{"ok.example", "@nope"}); err == nil || !strings.Contains(err.Error(), "@npm") {
 		t.Errorf("an unknown preset: %v, want the list of presets", err)
 	}

@@ -56,6 +56,18 @@ func (l *List) Rules() []string {
 	return out
 }
 
+// AddressRules are the IP-literal rules, in canonical spelling: the only
+// ones that allow a direct connect.
+func (l *List) AddressRules() []string {
+	var out []string
+	for _, r := range l.rules {
+		if r.ip.IsValid() {
+			out = append(out, r.String())
+		}
+	}
+	return out
+}
+
 // Allowed reports whether a request to host:port may go out: host as a
 // request names it (a DNS name, or an IP literal without brackets), port
 // 1–65535. Names match case-insensitively and with one trailing dot
