@@ -249,7 +249,7 @@ func runAgent(opts *agentOptions) error {
 	if err != nil {
 		return err
 	}
-	return childExit{status}
+	return childExit{Code: status}
 }
 
 // capABI is the ABI to confine with: the kernel's, or --landlock-abi's
@@ -290,7 +290,7 @@ func agentOf(opts *agentOptions, path string) (string, error) {
 	case len(given) == 1:
 		id, err := broker.CanonicalAgent(given[0])
 		if err != nil {
-			return "", usageError{err}
+			return "", usageError{Err: err}
 		}
 		return id, nil
 	}

@@ -45,7 +45,7 @@ func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir,
 	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
 	spec, err := sandbox.AgentSpec(o)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, usageError{Err: err}
 	}
 	rules, err := sandbox.BuildFor(spec, abi)
 	// A shared temp dir lets the agent add files: a program it put there
@@ -96,7 +96,7 @@ func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervi
 	}
 	sup, err := sandbox.NewSupervisor(rules, allow)
 	if errors.Is(err, sandbox.ErrBadSocket) {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return sup, err
 }

@@ -124,7 +124,7 @@ type tokenFileError struct {
 }
 
 func (e tokenFileError) Error() string { return "token file: " + e.err.Error() }
-func (e tokenFileError) Unwrap() error { return usageError{e.err} }
+func (e tokenFileError) Unwrap() error { return usageError{Err: e.err} }
 
 func readTokenFile(path string) (string, error) {
 	fh, err := os.Open(path)

@@ -16,7 +16,7 @@
 // llms, and the broker refuses a detected agent wherever it needs a token.
 //
 // Human-facing text is written with fprintf, which escapes terminal
-// controls in every argument (termSafe): a caller-chosen string cannot
+// controls in every argument (human.Escape): a caller-chosen string cannot
 // drive the human's terminal.
 //
 // The CLI makes no decision about a secret and never holds a value it could

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -69,7 +70,7 @@ func runMCPToken(opts *mcpTokenOptions) error {
 	if err := writeFileAtomic(path, []byte(m.Token+"\n"), 0o600); err != nil {
 		return fmt.Errorf("token %s was minted but not saved: %w (llms revoke %s)", m.Info.ID, err, m.Info.ID)
 	}
-	fprintf(opts.IO.Out, "wrote: %s (token %s, expires %s)\n", tildePath(opts.Home(), path), m.Info.ID,
+	fprintf(opts.IO.Out, "wrote: %s (token %s, expires %s)\n", human.TildePath(opts.Home(), path), m.Info.ID,
 		m.Info.Expires.Format(time.RFC3339))
 	fprintf(opts.IO.ErrOut, "restart the client's llms MCP server (or the client): it reads the file when it starts\n")
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/human"
 	"github.com/llm-secrets/llms/internal/leakscan"
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
@@ -126,7 +127,7 @@ func runScan(opts *scanOptions) error {
 		count(sum.Inputs, "stream"), byteSize(sum.Bytes), count(sum.Secrets, "secret"), count(sum.Findings, "finding"))
 	switch {
 	case sum.Findings > 0:
-		return childExit{1} // found: the findings said it all
+		return childExit{Code: 1} // found: the findings said it all
 	case sum.Failed > 0:
 		return exitWith{exitUsage, fmt.Errorf("%s could not be read", count(sum.Failed, "input"))}
 	}
@@ -241,11 +242,11 @@ func installHook(opts *scanOptions) error {
 	}
 	repo, err := openRepo(opts.RunGit, cwd)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	path, written, err := repo.InstallHook()
 	if errors.Is(err, leakscan.ErrHookExists) {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if err != nil {
 		return err
@@ -308,17 +309,7 @@ func errorText(path string, err error) string {
 }
 
 // shortPath writes a path under the home directory as ~/….
-func (o *scanOutput) shortPath(p string) string { return tildePath(o.home, p) }
-
-// tildePath writes p, when it is under home, as ~/…; home "" is none.
-func tildePath(home, p string) string {
-	if home != "" {
-		if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok {
-			return "~/" + rest
-		}
-	}
-	return p
-}
+func (o *scanOutput) shortPath(p string) string { return human.TildePath(o.home, p) }
 
 // progress draws, at most ten times a second, how far a long scan is, on
 // standard error when it is a terminal.

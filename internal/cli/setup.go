@@ -16,6 +16,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/human"
 )
 
 type setupOptions struct {
@@ -221,7 +222,7 @@ func (opts *setupOptions) setupEnv() (setupEnv, error) {
 }
 
 // short writes a path under the home directory as ~/….
-func (e setupEnv) short(p string) string { return tildePath(e.home, p) }
+func (e setupEnv) short(p string) string { return human.TildePath(e.home, p) }
 
 // shortIn writes the home directory as ~ in a note that starts with a path.
 func (e setupEnv) shortIn(note string) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/cfgedit"
+	"github.com/llm-secrets/llms/internal/human"
 )
 
 // mcpName is the server's name in the agents' configurations.
@@ -92,7 +93,7 @@ func (p *setupPlan) read(path string, newMode fs.FileMode) ([]byte, bool, fs.Fil
 
 func (p *setupPlan) fail(path string, err error) {
 	if p.err == nil {
-		p.err = usageError{fmt.Errorf("%s: %w; nothing was changed", path, err)}
+		p.err = usageError{Err: fmt.Errorf("%s: %w; nothing was changed", path, err)}
 	}
 }
 
@@ -326,7 +327,7 @@ func (p *setupPlan) denyJSON(path string, rules []string) {
 // working directory, and the store.
 func claudeRules(e setupEnv) []string {
 	store := "//" + strings.TrimPrefix(e.storeDir, "/")
-	if short := tildePath(e.home, e.storeDir); short != e.storeDir {
+	if short := human.TildePath(e.home, e.storeDir); short != e.storeDir {
 		store = short
 	}
 	return []string{"Read(./.env)", "Read(./.env.*)", "Read(./**/.env)", "Read(./**/.env.*)", "Read(" + store + "/**)"}
