@@ -16,8 +16,8 @@ import (
 // Where a token can come from, in order of precedence. Some agent sandboxes
 // strip variables that look like tokens, hence the file forms.
 const (
-	envToken     = "LLM_SECRETS_MACAROON"
-	envTokenFile = "LLM_SECRETS_MACAROON_FILE"
+	envToken     = broker.TokenEnv
+	envTokenFile = broker.TokenFileEnv
 )
 
 // tokenFlags are --macaroon and --macaroon-file, shared by every command
