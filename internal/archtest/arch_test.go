@@ -13,10 +13,11 @@ const module = "github.com/llm-secrets/llms/"
 // (non-test code). A package missing here fails the test, so a new package
 // must state its place in the graph.
 var allowed = map[string][]string{
-	"cmd/llms":         {"internal/cli", "internal/sandbox"},
-	"internal/cli":     {"internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
-	"internal/setup":   {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
-	"internal/cfgedit": {},
+	"cmd/llms":           {"internal/cli", "internal/sandbox"},
+	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
+	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/exitstatus", "internal/human", "internal/sandbox"},
+	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
+	"internal/cfgedit":   {},
 	// What a person reads and the status llms exits with: below every
 	// command package, importing nothing of llms.
 	"internal/human":      {},

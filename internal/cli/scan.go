@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llm-secrets/llms/internal/agentmode"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/gitrun"
 	"github.com/llm-secrets/llms/internal/human"
@@ -215,7 +216,7 @@ func (f *Factory) git(dir string) (*gitrun.Git, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := protectedPaths(f.accountHome, f.LookupEnv, store, f.llmsConfigDirs())
+	o, err := agentmode.ProtectedPaths(f.accountHome, f.LookupEnv, store, f.llmsConfigDirs())
 	if err != nil {
 		return nil, err
 	}
