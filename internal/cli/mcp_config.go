@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/llm-secrets/llms/internal/cfgedit"
 	"github.com/llm-secrets/llms/internal/setup"
 	"github.com/spf13/cobra"
 )
@@ -91,7 +92,7 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	case "claude":
 		// Claude Code takes one server, as JSON, on its command line.
 		var entry []byte
-		if entry, err = setup.MarshalPlain(setup.MCPServer(opts.Client, command, tokenFile)); err == nil {
+		if entry, err = cfgedit.MarshalPlain(setup.MCPServer(opts.Client, command, tokenFile)); err == nil {
 			out = "claude mcp add-json --scope user " + opts.Name + " " + setup.ShellQuote(string(entry)) + "\n"
 		}
 	case "codex":

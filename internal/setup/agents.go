@@ -235,7 +235,7 @@ func dropCreated(doc []byte, rec *setupRecord) ([]byte, error) {
 // entry of that name that setup did not add is the user's: left as it is.
 func (p *setupPlan) mcpJSON(path, client, key string, e setupEnv, mode fs.FileMode) {
 	p.mcp = true
-	entry, err := MarshalPlain(MCPServer(client, e.command, e.tokenFile))
+	entry, err := cfgedit.MarshalPlain(MCPServer(client, e.command, e.tokenFile))
 	if err != nil {
 		p.fail(path, err)
 		return
@@ -410,7 +410,7 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 		p.fail(path, err)
 		return
 	}
-	entry, _ := MarshalPlain(want)
+	entry, _ := cfgedit.MarshalPlain(want)
 	at := []string{"mcp_servers", mcpName}
 	p.apply(path, 0o600, edit{
 		add: func(cur []byte, prev, rec *setupRecord) ([]byte, error) {
@@ -418,7 +418,7 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 			if err != nil {
 				return nil, err
 			}
-			haveJSON, _ := MarshalPlain(have)
+			haveJSON, _ := cfgedit.MarshalPlain(have)
 			switch {
 			case has && (prev == nil || prev.Server == nil):
 				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)
@@ -438,7 +438,7 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 			if err != nil || !has {
 				return cur, err
 			}
-			haveJSON, _ := MarshalPlain(have)
+			haveJSON, _ := cfgedit.MarshalPlain(have)
 			switch {
 			case rec == nil || rec.Server == nil:
 				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)

@@ -4,7 +4,6 @@ package setup
 // and "llms mcp config" prints.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -62,17 +61,6 @@ func MCPServer(client, command, tokenFile string) map[string]any {
 func CodexMCPTable(name, command, tokenFile string) string {
 	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv_vars = [%q, %q]\n\n[mcp_servers.%s.env]\n%s = %s\n",
 		name, tomlString(command), agentsock.SocketEnv, broker.TokenEnv, name, broker.TokenFileEnv, tomlString(tokenFile))
-}
-
-// MarshalPlain is json.Marshal without HTML escaping.
-func MarshalPlain(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // tomlString quotes s as a TOML basic string; JSON's escapes are TOML's.
