@@ -157,12 +157,12 @@ func Run(opts *Options) error {
 	}
 	if err != nil {
 		if srv != nil {
-			srv.stop(opts)
+			srv.stop()
 		}
 		revokeAgentToken(opts, b, c, token)
 		return err
 	}
-	defer srv.stop(opts)
+	defer srv.stop()
 	if err := b.AgentStart(c, launch); err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -168,7 +169,7 @@ func revokeAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, t *agen
 // left in its own tree. It returns the agent's status (128+n for signal
 // n).
 func superviseAgent(opts *Options, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string, sup *sandbox.Supervisor) (int, error) {
-	defer srv.stop(opts)
+	defer srv.stop()
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
 	}
@@ -219,7 +220,7 @@ wait:
 	}
 	// The broker stops first (it kills the children it started and reaps
 	// them), then whatever else is left is ended and reaped.
-	srv.stop(opts)
+	srv.stop()
 	if n := g.End(); n > 0 {
 		human.Fprintf(opts.Stderr, "llms: ended %d process(es) the agent left behind\n", n)
 	}
@@ -237,6 +238,7 @@ type agentBroker struct {
 	done        chan error
 	stopped     bool
 	rules       *sandbox.Prepared // nil without a sandbox
+	stderr      io.Writer         // the human's, for what stopping says
 }
 
 // serveBroker starts the broker for the agent: a socket in the launch
@@ -260,7 +262,7 @@ func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, 
 		srv.ConnectedFor = sup.ConnectedFor
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
+	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1), stderr: opts.Stderr}
 	if rules != nil {
 		// Compiled once: a child then costs one landlock_restrict_self,
 		// not a walk over every rule's path.
@@ -344,7 +346,7 @@ func sweepLaunchDirs(base string, now time.Time) {
 
 // stop ends the broker (its running children are killed), waiting a few
 // seconds at most, and removes the socket directory.
-func (ab *agentBroker) stop(opts *Options) {
+func (ab *agentBroker) stop() {
 	if ab.stopped {
 		return
 	}
@@ -353,13 +355,13 @@ func (ab *agentBroker) stop(opts *Options) {
 	select {
 	case err := <-ab.done:
 		if err != nil {
-			human.Fprintf(opts.Stderr, "llms broker: %v\n", err)
+			human.Fprintf(ab.stderr, "llms broker: %v\n", err)
 		}
 		if ab.rules != nil {
 			ab.rules.Close()
 		}
 	case <-time.After(5 * time.Second):
-		human.Fprintf(opts.Stderr, "llms broker: still busy after 5s; ending its processes\n")
+		human.Fprintf(ab.stderr, "llms broker: still busy after 5s; ending its processes\n")
 	}
 	os.RemoveAll(ab.dir)
 }
