@@ -162,7 +162,7 @@ func revokeAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, t *agen
 	}
 }
 
-// superviseAgent has the guard (started early by runAgent) start the
+// superviseAgent has the guard (started early by Run) start the
 // agent, in a cgroup of its own where one can be made, below this child
 // subreaper; relays TERM, HUP, USR1 and USR2; and once the guard exits (it
 // ends the agent's tree first), stops the broker and ends every process
