@@ -15,7 +15,7 @@ const module = "github.com/llm-secrets/llms/"
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
 	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
-	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/exitstatus", "internal/human", "internal/sandbox"},
+	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
 	// What a person reads and the status llms exits with: below every
