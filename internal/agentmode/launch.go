@@ -48,10 +48,10 @@ type Options struct {
 	AllowSocket []string
 	// AllowHost is --allow-host and the profile's allow_host: egress rules
 	// and @presets beside the agent's own API hosts; AllowNet --allow-net.
-	AllowHost   []string
-	AllowNet    bool
-	Hide        []string
-	NoSandbox   bool
+	AllowHost []string
+	AllowNet  bool
+	Hide      []string
+	NoSandbox bool
 	// LandlockABI, when set (-1 is unset), caps the Landlock ABI the rules
 	// are built for, to see what the agent can do on an older kernel.
 	LandlockABI int

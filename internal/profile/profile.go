@@ -62,8 +62,8 @@ type file map[string]toml.Primitive
 // rawProfile is one profile as written; a string for the duration so that
 // errors can name it.
 type rawProfile struct {
-	Secrets []string
-	Env     map[string]string
+	Secrets   []string
+	Env       map[string]string
 	TTL       string
 	Caveats   map[string][]string
 	AllowHost []string
