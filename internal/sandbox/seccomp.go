@@ -35,7 +35,8 @@ import (
 // readable by any process of the uid. So keyctl, add_key and request_key
 // are refused too, as container runtimes do.
 //
-// That is the whole filter of the children the broker starts. The agent's
+// That is the whole filter of the children the broker starts, with the
+// restricted network's part below where it is restricted. The agent's
 // adds what the launcher's supervisor mediates (supervisor.go, and
 // docs/adr/0029): connect, the opening of terminals, and below Landlock
 // ABI 6 the calls that send a signal, are answered by the launcher
