@@ -286,17 +286,7 @@ func TestSupervisorEgress(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = []string{egressEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0"}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("launcher: %v\n%s%s", err, out.String(), errb.String())
-		}
-		res := map[string]string{}
-		for line := range strings.Lines(out.String()) {
-			k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
-			res[k] = v
-		}
-		return res
+		return launcherLines(t, cmd)
 	}
 	check := func(t *testing.T, res, want map[string]string) {
 		t.Helper()
@@ -310,12 +300,7 @@ func TestSupervisorEgress(t *testing.T) {
 			}
 		}
 	}
-	var abis []int
-	for _, a := range []int{ABI(), 4} {
-		if a <= ABI() && !slices.Contains(abis, a) {
-			abis = append(abis, a)
-		}
-	}
+	abis := supervisedABIs()
 	for _, abi := range abis {
 		t.Run(fmt.Sprintf("agent-abi%d", abi), func(t *testing.T) {
 			res := launch(t, append([]string{strconv.Itoa(abi), "supervised"}, ops...)...)
