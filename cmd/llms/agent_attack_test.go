@@ -111,7 +111,7 @@ func attackAgent() int {
 		return attackSupervisor(report, llms, work)
 	}
 	if os.Getenv(envAttackPhase) == egressPhase {
-		return attackEgress(report)
+		return attackEgress(report, llms)
 	}
 	if os.Getenv(envAttackPhase) == "oracle" {
 		return attackOracle(report, llms)
