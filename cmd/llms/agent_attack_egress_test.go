@@ -24,10 +24,12 @@ import (
 // The egress attacks: the agent tries to reach what is not its own nor
 // allowed — a TCP server of the user's on 127.0.0.1 and on ::1, a UDP
 // server, the same TCP server by TCP Fast Open, a raw socket, and Node's
-// fetch, which ignores the proxy variables — and proves that what it may
-// reach still works: its own servers (IPv4 and IPv6 loopback) and a server
-// allowed as an IP literal (--allow-host 127.0.0.2:PORT). With --allow-net
-// the user's servers are reached: the control.
+// fetch, which ignores the proxy variables; and through a program the
+// broker runs for it (the value in its environment), TCP and UDP to the
+// user's servers — and proves that what it may reach still works: its own
+// servers (IPv4 and IPv6 loopback) and a server allowed as an IP literal
+// (--allow-host 127.0.0.2:PORT). With --allow-net the user's servers are
+// reached: the control.
 const (
 	envEgressUserTCP  = "ATTACK_EGRESS_USER_TCP"  // the user's TCP server, 127.0.0.1:PORT
 	envEgressUserTCP6 = "ATTACK_EGRESS_USER_TCP6" // …on [::1]:PORT
