@@ -106,8 +106,9 @@
 // The search is Wu–Manber with a hashed 4-byte shift table over a window as
 // long as the shortest pattern (at most 32 bytes); only where the table
 // cannot rule a position out are patterns compared. Text with no secrets is
-// mostly skipped a window at a time, reading the table for two windows at
-// once; building the text view is one copy of each line. The dump view is
+// mostly skipped a window at a time, by a constant move the processor can
+// predict past the table read; building the text view is one copy of each
+// line. The dump view is
 // built only from lines that start like a dump line (six hex digits, or a
 // space and a hex digit, or two spaces and "0").
 //
