@@ -204,7 +204,9 @@ func (r *Redactor) scanDumps(s *scanner, buf []byte, lineStart, final bool) int 
 			s.dumpLines = append(s.dumpLines, dumpLineSpan{0, start, end})
 			return min(start, r.scanDumpRun(s, buf, false))
 		case notDump:
-			r.scanDumpRun(s, buf, true)
+			if len(s.lines) > 0 {
+				r.scanDumpRun(s, buf, true)
+			}
 		case isDump:
 			s.lines = append(s.lines, dumpLineSpan{len(s.dump), start, end})
 			s.dumpLines = append(s.dumpLines, s.lines[len(s.lines)-1])
