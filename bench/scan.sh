@@ -36,15 +36,6 @@ warmup=${WARMUP:-1}
 label=$(numfmt --to=iec-i "$size")B
 command -v git >/dev/null || { echo "bench: git is required" >&2; exit 2; }
 
-# cpu_s JSON I: user + system seconds (means) of the I-th command of a
-# hyperfine --export-json file.
-cpu_s() {
-	awk -v want="$2" '
-		/"user":/ { gsub(/[",]/, "", $2); u[nu++] = $2 }
-		/"system":/ { gsub(/[",]/, "", $2); s[ns++] = $2 }
-		END { print u[want] + s[want] }' "$1"
-}
-
 describe_build
 
 store=$work/store
