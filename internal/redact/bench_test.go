@@ -71,29 +71,51 @@ func benchOutput(rng *rand.Rand, secrets []Secret, dense bool) []byte {
 	return out
 }
 
-// benchWrite masks output in writes of chunk bytes.
+// benchWrite masks output in writes of chunk bytes, a new stream each
+// loop.
 func benchWrite(b *testing.B, r *Redactor, output []byte, chunk int) {
-	b.SetBytes(int64(len(output)))
-	// The machine may be shared: report the throughput per CPU second of
-	// this goroutine's thread, which other processes do not inflate.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	defer func() {
-		b.ReportMetric(float64(b.N)*float64(len(output))/(threadCPU()-cpu0)/1e6, "MB/cpu-s")
-	}()
+	defer perCPUSecond(b, len(output))()
 	for b.Loop() {
 		w := r.NewWriter(io.Discard)
-		for p := output; len(p) > 0; {
-			n := min(chunk, len(p))
-			if _, err := w.Write(p[:n]); err != nil {
-				b.Fatal(err)
-			}
-			p = p[n:]
-		}
+		writeChunks(b, w, output, chunk)
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// benchStream feeds output to w in writes of chunk bytes, once each loop,
+// as one long stream, and closes it.
+func benchStream(b *testing.B, w io.WriteCloser, output []byte, chunk int) {
+	defer perCPUSecond(b, len(output))()
+	for b.Loop() {
+		writeChunks(b, w, output, chunk)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func writeChunks(b *testing.B, w io.Writer, output []byte, chunk int) {
+	for p := output; len(p) > 0; {
+		n := min(chunk, len(p))
+		if _, err := w.Write(p[:n]); err != nil {
+			b.Fatal(err)
+		}
+		p = p[n:]
+	}
+}
+
+// perCPUSecond sets the benchmark's bytes per loop and returns the
+// function that reports them per CPU second of this goroutine's thread,
+// which other processes on a shared machine do not inflate.
+func perCPUSecond(b *testing.B, size int) (report func()) {
+	b.SetBytes(int64(size))
+	runtime.LockOSThread()
+	cpu0 := threadCPU()
+	return func() {
+		b.ReportMetric(float64(b.N)*float64(size)/(threadCPU()-cpu0)/1e6, "MB/cpu-s")
+		runtime.UnlockOSThread()
 	}
 }
 
@@ -207,51 +229,17 @@ func benchBase64Text(rng *rand.Rand) []byte {
 
 // BenchmarkWriterBase64 is bench/cat.sh's `exec -- cat`: 20 secrets, base64
 // text, read from the runner's 1 MiB pipe in 1 MiB writes, as one long
-// stream (each loop writes the output once more).
+// stream.
 func BenchmarkWriterBase64(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	r := New(benchBase64Secrets(rng, 20))
-	output := benchBase64Text(rng)
-	b.SetBytes(int64(len(output)))
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	w := r.NewWriter(io.Discard)
-	for b.Loop() {
-		if _, err := w.Write(output); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)*float64(len(output))/(threadCPU()-cpu0)/1e6, "MB/cpu-s")
+	benchStream(b, r.NewWriter(io.Discard), benchBase64Text(rng), 1<<20)
 }
 
-// benchFind runs a Finder over output in writes of chunk bytes, as `llms
-// scan` reads a file, and checks that it finds nothing: one stream, which
-// each loop extends by output once more.
-func benchFind(b *testing.B, r *Redactor, output []byte, chunk int) {
-	b.SetBytes(int64(len(output)))
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	defer func() {
-		b.ReportMetric(float64(b.N)*float64(len(output))/(threadCPU()-cpu0)/1e6, "MB/cpu-s")
-	}()
-	f := r.NewFinder(func(m Found) error { return fmt.Errorf("found %s at %d", m.Secret, m.Start) })
-	for b.Loop() {
-		for p := output; len(p) > 0; {
-			n := min(chunk, len(p))
-			if _, err := f.Write(p[:n]); err != nil {
-				b.Fatal(err)
-			}
-			p = p[n:]
-		}
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+// newBenchFinder returns a Finder that fails on any finding: the
+// benchmarks' text holds none.
+func newBenchFinder(r *Redactor) *Finder {
+	return r.NewFinder(func(m Found) error { return fmt.Errorf("found %s at %d", m.Secret, m.Start) })
 }
 
 // BenchmarkFinderLog is bench/scan.sh: 100 key-like values, log lines, in
@@ -259,12 +247,12 @@ func benchFind(b *testing.B, r *Redactor, output []byte, chunk int) {
 func BenchmarkFinderLog(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	r := New(benchKeySecrets(rng, 100))
-	benchFind(b, r, benchOutput(rng, nil, false), 256<<10)
+	benchStream(b, newBenchFinder(r), benchOutput(rng, nil, false), 256<<10)
 }
 
 // BenchmarkFinderBase64 is the same search over random base64 text.
 func BenchmarkFinderBase64(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	r := New(benchKeySecrets(rng, 100))
-	benchFind(b, r, benchBase64Text(rng), 256<<10)
+	benchStream(b, newBenchFinder(r), benchBase64Text(rng), 256<<10)
 }
