@@ -68,7 +68,8 @@
 //	  0x70, 0x40, 0x73, 0x73,                  xxd -i
 //
 // The offset is 6 to 16 hex digits and the pairs are in either case. The
-// bytes of consecutive dump lines, without their '\n' and '\r', are matched
+// bytes of consecutive dump lines, without the line breaks they spell (runs
+// as the text view leaves out; a longer run ends any match), are matched
 // against every pattern as one string; a match there masks from the value's
 // first hex pair to the end of the line on which it ends, so that the ASCII
 // column, which shows the same bytes, goes with it. Earlier lines' ASCII

@@ -225,17 +225,19 @@ func referenceMatches(patterns []refPattern, input []byte, final bool) ([]refMat
 		cut = at[v]
 	}
 
-	// The dump view: runs of dump lines, decoded.
+	// The dump view: runs of dump lines, decoded, without line breaks as
+	// the text view.
 	lines := bytes.SplitAfter(input, []byte("\n"))
 	var dview []byte
 	var dat, dlineStart, dlineEnd []int
+	drun := 0 // line breaks dview ends with
 	search := func(final bool) {
 		if v := refSearch(patterns, dview, final, func(i, n, p int) {
 			matches = append(matches, refMatch{dat[i], dlineEnd[i+n-1], p})
 		}); v < len(dview) {
 			cut = min(cut, dlineStart[v])
 		}
-		dview, dat, dlineStart, dlineEnd = nil, nil, nil, nil
+		dview, dat, dlineStart, dlineEnd, drun = nil, nil, nil, nil, 0
 	}
 	pos := 0
 	var dumpLines [][2]int
@@ -264,7 +266,12 @@ func referenceMatches(patterns []refPattern, input []byte, final bool) ([]refMat
 			if err != nil {
 				panic(err)
 			}
-			if b[0] != '\r' && b[0] != '\n' {
+			if b[0] == '\r' || b[0] == '\n' {
+				drun++
+			} else {
+				drun = 0
+			}
+			if drun == 0 || drun > maxBreak {
 				dview = append(dview, b[0])
 				dat = append(dat, start+q)
 				dlineStart = append(dlineStart, start)
@@ -603,9 +610,16 @@ func TestWriterMatchesReferenceRandom(t *testing.T) {
 				v := secrets[rng.IntN(len(secrets))].Value
 				input = append(input, wrap(v[rng.IntN(2):], 1+rng.IntN(8), rng.IntN(2) == 0)...)
 			case n < 9:
-				// A hex dump of a value between other bytes.
+				// A hex dump of a value between other bytes, now and
+				// then with a run of line breaks inside it, shorter or
+				// longer than the views leave out.
 				v := secrets[rng.IntN(len(secrets))].Value
-				data := slices.Concat([]byte(alphabet[:rng.IntN(5)]), v[:len(v)-rng.IntN(2)], []byte(alphabet[:rng.IntN(5)]))
+				v = v[:len(v)-rng.IntN(2)]
+				if rng.IntN(2) == 0 {
+					k := rng.IntN(len(v) + 1)
+					v = slices.Concat(v[:k], bytes.Repeat([]byte{"\n\r"[rng.IntN(2)]}, 1+rng.IntN(8)), v[k:])
+				}
+				data := slices.Concat([]byte(alphabet[:rng.IntN(5)]), v, []byte(alphabet[:rng.IntN(5)]))
 				input = append(input, fakeDump(rng, data)...)
 			default:
 				input = append(input, alphabet[rng.IntN(len(alphabet))])
