@@ -85,6 +85,16 @@ median_s() {
 	awk -v want="$2" '/"median":/ { if (n++ == want) { gsub(/[",]/, "", $2); print $2; exit } }' "$1"
 }
 
+# cpu_s JSON I: user + system seconds (hyperfine's means) of the I-th
+# command, which other processes on a shared machine inflate less than the
+# wall clock.
+cpu_s() {
+	awk -v want="$2" '
+		/"user":/ { gsub(/[",]/, "", $2); u[nu++] = $2 }
+		/"system":/ { gsub(/[",]/, "", $2); s[ns++] = $2 }
+		END { print u[want] + s[want] }' "$1"
+}
+
 # ms SECONDS: milliseconds with two decimals.
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
 
