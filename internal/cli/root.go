@@ -50,6 +50,8 @@ type Factory struct {
 	Now   func() time.Time
 	Getwd func() (string, error)
 	dir   string
+	// serveMCP is llms-mcp's server (MCPMain); nil in llms.
+	serveMCP MCPServe
 }
 
 func (f *Factory) now() time.Time {
