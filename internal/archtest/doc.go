@@ -8,4 +8,9 @@
 // caveat and policy; pinned, which judges program files, below the broker;
 // supervise, the seccomp notification loop, which holds no policy, below
 // sandbox, whose supervisor it serves.
+//
+// It also guards start-up, coarsely: cmd/llms links none of the packages
+// whose initialisers only llms-mcp needs (docs/adr/0036), and llms
+// --version and exec stay within wide bounds of a hello-world and of the
+// age one-liner in page faults and CPU time.
 package archtest
