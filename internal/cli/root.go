@@ -233,6 +233,9 @@ func Main(args []string, f *Factory) int {
 				break
 			}
 		}
+		// Nor the completion command cobra would add, which args did not
+		// name either.
+		root.CompletionOptions.DisableDefaultCmd = true
 	} else if !versionOnly(args) {
 		// Help, completion, the usage list and the suggestions for a
 		// mistyped name need the whole tree.
