@@ -55,11 +55,18 @@ func TestStartupGuard(t *testing.T) {
 	}
 	store := filepath.Join(dir, "store")
 	env := append(os.Environ(), "LLM_SECRETS_DIR="+store, "HOME="+dir)
-	for _, args := range [][]string{{"init"}, {"set", "--stdin", "k"}} {
+	// Under an AI agent (its marker in the environment, or one among the
+	// test's ancestors) set and exec refuse without a token (exit 3).
+	for _, args := range [][]string{{"init"}, {"set", "--stdin", "k"}, {"exec", "-i", "X=k", "--", "true"}} {
 		cmd := exec.Command(llms, args...)
-		cmd.Env = env
+		cmd.Dir, cmd.Env = dir, env
 		cmd.Stdin = strings.NewReader("guard_0123456789abcdef0123456789\n")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 3 {
+			t.Logf("llms %v refuses here, an agent is detected around the test: the exec guard is skipped: %s", args, out)
+			return
+		}
+		if err != nil {
 			t.Fatalf("llms %v: %v\n%s", args, err, out)
 		}
 	}
