@@ -5,8 +5,9 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build demo test lint bench e2e
 
+# build: llms and, beside it, llms-mcp, the MCP server `llms mcp` execs.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/llms
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o bin/ ./cmd/llms ./cmd/llms-mcp
 
 # demo: a throwaway store, one secret, one command that uses it, redacted;
 # a delegated token; an agent in agent mode.
