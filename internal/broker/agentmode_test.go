@@ -131,7 +131,7 @@ func TestExecConfine(t *testing.T) {
 	if code, err := b.Exec(context.Background(), caller(t, nil, ""), req); err != nil || code != 0 || !confined {
 		t.Fatalf("code %d, err %v, confined %v", code, err, confined)
 	}
-	os.Remove(marker)
+	must(t, os.Remove(marker))
 	req.Confine = func() error { return errors.New("no sandbox") }
 	if _, err := b.Exec(context.Background(), caller(t, nil, ""), req); err == nil {
 		t.Fatal("a failed Confine was ignored")
@@ -144,11 +144,7 @@ func TestExecConfine(t *testing.T) {
 // Exec, Peek and List may run at once (go test -race checks the rest).
 func TestConcurrentRequests(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
 	for i := 0; i < 10; i++ {
@@ -185,11 +181,8 @@ func TestConcurrentRequests(t *testing.T) {
 func TestOnlyTheLaunchTokenIsAccepted(t *testing.T) {
 	b, _ := testBroker(t)
 	mint := func(secret string) (string, string) {
-		minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {secret}}})
+		minted := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {secret}}})
 		tok, info := minted.Token, minted.Info
-		if err != nil {
-			t.Fatal(err)
-		}
 		return tok, info.ID
 	}
 	launched, launchedID := mint("A")
