@@ -351,7 +351,9 @@ func TestRunBounds(t *testing.T) {
 	}
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "/"}, "outside")
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "../.."}, "outside")
-	os.Symlink("/", filepath.Join(f.work, "out"))
+	if err := os.Symlink("/", filepath.Join(f.work, "out")); err != nil {
+		t.Fatal(err)
+	}
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "out"}, "outside")
 
 	huge := make([]string, 5000)
