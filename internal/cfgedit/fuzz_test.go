@@ -24,8 +24,14 @@ func FuzzJSONEdit(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := decodeJSON(doc)
-		got, _ := decodeJSON(back)
+		want, err := decodeJSON(doc)
+		if err != nil {
+			t.Fatalf("SetJSON accepted %q, which does not decode: %v", doc, err)
+		}
+		got, err := decodeJSON(back)
+		if err != nil {
+			t.Fatalf("%q -> %q does not decode: %v", doc, back, err)
+		}
 		if _, hadServers, _ := GetJSON(doc, "mcpServers"); !hadServers {
 			delete(got, "mcpServers")
 		}
@@ -48,8 +54,14 @@ func FuzzTOMLEdit(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: %v", added, err)
 		}
-		want, _ := decodeTOML(doc)
-		got, _ := decodeTOML(back)
+		want, err := decodeTOML(doc)
+		if err != nil {
+			t.Fatalf("AppendTOML accepted %q, which does not decode: %v", doc, err)
+		}
+		got, err := decodeTOML(back)
+		if err != nil {
+			t.Fatalf("%q -> %q does not decode: %v", doc, back, err)
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q -> %q", doc, back)
 		}
