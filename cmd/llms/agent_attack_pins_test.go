@@ -341,7 +341,8 @@ func agentModeAttacksPins(t *testing.T, abi int) {
 	files, _ := filepath.Glob(filepath.Join(work, "out-*.txt"))
 	sort.Strings(files)
 	for _, f := range files {
-		b, _ := os.ReadFile(f)
+		b, err := os.ReadFile(f)
+		mustDo(t, err)
 		texts[filepath.Base(f)] = string(b)
 	}
 	for where, text := range texts {
@@ -371,7 +372,7 @@ func TestPinnedProgramReadsNoCatalogue(t *testing.T) {
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 	tok := filepath.Join(root, "token")
-	os.WriteFile(tok, []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--cmd", "printenv")), 0o600)
+	mustDo(t, os.WriteFile(tok, []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--cmd", "printenv")), 0o600))
 	agent := append(env, "CLAUDECODE=1", "LLM_SECRETS_MACAROON_FILE="+tok)
 	var warnings []string
 	loaded, outputs := catalogueAttack(root, nil, func(extra []string) string {

@@ -169,7 +169,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 	if ownPrograms {
 		env = append(env, envSupOwnPrograms+"=1")
 	}
-	os.MkdirAll(filepath.Join(root, "tmp"), 0o700)
+	mustDo(t, os.MkdirAll(filepath.Join(root, "tmp"), 0o700))
 	mustRun(t, bin, env, "", "init")
 	mustRun(t, bin, env, "value-"+tag, "set", "--stdin", "K")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
