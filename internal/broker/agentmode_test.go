@@ -148,20 +148,23 @@ func TestConcurrentRequests(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
 	for i := 0; i < 10; i++ {
+		// The callers are made here: caller may stop the test, which only
+		// the test's own goroutine may do.
+		peekC, listC, execC := caller(t, claude, tok), caller(t, claude, tok), caller(t, claude, tok)
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			_, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: "A"})
+			_, err := b.Peek(peekC, PeekRequest{Name: "A"})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.List(caller(t, claude, tok), ListRequest{})
+			_, err := b.List(listC, ListRequest{})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.Exec(context.Background(), caller(t, claude, tok), ExecRequest{Inject: []Injection{{"X", "A"}},
+			_, err := b.Exec(context.Background(), execC, ExecRequest{Inject: []Injection{{"X", "A"}},
 				Argv: []string{"true"}, Env: os.Environ(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 			errs <- err
 		}()
