@@ -390,7 +390,9 @@ func attackSupervisor(report func(string, bool, string), llms, work string) int 
 		report("cmd-socket-relative", err == nil, errDetail(err))
 	}
 	link := filepath.Join(work, "link.sock")
-	os.Symlink(cmdRuntime, link)
+	if err := os.Symlink(cmdRuntime, link); err != nil {
+		return setupFailed(err)
+	}
 	err = dialRaw(unixAddr(link))
 	report("cmd-socket-symlink", err == nil, errDetail(err))
 	if f, ferr := os.OpenFile(filepath.Dir(cmdTmp), unix.O_PATH, 0); ferr == nil {

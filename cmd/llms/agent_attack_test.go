@@ -233,8 +233,12 @@ func attackAgent() int {
 	// A .git file naming a repository in a hidden directory: the broker,
 	// outside the sandbox, must not read it (its remote) for the agent.
 	alias := filepath.Join(work, "alias")
-	os.MkdirAll(alias, 0o700)
-	os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600)
+	if err := os.MkdirAll(alias, 0o700); err != nil {
+		return setupFailed(err)
+	}
+	if err := os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600); err != nil {
+		return setupFailed(err)
+	}
 	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", "true")
 	cmd.Dir = alias
 	var aliasErr bytes.Buffer
@@ -278,7 +282,10 @@ func attackAgent() int {
 	// working tree is readable, and still not the agent's to use.
 	_, err = os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
 	report("read-found-token", err == nil, errDetail(err))
-	found, _ := os.ReadFile(filepath.Join(work, "leaked.token"))
+	found, err := os.ReadFile(filepath.Join(work, "leaked.token"))
+	if err != nil || len(found) == 0 {
+		return setupFailed(fmt.Errorf("the leaked token: %q, %v", found, err))
+	}
 	cli("found-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(string(found))},
 		"exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
@@ -403,6 +410,13 @@ func atEachAttackABI(t *testing.T, attacks func(t *testing.T, abi int)) {
 	for _, abi := range attackABIs() {
 		t.Run(fmt.Sprintf("abi%d", abi), func(t *testing.T) { attacks(t, abi) })
 	}
+}
+
+// setupFailed ends an attack phase whose own preparation failed: the
+// attempts after it would be refused for that reason and prove nothing.
+func setupFailed(err error) int {
+	fmt.Fprintln(os.Stderr, "attack phase: setting up:", err)
+	return 2
 }
 
 // attackAgentPath makes the attack agent beside the llms binary bin: this
