@@ -93,9 +93,9 @@ func TestCCTVVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), []byte(v.identity+"\n"), 0o600)
-			os.WriteFile(filepath.Join(s.Dir(), "recipients.txt"), []byte(id.Recipient().String()+"\n"), 0o600)
-			os.WriteFile(s.secretPath("V"), v.file, 0o600)
+			must(t, os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), []byte(v.identity+"\n"), 0o600))
+			must(t, os.WriteFile(filepath.Join(s.Dir(), "recipients.txt"), []byte(id.Recipient().String()+"\n"), 0o600))
+			must(t, os.WriteFile(s.secretPath("V"), v.file, 0o600))
 			s2, err := Open(s.Dir())
 			if err != nil {
 				t.Fatal(err)
@@ -140,7 +140,8 @@ func parseCCTV(t *testing.T, data []byte) (cctvVector, bool) {
 		case "expect":
 			v.expect = value
 		case "payload":
-			h, _ := hex.DecodeString(value)
+			h, err := hex.DecodeString(value)
+			must(t, err)
 			copy(v.payloadHash[:], h)
 		case "identity":
 			identities++
@@ -151,7 +152,8 @@ func parseCCTV(t *testing.T, data []byte) (cctvVector, bool) {
 			compressed = true
 		}
 	}
-	body, _ := io.ReadAll(r)
+	body, err := io.ReadAll(r)
+	must(t, err)
 	if compressed {
 		zr, err := zlib.NewReader(bytes.NewReader(body))
 		if err != nil {
