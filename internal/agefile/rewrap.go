@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"filippo.io/age"
 )
@@ -36,18 +37,9 @@ const streamNonceLen = 16
 //
 // An X25519 stanza does not say whose it is, so removing a recipient means
 // rewrapping to everyone who remains. The file key stays the same: whoever
-// held it keeps reading this payload (see docs/adr/0034).
+// held it keeps reading this payload (docs/adr/0034-rewrap-not-reencrypt.md).
 func Rewrap(file []byte, ids []age.Identity, to []age.Recipient) ([]byte, error) {
-	_, off, fileKey, err := open(file, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(fileKey)
-	stanzas, _, err := wrap(fileKey, to)
-	if err != nil {
-		return nil, err
-	}
-	return assemble(fileKey, stanzas, file[off:])
+	return NewRewrapper(ids).Rewrap(file, to)
 }
 
 // AddRecipients returns file with stanzas for add appended to the ones it
@@ -61,7 +53,63 @@ func Rewrap(file []byte, ids []age.Identity, to []age.Recipient) ([]byte, error)
 // Use it only on a file whose stanzas are known to be for the current
 // members: it keeps whatever the file has.
 func AddRecipients(file []byte, ids []age.Identity, add []age.Recipient) ([]byte, error) {
-	h, off, fileKey, err := open(file, ids)
+	return NewRewrapper(ids).AddRecipients(file, add)
+}
+
+// A Rewrapper re-wraps many files with the same identities, as a member
+// change does over a whole store; it is safe for concurrent use.
+//
+// Unwrapping is most of a re-wrap's cost: an X25519 identity tries every
+// stanza in turn, one scalar multiplication each, until its own. Files
+// written to the same recipient list hold a member's stanza at the same
+// place, so when its identities are one X25519 or hybrid identity, a
+// Rewrapper tries first the stanza that identity opened in the last file,
+// and tries them all in order, as age does, only when that one is not
+// its. The key so found must still match the header's MAC, checked by
+// age. The one difference from age: a stanza before that place which age
+// would stop at — another that also opens, or one it finds malformed
+// after the multiplication (a low-order share) — is not looked at, so a
+// file age refuses for that reason can be re-wrapped into one it reads.
+// Such a header can only come from a holder of the file key (its MAC
+// matches), and its payload is still authenticated.
+type Rewrapper struct {
+	ids  []age.Identity
+	hint *stanzaHint // nil: no hint, age's order
+}
+
+// NewRewrapper returns a Rewrapper that opens files with ids.
+func NewRewrapper(ids []age.Identity) *Rewrapper {
+	r := &Rewrapper{ids: ids}
+	if len(ids) == 1 {
+		switch ids[0].(type) {
+		case *age.X25519Identity, *age.HybridIdentity:
+			// Their Unwrap tries each stanza on its own, in order, and
+			// stops at the first that opens or is malformed: trying one
+			// stanza alone is that same step.
+			r.hint = &stanzaHint{id: ids[0]}
+			r.hint.last.Store(-1)
+		}
+	}
+	return r
+}
+
+// Rewrap is the package's Rewrap with r's identities.
+func (r *Rewrapper) Rewrap(file []byte, to []age.Recipient) ([]byte, error) {
+	_, off, fileKey, err := r.open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(fileKey)
+	stanzas, _, err := wrap(fileKey, to)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(fileKey, stanzas, file[off:])
+}
+
+// AddRecipients is the package's AddRecipients with r's identities.
+func (r *Rewrapper) AddRecipients(file []byte, add []age.Recipient) ([]byte, error) {
+	h, off, fileKey, err := r.open(file)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +128,33 @@ func AddRecipients(file []byte, ids []age.Identity, add []age.Recipient) ([]byte
 	return assemble(fileKey, append(slices.Clone(h.Stanzas), stanzas...), file[off:])
 }
 
+// stanzaHint is an identity that tries first the stanza at the index where
+// it last opened one.
+type stanzaHint struct {
+	id   age.Identity
+	last atomic.Int64
+}
+
+func (h *stanzaHint) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if k := int(h.last.Load()); k >= 0 && k < len(stanzas) {
+		if key, err := h.id.Unwrap(stanzas[k : k+1]); err == nil {
+			return key, nil
+		}
+	}
+	// Not there: every stanza in order, which is what age does.
+	for j := range stanzas {
+		key, err := h.id.Unwrap(stanzas[j : j+1])
+		if errors.Is(err, age.ErrIncorrectIdentity) {
+			continue
+		}
+		if err == nil {
+			h.last.Store(int64(j))
+		}
+		return key, err
+	}
+	return nil, age.ErrIncorrectIdentity
+}
+
 // CheckRecipients reports whether age would encrypt to this set, and this
 // package re-wrap to it, without touching any file: a caller can refuse a
 // bad recipient list before it changes anything.
@@ -91,7 +166,7 @@ func CheckRecipients(to []age.Recipient) error {
 
 // open parses the header, unwraps the file key with age (which checks the
 // MAC) and authenticates the payload.
-func open(file []byte, ids []age.Identity) (*Header, int, []byte, error) {
+func (r *Rewrapper) open(file []byte) (*Header, int, []byte, error) {
 	h, off, err := ParseHeader(file)
 	if err != nil {
 		return nil, 0, nil, err
@@ -100,8 +175,12 @@ func open(file []byte, ids []age.Identity) (*Header, int, []byte, error) {
 	if len(file)-off < streamNonceLen {
 		return nil, 0, nil, fmt.Errorf("%w: the file ends before the payload's nonce", ErrMalformed)
 	}
+	ids := r.ids
 	if len(ids) == 0 {
 		return nil, 0, nil, ErrNoIdentity
+	}
+	if r.hint != nil {
+		ids = []age.Identity{r.hint}
 	}
 	fileKey, err := age.DecryptHeader(file[:off], ids...)
 	var noMatch *age.NoIdentityMatchError

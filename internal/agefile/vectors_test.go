@@ -195,55 +195,71 @@ func TestVectorsRewrap(t *testing.T) {
 			continue
 		}
 		t.Run(v.name, func(t *testing.T) {
-			out, err := Rewrap(v.file, v.ids, []age.Recipient{to.Recipient()})
-			if err != nil && out != nil {
-				t.Fatal("an error with output")
-			}
-			var want error
-			switch {
-			case v.armored:
-				want = ErrMalformed // armor is not an age v1 binary file
-			case v.expect == "header failure":
-				want = ErrMalformed
-			case v.expect == "no match":
-				want = ErrNoIdentity
-			case v.expect == "HMAC failure":
-				want = ErrBadMAC
-			case v.expect == "payload failure":
-				want = ErrPayload
-			case v.expect == "success":
-			default:
-				t.Fatalf("unknown expectation %q", v.expect)
-			}
-			if want != nil {
-				if !errors.Is(err, want) {
-					t.Fatalf("expect %q: Rewrap error %v, want %v", v.expect, err, want)
+			// With no hint (age's order), and with a Rewrapper's hint left
+			// at each of the first stanzas by an earlier file.
+			for hint := -1; hint < 3; hint++ {
+				r := NewRewrapper(v.ids)
+				if r.hint == nil && hint >= 0 {
+					break
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("expect success: %v", err)
-			}
-			r, err := age.Decrypt(bytes.NewReader(out), to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sum := sha256.Sum256(got); !bytes.Equal(sum[:], v.payloadHash) {
-				t.Fatal("payload hash mismatch after rewrap")
-			}
-			_, oldOff, _ := ParseHeader(v.file)
-			_, newOff, _ := ParseHeader(out)
-			if !bytes.Equal(out[newOff:], v.file[oldOff:]) {
-				t.Fatal("the payload bytes changed")
-			}
-			var noMatch *age.NoIdentityMatchError
-			if _, err := age.Decrypt(bytes.NewReader(out), v.ids...); !errors.As(err, &noMatch) {
-				t.Fatalf("the vector's own identities still open the rewrapped file: %v", err)
+				if r.hint != nil {
+					r.hint.last.Store(int64(hint))
+				}
+				checkVectorRewrap(t, v, r, to)
 			}
 		})
+	}
+}
+
+func checkVectorRewrap(t *testing.T, v vector, r *Rewrapper, to *age.X25519Identity) {
+	t.Helper()
+	out, err := r.Rewrap(v.file, []age.Recipient{to.Recipient()})
+	if err != nil && out != nil {
+		t.Fatal("an error with output")
+	}
+	var want error
+	switch {
+	case v.armored:
+		want = ErrMalformed // armor is not an age v1 binary file
+	case v.expect == "header failure":
+		want = ErrMalformed
+	case v.expect == "no match":
+		want = ErrNoIdentity
+	case v.expect == "HMAC failure":
+		want = ErrBadMAC
+	case v.expect == "payload failure":
+		want = ErrPayload
+	case v.expect == "success":
+	default:
+		t.Fatalf("unknown expectation %q", v.expect)
+	}
+	if want != nil {
+		if !errors.Is(err, want) {
+			t.Fatalf("expect %q: Rewrap error %v, want %v", v.expect, err, want)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("expect success: %v", err)
+	}
+	dr, err := age.Decrypt(bytes.NewReader(out), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(dr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(got); !bytes.Equal(sum[:], v.payloadHash) {
+		t.Fatal("payload hash mismatch after rewrap")
+	}
+	_, oldOff, _ := ParseHeader(v.file)
+	_, newOff, _ := ParseHeader(out)
+	if !bytes.Equal(out[newOff:], v.file[oldOff:]) {
+		t.Fatal("the payload bytes changed")
+	}
+	var noMatch *age.NoIdentityMatchError
+	if _, err := age.Decrypt(bytes.NewReader(out), v.ids...); !errors.As(err, &noMatch) {
+		t.Fatalf("the vector's own identities still open the rewrapped file: %v", err)
 	}
 }
