@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/llm-secrets/llms/internal/agevectors"
 )
 
 // FuzzParseHeader: on any input, ParseHeader accepts exactly what age's
@@ -14,8 +16,8 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzParseHeader -fuzztime 60s ./internal/agefile
 func FuzzParseHeader(f *testing.F) {
-	for _, v := range loadVectors(f) {
-		f.Add(v.file[:min(len(v.file), 4096)]) // the header, and the payload's start
+	for _, v := range agevectors.All(f) {
+		f.Add(v.File[:min(len(v.File), 4096)]) // the header, and the payload's start
 	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		h, off, err := ParseHeader(file)

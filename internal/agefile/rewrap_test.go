@@ -19,6 +19,8 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/llm-secrets/llms/internal/agevectors"
 )
 
 // fataler is what the helpers need of a *testing.T or a *rapid.T.
@@ -150,21 +152,10 @@ func TestAddRecipients(t *testing.T) {
 	}
 }
 
-func ageCLI(t *testing.T) string {
-	path, err := exec.LookPath("age")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the age CLI is required in CI (apt-get install age)")
-		}
-		t.Skip("age CLI not installed (apt-get install age)")
-	}
-	return path
-}
-
 // TestAgeCLIReadsRewrapped: the reference age CLI decrypts a re-wrapped
 // file with a new member's identity, and refuses the removed member's.
 func TestAgeCLIReadsRewrapped(t *testing.T) {
-	ageBin := ageCLI(t)
+	ageBin := agevectors.CLI(t)
 	alice, bob, carol := newX25519(t), newX25519(t), newX25519(t)
 	value := canary(t, 1024)
 	file := encrypt(t, value, recipientsOf(alice, bob)...)
@@ -226,7 +217,7 @@ func TestSSHEd25519Members(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ageBin := ageCLI(t)
+	ageBin := agevectors.CLI(t)
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		t.Fatal(err)

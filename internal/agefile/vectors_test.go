@@ -1,137 +1,26 @@
 package agefile
 
 import (
-	"bufio"
 	"bytes"
-	"compress/zlib"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
-	"io/fs"
-	"strings"
-	"sync"
 	"testing"
 
-	agetest "c2sp.org/CCTV/age"
 	"filippo.io/age"
+
+	"github.com/llm-secrets/llms/internal/agevectors"
 )
-
-// vector is one file of the age test vectors (c2sp.org/CCTV/age).
-type vector struct {
-	name        string
-	expect      string
-	payloadHash []byte
-	fileKey     []byte
-	ids         []age.Identity
-	armored     bool
-	file        []byte
-	cut         bool // only the start of a larger file
-}
-
-var vectors struct {
-	sync.Mutex
-	all []vector
-}
-
-// loadVectors reads (once: some are megabytes compressed) the age test
-// vectors.
-func loadVectors(t testing.TB) []vector {
-	vectors.Lock()
-	defer vectors.Unlock()
-	if vectors.all != nil {
-		return vectors.all
-	}
-	entries, err := fs.ReadDir(agetest.Vectors, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []vector
-	for _, e := range entries {
-		data, err := fs.ReadFile(agetest.Vectors, e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, parseVector(t, e.Name(), data))
-	}
-	if len(vs) < 140 {
-		t.Fatalf("only %d age test vectors: the set changed shape", len(vs))
-	}
-	vectors.all = vs
-	return vs
-}
-
-func parseVector(t testing.TB, name string, data []byte) vector {
-	v := vector{name: name}
-	r := bufio.NewReader(bytes.NewReader(data))
-	compressed := false
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("%s: no body: %v", name, err)
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if line == "" {
-			break
-		}
-		key, value, _ := strings.Cut(line, ": ")
-		switch key {
-		case "expect":
-			v.expect = value
-		case "payload":
-			v.payloadHash, _ = hex.DecodeString(value)
-		case "file key":
-			v.fileKey, _ = hex.DecodeString(value)
-		case "identity":
-			var id age.Identity
-			id, err := age.ParseX25519Identity(value)
-			if err != nil {
-				id, err = age.ParseHybridIdentity(value)
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			v.ids = append(v.ids, id)
-		case "passphrase":
-			id, err := age.NewScryptIdentity(value)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			v.ids = append(v.ids, id)
-		case "armored":
-			v.armored = true
-		case "compressed":
-			compressed = true
-		}
-	}
-	body, _ := io.ReadAll(r)
-	if compressed {
-		zr, err := zlib.NewReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Only the first MiB: the multi-megabyte STREAM vectors test
-		// age's own STREAM, to which authenticate hands the payload, and
-		// inflating them under -race takes seconds. Their headers are
-		// still checked; Rewrap skips them.
-		if body, err = io.ReadAll(io.LimitReader(zr, 1<<20+1)); err != nil {
-			t.Fatal(err)
-		}
-		v.cut = len(body) > 1<<20
-	}
-	v.file = body
-	return v
-}
 
 // TestVectorsParseAsAge: every vector's header is accepted by ParseHeader
 // exactly when age's own parser accepts it, at the same length, and what
 // is accepted writes back to the same bytes, MAC included.
 func TestVectorsParseAsAge(t *testing.T) {
 	accepted, refused := 0, 0
-	for _, v := range loadVectors(t) {
-		t.Run(v.name, func(t *testing.T) {
-			h, off, err := ParseHeader(v.file)
-			ageHdr, ageErr := age.ExtractHeader(bytes.NewReader(v.file))
+	for _, v := range agevectors.All(t) {
+		t.Run(v.Name, func(t *testing.T) {
+			h, off, err := ParseHeader(v.File)
+			ageHdr, ageErr := age.ExtractHeader(bytes.NewReader(v.File))
 			if (err == nil) != (ageErr == nil) {
 				t.Fatalf("ParseHeader error %v, age's parser error %v", err, ageErr)
 			}
@@ -140,13 +29,13 @@ func TestVectorsParseAsAge(t *testing.T) {
 				if !errors.Is(err, ErrMalformed) {
 					t.Fatalf("a refusal not marked ErrMalformed: %v", err)
 				}
-				if !v.armored && v.expect != "header failure" {
-					t.Fatalf("expect %q, but the header was refused: %v", v.expect, err)
+				if !v.Armored && v.Expect != "header failure" {
+					t.Fatalf("expect %q, but the header was refused: %v", v.Expect, err)
 				}
 				return
 			}
 			accepted++
-			if !bytes.Equal(v.file[:off], ageHdr) {
+			if !bytes.Equal(v.File[:off], ageHdr) {
 				t.Fatal("the header ParseHeader found is not the one age found")
 			}
 			b, err := appendWithoutMAC(nil, h.Stanzas)
@@ -154,17 +43,17 @@ func TestVectorsParseAsAge(t *testing.T) {
 				t.Fatal(err)
 			}
 			b = append(append(append(b, ' '), b64.EncodeToString(h.MAC)...), '\n')
-			if !bytes.Equal(b, v.file[:off]) {
+			if !bytes.Equal(b, v.File[:off]) {
 				t.Fatal("the header does not write back to the same bytes")
 			}
-			if v.fileKey == nil {
+			if v.FileKey == nil {
 				return
 			}
-			mac, err := headerMAC(v.fileKey, b[:bytes.LastIndex(b, []byte(" "))])
+			mac, err := headerMAC(v.FileKey, b[:bytes.LastIndex(b, []byte(" "))])
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch v.expect {
+			switch v.Expect {
 			case "HMAC failure":
 				if bytes.Equal(mac, h.MAC) {
 					t.Fatal("our MAC matches a header age's vectors say has a bad one")
@@ -190,15 +79,15 @@ func TestVectorsRewrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range loadVectors(t) {
-		if v.cut {
+	for _, v := range agevectors.All(t) {
+		if v.Cut {
 			continue
 		}
-		t.Run(v.name, func(t *testing.T) {
+		t.Run(v.Name, func(t *testing.T) {
 			// With no hint (age's order), and with a Rewrapper's hint left
 			// at each of the first stanzas by an earlier file.
 			for hint := -1; hint < 3; hint++ {
-				r := NewRewrapper(v.ids)
+				r := NewRewrapper(v.Identities)
 				if r.hint == nil && hint >= 0 {
 					break
 				}
@@ -211,31 +100,31 @@ func TestVectorsRewrap(t *testing.T) {
 	}
 }
 
-func checkVectorRewrap(t *testing.T, v vector, r *Rewrapper, to *age.X25519Identity) {
+func checkVectorRewrap(t *testing.T, v agevectors.Vector, r *Rewrapper, to *age.X25519Identity) {
 	t.Helper()
-	out, err := r.Rewrap(v.file, []age.Recipient{to.Recipient()})
+	out, err := r.Rewrap(v.File, []age.Recipient{to.Recipient()})
 	if err != nil && out != nil {
 		t.Fatal("an error with output")
 	}
 	var want error
 	switch {
-	case v.armored:
+	case v.Armored:
 		want = ErrMalformed // armor is not an age v1 binary file
-	case v.expect == "header failure":
+	case v.Expect == "header failure":
 		want = ErrMalformed
-	case v.expect == "no match":
+	case v.Expect == "no match":
 		want = ErrNoIdentity
-	case v.expect == "HMAC failure":
+	case v.Expect == "HMAC failure":
 		want = ErrBadMAC
-	case v.expect == "payload failure":
+	case v.Expect == "payload failure":
 		want = ErrPayload
-	case v.expect == "success":
+	case v.Expect == "success":
 	default:
-		t.Fatalf("unknown expectation %q", v.expect)
+		t.Fatalf("unknown expectation %q", v.Expect)
 	}
 	if want != nil {
 		if !errors.Is(err, want) {
-			t.Fatalf("expect %q: Rewrap error %v, want %v", v.expect, err, want)
+			t.Fatalf("expect %q: Rewrap error %v, want %v", v.Expect, err, want)
 		}
 		return
 	}
@@ -250,16 +139,16 @@ func checkVectorRewrap(t *testing.T, v vector, r *Rewrapper, to *age.X25519Ident
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := sha256.Sum256(got); !bytes.Equal(sum[:], v.payloadHash) {
+	if sum := sha256.Sum256(got); !bytes.Equal(sum[:], v.PayloadHash) {
 		t.Fatal("payload hash mismatch after rewrap")
 	}
-	_, oldOff, _ := ParseHeader(v.file)
+	_, oldOff, _ := ParseHeader(v.File)
 	_, newOff, _ := ParseHeader(out)
-	if !bytes.Equal(out[newOff:], v.file[oldOff:]) {
+	if !bytes.Equal(out[newOff:], v.File[oldOff:]) {
 		t.Fatal("the payload bytes changed")
 	}
 	var noMatch *age.NoIdentityMatchError
-	if _, err := age.Decrypt(bytes.NewReader(out), v.ids...); !errors.As(err, &noMatch) {
+	if _, err := age.Decrypt(bytes.NewReader(out), v.Identities...); !errors.As(err, &noMatch) {
 		t.Fatalf("the vector's own identities still open the rewrapped file: %v", err)
 	}
 }
