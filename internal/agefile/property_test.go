@@ -71,11 +71,11 @@ func TestPropertyMembership(t *testing.T) {
 		pool[i] = newX25519(t)
 	}
 	rapid.Check(t, func(t *rapid.T) {
-		value := rapid.SliceOfN(rapid.Byte(), 0, 300).Draw(t, "value")
+		value := rapid.SliceOfN(rapid.Byte(), 0, 100).Draw(t, "value")
 		members := map[int]bool{0: true}
 		file := encrypt(t, value, pool[0].Recipient())
 		payload := payloadOf(t, file)
-		for step := range rapid.IntRange(1, 4).Draw(t, "steps") {
+		for step := range rapid.IntRange(1, 3).Draw(t, "steps") {
 			who := rapid.IntRange(0, len(pool)-1).Draw(t, "who")
 			var opener int
 			for m := range members {
