@@ -12,8 +12,9 @@
 // header writer or MAC.
 //
 // It never encrypts a payload. It decrypts one only to authenticate it,
-// with age, into a buffer it wipes, so that a file cut short or altered is
-// refused rather than given a fresh header.
+// with age, into a buffer it wipes (age's own chunk buffer is left to the
+// garbage collector, as on every read), so that a file cut short or
+// altered is refused rather than given a fresh header.
 //
 // It refuses: armored files, scrypt (passphrase) recipients, a recipient
 // set age itself would refuse to encrypt to (post-quantum mixed with

@@ -33,7 +33,8 @@ var (
 )
 
 // ErrMalformed is wrapped by every error about a file that is not a
-// canonical age v1 file. Its messages say where, never what the bytes were.
+// canonical age v1 file. The parser's messages say where, never what the
+// bytes were.
 var ErrMalformed = errors.New("not a canonical age v1 file")
 
 // Header is a parsed age v1 header: its recipient stanzas in order, and

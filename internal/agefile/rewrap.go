@@ -204,7 +204,7 @@ func (r *Rewrapper) open(file []byte) (*Header, int, []byte, error) {
 }
 
 // authenticate decrypts the payload with age, under the unwrapped file
-// key, to a buffer that is wiped: a file cut short, or a payload changed
+// key, to a buffer that is wiped (age's chunk buffer is not ours to wipe): a file cut short, or a payload changed
 // or corrupted, is refused instead of getting a fresh header.
 func authenticate(file, fileKey []byte) error {
 	r, err := age.Decrypt(bytes.NewReader(file), age.NewInjectedFileKeyIdentity(fileKey))
