@@ -20,8 +20,8 @@ demo: build
 # The agent-mode attack tests run on their own, verbose, so that every
 # attempt and its outcome is in the CI log.
 test: lint
-	$(GO) test -race -count=1 -parallel 8 -skip '^TestAgentModeAttacks' ./...
-	$(GO) test -race -count=1 -v -run '^TestAgentModeAttacks' ./cmd/llms
+	$(GO) test -race -count=1 -timeout 20m -parallel 8 -skip '^TestAgentModeAttacks' ./...
+	$(GO) test -race -count=1 -timeout 20m -v -run '^TestAgentModeAttacks' ./cmd/llms
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
