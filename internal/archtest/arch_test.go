@@ -27,6 +27,9 @@ var allowed = map[string][]string{
 	"internal/runner":    {},
 	"internal/agentsock": {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":    {},
+	// The credential proxy is given values by the broker and masks
+	// answers with the same redactor as exec output.
+	"internal/credproxy": {"internal/redact"},
 	"internal/dotenv":    {},
 	"internal/macaroon":  {},
 	"internal/caveat":    {"internal/names", "internal/agentid"},
