@@ -244,5 +244,4 @@ func dumpHeader(h http.Header) string {
 	return b.String()
 }
 
-
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }

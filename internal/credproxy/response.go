@@ -66,34 +66,22 @@ func copyFlushing(w io.Writer, rc *http.ResponseController, body io.Reader) {
 	}
 }
 
-// flushWriter flushes after each write: the redactor writes once per
-// release.
-type flushWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
-}
-
-func (f flushWriter) Write(b []byte) (int, error) {
-	n, err := f.w.Write(b)
-	if err == nil {
-		err = f.rc.Flush()
-	}
-	return n, err
-}
-
 // copyRedacted copies body to w through a redact.Writer: a reader
 // goroutine hands chunks over, and when none has come for quietRelease the
 // redactor releases what it holds.
 func (p *Proxy) copyRedacted(w io.Writer, rc *http.ResponseController, body io.Reader) {
-	rw := p.red.NewWriter(flushWriter{w, rc})
+	// The response writer's buffer is flushed when the body pauses or
+	// ends, not after each write: a write per chunk would cost a TLS
+	// record and a system call each.
+	rw := p.red.NewWriter(w)
 	type chunk struct {
 		b   []byte
 		err error
 	}
 	chunks := make(chan chunk)
 	free := make(chan []byte, 2)
-	free <- make([]byte, 32<<10)
-	free <- make([]byte, 32<<10)
+	free <- make([]byte, 64<<10)
+	free <- make([]byte, 64<<10)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -135,7 +123,7 @@ func (p *Proxy) copyRedacted(w io.Writer, rc *http.ResponseController, body io.R
 			timer.Reset(quietRelease)
 		case <-timer.C:
 			if held {
-				if rw.Release() != nil {
+				if rw.Release() != nil || rc.Flush() != nil {
 					return
 				}
 				held = false
