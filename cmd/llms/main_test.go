@@ -21,6 +21,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		attackAgentName: func() { os.Exit(attackAgent()) },
+		goClientName:    func() { os.Exit(goClient()) },
 		"llms": func() {
 			f := cli.NewFactory()
 			// Tests decide what agent is present: an empty fake /proc

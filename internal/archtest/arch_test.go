@@ -21,13 +21,15 @@ var allowed = map[string][]string{
 	"internal/supervise": {},
 	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
 	"internal/names":     {},
-	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned"},
+	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned", "internal/credproxy"},
 	"internal/pinned":    {},
 	"internal/store":     {"internal/names", "internal/durable"},
 	"internal/runner":    {},
 	"internal/agentsock": {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":    {},
-	// The credential proxy is given values by the broker and masks
+	// The credential proxy sits below the broker, like the runner: the
+	// broker authorizes each binding, reads its value and hands it to
+	// the proxy; the proxy reads no store and decides no access. It masks
 	// answers with the same redactor as exec output.
 	"internal/credproxy": {"internal/redact"},
 	"internal/dotenv":    {},
