@@ -271,4 +271,3 @@ func assertNoCanary(t *testing.T, s, canary string) {
 		}
 	}
 }
-
