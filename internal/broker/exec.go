@@ -156,31 +156,31 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	if acct, err := c.lookupAccount(); err == nil {
 		account = &acct
 	}
+	// The child never holds a bound value, but one it gets back from a
+	// host it is bound to is masked in what it prints, as the proxy
+	// masks it in the answer.
+	secrets := make([]redact.Secret, len(wanted), len(wanted)+1)
+	for i, name := range wanted {
+		secrets[i] = redact.Secret{Name: name, Value: values[i]}
+	}
 	var proxyEnv []string
 	if len(req.HTTP) > 0 {
-		proxy, err := b.startProxy(c, g.tokenID, ProxyRequest{HTTP: req.HTTP, UpstreamCA: req.UpstreamCA}, values[len(req.Inject):])
+		proxy, err := b.startProxy(c, g.tokenID, ProxyRequest{HTTP: req.HTTP, UpstreamCA: req.UpstreamCA}, values[len(req.Inject):], secrets)
 		if err != nil {
 			return 0, err
 		}
 		defer proxy.Close()
-		proxyEnv = proxy.Env()
+		proxyEnv = append(proxy.Env(), HTTPBindingsEnv+"="+DescribeHTTPBindings(req.HTTP))
 		// The caller's own proxy and CA variables give way to the
 		// proxy's, which a pinned program gets too.
-		for _, n := range credproxy.EnvNames() {
+		for _, n := range append(credproxy.EnvNames(), HTTPBindingsEnv) {
 			seen[n] = true
 		}
 	}
 	env := childEnv(req.Env, seen, g.programPinned, keep, account, req.Warn)
 	env = append(env, proxyEnv...)
-	secrets := make([]redact.Secret, len(wanted), len(wanted)+1)
 	for i, in := range req.Inject {
 		env = append(env, in.Var+"="+string(values[i]))
-	}
-	// The child never holds a bound value, but one it gets back from a
-	// host it is bound to is masked in what it prints, as the proxy
-	// masks it in the answer.
-	for i, name := range wanted {
-		secrets[i] = redact.Secret{Name: name, Value: values[i]}
 	}
 	if c.hasToken() {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})

@@ -1,9 +1,12 @@
 package broker
 
 import (
+	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +14,7 @@ import (
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/credproxy"
 	"github.com/llm-secrets/llms/internal/names"
+	"github.com/llm-secrets/llms/internal/redact"
 )
 
 // HTTPBinding asks for secret Secret to go to Host:Port, on the wire,
@@ -41,12 +45,22 @@ func ParseHTTPBinding(spec string, body bool) (HTTPBinding, error) {
 	return HTTPBinding{Var: v, Secret: k, Host: host, Port: port, Body: body}, nil
 }
 
+// String is "VAR=SECRET@HOST:PORT", an IPv6 host in brackets.
 func (h HTTPBinding) String() string {
-	s := h.Var + "=" + h.Secret + "@" + h.Host + ":" + strconv.Itoa(h.Port)
-	if h.Body {
-		s += " (bodies too)"
+	return h.Var + "=" + h.Secret + "@" + net.JoinHostPort(h.Host, strconv.Itoa(h.Port))
+}
+
+// HTTPBindingsEnv names the variable in which a launcher tells the program
+// its bindings, names only: "VAR=SECRET@HOST:PORT" joined with ",".
+const HTTPBindingsEnv = "LLMS_HTTP_BINDINGS"
+
+// DescribeHTTPBindings is the value of HTTPBindingsEnv for bindings.
+func DescribeHTTPBindings(bindings []HTTPBinding) string {
+	s := make([]string, len(bindings))
+	for i, h := range bindings {
+		s[i] = h.String()
 	}
-	return s
+	return strings.Join(s, ",")
 }
 
 // ProxyRequest starts a credential proxy for a program.
@@ -116,15 +130,22 @@ func checkHTTPBindings(bindings []HTTPBinding, seen map[string]bool) error {
 
 // startProxy starts the proxy for granted values (values[i] is bindings[i]'s)
 // and records one http-bind line per binding first; a refusal of the
-// proxy's becomes an http-refused line.
-func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values [][]byte) (*HTTPProxy, error) {
+// proxy's becomes an http-refused line. Its reason quotes the host the
+// program asked for, which is masked with every value the program may
+// hold (known), in any case: the proxy lower-cases host names.
+func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values [][]byte, known []redact.Secret) (*HTTPProxy, error) {
+	mask := maskAnyCase(known)
 	cfg := credproxy.Config{Allowed: req.Allowed, ExtraRootsPEM: req.UpstreamCA}
 	var lines []audit.Record
 	for i, h := range req.HTTP {
 		cfg.Bindings = append(cfg.Bindings, credproxy.Binding{Var: h.Var, Key: h.Secret, Host: h.Host, Port: h.Port,
 			Placeholder: credproxy.NewPlaceholder(h.Secret), Value: values[i], Body: h.Body})
+		reason := h.String()
+		if h.Body {
+			reason += ", bodies too"
+		}
 		lines = append(lines, audit.Record{Event: "http-bind", Decision: "allow", Secrets: []string{h.Secret}, TokenID: tokenID,
-			Reason: h.String()})
+			Reason: reason})
 	}
 	if err := b.recordAll(lines, c); err != nil {
 		return nil, err
@@ -136,7 +157,7 @@ func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values 
 		// An audit line that cannot be written cannot undo a refusal;
 		// the request was refused either way.
 		_ = b.record(audit.Record{Event: "http-refused", Decision: "deny", Secrets: r.Keys, TokenID: tokenID,
-			Reason: fmt.Sprintf("%s: %s", r.Rule, r.Reason)}, c)
+			Reason: mask(fmt.Sprintf("%s: %s", r.Rule, r.Reason))}, c)
 	}
 	p, err := credproxy.Start(cfg)
 	if err != nil {
@@ -165,6 +186,23 @@ func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values 
 		}
 	}
 	return h, nil
+}
+
+// maskAnyCase returns a function that masks every form of each secret, and
+// of its lower-case copy, in a string.
+func maskAnyCase(secrets []redact.Secret) func(string) string {
+	all := slices.Clone(secrets)
+	for _, s := range secrets {
+		all = append(all, redact.Secret{Name: s.Name, Value: bytes.ToLower(s.Value)})
+	}
+	r := redact.New(all)
+	return func(s string) string {
+		var buf bytes.Buffer
+		w := r.NewWriter(&buf)
+		w.Write([]byte(s))
+		w.Close()
+		return buf.String()
+	}
 }
 
 // writeNew writes a file that must not exist yet: nothing already there,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -81,7 +82,11 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 		return err
 	}
 	c.Via = agentsock.ViaMCP
-	return mcpserver.Serve(ctx, mcpserver.New(mcpserver.Config{Broker: b, Caller: c.Fresh, Environ: opts.Environ, Version: version()}),
+	var bindings []string
+	if v, ok := opts.LookupEnv(broker.HTTPBindingsEnv); ok && v != "" {
+		bindings = strings.Split(v, ",")
+	}
+	return mcpserver.Serve(ctx, mcpserver.New(mcpserver.Config{Broker: b, Caller: c.Fresh, Environ: opts.Environ, Version: version(), HTTP: bindings}),
 		opts.IO.In, opts.IO.Out)
 }
 
