@@ -14,19 +14,25 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/gitrun", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
+	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/exitstatus", "internal/human", "internal/sandbox"},
+	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
-	"internal/mcpserver": {"internal/broker"},
-	"internal/sandbox":   {"internal/supervise"},
-	"internal/supervise": {},
-	"internal/profile":   {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
-	"internal/names":     {},
-	"internal/broker":    {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned", "internal/credproxy"},
-	"internal/pinned":    {},
-	"internal/store":     {"internal/names", "internal/durable"},
-	"internal/runner":    {},
-	"internal/agentsock": {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
-	"internal/redact":    {},
+	// What a person reads and the status llms exits with: below every
+	// command package, importing nothing of llms.
+	"internal/human":      {},
+	"internal/exitstatus": {},
+	"internal/mcpserver":  {"internal/broker"},
+	"internal/sandbox":    {"internal/supervise"},
+	"internal/supervise":  {},
+	"internal/profile":    {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
+	"internal/names":      {},
+	"internal/broker":     {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned", "internal/credproxy"},
+	"internal/pinned":     {},
+	"internal/store":      {"internal/names", "internal/durable"},
+	"internal/runner":     {},
+	"internal/agentsock":  {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
+	"internal/redact":     {},
 	// The credential proxy sits below the broker, like the runner: the
 	// broker authorizes each binding, reads its value and hands it to
 	// the proxy; the proxy reads no store and decides no access. It masks

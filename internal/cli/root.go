@@ -172,7 +172,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.agentModeGate(cmd) }
 	root.AddCommand(
 		newInitCmd(f),
