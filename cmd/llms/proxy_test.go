@@ -64,22 +64,34 @@ type proxyServers struct {
 	apiHostPort string
 }
 
-// recorder is a test server that records the Authorization header of each
-// request and echoes it.
+// recorder is a test server that records the Authorization header (or
+// X-Auth, git's extra header) and the body of each request, as
+// "HEADER|BODY", and echoes them. At /redirect it answers 302 to redirect,
+// with what it saw in the query.
 type recorder struct {
-	mu   sync.Mutex
-	auth []string
+	mu       sync.Mutex
+	auth     []string
+	redirect string
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	a := req.Header.Get("Authorization")
 	if a == "" {
-		a = req.Header.Get("X-Auth") // git's extra header
+		a = req.Header.Get("X-Auth")
 	}
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	r.mu.Lock()
-	r.auth = append(r.auth, a)
+	r.auth = append(r.auth, a+"|"+string(body))
 	r.mu.Unlock()
+	if r.redirect != "" && req.URL.Path == "/redirect" {
+		w.Header().Set("Location", r.redirect+"?got="+url.QueryEscape(a))
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	io.WriteString(w, "server saw: "+a+"\n")
+	if len(body) > 0 {
+		io.WriteString(w, "body: "+string(body)+"\n")
+	}
 }
 
 func (r *recorder) seen() []string {
@@ -131,6 +143,7 @@ func newProxyServers(t *testing.T) *proxyServers {
 	ps.apiURL = "https://" + ps.apiHostPort + "/v1/me"
 	ps.otherURL = "https://" + start("127.0.0.2", ps.other, true) + "/v1/me"
 	ps.plainURL = "http://" + start("127.0.0.2", ps.plain, false) + "/v1/me"
+	ps.api.redirect = strings.TrimSuffix(ps.plainURL, "/v1/me") + "/next"
 	return ps
 }
 

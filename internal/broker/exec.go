@@ -37,11 +37,15 @@ type ExecRequest struct {
 	// UpstreamCA is PEM of CAs the proxy trusts upstream besides the
 	// system's.
 	UpstreamCA []byte
-	Argv       []string
-	Env        []string // the caller's environment, to which injections are added
-	Stdin      *os.File
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// LaunchEnv are variables a launch gives every child, set last and
+	// given to a pinned program too: agent mode's credential proxy and
+	// CA variables, which a program must not take from the caller.
+	LaunchEnv []string
+	Argv      []string
+	Env       []string // the caller's environment, to which injections are added
+	Stdin     *os.File
+	Stdout    io.Writer
+	Stderr    io.Writer
 	// PTY runs the child on a pseudo-terminal (the CLI sets it when its
 	// stdout is a terminal), so colours and interactive programs work.
 	PTY bool
@@ -121,6 +125,9 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	if err := checkHTTPBindings(req.HTTP, seen); err != nil {
 		return 0, err
 	}
+	if len(req.HTTP) > 0 && len(req.LaunchEnv) > 0 {
+		return 0, fmt.Errorf("%w: --http is given to the launch, not to exec inside it", ErrBadRequest)
+	}
 	for _, h := range req.HTTP {
 		wanted = append(wanted, h.Secret)
 	}
@@ -163,7 +170,11 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	for i, name := range wanted {
 		secrets[i] = redact.Secret{Name: name, Value: values[i]}
 	}
-	var proxyEnv []string
+	proxyEnv := req.LaunchEnv
+	for _, kv := range req.LaunchEnv {
+		name, _, _ := strings.Cut(kv, "=")
+		seen[name] = true
+	}
 	if len(req.HTTP) > 0 {
 		proxy, err := b.startProxy(c, g.tokenID, ProxyRequest{HTTP: req.HTTP, UpstreamCA: req.UpstreamCA}, values[len(req.Inject):], secrets)
 		if err != nil {

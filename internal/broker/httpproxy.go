@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/llm-secrets/llms/internal/audit"
+	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/credproxy"
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/redact"
@@ -74,6 +75,39 @@ type ProxyRequest struct {
 	// directory it can read and not write. "" makes a private temporary
 	// one, removed by Close.
 	BundleDir string
+	// Program is what the values are granted for, as caveats and policy
+	// judge it: the agent's program, for a launch.
+	Program string
+	// TokenID names, in the http-bind and http-refused lines, the token
+	// of the program the proxy serves (the agent's).
+	TokenID string
+}
+
+// StartHTTPProxy is a launch's proxy (agent mode): the launcher, the human,
+// is the caller, and each binding is decided as an exec of Program would
+// be — policy, audit — but the secrets do not enter the agent's token:
+// the agent holds placeholders and cannot have a bound value injected
+// into a program of its own. Close stops it.
+func (b *Broker) StartHTTPProxy(c *Caller, req ProxyRequest) (*HTTPProxy, error) {
+	if len(req.HTTP) == 0 {
+		return nil, fmt.Errorf("%w: no binding to serve", ErrBadRequest)
+	}
+	if err := checkHTTPBindings(req.HTTP, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	a := access{op: caveat.OpExec, caller: c, program: req.Program, http: true}
+	for _, h := range req.HTTP {
+		a.secrets = append(a.secrets, h.Secret)
+	}
+	_, values, err := b.grantValues(a)
+	if err != nil {
+		return nil, err
+	}
+	var known []redact.Secret
+	for i, h := range req.HTTP {
+		known = append(known, redact.Secret{Name: h.Secret, Value: values[i]})
+	}
+	return b.startProxy(c, req.TokenID, req, values, known)
 }
 
 // HTTPProxy is a running credential proxy. It holds the values; it gives
@@ -136,6 +170,9 @@ func checkHTTPBindings(bindings []HTTPBinding, seen map[string]bool) error {
 func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values [][]byte, known []redact.Secret) (*HTTPProxy, error) {
 	mask := maskAnyCase(known)
 	cfg := credproxy.Config{Allowed: req.Allowed, ExtraRootsPEM: req.UpstreamCA}
+	if tokenID == "" {
+		tokenID = req.TokenID
+	}
 	var lines []audit.Record
 	for i, h := range req.HTTP {
 		cfg.Bindings = append(cfg.Bindings, credproxy.Binding{Var: h.Var, Key: h.Secret, Host: h.Host, Port: h.Port,
