@@ -211,6 +211,24 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 	}
 }
 
+// TestAgentHTTPWithTheSameSecretInTheToken: a secret both bound with --http
+// and allowed by the agent's token could be injected into a program of the
+// agent's, and the launch says so.
+func TestAgentHTTPWithTheSameSecretInTheToken(t *testing.T) {
+	needLandlock(t)
+	bin := llmsBin(t)
+	root := t.TempDir()
+	env := append(llmsEnv(filepath.Join(root, "store")), "TMPDIR="+root)
+	mustRun(t, bin, env, "", "init")
+	mustRun(t, bin, env, "value-"+randomHex(8), "set", "--stdin", "K")
+	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	_, errs, code := run(t, bin, env, "", "agent", "--agent", "claude-code", "--secret", "K", "--ttl", "5m",
+		"--http", "API_KEY=K@api.example.com", "--", "true")
+	if code != 0 || !strings.Contains(errs, "the agent's token allows K too") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
 func redactedEcho(d string) bool { return strings.Contains(d, "server saw: Bearer [REDACTED:K]") }
 
 func refusedWith(rule string) func(string) bool {

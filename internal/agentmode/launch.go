@@ -159,7 +159,7 @@ func Run(opts *Options) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	proxy, launchEnv, err := startProxy(opts, b, c, path, launch.TokenID, dir)
+	proxy, launchEnv, err := startProxy(opts, b, c, path, token, dir)
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -104,8 +105,9 @@ func agentSupervisor(opts *Options, rules *sandbox.Rules) (*sandbox.Supervisor, 
 }
 
 type agentToken struct {
-	text string
-	info broker.TokenInfo
+	text    string
+	info    broker.TokenInfo
+	secrets []string // the secrets it allows
 }
 
 // newLaunchID names one launch: 128 random bits, in the form a launch
@@ -150,7 +152,7 @@ func mintAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, id, launc
 	for _, w := range minted.Warnings {
 		human.Fprintf(opts.Stderr, "llms: warning: %s\n", w)
 	}
-	return &agentToken{minted.Token, minted.Info}, nil
+	return &agentToken{minted.Token, minted.Info, r.Secrets()}, nil
 }
 
 func revokeAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, t *agentToken) {
@@ -236,9 +238,18 @@ wait:
 // goes in the launch directory, which the agent reads and cannot change.
 // It returns the variables the agent and every child the broker starts
 // get: placeholders, proxy, CA, and the bindings' names.
-func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program, tokenID string, dir launchDir) (*broker.HTTPProxy, []string, error) {
+func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program string, token *agentToken, dir launchDir) (*broker.HTTPProxy, []string, error) {
 	if len(opts.HTTP) == 0 {
 		return nil, nil, nil
+	}
+	var tokenID string
+	if token != nil {
+		tokenID = token.info.ID
+		for _, h := range opts.HTTP {
+			if slices.Contains(token.secrets, h.Secret) {
+				human.Fprintf(opts.Stderr, "llms: warning: the agent's token allows %s too: it can have the value injected into a program of its own, and the placeholder protects nothing; bind it with --http alone\n", h.Secret)
+			}
+		}
 	}
 	proxy, err := b.StartHTTPProxy(c, broker.ProxyRequest{HTTP: opts.HTTP, Allowed: opts.Egress, UpstreamCA: opts.HTTPCA,
 		BundleDir: dir.path, Program: program, TokenID: tokenID})
