@@ -227,6 +227,14 @@ func TestAgentHTTPWithTheSameSecretInTheToken(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "the agent's token allows K too") {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
+	// The same from a profile's http key.
+	os.MkdirAll(filepath.Join(root, ".config", "llm-secrets"), 0o700)
+	os.WriteFile(filepath.Join(root, ".config", "llm-secrets", "profiles.toml"),
+		[]byte("[p]\nsecrets = [\"K\"]\nttl = \"5m\"\nhttp = [\"API_KEY=K@api.example.com\"]\n"), 0o600)
+	_, errs, code = run(t, bin, env, "", "agent", "--agent", "claude-code", "--profile", "p", "--", "true")
+	if code != 0 || !strings.Contains(errs, "the agent's token allows K too") {
+		t.Errorf("--profile: exit %d, stderr %q", code, errs)
+	}
 }
 
 func redactedEcho(d string) bool { return strings.Contains(d, "server saw: Bearer [REDACTED:K]") }

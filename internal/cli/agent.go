@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -75,8 +76,16 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 			if !cmd.Flags().Changed("landlock-abi") {
 				opts.LandlockABI = -1
 			}
+			plain, body := httpPlain, httpBody
+			if opts.ProfileName != "" {
+				p, err := f.profile(opts.ProfileName)
+				if err != nil {
+					return err
+				}
+				plain, body = append(slices.Clone(p.HTTP), plain...), append(slices.Clone(p.HTTPBody), body...)
+			}
 			var err error
-			if opts.HTTP, opts.HTTPCA, err = parseHTTPBindings(httpPlain, httpBody, httpCA); err != nil {
+			if opts.HTTP, opts.HTTPCA, err = parseHTTPBindings(plain, body, httpCA); err != nil {
 				return err
 			}
 			return agentmode.Run(opts)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -106,19 +107,20 @@ func runExec(ctx context.Context, opts *execOptions) error {
 	if err != nil {
 		return err
 	}
-	specs := opts.Inject
+	specs, httpPlain, httpBody := opts.Inject, opts.HTTP, opts.HTTPBody
 	if opts.ProfileName != "" {
 		p, err := opts.Profile(opts.ProfileName)
 		if err != nil {
 			return err
 		}
 		specs = append(profileInjections(p), specs...)
+		httpPlain, httpBody = append(slices.Clone(p.HTTP), httpPlain...), append(slices.Clone(p.HTTPBody), httpBody...)
 	}
 	inject, err := parseInjections(specs)
 	if err != nil {
 		return err
 	}
-	bindings, ca, err := parseHTTPBindings(opts.HTTP, opts.HTTPBody, opts.HTTPCA)
+	bindings, ca, err := parseHTTPBindings(httpPlain, httpBody, opts.HTTPCA)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,12 @@
 //	[db.env]
 //	DB_PASS = "db_password"
 //
-// plus one optional key per list caveat (caveat.ListKinds). It owns the
+// plus one optional key per list caveat (caveat.ListKinds), and the
+// credential proxy's bindings,
+//
+//	http = ["OPENAI_API_KEY=openai_key@api.openai.com"]
+//	http_body = ["TOKEN=oauth_secret@auth.example.com"] It owns the
+//
 // file format and its validation. It refuses a file that is not a regular
 // file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
 // earlier llms read (with an error that says what to write instead), empty
@@ -48,6 +53,11 @@ type Profile struct {
 	// Caveats holds the profile's other list caveats (caveat.ListKinds),
 	// keyed by caveat name, which is also their key in the file.
 	Caveats map[string][]string
+	// HTTP and HTTPBody are credential-proxy bindings, VAR=KEY@HOST[:PORT],
+	// as --http and --http-body take them (the host is checked where they
+	// are used). KEY need not be in Secrets: a bound secret goes to its
+	// host, not into the token.
+	HTTP, HTTPBody []string
 }
 
 // file mirrors the TOML: a table per profile. A profile's keys are
@@ -61,6 +71,9 @@ type rawProfile struct {
 	Env     map[string]string
 	TTL     string
 	Caveats map[string][]string
+	HTTP    []string
+	// HTTPBody is http_body in the file.
+	HTTPBody []string
 }
 
 // decodeProfile decodes the keys of one profile it knows and returns the
@@ -77,6 +90,10 @@ func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile
 			err = md.PrimitiveDecode(prim, &raw.Env)
 		case k == "ttl":
 			err = md.PrimitiveDecode(prim, &raw.TTL)
+		case k == "http":
+			err = md.PrimitiveDecode(prim, &raw.HTTP)
+		case k == "http_body":
+			err = md.PrimitiveDecode(prim, &raw.HTTPBody)
 		case k != caveat.NameSecret && caveat.Settable(k):
 			var items []string
 			err = md.PrimitiveDecode(prim, &items)
@@ -206,9 +223,36 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 			}
 			env[s] = s
 		}
-		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
+		for _, spec := range append(slices.Clone(raw.HTTP), raw.HTTPBody...) {
+			if err := checkHTTPSpec(spec, env); err != nil {
+				return nil, bad("http: %v", err)
+			}
+		}
+		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats, HTTP: raw.HTTP, HTTPBody: raw.HTTPBody}
 	}
 	return out, nil
+}
+
+// checkHTTPSpec checks the shape of a binding, VAR=KEY@HOST[:PORT]: a
+// variable that env does not use, a secret name, a host part.
+func checkHTTPSpec(spec string, env map[string]string) error {
+	left, host, ok := strings.Cut(spec, "@")
+	v, k, hasVar := strings.Cut(left, "=")
+	if !hasVar {
+		k = v
+	}
+	switch {
+	case !ok || host == "":
+		return fmt.Errorf("%q: want VAR=KEY@HOST[:PORT]", spec)
+	case !names.EnvVar(v):
+		return fmt.Errorf("%q: %q is not a valid variable name", spec, v)
+	case names.Secret(k) != nil:
+		return fmt.Errorf("%q: %v", spec, names.Secret(k))
+	}
+	if _, taken := env[v]; taken {
+		return fmt.Errorf("%q: variable %s is also in env", spec, v)
+	}
+	return nil
 }
 
 // oldForm returns NAME when the table "profiles" holds a table NAME other

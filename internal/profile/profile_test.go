@@ -77,6 +77,13 @@ func TestParseRefuses(t *testing.T) {
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = []\n":    "agent is empty",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nkeep_env = []\n": "keep_env is empty",
 
+		// Credential-proxy bindings are checked for their shape.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"K@\"]\n":            "want VAR=KEY@HOST",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"1V=K@h\"]\n":        "not a valid variable name",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp_body = [\"V=../k@h\"]\n": "invalid secret name",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"A=K@h\"]\n":         "variable A is also in env",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = \"V=K@h\"\n":           "http:",
+
 		// Only the agent-mode launcher adds a launch caveat.
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nlaunch = [\"0123456789abcdef0123456789abcdef\"]\n": "unknown key(s): a.launch",
 	}
@@ -85,6 +92,17 @@ func TestParseRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", in, err, want)
 		}
+	}
+}
+
+func TestParseHTTP(t *testing.T) {
+	all, err := Parse("p.toml", []byte("[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"API_KEY=openai@api.openai.com\", \"gh@api.github.com:443\"]\nhttp_body = [\"T=oauth@auth.example.com\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := all["a"]
+	if !slices.Equal(p.HTTP, []string{"API_KEY=openai@api.openai.com", "gh@api.github.com:443"}) || !slices.Equal(p.HTTPBody, []string{"T=oauth@auth.example.com"}) {
+		t.Errorf("http %v, http_body %v", p.HTTP, p.HTTPBody)
 	}
 }
 
