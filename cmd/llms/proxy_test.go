@@ -1,18 +1,12 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/llm-secrets/llms/internal/testca"
 )
 
 // goClientName is the test binary as a Go net/http client: GET argv[1]
@@ -102,26 +97,10 @@ func (r *recorder) seen() []string {
 
 func newProxyServers(t *testing.T) *proxyServers {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "llms test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("127.0.0.2")}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := testca.New(t, "llms test CA")
+	leaf := ca.Leaf(t, "127.0.0.1", "127.0.0.2")
 	ps := &proxyServers{caFile: filepath.Join(t.TempDir(), "test-ca.pem"), api: &recorder{}, other: &recorder{}, plain: &recorder{}}
-	os.WriteFile(ps.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
+	os.WriteFile(ps.caFile, ca.PEM, 0o600)
 	start := func(ip string, h http.Handler, useTLS bool) string {
 		ln, err := net.Listen("tcp", ip+":0")
 		if err != nil {
@@ -131,7 +110,7 @@ func newProxyServers(t *testing.T) *proxyServers {
 		srv.Listener.Close()
 		srv.Listener = ln
 		if useTLS {
-			srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}}}
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
 			srv.StartTLS()
 		} else {
 			srv.Start()

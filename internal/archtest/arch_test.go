@@ -52,6 +52,8 @@ var allowed = map[string][]string{
 	// the proxy; the proxy reads no store and decides no access. It masks
 	// answers with the same redactor as exec output.
 	"internal/credproxy": {"internal/redact"},
+	// Certificate authorities for tests of the proxy; tests import it.
+	"internal/testca": {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.
 	"e2e":              {},

@@ -30,7 +30,7 @@ func benchRig(b *testing.B, size int) (direct, proxied *http.Client, directURL, 
 	bd := binding("K", api, c)
 	r := newRig(b, ca, Config{Bindings: []Binding{bd}})
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
+	roots.AppendCertsFromPEM(ca.PEM)
 	direct = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableCompression: true}}
 	proxied = r.client
 	return direct, proxied, "https://" + api.target() + "/", "https://" + other.target() + "/",

@@ -34,17 +34,20 @@ type authority struct {
 	leaves map[string]*tls.Certificate
 }
 
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+// newKey makes a certificate's key (ECDSA P-256) and a random 127-bit
+// serial number.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return key, sn, err
 }
 
 // newAuthority makes a CA constrained to hosts (DNS names or IP literals).
 func newAuthority(hosts []string, now time.Time) (*authority, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +94,7 @@ func (a *authority) leaf(host string) (*tls.Certificate, error) {
 	if c, ok := a.leaves[host]; ok {
 		return c, nil
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return nil, err
 	}

@@ -2,17 +2,12 @@ package credproxy
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,49 +17,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llm-secrets/llms/internal/testca"
 )
 
 // testCA is the CA of the test servers, which the proxy trusts through
 // ExtraRootsPEM.
-type testCA struct {
-	key  *ecdsa.PrivateKey
-	cert *x509.Certificate
-	pem  []byte
-}
+type testCA struct{ *testca.CA }
 
-func newTestCA(t testing.TB) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{key, cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
+func newTestCA(t testing.TB) *testCA { return &testCA{testca.New(t, "test CA")} }
 
-func (ca *testCA) leaf(t testing.TB, hosts ...string) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: hosts[0]},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
+func (ca *testCA) leaf(t testing.TB, hosts ...string) tls.Certificate { return ca.Leaf(t, hosts...) }
 
 // seen is one request as an upstream test server received it.
 type seen struct {
@@ -177,7 +140,7 @@ type rig struct {
 func newRig(t testing.TB, ca *testCA, cfg Config) *rig {
 	t.Helper()
 	r := &rig{t: t, ca: ca}
-	cfg.ExtraRootsPEM = ca.pem
+	cfg.ExtraRootsPEM = ca.PEM
 	cfg.Audit = func(ref Refusal) {
 		r.mu.Lock()
 		r.audit = append(r.audit, ref)
@@ -190,7 +153,7 @@ func newRig(t testing.TB, ca *testCA, cfg Config) *rig {
 	t.Cleanup(func() { p.Close() })
 	r.p = p
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
+	roots.AppendCertsFromPEM(ca.PEM)
 	if c := p.CACert(); c != nil {
 		roots.AppendCertsFromPEM(c)
 	}

@@ -659,19 +659,19 @@ func TestEnv(t *testing.T) {
 		}
 	}
 	absent(t, "env", env, r.c)
-	t.Setenv("SSL_CERT_FILE", writeTemp(t, r.ca.pem))
+	t.Setenv("SSL_CERT_FILE", writeTemp(t, r.ca.PEM))
 	bundle, err := r.p.CABundle()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(bundle) || !strings.HasPrefix(string(bundle), string(r.ca.pem[:40])) || !strings.HasSuffix(string(bundle), string(r.p.CACert())) {
+	if !pool.AppendCertsFromPEM(bundle) || !strings.HasPrefix(string(bundle), string(r.ca.PEM[:40])) || !strings.HasSuffix(string(bundle), string(r.p.CACert())) {
 		t.Error("the bundle is not the system bundle followed by the proxy's CA")
 	}
 }
 
 func writeTemp(t *testing.T, data []byte) string {
-	f := t.TempDir() + "/ca.pem"
+	f := t.TempDir() + "/ca.PEM"
 	if err := writeFile(f, data); err != nil {
 		t.Fatal(err)
 	}
