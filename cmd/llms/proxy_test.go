@@ -193,11 +193,15 @@ func TestExecHTTPRealClients(t *testing.T) {
 					t.Skipf("%s is not installed", c.need)
 				}
 			}
-			for _, to := range []struct {
+			targets := []struct {
 				url   string
 				srv   *recorder
 				bound bool
-			}{{ps.apiURL, ps.api, true}, {ps.otherURL, ps.other, false}, {ps.plainURL, ps.plain, false}} {
+			}{{ps.apiURL, ps.api, true}, {ps.otherURL, ps.other, false}, {ps.plainURL, ps.plain, false}}
+			if c.name != "curl" && c.name != "go-net-http" {
+				targets = targets[:1] // what the proxy does with the others does not depend on the client
+			}
+			for _, to := range targets {
 				before := len(to.srv.seen())
 				out, errs, code := run(t, bin, env, "", "exec", "--http", "API_KEY=K@"+ps.apiHostPort,
 					"--", "sh", "-c", c.script, "sh", to.url)
