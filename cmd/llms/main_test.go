@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 		attackAgentName:   func() { os.Exit(attackAgent()) },
 		"llms":            func() { os.Exit(dispatch(os.Args[1:], testFactory())) },
 		cli.MCPServerName: func() { os.Exit(cli.MCPMain(os.Args[1:], testFactory(), mcpmain.Serve)) },
+		goClientName:      func() { os.Exit(goClient()) },
 	})
 }
 

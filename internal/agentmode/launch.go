@@ -55,7 +55,15 @@ type Options struct {
 	// LandlockABI, when set (-1 is unset), caps the Landlock ABI the rules
 	// are built for, to see what the agent can do on an older kernel.
 	LandlockABI int
-	Argv        []string
+	// HTTP are --http's bindings (internal/credproxy): the agent gets
+	// placeholders, and a proxy outside the sandbox puts the values in
+	// toward their hosts. HTTPCA is PEM the proxy trusts upstream too.
+	HTTP   []broker.HTTPBinding
+	HTTPCA []byte
+	// Egress decides each host the proxy is asked for; nil allows every
+	// host.
+	Egress func(host string, port int) bool
+	Argv   []string
 }
 
 // Run launches opts.Argv in agent mode and returns, once it and what it
@@ -162,7 +170,15 @@ func Run(opts *Options) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, dir.path, sup)
+	proxy, launchEnv, err := startProxy(opts, b, c, path, token, dir)
+	if err != nil {
+		revokeAgentToken(opts, b, c, token)
+		return err
+	}
+	if proxy != nil {
+		defer proxy.Close()
+	}
+	srv, err := serveBroker(opts, b, c, id, launchID, launch.TokenID, rules, writable, dir.path, sup, launchEnv)
 	if err == nil && sup != nil {
 		err = sup.AllowBroker(srv.socket)
 	}
@@ -182,7 +198,7 @@ func Run(opts *Options) error {
 	// tmux makes its socket in /tmp/tmux-UID unless told otherwise, and the
 	// shared /tmp takes no socket from the agent: its own tmux goes to its
 	// own temp dir.
-	set := []string{agentsock.SocketEnv + "=" + srv.socket, "TMPDIR=" + dir.temp, "TMUX_TMPDIR=" + dir.temp}
+	set := append([]string{agentsock.SocketEnv + "=" + srv.socket, "TMPDIR=" + dir.temp, "TMUX_TMPDIR=" + dir.temp}, launchEnv...)
 	if token != nil {
 		set = append(set, broker.TokenEnv+"="+token.text)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -105,8 +106,9 @@ func agentSupervisor(opts *Options, rules *sandbox.Rules) (*sandbox.Supervisor, 
 }
 
 type agentToken struct {
-	text string
-	info broker.TokenInfo
+	text    string
+	info    broker.TokenInfo
+	secrets []string // the secrets it allows
 }
 
 // newLaunchID names one launch: 128 random bits, in the form a launch
@@ -151,7 +153,7 @@ func mintAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, id, launc
 	for _, w := range minted.Warnings {
 		human.Fprintf(opts.Stderr, "llms: warning: %s\n", w)
 	}
-	return &agentToken{minted.Token, minted.Info}, nil
+	return &agentToken{minted.Token, minted.Info, r.Secrets()}, nil
 }
 
 func revokeAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, t *agentToken) {
@@ -231,6 +233,37 @@ wait:
 	return status, waitErr
 }
 
+// startProxy starts the launch's credential proxy outside the sandbox, when
+// --http binds secrets: the human's caller grants each binding for the
+// agent's program (audited under the agent's token id), and the CA bundle
+// goes in the launch directory, which the agent reads and cannot change.
+// It returns the variables the agent and every child the broker starts
+// get: placeholders, proxy, CA, and the bindings' names.
+func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program string, token *agentToken, dir launchDir) (*broker.HTTPProxy, []string, error) {
+	if len(opts.HTTP) == 0 {
+		return nil, nil, nil
+	}
+	var tokenID string
+	if token != nil {
+		tokenID = token.info.ID
+		for _, h := range opts.HTTP {
+			if slices.Contains(token.secrets, h.Secret) {
+				human.Fprintf(opts.Stderr, "llms: warning: the agent's token allows %s too: it can have the value injected into a program of its own, and the placeholder protects nothing; bind it with --http alone\n", h.Secret)
+			}
+		}
+	}
+	proxy, err := b.StartHTTPProxy(c, broker.ProxyRequest{HTTP: opts.HTTP, Allowed: opts.Egress, UpstreamCA: opts.HTTPCA,
+		BundleDir: dir.path, Program: program, TokenID: tokenID})
+	if err != nil {
+		return nil, nil, err
+	}
+	// egress: allow the proxy's listener — the supervisor that decides
+	// the agent's connects must let it reach proxy.Addr(), and nothing
+	// else but what Egress allows.
+	env := append(proxy.Env(), broker.HTTPBindingsEnv+"="+broker.DescribeHTTPBindings(opts.HTTP))
+	return proxy, env, nil
+}
+
 // agentBroker is the broker serving one agent on a Unix socket in a
 // private directory.
 type agentBroker struct {
@@ -247,7 +280,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted and its launch caveat held for launch,
 // each child confined in a new domain beside the agent's.
-func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
+func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor, launchEnv []string) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -257,7 +290,7 @@ func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, 
 	if err != nil {
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
-	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(), Writable: writable,
+	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(), Writable: writable, LaunchEnv: launchEnv,
 		Log: func(line string) { human.Fprintf(opts.Stderr, "llms broker: %s\n", line) }}
 	if sup != nil {
 		srv.ConnectedFor = sup.ConnectedFor

@@ -625,3 +625,14 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Inside agent mode the bindings are the launch's: an exec that asks for
+// its own is refused before anything reaches the broker.
+func TestExecWithHTTPBindingsRefused(t *testing.T) {
+	cl := &Client{Socket: filepath.Join(t.TempDir(), "no-broker-here")}
+	_, err := cl.Exec(context.Background(), &broker.Caller{}, broker.ExecRequest{Argv: []string{"true"}, Stdout: os.Stdout, Stderr: os.Stderr,
+		HTTP: []broker.HTTPBinding{{Var: "K", Secret: "k", Host: "api.example.com", Port: 443}}})
+	if !errors.Is(err, broker.ErrBadRequest) || !strings.Contains(err.Error(), "at launch") {
+		t.Errorf("got %v", err)
+	}
+}

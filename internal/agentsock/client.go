@@ -181,6 +181,12 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 		defer devNull.Close()
 		stdin = devNull
 	}
+	if len(req.HTTP) > 0 {
+		// A per-command proxy would need its own egress rule; in agent
+		// mode the bindings are the launch's, and the agent already
+		// holds their placeholders.
+		return 0, fmt.Errorf("%w: --http is given to `llms agent` at launch, not to exec inside agent mode", broker.ErrBadRequest)
+	}
 	r, err := newRequest(OpExec, c)
 	if err != nil {
 		return 0, err

@@ -49,6 +49,9 @@ type Server struct {
 	// Writable are the trees the agent may write (the sandbox's), where a
 	// program is never a pinned one (broker.ExecRequest.Writable).
 	Writable []string
+	// LaunchEnv are the launch's credential proxy and CA variables, which
+	// every child gets, a pinned program too (broker.ExecRequest.LaunchEnv).
+	LaunchEnv []string
 	// ConnectedFor, when set, names the process for which the launcher
 	// connected conn (agent mode's supervisor performs the agent's
 	// connect, so SO_PEERCRED names the launcher), with a pidfd pinning it
@@ -291,7 +294,7 @@ func (s *Server) exec(ctx context.Context, conn *net.UnixConn, c *broker.Caller,
 	req := broker.ExecRequest{Inject: inject, Argv: args.Argv, Env: args.Env, Dir: c.Cwd,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, PTY: pty, NoRedact: args.NoRedact,
 		Warn:    func(w string) { reply(conn, Reply{Warn: w}) },
-		Confine: s.Confine, Signals: sigs, Writable: s.Writable,
+		Confine: s.Confine, Signals: sigs, Writable: s.Writable, LaunchEnv: s.LaunchEnv,
 	}
 	if pty {
 		req.SizeFrom = stdout

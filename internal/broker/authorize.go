@@ -28,6 +28,9 @@ type access struct {
 	// mentions are names the audit line records that the request neither
 	// reads nor checks exist (the name a request for a secret asks for).
 	mentions []string
+	// http: the values go to hosts through a launch's credential proxy,
+	// not into a program's environment.
+	http bool
 }
 
 // accessCaveats scope one access; a request about the token itself has

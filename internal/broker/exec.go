@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/credproxy"
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/pinned"
 	"github.com/llm-secrets/llms/internal/redact"
@@ -29,11 +30,22 @@ type Injection struct {
 // ExecRequest starts Argv with injected secrets.
 type ExecRequest struct {
 	Inject []Injection
-	Argv   []string
-	Env    []string // the caller's environment, to which injections are added
-	Stdin  *os.File
-	Stdout io.Writer
-	Stderr io.Writer
+	// HTTP binds secrets to hosts through a credential proxy that runs
+	// for the child's lifetime: the child gets placeholders and the
+	// proxy's variables, never these values (httpproxy.go).
+	HTTP []HTTPBinding
+	// UpstreamCA is PEM of CAs the proxy trusts upstream besides the
+	// system's.
+	UpstreamCA []byte
+	// LaunchEnv are variables a launch gives every child, set last and
+	// given to a pinned program too: agent mode's credential proxy and
+	// CA variables, which a program must not take from the caller.
+	LaunchEnv []string
+	Argv      []string
+	Env       []string // the caller's environment, to which injections are added
+	Stdin     *os.File
+	Stdout    io.Writer
+	Stderr    io.Writer
 	// PTY runs the child on a pseudo-terminal (the CLI sets it when its
 	// stdout is a terminal), so colours and interactive programs work.
 	PTY bool
@@ -110,6 +122,15 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 		seen[in.Var] = true
 		wanted = append(wanted, in.Secret)
 	}
+	if err := checkHTTPBindings(req.HTTP, seen); err != nil {
+		return 0, err
+	}
+	if len(req.HTTP) > 0 && len(req.LaunchEnv) > 0 {
+		return 0, fmt.Errorf("%w: --http is given to the launch, not to exec inside it", ErrBadRequest)
+	}
+	for _, h := range req.HTTP {
+		wanted = append(wanted, h.Secret)
+	}
 	if req.Dir != "" && req.ConfineDir {
 		dir, err := c.confineDir(req.Dir)
 		if err != nil {
@@ -142,11 +163,35 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	if acct, err := c.lookupAccount(); err == nil {
 		account = &acct
 	}
+	// The child never holds a bound value, but one it gets back from a
+	// host it is bound to is masked in what it prints, as the proxy
+	// masks it in the answer.
+	secrets := make([]redact.Secret, len(wanted), len(wanted)+1)
+	for i, name := range wanted {
+		secrets[i] = redact.Secret{Name: name, Value: values[i]}
+	}
+	proxyEnv := req.LaunchEnv
+	for _, kv := range req.LaunchEnv {
+		name, _, _ := strings.Cut(kv, "=")
+		seen[name] = true
+	}
+	if len(req.HTTP) > 0 {
+		proxy, err := b.startProxy(c, g.tokenID, ProxyRequest{HTTP: req.HTTP, UpstreamCA: req.UpstreamCA}, values[len(req.Inject):], secrets)
+		if err != nil {
+			return 0, err
+		}
+		defer proxy.Close()
+		proxyEnv = append(proxy.Env(), HTTPBindingsEnv+"="+DescribeHTTPBindings(req.HTTP))
+		// The caller's own proxy and CA variables give way to the
+		// proxy's, which a pinned program gets too.
+		for _, n := range append(credproxy.EnvNames(), HTTPBindingsEnv) {
+			seen[n] = true
+		}
+	}
 	env := childEnv(req.Env, seen, g.programPinned, keep, account, req.Warn)
-	secrets := make([]redact.Secret, len(req.Inject), len(req.Inject)+1)
+	env = append(env, proxyEnv...)
 	for i, in := range req.Inject {
 		env = append(env, in.Var+"="+string(values[i]))
-		secrets[i] = redact.Secret{Name: in.Secret, Value: values[i]}
 	}
 	if c.hasToken() {
 		secrets = append(secrets, redact.Secret{Name: "LLM_SECRETS_MACAROON", Value: []byte(strings.TrimSpace(c.Token))})

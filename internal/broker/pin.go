@@ -102,6 +102,8 @@ func (a access) checkPin(pinnedReq bool) error {
 	switch {
 	case !pinnedReq || a.op != caveat.OpExec:
 		return nil
+	case a.http:
+		return fmt.Errorf("%w: the policy pins the programs these secrets may go to, and a launch's credential proxy sends them to hosts, not to a program; give the value to the pinned program with exec instead", ErrDenied)
 	case a.pin == nil:
 		return fmt.Errorf("%w: %s is pinned but was looked up as a program that is not; nothing was started", ErrDenied, a.program)
 	case a.pin.err != nil:

@@ -290,3 +290,26 @@ func TestNeverKept(t *testing.T) {
 		}
 	}
 }
+
+// A launch's variables (agent mode's proxy and CA) reach a pinned program,
+// last, in place of the caller's own.
+func TestPinnedProgramGetsTheLaunchEnv(t *testing.T) {
+	b, _ := testBroker(t)
+	systemPrintenv(t)
+	c := caller(t, claude, oldToken(t, b, "printenv"))
+	c.UserDB = fakeUserDB(t, "tester", t.TempDir())
+	out, err := execPinned(t, b, c, ExecRequest{Argv: []string{"printenv"}, Dir: t.TempDir(),
+		Env:       []string{"HTTPS_PROXY=http://agent.example:1", "SSL_CERT_FILE=/agent/ca.pem"},
+		LaunchEnv: []string{"HTTPS_PROXY=http://127.0.0.1:5", "SSL_CERT_FILE=/launch/ca.pem", "API_KEY=llms-placeholder-K-00"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"HTTPS_PROXY=http://127.0.0.1:5\n", "SSL_CERT_FILE=/launch/ca.pem\n", "API_KEY=llms-placeholder-K-00\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the pinned program lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "agent.example") || strings.Contains(out, "/agent/ca.pem") {
+		t.Errorf("the caller's own proxy or CA reached the pinned program:\n%s", out)
+	}
+}

@@ -32,6 +32,8 @@ func newAgentCmd(f *Factory) *cobra.Command {
 	var restrict restrictFlags
 	var allowHost []string
 	opts.Caveats = restrict.restrictions
+	var httpPlain, httpBody []string
+	var httpCA string
 	cmd := &cobra.Command{
 		Use:   "agent [--profile P | --secret K… --ttl T [caveat flags]] [sandbox flags] -- AGENT [ARGS…]",
 		Short: "Run a coding agent in agent mode: sandboxed, away from the keys, with its own token",
@@ -59,6 +61,14 @@ runs; it is also revoked when the agent exits. When the agent exits, or llms
 is killed, every process the agent left behind is killed; llms exits with
 the agent's status.
 
+--http VAR=KEY@HOST[:PORT] (repeatable; --http-body to substitute in
+request bodies too) gives the agent a placeholder in VAR instead of KEY's
+value, and runs a credential proxy outside the sandbox that puts the value
+in only in requests to HOST:PORT; the agent and every program it runs get
+the proxy and CA variables. KEY does not enter the agent's token: the agent
+cannot have it injected into a program of its own. docs/PROXY.md has the
+threat model.
+
 Without Landlock llms refuses, unless --no-sandbox is given.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -81,6 +91,18 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 			if !cmd.Flags().Changed("landlock-abi") {
 				opts.LandlockABI = -1
 			}
+			plain, body := httpPlain, httpBody
+			if opts.ProfileName != "" {
+				p, err := f.profile(opts.ProfileName)
+				if err != nil {
+					return err
+				}
+				plain, body = append(slices.Clone(p.HTTP), plain...), append(slices.Clone(p.HTTPBody), body...)
+			}
+			var err error
+			if opts.HTTP, opts.HTTPCA, err = parseHTTPBindings(plain, body, httpCA); err != nil {
+				return err
+			}
 			return agentmode.Run(opts)
 		},
 	}
@@ -97,6 +119,9 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 	// --keep-env is registered with the caveat flags; here it keeps a
 	// variable in the agent's environment and adds no caveat.
 	fl.Lookup("keep-env").Usage = "keep credential variable VAR in the agent's environment (repeat or comma-separate)"
+	fl.StringArrayVar(&httpPlain, "http", nil, "give the agent a placeholder in VAR that the credential proxy swaps for KEY's value in requests to HOST (VAR=KEY@HOST[:PORT])")
+	fl.StringArrayVar(&httpBody, "http-body", nil, "as --http, and swap the placeholder in request bodies too (JSON, form, text)")
+	fl.Var(nonEmpty{&httpCA}, "http-ca", "PEM file of CAs the proxy trusts upstream besides the system's")
 	fl.BoolVar(&opts.NoSandbox, "no-sandbox", false, "run the agent WITHOUT a sandbox (it can then read the keys)")
 	fl.IntVar(&opts.LandlockABI, "landlock-abi", 0, "confine as a kernel offering at most Landlock ABI `N` would (1 to the kernel's), to see what an older kernel leaves open")
 	return cmd

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,8 +38,10 @@ type MCPSession struct {
 	Caller  func() *broker.Caller
 	Environ func() []string
 	Version string
-	In      io.Reader
-	Out     io.Writer
+	// HTTP names the launch's credential-proxy bindings (VAR=KEY@HOST), for describe_access.
+	HTTP []string
+	In   io.Reader
+	Out  io.Writer
 }
 
 // MCPMain is llms-mcp: `llms mcp` alone, without its subcommands (mcp
@@ -128,7 +131,11 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 		return err
 	}
 	c.Via = agentsock.ViaMCP
-	s.Caller = c.Fresh
+	var bindings []string
+	if v, ok := opts.LookupEnv(broker.HTTPBindingsEnv); ok && v != "" {
+		bindings = strings.Split(v, ",")
+	}
+	s.Caller, s.HTTP = c.Fresh, bindings
 	return opts.Serve(ctx, s)
 }
 

@@ -23,6 +23,6 @@ func Serve(ctx context.Context, s cli.MCPSession) error {
 	} else {
 		b = s.Local
 	}
-	srv := mcpserver.New(mcpserver.Config{Broker: b, Caller: s.Caller, Environ: s.Environ, Version: s.Version})
+	srv := mcpserver.New(mcpserver.Config{Broker: b, Caller: s.Caller, Environ: s.Environ, Version: s.Version, HTTP: s.HTTP})
 	return mcpserver.Serve(ctx, srv, s.In, s.Out)
 }

@@ -31,6 +31,10 @@ type Config struct {
 	Environ func() []string
 	// Version is the llms version the server reports.
 	Version string
+	// HTTP are the bindings of the agent's launch (VAR=SECRET@HOST:PORT),
+	// as the launcher described them to the agent; describe_access shows
+	// them. Names only: the variables hold placeholders.
+	HTTP []string
 }
 
 // AuditEntry is one audit line as audit_recent shows it.

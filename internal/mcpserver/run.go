@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 type RunInput struct {
 	Argv           []string          `json:"argv" jsonschema:"the program and its arguments; no shell is involved"`
 	Inject         map[string]string `json:"inject,omitempty" jsonschema:"environment variable -> secret name, e.g. {\"PGPASSWORD\": \"DB_PASSWORD\"}"`
+	HTTP           map[string]string `json:"http,omitempty" jsonschema:"environment variable -> SECRET@HOST[:PORT]: the variable holds a placeholder, and a proxy puts the value in only in requests to HOST (port 443 by default): URL, headers, Basic credentials; e.g. {\"API_KEY\": \"OPENAI_KEY@api.openai.com\"}"`
+	HTTPBody       []string          `json:"http_body,omitempty" jsonschema:"variables of http whose placeholder is also replaced in request bodies (JSON, form, text); never for a host that repeats what it is sent"`
 	Cwd            string            `json:"cwd,omitempty" jsonschema:"working directory, inside the repository (or directory) the server runs in; default that directory"`
 	TimeoutSeconds int               `json:"timeout_seconds,omitempty" jsonschema:"kill the command after this many seconds, 1-600 (default 60)"`
 	MaxOutputBytes int               `json:"max_output_bytes,omitempty" jsonschema:"keep at most this many bytes of stdout and of stderr each, 1-1048576 (default 65536)"`
@@ -37,6 +40,8 @@ func runInputSchema() *jsonschema.Schema {
 		argv := s.Properties["argv"]
 		argv.MinItems, argv.MaxItems = new(1), new(MaxArgs)
 		s.Properties["inject"].MaxProperties = new(MaxInjections)
+		s.Properties["http"].MaxProperties = new(MaxInjections)
+		s.Properties["http_body"].MaxItems = new(MaxInjections)
 		to := s.Properties["timeout_seconds"]
 		to.Minimum, to.Maximum = new(float64(1)), new(float64(MaxTimeout))
 		mo := s.Properties["max_output_bytes"]
@@ -63,8 +68,13 @@ func checkRun(in *RunInput) error {
 	if size > MaxArgvBytes {
 		return fmt.Errorf("argv is %d bytes; at most %d", size, MaxArgvBytes)
 	}
-	if len(in.Inject) > MaxInjections {
-		return fmt.Errorf("inject names %d variables; at most %d", len(in.Inject), MaxInjections)
+	if len(in.Inject)+len(in.HTTP) > MaxInjections {
+		return fmt.Errorf("inject and http name %d variables; at most %d", len(in.Inject)+len(in.HTTP), MaxInjections)
+	}
+	for _, v := range in.HTTPBody {
+		if _, ok := in.HTTP[v]; !ok {
+			return fmt.Errorf("http_body names %q, which http does not bind", v)
+		}
 	}
 	switch {
 	case in.TimeoutSeconds == 0:
@@ -89,6 +99,14 @@ func (t *tools) run(ctx context.Context, in RunInput) (RunOutput, error) {
 	for _, v := range sortedKeys(in.Inject) {
 		inject = append(inject, broker.Injection{Var: v, Secret: in.Inject[v]})
 	}
+	var bindings []broker.HTTPBinding
+	for _, v := range sortedKeys(in.HTTP) {
+		h, err := broker.ParseHTTPBinding(v+"="+in.HTTP[v], slices.Contains(in.HTTPBody, v))
+		if err != nil {
+			return RunOutput{}, err
+		}
+		bindings = append(bindings, h)
+	}
 	stdout, stderr := &capped{max: in.MaxOutputBytes}, &capped{max: in.MaxOutputBytes}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(in.TimeoutSeconds)*time.Second)
 	defer cancel()
@@ -97,7 +115,7 @@ func (t *tools) run(ctx context.Context, in RunInput) (RunOutput, error) {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(c.Cwd, dir)
 	}
-	code, err := t.Broker.Exec(ctx, c, broker.ExecRequest{Inject: inject, Argv: in.Argv, Env: t.Environ(),
+	code, err := t.Broker.Exec(ctx, c, broker.ExecRequest{Inject: inject, HTTP: bindings, Argv: in.Argv, Env: t.Environ(),
 		Dir: dir, ConfineDir: true, Unattended: true, Stdout: stdout, Stderr: stderr})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if err != nil && !timedOut {

@@ -26,6 +26,9 @@ No tool returns a secret value, and none ever will: do not ask for one.
   variables, e.g. {"argv": ["psql", "-h", "db"], "inject": {"PGPASSWORD": "DB_PASSWORD"}}.
   Its output comes back with every secret value replaced by [REDACTED:NAME].
   To use a secret in a shell pipeline, run ["sh", "-c", "... \"$VAR\" ..."] if your token allows sh.
+  For an HTTP API, bind the secret to its host instead: {"argv": ["curl", "-H", ...], "http":
+  {"API_KEY": "OPENAI_KEY@api.openai.com"}} gives the command a placeholder in API_KEY that a proxy
+  replaces with the value only in requests to that host; the command never holds the value.
 - peek_secret: a short prefix, the length and a fingerprint, to tell which value is stored.
 - request_secret: when a secret you need does not exist, ask the human for it. The human stores the
   value from their own terminal with the command the tool returns; never ask them to paste it into the chat.
@@ -65,7 +68,8 @@ func New(cfg Config) *mcp.Server {
 		Description: "A bounded mask of one secret: at most 4 leading characters (none for values under 12 bytes), its length and a keyed fingerprint. Never the value.",
 		Annotations: readOnly}, t.peek)
 	addTool(s, &mcp.Tool{Name: "run_with_secrets", Title: "Run a command with secrets",
-		Description: "Runs argv (no shell) with the named secrets injected as environment variables (inject: VAR -> SECRET). " +
+		Description: "Runs argv (no shell) with the named secrets injected as environment variables (inject: VAR -> SECRET), " +
+			"or bound to an HTTP host (http: VAR -> SECRET@HOST[:PORT]: VAR holds a placeholder that a proxy replaces with the value only in requests to HOST). " +
 			"Returns the exit code and the output with every secret value, and its base64, hex and URL-encoded forms, replaced by [REDACTED:NAME]. " +
 			"cwd must be inside the repository (or working directory) the server runs in; stdin is empty; the command is killed after timeout_seconds.",
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: new(true), OpenWorldHint: new(true)},
@@ -146,6 +150,7 @@ type DescribeOutput struct {
 	// TimeLeftSeconds is 0 once the token expired.
 	TimeLeftSeconds int64    `json:"time_left_seconds" jsonschema:"seconds until the token expires"`
 	Caveats         []string `json:"caveats" jsonschema:"every restriction as written in the token; all must hold"`
+	HTTP            []string `json:"http" jsonschema:"bindings of your launch, VAR=SECRET@HOST:PORT: VAR holds a placeholder that the proxy replaces with the value only in requests to HOST:PORT"`
 }
 
 func (t *tools) describe(ctx context.Context, _ noInput) (DescribeOutput, error) {
@@ -157,7 +162,7 @@ func (t *tools) describe(ctx context.Context, _ noInput) (DescribeOutput, error)
 		Secrets: nonNil(acc.Scope["secret"]), Ops: nonNil(acc.Scope["op"]), Programs: nonNil(acc.Scope["cmd"]),
 		Repos: nonNil(acc.Scope["repo"]), Branches: nonNil(acc.Scope["branch"]), Agents: nonNil(acc.Scope["agent"]),
 		Who: nonNil(acc.Scope["who"]), Expires: acc.Expires.UTC().Format(time.RFC3339),
-		TimeLeftSeconds: int64(acc.TimeLeft / time.Second), Caveats: []string{}}
+		TimeLeftSeconds: int64(acc.TimeLeft / time.Second), Caveats: []string{}, HTTP: nonNil(t.HTTP)}
 	if _, ok := acc.Scope["op"]; !ok {
 		out.Ops = []string{"exec", "peek", "list"}
 	}

@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -33,6 +36,7 @@ type fixture struct {
 	forms  []string
 	seen   strings.Builder // every result a client received, as JSON
 	mu     sync.Mutex
+	http   []string // the launch's bindings the server is told of
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -107,7 +111,7 @@ func (f *fixture) connectAs(token string, env map[string]string) *mcp.ClientSess
 	f.t.Helper()
 	c := f.caller(token, env)
 	c.Via = "mcp"
-	s := mcpserver.New(mcpserver.Config{Broker: f.b, Caller: c.Fresh, Version: "test",
+	s := mcpserver.New(mcpserver.Config{Broker: f.b, Caller: c.Fresh, Version: "test", HTTP: f.http,
 		Environ: func() []string { return []string{"PATH=" + os.Getenv("PATH")} }})
 	st, ct := mcp.NewInMemoryTransports()
 	ctx := context.Background()
@@ -557,4 +561,52 @@ func TestDocsListEverySchemaField(t *testing.T) {
 			}
 		}
 	}
+}
+
+// run_with_secrets binds a secret to a host: the command holds a
+// placeholder, the bound server receives the value, and the output carries
+// the server's echo redacted; describe_access shows the launch's bindings.
+func TestRunWithSecretsHTTP(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	f := newFixture(t)
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		io.WriteString(w, "echo: "+r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	f.http = []string{"API_KEY=A@api.example.com:443"}
+	tok := f.mint(time.Hour, map[string][]string{"secret": {"A", "B"}, "cmd": {"sh"}})
+	cs := f.connect(tok)
+
+	var out mcpserver.RunOutput
+	f.ok(cs, "run_with_secrets", map[string]any{
+		"argv": []string{"sh", "-c", `echo "holds=$K"; curl -sS -H "Authorization: Bearer $K" ` + srv.URL},
+		"http": map[string]string{"K": "A@" + host},
+	}, &out)
+	mu.Lock()
+	if len(got) != 1 || got[0] != "Bearer "+f.canary {
+		t.Errorf("the bound server saw %q", got)
+	}
+	mu.Unlock()
+	if !strings.Contains(out.Stdout, "holds=llms-placeholder-A-") || !strings.Contains(out.Stdout, "echo: Bearer [REDACTED:A]") {
+		t.Errorf("run: %+v", out)
+	}
+
+	var d mcpserver.DescribeOutput
+	f.ok(cs, "describe_access", map[string]any{}, &d)
+	if !slices.Equal(d.HTTP, []string{"API_KEY=A@api.example.com:443"}) {
+		t.Errorf("describe_access http = %v", d.HTTP)
+	}
+
+	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"sh"}, "http": map[string]string{"K": "C@" + host}}, `secret "C" is not allowed`)
+	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"sh"}, "http": map[string]string{"K": "A"}}, "want VAR=KEY@HOST")
+	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"sh"}, "http": map[string]string{"K": "A@" + host}, "http_body": []string{"J"}}, "http_body")
+	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"sh"}, "http": map[string]string{"K": "A@" + host}, "inject": map[string]string{"K": "B"}}, "given twice")
 }

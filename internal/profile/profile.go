@@ -10,10 +10,15 @@
 //	[db.env]
 //	DB_PASS = "db_password"
 //
-// plus one optional key per list caveat (caveat.ListKinds), and
-// allow_host, the hosts `llms agent --profile` lets the agent reach beside
-// its own API (internal/egress's rules and @presets). It owns the
-// file format and its validation. It refuses a file that is not a regular
+// plus one optional key per list caveat (caveat.ListKinds); allow_host,
+// the hosts `llms agent --profile` lets the agent reach beside its own API
+// (internal/egress's rules and @presets); and the credential proxy's
+// bindings,
+//
+//	http = ["OPENAI_API_KEY=openai_key@api.openai.com"]
+//	http_body = ["TOKEN=oauth_secret@auth.example.com"]
+//
+// It owns the file format and its validation. It refuses a file that is not a regular
 // file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
 // earlier llms read (with an error that says what to write instead), empty
 // secret lists (llm-secrets v3's "empty profile = all secrets" is exactly
@@ -53,6 +58,11 @@ type Profile struct {
 	Caveats map[string][]string
 	// AllowHost is allow_host: egress rules for agent mode, as written.
 	AllowHost []string
+	// HTTP and HTTPBody are credential-proxy bindings, VAR=KEY@HOST[:PORT],
+	// as --http and --http-body take them (the host is checked where they
+	// are used). KEY need not be in Secrets: a bound secret goes to its
+	// host, not into the token.
+	HTTP, HTTPBody []string
 }
 
 // file mirrors the TOML: a table per profile. A profile's keys are
@@ -67,6 +77,9 @@ type rawProfile struct {
 	TTL       string
 	Caveats   map[string][]string
 	AllowHost []string
+	HTTP      []string
+	// HTTPBody is http_body in the file.
+	HTTPBody []string
 }
 
 // decodeProfile decodes the keys of one profile it knows and returns the
@@ -89,6 +102,10 @@ func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile
 			if err == nil && raw.AllowHost == nil {
 				raw.AllowHost = []string{}
 			}
+		case k == "http":
+			err = md.PrimitiveDecode(prim, &raw.HTTP)
+		case k == "http_body":
+			err = md.PrimitiveDecode(prim, &raw.HTTPBody)
 		case k != caveat.NameSecret && caveat.Settable(k):
 			var items []string
 			err = md.PrimitiveDecode(prim, &items)
@@ -215,7 +232,12 @@ func validate(name string, raw rawProfile) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	return Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats, AllowHost: raw.AllowHost}, nil
+	for _, spec := range append(slices.Clone(raw.HTTP), raw.HTTPBody...) {
+		if err := checkHTTPSpec(spec, env); err != nil {
+			return Profile{}, fmt.Errorf("http: %v", err)
+		}
+	}
+	return Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats, AllowHost: raw.AllowHost, HTTP: raw.HTTP, HTTPBody: raw.HTTPBody}, nil
 }
 
 // checkAllowHost checks a profile's egress rules with internal/egress's
@@ -289,6 +311,28 @@ func environment(name string, raw rawProfile) (map[string]string, error) {
 		env[s] = s
 	}
 	return env, nil
+}
+
+// checkHTTPSpec checks the shape of a binding, VAR=KEY@HOST[:PORT]: a
+// variable that env does not use, a secret name, a host part.
+func checkHTTPSpec(spec string, env map[string]string) error {
+	left, host, ok := strings.Cut(spec, "@")
+	v, k, hasVar := strings.Cut(left, "=")
+	if !hasVar {
+		k = v
+	}
+	switch {
+	case !ok || host == "":
+		return fmt.Errorf("%q: want VAR=KEY@HOST[:PORT]", spec)
+	case !names.EnvVar(v):
+		return fmt.Errorf("%q: %q is not a valid variable name", spec, v)
+	case names.Secret(k) != nil:
+		return fmt.Errorf("%q: %v", spec, names.Secret(k))
+	}
+	if _, taken := env[v]; taken {
+		return fmt.Errorf("%q: variable %s is also in env", spec, v)
+	}
+	return nil
 }
 
 // oldForm returns NAME when the table "profiles" holds a table NAME other

@@ -83,6 +83,13 @@ func TestParseRefuses(t *testing.T) {
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"@nope\"]\n":           "no preset",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = \"@npm\"\n":              "allow_host:",
 
+		// Credential-proxy bindings are checked for their shape.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"K@\"]\n":            "want VAR=KEY@HOST",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"1V=K@h\"]\n":        "not a valid variable name",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp_body = [\"V=../k@h\"]\n": "invalid secret name",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"A=K@h\"]\n":         "variable A is also in env",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = \"V=K@h\"\n":           "http:",
+
 		// Only the agent-mode launcher adds a launch caveat.
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nlaunch = [\"0123456789abcdef0123456789abcdef\"]\n": "unknown key(s): a.launch",
 	}
@@ -104,6 +111,17 @@ func TestParseAllowHost(t *testing.T) {
 	}
 	if all["b"].AllowHost != nil {
 		t.Errorf("a profile without allow_host: %q", all["b"].AllowHost)
+	}
+}
+
+func TestParseHTTP(t *testing.T) {
+	all, err := Parse("p.toml", []byte("[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nhttp = [\"API_KEY=openai@api.openai.com\", \"gh@api.github.com:443\"]\nhttp_body = [\"T=oauth@auth.example.com\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := all["a"]
+	if !slices.Equal(p.HTTP, []string{"API_KEY=openai@api.openai.com", "gh@api.github.com:443"}) || !slices.Equal(p.HTTPBody, []string{"T=oauth@auth.example.com"}) {
+		t.Errorf("http %v, http_body %v", p.HTTP, p.HTTPBody)
 	}
 }
 
