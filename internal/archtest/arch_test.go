@@ -14,7 +14,7 @@ const module = "github.com/llm-secrets/llms/"
 // must state its place in the graph.
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/gitrun", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb"},
+	"internal/cli":       {"internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/gitrun", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/userdb", "internal/repoconf", "internal/teamsync"},
 	"internal/cfgedit":   {},
 	"internal/mcpserver": {"internal/broker"},
 	"internal/sandbox":   {"internal/supervise"},
@@ -40,7 +40,12 @@ var allowed = map[string][]string{
 	"internal/v3store":   {"internal/durable"},
 	"internal/leakscan":  {"internal/gitrun", "internal/smallfile"},
 	"internal/gitrun":    {"internal/sandbox"},
-	"internal/archtest":  {},
+	// The shared store's .llm-secrets.toml and its trust: nothing of llms.
+	"internal/repoconf": {},
+	// llms sync: git through gitrun's Writer; it never opens the store
+	// (the CLI hands it the broker's member merge and lock).
+	"internal/teamsync": {"internal/gitrun"},
+	"internal/archtest": {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.
 	"e2e":              {},

@@ -50,6 +50,10 @@ type Factory struct {
 	Now   func() time.Time
 	Getwd func() (string, error)
 	dir   string
+	// store is --store (shared.go); untrustedNoted, that an untrusted
+	// .llm-secrets.toml was reported.
+	store          string
+	untrustedNoted bool
 }
 
 func (f *Factory) now() time.Time {
@@ -82,19 +86,15 @@ func (f *Factory) StoreDir() (string, error) {
 	return broker.DefaultDir(f.Getenv)
 }
 
-// Broker opens the store behind the gate, reporting repaired problems.
+// Broker opens the store behind the gate — the shared store when one is
+// selected (shared.go), else the personal one — reporting repaired
+// problems.
 func (f *Factory) Broker() (*broker.Broker, error) {
-	dir, err := f.StoreDir()
+	b, err := f.openBroker()
 	if err != nil {
 		return nil, err
 	}
-	b, err := broker.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range b.Warnings() {
-		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
-	}
+	f.warn(b)
 	return b, nil
 }
 
@@ -171,9 +171,15 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
+	root.PersistentFlags().StringVar(&f.dir, "dir", "", "your personal data dir: identity, sessions, audit log, own store (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
+	root.PersistentFlags().StringVar(&f.store, "store", "", "a shared store's directory, whose secrets every command then uses with your identity (default $LLM_SECRETS_STORE, else a trusted .llm-secrets.toml's)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.agentModeGate(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := f.agentModeGate(cmd); err != nil {
+			return err
+		}
+		return f.identityFileGate(cmd)
+	}
 	root.AddCommand(
 		newInitCmd(f),
 		newSetCmd(f),
@@ -199,6 +205,11 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newRequestsCmd(f),
 		newScanCmd(f),
 		newSetupCmd(f),
+		newRecipientCmd(f),
+		newMemberCmd(f),
+		newTrustCmd(f),
+		newSyncCmd(f),
+		newResolveCmd(f),
 	)
 	return root
 }

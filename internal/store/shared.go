@@ -73,7 +73,7 @@ const (
 // sharedFiles are what a shared store's top directory may hold; anything
 // else (an identity someone put there) is refused before it is committed.
 var sharedFiles = []string{recipientsFile, secretsDir, gitattributes, gitignore, lockName, tempName,
-	stagingDir, batchDir, membersNewDir}
+	stagingDir, batchDir, membersNewDir, ".sync.tmp"}
 
 // GitAttributes and GitIgnore are the files InitShared writes.
 const (
@@ -148,11 +148,11 @@ func OpenShared(o SharedOptions) (*Store, error) {
 	if _, err := os.Lstat(filepath.Join(sdir, recipientsFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no shared store here (llms init --shared DIR creates one; llms sync brings one from the remote)", sdir)
 	}
-	key := sharedKey(sdir)
+	state := SharedStateDir(s.dir, sdir)
 	s.sdir = sdir
 	s.shared = &sharedStore{
-		pinPath:     filepath.Join(s.dir, "members", key, "pin"),
-		journalPath: filepath.Join(s.dir, "members", key, "journal"),
+		pinPath:     filepath.Join(state, "pin"),
+		journalPath: filepath.Join(state, "journal"),
 	}
 	for _, p := range []struct {
 		rel  string
@@ -562,4 +562,19 @@ func rewrap(ct []byte, label string, ids []age.Identity, to []age.Recipient) ([]
 		return nil, err
 	}
 	return encryptTo(to, pt)
+}
+
+// LockShared takes the lock a shared store's writers on this machine
+// share, creating the directory if needed (a first sync brings the store).
+func LockShared(sdir string) (unlock func(), err error) {
+	if err := os.MkdirAll(sdir, 0o700); err != nil {
+		return nil, err
+	}
+	return lockFile(filepath.Join(sdir, lockName))
+}
+
+// SharedStateDir is where a member's data dir keeps what concerns one
+// shared store (pin, journal, a sync's resolutions).
+func SharedStateDir(personal, sdir string) string {
+	return filepath.Join(personal, "members", sharedKey(filepath.Clean(sdir)))
 }
