@@ -95,6 +95,7 @@ func (f *Factory) syncSetup(remote string) (teamsync.Options, *sharedSelection, 
 		return o, nil, nil, err
 	} else if local != "" {
 		write = append(write, local)
+		o.LocalRemote = true
 	}
 	w, err := gitrun.NewWriter(gitrun.Options{Home: home, Hide: hide, Dir: o.Root}, write...)
 	if err != nil {

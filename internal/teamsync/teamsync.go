@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/gitrun"
@@ -54,6 +55,10 @@ type Options struct {
 	Root, Store string
 	// Branch holds the store's history; Remote is the remote to sync with.
 	Branch, Remote string
+	// LocalRemote: the remote is a repository on this machine, whose
+	// git-receive-pack runs here, so its hooks are switched off too (git
+	// does not hand its command-line settings to a local remote's).
+	LocalRemote bool
 	// Resolved is the file, in the member's data dir, that remembers the
 	// secrets `llms resolve --ours` settled.
 	Resolved string
@@ -109,6 +114,13 @@ func newSyncer(o Options) (*syncer, error) {
 	rel, err := filepath.Rel(o.Root, o.Store)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 		return nil, fmt.Errorf("the store %s is not inside the repository %s", o.Store, o.Root)
+	}
+	// The working tree is whoever writes it: a store directory that is a
+	// symbolic link would have the remote's files written elsewhere.
+	for _, d := range []string{o.Store, filepath.Join(o.Store, "secrets")} {
+		if fi, err := os.Lstat(d); err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%s is not a directory (a symbolic link?): refusing to sync through it", d)
+		}
 	}
 	s := &syncer{Options: o, prefix: filepath.ToSlash(rel)}
 	format, err := s.git(nil, "rev-parse", "--show-object-format")
@@ -410,7 +422,11 @@ func (s *syncer) once() (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if _, err := s.git(nil, "push", "--porcelain", "--no-verify", "--receive-pack=git-receive-pack", "--end-of-options",
+	receivePack := "--receive-pack=git-receive-pack"
+	if s.LocalRemote {
+		receivePack = "--receive-pack=git -c core.hooksPath=/dev/null receive-pack"
+	}
+	if _, err := s.git(nil, "push", "--porcelain", "--no-verify", receivePack, "--end-of-options",
 		s.Remote, commit+":refs/heads/"+s.Branch); err != nil {
 		if strings.Contains(err.Error(), "rejected") || strings.Contains(err.Error(), "fetch first") || strings.Contains(err.Error(), "non-fast-forward") {
 			return rep, errRaced
@@ -510,7 +526,7 @@ func (s *syncer) writeFile(rel string, data []byte, when time.Time) error {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
