@@ -101,3 +101,25 @@ func SharedStateDir(personal, dir string) string { return store.SharedStateDir(p
 
 // ValidateMemberName reports whether name can name a member.
 func ValidateMemberName(name string) error { return store.ValidateMemberName(name) }
+
+// PendingReencryptFile, in SharedStateDir, lists the secrets a sync held
+// back until they are re-encrypted to the accepted members.
+const PendingReencryptFile = store.PendingReencryptFile
+
+// TakeSecret replaces a secret with the age file ct re-encrypted to the
+// accepted members, or removes it when ct is nil (`llms resolve
+// --theirs`).
+func (b *Broker) TakeSecret(c *Caller, name string, ct []byte) error {
+	if err := b.change("resolve", []string{name}, c, "settles a shared store's conflicts"); err != nil {
+		return err
+	}
+	return b.st.TakeSecret(name, ct)
+}
+
+// SameValue reports whether two age files of the secret name hold the
+// same value; the values never leave the store.
+func (b *Broker) SameValue(name string, x, y []byte) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st.SameValue(name, x, y)
+}

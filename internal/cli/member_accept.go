@@ -22,8 +22,10 @@ func newMemberAcceptCmd(f *Factory) *cobra.Command {
 		Long: `Accept the member set recipients.txt names now, after checking the change
 "llms member list" shows: from then on your writes encrypt to it. Check a new
 recipient with its owner first — anyone who can push could have added one.
---reencrypt also re-encrypts every secret to the set (what "llms sync" asks for
-after it settled a conflict of recipients.txt by the union of both sides).`,
+The secrets "llms sync" held back, because you changed them while the members
+changed elsewhere, are re-encrypted to the accepted set (every secret, after a
+conflict of recipients.txt settled by the union of both sides); --reencrypt
+re-encrypts every secret in any case.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error { return runMemberAccept(opts) },
 	}
@@ -52,8 +54,6 @@ func runMemberAccept(opts *memberAcceptOptions) error {
 			fprintf(opts.IO.Out, "  %s\n", d)
 		}
 	}
-	if opts.Reencrypt {
-		fprintf(opts.IO.Out, "every secret is re-encrypted to them; run `llms sync` to share it.\n")
-	}
+	fprintf(opts.IO.Out, "run `llms sync` to share what changed.\n")
 	return nil
 }

@@ -32,7 +32,7 @@ no conflict marker is ever written. Run "llms sync" afterwards.`,
 	cmd.Flags().BoolVar(&opts.Ours, "ours", false, "keep your value")
 	cmd.Flags().BoolVar(&opts.Theirs, "theirs", false, "take the remote's value")
 	cmd.Flags().StringVar(&opts.Remote, "remote", "origin", "the git remote synced with")
-	opts.Setup = func() (teamsync.Options, *sharedSelection, func(), error) { return f.syncSetup(opts.Remote) }
+	opts.Setup = func() (teamsync.Options, *sharedSelection, func(), error) { return f.syncSetup(opts.Remote, false) }
 	return cmd
 }
 

@@ -41,14 +41,15 @@ you then check and accept ("llms member accept --reencrypt").`,
 		RunE: func(*cobra.Command, []string) error { return runSync(opts) },
 	}
 	cmd.Flags().StringVar(&opts.Remote, "remote", "origin", "the git remote to sync with")
-	opts.Setup = func() (teamsync.Options, *sharedSelection, func(), error) { return f.syncSetup(opts.Remote) }
+	opts.Setup = func() (teamsync.Options, *sharedSelection, func(), error) { return f.syncSetup(opts.Remote, true) }
 	return cmd
 }
 
 // syncSetup locates the store, its repository and branch, opens the store
-// (finishing an interrupted member change) when it is there, takes its
-// lock and prepares the writing git.
-func (f *Factory) syncSetup(remote string) (teamsync.Options, *sharedSelection, func(), error) {
+// (finishing an interrupted member change) when it is there, prepares the
+// writing git and, with lock, takes the store's lock (resolve does not:
+// the store takes it for the one file resolve changes).
+func (f *Factory) syncSetup(remote string, lock bool) (teamsync.Options, *sharedSelection, func(), error) {
 	var o teamsync.Options
 	sel, err := f.SharedStore()
 	if err != nil {
@@ -73,10 +74,20 @@ func (f *Factory) syncSetup(remote string) (teamsync.Options, *sharedSelection, 
 			return o, nil, nil, err
 		}
 		f.warn(b)
+		o.Take = func(name string, ct []byte) error {
+			c, err := f.callerWithoutToken()
+			if err != nil {
+				return err
+			}
+			return b.TakeSecret(c, name, ct)
+		}
+		o.Same = b.SameValue
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return o, nil, nil, err
 	}
-	o.Resolved = filepath.Join(broker.SharedStateDir(so.Personal, sel.Dir), "resolved")
+	state := broker.SharedStateDir(so.Personal, sel.Dir)
+	o.Resolved = filepath.Join(state, "resolved")
+	o.Pending = filepath.Join(state, broker.PendingReencryptFile)
 	o.MergeMembers = broker.MergeMembersFiles
 	gitDir, err := f.gitCommonDir(o.Root)
 	if err != nil {
@@ -102,6 +113,9 @@ func (f *Factory) syncSetup(remote string) (teamsync.Options, *sharedSelection, 
 		return o, nil, nil, err
 	}
 	o.Git = w
+	if !lock {
+		return o, sel, func() { w.Close() }, nil
+	}
 	unlock, err := broker.LockShared(sel.Dir)
 	if err != nil {
 		w.Close()
@@ -163,6 +177,12 @@ func runSync(opts *syncOptions) error {
 	for _, c := range rep.Conflicts {
 		fprintf(opts.IO.ErrOut, "llms: conflict: %s was changed both here and on %s/%s\n", c, o.Remote, o.Branch)
 	}
+	if len(rep.Pulled) > 0 && err != nil {
+		fprintf(opts.IO.ErrOut, "llms: pulled: %s\n", strings.Join(rep.Pulled, ", "))
+	}
+	if rep.MembersMerged {
+		fprintf(opts.IO.ErrOut, "llms: recipients.txt was changed on both sides: it now names every member of both (nobody was dropped)\n")
+	}
 	if err != nil {
 		return err
 	}
@@ -178,9 +198,6 @@ func runSync(opts *syncOptions) error {
 	report("pushed", rep.Pushed)
 	if rep.Commit != "" {
 		fprintf(out, "  commit: %s\n", rep.Commit)
-	}
-	if rep.MembersMerged {
-		fprintf(out, "recipients.txt was changed on both sides: it now names every member of both (nobody was dropped).\nCheck them with `llms member list`, then run `llms member accept --reencrypt` so every member can read every secret, and sync again.\n")
 	}
 	for _, p := range rep.Pulled {
 		if p == "members changed" {

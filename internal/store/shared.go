@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -35,6 +36,8 @@ import (
 //	<key>/pin      the members this member accepted: no secret is encrypted
 //	               to a set that differs from it (lockShared)
 //	<key>/journal  the set a member change is re-encrypting to, until done
+//	<key>/reencrypt  secrets a sync found encrypted to members since changed
+//	               (PendingReencryptFile): accepting re-encrypts them
 //
 // Both live where only the member writes, not in the shared directory:
 // whoever can push, or an agent in the working tree, can change
@@ -62,7 +65,15 @@ type sharedStore struct {
 	recipients  []age.Recipient
 	pinPath     string
 	journalPath string
+	pendingPath string
 }
+
+// PendingReencryptFile, in SharedStateDir, lists the secrets (one a line,
+// or "*" for all) that `llms sync` found written here to a member set the
+// remote has since changed: they must be re-encrypted to the set the
+// member accepts before they are pushed, or a removed member could read
+// them.
+const PendingReencryptFile = "reencrypt"
 
 const (
 	membersNewDir = ".members.new"
@@ -153,6 +164,7 @@ func OpenShared(o SharedOptions) (*Store, error) {
 	s.shared = &sharedStore{
 		pinPath:     filepath.Join(state, "pin"),
 		journalPath: filepath.Join(state, "journal"),
+		pendingPath: filepath.Join(state, PendingReencryptFile),
 	}
 	for _, p := range []struct {
 		rel  string
@@ -277,7 +289,7 @@ func (s *Store) lockShared(checkPin bool) (unlock func(), err error) {
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", s.shared.journalPath, err))
 		}
-		if err := s.reencryptTo(target); err != nil {
+		if err := s.reencryptTo(target, nil); err != nil {
 			return fail(fmt.Errorf("finishing an interrupted member change: %w", err))
 		}
 	}
@@ -426,11 +438,10 @@ func (s *Store) listStat() ([]Entry, error) {
 	return es, nil
 }
 
-// AcceptMembers accepts the members recipients.txt names now. With
-// reencrypt, every secret is then re-encrypted to them (after a sync
-// settled a conflict of recipients.txt by their union, the secrets of
-// each side are encrypted to that side's set only). It returns how the
-// accepted set changed.
+// AcceptMembers accepts the members recipients.txt names now, and
+// re-encrypts to them the secrets a sync listed as pending
+// (PendingReencryptFile) or, with reencrypt, every secret. It returns how
+// the accepted set changed.
 func (s *Store) AcceptMembers(reencrypt bool) ([]string, error) {
 	if s.shared == nil {
 		_, _, err := s.Members()
@@ -446,10 +457,83 @@ func (s *Store) AcceptMembers(reencrypt bool) ([]string, error) {
 		return nil, err
 	}
 	diff := MemberDiff(pin, s.shared.members)
-	if reencrypt {
-		return diff, s.reencryptTo(s.shared.members)
+	only, pending, err := s.pending()
+	if err != nil {
+		return nil, err
 	}
-	return diff, s.writePin(s.shared.members)
+	if !reencrypt && !pending {
+		return diff, s.writePin(s.shared.members)
+	}
+	if reencrypt {
+		only = nil
+	}
+	if err := s.reencryptTo(s.shared.members, only); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(s.shared.pendingPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return diff, nil
+}
+
+// pending reads PendingReencryptFile: the names it lists (nil for all)
+// and whether it exists.
+func (s *Store) pending() (only map[string]bool, ok bool, err error) {
+	data, err := s.readSmall(s.shared.pendingPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	only = map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		switch line = strings.TrimSpace(line); line {
+		case "":
+		case "*":
+			return nil, true, nil
+		default:
+			only[line] = true
+		}
+	}
+	return only, true, nil
+}
+
+// TakeSecret replaces a secret with the age file ct, re-encrypted to the
+// accepted members, or removes it when ct is nil: what `llms resolve
+// --theirs` does with the remote's file, which may have been written to
+// members since removed here. The value is only ever in memory.
+func (s *Store) TakeSecret(name string, ct []byte) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if s.shared == nil {
+		_, _, err := s.Members()
+		return err
+	}
+	unlock, err := s.lockShared(true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := s.secretPath(name)
+	if ct == nil {
+		if err := removeDurably(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	if len(ct) > maxFileLen {
+		return fmt.Errorf("store: %s is larger than %d bytes: refusing to read it", name, maxFileLen)
+	}
+	if err := s.loadIdentity(); err != nil {
+		return err
+	}
+	nct, err := rewrap(ct, name, s.identities, s.shared.recipients)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, nct)
 }
 
 // changeMembers applies change to the accepted members and re-encrypts
@@ -468,7 +552,7 @@ func (s *Store) changeMembers(change func([]Member) ([]Member, error)) error {
 	if err != nil {
 		return err
 	}
-	return s.reencryptTo(target)
+	return s.reencryptTo(target, nil)
 }
 
 // reencryptTo makes target the members, crash-safely, in the way Rotate
@@ -483,8 +567,10 @@ func (s *Store) changeMembers(change func([]Member) ([]Member, error)) error {
 //  3. recipients.txt := target, pin := target
 //  4. the journal is removed
 //
-// The caller holds the shared lock.
-func (s *Store) reencryptTo(target []Member) error {
+// With only, just those secrets are re-encrypted (the set stays the
+// same, so the others already are encrypted to it). The caller holds the
+// shared lock.
+func (s *Store) reencryptTo(target []Member, only map[string]bool) error {
 	recips, err := memberRecipients(target)
 	if err != nil {
 		return err
@@ -504,6 +590,9 @@ func (s *Store) reencryptTo(target []Member) error {
 	es, err := s.List()
 	if err != nil {
 		return err
+	}
+	if only != nil {
+		es = slices.DeleteFunc(es, func(e Entry) bool { return !only[e.Name] })
 	}
 	staging := filepath.Join(s.sdir, membersNewDir)
 	if err := os.RemoveAll(staging); err != nil {
@@ -577,4 +666,24 @@ func LockShared(sdir string) (unlock func(), err error) {
 // shared store (pin, journal, a sync's resolutions).
 func SharedStateDir(personal, sdir string) string {
 	return filepath.Join(personal, "members", sharedKey(filepath.Clean(sdir)))
+}
+
+// SameValue reports whether two age files hold the same value, decrypting
+// both in memory with this member's identity: `llms sync` settles a
+// "conflict" that is only two re-encryptions of one value (two members
+// changed the members at once). A file this member cannot open is not
+// the same.
+func (s *Store) SameValue(label string, a, b []byte) (bool, error) {
+	if err := s.loadIdentity(); err != nil {
+		return false, err
+	}
+	va, err := decrypt(a, label, s.identities)
+	if err != nil {
+		return false, nil
+	}
+	vb, err := decrypt(b, label, s.identities)
+	if err != nil {
+		return false, nil
+	}
+	return subtle.ConstantTimeCompare(va, vb) == 1, nil
 }

@@ -65,6 +65,18 @@ type Options struct {
 	// MergeMembers settles a recipients.txt both sides changed: the union
 	// of their members.
 	MergeMembers func(ours, theirs []byte) ([]byte, error)
+	// Pending is the file, in the member's data dir, listing the secrets
+	// written here to a member set the remote changed since: they are
+	// not pushed until accepting the new set re-encrypted them.
+	Pending string
+	// Take replaces a secret with an age file re-encrypted to the members
+	// this member accepted, or removes it for nil (`resolve --theirs`: the
+	// remote's file may have been written to members since removed here).
+	// It takes the store's lock itself: Resolve runs without it.
+	Take func(name string, ct []byte) error
+	// Same reports whether two age files of a secret hold one value (nil:
+	// never), so that two re-encryptions of it are no conflict.
+	Same func(name string, a, b []byte) (bool, error)
 }
 
 // Report says what a sync did.
@@ -78,10 +90,18 @@ type Report struct {
 	Conflicts []string
 	// MembersMerged: recipients.txt was settled by the union of both sides.
 	MembersMerged bool
+	// Held are the secrets changed here and not pushed, because the
+	// members changed (ErrHeld); "*" for all of them.
+	Held []string
 }
 
 // ErrConflict: both sides changed the same secrets.
 var ErrConflict = errors.New("both you and the remote changed the same secrets")
+
+// ErrHeld: the members changed on the remote (or on both sides) while
+// secrets changed here, encrypted to the members of before; they are
+// held back until re-encrypted to the new set.
+var ErrHeld = errors.New("the members changed")
 
 const (
 	recipientsPath = "recipients.txt"
@@ -299,6 +319,63 @@ func merge(base, ours, theirs files, resolved map[string]string) (ds []decision,
 	return ds, conflicts, members
 }
 
+// settleSame settles each conflict whose two files hold one value (both
+// sides re-encrypted it: members changed on both): ours when the members
+// changed here (ours is encrypted to our new set), else theirs.
+func (s *syncer) settleSame(ds []decision, conflicts []string, base, ours, theirs files, content map[string][]byte) ([]decision, []string, error) {
+	if s.Same == nil {
+		return ds, conflicts, nil
+	}
+	oursMembers := ours[recipientsPath] != base[recipientsPath]
+	var left []string
+	for _, name := range conflicts {
+		rel := secretsPrefix + name + ".age"
+		same := false
+		if ours[rel] != "" && theirs[rel] != "" {
+			var err error
+			if same, err = s.Same(name, content[rel], s.blob(theirs[rel])); err != nil {
+				return nil, nil, err
+			}
+		}
+		switch {
+		case !same:
+			left = append(left, name)
+		case oursMembers:
+			ds = append(ds, decision{rel: rel, take: ours[rel], changedRemote: true})
+		default:
+			ds = append(ds, decision{rel: rel, take: theirs[rel], fromRemote: true})
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].rel < ds[j].rel })
+	return ds, left, nil
+}
+
+// heldBack lists the secrets changed here that must not be pushed as they
+// are: the members changed on the remote (ours were encrypted to the set
+// of before), or on both sides ("*": every secret must be re-encrypted to
+// the union).
+func heldBack(ds []decision, membersMerged bool) []string {
+	if membersMerged {
+		return []string{"*"}
+	}
+	remoteMembers := slices.ContainsFunc(ds, func(d decision) bool { return d.rel == recipientsPath && d.fromRemote })
+	var held []string
+	for _, d := range ds {
+		if remoteMembers && d.changedRemote && secretFile.MatchString(d.rel) && d.take != "" {
+			held = append(held, secretName(d.rel))
+		}
+	}
+	return held
+}
+
+// hold writes the held-back secrets to Pending.
+func (s *syncer) hold(names []string) error {
+	if err := os.MkdirAll(filepath.Dir(s.Pending), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(s.Pending, []byte(strings.Join(names, "\n")+"\n"), 0o600)
+}
+
 // isResolved: `llms resolve --ours` kept our p over exactly the remote's r.
 func isResolved(resolved map[string]string, p, r string) bool {
 	oid, ok := resolved[p]
@@ -375,7 +452,13 @@ func (s *syncer) once() (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	if _, err := os.Lstat(s.Pending); err == nil {
+		return rep, fmt.Errorf("%w, and secrets written here to the members of before are waiting to be re-encrypted: check the members (`llms member list`), run `llms member accept`, then sync again", ErrHeld)
+	}
 	ds, conflicts, members := merge(baseFiles, ours, theirs, resolved)
+	if ds, conflicts, err = s.settleSame(ds, conflicts, baseFiles, ours, theirs, content); err != nil {
+		return rep, err
+	}
 	if len(conflicts) > 0 {
 		rep.Conflicts = conflicts
 		return rep, fmt.Errorf("%w: %s. Nothing was changed. Settle each with `llms resolve NAME --ours` (keep yours) or `--theirs` (take the remote's), then sync again", ErrConflict, strings.Join(conflicts, ", "))
@@ -398,6 +481,18 @@ func (s *syncer) once() (Report, error) {
 	}
 	if err := s.apply(ds, remote, &rep); err != nil {
 		return rep, err
+	}
+	if held := heldBack(ds, members); len(held) > 0 {
+		// Pulled, not pushed: the branch is the remote's, and what
+		// changed here stays a change of ours for the next sync.
+		if err := s.hold(held); err != nil {
+			return rep, err
+		}
+		rep.Held = held
+		if err := s.setBranch(remote, base); err != nil {
+			return rep, err
+		}
+		return rep, fmt.Errorf("%w on the remote while %s changed here, encrypted to the members of before: nothing was pushed. Check the members (`llms member list`), run `llms member accept` (it re-encrypts them to the accepted members), then sync again", ErrHeld, strings.Join(held, ", "))
 	}
 	result := files{}
 	for _, d := range ds {
@@ -665,9 +760,10 @@ func Exclude(gitDir, prefix string) error {
 }
 
 // Resolve settles a secret both sides changed: with theirs the remote's
-// ciphertext replaces the store's file (or removes it); otherwise the
-// store's file is kept and the next sync pushes it over the remote's.
-// Neither decrypts anything.
+// file replaces the store's (or removes it), re-encrypted in memory to
+// the members accepted here; otherwise the store's file is kept. Either
+// way the next sync pushes it over exactly the remote's version. No
+// value is written anywhere but in an age file.
 func Resolve(o Options, name string, theirs bool) error {
 	s, err := newSyncer(o)
 	if err != nil {
@@ -702,20 +798,23 @@ func Resolve(o Options, name string, theirs bool) error {
 		return fmt.Errorf("%s is not in conflict (run `llms sync` first)", name)
 	}
 	if theirs {
-		if r == "" {
-			if err := os.Remove(filepath.Join(s.Store, filepath.FromSlash(rel))); err != nil {
+		// The remote's file, re-encrypted to the members accepted here,
+		// pushed over exactly the remote's version by the next sync.
+		var ct []byte
+		if r != "" {
+			if ct, err = s.Git.Output(s.Root, nil, "cat-file", "blob", r); err != nil {
 				return err
 			}
-			return syncDir(filepath.Join(s.Store, "secrets"))
+			if s.blobID(ct) != r {
+				return fmt.Errorf("git returned other content for %s than its id says", rel)
+			}
 		}
-		data, err := s.Git.Output(s.Root, nil, "cat-file", "blob", r)
-		if err != nil {
+		if err := s.Take(name, ct); err != nil {
 			return err
 		}
-		if err := s.writeFile(rel, data, time.Now()); err != nil {
-			return err
+		if r == "" {
+			return nil
 		}
-		return syncDir(filepath.Join(s.Store, "secrets"))
 	}
 	if err := os.MkdirAll(filepath.Dir(s.Resolved), 0o700); err != nil {
 		return err
