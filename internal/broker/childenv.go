@@ -53,8 +53,15 @@ var (
 	}
 )
 
-// tokenVars carry the caller's token; they never reach the child.
-var tokenVars = setOf("LLM_SECRETS_MACAROON", "LLM_SECRETS_MACAROON_FILE")
+// TokenEnv and TokenFileEnv carry a caller's token, or name the file
+// that holds it (some agent sandboxes strip variables that look like
+// tokens); they never reach the child.
+const (
+	TokenEnv     = "LLM_SECRETS_MACAROON"
+	TokenFileEnv = "LLM_SECRETS_MACAROON_FILE"
+)
+
+var tokenVars = setOf(TokenEnv, TokenFileEnv)
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))

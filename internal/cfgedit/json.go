@@ -369,7 +369,7 @@ func verify(before, after []byte, change func(map[string]any) error) error {
 
 // plain is value as a decoded document holds it.
 func plain(value any) (any, []byte, error) {
-	src, err := marshalPlain(value)
+	src, err := MarshalPlain(value)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -380,8 +380,8 @@ func plain(value any) (any, []byte, error) {
 	return v, src, err
 }
 
-// marshalPlain is json.Marshal without HTML escaping.
-func marshalPlain(v any) ([]byte, error) {
+// MarshalPlain is json.Marshal without HTML escaping.
+func MarshalPlain(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -453,7 +453,7 @@ func SetJSON(text []byte, path []string, value any) ([]byte, error) {
 		for i := len(path) - 1; i >= 0; i-- {
 			nested = map[string]any{path[i]: nested}
 		}
-		doc, _ := marshalPlain(nested)
+		doc, _ := MarshalPlain(nested)
 		out = []byte(st.render(doc, "", true) + st.nl)
 	} else {
 		out, err = st.set(text, root, path, src)
@@ -481,7 +481,7 @@ func (st style) set(text []byte, obj *jval, path []string, src []byte) ([]byte, 
 				nested = map[string]any{path[j]: nested}
 			}
 			var err error
-			if src, err = marshalPlain(nested); err != nil {
+			if src, err = MarshalPlain(nested); err != nil {
 				return nil, err
 			}
 			return st.set(text, obj, path[:1], src)
@@ -491,7 +491,7 @@ func (st style) set(text []byte, obj *jval, path []string, src []byte) ([]byte, 
 		}
 		return st.set(text, v, path[1:], src)
 	}
-	keyText, _ := marshalPlain(key)
+	keyText, _ := MarshalPlain(key)
 	if i >= 0 {
 		m := obj.members[i]
 		return splice(text, m.val.start, m.val.end, st.render(src, lineIndent(text, m.keyStart), multiline(text, obj))), nil
@@ -571,7 +571,7 @@ func AddJSONStrings(text []byte, path []string, items []string) ([]byte, error) 
 		for _, k := range path {
 			_, arr = arr.member(k)
 		}
-		quoted, _ := marshalPlain(s)
+		quoted, _ := MarshalPlain(s)
 		out = styleOf(out, root).insert(out, arr, func(string, bool) string { return string(quoted) })
 	}
 	return out, verify(text, out, func(doc map[string]any) error {

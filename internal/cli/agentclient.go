@@ -67,7 +67,7 @@ func AgentClient(args []string, f *Factory) (code int, ok bool) {
 	case errors.Is(err, pflag.ErrHelp):
 		return 0, false
 	case err != nil:
-		err = usageError{err}
+		err = usageError{Err: err}
 	case fs.Changed("dir"):
 		err = usagef("--dir: in agent mode the store is the launcher's; $%s names its broker", agentsock.SocketEnv)
 	default:

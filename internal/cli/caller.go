@@ -16,8 +16,8 @@ import (
 // Where a token can come from, in order of precedence. Some agent sandboxes
 // strip variables that look like tokens, hence the file forms.
 const (
-	envToken     = "LLM_SECRETS_MACAROON"
-	envTokenFile = "LLM_SECRETS_MACAROON_FILE"
+	envToken     = broker.TokenEnv
+	envTokenFile = broker.TokenFileEnv
 )
 
 // tokenFlags are --macaroon and --macaroon-file, shared by every command
@@ -124,7 +124,7 @@ type tokenFileError struct {
 }
 
 func (e tokenFileError) Error() string { return "token file: " + e.err.Error() }
-func (e tokenFileError) Unwrap() error { return usageError{e.err} }
+func (e tokenFileError) Unwrap() error { return usageError{Err: e.err} }
 
 func readTokenFile(path string) (string, error) {
 	fh, err := os.Open(path)

@@ -11,12 +11,16 @@
 // fake terminal, a fixed clock or its own caller. The working directory
 // reaches a command through the caller (Factory.Getwd).
 //
+// Two commands are bigger than a file: `llms agent` hands its options to
+// agentmode.Run (the launcher) and `llms setup` to setup.Run; here they
+// keep only their flags, help and the Factory's functions they are given.
+//
 // A command that acts under a token gets f.accessWithToken(cmd, &flags); one
 // that takes none gets f.accessWithoutToken(): the caller is whoever runs
 // llms, and the broker refuses a detected agent wherever it needs a token.
 //
-// Human-facing text is written with fprintf, which escapes terminal
-// controls in every argument (termSafe): a caller-chosen string cannot
+// Human-facing text is written with fprintf (human.Fprintf), which escapes
+// terminal controls in every argument: a caller-chosen string cannot
 // drive the human's terminal.
 //
 // The CLI makes no decision about a secret and never holds a value it could

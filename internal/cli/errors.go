@@ -2,10 +2,10 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/exitstatus"
 )
 
 // Exit codes. A child's own status passes through exec unchanged.
@@ -17,20 +17,14 @@ const (
 	exitNotFound = 127
 )
 
-// usageError marks an error as bad input (exit 2).
-type usageError struct{ err error }
+// usageError and childExit are cli's short names for the errors every
+// command package returns with a status of its own (exitstatus).
+type (
+	usageError = exitstatus.UsageError
+	childExit  = exitstatus.Child
+)
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
-
-// childExit carries a child's exit status through cobra without a message.
-type childExit struct{ code int }
-
-func (e childExit) Error() string { return fmt.Sprintf("child exited with status %d", e.code) }
+func usagef(format string, args ...any) error { return exitstatus.Usagef(format, args...) }
 
 // exitWith gives an error its own exit status, for a command whose
 // statuses differ from the usual ones (scan: 1 means "found").
@@ -51,7 +45,7 @@ func exitCode(err error) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &ce):
-		return ce.code
+		return ce.Code
 	case errors.As(err, &ew):
 		return ew.code
 	case errors.As(err, &ue),

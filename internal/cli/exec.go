@@ -130,7 +130,7 @@ func runExec(ctx context.Context, opts *execOptions) error {
 		return err
 	}
 	if code != 0 {
-		return childExit{code}
+		return childExit{Code: code}
 	}
 	return nil
 }

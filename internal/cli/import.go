@@ -117,7 +117,7 @@ func readImportFile(path string, forDelete bool) ([]byte, os.FileInfo, error) {
 	}
 	fh, err := os.OpenFile(path, flags, 0)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, usageError{Err: err}
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
@@ -134,7 +134,7 @@ func readImportFile(path string, forDelete bool) ([]byte, os.FileInfo, error) {
 	}
 	data, err := io.ReadAll(fh)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, usageError{Err: err}
 	}
 	return data, fi, nil
 }

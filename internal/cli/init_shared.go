@@ -34,7 +34,7 @@ func (f *Factory) initShared(opts *initOptions) error {
 		name = opts.Getenv("USER")
 	}
 	if err := broker.ValidateMemberName(name); err != nil {
-		return usageError{fmt.Errorf("%w (give --name)", err)}
+		return usageError{Err: fmt.Errorf("%w (give --name)", err)}
 	}
 	personal, err := opts.StoreDir()
 	if err != nil {

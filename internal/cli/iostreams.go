@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -85,3 +87,18 @@ func readSecret(fd int, prompt io.Writer, text string) ([]byte, error) {
 
 // errNoTerminal explains how to proceed without a terminal.
 var errNoTerminal = errors.New("standard input is not a terminal")
+
+// askYes asks on the terminal; without one it refuses, saying how to
+// proceed.
+func askYes(io *IOStreams, question, purpose string) (bool, error) {
+	if !io.StdinTTY {
+		return false, usagef("refusing %s without confirmation: standard input is not a terminal; pass --yes", purpose)
+	}
+	fprintf(io.ErrOut, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(io.In).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		fprintf(io.ErrOut, "nothing changed\n")
+		return false, nil
+	}
+	return true, nil
+}

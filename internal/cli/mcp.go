@@ -14,6 +14,7 @@ import (
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/mcpserver"
+	"github.com/llm-secrets/llms/internal/setup"
 )
 
 type mcpOptions struct {
@@ -98,7 +99,7 @@ func (opts *mcpOptions) startWithoutToken(tfe tokenFileError) (*broker.Caller, e
 	fprintf(opts.IO.ErrOut, "llms mcp: no token: %v; serving without one (every tool says what to run)\n", tfe.err)
 	c.NoToken = fmt.Sprintf("its token file cannot be read (%v). Ask the human to run "+
 		"`llms mcp token --secret KEY --ttl 8h --token-file %s` in their terminal, which writes it, and then to restart this MCP server",
-		tfe.err, shellQuote(tfe.path))
+		tfe.err, setup.ShellQuote(tfe.path))
 	return c, nil
 }
 

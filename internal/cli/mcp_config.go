@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/llm-secrets/llms/internal/cfgedit"
+	"github.com/llm-secrets/llms/internal/setup"
 	"github.com/spf13/cobra"
-
-	"github.com/llm-secrets/llms/internal/agentsock"
 )
 
 type mcpConfigOptions struct {
@@ -85,7 +83,7 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	}) {
 		return usagef("--name %q: use letters, digits, '-' and '_'", opts.Name)
 	}
-	tokenFile, command, err := mcpEntryPaths(opts.TokenFile, opts.Command, opts.ConfigDir, opts.Executable)
+	tokenFile, command, err := setup.EntryPaths(opts.TokenFile, opts.Command, opts.ConfigDir, opts.Executable)
 	if err != nil {
 		return err
 	}
@@ -94,15 +92,15 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	case "claude":
 		// Claude Code takes one server, as JSON, on its command line.
 		var entry []byte
-		if entry, err = marshalPlain(mcpServer(opts.Client, command, tokenFile)); err == nil {
-			out = "claude mcp add-json --scope user " + opts.Name + " " + shellQuote(string(entry)) + "\n"
+		if entry, err = cfgedit.MarshalPlain(setup.MCPServer(opts.Client, command, tokenFile)); err == nil {
+			out = "claude mcp add-json --scope user " + opts.Name + " " + setup.ShellQuote(string(entry)) + "\n"
 		}
 	case "codex":
-		out = codexMCPTable(opts.Name, command, tokenFile)
+		out = setup.CodexMCPTable(opts.Name, command, tokenFile)
 	case "vscode":
-		out, err = jsonText(map[string]any{"servers": map[string]any{opts.Name: mcpServer(opts.Client, command, tokenFile)}})
+		out, err = jsonText(map[string]any{"servers": map[string]any{opts.Name: setup.MCPServer(opts.Client, command, tokenFile)}})
 	default:
-		out, err = jsonText(map[string]any{"mcpServers": map[string]any{opts.Name: mcpServer(opts.Client, command, tokenFile)}})
+		out, err = jsonText(map[string]any{"mcpServers": map[string]any{opts.Name: setup.MCPServer(opts.Client, command, tokenFile)}})
 	}
 	if err != nil {
 		return err
@@ -113,69 +111,8 @@ func runMCPConfig(opts *mcpConfigOptions) error {
 	fprintf(opts.IO.ErrOut, "# %s: %s\n", opts.Client, where)
 	fprintf(opts.IO.ErrOut, "# then save a delegated token to the file it names (the value is never in the entry):\n"+
 		"#   %s\n"+
-		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", mcpTokenCommand(opts.TokenFile, tokenFile))
+		"# or run the agent in agent mode (llms agent -- AGENT), where the entry needs no token.\n", setup.TokenCommand(opts.TokenFile, tokenFile))
 	return nil
-}
-
-// mcpTokenCommand is the command that saves a token to the file an entry
-// names: --token-file only when the entry names another file than the
-// default (given is the --token-file the entry was made with).
-func mcpTokenCommand(given, tokenFile string) string {
-	cmd := "llms mcp token --secret KEY --ttl 8h"
-	if given != "" {
-		cmd += " --token-file " + shellQuote(tokenFile)
-	}
-	return cmd
-}
-
-// mcpEntryPaths resolves the token file (default <config>/llm-secrets/mcp.token)
-// and the binary an entry starts (default this one), both absolute.
-func mcpEntryPaths(tokenFile, command string, configDir func() string, executable func() (string, error)) (string, string, error) {
-	if tokenFile == "" {
-		tokenFile = filepath.Join(configDir(), "llm-secrets", "mcp.token")
-	}
-	tokenFile, err := filepath.Abs(tokenFile)
-	if err != nil {
-		return "", "", err
-	}
-	if command == "" {
-		if command, err = executable(); err != nil {
-			return "", "", fmt.Errorf("cannot find this binary's path (pass --command): %w", err)
-		}
-	}
-	return tokenFile, command, nil
-}
-
-// mcpServer is the entry that makes client start "llms mcp" with the token
-// named by file, never by value: the JSON object of the clients whose
-// configuration is JSON.
-func mcpServer(client, command, tokenFile string) map[string]any {
-	server := map[string]any{"command": command, "args": []string{"mcp"}, "env": map[string]string{envTokenFile: tokenFile}}
-	if client == "vscode" || client == "claude" {
-		server["type"] = "stdio"
-	}
-	return server
-}
-
-// codexMCPTable is the same entry as a table of Codex's config.toml, laid
-// out as Codex writes it back (the env as a sub-table), so that Codex's
-// rewrites of the file leave it as it is. Codex starts a server with a
-// few variables of its own only: env_vars passes on agent mode's socket
-// and token, without which the server inside agent mode has no broker.
-func codexMCPTable(name, command, tokenFile string) string {
-	return fmt.Sprintf("[mcp_servers.%s]\ncommand = %s\nargs = [\"mcp\"]\nenv_vars = [%q, %q]\n\n[mcp_servers.%s.env]\n%s = %s\n",
-		name, tomlString(command), agentsock.SocketEnv, envToken, name, envTokenFile, tomlString(tokenFile))
-}
-
-// marshalPlain is json.Marshal without HTML escaping.
-func marshalPlain(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func jsonText(v any) (string, error) {
@@ -184,20 +121,4 @@ func jsonText(v any) (string, error) {
 		return "", err
 	}
 	return string(b) + "\n", nil
-}
-
-// tomlString quotes s as a TOML basic string; JSON's escapes are TOML's.
-func tomlString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@%", r))
-	}) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/durable"
+	"github.com/llm-secrets/llms/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -66,10 +68,10 @@ func runMCPToken(opts *mcpTokenOptions) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("token %s was minted but not saved: %w (llms revoke %s)", m.Info.ID, err, m.Info.ID)
 	}
-	if err := writeFileAtomic(path, []byte(m.Token+"\n"), 0o600); err != nil {
+	if err := durable.ReplaceFile(path, []byte(m.Token+"\n"), 0o600); err != nil {
 		return fmt.Errorf("token %s was minted but not saved: %w (llms revoke %s)", m.Info.ID, err, m.Info.ID)
 	}
-	fprintf(opts.IO.Out, "wrote: %s (token %s, expires %s)\n", tildePath(opts.Home(), path), m.Info.ID,
+	fprintf(opts.IO.Out, "wrote: %s (token %s, expires %s)\n", human.TildePath(opts.Home(), path), m.Info.ID,
 		m.Info.Expires.Format(time.RFC3339))
 	fprintf(opts.IO.ErrOut, "restart the client's llms MCP server (or the client): it reads the file when it starts\n")
 	return nil

@@ -40,7 +40,7 @@ each at its source. --rotate-prompt walks you through setting each new value.`,
 
 func runMemberRemove(opts *memberRemoveOptions) error {
 	if opts.RotatePrompt && (!opts.IO.StdinTTY || opts.IO.ReadSecret == nil) {
-		return usageError{errors.New("--rotate-prompt asks for values at a terminal; standard input is not one")}
+		return usageError{Err: errors.New("--rotate-prompt asks for values at a terminal; standard input is not one")}
 	}
 	b, sel, err := opts.Open()
 	if err != nil {

@@ -60,7 +60,7 @@ func runMigrate(opts *migrateOptions) error {
 	from := opts.From
 	if from != "" {
 		if from, err = filepath.Abs(from); err != nil {
-			return usageError{err}
+			return usageError{Err: err}
 		}
 	} else {
 		found, ok := broker.FindV3Store(to, opts.Getenv)

@@ -79,7 +79,7 @@ func runPolicyCheck(opts *policyCheckOptions) error {
 		fprintf(out, "\n")
 	}
 	if denied > 0 && len(opts.Keys) > 0 {
-		return childExit{exitDenied}
+		return childExit{Code: exitDenied}
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func (f *Factory) profilesPath() string {
 func (f *Factory) profiles() (map[string]profile.Profile, error) {
 	all, err := profile.Load(f.profilesPath())
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return all, nil
 }
@@ -39,7 +39,7 @@ func (f *Factory) profiles() (map[string]profile.Profile, error) {
 func (f *Factory) profile(name string) (profile.Profile, error) {
 	p, err := profile.Get(f.profilesPath(), name)
 	if err != nil {
-		return p, usageError{err}
+		return p, usageError{Err: err}
 	}
 	return p, nil
 }

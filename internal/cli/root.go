@@ -173,7 +173,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.SetErr(f.IO.ErrOut)
 	root.PersistentFlags().StringVar(&f.dir, "dir", "", "your personal data dir: identity, sessions, audit log, own store (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
 	root.PersistentFlags().StringVar(&f.store, "store", "", "a shared store's directory, whose secrets every command then uses with your identity (default $LLM_SECRETS_STORE, else a trusted .llm-secrets.toml's)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := f.agentModeGate(cmd); err != nil {
 			return err

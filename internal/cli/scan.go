@@ -11,8 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llm-secrets/llms/internal/agentmode"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/human"
 	"github.com/llm-secrets/llms/internal/leakscan"
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
@@ -126,7 +128,7 @@ func runScan(opts *scanOptions) error {
 		count(sum.Inputs, "stream"), byteSize(sum.Bytes), count(sum.Secrets, "secret"), count(sum.Findings, "finding"))
 	switch {
 	case sum.Findings > 0:
-		return childExit{1} // found: the findings said it all
+		return childExit{Code: 1} // found: the findings said it all
 	case sum.Failed > 0:
 		return exitWith{exitUsage, fmt.Errorf("%s could not be read", count(sum.Failed, "input"))}
 	}
@@ -214,7 +216,7 @@ func (f *Factory) git(dir string) (*gitrun.Git, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := protectedPaths(f.accountHome, f.LookupEnv, store, f.llmsConfigDirs())
+	o, err := agentmode.ProtectedPaths(f.accountHome, f.LookupEnv, store, f.llmsConfigDirs())
 	if err != nil {
 		return nil, err
 	}
@@ -241,11 +243,11 @@ func installHook(opts *scanOptions) error {
 	}
 	repo, err := openRepo(opts.RunGit, cwd)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	path, written, err := repo.InstallHook()
 	if errors.Is(err, leakscan.ErrHookExists) {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if err != nil {
 		return err
@@ -308,17 +310,7 @@ func errorText(path string, err error) string {
 }
 
 // shortPath writes a path under the home directory as ~/….
-func (o *scanOutput) shortPath(p string) string { return tildePath(o.home, p) }
-
-// tildePath writes p, when it is under home, as ~/…; home "" is none.
-func tildePath(home, p string) string {
-	if home != "" {
-		if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok {
-			return "~/" + rest
-		}
-	}
-	return p
-}
+func (o *scanOutput) shortPath(p string) string { return human.TildePath(o.home, p) }
 
 // progress draws, at most ten times a second, how far a long scan is, on
 // standard error when it is a terminal.

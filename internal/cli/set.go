@@ -53,7 +53,7 @@ func runSet(opts *setOptions) error {
 		return err
 	}
 	if err := broker.CheckValue(value); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	b, c, err := opts.open()
 	if err != nil {
@@ -82,7 +82,7 @@ func readValue(opts *setOptions) ([]byte, error) {
 		return v, nil
 	}
 	if !io_.StdinTTY || io_.ReadSecret == nil {
-		return nil, usageError{fmt.Errorf("%w: pass --stdin to read the value from it", errNoTerminal)}
+		return nil, usageError{Err: fmt.Errorf("%w: pass --stdin to read the value from it", errNoTerminal)}
 	}
 	v1, err := io_.ReadSecret(fmt.Sprintf("Value for %s: ", opts.Name))
 	if err != nil {
@@ -96,7 +96,7 @@ func readValue(opts *setOptions) ([]byte, error) {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(v1, v2) != 1 {
-		return nil, usageError{errors.New("the two values differ; nothing stored")}
+		return nil, usageError{Err: errors.New("the two values differ; nothing stored")}
 	}
 	return v1, nil
 }

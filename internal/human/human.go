@@ -1,15 +1,22 @@
-package cli
+// Package human owns how llms writes text for a person at a terminal:
+// Fprintf, which escapes every argument that is text (Escape), so that a
+// caller-chosen string cannot erase or forge a line on the human's
+// terminal, and TildePath, which writes a path under the home directory as
+// ~/…. It decides nothing, holds no value and reads nothing: it only
+// formats what it is given.
+package human
 
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// termSafe returns s with every character that could drive a terminal or
+// Escape returns s with every character that could drive a terminal or
 // reorder what it shows written as a visible escape: C0 controls (newline
 // and carriage return included), DEL, C1 controls, Unicode format
 // characters (bidirectional overrides and isolates, zero-width characters)
@@ -19,9 +26,9 @@ import (
 //
 // Every human-facing line that can hold a caller-chosen string (a program
 // path, a directory, a reason, a profile entry, an error) goes through it,
-// by way of fprintf: a name cannot erase or forge a line on the human's
+// by way of Fprintf: a name cannot erase or forge a line on the human's
 // terminal. --json output is escaped by the JSON encoder instead.
-func termSafe(s string) string {
+func Escape(s string) string {
 	i := 0
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -71,12 +78,12 @@ func needsEscape(r rune, size int) bool {
 	return unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }
 
-// fprintf is fmt.Fprintf with every argument that is text passed through
-// termSafe first: a string (of any named string type too), a []string, an
+// Fprintf is fmt.Fprintf with every argument that is text passed through
+// Escape first: a string (of any named string type too), a []string, an
 // error, or a Stringer that is not a number. The format is the program's
 // own; the arguments are data. Every command writes its human-facing text
 // with it.
-func fprintf(w io.Writer, format string, args ...any) {
+func Fprintf(w io.Writer, format string, args ...any) {
 	safe := make([]any, len(args))
 	for i, a := range args {
 		safe[i] = safeArg(a)
@@ -89,11 +96,11 @@ func safeArg(a any) any {
 	case nil:
 		return nil
 	case error:
-		return termSafe(v.Error())
+		return Escape(v.Error())
 	case []string:
 		s := make([]string, len(v))
 		for j := range v {
-			s[j] = termSafe(v[j])
+			s[j] = Escape(v[j])
 		}
 		return s
 	}
@@ -104,10 +111,20 @@ func safeArg(a any) any {
 		return a
 	}
 	if v, ok := a.(fmt.Stringer); ok {
-		return termSafe(v.String())
+		return Escape(v.String())
 	}
 	if rv.Kind() == reflect.String {
-		return termSafe(rv.String())
+		return Escape(rv.String())
 	}
 	return a
+}
+
+// TildePath writes p, when it is under home, as ~/…; home "" is none.
+func TildePath(home, p string) string {
+	if home != "" {
+		if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok {
+			return "~/" + rest
+		}
+	}
+	return p
 }

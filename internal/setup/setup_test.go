@@ -1,4 +1,4 @@
-package cli
+package setup
 
 import (
 	"bytes"
@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/gitrun"
+	"github.com/llm-secrets/llms/internal/leakscan"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of TestSetupGolden")
@@ -69,18 +71,27 @@ func sameTree(t *testing.T, what string, got, want map[string]string) {
 // nothing; --remove gives before/ back, byte for byte.
 // testSetupOptions sets up, with --yes, the home root/home and the
 // project root/proj.
-func testSetupOptions(t *testing.T, root string, out, errOut *bytes.Buffer) *setupOptions {
+func testSetupOptions(t *testing.T, root string, out, errOut *bytes.Buffer) *Options {
 	env := map[string]string{"HOME": filepath.Join(root, "home"), "XDG_STATE_HOME": t.TempDir()}
-	return &setupOptions{
-		IO:         &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
-		Caller:     (&Factory{LookupEnv: func(string) (string, bool) { return "", false }, Getenv: func(string) string { return "" }, ProcRoot: t.TempDir()}).callerWithoutToken,
+	caller := &broker.Caller{LookupEnv: func(string) (string, bool) { return "", false }, ProcRoot: t.TempDir()}
+	return &Options{
+		Stdout: out, Stderr: errOut,
+		Caller:     func() (*broker.Caller, error) { return caller, nil },
 		Getenv:     func(k string) string { return env[k] },
 		Getwd:      func() (string, error) { return filepath.Join(root, "proj"), nil },
 		ConfigDir:  func() string { return filepath.Join(root, "home", ".config") },
 		StoreDir:   func() (string, error) { return filepath.Join(root, "home", ".local", "share", "llm-secrets"), nil },
 		Executable: func() (string, error) { return "/usr/local/bin/llms", nil },
-		RunGit: func(dir string) (*gitrun.Git, error) {
-			return gitrun.New(gitrun.Options{Home: filepath.Join(root, "home"), Dir: dir})
+		RepoTop: func(dir string) (string, error) {
+			g, err := gitrun.New(gitrun.Options{Home: filepath.Join(root, "home"), Dir: dir})
+			if err != nil {
+				return "", err
+			}
+			repo, err := leakscan.OpenRepo(g, dir)
+			if err != nil {
+				return "", err
+			}
+			return repo.Top, nil
 		},
 		Yes: true,
 	}
@@ -104,7 +115,7 @@ func TestSetupGolden(t *testing.T) {
 			var out, errOut bytes.Buffer
 			opts := testSetupOptions(t, root, &out, &errOut)
 			opts.Agent, opts.Project = agent, scope == "project"
-			if err := runSetup(opts); err != nil {
+			if err := Run(opts); err != nil {
 				t.Fatalf("setup: %v\n%s", err, errOut.String())
 			}
 			after := readTree(t, root, root)
@@ -120,7 +131,7 @@ func TestSetupGolden(t *testing.T) {
 			sameTree(t, "setup", after, readTree(t, golden, "\x00"))
 
 			out.Reset()
-			if err := runSetup(opts); err != nil {
+			if err := Run(opts); err != nil {
 				t.Fatalf("setup again: %v", err)
 			}
 			sameTree(t, "setup again", readTree(t, root, root), after)
@@ -129,7 +140,7 @@ func TestSetupGolden(t *testing.T) {
 			}
 
 			opts.Remove = true
-			if err := runSetup(opts); err != nil {
+			if err := Run(opts); err != nil {
 				t.Fatalf("remove: %v\n%s", err, errOut.String())
 			}
 			sameTree(t, "remove", readTree(t, root, root), before)
@@ -189,7 +200,7 @@ func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
 		for _, remove := range []bool{false, true} {
 			opts.Remove = remove
 			out.Reset()
-			if err := runSetup(opts); err != nil {
+			if err := Run(opts); err != nil {
 				t.Fatalf("setup (remove %v): %v\n%s", remove, err, errOut.String())
 			}
 			if strings.Contains(out.String()+errOut.String(), canary) {
@@ -207,7 +218,7 @@ func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
 
 // setupRoot makes root/home and root/proj and the options that set up
 // there, with --yes.
-func setupRoot(t *testing.T) (string, *setupOptions, *bytes.Buffer, *bytes.Buffer) {
+func setupRoot(t *testing.T) (string, *Options, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range []string{"home", "proj"} {
@@ -217,11 +228,11 @@ func setupRoot(t *testing.T) (string, *setupOptions, *bytes.Buffer, *bytes.Buffe
 	return root, testSetupOptions(t, root, &out, &errOut), &out, &errOut
 }
 
-func mustSetup(t *testing.T, opts *setupOptions, agent string, remove bool) {
+func mustSetup(t *testing.T, opts *Options, agent string, remove bool) {
 	t.Helper()
 	opts.Agent, opts.Remove = agent, remove
-	if err := runSetup(opts); err != nil {
-		t.Fatalf("setup %s (remove %v): %v\n%s", agent, remove, err, opts.IO.ErrOut.(*bytes.Buffer).String())
+	if err := Run(opts); err != nil {
+		t.Fatalf("setup %s (remove %v): %v\n%s", agent, remove, err, opts.Stderr.(*bytes.Buffer).String())
 	}
 }
 

@@ -1,4 +1,4 @@
-package cli
+package agentmode
 
 // The parts of an agent-mode session: its sandbox, its token, its broker,
 // and the agent's life under its guard, below this subreaper.
@@ -20,13 +20,15 @@ import (
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/exitstatus"
+	"github.com/llm-secrets/llms/internal/human"
 	"github.com/llm-secrets/llms/internal/sandbox"
 )
 
 // agentRules builds the sandbox for this launch, and lists the trees in
 // which the agent can make files (written or added).
-func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir, abi int) (*sandbox.Rules, []string, error) {
-	o, err := protectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
+func agentRules(opts *Options, storeDir, id, program string, dir launchDir, abi int) (*sandbox.Rules, []string, error) {
+	o, err := ProtectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,7 +47,7 @@ func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir,
 	o.Terminals, o.AllowRead, o.AllowWrite, o.Hide = sandbox.Terminals(0, 1, 2), opts.AllowRead, opts.AllowWrite, opts.Hide
 	spec, err := sandbox.AgentSpec(o)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, exitstatus.UsageError{Err: err}
 	}
 	rules, err := sandbox.BuildFor(spec, abi)
 	// A shared temp dir lets the agent add files: a program it put there
@@ -53,11 +55,11 @@ func agentRules(opts *agentOptions, storeDir, id, program string, dir launchDir,
 	return rules, append(spec.Write, spec.Create...), err
 }
 
-// protectedPaths says where the keys are, for sandbox.HiddenPaths: the
+// ProtectedPaths says where the keys are, for sandbox.HiddenPaths: the
 // homes (the account's, from the user database, and $HOME when it
 // differs), the store, the store llms uses by default when
 // $LLM_SECRETS_DIR names another, and the llms config directories.
-func protectedPaths(accountHome func() (string, error), lookup func(string) (string, bool), storeDir string, configDirs []string) (sandbox.AgentOptions, error) {
+func ProtectedPaths(accountHome func() (string, error), lookup func(string) (string, bool), storeDir string, configDirs []string) (sandbox.AgentOptions, error) {
 	home, err := accountHome()
 	if err != nil {
 		return sandbox.AgentOptions{}, fmt.Errorf("finding your home directory: %w", err)
@@ -82,7 +84,7 @@ func protectedPaths(accountHome func() (string, error), lookup func(string) (str
 // agentSupervisor prepares the supervisor of the agent's mediated calls,
 // with the sockets --allow-socket names (absolute, or ~/ in the account's
 // home).
-func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervisor, error) {
+func agentSupervisor(opts *Options, rules *sandbox.Rules) (*sandbox.Supervisor, error) {
 	var allow []string
 	for _, p := range opts.AllowSocket {
 		if rest, ok := strings.CutPrefix(p, "~/"); ok {
@@ -96,7 +98,7 @@ func agentSupervisor(opts *agentOptions, rules *sandbox.Rules) (*sandbox.Supervi
 	}
 	sup, err := sandbox.NewSupervisor(rules, allow)
 	if errors.Is(err, sandbox.ErrBadSocket) {
-		return nil, usageError{err}
+		return nil, exitstatus.UsageError{Err: err}
 	}
 	return sup, err
 }
@@ -117,24 +119,22 @@ func newLaunchID() string {
 // mintAgentToken mints the agent's token from --profile or the caveat
 // flags, with the agent caveat set to id and the launch caveat to launch
 // (only this launch's broker honours it); nil when no secret is named.
-func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch string) (*agentToken, error) {
-	r, err := opts.Restrict.restrictions(c)
+func mintAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, id, launch string) (*agentToken, error) {
+	r, err := opts.Caveats(c)
 	if err != nil {
 		return nil, err
 	}
 	delete(r.Lists, caveat.NameKeepEnv) // the agent's environment, not a caveat
 	if opts.ProfileName != "" {
 		if len(r.Lists) > 1 || r.TTL != 0 || len(r.Lists[caveat.NameAgent]) != len(r.Lists) {
-			return nil, usagef("--profile and caveat flags do not mix (the profile holds the caveats)")
+			return nil, exitstatus.Usagef("--profile and caveat flags do not mix (the profile holds the caveats)")
 		}
-		p, err := opts.Profile(opts.ProfileName)
-		if err != nil {
+		if r, err = opts.Profile(opts.ProfileName); err != nil {
 			return nil, err
 		}
-		r = profileRestrictions(p, 0)
 	} else if len(r.Secrets()) == 0 {
 		if len(r.Lists) > 1 || r.TTL != 0 {
-			return nil, usagef("caveat flags without --secret: a token must name at least one secret")
+			return nil, exitstatus.Usagef("caveat flags without --secret: a token must name at least one secret")
 		}
 		return nil, nil
 	}
@@ -147,27 +147,29 @@ func mintAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, 
 	if err != nil {
 		return nil, err
 	}
-	printMintWarnings(opts.IO, minted)
+	for _, w := range minted.Warnings {
+		human.Fprintf(opts.Stderr, "llms: warning: %s\n", w)
+	}
 	return &agentToken{minted.Token, minted.Info}, nil
 }
 
-func revokeAgentToken(opts *agentOptions, b *broker.Broker, c *broker.Caller, t *agentToken) {
+func revokeAgentToken(opts *Options, b *broker.Broker, c *broker.Caller, t *agentToken) {
 	if t == nil {
 		return
 	}
 	if err := b.Revoke(c, broker.RevokeRequest{ID: t.info.ID}); err != nil {
-		fprintf(opts.IO.ErrOut, "llms: warning: revoking the agent's token %s: %v (run `llms revoke %s`)\n", t.info.ID, err, t.info.ID)
+		human.Fprintf(opts.Stderr, "llms: warning: revoking the agent's token %s: %v (run `llms revoke %s`)\n", t.info.ID, err, t.info.ID)
 	}
 }
 
-// superviseAgent has the guard (started early by runAgent) start the
+// superviseAgent has the guard (started early by Run) start the
 // agent, in a cgroup of its own where one can be made, below this child
 // subreaper; relays TERM, HUP, USR1 and USR2; and once the guard exits (it
 // ends the agent's tree first), stops the broker and ends every process
 // left in its own tree. It returns the agent's status (128+n for signal
 // n).
-func superviseAgent(opts *agentOptions, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string, sup *sandbox.Supervisor) (int, error) {
-	defer srv.stop(opts)
+func superviseAgent(opts *Options, g *sandbox.Guard, start *sandbox.Wrapped, env []string, srv *agentBroker, launch string, sup *sandbox.Supervisor) (int, error) {
+	defer srv.stop()
 	if err := sandbox.BecomeSubreaper(); err != nil {
 		return 0, fmt.Errorf("becoming a subreaper: %w", err)
 	}
@@ -214,33 +216,18 @@ wait:
 	}
 	if died != 0 {
 		g.Kill()
-		fprintf(opts.IO.ErrOut, "llms: the agent's guard was killed (%v); the agent died with it\n", died)
+		human.Fprintf(opts.Stderr, "llms: the agent's guard was killed (%v); the agent died with it\n", died)
 	}
 	// The broker stops first (it kills the children it started and reaps
 	// them), then whatever else is left is ended and reaped.
-	srv.stop(opts)
+	srv.stop()
 	if n := g.End(); n > 0 {
-		fprintf(opts.IO.ErrOut, "llms: ended %d process(es) the agent left behind\n", n)
+		human.Fprintf(opts.Stderr, "llms: ended %d process(es) the agent left behind\n", n)
 	}
 	if sup != nil {
 		sup.Close()
 	}
 	return status, waitErr
-}
-
-// printAgentModeStatus is what `llms status` says about agent mode: the
-// kernel's Landlock ABI and whether this process runs in the sandbox.
-func printAgentModeStatus(out io.Writer) {
-	if abi := sandbox.ABI(); abi == 0 {
-		fprintf(out, "landlock:    not available (llms agent refuses without --no-sandbox)\n")
-	} else {
-		fprintf(out, "landlock:    ABI %d\n", abi)
-	}
-	if sandbox.Confined() {
-		fprintf(out, "sandbox:     inside an agent-mode sandbox\n")
-	} else {
-		fprintf(out, "sandbox:     none\n")
-	}
 }
 
 // agentBroker is the broker serving one agent on a Unix socket in a
@@ -251,6 +238,7 @@ type agentBroker struct {
 	done        chan error
 	stopped     bool
 	rules       *sandbox.Prepared // nil without a sandbox
+	stderr      io.Writer         // the human's, for what stopping says
 }
 
 // serveBroker starts the broker for the agent: a socket in the launch
@@ -258,7 +246,7 @@ type agentBroker struct {
 // the agent's identity stamped on every request, no token but the agent's
 // (tokenID, "" for none) accepted and its launch caveat held for launch,
 // each child confined in a new domain beside the agent's.
-func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
+func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, tokenID string, rules *sandbox.Rules, writable []string, dir string, sup *sandbox.Supervisor) (*agentBroker, error) {
 	pol, err := broker.LoadPolicy(c)
 	if err != nil {
 		return nil, err
@@ -269,12 +257,12 @@ func serveBroker(opts *agentOptions, b *broker.Broker, c *broker.Caller, id, lau
 		return nil, fmt.Errorf("agent mode: %w", err)
 	}
 	srv := &agentsock.Server{Broker: b, Agent: id, LaunchToken: &tokenID, Launch: launch, Policy: pol, Root: os.Getpid(), Writable: writable,
-		Log: func(line string) { fprintf(opts.IO.ErrOut, "llms broker: %s\n", line) }}
+		Log: func(line string) { human.Fprintf(opts.Stderr, "llms broker: %s\n", line) }}
 	if sup != nil {
 		srv.ConnectedFor = sup.ConnectedFor
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1)}
+	ab := &agentBroker{dir: dir, socket: socket, cancel: cancel, done: make(chan error, 1), stderr: opts.Stderr}
 	if rules != nil {
 		// Compiled once: a child then costs one landlock_restrict_self,
 		// not a walk over every rule's path.
@@ -358,7 +346,7 @@ func sweepLaunchDirs(base string, now time.Time) {
 
 // stop ends the broker (its running children are killed), waiting a few
 // seconds at most, and removes the socket directory.
-func (ab *agentBroker) stop(opts *agentOptions) {
+func (ab *agentBroker) stop() {
 	if ab.stopped {
 		return
 	}
@@ -367,13 +355,13 @@ func (ab *agentBroker) stop(opts *agentOptions) {
 	select {
 	case err := <-ab.done:
 		if err != nil {
-			fprintf(opts.IO.ErrOut, "llms broker: %v\n", err)
+			human.Fprintf(ab.stderr, "llms broker: %v\n", err)
 		}
 		if ab.rules != nil {
 			ab.rules.Close()
 		}
 	case <-time.After(5 * time.Second):
-		fprintf(opts.IO.ErrOut, "llms broker: still busy after 5s; ending its processes\n")
+		human.Fprintf(ab.stderr, "llms broker: still busy after 5s; ending its processes\n")
 	}
 	os.RemoveAll(ab.dir)
 }

@@ -1,4 +1,4 @@
-package cli
+package setup
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/llm-secrets/llms/internal/durable"
 )
 
 // What llms setup added is recorded in llms's own state, file by file, not
@@ -104,7 +106,7 @@ func (st *setupState) save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
+	return durable.ReplaceFile(path, append(data, '\n'), 0o600)
 }
 
 // original is the file as it was before setup changed it, when it can be

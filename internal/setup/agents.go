@@ -1,4 +1,4 @@
-package cli
+package setup
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/cfgedit"
+	"github.com/llm-secrets/llms/internal/exitstatus"
+	"github.com/llm-secrets/llms/internal/human"
 )
 
 // mcpName is the server's name in the agents' configurations.
@@ -92,7 +94,7 @@ func (p *setupPlan) read(path string, newMode fs.FileMode) ([]byte, bool, fs.Fil
 
 func (p *setupPlan) fail(path string, err error) {
 	if p.err == nil {
-		p.err = usageError{fmt.Errorf("%s: %w; nothing was changed", path, err)}
+		p.err = exitstatus.UsageError{Err: fmt.Errorf("%s: %w; nothing was changed", path, err)}
 	}
 }
 
@@ -233,7 +235,7 @@ func dropCreated(doc []byte, rec *setupRecord) ([]byte, error) {
 // entry of that name that setup did not add is the user's: left as it is.
 func (p *setupPlan) mcpJSON(path, client, key string, e setupEnv, mode fs.FileMode) {
 	p.mcp = true
-	entry, err := marshalPlain(mcpServer(client, e.command, e.tokenFile))
+	entry, err := cfgedit.MarshalPlain(MCPServer(client, e.command, e.tokenFile))
 	if err != nil {
 		p.fail(path, err)
 		return
@@ -326,7 +328,7 @@ func (p *setupPlan) denyJSON(path string, rules []string) {
 // working directory, and the store.
 func claudeRules(e setupEnv) []string {
 	store := "//" + strings.TrimPrefix(e.storeDir, "/")
-	if short := tildePath(e.home, e.storeDir); short != e.storeDir {
+	if short := human.TildePath(e.home, e.storeDir); short != e.storeDir {
 		store = short
 	}
 	return []string{"Read(./.env)", "Read(./.env.*)", "Read(./**/.env)", "Read(./**/.env.*)", "Read(" + store + "/**)"}
@@ -387,7 +389,7 @@ func planFor(agent string, project bool, e setupEnv, p *setupPlan) error {
 		}
 	case "aider":
 		if !project {
-			return usagef("aider keeps its ignore file and conventions per repository: use llms setup aider --project")
+			return exitstatus.Usagef("aider keeps its ignore file and conventions per repository: use llms setup aider --project")
 		}
 		p.block(filepath.Join(pr, ".aiderignore"), hashBlock, ignoreBody(e), 0o644)
 		p.block(filepath.Join(pr, "CONVENTIONS.md"), markdownBlock, setupInstructions, 0o644)
@@ -402,13 +404,13 @@ func planFor(agent string, project bool, e setupEnv, p *setupPlan) error {
 // table of that name that setup did not add is the user's: left as it is.
 func (p *setupPlan) codexTOML(path string, e setupEnv) {
 	p.mcp = true
-	table := codexMCPTable(mcpName, e.command, e.tokenFile)
+	table := CodexMCPTable(mcpName, e.command, e.tokenFile)
 	want, _, err := cfgedit.TOMLTable([]byte(table), "mcp_servers", mcpName)
 	if err != nil {
 		p.fail(path, err)
 		return
 	}
-	entry, _ := marshalPlain(want)
+	entry, _ := cfgedit.MarshalPlain(want)
 	at := []string{"mcp_servers", mcpName}
 	p.apply(path, 0o600, edit{
 		add: func(cur []byte, prev, rec *setupRecord) ([]byte, error) {
@@ -416,7 +418,7 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 			if err != nil {
 				return nil, err
 			}
-			haveJSON, _ := marshalPlain(have)
+			haveJSON, _ := cfgedit.MarshalPlain(have)
 			switch {
 			case has && (prev == nil || prev.Server == nil):
 				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)
@@ -436,7 +438,7 @@ func (p *setupPlan) codexTOML(path string, e setupEnv) {
 			if err != nil || !has {
 				return cur, err
 			}
-			haveJSON, _ := marshalPlain(have)
+			haveJSON, _ := cfgedit.MarshalPlain(have)
 			switch {
 			case rec == nil || rec.Server == nil:
 				p.note("%s: the [mcp_servers.%s] table was not added by llms setup: left as it is", path, mcpName)
