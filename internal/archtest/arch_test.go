@@ -49,8 +49,9 @@ var allowed = map[string][]string{
 	// The shared store's .llm-secrets.toml and its trust: nothing of llms.
 	"internal/repoconf": {},
 	// llms sync: git through gitrun's Writer; it never opens the store
-	// (the CLI hands it the broker's member merge and lock).
-	"internal/teamsync": {"internal/gitrun"},
+	// (the CLI hands it the broker's member merge, re-encryption and
+	// comparison of two values).
+	"internal/teamsync": {"internal/gitrun", "internal/durable"},
 	"internal/archtest": {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.

@@ -11,14 +11,18 @@
 //
 // A sync is a three-way merge by file, done here, not by git: the base is
 // the branch as last synced, ours the store's directory, theirs the
-// remote's branch. A file changed on one side takes that side; a secret
-// changed on both stops the sync, naming it, until `llms resolve NAME
-// --ours|--theirs` picks one side's ciphertext — no value is decrypted,
-// and no conflict marker is ever written; recipients.txt changed on both
-// becomes the union of both sides' members, which every member must then
-// accept. Trees are built with mktree from blobs hashed here, and every
-// git command goes through gitrun's Writer (no hook, filter, driver or
-// helper of the repository runs).
+// remote's branch. A file changed on one side takes that side. A secret
+// changed on both stops the sync, naming it (unless both files hold one
+// value: two re-encryptions), until `llms resolve NAME --ours|--theirs`
+// settles it; no conflict marker is ever written, and a value exists only
+// in memory or in an age file. recipients.txt changed on both sides becomes
+// the union of both sides' members, which every member must then accept;
+// a secret changed here while the members changed on the remote is held
+// back until accepting re-encrypted it. Trees are built with mktree from
+// blobs hashed here, and every git command goes through gitrun's Writer
+// (no hook, filter, driver or helper of the repository runs). What needs
+// the store (merging members, re-encrypting, comparing two values) the
+// caller hands in as functions: this package never opens it.
 //
 // It refuses to commit anything but the store's own files, and any file
 // holding an age identity.
@@ -45,6 +49,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/durable"
 	"github.com/llm-secrets/llms/internal/gitrun"
 )
 
@@ -641,16 +646,13 @@ func (s *syncer) writeFile(rel string, data []byte, when time.Time) error {
 	return err
 }
 
+// syncDir makes the changes in dir durable; a directory not there (no
+// secrets yet) has none.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.SyncDir(dir)
 }
 
 // writeObjects stores the blobs of our side that the commit needs.
