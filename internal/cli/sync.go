@@ -108,7 +108,7 @@ func (f *Factory) syncSetup(remote string, lock bool) (teamsync.Options, *shared
 		write = append(write, local)
 		o.LocalRemote = true
 	}
-	w, err := gitrun.NewWriter(gitrun.Options{Home: home, Hide: hide, Dir: o.Root}, write...)
+	w, err := gitrun.NewWriter(gitrun.Options{Home: home, Hide: hide, Dir: o.Root}, f.Getenv("SSH_AUTH_SOCK"), write...)
 	if err != nil {
 		return o, nil, nil, err
 	}

@@ -203,7 +203,7 @@ func TestGitFromTheSystemPath(t *testing.T) {
 
 func TestWriterRunsOnlyItsCommands(t *testing.T) {
 	home := t.TempDir()
-	w, err := NewWriter(Options{Home: home, Dir: home}, filepath.Join(home, ".git"))
+	w, err := NewWriter(Options{Home: home, Dir: home}, "", filepath.Join(home, ".git"))
 	if errors.Is(err, ErrNoGit) {
 		t.Skip(err)
 	}
@@ -216,7 +216,10 @@ func TestWriterRunsOnlyItsCommands(t *testing.T) {
 			t.Errorf("%s: %v", cmd, err)
 		}
 	}
-	if _, err := NewWriter(Options{Home: home}, "relative/.git"); err == nil {
+	if _, err := NewWriter(Options{Home: home}, "", "relative/.git"); err == nil {
 		t.Error("a relative git directory was accepted")
+	}
+	if _, err := NewWriter(Options{Home: home}, "agent.sock", filepath.Join(home, ".git")); err == nil {
+		t.Error("a relative SSH_AUTH_SOCK was accepted")
 	}
 }

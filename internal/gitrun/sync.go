@@ -26,6 +26,8 @@ import (
 //     local path starts (git hands command-line settings to the git it
 //     runs), so the remote's hooks do not run either; commits are never
 //     signed (gpg.program would run);
+//   - ssh may use the user's ssh-agent ($SSH_AUTH_SOCK, the one variable
+//     of the caller's it gets), and reads ~/.ssh as ssh does;
 //   - the confinement lets git write its own directory and nothing else,
 //     and execute only git's own programs, ssh and sh (which git starts
 //     a local remote's git-upload-pack through).
@@ -50,8 +52,9 @@ var writeConfig = []string{
 
 // NewWriter prepares the writing git for the repository whose git
 // directories (the common one, for a worktree; and a remote's on this
-// machine, which a push writes) are write.
-func NewWriter(o Options, write ...string) (*Writer, error) {
+// machine, which a push writes) are write. sshAuthSock, when set, is the
+// user's ssh-agent socket ($SSH_AUTH_SOCK), which ssh may use.
+func NewWriter(o Options, sshAuthSock string, write ...string) (*Writer, error) {
 	for _, d := range write {
 		if !filepath.IsAbs(d) {
 			return nil, fmt.Errorf("git: the git directory %q is not absolute", d)
@@ -62,8 +65,16 @@ func NewWriter(o Options, write ...string) (*Writer, error) {
 		return nil, err
 	}
 	g.write = true
+	var sockets []string
+	if sshAuthSock != "" {
+		if !filepath.IsAbs(sshAuthSock) {
+			return nil, fmt.Errorf("git: SSH_AUTH_SOCK %q is not absolute", sshAuthSock)
+		}
+		g.env = append(g.env, "SSH_AUTH_SOCK="+sshAuthSock)
+		sockets = []string{filepath.Dir(sshAuthSock)}
+	}
 	if sandbox.ABI() > 0 {
-		p, err := writerConfinement(g.path, write, o)
+		p, err := writerConfinement(g.path, write, sockets, o)
 		if err != nil {
 			return nil, fmt.Errorf("git: confining it: %w", err)
 		}
@@ -74,7 +85,7 @@ func NewWriter(o Options, write ...string) (*Writer, error) {
 
 // writerConfinement: read everything but the hidden paths, write the git
 // directories, execute git, its helpers, ssh and sh.
-func writerConfinement(path string, write []string, o Options) (*sandbox.Prepared, error) {
+func writerConfinement(path string, write, sockets []string, o Options) (*sandbox.Prepared, error) {
 	// A local remote's git-upload-pack and git-receive-pack are started
 	// through sh (git quotes the path); sh can itself run only what this
 	// list allows.
@@ -108,6 +119,7 @@ func writerConfinement(path string, write []string, o Options) (*sandbox.Prepare
 		Data:    []string{"/"},
 		Read:    read,
 		Write:   write,
+		Sockets: sockets,
 		Deny:    []string{"/dev"},
 		Devices: []string{"/dev/null", "/dev/urandom", "/dev/tty"},
 		Hide:    o.Hide,
