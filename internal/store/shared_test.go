@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // member is one member's data dir opened on a shared store.
@@ -132,5 +134,48 @@ func TestParseMembers(t *testing.T) {
 	b := []Member{{"a", "1"}, {"b", "3"}, {"c", "4"}}
 	if got := fmt.Sprint(UnionMembers(a, b)); got != "[{a 1} {b 2} {b-2 3} {c 4}]" {
 		t.Errorf("union: %s", got)
+	}
+}
+
+// resolve --theirs takes the remote's file re-encrypted to the accepted
+// members: a member removed here cannot open it, though the remote's file
+// was written to them.
+func TestTakeSecretReencryptsToTheAcceptedMembers(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "store")
+	ao := member(t, shared)
+	alice, err := InitShared(ao, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := alice.Recipient()
+	ownR, _ := age.ParseX25519Recipient(own)
+	theirs, err := encryptTo([]age.Recipient{ownR, bob.Recipient()}, []byte("remote-value-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.TakeSecret("K", theirs); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := alice.Read("K"); err != nil || string(v) != "remote-value-0001" {
+		t.Fatalf("read: %q %v", v, err)
+	}
+	ct, _ := os.ReadFile(filepath.Join(shared, "secrets", "K.age"))
+	if _, err := decrypt(ct, "K", []age.Identity{bob}); err == nil {
+		t.Fatal("the taken file still opens for a non-member")
+	}
+	same, err := alice.SameValue("K", ct, theirs)
+	if err != nil || !same {
+		t.Fatalf("same value: %v %v", same, err)
+	}
+	other, _ := encryptTo([]age.Recipient{ownR}, []byte("another-value-0002"))
+	if same, _ := alice.SameValue("K", ct, other); same {
+		t.Fatal("two values compared equal")
+	}
+	if err := alice.TakeSecret("K", nil); err != nil || alice.Has("K") {
+		t.Fatalf("take nil: %v, still there: %v", err, alice.Has("K"))
 	}
 }

@@ -52,3 +52,24 @@ func TestStorePath(t *testing.T) {
 		}
 	}
 }
+
+func TestHeldBack(t *testing.T) {
+	ds := []decision{
+		{rel: recipientsPath, take: "m2", fromRemote: true},
+		{rel: "secrets/MINE.age", take: "2", changedRemote: true},
+		{rel: "secrets/GONE.age", take: "", changedRemote: true},
+		{rel: "secrets/THEIRS.age", take: "3", fromRemote: true},
+	}
+	// Members changed there: what changed here was encrypted to the set of
+	// before (a removal needs no re-encryption).
+	if got := fmt.Sprint(heldBack(ds, false)); got != "[MINE]" {
+		t.Fatalf("held: %s", got)
+	}
+	if got := fmt.Sprint(heldBack(ds, true)); got != "[*]" {
+		t.Fatalf("held after a union: %s", got)
+	}
+	ds[0].fromRemote = false
+	if got := heldBack(ds, false); got != nil {
+		t.Fatalf("held with the members unchanged there: %v", got)
+	}
+}
