@@ -123,3 +123,19 @@ func (b *Broker) SameValue(name string, x, y []byte) (bool, error) {
 	defer b.mu.Unlock()
 	return b.st.SameValue(name, x, y)
 }
+
+// RecordSecrets records the secret files of names as llms's own (`llms
+// sync`, for the files it brought; it holds the shared lock).
+func (b *Broker) RecordSecrets(names []string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st.RecordSecrets(names)
+}
+
+// UnknownSecrets lists which of names llms did not write or bring as they
+// are: put in the working tree, or removed from it, by something else.
+func (b *Broker) UnknownSecrets(names []string) ([]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.st.UnknownSecrets(names)
+}

@@ -68,22 +68,57 @@ func (f *Factory) syncSetup(remote string, lock bool) (teamsync.Options, *shared
 	if err != nil {
 		return o, nil, nil, err
 	}
+	// The store is opened now when it is there (finishing an interrupted
+	// member change), else once the first sync brought it.
+	var b *broker.Broker
+	open := func() (*broker.Broker, error) {
+		if b == nil {
+			var err error
+			if b, err = broker.OpenShared(so); err != nil {
+				return nil, err
+			}
+			f.warn(b)
+		}
+		return b, nil
+	}
 	if _, err := os.Lstat(filepath.Join(sel.Dir, "recipients.txt")); err == nil {
-		b, err := broker.OpenShared(so)
-		if err != nil {
+		if _, err := open(); err != nil {
 			return o, nil, nil, err
 		}
-		f.warn(b)
-		o.Take = func(name string, ct []byte) error {
-			c, err := f.callerWithoutToken()
-			if err != nil {
-				return err
-			}
-			return b.TakeSecret(c, name, ct)
-		}
-		o.Same = b.SameValue
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return o, nil, nil, err
+	}
+	o.Take = func(name string, ct []byte) error {
+		b, err := open()
+		if err != nil {
+			return err
+		}
+		c, err := f.callerWithoutToken()
+		if err != nil {
+			return err
+		}
+		return b.TakeSecret(c, name, ct)
+	}
+	o.Same = func(name string, x, y []byte) (bool, error) {
+		b, err := open()
+		if err != nil {
+			return false, err
+		}
+		return b.SameValue(name, x, y)
+	}
+	o.Record = func(names []string) error {
+		b, err := open()
+		if err != nil {
+			return err
+		}
+		return b.RecordSecrets(names)
+	}
+	o.Unknown = func(names []string) ([]string, error) {
+		b, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return b.UnknownSecrets(names)
 	}
 	state := broker.SharedStateDir(so.Personal, sel.Dir)
 	o.Resolved = filepath.Join(state, "resolved")

@@ -99,6 +99,13 @@ func (s *Store) WriteBatch(items []NamedValue) (created []bool, err error) {
 	if err == nil {
 		err = s.applyBatch()
 	}
+	if err == nil {
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = it.Name
+		}
+		err = s.recordFiles(names)
+	}
 	if err != nil {
 		return created, fmt.Errorf("the batch is written but not yet in place (%w): the next llms command puts it there", err)
 	}

@@ -521,7 +521,7 @@ func (s *Store) TakeSecret(name string, ct []byte) error {
 		if err := removeDurably(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return nil
+		return s.recordFiles([]string{name})
 	}
 	if len(ct) > maxFileLen {
 		return fmt.Errorf("store: %s is larger than %d bytes: refusing to read it", name, maxFileLen)
@@ -533,7 +533,10 @@ func (s *Store) TakeSecret(name string, ct []byte) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, nct)
+	if err := writeFileAtomic(path, nct); err != nil {
+		return err
+	}
+	return s.recordFiles([]string{name})
 }
 
 // changeMembers applies change to the accepted members and re-encrypts
@@ -639,6 +642,13 @@ func (s *Store) reencryptTo(target []Member, only map[string]bool) error {
 		return err
 	}
 	s.shared.members, s.shared.recipients = target, recips
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name
+	}
+	if err := s.recordFiles(names); err != nil {
+		return err
+	}
 	return removeDurably(s.shared.journalPath)
 }
 

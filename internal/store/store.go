@@ -346,7 +346,7 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	if err := writeFileAtomic(path, ct); err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
-	return created, nil
+	return created, s.recordFiles([]string{name})
 }
 
 // Delete removes a secret durably.
@@ -363,7 +363,10 @@ func (s *Store) Delete(name string) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.recordFiles([]string{name})
 }
 
 // Entry describes a stored secret without its value.

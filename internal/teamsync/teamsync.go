@@ -82,6 +82,11 @@ type Options struct {
 	// Same reports whether two age files of a secret hold one value (nil:
 	// never), so that two re-encryptions of it are no conflict.
 	Same func(name string, a, b []byte) (bool, error)
+	// Record notes the secrets' files as llms brought them; Unknown lists
+	// those whose file llms did not write or bring as it is. A change
+	// Unknown names is not pushed.
+	Record  func(names []string) error
+	Unknown func(names []string) ([]string, error)
 }
 
 // Report says what a sync did.
@@ -102,6 +107,9 @@ type Report struct {
 
 // ErrConflict: both sides changed the same secrets.
 var ErrConflict = errors.New("both you and the remote changed the same secrets")
+
+// ErrForeignChange: a secret's file changed, but not by llms.
+var ErrForeignChange = errors.New("refusing to push a change llms did not make")
 
 // ErrHeld: the members changed on the remote (or on both sides) while
 // secrets changed here, encrypted to the members of before; they are
@@ -355,6 +363,33 @@ func (s *syncer) settleSame(ds []decision, conflicts []string, base, ours, their
 	return ds, left, nil
 }
 
+// checkOurs refuses to go on when a secret changed here is not what llms
+// wrote (or removed): a file put in the store's directory by something
+// else — an agent in the working tree — would be pushed to every member
+// as a value of the team's.
+func (s *syncer) checkOurs(ds []decision) error {
+	if s.Unknown == nil {
+		return nil
+	}
+	var names []string
+	for _, d := range ds {
+		if d.changedRemote && secretFile.MatchString(d.rel) {
+			names = append(names, secretName(d.rel))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	unknown, err := s.Unknown(names)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: %s changed in the store's directory, but not by llms on this machine (an agent or another program wrote or removed the file): nothing was changed. Look at who did; `llms set NAME` (or `llms delete NAME`) makes it a change of yours, or `llms resolve NAME --theirs` takes the remote's", ErrForeignChange, strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
 // heldBack lists the secrets changed here that must not be pushed as they
 // are: the members changed on the remote (ours were encrypted to the set
 // of before), or on both sides ("*": every secret must be re-encrypted to
@@ -484,6 +519,9 @@ func (s *syncer) once() (Report, error) {
 		ours[recipientsPath], content[recipientsPath] = s.blobID(merged), merged
 		rep.MembersMerged = true
 	}
+	if err := s.checkOurs(ds); err != nil {
+		return rep, err
+	}
 	if err := s.apply(ds, remote, &rep); err != nil {
 		return rep, err
 	}
@@ -611,7 +649,21 @@ func (s *syncer) apply(ds []decision, remote string, rep *Report) error {
 			return err
 		}
 	}
-	return nil
+	return s.record(ds)
+}
+
+// record notes the secret files a sync brought (or removed) as llms's.
+func (s *syncer) record(ds []decision) error {
+	if s.Record == nil {
+		return nil
+	}
+	var names []string
+	for _, d := range ds {
+		if d.fromRemote && secretFile.MatchString(d.rel) {
+			names = append(names, secretName(d.rel))
+		}
+	}
+	return s.Record(names)
 }
 
 // writeFile replaces the store's file rel atomically (0600, like the
