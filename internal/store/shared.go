@@ -38,6 +38,8 @@ import (
 //	<key>/journal  the set a member change is re-encrypting to, until done
 //	<key>/reencrypt  secrets a sync found encrypted to members since changed
 //	               (PendingReencryptFile): accepting re-encrypts them
+//	<key>/known    the hash of every secret file llms wrote or brought
+//	               (known.go): sync pushes no other change
 //
 // Both live where only the member writes, not in the shared directory:
 // whoever can push, or an agent in the working tree, can change
