@@ -15,7 +15,7 @@ const module = "github.com/llm-secrets/llms/"
 var allowed = map[string][]string{
 	"cmd/llms":           {"internal/cli", "internal/sandbox"},
 	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb", "internal/repoconf", "internal/teamsync"},
-	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/exitstatus", "internal/human", "internal/sandbox"},
+	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
 	// What a person reads and the status llms exits with: below every
@@ -23,9 +23,10 @@ var allowed = map[string][]string{
 	"internal/human":      {},
 	"internal/exitstatus": {},
 	"internal/mcpserver":  {"internal/broker"},
-	"internal/sandbox":    {"internal/supervise"},
+	"internal/sandbox":    {"internal/supervise", "internal/egress"},
+	"internal/egress":     {},
 	"internal/supervise":  {},
-	"internal/profile":    {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
+	"internal/profile":    {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile", "internal/egress"},
 	"internal/names":      {},
 	"internal/broker":     {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned"},
 	"internal/pinned":     {},

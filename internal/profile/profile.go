@@ -10,7 +10,9 @@
 //	[db.env]
 //	DB_PASS = "db_password"
 //
-// plus one optional key per list caveat (caveat.ListKinds). It owns the
+// plus one optional key per list caveat (caveat.ListKinds), and
+// allow_host, the hosts `llms agent --profile` lets the agent reach beside
+// its own API (internal/egress's rules and @presets). It owns the
 // file format and its validation. It refuses a file that is not a regular
 // file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
 // earlier llms read (with an error that says what to write instead), empty
@@ -33,6 +35,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/egress"
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/smallfile"
 )
@@ -48,6 +51,8 @@ type Profile struct {
 	// Caveats holds the profile's other list caveats (caveat.ListKinds),
 	// keyed by caveat name, which is also their key in the file.
 	Caveats map[string][]string
+	// AllowHost is allow_host: egress rules for agent mode, as written.
+	AllowHost []string
 }
 
 // file mirrors the TOML: a table per profile. A profile's keys are
@@ -57,10 +62,11 @@ type file map[string]toml.Primitive
 // rawProfile is one profile as written; a string for the duration so that
 // errors can name it.
 type rawProfile struct {
-	Secrets []string
-	Env     map[string]string
-	TTL     string
-	Caveats map[string][]string
+	Secrets   []string
+	Env       map[string]string
+	TTL       string
+	Caveats   map[string][]string
+	AllowHost []string
 }
 
 // decodeProfile decodes the keys of one profile it knows and returns the
@@ -77,6 +83,11 @@ func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile
 			err = md.PrimitiveDecode(prim, &raw.Env)
 		case k == "ttl":
 			err = md.PrimitiveDecode(prim, &raw.TTL)
+		case k == keyAllowHost:
+			err = md.PrimitiveDecode(prim, &raw.AllowHost)
+			if err == nil && raw.AllowHost == nil {
+				raw.AllowHost = []string{}
+			}
 		case k != caveat.NameSecret && caveat.Settable(k):
 			var items []string
 			err = md.PrimitiveDecode(prim, &items)
@@ -97,6 +108,9 @@ var (
 	// ErrUnknown: the file has no profile of that name.
 	ErrUnknown = errors.New("no such profile")
 )
+
+// keyAllowHost is the key of a profile's egress rules.
+const keyAllowHost = "allow_host"
 
 // MaxTTL bounds a profile's lifetime; mint still bounds it by the session.
 const MaxTTL = 24 * time.Hour
@@ -183,6 +197,14 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 				return nil, bad("agent: %v", err)
 			}
 		}
+		if raw.AllowHost != nil {
+			if len(raw.AllowHost) == 0 {
+				return nil, bad("%s is empty: it would allow nothing; remove it or name at least one host", keyAllowHost)
+			}
+			if _, err := egress.Parse(raw.AllowHost); err != nil {
+				return nil, bad("%s: %v", keyAllowHost, err)
+			}
+		}
 		env := map[string]string{}
 		mapped := map[string]bool{}
 		for v, s := range raw.Env {
@@ -206,7 +228,7 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 			}
 			env[s] = s
 		}
-		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
+		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats, AllowHost: raw.AllowHost}
 	}
 	return out, nil
 }

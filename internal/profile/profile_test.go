@@ -77,6 +77,12 @@ func TestParseRefuses(t *testing.T) {
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = []\n":    "agent is empty",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nkeep_env = []\n": "keep_env is empty",
 
+		// Agent mode's egress rules: in their one spelling, never empty.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = []\n":                    "allow_host is empty",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"API.example.com\"]\n": "allow_host: allowed host \"API.example.com\": write it in lower case",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"@nope\"]\n":           "no preset",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = \"@npm\"\n":              "allow_host:",
+
 		// Only the agent-mode launcher adds a launch caveat.
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nlaunch = [\"0123456789abcdef0123456789abcdef\"]\n": "unknown key(s): a.launch",
 	}
@@ -85,6 +91,19 @@ func TestParseRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", in, err, want)
 		}
+	}
+}
+
+func TestParseAllowHost(t *testing.T) {
+	all, err := Parse("p.toml", []byte("[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"@npm\", \"127.0.0.2:5432\"]\n[b]\nsecrets = [\"A\"]\nttl = \"1m\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := all["a"].AllowHost; !slices.Equal(got, []string{"@npm", "127.0.0.2:5432"}) {
+		t.Errorf("allow_host = %q", got)
+	}
+	if all["b"].AllowHost != nil {
+		t.Errorf("a profile without allow_host: %q", all["b"].AllowHost)
 	}
 }
 
