@@ -45,6 +45,18 @@ import (
 // whoever can push, or an agent in the working tree, can change
 // recipients.txt, and a planted journal would otherwise be obeyed.
 
+// errPersonal: a shared store's operation on a personal store.
+var errPersonal = errors.New("this is a personal store: members belong to a shared one (--store, or a trusted .llm-secrets.toml)")
+
+// lockSharedWrite is lockShared(true) of a shared store, refusing a
+// personal one.
+func (s *Store) lockSharedWrite() (unlock func(), err error) {
+	if s.shared == nil {
+		return nil, errPersonal
+	}
+	return s.lockShared(true)
+}
+
 // ErrUnaccepted: recipients.txt differs from the members this member
 // accepted.
 var ErrUnaccepted = errors.New("the shared store's members differ from the ones you accepted")
@@ -370,7 +382,7 @@ func (s *Store) Recipient() (string, error) {
 // set this member accepted (nil when none).
 func (s *Store) Members() (current, accepted []Member, err error) {
 	if s.shared == nil {
-		return nil, nil, errors.New("this is a personal store: members belong to a shared one (--store, or a trusted .llm-secrets.toml)")
+		return nil, nil, errPersonal
 	}
 	unlock, err := s.lockShared(false)
 	if err != nil {
@@ -446,8 +458,7 @@ func (s *Store) listStat() ([]Entry, error) {
 // the accepted set changed.
 func (s *Store) AcceptMembers(reencrypt bool) ([]string, error) {
 	if s.shared == nil {
-		_, _, err := s.Members()
-		return nil, err
+		return nil, errPersonal
 	}
 	unlock, err := s.lockShared(false)
 	if err != nil {
@@ -509,11 +520,7 @@ func (s *Store) TakeSecret(name string, ct []byte) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if s.shared == nil {
-		_, _, err := s.Members()
-		return err
-	}
-	unlock, err := s.lockShared(true)
+	unlock, err := s.lockSharedWrite()
 	if err != nil {
 		return err
 	}
@@ -544,11 +551,7 @@ func (s *Store) TakeSecret(name string, ct []byte) error {
 // changeMembers applies change to the accepted members and re-encrypts
 // every secret to the result.
 func (s *Store) changeMembers(change func([]Member) ([]Member, error)) error {
-	if s.shared == nil {
-		_, _, err := s.Members()
-		return err
-	}
-	unlock, err := s.lockShared(true)
+	unlock, err := s.lockSharedWrite()
 	if err != nil {
 		return err
 	}
