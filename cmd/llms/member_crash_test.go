@@ -23,12 +23,12 @@ import (
 // every kill, before anything recovers, each secret file must open with
 // the identity both sets share (alice's) and hold its value; then the
 // next command finishes the change, after which bob opens every file
-// exactly when recipients.txt names him. MEMBER_CRASH_TRIALS (default 3)
+// exactly when recipients.txt names him. MEMBER_CRASH_TRIALS (default 2)
 // sets the number of kills; bench/member-crash.sh runs 200.
 func TestMemberChangeCrashSafety(t *testing.T) {
 	t.Parallel()
 	const secrets = 1000
-	trials := 3
+	trials := 2
 	if v := os.Getenv("MEMBER_CRASH_TRIALS"); v != "" {
 		trials, _ = strconv.Atoi(v)
 	}
