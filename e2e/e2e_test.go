@@ -325,7 +325,9 @@ func TestClientsListTheServer(t *testing.T) {
 func (w *world) trustGemini() {
 	w.t.Helper()
 	dir := filepath.Join(w.home, ".gemini")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		w.t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "trustedFolders.json"), fmt.Appendf(nil, "{%q: \"TRUST_FOLDER\"}\n", w.proj), 0o644); err != nil {
 		w.t.Fatal(err)
 	}

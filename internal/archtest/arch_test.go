@@ -13,8 +13,12 @@ const module = "github.com/llm-secrets/llms/"
 // (non-test code). A package missing here fails the test, so a new package
 // must state its place in the graph.
 var allowed = map[string][]string{
-	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb", "internal/repoconf", "internal/teamsync"},
+	"cmd/llms": {"internal/cli", "internal/sandbox"},
+	// llms-mcp is the MCP server's own program, so that llms links no MCP
+	// SDK (docs/adr/0036); mcpmain joins the CLI's mcp command to it.
+	"cmd/llms-mcp":       {"internal/cli", "internal/mcpmain"},
+	"internal/mcpmain":   {"internal/agentsock", "internal/broker", "internal/cli", "internal/mcpserver"},
+	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb", "internal/repoconf", "internal/teamsync"},
 	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
@@ -30,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/names":      {},
 	"internal/broker":     {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned"},
 	"internal/pinned":     {},
-	"internal/store":      {"internal/names", "internal/durable"},
+	"internal/store":      {"internal/names", "internal/durable", "internal/agefile"},
 	"internal/runner":     {},
 	"internal/agentsock":  {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":     {},
@@ -47,13 +51,18 @@ var allowed = map[string][]string{
 	"internal/v3store":    {"internal/durable"},
 	"internal/leakscan":   {"internal/gitrun", "internal/smallfile"},
 	"internal/gitrun":     {"internal/sandbox"},
+	"internal/archtest":   {},
+	// The age header and its re-wrap: age's API only, no llms package.
+	"internal/agefile": {},
+	// Test support (the age test vectors, the age CLI): imported by tests
+	// only, so by no package here.
+	"internal/agevectors": {},
 	// The shared store's .llm-secrets.toml and its trust: nothing of llms.
 	"internal/repoconf": {},
 	// llms sync: git through gitrun's Writer; it never opens the store
 	// (the CLI hands it the broker's member merge, re-encryption and
 	// comparison of two values).
 	"internal/teamsync": {"internal/gitrun", "internal/durable"},
-	"internal/archtest": {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.
 	"e2e":              {},
@@ -90,6 +99,31 @@ func TestImportGraph(t *testing.T) {
 			if !used[pkg+" -> "+imp] {
 				t.Errorf("the table allows %s to import %s, but it does not: remove the entry so the table describes the code", pkg, imp)
 			}
+		}
+	}
+}
+
+// heavyForLLMS are packages the llms binary must not link: Go runs the
+// initialiser of every linked package at every start, and these cost more
+// than a command that does not use them can afford (docs/adr/0036). The MCP
+// SDK, and through it net/http, encoding/gob and a JSON-schema library,
+// live in llms-mcp.
+var heavyForLLMS = []string{
+	"github.com/modelcontextprotocol/go-sdk/mcp",
+	"github.com/google/jsonschema-go/jsonschema",
+	"encoding/gob",
+	"net/http",
+}
+
+func TestLLMSLinksNoHeavyPackages(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"cmd/llms").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, p := range heavyForLLMS {
+		if slices.Contains(deps, p) {
+			t.Errorf("cmd/llms links %s, whose initialisers every command would pay; keep it in a program of its own, as llms-mcp (docs/adr/0036)", p)
 		}
 	}
 }

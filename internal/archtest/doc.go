@@ -13,4 +13,9 @@
 // cli nor each other; human (terminal-safe text) and exitstatus (the
 // errors that carry an exit status) import nothing of llms, so every
 // command package shares them instead of copying them.
+//
+// It also guards start-up, coarsely: cmd/llms links none of the packages
+// whose initialisers only llms-mcp needs (docs/adr/0036), and llms
+// --version and exec stay within wide bounds of a hello-world and of the
+// age one-liner in page faults and CPU time.
 package archtest

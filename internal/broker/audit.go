@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llm-secrets/llms/internal/audit"
@@ -85,7 +86,15 @@ func (b *Broker) recordAll(rs []audit.Record, c *Caller) error {
 // decide is authorize plus its audit line: every allow and every deny of
 // an access is recorded, and an allow that cannot be recorded becomes a
 // deny.
-func (b *Broker) decide(a access) (grant, error) {
+func (b *Broker) decide(a access) (grant, error) { return b.decideWhile(a, nil) }
+
+// decideWhile is decide that, when the access is allowed, runs during
+// while the audit line is written and made durable: its fsync is the
+// longest wait of an exec, and reading the values granted needs nothing of
+// it. The caller releases nothing that during made before decideWhile
+// returns, and drops it on an error. The audit key is unsealed first, so
+// that the two never use the store at once.
+func (b *Broker) decideWhile(a access, during func(grant)) (grant, error) {
 	g, err := b.authorize(a)
 	r := audit.Record{Event: a.op, Op: a.op, Secrets: a.secrets, Program: a.program, TokenID: g.tokenID, Decision: "allow"}
 	if a.about != "" {
@@ -108,7 +117,13 @@ func (b *Broker) decide(a access) (grant, error) {
 		}
 		return grant{}, err
 	}
-	if err := b.record(r, a.caller); err != nil {
+	var wg sync.WaitGroup
+	if _, lerr := b.auditLog(); lerr == nil && during != nil {
+		wg.Go(func() { during(g) })
+	}
+	err = b.record(r, a.caller)
+	wg.Wait()
+	if err != nil {
 		return grant{}, err
 	}
 	return g, nil

@@ -185,12 +185,16 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	g, err := b.decide(a)
+	var values [][]byte
+	var verr error
+	g, err := b.decideWhile(a, func(g grant) { values, verr = b.values(g) })
 	if err != nil {
+		for _, v := range values {
+			clear(v)
+		}
 		return grant{}, nil, err
 	}
-	values, err := b.values(g)
-	return g, values, err
+	return g, values, verr
 }
 
 // findPinned finds and checks the program of a pinned request (package

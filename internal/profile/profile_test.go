@@ -143,3 +143,36 @@ func TestLoadRefusesNonRegular(t *testing.T) {
 		t.Fatalf("Load(/dev/zero) = %v", err)
 	}
 }
+
+// The same bad file always gives the same error: the first problem in
+// sorted order (profiles by name, then a profile's keys and variables by
+// name), however Go happens to order its maps.
+func TestParseErrorsAreDeterministic(t *testing.T) {
+	cases := map[string]string{
+		// Two invalid profiles.
+		"[b]\nsecrets = []\nttl = \"1m\"\n[a]\nsecrets = [\"A\"]\n[c]\nttl = \"1m\"\n": `p.toml: profile "a": ttl is required`,
+		// Two bad variables in one profile.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.env]\nZ = \"B\"\nY = \"C\"\n\"1X\" = \"A\"\n": `p.toml: profile "a": env: "1X" is not a valid variable name`,
+		// Two keys that do not decode.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nrepo = \"r\"\ncmd = \"psql\"\nbranch = \"b\"\n": `p.toml: profile "a": branch: `,
+		// Two empty caveat lists, in two profiles.
+		"[b]\nsecrets = [\"A\"]\nttl = \"1m\"\nrepo = []\n[a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = []\nagent = []\n": `p.toml: profile "a": agent is empty`,
+	}
+	for in, want := range cases {
+		first := ""
+		for i := range 50 {
+			_, err := Parse("p.toml", []byte(in))
+			if err == nil {
+				t.Fatalf("Parse(%q) accepted", in)
+			}
+			if i == 0 {
+				first = err.Error()
+				if !strings.HasPrefix(first, want) {
+					t.Errorf("Parse(%q) = %q, want %q first", in, first, want)
+				}
+			} else if err.Error() != first {
+				t.Fatalf("Parse(%q) gave two errors:\n%s\n%s", in, first, err)
+			}
+		}
+	}
+}

@@ -20,7 +20,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -50,7 +49,21 @@ type fileFormat struct {
 	Branch string `toml:"branch"`
 }
 
-var branchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
+// isBranchName: 1-100 of A-Z a-z 0-9 . _ / -, starting with a letter or
+// digit, no "..".
+func isBranchName(s string) bool {
+	if len(s) == 0 || len(s) > 100 || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '/' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // FindRoot is the nearest directory from dir upwards holding .git, or "".
 func FindRoot(dir string) string {
@@ -111,7 +124,7 @@ func Parse(root string, data []byte) (Config, error) {
 	if ff.Branch == "" {
 		ff.Branch = DefaultBranch
 	}
-	if !branchName.MatchString(ff.Branch) || strings.Contains(ff.Branch, "..") {
+	if !isBranchName(ff.Branch) {
 		return Config{}, fmt.Errorf("branch = %q: not a plain branch name", ff.Branch)
 	}
 	sum := sha256.Sum256(data)

@@ -120,7 +120,10 @@ func BenchmarkConnect(b *testing.B) {
 			}
 		}()
 	}
-	bin, _ := os.Executable()
+	bin, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, c := range []struct{ name, kind, addr string }{
 		{"tcp", "tcp", tcp.Addr().String()}, {"tcp-own", "owntcp", "127.0.0.1:0"},
 		{"unix-allowed", "unix", allowed}, {"unix-own", "own", filepath.Join(dir, "own.sock")},

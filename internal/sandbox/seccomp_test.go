@@ -197,7 +197,10 @@ func TestAgentFilter(t *testing.T) {
 			t.Errorf("children's filter: nr %d: %#x, want allow", c[0], got)
 		}
 	}
-	a, _ := agentFilter(true, false)
+	a, err := agentFilter(true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("agent filter: %d instructions; children's: %d", len(a), len(prog))
 }
 

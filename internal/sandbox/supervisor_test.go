@@ -123,7 +123,10 @@ func supervisedLauncher(args []string) int {
 		back = append(back, names[i+1], names[i])
 	}
 	unrepl := strings.NewReplacer(back...)
-	bin, _ := os.Executable()
+	bin, err := os.Executable()
+	if err != nil {
+		return 2
+	}
 	w, err := Wrap(r, bin, bin, bin, append([]string{bin}, probeArgs...))
 	if err != nil {
 		return 2
@@ -131,7 +134,10 @@ func supervisedLauncher(args []string) int {
 	var probeOut bytes.Buffer
 	cmd := &exec.Cmd{Path: w.Path, Args: w.Args, ExtraFiles: w.ExtraFiles(), Stdout: &probeOut, Stderr: os.Stderr,
 		Env: []string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0", "TMPDIR=" + dir}}
-	stdin, _ := cmd.StdinPipe()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 2
+	}
 	if err := cmd.Start(); err != nil {
 		return 2
 	}
@@ -183,7 +189,7 @@ func TestSupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	os.Chmod(tmp, 0o1777)
+	must(t, os.Chmod(tmp, 0o1777))
 	launch := func(t *testing.T, cred *syscall.Credential, args ...string) map[string]string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -32,11 +31,25 @@ type Member struct {
 	Recipient string
 }
 
-var memberName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
+// isMemberName: 1-64 of A-Z a-z 0-9 _ . @ -, starting with a letter or
+// digit. (No regexp: compiled at start-up, one would cost every command.)
+func isMemberName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '@' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateMemberName reports whether name can name a member.
 func ValidateMemberName(name string) error {
-	if !memberName.MatchString(name) {
+	if !isMemberName(name) {
 		return fmt.Errorf("member name %q: want 1-64 of A-Z a-z 0-9 _ . @ -, starting with a letter or digit", name)
 	}
 	return nil
@@ -72,7 +85,7 @@ func ParseMembers(data []byte) ([]Member, error) {
 		switch {
 		case line == "":
 		case strings.HasPrefix(line, "#"):
-			if c := strings.TrimSpace(strings.TrimPrefix(line, "#")); memberName.MatchString(c) {
+			if c := strings.TrimSpace(strings.TrimPrefix(line, "#")); isMemberName(c) {
 				name = c
 			}
 		default:

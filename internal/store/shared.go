@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/sys/unix"
 
+	"github.com/llm-secrets/llms/internal/agefile"
 	"github.com/llm-secrets/llms/internal/durable"
 )
 
@@ -538,9 +539,9 @@ func (s *Store) TakeSecret(name string, ct []byte) error {
 	if err := s.loadIdentity(); err != nil {
 		return err
 	}
-	nct, err := rewrap(ct, name, s.identities, s.shared.recipients)
+	nct, err := agefile.Rewrap(ct, s.identities, s.shared.recipients)
 	if err != nil {
-		return err
+		return fmt.Errorf("re-wrap %s: %w", name, err)
 	}
 	if err := writeFileAtomic(path, nct); err != nil {
 		return err
@@ -570,8 +571,10 @@ func (s *Store) changeMembers(change func([]Member) ([]Member, error)) error {
 // removed last, makes the next command finish the change:
 //
 //  1. journal := target
-//  2. every secret is re-encrypted into .members.new/, flushed with one
-//     syncfs, and renamed over its old file (keeping its time)
+//  2. every secret's file key is re-wrapped to target (agefile: the
+//     payload is kept byte for byte, and any stanza not for target is
+//     dropped) into .members.new/, flushed with one syncfs, and renamed
+//     over its old file (keeping its time)
 //  3. recipients.txt := target, pin := target
 //  4. the journal is removed
 //
@@ -609,7 +612,7 @@ func (s *Store) reencryptTo(target []Member, only map[string]bool) error {
 	if err := os.Mkdir(staging, 0o700); err != nil {
 		return err
 	}
-	ids := s.identities
+	rw := agefile.NewRewrapper(s.identities)
 	err = s.stage(staging, len(es), func(i int) (staged, error) {
 		path := s.secretPath(es[i].Name)
 		var st unix.Stat_t
@@ -620,7 +623,10 @@ func (s *Store) reencryptTo(target []Member, only map[string]bool) error {
 		if err != nil {
 			return staged{}, err
 		}
-		nct, err := rewrap(ct, es[i].Name, ids, recips)
+		nct, err := rw.Rewrap(ct, recips)
+		if err != nil {
+			err = fmt.Errorf("re-wrap %s: %w", es[i].Name, err)
+		}
 		mtime := st.Mtim
 		return staged{name: es[i].Name, ct: nct, mtime: &mtime}, err
 	})
@@ -655,17 +661,6 @@ func (s *Store) reencryptTo(target []Member, only map[string]bool) error {
 		return err
 	}
 	return removeDurably(s.shared.journalPath)
-}
-
-// rewrap turns one age file for the identities ids into one for to: the
-// one place a member change touches a file's encryption. It decrypts and
-// encrypts again, which gives the file a fresh file key.
-func rewrap(ct []byte, label string, ids []age.Identity, to []age.Recipient) ([]byte, error) {
-	pt, err := decrypt(ct, label, ids)
-	if err != nil {
-		return nil, err
-	}
-	return encryptTo(to, pt)
 }
 
 // LockShared takes the lock a shared store's writers on this machine

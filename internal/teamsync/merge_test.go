@@ -45,7 +45,7 @@ func TestMerge(t *testing.T) {
 func TestStorePath(t *testing.T) {
 	for p, want := range map[string]bool{
 		"recipients.txt": true, "secrets/DB.age": true, ".gitattributes": true,
-		"identity.txt": false, "secrets/.write.tmp": false, "secrets/-x.age": false, "secrets/a/b.age": false, "x/recipients.txt": false,
+		"identity.txt": false, "secrets/.write.tmp": false, "secrets/-x.age": false, "secrets/a/b.age": false, "x/recipients.txt": false, "DB.age": false, "secrets/.age": false, "secrets/a.b-c_1.age": true,
 	} {
 		if storePath(p) != want {
 			t.Errorf("storePath(%q) = %v", p, !want)

@@ -41,7 +41,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -122,7 +121,23 @@ const (
 	tmpName        = ".sync.tmp"
 )
 
-var secretFile = regexp.MustCompile(`^secrets/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.age$`)
+// isSecretFile: secrets/NAME.age, NAME as the store allows it (no
+// regexp: one compiled at start-up would cost every llms command).
+func isSecretFile(rel string) bool {
+	name, inSecrets := strings.CutPrefix(rel, secretsPrefix)
+	name, ok := strings.CutSuffix(name, ".age")
+	if !inSecrets || !ok || len(name) == 0 || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+		if !alnum && (i == 0 || c != '.' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // storePath reports whether rel (relative to the store) is a file a
 // shared store commits.
@@ -131,7 +146,7 @@ func storePath(rel string) bool {
 	case recipientsPath, ".gitattributes", ".gitignore":
 		return true
 	}
-	return secretFile.MatchString(rel)
+	return isSecretFile(rel)
 }
 
 // files maps a store-relative path to its blob id.
@@ -373,7 +388,7 @@ func (s *syncer) checkOurs(ds []decision) error {
 	}
 	var names []string
 	for _, d := range ds {
-		if d.changedRemote && secretFile.MatchString(d.rel) {
+		if d.changedRemote && isSecretFile(d.rel) {
 			names = append(names, secretName(d.rel))
 		}
 	}
@@ -401,7 +416,7 @@ func heldBack(ds []decision, membersMerged bool) []string {
 	remoteMembers := slices.ContainsFunc(ds, func(d decision) bool { return d.rel == recipientsPath && d.fromRemote })
 	var held []string
 	for _, d := range ds {
-		if remoteMembers && d.changedRemote && secretFile.MatchString(d.rel) && d.take != "" {
+		if remoteMembers && d.changedRemote && isSecretFile(d.rel) && d.take != "" {
 			held = append(held, secretName(d.rel))
 		}
 	}
@@ -659,7 +674,7 @@ func (s *syncer) record(ds []decision) error {
 	}
 	var names []string
 	for _, d := range ds {
-		if d.fromRemote && secretFile.MatchString(d.rel) {
+		if d.fromRemote && isSecretFile(d.rel) {
 			names = append(names, secretName(d.rel))
 		}
 	}
