@@ -88,19 +88,15 @@ func (f *Factory) StoreDir() (string, error) {
 	return broker.DefaultDir(f.Getenv)
 }
 
-// Broker opens the store behind the gate, reporting repaired problems.
+// Broker opens the store behind the gate — the shared store when one is
+// selected (shared.go), else the personal one — reporting repaired
+// problems.
 func (f *Factory) Broker() (*broker.Broker, error) {
-	dir, err := f.StoreDir()
+	b, err := f.openBroker()
 	if err != nil {
 		return nil, err
 	}
-	b, err := broker.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range b.Warnings() {
-		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
-	}
+	f.warn(b)
 	return b, nil
 }
 
