@@ -18,7 +18,7 @@ var allowed = map[string][]string{
 	// SDK (docs/adr/0036); mcpmain joins the CLI's mcp command to it.
 	"cmd/llms-mcp":       {"internal/cli", "internal/mcpmain"},
 	"internal/mcpmain":   {"internal/agentsock", "internal/broker", "internal/cli", "internal/mcpserver"},
-	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
+	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb", "internal/repoconf", "internal/teamsync"},
 	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/names":      {},
 	"internal/broker":     {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned", "internal/credproxy"},
 	"internal/pinned":     {},
-	"internal/store":      {"internal/names", "internal/durable"},
+	"internal/store":      {"internal/names", "internal/durable", "internal/agefile"},
 	"internal/runner":     {},
 	"internal/agentsock":  {"internal/audit", "internal/broker", "internal/runner", "internal/agentid"},
 	"internal/redact":     {},
@@ -64,6 +64,12 @@ var allowed = map[string][]string{
 	"internal/credproxy": {"internal/redact"},
 	// Certificate authorities for tests of the proxy; tests import it.
 	"internal/testca": {},
+	// The shared store's .llm-secrets.toml and its trust: nothing of llms.
+	"internal/repoconf": {},
+	// llms sync: git through gitrun's Writer; it never opens the store
+	// (the CLI hands it the broker's member merge, re-encryption and
+	// comparison of two values).
+	"internal/teamsync": {"internal/gitrun", "internal/durable"},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.
 	"e2e":              {},

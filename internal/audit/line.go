@@ -90,6 +90,11 @@ func appendBody(dst []byte, e *Entry) []byte {
 	dst = appendString(dst, e.Repo)
 	dst = append(dst, `,"branch":`...)
 	dst = appendString(dst, e.Branch)
+	// store came later too, and is absent for the member's own store.
+	if e.Store != "" {
+		dst = append(dst, `,"store":`...)
+		dst = appendString(dst, e.Store)
+	}
 	dst = append(dst, `,"cwd":`...)
 	dst = appendString(dst, e.Cwd)
 	dst = append(dst, `,"pid":`...)
@@ -185,6 +190,11 @@ func parseLine(line []byte) (parsedLine, error) {
 	e.Repo = p.str()
 	p.literal(`,"branch":`)
 	e.Branch = p.str()
+	if p.optional(`,"store":`) {
+		if e.Store = p.str(); e.Store == "" {
+			p.fail("an empty store is written by leaving the member out")
+		}
+	}
 	p.literal(`,"cwd":`)
 	e.Cwd = p.str()
 	p.literal(`,"pid":`)

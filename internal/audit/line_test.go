@@ -253,3 +253,31 @@ func TestUserMember(t *testing.T) {
 		t.Fatal("a user member before agent was accepted")
 	}
 }
+
+// store, the shared store a decision was about, is written after branch
+// exactly when it is set, like user.
+func TestStoreMember(t *testing.T) {
+	r := sampleRecord(1)
+	r.Store = "/repo/team-secrets"
+	log := buildLog(t, 2, func(i int) Record {
+		if i == 0 {
+			return sampleRecord(0)
+		}
+		return r
+	})
+	lines := splitLines(t, log)
+	if bytes.Contains(lines[0], []byte(`"store"`)) {
+		t.Fatalf("a line without a store holds the member: %s", lines[0])
+	}
+	if !bytes.Contains(lines[1], []byte(`,"store":"/repo/team-secrets","cwd":`)) {
+		t.Fatalf("store is not right before cwd: %s", lines[1])
+	}
+	pl, err := parseLine(lines[1])
+	if err != nil || pl.Store != r.Store {
+		t.Fatalf("parseLine = %+v, %v", pl.Entry, err)
+	}
+	empty := bytes.Replace(lines[0], []byte(`,"cwd":`), []byte(`,"store":"","cwd":`), 1)
+	if _, err := parseLine(empty); err == nil {
+		t.Fatal("an empty store member was accepted")
+	}
+}

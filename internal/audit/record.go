@@ -30,8 +30,11 @@ type Record struct {
 	User   string `json:"user,omitempty"`
 	Repo   string `json:"repo"`
 	Branch string `json:"branch"`
-	Cwd    string `json:"cwd"`
-	PID    int    `json:"pid"`
+	// Store is the shared store the decision was about; omitted for the
+	// member's own store.
+	Store string `json:"store,omitempty"`
+	Cwd   string `json:"cwd"`
+	PID   int    `json:"pid"`
 }
 
 // Entry is a Record as read back from the log, with the sequence number and

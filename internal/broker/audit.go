@@ -69,6 +69,7 @@ func (b *Broker) recordAll(rs []audit.Record, c *Caller) error {
 		if r.PID == 0 {
 			r.PID = pid
 		}
+		r.Store = b.st.Shared()
 	}
 	// Time stays zero: Append stamps it under the log's lock, so times
 	// follow the chain's order.

@@ -40,8 +40,10 @@ func Open(dir string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Broker{st: st, now: time.Now}, nil
+	return newBroker(st), nil
 }
+
+func newBroker(st *store.Store) *Broker { return &Broker{st: st, now: time.Now} }
 
 // Init creates a new store in dir.
 func Init(dir string) error {

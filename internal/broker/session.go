@@ -308,6 +308,11 @@ func (b *Broker) RevokeAll(c *Caller, req RevokeAllRequest) error {
 		// A new identity would make the v3 store.age unreadable.
 		return fmt.Errorf("%w: an llm-secrets v3 store.age is still in %s and the identity it needs would be replaced: run `llms migrate` to finish moving it first", ErrBadRequest, b.Dir())
 	}
+	if rotate && b.st.Shared() != "" {
+		// Refused before anything is revoked: half of what was asked
+		// would otherwise be done.
+		return fmt.Errorf("%w: a shared store's secrets are encrypted to its members: change your key by adding the new identity as a member and removing the old one (llms member add/remove)", ErrBadRequest)
+	}
 	if err := b.change("revoke-all", nil, c, "revokes tokens"); err != nil {
 		return err
 	}

@@ -10,19 +10,30 @@ type initOptions struct {
 	IO       *IOStreams
 	StoreDir func() (string, error)
 	Getenv   func(string) string
+	// Shared and Name are --shared DIR and --name (init_shared.go).
+	Shared, Name string
+	shared       func(*initOptions) error
 }
 
 func newInitCmd(f *Factory) *cobra.Command {
-	opts := &initOptions{IO: f.IO, StoreDir: f.StoreDir, Getenv: f.Getenv}
-	return &cobra.Command{
+	opts := &initOptions{IO: f.IO, StoreDir: f.StoreDir, Getenv: f.Getenv, shared: f.initShared}
+	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a new store: directory, age identity and recipients",
 		Long: `Create a new store: the directory (mode 0700), an age X25519 identity
 (identity.txt, 0600) and its recipients file. Refuses to touch an existing store,
 and a directory holding an llm-secrets v3 store: ` + "`llms migrate`" + ` moves that one.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error { return runInit(opts) },
+		RunE: func(*cobra.Command, []string) error {
+			if opts.Shared != "" {
+				return opts.shared(opts)
+			}
+			return runInit(opts)
+		},
 	}
+	cmd.Flags().StringVar(&opts.Shared, "shared", "", "create a shared store in `DIR`, inside a git repository (see llms member, llms sync)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "with --shared: your member name (default $USER)")
+	return cmd
 }
 
 func runInit(opts *initOptions) error {

@@ -52,6 +52,10 @@ type Factory struct {
 	dir   string
 	// serveMCP is llms-mcp's server (MCPMain); nil in llms.
 	serveMCP MCPServe
+	// store is --store (shared.go); untrustedNoted, that an untrusted
+	// .llm-secrets.toml was reported.
+	store          string
+	untrustedNoted bool
 }
 
 func (f *Factory) now() time.Time {
@@ -84,19 +88,15 @@ func (f *Factory) StoreDir() (string, error) {
 	return broker.DefaultDir(f.Getenv)
 }
 
-// Broker opens the store behind the gate, reporting repaired problems.
+// Broker opens the store behind the gate — the shared store when one is
+// selected (shared.go), else the personal one — reporting repaired
+// problems.
 func (f *Factory) Broker() (*broker.Broker, error) {
-	dir, err := f.StoreDir()
+	b, err := f.openBroker()
 	if err != nil {
 		return nil, err
 	}
-	b, err := broker.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range b.Warnings() {
-		fprintf(f.IO.ErrOut, "llms: warning: %s\n", w)
-	}
+	f.warn(b)
 	return b, nil
 }
 
@@ -190,6 +190,11 @@ var commands = []struct {
 	{"requests", newRequestsCmd},
 	{"scan", newScanCmd},
 	{"setup", newSetupCmd},
+	{"recipient", newRecipientCmd},
+	{"member", newMemberCmd},
+	{"trust", newTrustCmd},
+	{"sync", newSyncCmd},
+	{"resolve", newResolveCmd},
 }
 
 // NewRootCmd builds the whole command tree.
@@ -214,9 +219,15 @@ func newRoot(f *Factory) *cobra.Command {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
+	root.PersistentFlags().StringVar(&f.dir, "dir", "", "your personal data dir: identity, sessions, audit log, own store (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
+	root.PersistentFlags().StringVar(&f.store, "store", "", "a shared store's directory, whose secrets every command then uses with your identity (default $LLM_SECRETS_STORE, else a trusted .llm-secrets.toml's)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.agentModeGate(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := f.agentModeGate(cmd); err != nil {
+			return err
+		}
+		return f.identityFileGate(cmd)
+	}
 	return root
 }
 
@@ -245,14 +256,14 @@ func Main(args []string, f *Factory) int {
 	return finish(f, root.Execute())
 }
 
-// commandWord is the command args name when only --dir comes before it
-// and it is one of commands; named is false otherwise.
+// commandWord is the command args name when only --dir or --store comes
+// before it and it is one of commands; named is false otherwise.
 func commandWord(args []string) (name string, named bool) {
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
-		case a == "--dir":
+		case a == "--dir" || a == "--store":
 			i++
-		case strings.HasPrefix(a, "--dir="):
+		case strings.HasPrefix(a, "--dir=") || strings.HasPrefix(a, "--store="):
 		case strings.HasPrefix(a, "-"):
 			return "", false
 		default:

@@ -24,7 +24,10 @@
 //     nobody listed still cannot start a shell or another program.
 //
 // It refuses write operations by construction: nothing here runs a git
-// command that changes the repository, and the confined git could not.
+// command that changes the repository, and the confined git could not —
+// except the Writer (sync.go), which `llms sync` alone uses, runs a fixed
+// list of commands that write objects and refs, and is confined to the
+// git directory.
 package gitrun
 
 import (
@@ -64,6 +67,7 @@ type Git struct {
 	path     string
 	env      []string
 	confined *sandbox.Prepared // nil on a kernel without Landlock
+	write    bool              // a Writer's (sync.go)
 }
 
 // systemPath is where git is looked for, and the PATH it runs with.
@@ -126,7 +130,9 @@ var diffCommands = []string{"diff", "diff-index", "diff-files", "diff-tree", "lo
 var ErrNoGit = errors.New("git is not installed in " + strings.ReplaceAll(systemPath, ":", ", "))
 
 // New finds git and prepares its confinement.
-func New(o Options) (*Git, error) {
+func New(o Options) (*Git, error) { return openGit(o, true) }
+
+func openGit(o Options, confine bool) (*Git, error) {
 	path := ""
 	for _, dir := range filepath.SplitList(systemPath) {
 		p := filepath.Join(dir, "git")
@@ -164,7 +170,7 @@ func New(o Options) (*Git, error) {
 		env = append(env, "GIT_INDEX_FILE="+idx)
 	}
 	g := &Git{path: path, env: env}
-	if sandbox.ABI() > 0 {
+	if confine && sandbox.ABI() > 0 {
 		p, err := confinement(path, o)
 		if err != nil {
 			return nil, fmt.Errorf("git: confining it: %w", err)
@@ -221,7 +227,14 @@ func (g *Git) command(dir string, args []string, hooksPath bool) (*exec.Cmd, err
 		return nil, errors.New("git: no command")
 	}
 	full := []string{"git", "--no-pager", "--no-replace-objects", "--no-optional-locks"}
-	for _, kv := range safeConfig {
+	settings := safeConfig
+	if g.write {
+		if !slices.Contains(writerCommands, args[0]) {
+			return nil, fmt.Errorf("%w: %s", ErrRefusedCommand, args[0])
+		}
+		settings = writerSettings()
+	}
+	for _, kv := range settings {
 		if !hooksPath && strings.HasPrefix(kv, "core.hooksPath=") {
 			continue
 		}

@@ -1,6 +1,7 @@
 package gitrun
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,5 +198,28 @@ func TestGitFromTheSystemPath(t *testing.T) {
 	g := newGit(t, Options{})
 	if g.path == fake || !strings.HasPrefix(g.path, "/") {
 		t.Errorf("git = %s, want one from %s", g.path, systemPath)
+	}
+}
+
+func TestWriterRunsOnlyItsCommands(t *testing.T) {
+	home := t.TempDir()
+	w, err := NewWriter(Options{Home: home, Dir: home}, "", filepath.Join(home, ".git"))
+	if errors.Is(err, ErrNoGit) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, cmd := range []string{"checkout", "commit", "config", "add", "gc", "rebase", "merge", "reset"} {
+		if _, err := w.Output(home, nil, cmd); !errors.Is(err, ErrRefusedCommand) {
+			t.Errorf("%s: %v", cmd, err)
+		}
+	}
+	if _, err := NewWriter(Options{Home: home}, "", "relative/.git"); err == nil {
+		t.Error("a relative git directory was accepted")
+	}
+	if _, err := NewWriter(Options{Home: home}, "agent.sock", filepath.Join(home, ".git")); err == nil {
+		t.Error("a relative SSH_AUTH_SOCK was accepted")
 	}
 }

@@ -64,20 +64,20 @@ func (s *Store) WriteBatch(items []NamedValue) (created []bool, err error) {
 		}
 		seen[it.Name] = true
 	}
-	unlock, err := s.lock()
+	unlock, err := s.lockSecrets()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	staging := filepath.Join(s.dir, stagingDir)
+	staging := filepath.Join(s.sdir, stagingDir)
 	if err := os.Mkdir(staging, 0o700); err != nil {
 		return nil, err
 	}
-	if err := s.stage(staging, items); err != nil {
+	if err := s.stageValues(staging, items); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
 	}
-	des, err := os.ReadDir(filepath.Join(s.dir, secretsDir))
+	des, err := os.ReadDir(filepath.Join(s.sdir, secretsDir))
 	if err != nil {
 		os.RemoveAll(staging)
 		return nil, err
@@ -90,14 +90,21 @@ func (s *Store) WriteBatch(items []NamedValue) (created []bool, err error) {
 	for i, it := range items {
 		created[i] = !stored[it.Name+secretExt]
 	}
-	if err := os.Rename(staging, filepath.Join(s.dir, batchDir)); err != nil {
+	if err := os.Rename(staging, filepath.Join(s.sdir, batchDir)); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
 	}
 	// Committed: from here on the batch is applied, now or by recovery.
-	err = durable.SyncDir(s.dir)
+	err = durable.SyncDir(s.sdir)
 	if err == nil {
 		err = s.applyBatch()
+	}
+	if err == nil {
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = it.Name
+		}
+		err = s.recordFiles(names)
 	}
 	if err != nil {
 		return created, fmt.Errorf("the batch is written but not yet in place (%w): the next llms command puts it there", err)
@@ -105,31 +112,51 @@ func (s *Store) WriteBatch(items []NamedValue) (created []bool, err error) {
 	return created, nil
 }
 
-// stage encrypts the values into dir and flushes them. The encryption
+// stageValues encrypts the values into dir and flushes them.
+func (s *Store) stageValues(dir string, items []NamedValue) error {
+	recips := s.secretRecipients()
+	return s.stage(dir, len(items), func(i int) (staged, error) {
+		ct, err := encryptTo(recips, items[i].Value)
+		return staged{name: items[i].Name, ct: ct}, err
+	})
+}
+
+// staged is one file of a staging directory: its name, its content and,
+// when set, the modification time it keeps (a re-encrypted secret keeps
+// the time its value was written).
+type staged struct {
+	name  string
+	ct    []byte
+	mtime *unix.Timespec
+}
+
+// stage writes the n files seal makes into dir and flushes them. seal
 // runs on every CPU; one goroutine creates the files, since creations in
 // one directory wait on its lock anyway, and spinning on it would take
 // CPU from the encryption.
-func (s *Store) stage(dir string, items []NamedValue) error {
+func (s *Store) stage(dir string, n int, seal func(i int) (staged, error)) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	dfd := int(d.Fd())
-	type sealed struct {
-		name string
-		ct   []byte
-		err  error
+	type result struct {
+		staged
+		err error
 	}
-	out := make(chan sealed, 64)
+	out := make(chan result, 64)
 	var next atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(items)) && !stop.Load(); i = next.Add(1) - 1 {
-				ct, err := s.encrypt(items[i].Value)
-				out <- sealed{items[i].Name, ct, err}
+			for i := next.Add(1) - 1; i < int64(n) && !stop.Load(); i = next.Add(1) - 1 {
+				f, err := seal(int(i))
+				if err == nil {
+					f.name += secretExt
+				}
+				out <- result{f, err}
 			}
 		})
 	}
@@ -141,7 +168,10 @@ func (s *Store) stage(dir string, items []NamedValue) error {
 	for v := range out {
 		if firstErr == nil {
 			if firstErr = v.err; firstErr == nil {
-				firstErr = writeNew(dfd, v.name+secretExt, v.ct)
+				firstErr = writeNew(dfd, v.name, v.ct)
+			}
+			if firstErr == nil && v.mtime != nil {
+				firstErr = unix.UtimesNanoAt(dfd, v.name, []unix.Timespec{*v.mtime, *v.mtime}, unix.AT_SYMLINK_NOFOLLOW)
 			}
 			stop.Store(firstErr != nil)
 		}
@@ -186,19 +216,19 @@ func writeNew(dfd int, name string, data []byte) error {
 // 5). It is what recovery runs too: a file already moved is simply no
 // longer there. The caller holds the writer lock.
 func (s *Store) applyBatch() error {
-	dir := filepath.Join(s.dir, batchDir)
+	dir := filepath.Join(s.sdir, batchDir)
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
-	secrets := filepath.Join(s.dir, secretsDir)
+	secrets := filepath.Join(s.sdir, secretsDir)
 	if err := checkBatch(dir, des); err != nil {
 		return err
 	}
 	// Into an empty store (a first import) the batch goes in one step: the
 	// directory takes the place of the empty secrets/.
 	if emptyDir(secrets) && unix.Rename(dir, secrets) == nil {
-		return durable.SyncDir(s.dir)
+		return durable.SyncDir(s.sdir)
 	}
 	for _, de := range des {
 		// unix.Rename, not os.Rename, which stats the target first.
@@ -212,7 +242,7 @@ func (s *Store) applyBatch() error {
 	if err := os.Remove(dir); err != nil {
 		return err
 	}
-	return durable.SyncDir(s.dir)
+	return durable.SyncDir(s.sdir)
 }
 
 // checkBatch refuses a batch directory holding anything a batch does not
@@ -241,15 +271,15 @@ func emptyDir(dir string) bool {
 // recoverBatch finishes what a crash interrupted, under the writer lock: a
 // committed batch is applied, an uncommitted one removed.
 func (s *Store) recoverBatch() error {
-	if fi, err := os.Lstat(filepath.Join(s.dir, batchDir)); err == nil {
+	if fi, err := os.Lstat(filepath.Join(s.sdir, batchDir)); err == nil {
 		if !fi.IsDir() {
-			return fmt.Errorf("store: %s is not a directory; move it away", filepath.Join(s.dir, batchDir))
+			return fmt.Errorf("store: %s is not a directory; move it away", filepath.Join(s.sdir, batchDir))
 		}
 		if err := s.applyBatch(); err != nil {
 			return fmt.Errorf("store: finishing an interrupted batch write: %w", err)
 		}
 	}
-	if err := os.RemoveAll(filepath.Join(s.dir, stagingDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.RemoveAll(filepath.Join(s.sdir, stagingDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

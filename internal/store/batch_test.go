@@ -87,7 +87,7 @@ func TestWriteBatchRecovery(t *testing.T) {
 			if err := os.Mkdir(staging, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.stage(staging, next); err != nil {
+			if err := s.stageValues(staging, next); err != nil {
 				t.Fatal(err)
 			}
 			want := old

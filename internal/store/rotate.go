@@ -27,6 +27,9 @@ import (
 // with one of them, Rotating reports it, and running Rotate again resumes
 // with the same new identity.
 func (s *Store) Rotate() error {
+	if s.shared != nil {
+		return errors.New("store: a shared store's secrets are encrypted to its members: rotate your key by adding a new identity as a member and removing the old one (llms member add/remove), not with --rotate")
+	}
 	unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -117,7 +120,7 @@ func (s *Store) reencrypt(path string, next *age.X25519Identity) error {
 	if err != nil {
 		return err
 	}
-	ct, err := s.encrypt(data)
+	ct, err := encryptTo(s.recipients, data)
 	if err != nil {
 		return err
 	}

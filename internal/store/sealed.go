@@ -107,7 +107,7 @@ func (s *Store) UpdateSealed(name string, fn func(old []byte) ([]byte, error)) e
 		}
 		return nil
 	}
-	ct, err := s.encrypt(data)
+	ct, err := encryptTo(s.recipients, data)
 	if err != nil {
 		return err
 	}
@@ -119,9 +119,9 @@ func (s *Store) DeleteSealed(name string) error {
 	return s.UpdateSealed(name, func([]byte) ([]byte, error) { return nil, nil })
 }
 
-func (s *Store) encrypt(data []byte) ([]byte, error) {
+func encryptTo(recipients []age.Recipient, data []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.recipients...)
+	w, err := age.Encrypt(&buf, recipients...)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,17 @@ var (
 
 // Store is an opened secret store.
 type Store struct {
-	dir        string
+	// dir is the personal data dir: identity, sealed state, audit log.
+	dir string
+	// sdir holds secrets/: dir itself, or a shared store's directory.
+	sdir string
+	// idPath is the identity file: dir's identity.txt, or the one
+	// $LLM_SECRETS_IDENTITY_FILE names.
+	idPath string
+	// shared is set when the secrets are a shared store's (shared.go).
+	shared *sharedStore
+	// recipients are what sealed files (and a personal store's secrets)
+	// are encrypted to.
 	recipients []age.Recipient
 	// identities are loaded on first use. The first is current; a second
 	// one is present only while a rotation is incomplete (see Rotate).
@@ -106,14 +116,14 @@ func Init(dir string) (*Store, error) {
 	if err := writeFileAtomic(filepath.Join(dir, identityFile), []byte(ident)); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, recipients: []age.Recipient{id.Recipient()}, identities: []age.Identity{id}}, nil
+	return &Store{dir: dir, sdir: dir, idPath: filepath.Join(dir, identityFile), recipients: []age.Recipient{id.Recipient()}, identities: []age.Identity{id}}, nil
 }
 
 // Open opens the store in dir. It checks ownership and modes, narrowing any
 // that are too wide (reported by Warnings), and loads the recipients. The
 // identity is loaded lazily, on the first Read.
 func Open(dir string) (*Store, error) {
-	s := &Store{dir: dir}
+	s := &Store{dir: dir, sdir: dir, idPath: filepath.Join(dir, identityFile)}
 	if _, err := os.Lstat(filepath.Join(dir, identityFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoStore)
 	}
@@ -169,11 +179,32 @@ func (s *Store) lock() (unlock func(), err error) {
 		unlock()
 		return nil, err
 	}
-	if err := s.recoverBatch(); err != nil {
-		unlock()
-		return nil, err
+	if s.shared == nil {
+		if err := s.recoverBatch(); err != nil {
+			unlock()
+			return nil, err
+		}
 	}
 	return unlock, nil
+}
+
+// lockSecrets takes the lock of what holds the secrets before one is
+// written: the writer lock of a personal store; for a shared store its
+// own lock, after which the members are re-read and must be the ones
+// this member accepted (lockShared).
+func (s *Store) lockSecrets() (unlock func(), err error) {
+	if s.shared == nil {
+		return s.lock()
+	}
+	return s.lockShared(true)
+}
+
+// secretRecipients are what a secret is encrypted to.
+func (s *Store) secretRecipients() []age.Recipient {
+	if s.shared != nil {
+		return s.shared.recipients
+	}
+	return s.recipients
 }
 
 // checkMode refuses a path owned by another user or that is a symlink, and
@@ -200,7 +231,7 @@ func (s *Store) checkMode(path string, want fs.FileMode) error {
 }
 
 func (s *Store) secretPath(name string) string {
-	return filepath.Join(s.dir, secretsDir, name+secretExt)
+	return filepath.Join(s.sdir, secretsDir, name+secretExt)
 }
 
 // fileStamp tells whether a file was replaced or changed: writes go to a
@@ -217,7 +248,7 @@ func stampOf(st *unix.Stat_t) fileStamp {
 // loadIdentity reads the identity file, unless the identities in memory
 // were read from the file that is there now.
 func (s *Store) loadIdentity() error {
-	path := filepath.Join(s.dir, identityFile)
+	path := s.idPath
 	if s.identities != nil {
 		var st unix.Stat_t
 		if err := unix.Lstat(path, &st); err == nil && stampOf(&st) == s.idStamp {
@@ -300,12 +331,12 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	if err := CheckValue(value); err != nil {
 		return false, err
 	}
-	unlock, err := s.lock()
+	unlock, err := s.lockSecrets()
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	ct, err := s.encrypt(value)
+	ct, err := encryptTo(s.secretRecipients(), value)
 	if err != nil {
 		return false, err
 	}
@@ -315,7 +346,7 @@ func (s *Store) Write(name string, value []byte) (created bool, err error) {
 	if err := writeFileAtomic(path, ct); err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
-	return created, nil
+	return created, s.recordFiles([]string{name})
 }
 
 // Delete removes a secret durably.
@@ -323,7 +354,7 @@ func (s *Store) Delete(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	unlock, err := lockFile(filepath.Join(s.sdir, lockName))
 	if err != nil {
 		return err
 	}
@@ -332,7 +363,10 @@ func (s *Store) Delete(name string) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.recordFiles([]string{name})
 }
 
 // Entry describes a stored secret without its value.
@@ -344,7 +378,7 @@ type Entry struct {
 // List returns the stored secrets sorted by name. Files that are not
 // `<valid name>.age` (such as a temporary file left by a crash) are skipped.
 func (s *Store) List() ([]Entry, error) {
-	des, err := os.ReadDir(filepath.Join(s.dir, secretsDir))
+	des, err := os.ReadDir(filepath.Join(s.sdir, secretsDir))
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +446,7 @@ func Adopt(dir string) (*Store, error) {
 	if Exists(dir) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrExists)
 	}
-	s := &Store{dir: dir}
+	s := &Store{dir: dir, sdir: dir, idPath: filepath.Join(dir, identityFile)}
 	if err := s.checkMode(filepath.Join(dir, identityFile), 0o600); err != nil {
 		return nil, err
 	}
