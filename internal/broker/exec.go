@@ -180,19 +180,6 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	return code, err
 }
 
-// grantValues decides an access and reads its values, holding the
-// broker's lock: a long-lived broker serves several requests at once.
-func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	g, err := b.decide(a)
-	if err != nil {
-		return grant{}, nil, err
-	}
-	values, err := b.values(g)
-	return g, values, err
-}
-
 // findPinned finds and checks the program of a pinned request (package
 // pinned): a name in the system directories only, a path relative to dir
 // (ours when empty). A program that is not there is not found; one that may
