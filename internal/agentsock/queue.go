@@ -1,0 +1,157 @@
+package agentsock
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A connection accepted while MaxInFlight requests are being served waits
+// its turn, in the order it was accepted: an agent running a parallel test
+// suite gets every exec served, late, instead of some refused. What a
+// waiting connection holds is bounded and small: its socket and the pidfd
+// naming its peer — no goroutine, no thread, no passed descriptor (its
+// request stays unread in the socket until its turn). At most MaxWaiting
+// connections wait; one more is refused at once, as is one that has waited
+// MaxWait. One whose client hung up while it waited is dropped unserved.
+
+// DefaultMaxWaiting is MaxWaiting's default: four times the 1,000 execs a
+// parallel test suite may start at once, two descriptors each.
+const DefaultMaxWaiting = 4096
+
+// DefaultMaxWait is MaxWait's default: long enough for a test suite's
+// short children to drain, short enough that a caller behind children that
+// never end learns why.
+const DefaultMaxWait = 5 * time.Minute
+
+// sweepEvery is how often the waiting connections are checked for a client
+// that hung up and for one that waited too long.
+const sweepEvery = 200 * time.Millisecond
+
+// waiter is an accepted connection and its peer, identified at accept.
+type waiter struct {
+	conn  *net.UnixConn
+	fd    int // conn's, for poll; valid while conn is open
+	peer  peer
+	since time.Time
+}
+
+func (w waiter) close() {
+	w.peer.close()
+	w.conn.Close()
+}
+
+// queue hands the running slots to connections in the order they were
+// accepted.
+type queue struct {
+	mu      sync.Mutex
+	free    int      // running slots not taken
+	waiting []waiter // oldest first
+	running int      // the running slots
+	max     int      // bound on len(waiting)
+	closed  bool
+}
+
+func newQueue(running, waiting int) *queue {
+	return &queue{free: running, running: running, max: waiting}
+}
+
+// admit takes a running slot for w (run), or queues w; it refuses w when
+// the queue is full or closed, and then w is the caller's to close.
+func (q *queue) admit(w waiter) (run bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.closed:
+		return false, errors.New("the agent's session is ending")
+	case q.free > 0:
+		q.free--
+		return true, nil
+	case len(q.waiting) >= q.max:
+		return false, fmt.Errorf("the broker is serving %d requests and %d more wait; try again when one ends", q.running, len(q.waiting))
+	}
+	q.waiting = append(q.waiting, w)
+	return false, nil
+}
+
+// next hands the slot of a request that ended to the oldest waiter whose
+// client is still there (ok), or frees it.
+func (q *queue) next() (waiter, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.waiting) > 0 && !q.closed {
+		w := q.pop()
+		if hungUp(w.fd) {
+			w.close()
+			continue
+		}
+		return w, true
+	}
+	q.free++
+	return waiter{}, false
+}
+
+func (q *queue) pop() waiter {
+	w := q.waiting[0]
+	q.waiting[0] = waiter{}
+	q.waiting = q.waiting[1:]
+	return w
+}
+
+// sweep closes the waiters whose client hung up and removes those that
+// have waited since before cutoff, which it returns (the caller tells them
+// why). It returns how many were dropped.
+func (q *queue) sweep(cutoff time.Time) (expired []waiter, dropped int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiting) == 0 {
+		return nil, 0
+	}
+	fds := make([]unix.PollFd, len(q.waiting))
+	for i, w := range q.waiting {
+		fds[i] = unix.PollFd{Fd: int32(w.fd), Events: unix.POLLRDHUP}
+	}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		clear(fds) // EINTR and the like: no hang-up seen this time
+	}
+	kept := q.waiting[:0]
+	for i, w := range q.waiting {
+		switch {
+		case fds[i].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0:
+			w.close()
+			dropped++
+		case w.since.Before(cutoff):
+			expired = append(expired, w)
+		default:
+			kept = append(kept, w)
+		}
+	}
+	clear(q.waiting[len(kept):])
+	q.waiting = kept
+	return expired, dropped
+}
+
+// close refuses every later admit and returns the waiters, for the caller
+// to close.
+func (q *queue) close() []waiter {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	ws := q.waiting
+	q.waiting = nil
+	return ws
+}
+
+// hungUp: the client closed its end (a Unix stream socket's peer that
+// closed reports POLLHUP even with its request still unread).
+func hungUp(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		return false
+	}
+	return fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0
+}
