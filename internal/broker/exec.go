@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -205,26 +203,29 @@ func findPinned(name, dir string, writable []string) (*pinLookup, error) {
 	return &pinLookup{path: path, system: system, prog: prog, err: err}, nil
 }
 
+// FindProgram finds a program as exec does, in our working directory and
+// PATH, with the same errors (ErrCommandNotFound, ErrCommandNotExecutable):
+// the agent launcher's lookup, so that a program gets the same answer
+// whichever command starts it.
+func FindProgram(name string) (string, error) {
+	return findProgram(name, "", []string{"PATH=" + os.Getenv("PATH")})
+}
+
 // findProgram resolves argv[0] of a program that is not pinned to the
 // absolute path that caveats and policy judge and the child is started
-// from, as the caller's PATH finds it. Symbolic links are not resolved.
-// With dir empty it is exec.LookPath in our PATH and working directory;
-// otherwise the same rules in dir and the PATH of env: a name with a slash
-// is taken relative to dir, and a PATH entry that is not absolute is
-// skipped, as exec.LookPath refuses a result relative to ".".
+// from, as the caller's shell would find it in dir (ours when empty) and
+// the PATH of env. Symbolic links are not resolved. A name with a slash is
+// taken relative to dir; a PATH entry that is not absolute is skipped, as
+// exec.LookPath refuses a result relative to ".", and so is a directory
+// of the program's name. A program found but not executable (or a
+// directory named by a path) is ErrNotExecutable, as a shell's 126.
 func findProgram(name, dir string, env []string) (string, error) {
 	if dir == "" {
-		path, err := exec.LookPath(name)
-		if errors.Is(err, fs.ErrPermission) {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
-		}
+		wd, err := os.Getwd()
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
+			return "", err
 		}
-		if path, err = filepath.Abs(path); err != nil {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-		}
-		return path, nil
+		dir = wd
 	}
 	if !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("%w: the working directory %q is not absolute", ErrBadRequest, dir)
@@ -255,7 +256,7 @@ func findProgram(name, dir string, env []string) (string, error) {
 		if err == nil {
 			return path, nil
 		}
-		denied = denied || errors.Is(err, runner.ErrNotExecutable)
+		denied = denied || (errors.Is(err, runner.ErrNotExecutable) && !errors.Is(err, errIsDir))
 	}
 	if denied {
 		return "", fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, name)
@@ -263,13 +264,19 @@ func findProgram(name, dir string, env []string) (string, error) {
 	return "", fmt.Errorf("%w: exec: %q: executable file not found in $PATH", runner.ErrNotFound, name)
 }
 
+// errIsDir: the path names a directory.
+var errIsDir = errors.New("is a directory")
+
 // executable checks that path is a file we may execute.
 func executable(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
-	if fi.IsDir() || unix.Access(path, unix.X_OK) != nil {
+	if fi.IsDir() {
+		return fmt.Errorf("%w: exec: %q: %w", runner.ErrNotExecutable, path, errIsDir)
+	}
+	if unix.Access(path, unix.X_OK) != nil {
 		return fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, path)
 	}
 	return nil
