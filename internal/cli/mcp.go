@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -60,13 +56,13 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var b mcpserver.Broker
+	var b broker.Service
 	var c *broker.Caller
 	var err error
 	if sock, ok := opts.LookupEnv(agentsock.SocketEnv); ok && sock != "" {
 		// Agent mode: the store is the launcher's, behind its socket.
 		if c, err = opts.Caller(); err == nil {
-			b = mcpAgentBroker{&agentsock.Client{Socket: sock}}
+			b = &agentsock.Client{Socket: sock}
 		}
 	} else {
 		c, err = opts.Caller()
@@ -101,49 +97,4 @@ func (opts *mcpOptions) startWithoutToken(tfe tokenFileError) (*broker.Caller, e
 		"`llms mcp token --secret KEY --ttl 8h --token-file %s` in their terminal, which writes it, and then to restart this MCP server",
 		tfe.err, setup.ShellQuote(tfe.path))
 	return c, nil
-}
-
-// mcpAgentBroker is the agent-mode broker as the MCP server asks it. The
-// socket passes the child's stdout and stderr as descriptors, so Exec
-// hands the broker pipes and copies from them to the writers it is given.
-type mcpAgentBroker struct{ *agentsock.Client }
-
-func (a mcpAgentBroker) Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error) {
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	for _, p := range []struct {
-		r *os.File
-		w io.Writer
-	}{{outR, req.Stdout}, {errR, req.Stderr}} {
-		wg.Go(func() {
-			_, _ = io.Copy(p.w, p.r)
-		})
-	}
-	req.Stdout, req.Stderr = outW, errW
-	code, err := a.Client.Exec(ctx, c, req)
-	// The broker has its own copies; ours must go for the copies to end.
-	outW.Close()
-	errW.Close()
-	if ctx.Err() != nil {
-		// The broker killed the child's group when the connection ended;
-		// whatever still holds the pipes is not waited for.
-		outR.Close()
-		errR.Close()
-	}
-	wg.Wait()
-	outR.Close()
-	errR.Close()
-	if ctx.Err() != nil {
-		code = 128 + int(syscall.SIGKILL) // as the broker's kill ends it
-	}
-	return code, err
 }
