@@ -83,8 +83,7 @@ func (cl *Client) Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, e
 	if rep.Peek == nil {
 		return broker.Peek{}, protocolf("the reply to peek holds no result")
 	}
-	p := rep.Peek
-	return broker.Peek{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, nil
+	return rep.Peek.peek(), nil
 }
 
 // List asks the broker for the names the caller may see.
@@ -101,11 +100,7 @@ func (cl *Client) List(c *broker.Caller, req broker.ListRequest) (broker.ListRes
 	if rep.List == nil {
 		return broker.ListResult{}, protocolf("the reply to list holds no result")
 	}
-	out := make([]broker.Entry, len(*rep.List))
-	for i, e := range *rep.List {
-		out[i] = broker.Entry{Name: e.Name, Updated: e.Updated}
-	}
-	return broker.ListResult{Entries: out}, nil
+	return listResult(*rep.List), nil
 }
 
 // DescribeAccess asks the broker what the caller's token permits.
@@ -122,7 +117,7 @@ func (cl *Client) DescribeAccess(c *broker.Caller) (broker.TokenAccess, error) {
 	if err != nil {
 		return broker.TokenAccess{}, err
 	}
-	return *rep.Describe, nil
+	return rep.Describe.access(), nil
 }
 
 // AuditRecent asks the broker for the caller's token's latest entries.
@@ -139,7 +134,7 @@ func (cl *Client) AuditRecent(c *broker.Caller, req broker.AuditRecentRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return *rep.Audit, nil
+	return auditEntries(*rep.Audit), nil
 }
 
 // RequestSecret asks the broker to record that the caller asks the human
@@ -157,7 +152,7 @@ func (cl *Client) RequestSecret(c *broker.Caller, req broker.AskRequest) (broker
 	if err != nil {
 		return broker.SecretRequest{}, err
 	}
-	return *rep.Ask, nil
+	return rep.Ask.request(), nil
 }
 
 // Exec asks the broker to run req and waits for the child's status. Its

@@ -272,39 +272,35 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, p peer) {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Describe: &acc})
+		reply(conn, Reply{Describe: describeReply(acc)})
 	case OpAudit:
 		es, err := s.Broker.AuditRecent(c, broker.AuditRecentRequest{Limit: req.Audit.Limit})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Audit: &es})
+		reply(conn, Reply{Audit: auditReply(es)})
 	case OpAsk:
 		r, err := s.Broker.RequestSecret(c, broker.AskRequest{Name: req.Ask.Name, Reason: req.Ask.Reason})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Ask: &r})
+		reply(conn, Reply{Ask: askReply(r)})
 	case OpPeek:
 		p, err := s.Broker.Peek(c, broker.PeekRequest{Name: req.Peek.Name})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Peek: &PeekReply{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}})
+		reply(conn, Reply{Peek: peekReply(p)})
 	case OpList:
 		res, err := s.Broker.List(c, broker.ListRequest{WithTimes: req.List.Times})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		out := make([]Entry, len(res.Entries))
-		for i, e := range res.Entries {
-			out[i] = Entry{Name: e.Name, Updated: e.Updated}
-		}
-		reply(conn, Reply{List: &out})
+		reply(conn, Reply{List: listReply(res.Entries)})
 	case OpExec:
 		c.LookupRepoAhead()
 		s.exec(ctx, conn, c, req.Exec, files)
