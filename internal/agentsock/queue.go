@@ -16,16 +16,18 @@ import (
 // waiting connection holds is bounded and small: its socket and the pidfd
 // naming its peer — no goroutine, no thread, no passed descriptor (its
 // request stays unread in the socket until its turn). At most MaxWaiting
-// connections wait; one more is refused at once, as is one that has waited
-// MaxWait. One whose client hung up while it waited is dropped unserved.
+// connections wait; one more is refused at once. A connection waits as long
+// as the queue moves: it is refused once it has waited MaxWait with no
+// request ending meanwhile (children that never end hold every slot), not
+// merely for waiting long behind many short ones. One whose client hung up
+// while it waited is dropped unserved.
 
 // DefaultMaxWaiting is MaxWaiting's default: four times the 1,000 execs a
 // parallel test suite may start at once, two descriptors each.
 const DefaultMaxWaiting = 4096
 
-// DefaultMaxWait is MaxWait's default: long enough for a test suite's
-// short children to drain, short enough that a caller behind children that
-// never end learns why.
+// DefaultMaxWait is MaxWait's default: how long no request may end before
+// the waiters are told why they are not served.
 const DefaultMaxWait = 5 * time.Minute
 
 // sweepEvery is how often the waiting connections are checked for a client
@@ -49,10 +51,11 @@ func (w waiter) close() {
 // accepted.
 type queue struct {
 	mu      sync.Mutex
-	free    int      // running slots not taken
-	waiting []waiter // oldest first
-	running int      // the running slots
-	max     int      // bound on len(waiting)
+	free    int       // running slots not taken
+	waiting []waiter  // oldest first
+	running int       // the running slots
+	max     int       // bound on len(waiting)
+	moved   time.Time // when a request last ended
 	closed  bool
 }
 
@@ -83,6 +86,7 @@ func (q *queue) admit(w waiter) (run bool, err error) {
 func (q *queue) next() (waiter, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.moved = time.Now()
 	for len(q.waiting) > 0 && !q.closed {
 		w := q.pop()
 		if hungUp(w.fd) {
@@ -102,9 +106,10 @@ func (q *queue) pop() waiter {
 	return w
 }
 
-// sweep closes the waiters whose client hung up and removes those that
-// have waited since before cutoff, which it returns (the caller tells them
-// why). It returns how many were dropped.
+// sweep closes the waiters whose client hung up and, when no request has
+// ended since cutoff, removes those that have waited since before it,
+// which it returns (the caller tells them why). It returns how many were
+// dropped.
 func (q *queue) sweep(cutoff time.Time) (expired []waiter, dropped int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -124,7 +129,7 @@ func (q *queue) sweep(cutoff time.Time) (expired []waiter, dropped int) {
 		case fds[i].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0:
 			w.close()
 			dropped++
-		case w.since.Before(cutoff):
+		case w.since.Before(cutoff) && q.moved.Before(cutoff):
 			expired = append(expired, w)
 		default:
 			kept = append(kept, w)

@@ -203,17 +203,37 @@ func TestWaiterThatHangsUpIsDropped(t *testing.T) {
 	}
 }
 
-// A waiter is refused, saying why, once it has waited MaxWait.
+// A waiter is refused, saying why, once it has waited MaxWait with no
+// request ending.
 func TestWaiterPastMaxWaitIsRefused(t *testing.T) {
 	f := newFixture(t, func(s *Server) { s.MaxInFlight, s.MaxWait = 1, 300*time.Millisecond })
 	release := hold(t, f)
 	defer release()
 	t0 := time.Now()
 	rep := finalReply(t, sendExec(t, f, "true"))
-	if rep.Error == nil || !strings.Contains(rep.Error.Error(), "waited 300ms for one of the 1 requests") {
+	if rep.Error == nil || !strings.Contains(rep.Error.Error(), "none of the 1 requests being served has ended in 300ms") {
 		t.Fatalf("a waiter past MaxWait: %+v, want it refused", rep)
 	}
 	if took := time.Since(t0); took < 300*time.Millisecond {
 		t.Errorf("refused after %v, before MaxWait", took)
+	}
+}
+
+// A waiter behind a queue that moves waits past MaxWait, and is served:
+// only a queue where no request ends refuses its waiters.
+func TestWaiterBehindAMovingQueueIsServed(t *testing.T) {
+	f := newFixture(t, func(s *Server) { s.MaxInFlight, s.MaxWait = 1, time.Second })
+	t0 := time.Now()
+	var conns []*net.UnixConn
+	for range 5 {
+		conns = append(conns, sendExec(t, f, "sleep 0.5"))
+	}
+	for i, conn := range conns {
+		if rep := finalReply(t, conn); rep.Exit == nil || *rep.Exit != 0 {
+			t.Fatalf("exec %d: %+v, want exit 0", i, rep)
+		}
+	}
+	if took := time.Since(t0); took < 2*time.Second {
+		t.Errorf("the last waited %v, not past MaxWait", took)
 	}
 }

@@ -66,8 +66,8 @@ type Server struct {
 	// MaxWaiting bounds the connections waiting their turn (0:
 	// DefaultMaxWaiting); one more is refused at once.
 	MaxWaiting int
-	// MaxWait is how long a connection may wait its turn (0:
-	// DefaultMaxWait) before it is refused.
+	// MaxWait is how long a connection may wait with no request ending
+	// (0: DefaultMaxWait) before it is refused.
 	MaxWait time.Duration
 
 	// peerUID (nil: ours) and procRoot are the peer check's; tests
@@ -178,7 +178,7 @@ func (s *Server) serveInTurn(ctx context.Context, q *queue, w waiter) {
 }
 
 // sweep drops the waiters whose client hung up and refuses those that
-// waited MaxWait, until ctx ends; it then closes those still waiting,
+// waited MaxWait with no request ending, until ctx ends; it then closes those still waiting,
 // unserved.
 func (s *Server) sweep(ctx context.Context, q *queue, wg *sync.WaitGroup) {
 	maxWait := orDefault(s.MaxWait, DefaultMaxWait)
@@ -198,7 +198,7 @@ func (s *Server) sweep(ctx context.Context, q *queue, wg *sync.WaitGroup) {
 			}
 			for _, w := range expired {
 				w.peer.close()
-				s.refuse(wg, w.conn, fmt.Errorf("waited %v for one of the %d requests being served to end; try again", maxWait, q.running))
+				s.refuse(wg, w.conn, fmt.Errorf("none of the %d requests being served has ended in %v; try again when one ends", q.running, maxWait))
 			}
 		}
 	}
