@@ -35,8 +35,8 @@ type ExecRequest struct {
 	// PTY runs the child on a pseudo-terminal (the CLI sets it when its
 	// stdout is a terminal), so colours and interactive programs work.
 	PTY bool
-	// NoRedact passes output through untouched. The CLI allows it only for
-	// a human at a terminal.
+	// NoRedact passes output through untouched: only for the human, with
+	// no token, and stdout a terminal (mayNotRedact).
 	NoRedact bool
 	// Unattended: no human at a terminal waits on the child (the MCP
 	// server). It gets a process group of its own, and when ctx ends —
@@ -81,12 +81,7 @@ type ExecRequest struct {
 // the child's exit status (128+n on signal n).
 func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, error) {
 	if req.NoRedact {
-		// Only for the human at a terminal (the CLI checks the terminal);
-		// never under a token or for an agent, whatever the front end.
-		if c.TokenGiven {
-			return 0, fmt.Errorf("%w: output redaction cannot be turned off under a token", ErrDenied)
-		}
-		if err := humanOnly(c, "may turn off output redaction"); err != nil {
+		if err := mayNotRedact(c, req.Stdout); err != nil {
 			return 0, err
 		}
 	}

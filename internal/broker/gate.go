@@ -3,6 +3,8 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/macaroon"
+	"golang.org/x/sys/unix"
 )
 
 // access is one request for secret values or names.
@@ -295,6 +298,27 @@ func tokenIDOf(text string) string {
 		return tokenID(m)
 	}
 	return ""
+}
+
+// mayNotRedact decides --no-redact, whatever the front end: only for the
+// human, with no token, and with stdout a terminal (output that a pipe or
+// a file captured would keep the values).
+func mayNotRedact(c *Caller, stdout io.Writer) error {
+	if c.TokenGiven {
+		return fmt.Errorf("%w: output redaction cannot be turned off under a token: it exists only for a human at a terminal", ErrDenied)
+	}
+	if err := humanOnly(c, "may turn off output redaction"); err != nil {
+		return err
+	}
+	if f, ok := stdout.(*os.File); !ok || !isTerminal(f) {
+		return fmt.Errorf("%w: --no-redact is refused when stdout is not a terminal: output would be captured unredacted", ErrBadRequest)
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // humanOnly refuses what only the human may do, whatever token is held.
