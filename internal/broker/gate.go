@@ -1,5 +1,14 @@
 package broker
 
+// The gate, whole: every decision to let a request read values or names,
+// to act about a token, or to change what only the human changes, and the
+// audit line each decision writes. A request for values goes
+// grantValues → decide (authorize, then its line) → values; one about the
+// caller's token goes decideAbout → decide; a human-only change goes
+// change/changeEach → humanOnly, then its line. The policy's rules
+// (policy.go) and the pinned-program checks (pin.go) are what authorize
+// asks; nothing outside this file creates a grant.
+
 import (
 	"errors"
 	"fmt"
