@@ -26,6 +26,18 @@ import (
 // parallel test suite may start at once, two descriptors each.
 const DefaultMaxWaiting = 4096
 
+// defaultWaiting is DefaultMaxWaiting, or fewer where this process may
+// open few descriptors: each waiter holds two, and a quarter of the limit
+// at most leaves the rest to the running requests and to the launcher's
+// supervisor, which the agent must not be able to starve.
+func defaultWaiting() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == unix.RLIM_INFINITY {
+		return DefaultMaxWaiting
+	}
+	return int(max(16, min(uint64(DefaultMaxWaiting), lim.Cur/8)))
+}
+
 // DefaultMaxWait is MaxWait's default: how long no request may end before
 // the waiters are told why they are not served.
 const DefaultMaxWait = 5 * time.Minute

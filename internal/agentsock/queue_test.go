@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
@@ -235,5 +237,26 @@ func TestWaiterBehindAMovingQueueIsServed(t *testing.T) {
 	}
 	if took := time.Since(t0); took < 2*time.Second {
 		t.Errorf("the last waited %v, not past MaxWait", took)
+	}
+}
+
+// The waiting connections' default bound leaves most of the descriptors
+// this process may open to the running requests and the supervisor.
+func TestDefaultWaitingFollowsTheDescriptorLimit(t *testing.T) {
+	var saved unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = unix.Setrlimit(unix.RLIMIT_NOFILE, &saved) }()
+	for _, c := range []struct{ cur, want uint64 }{{1024, 128}, {64, 16}, {1 << 20, DefaultMaxWaiting}} {
+		if c.cur > saved.Max {
+			continue
+		}
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: c.cur, Max: saved.Max}); err != nil {
+			t.Fatal(err)
+		}
+		if got := defaultWaiting(); got != int(c.want) {
+			t.Errorf("with %d descriptors: %d may wait, want %d", c.cur, got, c.want)
+		}
 	}
 }

@@ -64,7 +64,8 @@ type Server struct {
 	// supervision.
 	MaxInFlight int
 	// MaxWaiting bounds the connections waiting their turn (0:
-	// DefaultMaxWaiting); one more is refused at once.
+	// DefaultMaxWaiting, or fewer where this process may open few
+	// descriptors); one more is refused at once.
 	MaxWaiting int
 	// MaxWait is how long a connection may wait with no request ending
 	// (0: DefaultMaxWait) before it is refused.
@@ -119,7 +120,7 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	q := newQueue(orDefault(s.MaxInFlight, DefaultMaxInFlight), orDefault(s.MaxWaiting, DefaultMaxWaiting))
+	q := newQueue(orDefault(s.MaxInFlight, DefaultMaxInFlight), orDefault(s.MaxWaiting, defaultWaiting()))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
