@@ -130,7 +130,7 @@ func (q *queue) sweep(cutoff time.Time) (expired []waiter, dropped int) {
 	}
 	fds := make([]unix.PollFd, len(q.waiting))
 	for i, w := range q.waiting {
-		fds[i] = unix.PollFd{Fd: int32(w.fd), Events: unix.POLLRDHUP}
+		fds[i] = unix.PollFd{Fd: int32(w.fd)}
 	}
 	if _, err := unix.Poll(fds, 0); err != nil {
 		clear(fds) // EINTR and the like: no hang-up seen this time
@@ -138,7 +138,7 @@ func (q *queue) sweep(cutoff time.Time) (expired []waiter, dropped int) {
 	kept := q.waiting[:0]
 	for i, w := range q.waiting {
 		switch {
-		case fds[i].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0:
+		case gone(fds[i].Revents):
 			w.close()
 			dropped++
 		case w.since.Before(cutoff) && q.moved.Before(cutoff):
@@ -163,12 +163,18 @@ func (q *queue) close() []waiter {
 	return ws
 }
 
-// hungUp: the client closed its end (a Unix stream socket's peer that
-// closed reports POLLHUP even with its request still unread).
+// hungUp: the client closed its end.
 func hungUp(fd int) bool {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	fds := []unix.PollFd{{Fd: int32(fd)}}
 	if _, err := unix.Poll(fds, 0); err != nil {
 		return false
 	}
-	return fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0
+	return gone(fds[0].Revents)
+}
+
+// gone: poll's answer for a Unix stream socket whose peer closed it
+// (POLLHUP, even with its request still unread). A peer that only shut
+// down its writing (POLLRDHUP) still waits for the reply.
+func gone(revents int16) bool {
+	return revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
 }

@@ -205,6 +205,27 @@ func TestWaiterThatHangsUpIsDropped(t *testing.T) {
 	}
 }
 
+// A waiter whose client shut down only its writing after the request
+// still waits for the reply, and is served, as it would have been at once
+// (an exec's client that does so is taken for gone once its child runs).
+func TestWaiterThatHalfClosesIsServed(t *testing.T) {
+	f := newFixture(t, func(s *Server) { s.MaxInFlight = 1 })
+	release := hold(t, f)
+	conn := rawConn(t, f)
+	req := Request{Op: OpPeek, Token: f.token, TokenGiven: true, Cwd: t.TempDir(), Peek: &PeekArgs{Name: "k"}}
+	if err := writeFrame(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * sweepEvery)
+	release()
+	if rep := readReply(t, conn); rep.Peek == nil || rep.Peek.Name != "k" {
+		t.Fatalf("a waiter that half-closed: %+v, want its peek", rep)
+	}
+}
+
 // A waiter is refused, saying why, once it has waited MaxWait with no
 // request ending.
 func TestWaiterPastMaxWaitIsRefused(t *testing.T) {
