@@ -215,20 +215,19 @@ func FindProgram(name string) (string, error) {
 // of the program's name. A program found but not executable (or a
 // directory named by a path) is ErrNotExecutable, as a shell's 126.
 func findProgram(name, dir string, env []string) (string, error) {
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		dir = wd
-	}
-	if !filepath.IsAbs(dir) {
+	if dir != "" && !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("%w: the working directory %q is not absolute", ErrBadRequest, dir)
 	}
 	if strings.Contains(name, "/") {
-		path := filepath.Join(dir, name)
-		if filepath.IsAbs(name) {
-			path = filepath.Clean(name)
+		path, err := filepath.Abs(name) // in our working directory
+		if dir != "" {
+			path, err = filepath.Join(dir, name), nil
+			if filepath.IsAbs(name) {
+				path = filepath.Clean(name)
+			}
+		}
+		if err != nil {
+			return "", err
 		}
 		if err := executable(path); err != nil {
 			return "", err
