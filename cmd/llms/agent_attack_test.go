@@ -110,6 +110,9 @@ func attackAgent() int {
 	if os.Getenv(envAttackPhase) == supervisorPhase {
 		return attackSupervisor(report, llms, work)
 	}
+	if os.Getenv(envAttackPhase) == queuePhase {
+		return attackQueue(report, llms)
+	}
 	if os.Getenv(envAttackPhase) == "oracle" {
 		return attackOracle(report, llms)
 	}
