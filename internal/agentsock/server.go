@@ -170,17 +170,20 @@ func orDefault[T int | time.Duration](v, def T) T {
 }
 
 // serveInTurn serves w, then, in the slot w held, each waiter the queue
-// hands on, until none waits.
+// hands on, until none waits. Once ctx has ended, what it is handed is
+// closed unserved.
 func (s *Server) serveInTurn(ctx context.Context, q *queue, w waiter) {
 	for ok := true; ok; w, ok = q.next() {
-		s.serveConn(ctx, w.conn, w.peer)
+		if ctx.Err() == nil {
+			s.serveConn(ctx, w.conn, w.peer)
+		}
 		w.close()
 	}
 }
 
 // sweep drops the waiters whose client hung up and refuses those that
-// waited MaxWait with no request ending, until ctx ends; it then closes those still waiting,
-// unserved.
+// waited MaxWait with no request ending, until ctx ends; it then closes
+// those still waiting, unserved.
 func (s *Server) sweep(ctx context.Context, q *queue, wg *sync.WaitGroup) {
 	maxWait := orDefault(s.MaxWait, DefaultMaxWait)
 	t := time.NewTicker(sweepEvery)
