@@ -5,8 +5,9 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build demo test lint bench e2e
 
+# build: llms and, beside it, llms-mcp, the MCP server `llms mcp` execs.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/llms
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X github.com/llm-secrets/llms/internal/cli.Version=$(VERSION)" -o bin/ ./cmd/llms ./cmd/llms-mcp
 
 # demo: a throwaway store, one secret, one command that uses it, redacted;
 # a delegated token; an agent in agent mode.
@@ -19,8 +20,8 @@ demo: build
 # The agent-mode attack tests run on their own, verbose, so that every
 # attempt and its outcome is in the CI log.
 test: lint
-	$(GO) test -race -count=1 -parallel 8 -skip '^TestAgentModeAttacks' ./...
-	$(GO) test -race -count=1 -v -run '^TestAgentModeAttacks' ./cmd/llms
+	$(GO) test -race -count=1 -timeout 20m -parallel 8 -skip '^TestAgentModeAttacks' ./...
+	$(GO) test -race -count=1 -timeout 20m -v -run '^TestAgentModeAttacks' ./cmd/llms
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

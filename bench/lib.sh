@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Shared by the bench/*.sh scripts, which source it; not run on its own.
 #
-# Sourcing it builds bin/llms exactly as `make build` does (static,
-# CGO_ENABLED=0), makes a private work directory that is removed on exit,
+# Sourcing it builds bin/llms and bin/llms-mcp exactly as `make build` does
+# (static, CGO_ENABLED=0), makes a private work directory that is removed on exit,
 # and provides helpers to make throwaway stores and read hyperfine's JSON.
 # Results go to bench/out/ (gitignored); every script prints one
 # "RESULT …" line per target and exits 1 if any target was missed, 2 if
@@ -23,7 +23,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/llms-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o bin/llms ./cmd/llms)
+(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/llms ./cmd/llms-mcp)
 
 # The stores must not inherit a caller's store.
 unset LLM_SECRETS_DIR
@@ -83,6 +83,16 @@ fill_store() {
 # all this needs (no jq on a fresh machine).
 median_s() {
 	awk -v want="$2" '/"median":/ { if (n++ == want) { gsub(/[",]/, "", $2); print $2; exit } }' "$1"
+}
+
+# cpu_s JSON I: user + system seconds (hyperfine's means) of the I-th
+# command, which other processes on a shared machine inflate less than the
+# wall clock.
+cpu_s() {
+	awk -v want="$2" '
+		/"user":/ { gsub(/[",]/, "", $2); u[nu++] = $2 }
+		/"system":/ { gsub(/[",]/, "", $2); s[ns++] = $2 }
+		END { print u[want] + s[want] }' "$1"
 }
 
 # ms SECONDS: milliseconds with two decimals.

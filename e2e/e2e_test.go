@@ -325,7 +325,9 @@ func TestClientsListTheServer(t *testing.T) {
 func (w *world) trustGemini() {
 	w.t.Helper()
 	dir := filepath.Join(w.home, ".gemini")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		w.t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "trustedFolders.json"), fmt.Appendf(nil, "{%q: \"TRUST_FOLDER\"}\n", w.proj), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
@@ -435,7 +437,10 @@ func agentSteps(store string) []providermock.Step {
 // carried any form of the value.
 func runAgent(t *testing.T, w *world, agent string, mock *providermock.Server, failed *regexp.Regexp, extra []string, argv ...string) {
 	t.Helper()
-	args := append([]string{"agent", "--agent", agent, "--secret", "E2E_SECRET", "--ttl", "10m", "--"}, argv...)
+	// The scripted model is a server of the test's on this host: agent
+	// mode reaches it only as an allowed IP literal.
+	args := append([]string{"agent", "--agent", agent, "--secret", "E2E_SECRET", "--ttl", "10m",
+		"--allow-host", strings.TrimPrefix(mock.URL(), "http://"), "--"}, argv...)
 	start := time.Now()
 	out, err := w.run(3*time.Minute, extra, "llms", args...)
 	t.Logf("%s in agent mode: %s, %d model requests\n%s", agent, time.Since(start).Round(time.Millisecond), mock.Requests(), out)

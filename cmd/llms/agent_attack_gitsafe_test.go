@@ -333,7 +333,7 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(user) })
 	const notesText = "the user's notes\n"
-	os.WriteFile(filepath.Join(user, "notes"), []byte(notesText), 0o600)
+	mustDo(t, os.WriteFile(filepath.Join(user, "notes"), []byte(notesText), 0o600))
 	server, err := net.Listen("unix", filepath.Join(user, "default"))
 	if err != nil {
 		t.Fatal(err)
@@ -345,8 +345,9 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	// own /tmp. A copy (or a hard link) outside.
 	bin := filepath.Join(root, "bin", "llms")
 	agent := filepath.Join(root, "bin", attackAgentName)
-	self, _ := os.Executable()
-	os.Mkdir(filepath.Dir(bin), 0o755)
+	self, err := os.Executable()
+	mustDo(t, err)
+	mustDo(t, os.Mkdir(filepath.Dir(bin), 0o755))
 	if err := os.Link(self, bin); err != nil {
 		data, err := os.ReadFile(self)
 		if err != nil || os.WriteFile(bin, data, 0o755) != nil {
@@ -372,7 +373,7 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 	if out, err := git.CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
-	os.WriteFile(filepath.Join(work, "notes.txt"), []byte("nothing secret\n"), 0o600)
+	mustDo(t, os.WriteFile(filepath.Join(work, "notes.txt"), []byte("nothing secret\n"), 0o600))
 
 	// Each view at the kernel's ABI, then with the rule set forced down to
 	// ABI 6, 4 and 1 (the human's commands only once: they do not depend
@@ -422,7 +423,7 @@ func TestAgentModeAttacksGitsafe(t *testing.T) {
 		if err != nil || (mode == "namespace" && string(b) != notesText) {
 			t.Errorf("%s: the user's notes: %q, %v", mode, b, err)
 		}
-		os.WriteFile(filepath.Join(user, "notes"), []byte(notesText), 0o600) // the fallback may write it
+		mustDo(t, os.WriteFile(filepath.Join(user, "notes"), []byte(notesText), 0o600)) // the fallback may write it
 	}
 	for _, p := range []string{"/tmp/agent-namespace", "/tmp/agent-namespace.d", "/tmp/agent-namespace.sock"} {
 		if _, err := os.Lstat(p); err == nil {

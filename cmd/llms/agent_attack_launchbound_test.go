@@ -197,7 +197,8 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 
 	var outputs []string
 	record := func(path string) {
-		b, _ := os.ReadFile(path)
+		b, err := os.ReadFile(path)
+		mustDo(t, err)
 		outputs = append(outputs, string(b))
 	}
 	// Why each launch's tokens are refused, by working tree: a token a
@@ -228,7 +229,7 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 			args = append([]string{"agent", "--landlock-abi", fmt.Sprint(v.abi)}, launch[1:]...)
 		}
 		work := filepath.Join(root, fmt.Sprintf("proj%d", i))
-		os.Mkdir(work, 0o700)
+		mustDo(t, os.Mkdir(work, 0o700))
 		t.Cleanup(func() { endLeftovers(work) })
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(slices.Clone(env), envAttackPhase+"=launchbound", envAttackWork+"="+work)
@@ -238,8 +239,10 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 		cmd.Dir = work
 		// Files, not pipes: what the agent left behind may hold them open.
 		stdout, stderr := filepath.Join(root, fmt.Sprintf("out%d", i)), filepath.Join(root, fmt.Sprintf("err%d", i))
-		outF, _ := os.Create(stdout)
-		errF, _ := os.Create(stderr)
+		outF, err := os.Create(stdout)
+		mustDo(t, err)
+		errF, err := os.Create(stderr)
+		mustDo(t, err)
 		cmd.Stdout, cmd.Stderr = outF, errF
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -250,7 +253,8 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 		go func() { cmd.Wait(); close(exited) }()
 		t.Cleanup(func() { cmd.Process.Kill(); <-exited })
 		if !waitForFile(filepath.Join(work, "ready"), 30*time.Second) {
-			b, _ := os.ReadFile(stderr)
+			b, err := os.ReadFile(stderr)
+			mustDo(t, err)
 			t.Fatalf("%s: the agent never got ready; stderr:\n%s", victim, b)
 		}
 		checkAttempts(t, victim, stdout, expectedLaunchbound)
@@ -265,7 +269,8 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 			t.Fatalf("%s: the comet does not run before the kill: the test would prove nothing", victim)
 		}
 
-		cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", agentPid))
+		cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", agentPid))
+		mustDo(t, err)
 		inCgroup := strings.Contains(string(cg), "/llms-agent-")
 		if inCgroup && !v.cgroup {
 			t.Errorf("%s: the agent is in a cgroup of its own", victim)
@@ -314,8 +319,9 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s killed: the launcher did not exit", victim)
 		}
-		sock, _ := os.ReadFile(filepath.Join(work, "socket.path"))
-		_, err := os.Stat(filepath.Dir(string(sock)))
+		sock, err := os.ReadFile(filepath.Join(work, "socket.path"))
+		mustDo(t, err)
+		_, err = os.Stat(filepath.Dir(string(sock)))
 		outcome(t, "socket-dir-removed/"+victim, len(sock) > 0 && errors.Is(err, os.ErrNotExist), fmt.Sprintf("%s: %v", filepath.Dir(string(sock)), err))
 		record(stdout)
 		record(stderr)
@@ -352,7 +358,7 @@ func TestAgentModeAttacksLaunchbound(t *testing.T) {
 
 	// Another launch's broker: its agent uses each token copied above.
 	work := filepath.Join(root, "other")
-	os.Mkdir(work, 0o700)
+	mustDo(t, os.Mkdir(work, 0o700))
 	t.Cleanup(func() { endLeftovers(work) })
 	cmd := exec.Command(bin, launch...)
 	cmd.Env = append(slices.Clone(env), envAttackPhase+"=launchbound-other", envAttackWork+"="+work, envAttackTokens+"="+strings.Join(tokens, ":"))
@@ -422,7 +428,8 @@ func outcome(t *testing.T, name string, ok bool, detail string) {
 // checkAttempts checks the agent's ATTEMPT lines in the file at path.
 func checkAttempts(t *testing.T, victim, path string, want map[string]string) {
 	t.Helper()
-	b, _ := os.ReadFile(path)
+	b, err := os.ReadFile(path)
+	mustDo(t, err)
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		f := strings.SplitN(line, " ", 4)
@@ -560,8 +567,10 @@ func mcpRunWithSecrets(t *testing.T, bin string, env []string, dir string) strin
 	t.Helper()
 	cmd := exec.Command(bin, "mcp")
 	cmd.Env, cmd.Dir = env, dir
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
+	stdin, err := cmd.StdinPipe()
+	mustDo(t, err)
+	stdout, err := cmd.StdoutPipe()
+	mustDo(t, err)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {

@@ -130,6 +130,14 @@ func catalogueAttack(dir string, extraEnv []string, run func(env []string) strin
 // attackPins is the attack agent's phase "pins".
 func attackPins(llms, work string, report func(name string, allowed bool, detail string)) int {
 	n := 0
+	// setupErr is the first preparation that failed: the attempts that
+	// needed it would be refused for that reason alone.
+	var setupErr error
+	prepare := func(err error) {
+		if setupErr == nil {
+			setupErr = err
+		}
+	}
 	// run runs llms in dir with env added, keeping its output in the tree.
 	run := func(dir string, env []string, args ...string) (string, int) {
 		cmd := exec.Command(llms, args...)
@@ -145,7 +153,7 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 			code = -1
 		}
 		n++
-		os.WriteFile(filepath.Join(work, fmt.Sprintf("out-%02d.txt", n)), o.Bytes(), 0o600)
+		prepare(os.WriteFile(filepath.Join(work, fmt.Sprintf("out-%02d.txt", n)), o.Bytes(), 0o600))
 		return o.String(), code
 	}
 	firstLine := func(s string) string {
@@ -158,11 +166,11 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 	// The agent's own printenv, which prints the value reversed (a form
 	// redaction does not know), and a link to another pinned program.
 	bin := filepath.Join(work, "bin")
-	os.MkdirAll(bin, 0o755)
-	os.WriteFile(filepath.Join(bin, "printenv"), []byte("#!/bin/sh\necho AGENT-PROGRAM; printf '%s\\n' \"$P\" | rev\n"), 0o755)
+	prepare(os.MkdirAll(bin, 0o755))
+	prepare(os.WriteFile(filepath.Join(bin, "printenv"), []byte("#!/bin/sh\necho AGENT-PROGRAM; printf '%s\\n' \"$P\" | rev\n"), 0o755))
 	links := filepath.Join(work, "links")
-	os.MkdirAll(links, 0o755)
-	os.Symlink("/usr/bin/date", filepath.Join(links, "printenv"))
+	prepare(os.MkdirAll(links, 0o755))
+	prepare(os.Symlink("/usr/bin/date", filepath.Join(links, "printenv")))
 	path := "PATH=" + os.Getenv("PATH")
 	ran := func(name, dir string, env []string, args ...string) {
 		out, code := run(dir, env, args...)
@@ -186,7 +194,7 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 	// A locale named by path: its LC_MESSAGES with the catalogue beside.
 	loc := filepath.Join(work, "locale")
 	if err := copyTree("/usr/lib/locale/C.utf8", loc); err == nil {
-		os.WriteFile(filepath.Join(loc, "LC_MESSAGES", "coreutils.mo"), moFile(catalogueMsgid, catalogueMarker+" %s\n"), 0o644)
+		prepare(os.WriteFile(filepath.Join(loc, "LC_MESSAGES", "coreutils.mo"), moFile(catalogueMsgid, catalogueMarker+" %s\n"), 0o644))
 	}
 	for _, a := range []struct{ name, env string }{
 		{"pin-LANG=/abs", "LANG=" + loc},
@@ -201,7 +209,7 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 	// The agent's time zone file: its abbreviation is PWN.
 	zone := filepath.Join(work, "zone")
 	if utc, err := os.ReadFile("/usr/share/zoneinfo/UTC"); err == nil {
-		os.WriteFile(zone, bytes.ReplaceAll(utc, []byte("UTC"), []byte("PWN")), 0o644)
+		prepare(os.WriteFile(zone, bytes.ReplaceAll(utc, []byte("UTC"), []byte("PWN")), 0o644))
 	}
 	for _, a := range []struct{ name, tz string }{
 		{"pin-TZ=:/path", ":" + zone},
@@ -216,7 +224,7 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 	// string is a marker.
 	ti := filepath.Join(work, "ti")
 	src := filepath.Join(work, "pwn.ti")
-	os.WriteFile(src, []byte("pwn|pwned terminal,\n\tclear=AGENT-TERMINFO,\n"), 0o644)
+	prepare(os.WriteFile(src, []byte("pwn|pwned terminal,\n\tclear=AGENT-TERMINFO,\n"), 0o644))
 	tic := exec.Command("tic", "-o", ti, src)
 	if err := tic.Run(); err == nil {
 		home := filepath.Join(work, "tihome")
@@ -234,6 +242,9 @@ func attackPins(llms, work string, report func(name string, allowed bool, detail
 		}
 	} else {
 		report("pin-TERMINFO=./ti", false, "tic is not installed")
+	}
+	if setupErr != nil {
+		return setupFailed(setupErr)
 	}
 	return 0
 }
@@ -341,7 +352,8 @@ func agentModeAttacksPins(t *testing.T, abi int) {
 	files, _ := filepath.Glob(filepath.Join(work, "out-*.txt"))
 	sort.Strings(files)
 	for _, f := range files {
-		b, _ := os.ReadFile(f)
+		b, err := os.ReadFile(f)
+		mustDo(t, err)
 		texts[filepath.Base(f)] = string(b)
 	}
 	for where, text := range texts {
@@ -371,7 +383,7 @@ func TestPinnedProgramReadsNoCatalogue(t *testing.T) {
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 	tok := filepath.Join(root, "token")
-	os.WriteFile(tok, []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--cmd", "printenv")), 0o600)
+	mustDo(t, os.WriteFile(tok, []byte(mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "K", "--ttl", "5m", "--cmd", "printenv")), 0o600))
 	agent := append(env, "CLAUDECODE=1", "LLM_SECRETS_MACAROON_FILE="+tok)
 	var warnings []string
 	loaded, outputs := catalogueAttack(root, nil, func(extra []string) string {

@@ -169,7 +169,7 @@ func supervisorAttacks(t *testing.T, abi int) {
 	if ownPrograms {
 		env = append(env, envSupOwnPrograms+"=1")
 	}
-	os.MkdirAll(filepath.Join(root, "tmp"), 0o700)
+	mustDo(t, os.MkdirAll(filepath.Join(root, "tmp"), 0o700))
 	mustRun(t, bin, env, "", "init")
 	mustRun(t, bin, env, "value-"+tag, "set", "--stdin", "K")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
@@ -390,7 +390,9 @@ func attackSupervisor(report func(string, bool, string), llms, work string) int 
 		report("cmd-socket-relative", err == nil, errDetail(err))
 	}
 	link := filepath.Join(work, "link.sock")
-	os.Symlink(cmdRuntime, link)
+	if err := os.Symlink(cmdRuntime, link); err != nil {
+		return setupFailed(err)
+	}
 	err = dialRaw(unixAddr(link))
 	report("cmd-socket-symlink", err == nil, errDetail(err))
 	if f, ferr := os.OpenFile(filepath.Dir(cmdTmp), unix.O_PATH, 0); ferr == nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,6 +113,9 @@ func attackAgent() int {
 	}
 	if os.Getenv(envAttackPhase) == queuePhase {
 		return attackQueue(report, llms)
+	}
+	if os.Getenv(envAttackPhase) == egressPhase {
+		return attackEgress(report, llms)
 	}
 	if os.Getenv(envAttackPhase) == "oracle" {
 		return attackOracle(report, llms)
@@ -235,8 +239,12 @@ func attackAgent() int {
 	// A .git file naming a repository in a hidden directory: the broker,
 	// outside the sandbox, must not read it (its remote) for the agent.
 	alias := filepath.Join(work, "alias")
-	os.MkdirAll(alias, 0o700)
-	os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600)
+	if err := os.MkdirAll(alias, 0o700); err != nil {
+		return setupFailed(err)
+	}
+	if err := os.WriteFile(filepath.Join(alias, ".git"), []byte("gitdir: "+filepath.Join(home, ".ssh", "repo", ".git")+"\n"), 0o600); err != nil {
+		return setupFailed(err)
+	}
 	cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "sh", "-c", "true")
 	cmd.Dir = alias
 	var aliasErr bytes.Buffer
@@ -280,7 +288,10 @@ func attackAgent() int {
 	// working tree is readable, and still not the agent's to use.
 	_, err = os.ReadFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"))
 	report("read-found-token", err == nil, errDetail(err))
-	found, _ := os.ReadFile(filepath.Join(work, "leaked.token"))
+	found, err := os.ReadFile(filepath.Join(work, "leaked.token"))
+	if err != nil || len(found) == 0 {
+		return setupFailed(fmt.Errorf("the leaked token: %q, %v", found, err))
+	}
 	cli("found-token-used", "", []string{"LLM_SECRETS_MACAROON=" + strings.TrimSpace(string(found))},
 		"exec", "-i", "V=OTHER", "--", "sh", "-c", `test -n "$V"`)
 	cli("token-other-program", "", nil, "exec", "-i", "V=K", "--", "env")
@@ -407,12 +418,20 @@ func atEachAttackABI(t *testing.T, attacks func(t *testing.T, abi int)) {
 	}
 }
 
+// setupFailed ends an attack phase whose own preparation failed: the
+// attempts after it would be refused for that reason and prove nothing.
+func setupFailed(err error) int {
+	fmt.Fprintln(os.Stderr, "attack phase: setting up:", err)
+	return 2
+}
+
 // attackAgentPath makes the attack agent beside the llms binary bin: this
 // test binary under the name attackAgentName.
 func attackAgentPath(t *testing.T, bin string) string {
 	t.Helper()
 	agent := filepath.Join(filepath.Dir(bin), attackAgentName)
-	self, _ := os.Executable()
+	self, err := os.Executable()
+	mustDo(t, err)
 	if err := os.Symlink(self, agent); err != nil {
 		t.Fatal(err)
 	}
@@ -448,20 +467,20 @@ func agentModeAttacks(t *testing.T, abi int) {
 			t.Fatal(err)
 		}
 	}
-	os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600)
+	mustDo(t, os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), []byte(canary+"-ssh\n"), 0o600))
 	// A git repository in a hidden directory, its remote naming the canary.
 	hiddenRepo := filepath.Join(home, ".ssh", "repo", ".git")
 	for _, d := range []string{"objects", "refs"} {
-		os.MkdirAll(filepath.Join(hiddenRepo, d), 0o700)
+		mustDo(t, os.MkdirAll(filepath.Join(hiddenRepo, d), 0o700))
 	}
-	os.WriteFile(filepath.Join(hiddenRepo, "HEAD"), []byte("ref: refs/heads/main\n"), 0o600)
-	os.WriteFile(filepath.Join(hiddenRepo, "config"), []byte("[remote \"origin\"]\n\turl = https://github.com/acme/"+canary+"\n"), 0o600)
-	os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600)
-	os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644)
+	mustDo(t, os.WriteFile(filepath.Join(hiddenRepo, "HEAD"), []byte("ref: refs/heads/main\n"), 0o600))
+	mustDo(t, os.WriteFile(filepath.Join(hiddenRepo, "config"), []byte("[remote \"origin\"]\n\turl = https://github.com/acme/"+canary+"\n"), 0o600))
+	mustDo(t, os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte("aws_secret_access_key="+canary+"\n"), 0o600))
+	mustDo(t, os.WriteFile(filepath.Join(home, ".bashrc"), []byte("# rc\n"), 0o644))
 	// Stores where llms looks by default, beside the one $LLM_SECRETS_DIR
 	// names for this launch.
 	for _, d := range []string{defaultStore, xdgStore} {
-		os.WriteFile(filepath.Join(d, "identity.txt"), []byte("AGE-SECRET-KEY-"+canary+"\n"), 0o600)
+		mustDo(t, os.WriteFile(filepath.Join(d, "identity.txt"), []byte("AGE-SECRET-KEY-"+canary+"\n"), 0o600))
 	}
 
 	bin := llmsBin(t)
@@ -476,14 +495,14 @@ func agentModeAttacks(t *testing.T, abi int) {
 	mustRun(t, bin, env, canary+"-other", "set", "--stdin", "OTHER")
 	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
 	// A token for OTHER that the human minted for an MCP client earlier.
-	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
+	mustDo(t, os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700))
 	otherToken := mustRun(t, bin, env, "", "macaroon", "mint", "--secret", "OTHER", "--ttl", "30m")
-	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(otherToken), 0o600)
-	os.WriteFile(filepath.Join(work, "leaked.token"), []byte(otherToken), 0o600)
+	mustDo(t, os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "mcp.token"), []byte(otherToken), 0o600))
+	mustDo(t, os.WriteFile(filepath.Join(work, "leaked.token"), []byte(otherToken), 0o600))
 
 	// The process the agent leaves behind: it writes its pid, then forks
 	// the next one and exits; comet.stop ends it, whatever the test says.
-	os.WriteFile(filepath.Join(work, "comet.sh"), []byte(`while :; do [ -e "$1.stop" ] && exit 0; echo $$ > "$1.pid"; sh "$0" "$1" & exit 0; done`+"\n"), 0o600)
+	mustDo(t, os.WriteFile(filepath.Join(work, "comet.sh"), []byte(`while :; do [ -e "$1.stop" ] && exit 0; echo $$ > "$1.pid"; sh "$0" "$1" & exit 0; done`+"\n"), 0o600))
 	defer os.WriteFile(filepath.Join(work, "comet.stop"), nil, 0o600)
 
 	// Two sessions: the attacks under a token for K and the programs sh and
@@ -546,9 +565,17 @@ func agentModeAttacks(t *testing.T, abi int) {
 	// Nothing the agent left runs on: the comet's pid no longer changes,
 	// and that process is gone (an empty file: killed while writing it).
 	time.Sleep(100 * time.Millisecond)
-	first, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	// No file at all: the comet was ended before it wrote one.
+	readPid := func() []byte {
+		b, err := os.ReadFile(filepath.Join(work, "comet.pid"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := readPid()
 	time.Sleep(200 * time.Millisecond)
-	last, _ := os.ReadFile(filepath.Join(work, "comet.pid"))
+	last := readPid()
 	pid := strings.TrimSpace(string(last))
 	if _, err := os.Stat("/proc/" + pid); string(first) != string(last) || (pid != "" && err == nil) {
 		t.Errorf("a process that keeps forking outlived the agent (pid %q, then %q)", strings.TrimSpace(string(first)), pid)
@@ -590,7 +617,7 @@ func TestAgentDiesWithItsLauncher(t *testing.T) {
 	env := llmsEnv(filepath.Join(root, "store"))
 	mustRun(t, bin, env, "", "init")
 	work := filepath.Join(root, "proj")
-	os.Mkdir(work, 0o700)
+	mustDo(t, os.Mkdir(work, 0o700))
 	cmd := exec.Command(bin, "agent", "--agent", "codex", "--", "sleep", "300")
 	cmd.Env, cmd.Dir = env, work
 	if err := cmd.Start(); err != nil {

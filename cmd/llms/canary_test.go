@@ -36,7 +36,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	dir := filepath.Join(root, "store")
 	env := llmsEnv(dir)
 	work := filepath.Join(root, "work")
-	os.Mkdir(work, 0o700)
+	mustDo(t, os.Mkdir(work, 0o700))
 
 	var outputs []string
 	record := func(stdin string, args ...string) int {
@@ -60,14 +60,14 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	expect(0, "", "peek", "K")
 	expect(0, "", "status")
 	envFile := filepath.Join(work, "app.env")
-	os.WriteFile(envFile, []byte("IMPORTED="+canary+"\n"), 0o600)
+	mustDo(t, os.WriteFile(envFile, []byte("IMPORTED="+canary+"\n"), 0o600))
 	expect(0, "", "import", "--delete", envFile)
-	os.WriteFile(envFile, []byte("BROKEN=\""+canary+"\n"), 0o600)
+	mustDo(t, os.WriteFile(envFile, []byte("BROKEN=\""+canary+"\n"), 0o600))
 	expect(2, "", "import", envFile)
 	// A bare value on its own line (a PEM body, a pasted token).
-	os.WriteFile(envFile, []byte("PEM=-----BEGIN-----\n"+canary+"\n"), 0o600)
+	mustDo(t, os.WriteFile(envFile, []byte("PEM=-----BEGIN-----\n"+canary+"\n"), 0o600))
 	expect(2, "", "import", envFile)
-	os.WriteFile(envFile, []byte("E=\"\\"+canary+"\"\n"), 0o600)
+	mustDo(t, os.WriteFile(envFile, []byte("E=\"\\"+canary+"\"\n"), 0o600))
 	expect(2, "", "import", envFile)
 	os.Remove(envFile)
 
@@ -128,7 +128,7 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 	// A scan finds the value in every form, and shows none of them: the
 	// finding is the place and the name, never the text around it.
 	leak := filepath.Join(work, "transcript.jsonl")
-	os.WriteFile(leak, []byte(strings.Join(forms, "\n")+"\n{\"text\":\""+canary+"\"}\n"), 0o600)
+	mustDo(t, os.WriteFile(leak, []byte(strings.Join(forms, "\n")+"\n{\"text\":\""+canary+"\"}\n"), 0o600))
 	expect(1, "", "scan", leak)
 	expect(1, "", "scan", "--json", leak)
 	out, errs, code = run(t, bin, agent, "", "scan", leak)
@@ -171,7 +171,7 @@ printf '%s\n' "$U"; head -c 100000 /dev/zero | tr '\0' x; printf '%s\n' "$V"`
 // bare identity, store.age to its one recipient, and its plaintext root key.
 func writeV3Store(t *testing.T, dir, plaintext string) {
 	t.Helper()
-	os.MkdirAll(dir, 0o700)
+	mustDo(t, os.MkdirAll(dir, 0o700))
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -189,5 +189,13 @@ func writeV3Store(t *testing.T, dir, plaintext string) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// mustDo stops the test when a step it depends on failed.
+func mustDo(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,21 +7,41 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llm-secrets/llms/internal/cli"
 )
 
 // llmsBin returns a path named "llms" that runs this test binary as the
-// CLI (testscript.Main dispatches on the program name).
+// CLI (testscript.Main dispatches on the program name), with llms-mcp
+// beside it as `llms mcp` looks for it. They are hard links, not symbolic
+// ones: llms finds llms-mcp in the directory of its own executable, which
+// the kernel reports with symbolic links resolved.
 func llmsBin(t testing.TB) string {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "llms")
-	if err := os.Symlink(self, bin); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	for _, name := range []string{"llms", cli.MCPServerName} {
+		if err := linkOrCopy(self, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return bin
+	return filepath.Join(dir, "llms")
+}
+
+// linkOrCopy hard-links from at to, or copies it where the two are on
+// different file systems.
+func linkOrCopy(from, to string) error {
+	if os.Link(from, to) == nil {
+		return nil
+	}
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
 }
 
 // llmsEnv is a minimal environment for a store at dir.

@@ -13,6 +13,7 @@ import (
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
 	"github.com/llm-secrets/llms/internal/cli"
+	"github.com/llm-secrets/llms/internal/mcpmain"
 	"github.com/llm-secrets/llms/internal/sandbox"
 	"github.com/llm-secrets/llms/internal/userdb"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,44 +21,48 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		attackAgentName: func() { os.Exit(attackAgent()) },
-		"llms": func() {
-			f := cli.NewFactory()
-			// Tests decide what agent is present: an empty fake /proc
-			// hides whatever runs `go test` (maybe an agent itself).
-			f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
-			// A script may stand in for the system's user database: a
-			// passwd file, and a getent program to fall back on.
-			if p := os.Getenv("LLMS_TEST_PASSWD"); p != "" {
-				f.UserDB = &userdb.DB{PasswdFile: p, Getent: []string{os.Getenv("LLMS_TEST_GETENT")}}
-			}
-			// testscript cannot remove a variable; `unenv` lists the ones
-			// to treat as absent while they are still empty.
-			for _, name := range strings.Split(os.Getenv("LLMS_TEST_UNSET"), ",") {
-				if v, ok := os.LookupEnv(name); ok && v == "" {
-					os.Unsetenv(name)
-				}
-			}
-			// LLMS_TEST_NO_CGROUP=1: the agent's tree is the guard's
-			// alone, as where no cgroup can be made.
-			if os.Getenv("LLMS_TEST_NO_CGROUP") == "1" {
-				sandbox.SetNoCgroupForTest()
-			}
-			// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
-			if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					panic("LLMS_TEST_LANDLOCK_ABI: " + err.Error())
-				}
-				sandbox.SetABIForTest(n)
-			}
-			// LLMS_TEST_NO_NAMESPACES=1: as where the kernel refuses them.
-			if os.Getenv("LLMS_TEST_NO_NAMESPACES") == "1" {
-				sandbox.SetNamespacesForTest(false)
-			}
-			os.Exit(dispatch(os.Args[1:], f))
-		},
+		attackAgentName:   func() { os.Exit(attackAgent()) },
+		"llms":            func() { os.Exit(dispatch(os.Args[1:], testFactory())) },
+		cli.MCPServerName: func() { os.Exit(cli.MCPMain(os.Args[1:], testFactory(), mcpmain.Serve)) },
 	})
+}
+
+// testFactory is the CLI's factory as the tests' environment configures it.
+func testFactory() *cli.Factory {
+	f := cli.NewFactory()
+	// Tests decide what agent is present: an empty fake /proc
+	// hides whatever runs `go test` (maybe an agent itself).
+	f.ProcRoot = os.Getenv("LLMS_TEST_PROCROOT")
+	// A script may stand in for the system's user database: a
+	// passwd file, and a getent program to fall back on.
+	if p := os.Getenv("LLMS_TEST_PASSWD"); p != "" {
+		f.UserDB = &userdb.DB{PasswdFile: p, Getent: []string{os.Getenv("LLMS_TEST_GETENT")}}
+	}
+	// testscript cannot remove a variable; `unenv` lists the ones
+	// to treat as absent while they are still empty.
+	for _, name := range strings.Split(os.Getenv("LLMS_TEST_UNSET"), ",") {
+		if v, ok := os.LookupEnv(name); ok && v == "" {
+			os.Unsetenv(name)
+		}
+	}
+	// LLMS_TEST_NO_CGROUP=1: the agent's tree is the guard's
+	// alone, as where no cgroup can be made.
+	if os.Getenv("LLMS_TEST_NO_CGROUP") == "1" {
+		sandbox.SetNoCgroupForTest()
+	}
+	// LLMS_TEST_LANDLOCK_ABI=0 simulates a kernel without Landlock.
+	if v := os.Getenv("LLMS_TEST_LANDLOCK_ABI"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			panic("LLMS_TEST_LANDLOCK_ABI: " + err.Error())
+		}
+		sandbox.SetABIForTest(n)
+	}
+	// LLMS_TEST_NO_NAMESPACES=1: as where the kernel refuses them.
+	if os.Getenv("LLMS_TEST_NO_NAMESPACES") == "1" {
+		sandbox.SetNamespacesForTest(false)
+	}
+	return f
 }
 
 // TestScript runs the CLI behaviour specs in testdata/script. Each script

@@ -56,7 +56,7 @@ func TestMCPWithTheTypeScriptSDK(t *testing.T) {
 	dir := filepath.Join(root, "store")
 	env := llmsEnv(dir)
 	work := filepath.Join(root, "work")
-	os.Mkdir(work, 0o700)
+	mustDo(t, os.Mkdir(work, 0o700))
 	mustRun(t, bin, env, "", "init")
 	mustRun(t, bin, env, canary, "set", "--stdin", "K")
 	mustRun(t, bin, env, "other-value-1234", "set", "--stdin", "NOT_ALLOWED")

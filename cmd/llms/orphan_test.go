@@ -73,7 +73,8 @@ func waitForChild(t *testing.T, parent int, comm string) int {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		entries, _ := os.ReadDir("/proc")
+		entries, err := os.ReadDir("/proc")
+		mustDo(t, err)
 		for _, e := range entries {
 			pid, err := strconv.Atoi(e.Name())
 			if err != nil {

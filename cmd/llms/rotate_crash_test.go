@@ -59,11 +59,14 @@ func TestRotateCrashSafety(t *testing.T) {
 				t.Fatalf("trial %d: K%02d unreadable after a kill: %v", trial, i, err)
 			}
 		}
-		if rotating, _ := s.Rotating(); rotating {
+		rotating, err := s.Rotating()
+		mustDo(t, err)
+		if rotating {
 			interrupted++
 			mustRun(t, bin, env, "", "revoke-all", "--rotate")
 		}
-		id, _ := os.ReadFile(filepath.Join(dir, "identity.txt"))
+		id, err := os.ReadFile(filepath.Join(dir, "identity.txt"))
+		mustDo(t, err)
 		if n := strings.Count(string(id), "AGE-SECRET-KEY-1"); n != 1 {
 			t.Fatalf("trial %d: %d identities after completing the rotation", trial, n)
 		}

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -165,20 +166,34 @@ func readCmdline(dir string) []string {
 
 var errTooLong = errors.New("file longer than expected")
 
+// readBounded reads a /proc file of at most limit bytes with plain system
+// calls: os.Open would first try to register each file with the runtime's
+// poller, which refuses it — five more calls per file, for every ancestor
+// of every command.
 func readBounded(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	defer unix.Close(fd)
+	b := make([]byte, 0, min(limit+1, 512))
+	for int64(len(b)) <= limit {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(limit+1, int64(2*cap(b))))-len(b))
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: name, Err: err}
+		}
+		if n == 0 {
+			return b, nil
+		}
+		b = b[:len(b)+n]
 	}
-	if int64(len(b)) > limit {
-		return nil, errTooLong
-	}
-	return b, nil
+	return nil, errTooLong
 }
 
 // parseStat reads the command name and parent pid from /proc/<pid>/stat:

@@ -2,6 +2,8 @@ package agentid
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -357,5 +359,28 @@ func TestDescends(t *testing.T) {
 	}
 	if !Descends("", os.Getpid(), os.Getppid()) || Descends("", os.Getppid(), os.Getpid()) {
 		t.Error("the real /proc: we descend from our parent, not the other way round")
+	}
+}
+
+// readBounded reads a file of up to limit bytes whole, however many reads
+// it takes, and refuses a longer one.
+func TestReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 511, 512, 513, 4095, 4096} {
+		data := bytes.Repeat([]byte{'x'}, size)
+		name := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readBounded(name, 4096)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: got %d bytes, %v", size, len(got), err)
+		}
+		if _, err := readBounded(name, int64(size)-1); size > 0 && !errors.Is(err, errTooLong) {
+			t.Errorf("%d bytes, limit %d: err = %v, want errTooLong", size, size-1, err)
+		}
+	}
+	if _, err := readBounded(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: err = %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/egress"
 	"github.com/llm-secrets/llms/internal/exitstatus"
 	"github.com/llm-secrets/llms/internal/human"
 	"github.com/llm-secrets/llms/internal/sandbox"
@@ -44,8 +45,12 @@ type Options struct {
 	AllowRead   []string
 	AllowWrite  []string
 	AllowSocket []string
-	Hide        []string
-	NoSandbox   bool
+	// AllowHost is --allow-host and the profile's allow_host: egress rules
+	// and @presets beside the agent's own API hosts; AllowNet --allow-net.
+	AllowHost []string
+	AllowNet  bool
+	Hide      []string
+	NoSandbox bool
 	// LandlockABI, when set (-1 is unset), caps the Landlock ABI the rules
 	// are built for, to see what the agent can do on an older kernel.
 	LandlockABI int
@@ -77,6 +82,10 @@ func Run(opts *Options) error {
 	if abi, err = capABI(abi, opts.LandlockABI, opts.NoSandbox); err != nil {
 		return err
 	}
+	network, err := agentNetwork(opts, id)
+	if err != nil {
+		return err
+	}
 
 	// No process of the session, the broker's children with values in
 	// their environment above all, may leave its memory in a core file.
@@ -105,6 +114,8 @@ func Run(opts *Options) error {
 	}
 	if opts.NoSandbox {
 		launch.Sandbox = "none (--no-sandbox)"
+	} else {
+		launch.Sandbox += "; " + network.String()
 	}
 
 	// Everything that can fail comes before the token is minted and the
@@ -121,7 +132,7 @@ func Run(opts *Options) error {
 	var writable []string
 	start := &sandbox.Wrapped{Path: path, Args: opts.Argv}
 	if !opts.NoSandbox {
-		if rules, writable, err = agentRules(opts, b.Dir(), id, path, dir, abi); err != nil {
+		if rules, writable, err = agentRules(opts, b.Dir(), id, path, dir, abi, network); err != nil {
 			return err
 		}
 		if sup, err = agentSupervisor(opts, rules); err != nil {
@@ -177,6 +188,12 @@ func Run(opts *Options) error {
 		human.Fprintf(opts.Stderr, "llms: WARNING: --no-sandbox: %s runs WITHOUT a sandbox; it can read the store's identity and every credential file you can\n", id)
 	}
 	if !opts.NoSandbox {
+		if network.open {
+			human.Fprintf(opts.Stderr, "llms: WARNING: --allow-net: the agent reaches every address, and so do the programs llms runs for it\n")
+		}
+		for _, m := range network.notes(abi) {
+			human.Fprintf(opts.Stderr, "llms: note: network: %s\n", m)
+		}
 		for _, m := range sandbox.Missing(abi) {
 			human.Fprintf(opts.Stderr, "llms: note: Landlock ABI %d: %s\n", abi, m)
 		}
@@ -184,9 +201,13 @@ func Run(opts *Options) error {
 			human.Fprintf(opts.Stderr, "llms: note: the agent may connect to your socket(s) %s (--allow-socket): whatever they serve, it can use\n", strings.Join(sup.AllowedSockets(), ", "))
 		}
 	}
+	var refused *egress.Refusals
+	if sup != nil {
+		refused = network.supervise(sup, b, c, &launch)
+	}
 	status, err := superviseAgent(opts, guard, start, env, srv, launchID, sup)
 	revokeAgentToken(opts, b, c, token)
-	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status}); aerr != nil {
+	if aerr := b.AgentEnd(c, broker.AgentEndRequest{Launch: launch, ExitStatus: status, Egress: summary(refused)}); aerr != nil {
 		human.Fprintf(opts.Stderr, "llms: warning: %v\n", aerr)
 	}
 	if err != nil {

@@ -18,9 +18,9 @@ func TestSweepLaunchDirs(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(d, "tmp"), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(d, "tmp", "agent-file"), []byte("x"), 0o600)
+		must(t, os.WriteFile(filepath.Join(d, "tmp", "agent-file"), []byte("x"), 0o600))
 		old := time.Now().Add(-age)
-		os.Chtimes(d, old, old)
+		must(t, os.Chtimes(d, old, old))
 		return d
 	}
 	stale := mk(launchDirPrefix+"1", time.Hour)
@@ -33,7 +33,7 @@ func TestSweepLaunchDirs(t *testing.T) {
 	}
 	defer l.Close()
 	old := time.Now().Add(-time.Hour)
-	os.Chtimes(live, old, old)
+	must(t, os.Chtimes(live, old, old))
 	// A socket file no one listens on any more, as a killed broker leaves.
 	dead, err := net.Listen("unix", filepath.Join(stale, "broker.sock"))
 	if err != nil {
@@ -41,7 +41,7 @@ func TestSweepLaunchDirs(t *testing.T) {
 	}
 	dead.(*net.UnixListener).SetUnlinkOnClose(false)
 	dead.Close()
-	os.Chtimes(stale, old, old)
+	must(t, os.Chtimes(stale, old, old))
 
 	sweepLaunchDirs(base, time.Now())
 	if _, err := os.Stat(stale); err == nil {
@@ -51,5 +51,13 @@ func TestSweepLaunchDirs(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(d, "tmp", "agent-file")); err != nil {
 			t.Errorf("%s was removed: %v", filepath.Base(d), err)
 		}
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

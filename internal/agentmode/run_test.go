@@ -31,6 +31,14 @@ func TestRunRefusesBeforeStarting(t *testing.T) {
 			isUsage, "true is not a known agent program"},
 		{"abi without sandbox", Options{LookupEnv: noEnv, Agent: []string{"codex"}, NoSandbox: true, LandlockABI: 1, Argv: []string{"/bin/true"}},
 			isUsage, "--landlock-abi and --no-sandbox contradict"},
+		{"allow-net and allow-host", Options{LookupEnv: noEnv, Agent: []string{"codex"}, LandlockABI: -1, AllowNet: true, AllowHost: []string{"@npm"}, Argv: []string{"/bin/true"}},
+			isUsage, "--allow-net and --allow-host contradict"},
+		{"allow-host without the sandbox", Options{LookupEnv: noEnv, Agent: []string{"codex"}, LandlockABI: -1, NoSandbox: true, AllowHost: []string{"a.example"}, Argv: []string{"/bin/true"}},
+			isUsage, "need the sandbox"},
+		{"a host not in its one spelling", Options{LookupEnv: noEnv, Agent: []string{"codex"}, LandlockABI: -1, AllowHost: []string{"API.example.com"}, Argv: []string{"/bin/true"}},
+			isUsage, `allowed host "API.example.com": write it in lower case: api.example.com`},
+		{"an unknown preset", Options{LookupEnv: noEnv, Agent: []string{"codex"}, LandlockABI: -1, AllowHost: []string{"@nmp"}, Argv: []string{"/bin/true"}},
+			isUsage, "no preset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.opts

@@ -27,7 +27,7 @@ import (
 
 // agentRules builds the sandbox for this launch, and lists the trees in
 // which the agent can make files (written or added).
-func agentRules(opts *Options, storeDir, id, program string, dir launchDir, abi int) (*sandbox.Rules, []string, error) {
+func agentRules(opts *Options, storeDir, id, program string, dir launchDir, abi int, network *network) (*sandbox.Rules, []string, error) {
 	o, err := ProtectedPaths(opts.AccountHome, opts.LookupEnv, storeDir, opts.ConfigDirs())
 	if err != nil {
 		return nil, nil, err
@@ -49,6 +49,7 @@ func agentRules(opts *Options, storeDir, id, program string, dir launchDir, abi 
 	if err != nil {
 		return nil, nil, exitstatus.UsageError{Err: err}
 	}
+	spec.Net = network.sandboxRules()
 	rules, err := sandbox.BuildFor(spec, abi)
 	// A shared temp dir lets the agent add files: a program it put there
 	// is the agent's as much as one in its working tree.

@@ -95,7 +95,10 @@ func newBenchFixture(t testing.TB, configure ...func(*Server)) *fixture {
 			t.Errorf("Serve: %v", err)
 		}
 		f.assertNoCanary(t, "log", strings.Join(f.logs, "\n"))
-		audit, _ := os.ReadFile(filepath.Join(f.dir, broker.AuditFile))
+		audit, err := os.ReadFile(filepath.Join(f.dir, broker.AuditFile))
+		if err != nil {
+			t.Errorf("the audit log: %v", err)
+		}
 		f.assertNoCanary(t, "audit log", string(audit))
 	})
 	return f
@@ -125,8 +128,14 @@ func outputs(t *testing.T) (stdout, stderr *os.File, read func() (string, string
 	}
 	t.Cleanup(func() { stdout.Close(); stderr.Close() })
 	return stdout, stderr, func() (string, string) {
-		o, _ := os.ReadFile(stdout.Name())
-		e, _ := os.ReadFile(stderr.Name())
+		o, err := os.ReadFile(stdout.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := os.ReadFile(stderr.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
 		return string(o), string(e)
 	}
 }
@@ -383,14 +392,17 @@ func TestClientGoneKillsChild(t *testing.T) {
 	conn := rawConn(t, f)
 	req := Request{Op: OpExec, Token: f.token, TokenGiven: true, Cwd: t.TempDir(),
 		Exec: &ExecArgs{Inject: []Injection{{Var: "X", Secret: "k"}}, Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 30"}, Env: []string{"PATH=/usr/bin:/bin"}}}
-	devNull, _ := os.Open(os.DevNull)
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer devNull.Close()
 	if err := writeFrame(conn, req, devNull, out, errOut); err != nil {
 		t.Fatal(err)
 	}
 	var pid int
 	for i := 0; i < 500 && pid == 0; i++ {
-		data, _ := os.ReadFile(pidFile)
+		data, _ := os.ReadFile(pidFile) // not there until the child writes it
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -559,5 +571,13 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	code, out, _, err := f.exec(t, fresh, injectK, "sh", "-c", `echo "$X"`)
 	if err != nil || code != 0 || out != "[REDACTED:k]\n" {
 		t.Errorf("after the rotation: code %d, err %v, out %q", code, err, out)
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

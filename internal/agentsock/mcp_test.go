@@ -44,7 +44,7 @@ func TestMCPRequests(t *testing.T) {
 	// a bad request, refused before anything is decided (so not audited).
 	c := mcpCaller(f.token)
 	sub := filepath.Join(c.Cwd, "sub")
-	os.Mkdir(sub, 0o700)
+	must(t, os.Mkdir(sub, 0o700))
 	out, errOut, read := outputs(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

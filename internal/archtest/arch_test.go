@@ -13,9 +13,13 @@ const module = "github.com/llm-secrets/llms/"
 // (non-test code). A package missing here fails the test, so a new package
 // must state its place in the graph.
 var allowed = map[string][]string{
-	"cmd/llms":           {"internal/cli", "internal/sandbox"},
-	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/mcpserver", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
-	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/exitstatus", "internal/human", "internal/sandbox"},
+	"cmd/llms": {"internal/cli", "internal/sandbox"},
+	// llms-mcp is the MCP server's own program, so that llms links no MCP
+	// SDK (docs/adr/0036); mcpmain joins the CLI's mcp command to it.
+	"cmd/llms-mcp":       {"internal/cli", "internal/mcpmain"},
+	"internal/mcpmain":   {"internal/cli", "internal/mcpserver"},
+	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb"},
+	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},
 	"internal/cfgedit":   {},
 	// What a person reads and the status llms exits with: below every
@@ -23,9 +27,10 @@ var allowed = map[string][]string{
 	"internal/human":      {},
 	"internal/exitstatus": {},
 	"internal/mcpserver":  {"internal/broker"},
-	"internal/sandbox":    {"internal/supervise"},
+	"internal/sandbox":    {"internal/supervise", "internal/egress"},
+	"internal/egress":     {},
 	"internal/supervise":  {},
-	"internal/profile":    {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile"},
+	"internal/profile":    {"internal/caveat", "internal/names", "internal/agentid", "internal/smallfile", "internal/egress"},
 	"internal/names":      {},
 	"internal/broker":     {"internal/store", "internal/runner", "internal/redact", "internal/macaroon", "internal/caveat", "internal/policy", "internal/audit", "internal/gitctx", "internal/agentid", "internal/names", "internal/v3store", "internal/userdb", "internal/leakscan", "internal/pinned"},
 	"internal/pinned":     {},
@@ -47,6 +52,11 @@ var allowed = map[string][]string{
 	"internal/leakscan":   {"internal/gitrun", "internal/smallfile"},
 	"internal/gitrun":     {"internal/sandbox"},
 	"internal/archtest":   {},
+	// The age header and its re-wrap: age's API only, no llms package.
+	"internal/agefile": {},
+	// Test support (the age test vectors, the age CLI): imported by tests
+	// only, so by no package here.
+	"internal/agevectors": {},
 	// The end-to-end stage drives the built binary from outside: it
 	// imports nothing of llms.
 	"e2e":              {},
@@ -83,6 +93,31 @@ func TestImportGraph(t *testing.T) {
 			if !used[pkg+" -> "+imp] {
 				t.Errorf("the table allows %s to import %s, but it does not: remove the entry so the table describes the code", pkg, imp)
 			}
+		}
+	}
+}
+
+// heavyForLLMS are packages the llms binary must not link: Go runs the
+// initialiser of every linked package at every start, and these cost more
+// than a command that does not use them can afford (docs/adr/0036). The MCP
+// SDK, and through it net/http, encoding/gob and a JSON-schema library,
+// live in llms-mcp.
+var heavyForLLMS = []string{
+	"github.com/modelcontextprotocol/go-sdk/mcp",
+	"github.com/google/jsonschema-go/jsonschema",
+	"encoding/gob",
+	"net/http",
+}
+
+func TestLLMSLinksNoHeavyPackages(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"cmd/llms").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, p := range heavyForLLMS {
+		if slices.Contains(deps, p) {
+			t.Errorf("cmd/llms links %s, whose initialisers every command would pay; keep it in a program of its own, as llms-mcp (docs/adr/0036)", p)
 		}
 	}
 }

@@ -29,17 +29,30 @@ func (b *Broker) AgentStart(c *Caller, l AgentLaunch) error {
 	return b.record(r, c)
 }
 
-// AgentEndRequest is how an agent-mode session ended: its launch, and the
-// agent's exit status.
+// AgentEndRequest is how an agent-mode session ended: its launch, the
+// agent's exit status, and what its network egress came to ("" to say
+// nothing).
 type AgentEndRequest struct {
 	Launch     AgentLaunch
 	ExitStatus int
+	Egress     string
 }
 
 // AgentEnd records how an agent-mode session ended.
 func (b *Broker) AgentEnd(c *Caller, req AgentEndRequest) error {
 	l := req.Launch
-	return b.record(audit.Record{Event: "agent-end", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: fmt.Sprintf("exit %d", req.ExitStatus)}, c)
+	reason := fmt.Sprintf("exit %d", req.ExitStatus)
+	if req.Egress != "" {
+		reason += "; " + req.Egress
+	}
+	return b.record(audit.Record{Event: "agent-end", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: reason}, c)
+}
+
+// AgentEgressRefused records a connection agent mode refused the agent
+// of launch l: where to (an address and port, or a host and port) and why.
+// The caller bounds how many it records; no value is ever in either.
+func (b *Broker) AgentEgressRefused(c *Caller, l AgentLaunch, dest, why string) error {
+	return b.record(audit.Record{Event: "egress-refused", Decision: "deny", Agent: l.Agent, Program: l.Program, TokenID: l.TokenID, Reason: dest + ": " + why}, c)
 }
 
 // AgentForProgram is the agent id a program of this name runs as, for a

@@ -131,7 +131,7 @@ func TestExecConfine(t *testing.T) {
 	if code, err := b.Exec(context.Background(), caller(t, nil, ""), req); err != nil || code != 0 || !confined {
 		t.Fatalf("code %d, err %v, confined %v", code, err, confined)
 	}
-	os.Remove(marker)
+	must(t, os.Remove(marker))
 	req.Confine = func() error { return errors.New("no sandbox") }
 	if _, err := b.Exec(context.Background(), caller(t, nil, ""), req); err == nil {
 		t.Fatal("a failed Confine was ignored")
@@ -144,28 +144,27 @@ func TestExecConfine(t *testing.T) {
 // Exec, Peek and List may run at once (go test -race checks the rest).
 func TestConcurrentRequests(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
 	for i := 0; i < 10; i++ {
+		// The callers are made here: caller may stop the test, which only
+		// the test's own goroutine may do.
+		peekC, listC, execC := caller(t, claude, tok), caller(t, claude, tok), caller(t, claude, tok)
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			_, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: "A"})
+			_, err := b.Peek(peekC, PeekRequest{Name: "A"})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.List(caller(t, claude, tok), ListRequest{})
+			_, err := b.List(listC, ListRequest{})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := b.Exec(context.Background(), caller(t, claude, tok), ExecRequest{Inject: []Injection{{"X", "A"}},
+			_, err := b.Exec(context.Background(), execC, ExecRequest{Inject: []Injection{{"X", "A"}},
 				Argv: []string{"true"}, Env: os.Environ(), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
 			errs <- err
 		}()
@@ -185,11 +184,8 @@ func TestConcurrentRequests(t *testing.T) {
 func TestOnlyTheLaunchTokenIsAccepted(t *testing.T) {
 	b, _ := testBroker(t)
 	mint := func(secret string) (string, string) {
-		minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {secret}}})
+		minted := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {secret}}})
 		tok, info := minted.Token, minted.Info
-		if err != nil {
-			t.Fatal(err)
-		}
 		return tok, info.ID
 	}
 	launched, launchedID := mint("A")

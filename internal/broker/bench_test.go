@@ -62,7 +62,8 @@ func BenchmarkDecideWithToken(b *testing.B) {
 
 func BenchmarkExec(b *testing.B) {
 	br, _ := testBroker(b)
-	devnull, _ := os.Open(os.DevNull)
+	devnull, err := os.Open(os.DevNull)
+	must(b, err)
 	defer devnull.Close()
 	tmpl := caller(b, nil, "")
 	for b.Loop() {

@@ -46,6 +46,24 @@ func testBroker(t testing.TB) (*Broker, *time.Time) {
 	return b, &now
 }
 
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustMint mints a token the test needs in order to go on.
+func mustMint(t testing.TB, b *Broker, c *Caller, r Restrictions) Minted {
+	t.Helper()
+	minted, err := b.Mint(c, r)
+	if err != nil {
+		t.Fatalf("mint %+v: %v", r, err)
+	}
+	return minted
+}
+
 // caller is a caller outside any repository, with the given environment
 // and token, no process tree to inspect, and an account "tester" whose
 // home holds no policy.
@@ -109,11 +127,7 @@ func TestAgentWithoutTokenIsRefused(t *testing.T) {
 
 func TestTokenScopesAndExpiry(t *testing.T) {
 	b, now := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A", "B"}, "op": {"exec"}}}).Token
 	try := func(op string, secrets ...string) error {
 		_, err := b.authorize(access{op: op, secrets: secrets, program: "/bin/true", caller: caller(t, claude, tok)})
 		return err
@@ -154,11 +168,7 @@ func TestMintRefusals(t *testing.T) {
 		if _, err := b.Mint(human, r); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("Mint with an empty %s: %v, want a bad request", name, err)
 		}
-		minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-		tok := minted.Token
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := mustMint(t, b, human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 		if _, err := Attenuate(tok, Restrictions{Lists: map[string][]string{"op": {"exec"}, name: nil}}, b.now()); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("Attenuate with an empty %s: %v, want a bad request", name, err)
 		}
@@ -178,10 +188,9 @@ func TestRevokeOneToken(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	r := Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}
-	first, _ := b.Mint(human, r)
+	first := mustMint(t, b, human, r)
 	t1, i1 := first.Token, first.Info
-	second, _ := b.Mint(human, r)
-	t2 := second.Token
+	t2 := mustMint(t, b, human, r).Token
 	child, err := Attenuate(t1, Restrictions{Lists: map[string][]string{"op": {"exec"}}}, b.now())
 	if err != nil {
 		t.Fatal(err)
@@ -223,10 +232,10 @@ func TestAttenuationNeverWidens(t *testing.T) {
 			parentR.Lists["secret"] = []string{"A"}
 		}
 		minted, err := b.Mint(human, parentR)
-		parent := minted.Token
 		if err != nil {
 			rt.Fatal(err)
 		}
+		parent := minted.Token
 		childR := Restrictions{TTL: time.Duration(rapid.IntRange(0, 40).Draw(rt, "cttl")) * time.Minute,
 			Lists: lists(map[string][]string{"secret": subset(rt, "csecrets", secrets), "op": subset(rt, "cops", ops)})}
 		child, err := Attenuate(parent, childR, b.now())
@@ -254,8 +263,7 @@ func TestAttenuationNeverWidens(t *testing.T) {
 // it fail, and the error never carries the token.
 func TestTamperedTokenRefused(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for i := len("llms_m2_"); i < len(tok); i++ {
 		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, tok[i])+1)%64]} {
@@ -274,8 +282,7 @@ func TestTamperedTokenRefused(t *testing.T) {
 
 func TestAgentCannotWrite(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	agent := caller(t, claude, tok)
 	if _, err := b.Set(agent, SetRequest{Name: "A", Value: []byte("overwritten")}); !errors.Is(err, ErrDenied) {
 		t.Errorf("agent Set: %v", err)
@@ -298,9 +305,11 @@ func TestAgentCannotWrite(t *testing.T) {
 // refuses to turn redaction off under a token or for an agent.
 func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	devnull, _ := os.Open(os.DevNull)
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer devnull.Close()
 	for _, c := range []*Caller{caller(t, claude, tok), caller(t, nil, tok), caller(t, claude, "")} {
 		_, err := b.Exec(context.Background(), c, ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
@@ -312,7 +321,7 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	// The human too, unless stdout is a terminal: captured output would
 	// keep the values.
 	started := filepath.Join(t.TempDir(), "started")
-	_, err := b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"touch", started},
+	_, err = b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"touch", started},
 		Env: []string{"PATH=/usr/bin:/bin"}, Stdin: devnull, Stdout: devnull, Stderr: devnull, NoRedact: true})
 	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "stdout is not a terminal") {
 		t.Errorf("NoRedact for the human, stdout not a terminal: %v", err)
@@ -334,16 +343,33 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 	}
 }
 
-// TestUnknownNamesAreNotRevealed: outside a token's scope, a missing name
-// and an existing one get the same refusal.
+// TestUnknownNamesAreNotRevealed: outside a token's scope, a name that
+// exists and one that does not get the same refusal, byte for byte but for
+// the name asked (both names one letter long); so does an agent without a
+// token.
 func TestUnknownNamesAreNotRevealed(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, _ := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	for _, name := range []string{"B", "NOPE"} {
-		if _, err := b.Peek(caller(t, claude, tok), PeekRequest{Name: name}); !errors.Is(err, ErrDenied) {
-			t.Errorf("Peek(%s) under a token for A: %v, want ErrDenied", name, err)
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
+	refusal := func(token, name string) string {
+		t.Helper()
+		p, err := b.Peek(caller(t, claude, token), PeekRequest{Name: name})
+		if !errors.Is(err, ErrDenied) || p != (Peek{}) {
+			t.Fatalf("Peek(%s) with token %v: %+v, %v; want nothing and ErrDenied", name, token != "", p, err)
 		}
+		return err.Error()
+	}
+	if !b.st.Has("B") || b.st.Has("Z") {
+		t.Fatal("the store should hold B and not Z")
+	}
+	existing, missing := refusal(tok, "B"), refusal(tok, "Z")
+	if want := strings.Replace(existing, `"B"`, `"Z"`, 1); missing != want {
+		t.Errorf("under a token for A, the refusals differ:\n B: %s\n Z: %s", existing, missing)
+	}
+	if strings.Count(existing, `"B"`) != 1 {
+		t.Errorf("the refusal names the secret asked once: %s", existing)
+	}
+	if existing, missing := refusal("", "B"), refusal("", "Z"); existing != missing {
+		t.Errorf("without a token, the refusals differ:\n B: %s\n Z: %s", existing, missing)
 	}
 }
 
@@ -351,11 +377,7 @@ func TestUnknownNamesAreNotRevealed(t *testing.T) {
 // no marker, declaration or process ancestor changes who is asking.
 func TestStampedAgentReplacesDetection(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": {"codex"}}}).Token
 	procWithClaude := fakeClaudeTree(t)
 	noisy := map[string]string{"CLAUDECODE": "1", "AI_AGENT": "gemini", "LLM_SECRETS_AGENT": "aider", "CURSOR_TRACE_ID": "x"}
 	stamped := func(agent, token string) *Caller {
@@ -434,13 +456,8 @@ func TestDeclaredHumanUnderAnAgentIsRefused(t *testing.T) {
 	// With a token, the policy sees every agent: a rule for the human
 	// does not let a claude process that declares itself human through.
 	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "llm-secrets"), 0o700)
-	os.WriteFile(filepath.Join(dir, "llm-secrets", "policy.yaml"), []byte("secrets:\n  A:\n    allow:\n      - agent: human\n"), 0o600)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	writePolicy(t, dir, "secrets:\n  A:\n    allow:\n      - agent: human\n")
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	for _, env := range []map[string]string{{"AI_AGENT": "human"}, {"LLM_SECRETS_AGENT": "human"}} {
 		c := underClaude(t, env, tok)
 		c.ConfigDirs = []string{dir}
@@ -462,12 +479,7 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
 	mint := func(agents ...string) string {
-		minted, err := b.Mint(human, Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}})
-		tok := minted.Token
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+		return mustMint(t, b, human, Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": agents}}).Token
 	}
 	exec := func(c *Caller) error {
 		_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: c})
@@ -496,11 +508,7 @@ func TestEveryAgentFoundMustBeAllowed(t *testing.T) {
 func TestMintAgentNames(t *testing.T) {
 	b, _ := testBroker(t)
 	human := caller(t, nil, "")
-	minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}})
-	info := minted.Info
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := mustMint(t, b, human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "agent": []string{"claude", "Claude-Code", "copilot"}}}).Info
 	if !slices.Contains(info.Caveats, "agent=claude-code,github-copilot") {
 		t.Errorf("caveats %q; want agent=claude-code,github-copilot", info.Caveats)
 	}
@@ -517,15 +525,11 @@ func TestMintAgentNames(t *testing.T) {
 // and no policy anywhere, and the human is let through with a warning.
 func TestUnknownAccountRefusesAgents(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	lost := fakeUserDB(t, "", "")
 	agent := caller(t, claude, tok)
 	agent.UserDB = lost
-	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
 	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "user policy cannot be located") {
 		t.Errorf("agent with a token, account unknown: %v; want refused", err)
 	}
@@ -557,20 +561,16 @@ func TestUnknownAccountRefusesAgents(t *testing.T) {
 // environment says.
 func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: 5 * time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	home := t.TempDir()
 	writePolicy(t, filepath.Join(home, ".config"), "secrets:\n  B:\n    allow:\n      - agent: '*'\n")
 	getent := filepath.Join(t.TempDir(), "getent")
-	os.WriteFile(getent, []byte(fmt.Sprintf("#!/bin/sh\necho 'ldapuser:*:%d:0::%s:/bin/sh'\n", os.Getuid(), home)), 0o755)
+	must(t, os.WriteFile(getent, []byte(fmt.Sprintf("#!/bin/sh\necho 'ldapuser:*:%d:0::%s:/bin/sh'\n", os.Getuid(), home)), 0o755))
 	db := fakeUserDB(t, "", "")
 	db.Getent = []string{getent}
 	agent := caller(t, map[string]string{"CLAUDECODE": "1", "HOME": t.TempDir(), "USER": "root"}, tok)
 	agent.UserDB = db
-	_, err = b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
+	_, err := b.authorize(access{op: "exec", secrets: []string{"A"}, program: "/bin/true", caller: agent})
 	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "policy denies A") {
 		t.Errorf("agent under a user policy found through getent: %v; want the policy to deny", err)
 	}
@@ -583,11 +583,7 @@ func TestUserPolicyFromTheUserDatabase(t *testing.T) {
 // no token afterwards, so a front end can reuse it.
 func TestCheckTokenLeavesTheCallerAlone(t *testing.T) {
 	b, _ := testBroker(t)
-	minted, err := b.Mint(caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}})
-	tok := minted.Token
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustMint(t, b, caller(t, nil, ""), Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}}}).Token
 	c := caller(t, nil, "")
 	if _, err := b.CheckToken(c, CheckTokenRequest{Token: tok, Op: "peek", Secrets: []string{"A"}}); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/pinned"
@@ -174,12 +175,18 @@ func neverKept(name string) bool {
 // A valueCheck accepts the values a variable may pass with; want says what
 // it accepts.
 type valueCheck struct {
-	re   *regexp.Regexp
+	re   func() *regexp.Regexp
 	want string
 }
 
+// matching compiles expr on first use, not at start-up: every llms command
+// links this package, and only a pinned program's environment is checked.
+func matching(expr, want string) valueCheck {
+	return valueCheck{sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), want}
+}
+
 // ok accepts the empty value (a variable set to nothing names nothing).
-func (v valueCheck) ok(s string) bool { return s == "" || len(s) <= 64 && v.re.MatchString(s) }
+func (v valueCheck) ok(s string) bool { return s == "" || len(s) <= 64 && v.re().MatchString(s) }
 
 // locale is one locale name: C, POSIX or language[_territory][.codeset]
 // [@modifier], which the C library looks up in its locale directory and
@@ -187,20 +194,20 @@ func (v valueCheck) ok(s string) bool { return s == "" || len(s) <= 64 && v.re.M
 const locale = `[A-Za-z]{1,8}(_[A-Za-z0-9]{1,8})?(\.[A-Za-z0-9][A-Za-z0-9_-]{0,15})?(@[A-Za-z0-9]{1,16})?`
 
 var (
-	localeName = valueCheck{regexp.MustCompile(`^` + locale + `$`), "a locale name"}
+	localeName = matching(`^`+locale+`$`, "a locale name")
 	// localeList is LANGUAGE's: locale names separated by ':'.
-	localeList = valueCheck{regexp.MustCompile(`^(` + locale + `)?(:(` + locale + `)?)*$`), "a list of locale names"}
+	localeList = matching(`^(`+locale+`)?(:(`+locale+`)?)*$`, "a list of locale names")
 	// zoneName: a zone name (Europe/Paris, Etc/GMT+3) or a POSIX rule
 	// (CET-1CEST,M3.5.0,M10.5.0/3), after an optional ':'. It is not
 	// absolute and no part is empty or starts with '.', so a file the C
 	// library reads for it lies in its own zoneinfo directory (TZDIR is
 	// never passed).
-	zoneName = valueCheck{regexp.MustCompile(`^:?[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*(/[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*)*$`), "a time zone name"}
+	zoneName = matching(`^:?[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*(/[A-Za-z0-9_+<-][A-Za-z0-9_+<>,.:-]*)*$`, "a time zone name")
 	// word: a terminal's name (ncurses looks it up in its own
 	// directories), a colour setting.
-	word = valueCheck{regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`), "a plain name"}
+	word = matching(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`, "a plain name")
 	// number: a terminal's size.
-	number = valueCheck{regexp.MustCompile(`^[0-9]{1,5}$`), "a number"}
+	number = matching(`^[0-9]{1,5}$`, "a number")
 )
 
 // childEnv is the child's environment before the injected variables are

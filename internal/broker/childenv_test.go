@@ -72,11 +72,7 @@ func TestKeepEnvOnlyAsMinted(t *testing.T) {
 	human := caller(t, nil, "")
 	mint := func(lists map[string][]string) string {
 		t.Helper()
-		minted, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: lists})
-		tok := minted.Token
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := mustMint(t, b, human, Restrictions{TTL: time.Minute, Lists: lists}).Token
 		return tok
 	}
 	attenuate := func(tok string, keep ...string) string {

@@ -19,12 +19,16 @@ import (
 func v3Dir(t *testing.T, secrets map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	id, _ := age.GenerateX25519Identity()
-	plain, _ := json.Marshal(map[string]any{"secrets": secrets})
+	id, err := age.GenerateX25519Identity()
+	must(t, err)
+	plain, err := json.Marshal(map[string]any{"secrets": secrets})
+	must(t, err)
 	var ct bytes.Buffer
-	w, _ := age.Encrypt(&ct, id.Recipient())
-	w.Write(plain)
-	w.Close()
+	w, err := age.Encrypt(&ct, id.Recipient())
+	must(t, err)
+	_, err = w.Write(plain)
+	must(t, err)
+	must(t, w.Close())
 	for name, data := range map[string][]byte{"identity.txt": []byte(id.String()), "store.age": ct.Bytes(), "root.key": bytes.Repeat([]byte{7}, 32)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			t.Fatal(err)
@@ -63,8 +67,8 @@ func TestMigrateFailureMidwayUndoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if es, _ := b.st.List(); len(es) != 0 {
-		t.Fatalf("left behind: %v", es)
+	if es, err := b.st.List(); err != nil || len(es) != 0 {
+		t.Fatalf("left behind: %v (%v)", es, err)
 	}
 	for _, f := range []string{"store.age", "root.key", "identity.txt"} {
 		if _, err := os.Stat(filepath.Join(from, f)); err != nil {

@@ -31,12 +31,12 @@ func agentTree(t *testing.T) (dir string, env []string) {
 	t.Helper()
 	dir = t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	os.Mkdir(bin, 0o755)
+	must(t, os.Mkdir(bin, 0o755))
 	if err := os.WriteFile(filepath.Join(bin, "printenv"), []byte("#!/bin/sh\necho AGENT-PROGRAM\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.Mkdir(filepath.Join(dir, "links"), 0o755)
-	os.Symlink("/usr/bin/date", filepath.Join(dir, "links", "printenv"))
+	must(t, os.Mkdir(filepath.Join(dir, "links"), 0o755))
+	must(t, os.Symlink("/usr/bin/date", filepath.Join(dir, "links", "printenv")))
 	return dir, []string{"PATH=" + bin + ":.:/usr/bin:/bin"}
 }
 
@@ -85,7 +85,7 @@ func TestMintResolvesPins(t *testing.T) {
 		t.Errorf("caveats %q, warnings %q; want cmd=%s and no warning", minted.Info.Caveats, minted.Warnings, sys)
 	}
 	script := filepath.Join(t.TempDir(), "deploy.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755))
 	for _, item := range []string{script, "llms-no-such-program", "bin/printenv"} {
 		_, err := b.Mint(human, Restrictions{TTL: time.Minute, Lists: map[string][]string{"secret": {"A"}, "cmd": {item}}})
 		if !errors.Is(err, ErrBadRequest) {
@@ -142,7 +142,7 @@ func TestUntrustedPinIsRefusedAndAudited(t *testing.T) {
 	sys := systemPrintenv(t)
 	dir, env := agentTree(t)
 	script := filepath.Join(dir, "deploy.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\necho AGENT-PROGRAM\n"), 0o755)
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\necho AGENT-PROGRAM\n"), 0o755))
 
 	tok := oldToken(t, b, "printenv")
 	out, err := execPinned(t, b, caller(t, claude, tok), ExecRequest{Argv: []string{"printenv", "P"}, Dir: dir, Env: env,
@@ -232,12 +232,13 @@ func TestPinnedEnvironment(t *testing.T) {
 	if strings.Contains(strings.Join(warned, "\n"), "/agent") {
 		t.Errorf("a warning shows a value: %q", warned)
 	}
-	// Without an account in the user database, no HOME at all.
-	c = caller(t, claude, tok)
+	// Without an account in the user database, no HOME at all. (An agent
+	// is refused then, so the human runs the token.)
+	c = caller(t, nil, tok)
 	c.UserDB = &userdb.DB{PasswdFile: filepath.Join(t.TempDir(), "none"), Getent: []string{}}
-	out, _ = execPinned(t, b, c, ExecRequest{Argv: []string{"printenv"}, Dir: t.TempDir(), Env: []string{"HOME=/agent/home"}})
-	if strings.Contains(out, "HOME=") {
-		t.Errorf("a caller without an account passed HOME: %q", out)
+	out, err = execPinned(t, b, c, ExecRequest{Argv: []string{"printenv"}, Dir: t.TempDir(), Env: []string{"HOME=/agent/home"}})
+	if err != nil || !strings.Contains(out, "PATH=") || strings.Contains(out, "HOME=") {
+		t.Errorf("a caller without an account: %v, %q; want the environment without HOME", err, out)
 	}
 }
 

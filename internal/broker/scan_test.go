@@ -67,7 +67,8 @@ func TestScanFindsAndAudits(t *testing.T) {
 	if sum.Findings != 2 || sum.Inputs != 3 || sum.Failed != 1 || sum.Secrets != 3 || !slices.Equal(failed, []string{"unreadable"}) {
 		t.Errorf("summary %+v, failed %q", sum, failed)
 	}
-	log, _ := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	log, err := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	must(t, err)
 	if strings.Contains(string(log), "value-of") || strings.Contains(string(log), "dmFsdWUt") {
 		t.Error("a value is in the audit log")
 	}
@@ -156,7 +157,8 @@ func TestScanMasksValuesInPaths(t *testing.T) {
 	if !slices.Contains(shown, "dir/[REDACTED:A].txt") || !slices.Contains(shown, "abc:dir/[REDACTED:A].txt") {
 		t.Errorf("shown %q, want the paths masked", shown)
 	}
-	log, _ := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	log, err := os.ReadFile(filepath.Join(b.Dir(), AuditFile))
+	must(t, err)
 	if strings.Contains(string(log), "value-of") {
 		t.Errorf("a value is in the audit log:\n%s", log)
 	}

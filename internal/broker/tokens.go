@@ -107,13 +107,9 @@ func tokenID(m *macaroon.Macaroon) string { return hex.EncodeToString(m.ID()) }
 
 func infoOf(m *macaroon.Macaroon) (TokenInfo, caveat.Set, error) {
 	info := TokenInfo{ID: tokenID(m), Location: m.Location()}
-	raw := make([][]byte, 0, len(m.Caveats()))
-	for _, c := range m.Caveats() {
-		if c.VerificationID != nil {
-			return info, nil, errors.New("token has a third-party caveat; llms does not issue or accept them yet")
-		}
-		raw = append(raw, c.ID)
-		info.Caveats = append(info.Caveats, string(c.ID))
+	raw := m.Caveats()
+	for _, c := range raw {
+		info.Caveats = append(info.Caveats, string(c))
 	}
 	set, err := caveat.ParseAll(raw)
 	if err != nil {

@@ -24,8 +24,7 @@ func FuzzJSONEdit(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := decodeJSON(doc)
-		got, _ := decodeJSON(back)
+		want, got := decodeBoth(t, decodeJSON, doc, back)
 		if _, hadServers, _ := GetJSON(doc, "mcpServers"); !hadServers {
 			delete(got, "mcpServers")
 		}
@@ -48,10 +47,24 @@ func FuzzTOMLEdit(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: %v", added, err)
 		}
-		want, _ := decodeTOML(doc)
-		got, _ := decodeTOML(back)
+		want, got := decodeBoth(t, decodeTOML, doc, back)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q -> %q", doc, back)
 		}
 	})
+}
+
+// decodeBoth decodes a document the editor accepted and the document after
+// an edit and its undoing. Either failing fails the test: two failures
+// would otherwise compare equal.
+func decodeBoth(t *testing.T, decode func([]byte) (map[string]any, error), doc, back []byte) (want, got map[string]any) {
+	t.Helper()
+	want, err := decode(doc)
+	if err != nil {
+		t.Fatalf("the editor accepted %q, which does not decode: %v", doc, err)
+	}
+	if got, err = decode(back); err != nil {
+		t.Fatalf("%q -> %q does not decode: %v", doc, back, err)
+	}
+	return want, got
 }

@@ -73,16 +73,25 @@ func TestSetJSONLayout(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("tabs:\n%s\nwant\n%s", got, want)
 	}
-	got, _ = SetJSON([]byte(`{"a":1}`), []string{"b"}, map[string]any{"c": []int{1, 2}})
+	got, err = SetJSON([]byte(`{"a":1}`), []string{"b"}, map[string]any{"c": []int{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(got) != `{"a":1,"b":{"c":[1,2]}}` {
 		t.Errorf("one line: %s", got)
 	}
-	got, _ = SetJSON(nil, []string{"mcpServers", "llms"}, map[string]any{"args": []string{}})
+	got, err = SetJSON(nil, []string{"mcpServers", "llms"}, map[string]any{"args": []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(got) != "{\n  \"mcpServers\": {\n    \"llms\": {\n      \"args\": []\n    }\n  }\n}\n" {
 		t.Errorf("new document:\n%s", got)
 	}
 	// Replacing a value keeps its place.
-	got, _ = SetJSON([]byte("{\n  \"x\": 0,\n  \"llms\": {\"old\": true},\n  \"y\": 1\n}\n"), []string{"llms"}, map[string]any{"new": 1})
+	got, err = SetJSON([]byte("{\n  \"x\": 0,\n  \"llms\": {\"old\": true},\n  \"y\": 1\n}\n"), []string{"llms"}, map[string]any{"new": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(got) != "{\n  \"x\": 0,\n  \"llms\": {\n    \"new\": 1\n  },\n  \"y\": 1\n}\n" {
 		t.Errorf("replace:\n%s", got)
 	}
@@ -115,12 +124,14 @@ func TestJSONStrings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		again, _ := AddJSONStrings(added, []string{"permissions", "deny"}, rules)
-		if string(again) != string(added) {
+		again, err := AddJSONStrings(added, []string{"permissions", "deny"}, rules)
+		if err != nil || string(again) != string(added) {
 			t.Errorf("%s: adding again changed it:\n%s", name, again)
 		}
 		var had struct{ Permissions struct{ Deny []string } }
-		json.Unmarshal([]byte(doc), &had)
+		if err := json.Unmarshal([]byte(doc), &had); err != nil {
+			t.Fatal(err)
+		}
 		var fresh []string
 		for _, r := range rules {
 			if !strings.Contains(strings.Join(had.Permissions.Deny, "\n"), r) {
@@ -132,7 +143,9 @@ func TestJSONStrings(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, hadArray, _ := GetJSON([]byte(doc), "permissions", "deny"); !hadArray {
-			back, _ = DeleteJSON(back, "permissions", "deny")
+			if back, err = DeleteJSON(back, "permissions", "deny"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if string(back) != doc {
 			t.Errorf("%s: back is\n%q\nwant\n%q", name, back, doc)
@@ -166,11 +179,12 @@ func TestSetDeleteProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		doc := genObject(t, 3)
 		indent := rapid.SampledFrom([]string{"", "  ", "    ", "\t"}).Draw(t, "indent")
-		var text []byte
-		if indent == "" {
-			text, _ = json.Marshal(doc)
-		} else {
-			text, _ = json.MarshalIndent(doc, "", indent)
+		text, err := json.Marshal(doc)
+		if indent != "" {
+			text, err = json.MarshalIndent(doc, "", indent)
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 		if rapid.Bool().Draw(t, "newline") {
 			text = append(text, '\n')

@@ -62,7 +62,10 @@ func TestDeleteTOMLTableAfterCodexRewrite(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	// At the top of the document, the blank line after it goes.
-	got, _ = DeleteTOMLTable([]byte(llmsTable+"\n[tui]\nx = 1\n"), llmsPath)
+	got, err = DeleteTOMLTable([]byte(llmsTable+"\n[tui]\nx = 1\n"), llmsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(got) != "[tui]\nx = 1\n" {
 		t.Errorf("from the top: %q", got)
 	}

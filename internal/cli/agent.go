@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,7 @@ func newAgentCmd(f *Factory) *cobra.Command {
 		return profileRestrictions(p, 0), nil
 	}
 	var restrict restrictFlags
+	var allowHost []string
 	opts.Caveats = restrict.restrictions
 	cmd := &cobra.Command{
 		Use:   "agent [--profile P | --secret K… --ttl T [caveat flags]] [sandbox flags] -- AGENT [ARGS…]",
@@ -41,7 +43,12 @@ state can be written. llms decides the agent's connects and terminal opens
 (and below Landlock ABI 6 its signals): your Unix sockets (tmux, systemd,
 D-Bus, ssh-agent…), other terminals and processes are out of its reach;
 its own servers and terminals work. --allow-socket PATH lets it reach one
-socket of yours. Its environment loses every LLM_SECRETS_* variable and
+socket of yours. Its network is an allow-list: its own API hosts, the hosts
+--allow-host names (HOST[:PORT], *.example.com, an IP literal for a direct
+connect, @npm @pypi @go @crates @github … for package registries and git
+hosts; allow_host in the profile), through the credential proxy; its own
+servers on this host work; your local servers, UDP and DNS do not.
+--allow-net turns the allow-list off. Its environment loses every LLM_SECRETS_* variable and
 credential variables (cloud keys, GITHUB_TOKEN, *_API_KEY, …) except its own
 API key and --keep-env.
 
@@ -62,6 +69,15 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Argv = args
 			opts.Agent, opts.KeepEnv = *restrict.lists[caveat.NameAgent], *restrict.lists[caveat.NameKeepEnv]
+			opts.AllowHost = allowHost
+			if opts.ProfileName != "" {
+				// The profile's allow_host, before the flags'.
+				p, err := f.profile(opts.ProfileName)
+				if err != nil {
+					return err
+				}
+				opts.AllowHost = append(slices.Clone(p.AllowHost), allowHost...)
+			}
 			if !cmd.Flags().Changed("landlock-abi") {
 				opts.LandlockABI = -1
 			}
@@ -76,6 +92,8 @@ Without Landlock llms refuses, unless --no-sandbox is given.`,
 	fl.StringSliceVar(&opts.AllowWrite, "allow-write", nil, "also let the agent write PATH")
 	fl.StringSliceVar(&opts.Hide, "hide", nil, "also hide PATH from the agent")
 	fl.StringArrayVar(&opts.AllowSocket, "allow-socket", nil, "let the agent connect to your Unix socket PATH (e.g. ssh-agent's); repeat for more")
+	fl.StringArrayVar(&allowHost, "allow-host", nil, "let the agent reach `HOST[:PORT]` (*.example.com for the names under it; an IP literal also directly) or the hosts of a @PRESET (@npm, @pypi, @go, @crates, @github, …); repeat for more")
+	fl.BoolVar(&opts.AllowNet, "allow-net", false, "do not restrict the agent's network at all (a warning at launch, in the audit log)")
 	// --keep-env is registered with the caveat flags; here it keeps a
 	// variable in the agent's environment and adds no caveat.
 	fl.Lookup("keep-env").Usage = "keep credential variable VAR in the agent's environment (repeat or comma-separate)"

@@ -122,9 +122,9 @@ func TestUserPolicyCannotBeHiddenByTheEnvironment(t *testing.T) {
 	f, tio := newTestFactory(t, "policy-canary-value", false)
 	Main([]string{"set", "--stdin", "K"}, f)
 	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700)
-	os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "policy.yaml"),
-		[]byte("secrets:\n  OTHER:\n    allow:\n      - branch: main\n"), 0o600)
+	must(t, os.MkdirAll(filepath.Join(home, ".config", "llm-secrets"), 0o700))
+	must(t, os.WriteFile(filepath.Join(home, ".config", "llm-secrets", "policy.yaml"),
+		[]byte("secrets:\n  OTHER:\n    allow:\n      - branch: main\n"), 0o600))
 	f.UserDB = testUserDB(t, "dev", home)
 	// $HOME and $XDG_CONFIG_HOME point elsewhere (the test factory's env).
 	tio.errOut.Reset()
@@ -149,4 +149,12 @@ func testUserDB(t *testing.T, name, home string) *userdb.DB {
 		t.Fatal(err)
 	}
 	return &userdb.DB{PasswdFile: p, Getent: []string{}}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

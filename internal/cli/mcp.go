@@ -4,14 +4,53 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
-	"github.com/llm-secrets/llms/internal/mcpserver"
 	"github.com/llm-secrets/llms/internal/setup"
 )
+
+// MCPServerName is the MCP server's own program, installed beside llms:
+// `llms mcp` execs it (docs/adr/0036). Only it links the MCP SDK, whose
+// package initialisers every other command would otherwise pay for.
+const MCPServerName = "llms-mcp"
+
+// MCPServe runs the MCP server (internal/mcpserver) on s.In and s.Out
+// until the client goes. Only llms-mcp has one; in llms it is nil and
+// `llms mcp` execs llms-mcp.
+type MCPServe func(ctx context.Context, s MCPSession) error
+
+// MCPSession is what the MCP server acts with: the broker in this process,
+// or inside agent mode the launcher's broker behind its socket.
+type MCPSession struct {
+	Broker broker.Service
+	// Caller describes who asks, afresh for each call.
+	Caller  func() *broker.Caller
+	Environ func() []string
+	Version string
+	In      io.Reader
+	Out     io.Writer
+}
+
+// MCPMain is llms-mcp: `llms mcp` alone, without its subcommands (mcp
+// config would name llms-mcp as the command to start), with the same flags
+// and gate, serving with serve.
+func MCPMain(args []string, f *Factory, serve MCPServe) int {
+	f.serveMCP = serve
+	root := NewRootCmd(f)
+	if cmd, _, err := root.Find([]string{"mcp"}); err == nil {
+		cmd.RemoveCommand(cmd.Commands()...)
+	}
+	root.SetArgs(append([]string{"mcp"}, args...))
+	return finish(f, root.Execute())
+}
 
 type mcpOptions struct {
 	IO        *IOStreams
@@ -19,11 +58,15 @@ type mcpOptions struct {
 	LookupEnv func(string) (string, bool)
 	// NoTokenCaller describes the caller when the token file cannot be read.
 	NoTokenCaller func() (*broker.Caller, error)
+	// Serve runs the server; nil execs llms-mcp beside Executable instead.
+	Serve      MCPServe
+	Executable func() (string, error)
 	access
 }
 
 func newMCPCmd(f *Factory) *cobra.Command {
-	opts := &mcpOptions{IO: f.IO, Environ: f.Environ, LookupEnv: f.LookupEnv, NoTokenCaller: f.callerWithoutToken}
+	opts := &mcpOptions{IO: f.IO, Environ: f.Environ, LookupEnv: f.LookupEnv, NoTokenCaller: f.callerWithoutToken,
+		Serve: f.serveMCP, Executable: os.Executable}
 	var token tokenFlags
 	cmd := &cobra.Command{
 		Use:   "mcp",
@@ -44,7 +87,12 @@ session token, or any token that names no secret, is refused.
 
 "llms mcp config CLIENT" prints the configuration entry for a client.`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMCP(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Serve == nil {
+				return execMCPServer(opts.Executable, cmd.Flags(), opts.Environ())
+			}
+			return runMCP(cmd.Context(), opts)
+		},
 	}
 	opts.access = f.accessWithToken(cmd, &token)
 	token.register(cmd)
@@ -56,13 +104,13 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	var b broker.Service
+	s := MCPSession{Environ: opts.Environ, Version: version(), In: opts.IO.In, Out: opts.IO.Out}
 	var c *broker.Caller
 	var err error
 	if sock, ok := opts.LookupEnv(agentsock.SocketEnv); ok && sock != "" {
 		// Agent mode: the store is the launcher's, behind its socket.
 		if c, err = opts.Caller(); err == nil {
-			b = &agentsock.Client{Socket: sock}
+			s.Broker = &agentsock.Client{Socket: sock}
 		}
 	} else {
 		c, err = opts.Caller()
@@ -71,15 +119,32 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 			c, err = opts.startWithoutToken(tfe)
 		}
 		if err == nil {
-			b, err = opts.Broker()
+			s.Broker, err = opts.Broker()
 		}
 	}
 	if err != nil {
 		return err
 	}
 	c.Via = agentsock.ViaMCP
-	return mcpserver.Serve(ctx, mcpserver.New(mcpserver.Config{Broker: b, Caller: c.Fresh, Environ: opts.Environ, Version: version()}),
-		opts.IO.In, opts.IO.Out)
+	s.Caller = c.Fresh
+	return opts.Serve(ctx, s)
+}
+
+// execMCPServer replaces llms with llms-mcp from llms's own directory,
+// handing on the flags given (--dir, the token's) and the environment. The
+// directory is the executable's, never $PATH: what starts is what was
+// installed with llms, not a program some directory on the caller's path
+// provides.
+func execMCPServer(executable func() (string, error), flags *pflag.FlagSet, env []string) error {
+	self, err := executable()
+	if err != nil {
+		return fmt.Errorf("finding llms itself: %w", err)
+	}
+	path := filepath.Join(filepath.Dir(self), MCPServerName)
+	args := []string{MCPServerName}
+	flags.Visit(func(fl *pflag.Flag) { args = append(args, "--"+fl.Name+"="+fl.Value.String()) })
+	err = unix.Exec(path, args, env)
+	return fmt.Errorf("the MCP server is its own program, %s, installed beside llms: %s: %w (install both: see README.md)", MCPServerName, path, err)
 }
 
 // startWithoutToken is the caller of a server whose token file cannot be

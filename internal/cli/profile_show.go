@@ -44,5 +44,8 @@ func runProfileShow(opts *profileShowOptions) error {
 			fprintf(out, "%-8s %s\n", k.Name+":", strings.Join(items, ", "))
 		}
 	}
+	if len(p.AllowHost) > 0 {
+		fprintf(out, "allow_host: %s (llms agent --profile: what the agent may reach)\n", strings.Join(p.AllowHost, ", "))
+	}
 	return nil
 }

@@ -50,6 +50,8 @@ type Factory struct {
 	Now   func() time.Time
 	Getwd func() (string, error)
 	dir   string
+	// serveMCP is llms-mcp's server (MCPMain); nil in llms.
+	serveMCP MCPServe
 }
 
 func (f *Factory) now() time.Time {
@@ -158,8 +160,49 @@ store only into the environment of a command you start with
 agent could print would end up in its transcript, so nothing here prints one.
 Use "llms peek KEY" to check which value is stored without revealing it.`
 
-// NewRootCmd builds the command tree.
+// commands are the top-level commands, each under the name its Use
+// starts with.
+var commands = []struct {
+	name  string
+	build func(*Factory) *cobra.Command
+}{
+	{"init", newInitCmd},
+	{"set", newSetCmd},
+	{"list", newListCmd},
+	{"delete", newDeleteCmd},
+	{"peek", newPeekCmd},
+	{"exec", newExecCmd},
+	{"import", newImportCmd},
+	{"status", newStatusCmd},
+	{"session-start", newSessionStartCmd},
+	{"session-info", newSessionInfoCmd},
+	{"macaroon", newMacaroonCmd},
+	{"revoke", newRevokeCmd},
+	{"revoke-all", newRevokeAllCmd},
+	{"profile", newProfileCmd},
+	{"policy", newPolicyCmd},
+	{"lease", newLeaseCmd},
+	{"leases", newLeasesCmd},
+	{"audit", newAuditCmd},
+	{"agent", newAgentCmd},
+	{"migrate", newMigrateCmd},
+	{"mcp", newMCPCmd},
+	{"requests", newRequestsCmd},
+	{"scan", newScanCmd},
+	{"setup", newSetupCmd},
+}
+
+// NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	root := newRoot(f)
+	for _, c := range commands {
+		root.AddCommand(c.build(f))
+	}
+	return root
+}
+
+// newRoot is the root command alone: its flags and the agent-mode gate.
+func newRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "llms",
 		Short:         "Secrets for AI coding agents, without handing them over",
@@ -174,40 +217,69 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.PersistentFlags().StringVar(&f.dir, "dir", "", "store directory (default $LLM_SECRETS_DIR, else $XDG_DATA_HOME/llm-secrets)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return f.agentModeGate(cmd) }
-	root.AddCommand(
-		newInitCmd(f),
-		newSetCmd(f),
-		newListCmd(f),
-		newDeleteCmd(f),
-		newPeekCmd(f),
-		newExecCmd(f),
-		newImportCmd(f),
-		newStatusCmd(f),
-		newSessionStartCmd(f),
-		newSessionInfoCmd(f),
-		newMacaroonCmd(f),
-		newRevokeCmd(f),
-		newRevokeAllCmd(f),
-		newProfileCmd(f),
-		newPolicyCmd(f),
-		newLeaseCmd(f),
-		newLeasesCmd(f),
-		newAuditCmd(f),
-		newAgentCmd(f),
-		newMigrateCmd(f),
-		newMCPCmd(f),
-		newRequestsCmd(f),
-		newScanCmd(f),
-		newSetupCmd(f),
-	)
 	return root
 }
 
 // Main runs the CLI and returns the process exit status.
 func Main(args []string, f *Factory) int {
-	root := NewRootCmd(f)
+	root := newRoot(f)
+	if name, named := commandWord(args); named {
+		// One command, with its own subcommands: building the others and
+		// their flags would be most of what a short command costs after
+		// Go's own start-up (docs/PERFORMANCE.md).
+		for _, c := range commands {
+			if c.name == name {
+				root.AddCommand(c.build(f))
+				break
+			}
+		}
+		// Nor the completion command cobra would add, which args did not
+		// name either.
+		root.CompletionOptions.DisableDefaultCmd = true
+	} else if !versionOnly(args) {
+		// Help, completion, the usage list and the suggestions for a
+		// mistyped name need the whole tree.
+		root = NewRootCmd(f)
+	}
 	root.SetArgs(args)
 	return finish(f, root.Execute())
+}
+
+// commandWord is the command args name when only --dir comes before it
+// and it is one of commands; named is false otherwise.
+func commandWord(args []string) (name string, named bool) {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--dir":
+			i++
+		case strings.HasPrefix(a, "--dir="):
+		case strings.HasPrefix(a, "-"):
+			return "", false
+		default:
+			for _, c := range commands {
+				if c.name == a {
+					return a, true
+				}
+			}
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// versionOnly reports whether args ask for the version and nothing else,
+// which the root answers alone.
+func versionOnly(args []string) bool {
+	asked := false
+	for _, a := range args {
+		switch a {
+		case "--version", "-v":
+			asked = true
+		default:
+			return false
+		}
+	}
+	return asked
 }
 
 // finish reports a command's error and returns the exit status.

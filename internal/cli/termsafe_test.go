@@ -35,9 +35,9 @@ func TestInspectEscapesTheLocation(t *testing.T) {
 func TestProfileShowEscapes(t *testing.T) {
 	f, tio := newTestFactory(t, "", false)
 	cfg := t.TempDir()
-	os.MkdirAll(filepath.Join(cfg, "llm-secrets"), 0o700)
-	os.WriteFile(filepath.Join(cfg, "llm-secrets", "profiles.toml"), []byte(
-		"[p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600)
+	must(t, os.MkdirAll(filepath.Join(cfg, "llm-secrets"), 0o700))
+	must(t, os.WriteFile(filepath.Join(cfg, "llm-secrets", "profiles.toml"), []byte(
+		"[p]\nsecrets = [\"DB\"]\nttl = \"5m\"\nwho = [\"a@b\\u001b[2K\\rsecrets: ALL\"]\n"), 0o600))
 	getenv := f.Getenv
 	f.Getenv = func(k string) string {
 		if k == "XDG_CONFIG_HOME" {

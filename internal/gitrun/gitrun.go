@@ -29,7 +29,6 @@ package gitrun
 
 import (
 	"bytes"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -205,31 +204,6 @@ func confinement(path string, o Options) (*sandbox.Prepared, error) {
 		return nil, err
 	}
 	return sandbox.Prepare(rules)
-}
-
-// interpreter is the ELF interpreter (PT_INTERP) of the program at path,
-// or "" for a static one.
-func interpreter(path string) (string, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_INTERP {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(p.Open(), 4096))
-		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", path, err)
-		}
-		s := string(bytes.TrimRight(b, "\x00"))
-		if !filepath.IsAbs(s) {
-			return "", fmt.Errorf("%s: interpreter %q is not absolute", path, s)
-		}
-		return s, nil
-	}
-	return "", nil
 }
 
 // Close releases the confinement's rule set.

@@ -274,8 +274,15 @@ func TestGit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rc, _ := in.Open()
-		data, _ := io.ReadAll(rc)
+		rc, err := in.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if string(data) == "K=first\n" {
 			found = true
 			located = append(located, in.Locate())
@@ -284,7 +291,10 @@ func TestGit(t *testing.T) {
 	if !found {
 		t.Fatal("the blob of a file deleted from the tree is not in the history scan")
 	}
-	first, _ := exec.Command("git", "-C", dir, "rev-list", "--max-parents=0", "HEAD").Output()
+	first, err := exec.Command("git", "-C", dir, "rev-list", "--max-parents=0", "HEAD").Output()
+	if err != nil || len(first) < 12 {
+		t.Fatalf("git rev-list: %q, %v", first, err)
+	}
 	if want := string(first[:12]) + ":old.env"; !slices.Equal(located, []string{want}) {
 		t.Errorf("located %q, want %q (the commit that added it)", located, want)
 	}
@@ -309,22 +319,24 @@ func TestInstallHook(t *testing.T) {
 	if err != nil || !written {
 		t.Fatalf("first install: %v %v", written, err)
 	}
-	if data, _ := os.ReadFile(path); string(data) != Hook {
-		t.Fatal("hook content differs")
+	if data, err := os.ReadFile(path); err != nil || string(data) != Hook {
+		t.Fatalf("hook content differs (%v)", err)
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm()&0o100 == 0 {
-		t.Fatal("hook is not executable")
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Fatalf("hook is not executable (%v)", err)
 	}
 	if _, written, err = r.InstallHook(); err != nil || written {
 		t.Fatalf("second install: %v %v", written, err)
 	}
 	mine := "#!/bin/sh\nmake lint\n"
-	os.WriteFile(path, []byte(mine), 0o755)
+	if err := os.WriteFile(path, []byte(mine), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err = r.InstallHook(); !errors.Is(err, ErrHookExists) {
 		t.Fatalf("over another hook: %v", err)
 	}
-	if data, _ := os.ReadFile(path); string(data) != mine {
-		t.Fatal("another hook was changed")
+	if data, err := os.ReadFile(path); err != nil || string(data) != mine {
+		t.Fatalf("another hook was changed (%v)", err)
 	}
 }
 

@@ -122,16 +122,13 @@ func verifyCryptoHMAC(m *Macaroon, rootKey []byte, check func([]byte) error) err
 	}
 	sig := mac(mac(keyGenerator[:], rootKey), m.id)
 	for _, c := range m.caveats {
-		if c.VerificationID != nil {
-			return errors.New("third-party caveat")
-		}
-		sig = mac(sig, c.ID)
+		sig = mac(sig, c)
 	}
 	if !hmac.Equal(sig, m.sig[:]) {
 		return errors.New("signature mismatch")
 	}
 	for _, c := range m.caveats {
-		if err := check(c.ID); err != nil {
+		if err := check(c); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,9 @@ import (
 //
 // Every field but EOS is <type varint> <length varint> <bytes>. All field
 // types are below 0x80, so each is a single byte in canonical form and the
-// parser can compare it directly.
+// parser can compare it directly. A caveat's location and verification id
+// belong to third-party caveats, which this package does not support: a
+// caveat is its IDENTIFIER alone.
 const (
 	version2 = 2
 
@@ -60,13 +62,7 @@ func (m *Macaroon) appendBinary(b []byte) []byte {
 	b = appendField(b, fieldIdentifier, m.id)
 	b = append(b, fieldEOS)
 	for _, c := range m.caveats {
-		if c.Location != "" {
-			b = appendField(b, fieldLocation, c.Location)
-		}
-		b = appendField(b, fieldIdentifier, c.ID)
-		if c.VerificationID != nil {
-			b = appendField(b, fieldVerificationID, c.VerificationID)
-		}
+		b = appendField(b, fieldIdentifier, c)
 		b = append(b, fieldEOS)
 	}
 	b = append(b, fieldEOS)
@@ -83,7 +79,7 @@ func appendField[T string | []byte](b []byte, typ byte, data T) []byte {
 func (m *Macaroon) encodedLen() int {
 	n := 1 + fieldLen(len(m.location)) + fieldLen(len(m.id)) + 1
 	for _, c := range m.caveats {
-		n += fieldLen(len(c.Location)) + fieldLen(len(c.ID)) + fieldLen(len(c.VerificationID)) + 1
+		n += fieldLen(len(c)) + 1
 	}
 	return n + 1 + fieldLen(sha256.Size)
 }
@@ -192,28 +188,33 @@ func (d *decoder) macaroon() (*Macaroon, error) {
 	return m, nil
 }
 
-func (d *decoder) caveat() (Caveat, error) {
-	loc, err := d.optionalField(fieldLocation, "location")
-	if err != nil {
-		return Caveat{}, err
+// caveat reads a first-party caveat. A location or a verification id
+// would make it a third-party caveat, which needs a discharge: refused.
+func (d *decoder) caveat() ([]byte, error) {
+	if d.peek(fieldLocation) {
+		return nil, errThirdParty
 	}
 	id, err := d.field(fieldIdentifier, "identifier")
 	if err != nil {
-		return Caveat{}, err
+		return nil, err
 	}
-	vid, err := d.optionalField(fieldVerificationID, "verification id")
-	if err != nil {
-		return Caveat{}, err
+	if d.peek(fieldVerificationID) {
+		return nil, errThirdParty
 	}
 	if !d.consume(fieldEOS) {
-		return Caveat{}, errors.New("unexpected field")
+		return nil, errors.New("unexpected field")
 	}
-	return Caveat{ID: id, VerificationID: vid, Location: string(loc)}, nil
+	return id, nil
 }
+
+var errThirdParty = errors.New("third-party caveat (a location or verification id): not supported")
+
+// peek reports whether the next byte is typ.
+func (d *decoder) peek(typ byte) bool { return d.off < len(d.b) && d.b[d.off] == typ }
 
 // consume skips the next byte if it is want.
 func (d *decoder) consume(want byte) bool {
-	if d.off < len(d.b) && d.b[d.off] == want {
+	if d.peek(want) {
 		d.off++
 		return true
 	}
@@ -223,7 +224,7 @@ func (d *decoder) consume(want byte) bool {
 // optionalField reads a field of type typ if one comes next. The canonical
 // encoding omits empty optional fields, so a present one must hold bytes.
 func (d *decoder) optionalField(typ byte, name string) ([]byte, error) {
-	if d.off >= len(d.b) || d.b[d.off] != typ {
+	if !d.peek(typ) {
 		return nil, nil
 	}
 	data, err := d.field(typ, name)

@@ -72,18 +72,10 @@ func decodeV1(text []byte) (*Macaroon, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := Caveat{ID: cid}
 		if string(packets[0][0]) == "vid" {
-			if c.VerificationID, err = want("vid"); err != nil {
-				return nil, err
-			}
-			cl, err := want("cl")
-			if err != nil {
-				return nil, err
-			}
-			c.Location = string(cl)
+			return nil, errThirdParty
 		}
-		m.caveats = append(m.caveats, c)
+		m.caveats = append(m.caveats, cid)
 	}
 	sig, err := want("signature")
 	if err != nil {
@@ -152,15 +144,12 @@ func decodeV2JSON(data []byte) (*Macaroon, error) {
 		return nil, err
 	}
 	for _, jc := range j.Caveats {
-		var c Caveat
-		if c.ID, err = jsonData(jc.ID, jc.ID64); err != nil {
-			return nil, err
+		if jc.Location != nil || jc.VID != nil || jc.VID64 != nil {
+			return nil, errThirdParty
 		}
-		if c.VerificationID, err = jsonData(jc.VID, jc.VID64); err != nil {
+		c, err := jsonData(jc.ID, jc.ID64)
+		if err != nil {
 			return nil, err
-		}
-		if jc.Location != nil {
-			c.Location = *jc.Location
 		}
 		m.caveats = append(m.caveats, c)
 	}

@@ -2,14 +2,11 @@ package macaroon
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // TextPrefix starts the text form of every macaroon, so that tokens are easy
@@ -19,12 +16,6 @@ const TextPrefix = "llms_m2_"
 const (
 	maxEncodedLen = 64 << 10
 	maxCaveats    = 256
-	maxDischarges = 32
-
-	nonceLen = 24
-	// vidLen is the size libmacaroons gives every verification id: a
-	// secretbox nonce followed by the sealed 32-byte caveat key.
-	vidLen = nonceLen + secretbox.Overhead + sha256.Size
 )
 
 // Macaroon is an immutable macaroon. Make one with [New], [UnmarshalBinary]
@@ -32,18 +23,8 @@ const (
 type Macaroon struct {
 	location string
 	id       []byte
-	caveats  []Caveat
+	caveats  [][]byte // first-party caveats: conditions for the checker
 	sig      [sha256.Size]byte
-}
-
-// Caveat is one caveat of a macaroon. A first-party caveat has only an ID,
-// the condition the verifier's checker must accept. A third-party caveat has
-// a VerificationID too, and must be discharged by a macaroon whose identifier
-// is ID; its Location is an unsigned hint of where to get that discharge.
-type Caveat struct {
-	ID             []byte
-	VerificationID []byte
-	Location       string
 }
 
 // New returns a macaroon with no caveats, signed with rootKey. The location
@@ -73,14 +54,10 @@ func (m *Macaroon) ID() []byte { return bytes.Clone(m.id) }
 func (m *Macaroon) Signature() [sha256.Size]byte { return m.sig }
 
 // Caveats returns a copy of the macaroon's caveats, in order.
-func (m *Macaroon) Caveats() []Caveat {
-	out := make([]Caveat, len(m.caveats))
+func (m *Macaroon) Caveats() [][]byte {
+	out := make([][]byte, len(m.caveats))
 	for i, c := range m.caveats {
-		out[i] = Caveat{
-			ID:             bytes.Clone(c.ID),
-			VerificationID: bytes.Clone(c.VerificationID),
-			Location:       c.Location,
-		}
+		out[i] = bytes.Clone(c)
 	}
 	return out
 }
@@ -88,21 +65,22 @@ func (m *Macaroon) Caveats() []Caveat {
 // AddFirstPartyCaveat returns a copy of m with the condition id appended and
 // the signature chained over it: sig' = HMAC(sig, id).
 func (m *Macaroon) AddFirstPartyCaveat(id []byte) (*Macaroon, error) {
-	id = bytes.Clone(id)
-	return m.withCaveat(Caveat{ID: id}, newHMACer().mac(&m.sig, id))
+	return m.AddFirstPartyCaveats(id)
 }
 
 // AddFirstPartyCaveats is AddFirstPartyCaveat for several conditions at
 // once, in order: the same macaroon, made with one HMAC state, one caveat
-// slice and one validation instead of one each per caveat.
+// slice and one validation instead of one each per caveat. The caveat slice
+// is always freshly allocated, so two macaroons attenuated from the same
+// parent never write into each other's caveats.
 func (m *Macaroon) AddFirstPartyCaveats(ids ...[]byte) (*Macaroon, error) {
-	caveats := make([]Caveat, len(m.caveats), len(m.caveats)+len(ids))
+	caveats := make([][]byte, len(m.caveats), len(m.caveats)+len(ids))
 	copy(caveats, m.caveats)
 	x := newHMACer()
 	sig := m.sig
 	for _, id := range ids {
 		id = bytes.Clone(id)
-		caveats = append(caveats, Caveat{ID: id})
+		caveats = append(caveats, id)
 		sig = x.mac(&sig, id)
 	}
 	n := &Macaroon{location: m.location, id: m.id, caveats: caveats, sig: sig}
@@ -110,63 +88,6 @@ func (m *Macaroon) AddFirstPartyCaveats(ids ...[]byte) (*Macaroon, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-// AddThirdPartyCaveat returns a copy of m with a caveat that only a discharge
-// macaroon can satisfy. The third party must mint that discharge with
-// New(caveatKey, id, …); id is how it finds or recovers caveatKey, so it
-// must not reveal the key to anyone else.
-func (m *Macaroon) AddThirdPartyCaveat(caveatKey, id []byte, location string) (*Macaroon, error) {
-	var nonce [nonceLen]byte
-	rand.Read(nonce[:]) // never fails since Go 1.24
-	return m.addThirdPartyCaveat(caveatKey, id, location, &nonce)
-}
-
-// addThirdPartyCaveat follows libmacaroons: the verification id is the
-// derived caveat key sealed with the current signature, so only someone who
-// can recompute the chain up to here can recover it, and the signature is
-// chained over both identifiers.
-func (m *Macaroon) addThirdPartyCaveat(caveatKey, id []byte, location string, nonce *[nonceLen]byte) (*Macaroon, error) {
-	if len(caveatKey) == 0 {
-		return nil, errors.New("macaroon: empty third-party caveat key")
-	}
-	x := newHMACer()
-	key := x.deriveKey(caveatKey)
-	vid := append(make([]byte, 0, vidLen), nonce[:]...)
-	vid = secretbox.Seal(vid, key[:], nonce, &m.sig)
-	id = bytes.Clone(id)
-	return m.withCaveat(Caveat{ID: id, VerificationID: vid, Location: location}, x.hash2(&m.sig, vid, id))
-}
-
-// withCaveat returns a copy of m with c appended and the given signature.
-// The caveat slice is always freshly allocated, so two macaroons attenuated
-// from the same parent never write into each other's caveats.
-func (m *Macaroon) withCaveat(c Caveat, sig [sha256.Size]byte) (*Macaroon, error) {
-	caveats := make([]Caveat, len(m.caveats), len(m.caveats)+1)
-	copy(caveats, m.caveats)
-	n := &Macaroon{
-		location: m.location,
-		id:       m.id,
-		caveats:  append(caveats, c),
-		sig:      sig,
-	}
-	if err := n.validate(); err != nil {
-		return nil, err
-	}
-	return n, nil
-}
-
-// Bind returns a copy of discharge bound to m, as libmacaroons'
-// macaroon_prepare_for_request does. Only bound discharges verify, so a
-// discharge cannot be lifted from one request and replayed with another
-// macaroon.
-func (m *Macaroon) Bind(discharge *Macaroon) *Macaroon {
-	return &Macaroon{
-		location: discharge.location,
-		id:       discharge.id,
-		caveats:  discharge.caveats,
-		sig:      newHMACer().bind(&m.sig, &discharge.sig),
-	}
 }
 
 // validate enforces the rules shared by the constructors and the parser, so
@@ -182,15 +103,8 @@ func (m *Macaroon) validate() error {
 		return fmt.Errorf("macaroon: more than %d caveats", maxCaveats)
 	}
 	for i, c := range m.caveats {
-		switch {
-		case len(c.ID) == 0:
+		if len(c) == 0 {
 			return fmt.Errorf("macaroon: caveat %d: empty identifier", i)
-		case c.VerificationID == nil && c.Location != "":
-			return fmt.Errorf("macaroon: caveat %d: first-party caveat with a location", i)
-		case c.VerificationID != nil && len(c.VerificationID) != vidLen:
-			return fmt.Errorf("macaroon: caveat %d: verification id is not %d bytes", i, vidLen)
-		case !utf8.ValidString(c.Location):
-			return fmt.Errorf("macaroon: caveat %d: location is not valid UTF-8", i)
 		}
 	}
 	if n := m.encodedLen(); n > maxEncodedLen {
@@ -219,7 +133,6 @@ type hmacer struct {
 	// Scratch space kept here, not on the stack, because everything
 	// passed to the hash.Hash interface escapes to the heap.
 	inner, sum [sha256.Size]byte
-	pair       [2 * sha256.Size]byte
 }
 
 func newHMACer() *hmacer { return &hmacer{h: sha256.New()} }
@@ -254,20 +167,4 @@ func (x *hmacer) padKey(key *[sha256.Size]byte, pad byte) {
 
 func (x *hmacer) deriveKey(rootKey []byte) [sha256.Size]byte {
 	return x.mac(&keyGenerator, rootKey)
-}
-
-// hash2 is libmacaroons' macaroon_hash2, which chains a signature over two
-// values without the ambiguity of concatenating them.
-func (x *hmacer) hash2(key *[sha256.Size]byte, a, b []byte) [sha256.Size]byte {
-	ha, hb := x.mac(key, a), x.mac(key, b)
-	copy(x.pair[:], ha[:])
-	copy(x.pair[sha256.Size:], hb[:])
-	return x.mac(key, x.pair[:])
-}
-
-// bind is libmacaroons' macaroon_bind: hash2 under an all-zero key of the
-// root macaroon's signature and the discharge's.
-func (x *hmacer) bind(rootSig, dischargeSig *[sha256.Size]byte) [sha256.Size]byte {
-	var zeroKey [sha256.Size]byte
-	return x.hash2(&zeroKey, rootSig[:], dischargeSig[:])
 }

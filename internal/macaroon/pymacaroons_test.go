@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -65,106 +64,102 @@ func TestPymacaroonsReproducesVectors(t *testing.T) {
 }
 
 type pyVerifyRequest struct {
-	Token      string   `json:"token"`
-	RootKey    string   `json:"root_key"`
-	Satisfy    []string `json:"satisfy"`
-	Discharges []string `json:"discharges"`
+	Token   string   `json:"token"`
+	RootKey string   `json:"root_key"`
+	Satisfy []string `json:"satisfy"`
 }
 
-// TestPymacaroonsVerifiesOurs mints and attenuates with our code, with fresh
-// random ids and nonces, and has pymacaroons verify the result.
+// TestPymacaroonsVerifiesOurs mints and attenuates with our code, with a
+// fresh random key and id, and has pymacaroons verify the result.
 func TestPymacaroonsVerifiesOurs(t *testing.T) {
 	requirePymacaroons(t)
-	rootKey, caveatKey, id := randomBytes(t, 32), randomBytes(t, 32), randomBytes(t, 20)
+	rootKey, id := randomBytes(t, 32), randomBytes(t, 20)
 	m, err := New(rootKey, id, "llms")
 	if err != nil {
 		t.Fatal(err)
 	}
 	conds := []string{"secret=DB_PASSWORD", "expires_at=2030-01-01T00:00:00Z", "op=exec"}
-	for _, c := range conds {
-		if m, err = m.AddFirstPartyCaveat([]byte(c)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m, err = m.AddThirdPartyCaveat(caveatKey, []byte("tp-random"), "https://auth.example/"); err != nil {
+	if m, err = m.AddFirstPartyCaveats([]byte(conds[0]), []byte(conds[1])); err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(caveatKey, []byte("tp-random"), "https://auth.example/")
-	if err != nil {
+	if m, err = m.AddFirstPartyCaveat([]byte(conds[2])); err != nil {
 		t.Fatal(err)
 	}
-	if d, err = d.AddFirstPartyCaveat([]byte("who=alice")); err != nil {
-		t.Fatal(err)
-	}
-	bound := m.Bind(d)
-	all := slices.Concat(conds, []string{"who=alice"})
 
-	req := pyVerifyRequest{m.Text(), hex.EncodeToString(rootKey), all, []string{bound.Text()}}
+	req := pyVerifyRequest{m.Text(), hex.EncodeToString(rootKey), conds}
 	if code, out := runPython(t, req, "verify"); code != 0 {
 		t.Fatalf("pymacaroons refused our macaroon: %s", out)
 	}
-	// The same request with one caveat unsatisfied must be refused, or the
-	// check above proves nothing.
-	req.Satisfy = all[1:]
+	// The same request with one caveat unsatisfied, or another key, must be
+	// refused, or the check above proves nothing.
+	req.Satisfy = conds[1:]
 	if code, _ := runPython(t, req, "verify"); code != 1 {
 		t.Fatal("pymacaroons accepted a macaroon with an unsatisfied caveat")
 	}
-	req.Satisfy = all
-	req.Discharges = []string{d.Text()} // not bound
+	req.Satisfy, req.RootKey = conds, hex.EncodeToString(randomBytes(t, 32))
 	if code, _ := runPython(t, req, "verify"); code != 1 {
-		t.Fatal("pymacaroons accepted an unbound discharge")
+		t.Fatal("pymacaroons accepted our macaroon under another root key")
 	}
 }
 
-// TestOursVerifiesPymacaroons has pymacaroons mint a macaroon with a
-// third-party caveat and random nonce, and verifies it with our code.
-func TestOursVerifiesPymacaroons(t *testing.T) {
-	requirePymacaroons(t)
-	rootKey, caveatKey := randomBytes(t, 32), randomBytes(t, 32)
+// pyMint has pymacaroons mint a macaroon with a random key and id and the
+// given caveats, and returns it in text form with its root key.
+func pyMint(t *testing.T, caveats []map[string]any) (token string, rootKey []byte) {
+	t.Helper()
+	rootKey = randomBytes(t, 32)
 	desc := map[string]any{
 		"root_key": hex.EncodeToString(rootKey),
 		"id":       hex.EncodeToString(randomBytes(t, 20)),
 		"location": "https://llms.example/",
-		"caveats": []map[string]any{
-			{"first_party": "repo=github.com/llm-secrets/llms"},
-			{"third_party": map[string]string{"key": hex.EncodeToString(caveatKey), "id": "tp-py", "location": "https://auth.example/"}},
-			{"first_party": "op=exec"},
-		},
-		"discharges": []map[string]any{
-			{"key": hex.EncodeToString(caveatKey), "id": "tp-py", "location": "https://auth.example/", "caveats": []string{"who=bob"}},
-		},
+		"caveats":  caveats,
 	}
 	code, out := runPython(t, desc, "mint")
 	if code != 0 {
 		t.Fatalf("mint failed: %s", out)
 	}
 	var minted struct {
-		Token      string   `json:"token"`
-		Discharges []string `json:"discharges"`
+		Token string `json:"token"`
 	}
 	if err := json.Unmarshal([]byte(out), &minted); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Parse(minted.Token)
+	return minted.Token, rootKey
+}
+
+// TestOursVerifiesPymacaroons has pymacaroons mint a macaroon with
+// first-party caveats and verifies it with our code.
+func TestOursVerifiesPymacaroons(t *testing.T) {
+	requirePymacaroons(t)
+	token, rootKey := pyMint(t, []map[string]any{
+		{"first_party": "repo=github.com/llm-secrets/llms"},
+		{"first_party": "op=exec"},
+	})
+	m, err := Parse(token)
 	if err != nil {
 		t.Fatalf("parse pymacaroons token: %v", err)
 	}
-	if len(minted.Discharges) != 1 {
-		t.Fatalf("got %d discharges, want 1", len(minted.Discharges))
-	}
-	d, err := Parse(minted.Discharges[0])
-	if err != nil {
-		t.Fatalf("parse pymacaroons discharge: %v", err)
-	}
-	check := exactChecker("repo=github.com/llm-secrets/llms", "op=exec", "who=bob")
-	if err := m.Verify(rootKey, check, d); err != nil {
+	check := exactChecker("repo=github.com/llm-secrets/llms", "op=exec")
+	if err := m.Verify(rootKey, check); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if err := m.Verify(rootKey, exactChecker("op=exec", "who=bob"), d); err == nil {
+	if err := m.Verify(rootKey, exactChecker("op=exec")); err == nil {
 		t.Fatal("verified with a caveat unsatisfied")
 	}
-	if err := m.Verify(caveatKey, check, d); err == nil {
+	if err := m.Verify(randomBytes(t, 32), check); err == nil {
 		t.Fatal("verified with the wrong root key")
+	}
+}
+
+// TestPymacaroonsThirdPartyRefused: a macaroon pymacaroons makes with a
+// third-party caveat does not parse.
+func TestPymacaroonsThirdPartyRefused(t *testing.T) {
+	requirePymacaroons(t)
+	token, _ := pyMint(t, []map[string]any{
+		{"first_party": "op=exec"},
+		{"third_party": map[string]string{"key": hex.EncodeToString(randomBytes(t, 32)), "id": "tp-py", "location": "https://auth.example/"}},
+	})
+	if _, err := Parse(token); err == nil || !strings.Contains(err.Error(), "caveat 1: third-party caveat") {
+		t.Fatalf("Parse: %v, want the third-party caveat refused", err)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package mcpserver is `llms mcp`: the Model Context Protocol front end,
-// on the official Go SDK, through which an agent that speaks MCP uses
+// on the official Go SDK, linked into the llms-mcp program alone (ADR 36,
+// internal/mcpmain), through which an agent that speaks MCP uses
 // secrets without ever being handed one.
 //
 // What it owns: the tools (list_secrets, describe_access, peek_secret,

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -74,7 +75,9 @@ func newFixture(t testing.TB) *fixture {
 // the given environment.
 func (f *fixture) caller(token string, env map[string]string) *broker.Caller {
 	procRoot := filepath.Join(filepath.Dir(f.work), "proc")
-	os.MkdirAll(procRoot, 0o700)
+	if err := os.MkdirAll(procRoot, 0o700); err != nil {
+		f.t.Fatal(err)
+	}
 	return &broker.Caller{Token: token, TokenGiven: token != "", Cwd: f.work, ProcRoot: procRoot,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 }
@@ -83,11 +86,10 @@ func (f *fixture) caller(token string, env map[string]string) *broker.Caller {
 func (f *fixture) mint(ttl time.Duration, lists map[string][]string) string {
 	f.t.Helper()
 	minted, err := f.b.Mint(f.caller("", nil), broker.Restrictions{TTL: ttl, Lists: lists})
-	tok := minted.Token
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return tok
+	return minted.Token
 }
 
 var agentEnv = map[string]string{"CLAUDECODE": "1"}
@@ -122,37 +124,57 @@ func (f *fixture) connectAs(token string, env map[string]string) *mcp.ClientSess
 }
 
 // call calls a tool and returns its result, recording it for the leak
-// check. A protocol error fails the test unless wantProtocolErr.
-func (f *fixture) call(cs *mcp.ClientSession, name string, args any) *mcp.CallToolResult {
-	f.t.Helper()
+// check. It does not stop the test, so goroutines may call it.
+func (f *fixture) call(cs *mcp.ClientSession, name string, args any) (*mcp.CallToolResult, error) {
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
 	if err != nil {
-		f.t.Fatalf("%s: protocol error %v", name, err)
+		return nil, fmt.Errorf("%s: protocol error %v", name, err)
 	}
-	b, _ := json.Marshal(res)
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the result does not encode: %v", name, err)
+	}
 	f.mu.Lock()
 	f.seen.Write(b)
 	f.mu.Unlock()
-	return res
+	return res, nil
 }
 
-// ok calls a tool that must succeed and decodes its structured output.
+// tryOK calls a tool that must succeed and decodes its structured output
+// into out. Like call, it does not stop the test.
+func (f *fixture) tryOK(cs *mcp.ClientSession, name string, args any, out any) error {
+	res, err := f.call(cs, name, args)
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("%s(%v): error %s", name, args, text(res))
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: structured output %s: %v", name, b, err)
+	}
+	return nil
+}
+
+// ok is tryOK that stops the test on failure.
 func (f *fixture) ok(cs *mcp.ClientSession, name string, args any, out any) {
 	f.t.Helper()
-	res := f.call(cs, name, args)
-	if res.IsError {
-		f.t.Fatalf("%s(%v): error %s", name, args, text(res))
-	}
-	b, _ := json.Marshal(res.StructuredContent)
-	if err := json.Unmarshal(b, out); err != nil {
-		f.t.Fatalf("%s: structured output %s: %v", name, b, err)
+	if err := f.tryOK(cs, name, args, out); err != nil {
+		f.t.Fatal(err)
 	}
 }
 
 // refused calls a tool that must fail with an error naming want.
 func (f *fixture) refused(cs *mcp.ClientSession, name string, args any, want string) {
 	f.t.Helper()
-	res := f.call(cs, name, args)
+	res, err := f.call(cs, name, args)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	if !res.IsError || !strings.Contains(text(res), want) {
 		f.t.Fatalf("%s(%v): want an error containing %q, got error=%v %s", name, args, want, res.IsError, text(res))
 	}
@@ -197,7 +219,10 @@ func TestToolsAreListedWithSchemas(t *testing.T) {
 		if tool.InputSchema == nil || tool.OutputSchema == nil || tool.Description == "" {
 			t.Errorf("%s: missing input schema, output schema or description", tool.Name)
 		}
-		in, _ := json.Marshal(tool.InputSchema)
+		in, err := json.Marshal(tool.InputSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !strings.Contains(string(in), `"additionalProperties":false`) {
 			t.Errorf("%s: input schema allows unknown arguments: %s", tool.Name, in)
 		}
@@ -321,12 +346,14 @@ func TestRunBounds(t *testing.T) {
 	}
 
 	f.ok(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "sub", "inject": a}, &out)
-	if got, _ := filepath.EvalSymlinks(filepath.Join(f.work, "sub")); out.Stdout != got+"\n" {
-		t.Errorf("cwd: %q, want %q", out.Stdout, got)
+	if got, err := filepath.EvalSymlinks(filepath.Join(f.work, "sub")); err != nil || out.Stdout != got+"\n" {
+		t.Errorf("cwd: %q, want %q (%v)", out.Stdout, got, err)
 	}
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "/"}, "outside")
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "../.."}, "outside")
-	os.Symlink("/", filepath.Join(f.work, "out"))
+	if err := os.Symlink("/", filepath.Join(f.work, "out")); err != nil {
+		t.Fatal(err)
+	}
 	f.refused(cs, "run_with_secrets", map[string]any{"argv": []string{"pwd"}, "cwd": "out"}, "outside")
 
 	huge := make([]string, 5000)
@@ -366,7 +393,10 @@ func TestTokenEndsMidSession(t *testing.T) {
 	tok2 := f.mint(time.Hour, map[string][]string{"secret": {"A"}})
 	cs2 := f.connect(tok2)
 	f.ok(cs2, "list_secrets", map[string]any{}, &list)
-	info, _ := broker.Inspect(tok2)
+	info, err := broker.Inspect(tok2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := f.b.Revoke(f.caller("", nil), broker.RevokeRequest{ID: info.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -404,9 +434,9 @@ func TestRequestSecret(t *testing.T) {
 	if _, err := f.b.Set(human, broker.SetRequest{Name: "NEW_KEY", Value: []byte("the-new-value-123")}); err != nil {
 		t.Fatal(err)
 	}
-	list, _ = f.b.Requests(human)
-	if len(list) != 1 || list[0].Name != "C" {
-		t.Errorf("set did not fulfil the request: %+v", list)
+	list, err = f.b.Requests(human)
+	if err != nil || len(list) != 1 || list[0].Name != "C" {
+		t.Errorf("set did not fulfil the request: %+v %v", list, err)
 	}
 }
 
@@ -422,7 +452,10 @@ func TestAuditRecentShowsOnlyThisToken(t *testing.T) {
 
 	var a mcpserver.AuditOutput
 	f.ok(cs, "audit_recent", map[string]any{"limit": 10}, &a)
-	info, _ := broker.Inspect(tok)
+	info, err := broker.Inspect(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ops []string
 	for _, e := range a.Entries {
 		ops = append(ops, e.Event+"/"+e.Op+"/"+e.Decision)
@@ -445,21 +478,27 @@ func TestConcurrentCalls(t *testing.T) {
 	cs := f.connect(tok)
 	var wg sync.WaitGroup
 	for i := range 6 {
+		// Only t.Error is safe here: t.Fatal would stop this goroutine, not the test.
 		wg.Go(func() {
 			for range 3 {
+				var err error
 				switch i % 3 {
 				case 0:
 					var l mcpserver.ListOutput
-					f.ok(cs, "list_secrets", map[string]any{}, &l)
+					err = f.tryOK(cs, "list_secrets", map[string]any{}, &l)
 				case 1:
 					var p mcpserver.PeekOutput
-					f.ok(cs, "peek_secret", map[string]any{"name": "B"}, &p)
+					err = f.tryOK(cs, "peek_secret", map[string]any{"name": "B"}, &p)
 				default:
 					var o mcpserver.RunOutput
-					f.ok(cs, "run_with_secrets", map[string]any{"argv": []string{"sh", "-c", "echo $X"}, "inject": map[string]string{"X": "A"}}, &o)
-					if o.Stdout != "[REDACTED:A]\n" {
-						t.Errorf("run: %q", o.Stdout)
+					err = f.tryOK(cs, "run_with_secrets", map[string]any{"argv": []string{"sh", "-c", "echo $X"}, "inject": map[string]string{"X": "A"}}, &o)
+					if err == nil && o.Stdout != "[REDACTED:A]\n" {
+						err = fmt.Errorf("run: %q", o.Stdout)
 					}
+				}
+				if err != nil {
+					t.Error(err)
+					return
 				}
 			}
 		})
@@ -492,7 +531,10 @@ func TestDocsListEverySchemaField(t *testing.T) {
 			continue
 		}
 		for _, schema := range []any{tool.InputSchema, tool.OutputSchema} {
-			b, _ := json.Marshal(schema)
+			b, err := json.Marshal(schema)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var s struct {
 				Properties map[string]struct {
 					Items struct {
@@ -500,7 +542,9 @@ func TestDocsListEverySchemaField(t *testing.T) {
 					}
 				}
 			}
-			json.Unmarshal(b, &s)
+			if err := json.Unmarshal(b, &s); err != nil {
+				t.Fatalf("%s: schema %s: %v", tool.Name, b, err)
+			}
 			for field, p := range s.Properties {
 				if !strings.Contains(body, "`"+field+"`") {
 					t.Errorf("docs/MCP.md, %s: field %s is not described", tool.Name, field)

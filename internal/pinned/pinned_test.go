@@ -52,7 +52,7 @@ func TestFindByNameIgnoresPATHAndCwd(t *testing.T) {
 	}
 	if !slices.Contains(Dirs(), filepath.Dir(got)) {
 		if real, _ := filepath.EvalSymlinks(filepath.Dir(got)); !slices.ContainsFunc(Dirs(), func(d string) bool {
-			r, _ := filepath.EvalSymlinks(d)
+			r, _ := filepath.EvalSymlinks(d) // a system directory may be missing here
 			return r == real
 		}) {
 			t.Errorf("Find(printenv) = %q, outside the system directories %v", got, Dirs())
@@ -78,9 +78,9 @@ func mustEval(t *testing.T, p string) string {
 // The directory's links are resolved, the last element is kept.
 func TestFindKeepsTheLastElement(t *testing.T) {
 	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "real"), 0o755)
-	os.Symlink("real", filepath.Join(dir, "via"))
-	os.Symlink("/usr/bin/env", filepath.Join(dir, "real", "tool"))
+	must(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	must(t, os.Symlink("real", filepath.Join(dir, "via")))
+	must(t, os.Symlink("/usr/bin/env", filepath.Join(dir, "real", "tool")))
 	got, err := Find("via/tool", dir)
 	if want := filepath.Join(mustEval(t, dir), "real", "tool"); err != nil || got != want {
 		t.Errorf("Find = %q, %v; want %q", got, err, want)
@@ -107,9 +107,9 @@ func TestOpenRefuses(t *testing.T) {
 	prog := system(t)
 	dir := t.TempDir()
 	script := filepath.Join(dir, "printenv")
-	os.WriteFile(script, []byte("#!/bin/sh\necho agent\n"), 0o755)
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\necho agent\n"), 0o755))
 	link := filepath.Join(dir, "link")
-	os.Symlink(prog, link)
+	must(t, os.Symlink(prog, link))
 	for _, c := range []struct {
 		name, path string
 		writable   []string
@@ -156,7 +156,7 @@ func TestOpenWritableThroughLink(t *testing.T) {
 func TestOpenScript(t *testing.T) {
 	script, interp := "", ""
 	for _, d := range Dirs() {
-		entries, _ := os.ReadDir(d)
+		entries, _ := os.ReadDir(d) // a system directory may be missing here
 		for _, e := range entries {
 			p := filepath.Join(d, e.Name())
 			head := make([]byte, 128)
@@ -208,7 +208,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("Resolve(relative path) = %v", err)
 	}
 	script := filepath.Join(t.TempDir(), "deploy.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755))
 	if _, err := Resolve(script); !errors.Is(err, ErrUntrusted) {
 		t.Errorf("Resolve(a temp file) = %v", err)
 	}
@@ -224,5 +224,13 @@ func TestLauncher(t *testing.T) {
 		if Launcher(p) {
 			t.Errorf("Launcher(%q) = true", p)
 		}
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -23,7 +23,7 @@ func TestPolicyDocExamples(t *testing.T) {
 	checked := 0
 	for i, b := range blocks {
 		path := filepath.Join(t.TempDir(), "policy.yaml")
-		os.WriteFile(path, b[1], 0o600)
+		must(t, os.WriteFile(path, b[1], 0o600))
 		set, err := Load(path)
 		if err != nil {
 			t.Fatalf("example %d does not load: %v", i+1, err)
@@ -80,7 +80,7 @@ func TestPolicyDocRefusals(t *testing.T) {
 	}
 	for i, b := range blocks {
 		path := filepath.Join(t.TempDir(), "policy.yaml")
-		os.WriteFile(path, b[1], 0o600)
+		must(t, os.WriteFile(path, b[1], 0o600))
 		_, err := Load(path)
 		want := strings.TrimPrefix(string(b[2]), "policy.yaml")
 		if err == nil || !strings.Contains(err.Error(), path+want) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -87,7 +88,9 @@ func parseError(file string, line int, format string, args ...any) error {
 	return fmt.Errorf("policy: %s:%d: %s", file, line, fmt.Sprintf(format, args...))
 }
 
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLineError is compiled when a policy fails to parse, not at start-up,
+// which every llms command pays.
+var yamlLineError = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parse reads one policy file. It walks the YAML node tree itself instead
 // of decoding into structs: that way every error, including an unknown
@@ -154,7 +157,7 @@ func parse(name string, data []byte) (*file, error) {
 // lists the parser's messages so that both come out 1-based. A message
 // without a line stays without one rather than be given a guessed line.
 func yamlError(name string, err error) error {
-	m := yamlLineError.FindStringSubmatch(err.Error())
+	m := yamlLineError().FindStringSubmatch(err.Error())
 	if m == nil {
 		return fmt.Errorf("policy: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}

@@ -530,8 +530,8 @@ func TestMintBound(t *testing.T) {
 	dir := t.TempDir()
 	user := filepath.Join(dir, "user.yaml")
 	repo := filepath.Join(dir, "repo.yaml")
-	os.WriteFile(user, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n        max_ttl: 30m\n      - branch: dev\n"), 0o600)
-	os.WriteFile(repo, []byte("secrets:\n  K:\n    allow:\n      - agent: claude\n        max_ttl: 10m\n  L:\n    allow:\n      - branch: main\n"), 0o600)
+	must(t, os.WriteFile(user, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n        max_ttl: 30m\n      - branch: dev\n"), 0o600))
+	must(t, os.WriteFile(repo, []byte("secrets:\n  K:\n    allow:\n      - agent: claude\n        max_ttl: 10m\n  L:\n    allow:\n      - branch: main\n"), 0o600))
 	s, err := Load(user, repo)
 	if err != nil {
 		t.Fatal(err)
@@ -566,7 +566,7 @@ func TestLoadRefusesAFIFO(t *testing.T) {
 // TestCaseFoldIsASCII: a Kelvin sign (U+212A) is not a "k".
 func TestCaseFoldIsASCII(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - user: kim@acme.com\n"), 0o600)
+	must(t, os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - user: kim@acme.com\n"), 0o600))
 	s, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
@@ -584,7 +584,7 @@ func TestCaseFoldIsASCII(t *testing.T) {
 // against codex. max_ttl is the smallest over the agents.
 func TestSeveralAgentsEachDecide(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(p, []byte(`secrets:
+	must(t, os.WriteFile(p, []byte(`secrets:
   DB:
     allow:
       - agent: claude-code
@@ -594,7 +594,7 @@ func TestSeveralAgentsEachDecide(t *testing.T) {
     deny:
       - agent: cursor
         branch: "release/*"
-`), 0o600)
+`), 0o600))
 	s := mustLoad(t, p)
 	both := Subject{Branch: "release/1", Agents: []string{"claude-code", "codex"}}
 	if d := s.Decide("DB", both); !d.Allowed || d.MaxTTL != 10*time.Minute {
@@ -614,7 +614,7 @@ func TestSeveralAgentsEachDecide(t *testing.T) {
 // whose account cannot be established is not let through by it.
 func TestDenyLoginWhenUnknown(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "policy.yaml")
-	os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n    deny:\n      - user: intern\n"), 0o600)
+	must(t, os.WriteFile(p, []byte("secrets:\n  K:\n    allow:\n      - branch: main\n    deny:\n      - user: intern\n"), 0o600))
 	s := mustLoad(t, p)
 	if d := s.Decide("K", Subject{Branch: "main", User: "dev"}); !d.Allowed {
 		t.Errorf("dev: %+v", d)
@@ -646,5 +646,13 @@ func TestUnknownAgentNeverAllowed(t *testing.T) {
 	}
 	if d := s.Decide("K", Subject{Branch: "main", Agents: []string{"codex"}}); !d.Allowed {
 		t.Fatalf("codex: %+v", d)
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,7 +10,9 @@
 //	[db.env]
 //	DB_PASS = "db_password"
 //
-// plus one optional key per list caveat (caveat.ListKinds). It owns the
+// plus one optional key per list caveat (caveat.ListKinds), and
+// allow_host, the hosts `llms agent --profile` lets the agent reach beside
+// its own API (internal/egress's rules and @presets). It owns the
 // file format and its validation. It refuses a file that is not a regular
 // file or is larger than 1 MiB, unknown keys, the [profiles.NAME] form an
 // earlier llms read (with an error that says what to write instead), empty
@@ -33,6 +35,7 @@ import (
 
 	"github.com/llm-secrets/llms/internal/agentid"
 	"github.com/llm-secrets/llms/internal/caveat"
+	"github.com/llm-secrets/llms/internal/egress"
 	"github.com/llm-secrets/llms/internal/names"
 	"github.com/llm-secrets/llms/internal/smallfile"
 )
@@ -48,6 +51,8 @@ type Profile struct {
 	// Caveats holds the profile's other list caveats (caveat.ListKinds),
 	// keyed by caveat name, which is also their key in the file.
 	Caveats map[string][]string
+	// AllowHost is allow_host: egress rules for agent mode, as written.
+	AllowHost []string
 }
 
 // file mirrors the TOML: a table per profile. A profile's keys are
@@ -57,10 +62,11 @@ type file map[string]toml.Primitive
 // rawProfile is one profile as written; a string for the duration so that
 // errors can name it.
 type rawProfile struct {
-	Secrets []string
-	Env     map[string]string
-	TTL     string
-	Caveats map[string][]string
+	Secrets   []string
+	Env       map[string]string
+	TTL       string
+	Caveats   map[string][]string
+	AllowHost []string
 }
 
 // decodeProfile decodes the keys of one profile it knows and returns the
@@ -68,7 +74,8 @@ type rawProfile struct {
 func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile, []string, error) {
 	raw := rawProfile{Caveats: map[string][]string{}}
 	var unknown []string
-	for k, prim := range keys {
+	for _, k := range sortedKeys(keys) {
+		prim := keys[k]
 		var err error
 		switch {
 		case k == "secrets":
@@ -77,6 +84,11 @@ func decodeProfile(md toml.MetaData, keys map[string]toml.Primitive) (rawProfile
 			err = md.PrimitiveDecode(prim, &raw.Env)
 		case k == "ttl":
 			err = md.PrimitiveDecode(prim, &raw.TTL)
+		case k == keyAllowHost:
+			err = md.PrimitiveDecode(prim, &raw.AllowHost)
+			if err == nil && raw.AllowHost == nil {
+				raw.AllowHost = []string{}
+			}
 		case k != caveat.NameSecret && caveat.Settable(k):
 			var items []string
 			err = md.PrimitiveDecode(prim, &items)
@@ -98,6 +110,9 @@ var (
 	ErrUnknown = errors.New("no such profile")
 )
 
+// keyAllowHost is the key of a profile's egress rules.
+const keyAllowHost = "allow_host"
+
 // MaxTTL bounds a profile's lifetime; mint still bounds it by the session.
 const MaxTTL = 24 * time.Hour
 
@@ -118,25 +133,45 @@ func Load(path string) (map[string]Profile, error) {
 }
 
 // Parse validates the TOML text of a profiles file; path names it in errors.
+// Profiles, and the keys and variables of each, are checked in sorted
+// order, so a file with several mistakes always reports the same one first.
 func Parse(path string, data []byte) (map[string]Profile, error) {
 	var f file
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	raws, err := decodeFile(md, f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make(map[string]Profile, len(raws))
+	for _, name := range sortedKeys(raws) {
+		p, err := validate(name, raws[name])
+		if err != nil {
+			return nil, fmt.Errorf("%s: profile %q: %w", path, name, err)
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
+// decodeFile decodes every profile of the file as written, and refuses
+// what is not a profile table and any key it does not know.
+func decodeFile(md toml.MetaData, f file) (map[string]rawProfile, error) {
 	raws := make(map[string]rawProfile, len(f))
 	var unknown []string
 	for _, name := range sortedKeys(f) {
 		keys, ok := table(md, f[name], name)
 		if !ok {
-			return nil, fmt.Errorf("%s: %s is not a table: a profile is written [%s], its keys on the lines below", path, toml.Key{name}, toml.Key{name})
+			return nil, fmt.Errorf("%s is not a table: a profile is written [%s], its keys on the lines below", toml.Key{name}, toml.Key{name})
 		}
 		if old := oldForm(md, name, keys); old != "" {
-			return nil, fmt.Errorf("%s: [profiles.%s] is a form llms no longer reads: write [%s] (and [%s.env]); profiles are top-level tables, as in llm-secrets v3", path, old, old, old)
+			return nil, fmt.Errorf("[profiles.%s] is a form llms no longer reads: write [%s] (and [%s.env]); profiles are top-level tables, as in llm-secrets v3", old, old, old)
 		}
 		raw, und, err := decodeProfile(md, keys)
 		if err != nil {
-			return nil, fmt.Errorf("%s: profile %q: %v", path, name, err)
+			return nil, fmt.Errorf("profile %q: %v", name, err)
 		}
 		raws[name] = raw
 		for _, k := range und {
@@ -148,67 +183,112 @@ func Parse(path string, data []byte) (map[string]Profile, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("%s: unknown key(s): %s", path, strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("unknown key(s): %s", strings.Join(unknown, ", "))
 	}
-	out := make(map[string]Profile, len(f))
-	for name, raw := range raws {
-		bad := func(format string, args ...any) error {
-			return fmt.Errorf("%s: profile %q: %s", path, name, fmt.Sprintf(format, args...))
-		}
-		if len(name) > 64 || names.Secret(name) != nil {
-			return nil, bad("invalid profile name")
-		}
-		if len(raw.Secrets) == 0 {
-			return nil, bad("secrets is empty; a profile must name the secrets it grants")
-		}
-		for _, s := range raw.Secrets {
-			if err := names.Secret(s); err != nil {
-				return nil, bad("%v", err)
-			}
-		}
-		if raw.TTL == "" {
-			return nil, bad("ttl is required (e.g. ttl = \"15m\")")
-		}
-		ttl, err := time.ParseDuration(raw.TTL)
-		if err != nil || ttl <= 0 || ttl > MaxTTL {
-			return nil, bad("ttl %q must be a duration between 1s and %s", raw.TTL, MaxTTL)
-		}
-		for _, k := range sortedKeys(raw.Caveats) {
-			if len(raw.Caveats[k]) == 0 {
-				return nil, bad("%s is empty: it would restrict nothing; remove it or name at least one", k)
-			}
-		}
-		for _, a := range raw.Caveats[caveat.NameAgent] {
-			if _, err := agentid.Canonical(a); err != nil {
-				return nil, bad("agent: %v", err)
-			}
-		}
-		env := map[string]string{}
-		mapped := map[string]bool{}
-		for v, s := range raw.Env {
-			if !names.EnvVar(v) {
-				return nil, bad("env: %q is not a valid variable name", v)
-			}
-			if !slices.Contains(raw.Secrets, s) {
-				return nil, bad("env: %s maps to %q, which is not in secrets", v, s)
-			}
-			env[v], mapped[s] = s, true
-		}
-		for _, s := range raw.Secrets {
-			if mapped[s] {
-				continue
-			}
-			if !names.EnvVar(s) {
-				return nil, bad("secret %q is not a valid variable name; map it in [%s.env]", s, name)
-			}
-			if _, taken := env[s]; taken {
-				return nil, bad("variable %s is used twice", s)
-			}
-			env[s] = s
-		}
-		out[name] = Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats}
+	return raws, nil
+}
+
+// validate checks one decoded profile and fills in its defaults.
+func validate(name string, raw rawProfile) (Profile, error) {
+	if len(name) > 64 || names.Secret(name) != nil {
+		return Profile{}, errors.New("invalid profile name")
 	}
-	return out, nil
+	if len(raw.Secrets) == 0 {
+		return Profile{}, errors.New("secrets is empty; a profile must name the secrets it grants")
+	}
+	for _, s := range raw.Secrets {
+		if err := names.Secret(s); err != nil {
+			return Profile{}, err
+		}
+	}
+	ttl, err := parseTTL(raw.TTL)
+	if err != nil {
+		return Profile{}, err
+	}
+	if err := checkCaveats(raw.Caveats); err != nil {
+		return Profile{}, err
+	}
+	if err := checkAllowHost(raw.AllowHost); err != nil {
+		return Profile{}, err
+	}
+	env, err := environment(name, raw)
+	if err != nil {
+		return Profile{}, err
+	}
+	return Profile{Name: name, Secrets: raw.Secrets, Env: env, TTL: ttl, Caveats: raw.Caveats, AllowHost: raw.AllowHost}, nil
+}
+
+// checkAllowHost checks a profile's egress rules with internal/egress's
+// grammar; present, the list must name at least one host.
+func checkAllowHost(hosts []string) error {
+	if hosts == nil {
+		return nil
+	}
+	if len(hosts) == 0 {
+		return fmt.Errorf("%s is empty: it would allow nothing; remove it or name at least one host", keyAllowHost)
+	}
+	if _, err := egress.Parse(hosts); err != nil {
+		return fmt.Errorf("%s: %v", keyAllowHost, err)
+	}
+	return nil
+}
+
+// parseTTL reads the required lifetime, between 1s and MaxTTL.
+func parseTTL(text string) (time.Duration, error) {
+	if text == "" {
+		return 0, errors.New("ttl is required (e.g. ttl = \"15m\")")
+	}
+	ttl, err := time.ParseDuration(text)
+	if err != nil || ttl <= 0 || ttl > MaxTTL {
+		return 0, fmt.Errorf("ttl %q must be a duration between 1s and %s", text, MaxTTL)
+	}
+	return ttl, nil
+}
+
+// checkCaveats refuses an empty list, which would mint a token without
+// that restriction, and an agent name llms does not know.
+func checkCaveats(caveats map[string][]string) error {
+	for _, k := range sortedKeys(caveats) {
+		if len(caveats[k]) == 0 {
+			return fmt.Errorf("%s is empty: it would restrict nothing; remove it or name at least one", k)
+		}
+	}
+	for _, a := range caveats[caveat.NameAgent] {
+		if _, err := agentid.Canonical(a); err != nil {
+			return fmt.Errorf("agent: %v", err)
+		}
+	}
+	return nil
+}
+
+// environment maps each variable to its secret: the [NAME.env] table, and
+// for every secret it does not map, a variable of the secret's own name.
+func environment(name string, raw rawProfile) (map[string]string, error) {
+	env := map[string]string{}
+	mapped := map[string]bool{}
+	for _, v := range sortedKeys(raw.Env) {
+		s := raw.Env[v]
+		if !names.EnvVar(v) {
+			return nil, fmt.Errorf("env: %q is not a valid variable name", v)
+		}
+		if !slices.Contains(raw.Secrets, s) {
+			return nil, fmt.Errorf("env: %s maps to %q, which is not in secrets", v, s)
+		}
+		env[v], mapped[s] = s, true
+	}
+	for _, s := range raw.Secrets {
+		if mapped[s] {
+			continue
+		}
+		if !names.EnvVar(s) {
+			return nil, fmt.Errorf("secret %q is not a valid variable name; map it in [%s.env]", s, name)
+		}
+		if _, taken := env[s]; taken {
+			return nil, fmt.Errorf("variable %s is used twice", s)
+		}
+		env[s] = s
+	}
+	return env, nil
 }
 
 // oldForm returns NAME when the table "profiles" holds a table NAME other

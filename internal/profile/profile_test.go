@@ -77,6 +77,12 @@ func TestParseRefuses(t *testing.T) {
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nagent = []\n":    "agent is empty",
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nkeep_env = []\n": "keep_env is empty",
 
+		// Agent mode's egress rules: in their one spelling, never empty.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = []\n":                    "allow_host is empty",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"API.example.com\"]\n": "allow_host: allowed host \"API.example.com\": write it in lower case",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"@nope\"]\n":           "no preset",
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = \"@npm\"\n":              "allow_host:",
+
 		// Only the agent-mode launcher adds a launch caveat.
 		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nlaunch = [\"0123456789abcdef0123456789abcdef\"]\n": "unknown key(s): a.launch",
 	}
@@ -85,6 +91,19 @@ func TestParseRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want error containing %q", in, err, want)
 		}
+	}
+}
+
+func TestParseAllowHost(t *testing.T) {
+	all, err := Parse("p.toml", []byte("[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nallow_host = [\"@npm\", \"127.0.0.2:5432\"]\n[b]\nsecrets = [\"A\"]\nttl = \"1m\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := all["a"].AllowHost; !slices.Equal(got, []string{"@npm", "127.0.0.2:5432"}) {
+		t.Errorf("allow_host = %q", got)
+	}
+	if all["b"].AllowHost != nil {
+		t.Errorf("a profile without allow_host: %q", all["b"].AllowHost)
 	}
 }
 
@@ -122,5 +141,38 @@ func TestLoadRefusesNonRegular(t *testing.T) {
 	}
 	if _, err := Load(zero); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Fatalf("Load(/dev/zero) = %v", err)
+	}
+}
+
+// The same bad file always gives the same error: the first problem in
+// sorted order (profiles by name, then a profile's keys and variables by
+// name), however Go happens to order its maps.
+func TestParseErrorsAreDeterministic(t *testing.T) {
+	cases := map[string]string{
+		// Two invalid profiles.
+		"[b]\nsecrets = []\nttl = \"1m\"\n[a]\nsecrets = [\"A\"]\n[c]\nttl = \"1m\"\n": `p.toml: profile "a": ttl is required`,
+		// Two bad variables in one profile.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\n[a.env]\nZ = \"B\"\nY = \"C\"\n\"1X\" = \"A\"\n": `p.toml: profile "a": env: "1X" is not a valid variable name`,
+		// Two keys that do not decode.
+		"[a]\nsecrets = [\"A\"]\nttl = \"1m\"\nrepo = \"r\"\ncmd = \"psql\"\nbranch = \"b\"\n": `p.toml: profile "a": branch: `,
+		// Two empty caveat lists, in two profiles.
+		"[b]\nsecrets = [\"A\"]\nttl = \"1m\"\nrepo = []\n[a]\nsecrets = [\"A\"]\nttl = \"1m\"\ncmd = []\nagent = []\n": `p.toml: profile "a": agent is empty`,
+	}
+	for in, want := range cases {
+		first := ""
+		for i := range 50 {
+			_, err := Parse("p.toml", []byte(in))
+			if err == nil {
+				t.Fatalf("Parse(%q) accepted", in)
+			}
+			if i == 0 {
+				first = err.Error()
+				if !strings.HasPrefix(first, want) {
+					t.Errorf("Parse(%q) = %q, want %q first", in, first, want)
+				}
+			} else if err.Error() != first {
+				t.Fatalf("Parse(%q) gave two errors:\n%s\n%s", in, first, err)
+			}
+		}
 	}
 }

@@ -68,7 +68,8 @@
 //	  0x70, 0x40, 0x73, 0x73,                  xxd -i
 //
 // The offset is 6 to 16 hex digits and the pairs are in either case. The
-// bytes of consecutive dump lines, without their '\n' and '\r', are matched
+// bytes of consecutive dump lines, without the line breaks they spell (runs
+// as the text view leaves out; a longer run ends any match), are matched
 // against every pattern as one string; a match there masks from the value's
 // first hex pair to the end of the line on which it ends, so that the ASCII
 // column, which shows the same bytes, goes with it. Earlier lines' ASCII
@@ -106,8 +107,9 @@
 // The search is Wu–Manber with a hashed 4-byte shift table over a window as
 // long as the shortest pattern (at most 32 bytes); only where the table
 // cannot rule a position out are patterns compared. Text with no secrets is
-// mostly skipped a window at a time, reading the table for two windows at
-// once; building the text view is one copy of each line. The dump view is
+// mostly skipped a window at a time, by a constant move the processor can
+// predict past the table read; building the text view is one copy of each
+// line. The dump view is
 // built only from lines that start like a dump line (six hex digits, or a
 // space and a hex digit, or two spaces and "0").
 //

@@ -2,6 +2,10 @@ package redact
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -96,5 +100,45 @@ func TestUnfinishedLastDumpLine(t *testing.T) {
 		" 73 65 63 72 65 74":              " [REDACTED:S]",
 	} {
 		checkMasks(t, r, input, want)
+	}
+}
+
+// A hex dump whose pairs spell line breaks after the start of a value
+// (xxd of a value's beginning, then of empty lines) is decided once the run
+// of breaks is longer than the text view would leave out: held back
+// without end, it grew the engine's tail by every line and had it scanned
+// again on every Write. Breaks within the limit still join the value.
+func TestDumpLineBreaksDoNotHoldForever(t *testing.T) {
+	v := []byte("abcdefghijklmnopqrstuvwxyz0123")
+	r := New([]Secret{{"S", v}})
+	xxd := func(off int, b []byte) string {
+		s := fmt.Sprintf("%08x:", off)
+		for i := 0; i < len(b); i += 2 {
+			s += fmt.Sprintf(" %02x%02x", b[i], b[i+1])
+		}
+		return s + "  " + strings.Repeat(".", len(b)) + "\n"
+	}
+	breaks := bytes.Repeat([]byte{'\n'}, 16)
+	var dst bytes.Buffer
+	w := r.NewWriter(&dst)
+	if _, err := io.WriteString(w, xxd(0, v[:16])); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 200; i++ {
+		if _, err := io.WriteString(w, xxd(16*i, breaks)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(w.held) > 2*len(xxd(0, breaks)) {
+		t.Fatalf("after 200 dump lines of line breaks the engine holds %d bytes undecided", len(w.held))
+	}
+	// Two break pairs, within the limit, inside the value: still masked.
+	split := slices.Concat(v[:10], []byte("\n\n"), v[10:])
+	var dump strings.Builder
+	for off := 0; off < len(split); off += 16 {
+		dump.WriteString(xxd(off, split[off:min(off+16, len(split))]))
+	}
+	if got := maskAll(t, r, dump.String(), nil); strings.Contains(got, "6a") || !strings.Contains(got, "[REDACTED:S]") {
+		t.Fatalf("a dump of the value with two line breaks inside is not masked: %q", got)
 	}
 }

@@ -30,7 +30,7 @@ type Finder struct {
 // from report stops the Finder: Write and Close return it from then on.
 func (r *Redactor) NewFinder(report func(Found) error) *Finder {
 	f := &Finder{report: report, line: 1}
-	f.stream = stream{r: r, lineStart: true, closed: errFinderClosed, process: f.reportMatches}
+	f.stream = stream{r: r, lineStart: true, join: r.holdBack, closed: errFinderClosed, process: f.reportMatches}
 	return f
 }
 

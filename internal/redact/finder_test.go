@@ -17,7 +17,7 @@ func TestFinderMatchesFind(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the dense output holds no match")
 	}
-	for _, chunk := range []int{1, 7, 4096, len(data)} {
+	for _, chunk := range []int{1, 7, 4096, 40000, len(data)} {
 		var got []Found
 		fd := r.NewFinder(func(m Found) error { got = append(got, m); return nil })
 		for p := data; len(p) > 0; {

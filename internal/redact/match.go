@@ -119,17 +119,16 @@ func (r *Redactor) find(data []byte, from int, final bool) hit {
 	}
 	w := r.window
 	i := from
-	// Most windows of ordinary text move by the most the table allows, far:
-	// look up the window after that move together with the current one, so
-	// that the two table reads overlap instead of waiting on each other.
+	// Most windows of ordinary text move by the most the table allows,
+	// far. That move is a constant, not the value read from the table: the
+	// processor, predicting the branch, reads the next windows' grams
+	// before the table has answered for this one.
 	far := w - gram + 1
 	for i+w <= len(data) {
 		s := r.shift[gramHash(data[i+w-gram:])]
-		if i+far+w <= len(data) {
-			if next := r.shift[gramHash(data[i+far+w-gram:])]; int(s) == far && next != 0 {
-				i += far + int(next)
-				continue
-			}
+		if int(s) == far {
+			i += far
+			continue
 		}
 		if s != 0 {
 			i += int(s)

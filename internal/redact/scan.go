@@ -13,7 +13,8 @@ import (
 //     wrapped its output or a terminal turned "\n" into "\r\n", never
 //     splits a pattern;
 //   - the dump view is the bytes that the pairs of each run of consecutive
-//     hex dump lines spell (dump.go), without '\r' and '\n' too.
+//     hex dump lines spell (dump.go), without their line breaks, which
+//     are left out as in the text view.
 //
 // Both are searched for every pattern. Each match is a span of the input:
 // from its first byte to its last, with any line breaks and dump columns in
@@ -29,14 +30,15 @@ type found struct {
 
 // A scanner holds the buffers of scan, so that a Writer reuses them.
 type scanner struct {
-	text      []byte         // the text view
-	gone      []int          // positions of the bytes the text view leaves out, in order
-	dump      []byte         // the dump view of the current run of dump lines
-	dumpAt    []int          // dumpAt[i]: position of dump[i]'s first hex digit
-	lines     []dumpLineSpan // the current run's lines
-	dumpLines []dumpLineSpan // every line that is or may be a dump line
-	pairs     []int
-	found     []found
+	text       []byte         // the text view
+	gone       []int          // positions of the bytes the text view leaves out, in order
+	dump       []byte         // the dump view of the current run of dump lines
+	dumpAt     []int          // dumpAt[i]: position of dump[i]'s first hex digit
+	dumpBreaks int            // line breaks the dump view's current run ends with
+	lines      []dumpLineSpan // the current run's lines
+	dumpLines  []dumpLineSpan // every line that is or may be a dump line
+	pairs      []int
+	found      []found
 }
 
 // dumpLineSpan is one line of a run of dump lines: the index in the dump
@@ -174,6 +176,7 @@ func (s *scanner) textPos(v int) int {
 // which a match may still begin in an unfinished run.
 func (r *Redactor) scanDumps(s *scanner, buf []byte, lineStart, final bool) int {
 	s.dump, s.dumpAt, s.lines, s.dumpLines = s.dump[:0], s.dumpAt[:0], s.lines[:0], s.dumpLines[:0]
+	s.dumpBreaks = 0
 	k := 0 // the next '\n' is at s.gone[k] or later
 	nextLine := func() (end int, complete bool) {
 		for ; k < len(s.gone); k++ {
@@ -204,16 +207,24 @@ func (r *Redactor) scanDumps(s *scanner, buf []byte, lineStart, final bool) int 
 			s.dumpLines = append(s.dumpLines, dumpLineSpan{0, start, end})
 			return min(start, r.scanDumpRun(s, buf, false))
 		case notDump:
-			r.scanDumpRun(s, buf, true)
+			if len(s.lines) > 0 {
+				r.scanDumpRun(s, buf, true)
+			}
 		case isDump:
 			s.lines = append(s.lines, dumpLineSpan{len(s.dump), start, end})
 			s.dumpLines = append(s.dumpLines, s.lines[len(s.lines)-1])
 			for _, q := range s.pairs {
 				q += start
-				if b := hexValue(buf[q])<<4 | hexValue(buf[q+1]); b != '\n' && b != '\r' {
-					s.dump = append(s.dump, b)
-					s.dumpAt = append(s.dumpAt, q)
+				// Line breaks are left out as in the text view: a run
+				// of up to maxBreak, the rest kept to end any match.
+				b := hexValue(buf[q])<<4 | hexValue(buf[q+1])
+				if b != '\n' && b != '\r' {
+					s.dumpBreaks = 0
+				} else if s.dumpBreaks++; s.dumpBreaks <= r.maxBreak {
+					continue
 				}
+				s.dump = append(s.dump, b)
+				s.dumpAt = append(s.dumpAt, q)
 			}
 		}
 		start = end + 1
@@ -239,7 +250,7 @@ func (r *Redactor) scanDumpRun(s *scanner, buf []byte, final bool) int {
 		s.found = append(s.found, found{s.dumpAt[h.start], s.lines[s.lineOf(last)].end, h.pattern, true})
 		from = h.start + 1
 	}
-	s.dump, s.dumpAt, s.lines = s.dump[:0], s.dumpAt[:0], s.lines[:0]
+	s.dump, s.dumpAt, s.lines, s.dumpBreaks = s.dump[:0], s.dumpAt[:0], s.lines[:0], 0
 	return cut
 }
 

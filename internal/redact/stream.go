@@ -11,6 +11,7 @@ type stream struct {
 	held      []byte
 	at        int   // stream offset of held[0] (or of the next byte)
 	lineStart bool  // held[0], or the next byte, starts a line
+	join      int   // bytes of a Write scanned joined to the held tail before the rest is scanned in place (W)
 	err       error // sticky: the first failure, or closed after Close
 	closed    error
 	process   func(buf []byte, cut int) error
@@ -27,9 +28,29 @@ func (s *stream) write(p []byte) (int, error) {
 		return 0, nil
 	}
 	buf := p
-	if len(s.held) > 0 {
-		s.held = append(s.held, p...)
-		buf = s.held
+	if h := len(s.held); h > 0 {
+		// The held tail must be scanned joined to what follows. Rather than
+		// copy all of p after it, decide it with the next k bytes, as if p
+		// came in two Writes (which changes nothing). Once what is still
+		// held lies inside those k bytes, it is also the start of
+		// p[k-len(held):], and the rest is scanned in place. A tail that
+		// stays undecided (a long dump line) has the rest of p copied after
+		// it.
+		k := min(len(p), h+s.join)
+		s.held = append(s.held, p[:k]...)
+		if err := s.step(s.held, false); err != nil {
+			return 0, err
+		}
+		switch {
+		case k == len(p):
+			return len(p), nil
+		case len(s.held) <= k:
+			buf = p[k-len(s.held):]
+			s.held = s.held[:0]
+		default:
+			s.held = append(s.held, p[k:]...)
+			buf = s.held
+		}
 	}
 	if err := s.step(buf, false); err != nil {
 		return 0, err

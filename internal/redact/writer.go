@@ -48,7 +48,7 @@ type rep struct{ in, end, next int }
 // stream needs its own Writer.
 func (r *Redactor) NewWriter(w io.Writer) *Writer {
 	wr := &Writer{dst: w, window: r.holdBack}
-	wr.stream = stream{r: r, lineStart: true, held: make([]byte, 0, 2*r.longest), closed: errClosed,
+	wr.stream = stream{r: r, lineStart: true, held: make([]byte, 0, 2*r.longest), join: r.holdBack, closed: errClosed,
 		process: func(buf []byte, cut int) error {
 			wr.queue(buf, wr.at, wr.at+cut)
 			return nil

@@ -91,6 +91,30 @@ func handledScopes(v int) uint64 {
 	return 0
 }
 
+// handledNet is the network access a restricted network handles at ABI
+// v: from ABI 4, connecting TCP sockets (binding stays free: the agent's
+// own servers listen where they like).
+func handledNet(v int) uint64 {
+	if v >= 4 {
+		return ll.AccessNetConnectTCP
+	}
+	return 0
+}
+
+// NetOpen lists, in words, what stays open on a restricted network at
+// ABI v (Rules.Net): the launcher prints it at every launch, and
+// docs/SECURITY.md says the same.
+func NetOpen(v int) []string {
+	m := []string{
+		"no name lookups inside the sandbox but /etc/hosts (no UDP, so no DNS: the proxy resolves names)",
+		"a server the agent starts listens where it likes: one on every address can be reached from the network",
+	}
+	if v < 4 {
+		return append(m, "programs llms runs for the agent (llms exec, run_with_secrets) may open TCP connections to any address and port (Landlock's TCP rule needs ABI 4); the agent's own connects are decided by address")
+	}
+	return append(m, "programs llms runs for the agent (llms exec, run_with_secrets) may open TCP connections to the proxy's port on any address (Landlock's rule names a port, not a host); the agent's own connects are decided by address")
+}
+
 // Missing lists, in words, what agent mode promises that ABI v cannot
 // enforce; empty from ABI 5. The launcher prints it at every launch.
 // Signals, abstract Unix sockets (ABI 6) and Unix sockets by path (ABI 9)

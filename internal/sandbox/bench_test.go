@@ -88,7 +88,9 @@ func BenchmarkThread(b *testing.B) {
 
 // BenchmarkConnect: a connect(2) from a confined program, unmediated (the
 // filter of a broker's child) and through the supervisor (the agent's):
-// to a TCP server on the loopback, to a Unix socket the launcher allows (as
+// to a TCP server on the loopback the launcher allows (as the proxy's), to
+// one the program serves itself (sock_diag, then the tree's descriptors),
+// to a Unix socket the launcher allows (as
 // the broker's), and to a Unix socket the program serves itself (the
 // supervisor then asks sock_diag and reads the tree's descriptors).
 // ns/connect is one socket, connect and close, as the program measured.
@@ -118,9 +120,13 @@ func BenchmarkConnect(b *testing.B) {
 			}
 		}()
 	}
-	bin, _ := os.Executable()
+	bin, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, c := range []struct{ name, kind, addr string }{
-		{"tcp", "tcp", tcp.Addr().String()}, {"unix-allowed", "unix", allowed}, {"unix-own", "own", filepath.Join(dir, "own.sock")},
+		{"tcp", "tcp", tcp.Addr().String()}, {"tcp-own", "owntcp", "127.0.0.1:0"},
+		{"unix-allowed", "unix", allowed}, {"unix-own", "own", filepath.Join(dir, "own.sock")},
 	} {
 		for _, supervised := range []bool{false, true} {
 			name := c.name + "/direct"
@@ -147,6 +153,7 @@ func BenchmarkConnect(b *testing.B) {
 				if supervised {
 					sup, err := NewSupervisor(r, []string{allowed})
 					if err == nil {
+						sup.AllowTCP(tcp.Addr().(*net.TCPAddr).AddrPort()) // as the proxy's
 						err = sup.Start(w)
 					}
 					if err != nil {

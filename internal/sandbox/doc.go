@@ -60,7 +60,8 @@
 // know, a working tree that holds the home directory or lies inside a
 // hidden path, an agent's temp dir that is a shared one, and a socket
 // directory inside a tree the agent may write (the agent could replace the
-// broker's socket). It does not decide who may use a secret (the broker does),
-// restrict the network, or confine a process that is not started through
-// it.
+// broker's socket). It does not decide who may use a secret (the broker does)
+// nor which hosts are allowed (internal/egress does: the supervisor asks it
+// of each TCP/IP connect, egress.go), and confines no process that is not
+// started through it.
 package sandbox

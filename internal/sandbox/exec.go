@@ -312,7 +312,7 @@ func confine(r *Rules, notify int) error {
 	}
 	defer p.Close()
 	return p.restrict(func() error {
-		listener, err := installAgentFilter(signalsMediated(r.ABI))
+		listener, err := installAgentFilter(signalsMediated(r.ABI), r.Net != nil)
 		if err != nil {
 			return err
 		}

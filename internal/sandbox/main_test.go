@@ -38,6 +38,7 @@ const (
 	// runs the probe with its arguments.
 	viewLaunchEnv = "LLMS_SANDBOX_TEST_VIEW_LAUNCHER"
 	supEnv        = "LLMS_SANDBOX_TEST_SUPERVISED_LAUNCHER"
+	egressEnv     = "LLMS_SANDBOX_TEST_EGRESS_LAUNCHER"
 )
 
 func TestMain(m *testing.M) {
@@ -66,6 +67,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(supEnv) == "1" {
 		os.Exit(supervisedLauncher(os.Args[1:]))
+	}
+	if os.Getenv(egressEnv) == "1" {
+		os.Exit(egressLauncher(os.Args[1:]))
 	}
 	if os.Getenv(probeEnv) == "1" {
 		os.Exit(probe(os.Args[1:]))
@@ -209,6 +213,8 @@ func probe(args []string) int {
 			if fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0); err == nil {
 				unix.Close(fd)
 			}
+		case "tcp", "tcpserve", "udp", "fastopen", "socket":
+			err = netProbe(op, target)
 		case "connectloop":
 			// N,tcp|unix|own,ADDRESS: N connections, one after the other,
 			// to a TCP or Unix address (own: served by the probe); it
@@ -450,11 +456,15 @@ func connectLoop(target string) (time.Duration, error) {
 	switch f[1] {
 	case "tcp":
 		network = "tcp"
-	case "own":
-		l, err := net.Listen("unix", addr)
+	case "own", "owntcp":
+		if f[1] == "owntcp" {
+			network = "tcp"
+		}
+		l, err := net.Listen(network, addr)
 		if err != nil {
 			return 0, err
 		}
+		addr = l.Addr().String()
 		defer l.Close()
 		go func() {
 			for {

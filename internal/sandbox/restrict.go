@@ -39,7 +39,8 @@ func Restrict(r *Rules) error {
 // is fixed when it is prepared: a directory created or replaced later gets
 // no rule (fail closed).
 type Prepared struct {
-	fd int
+	fd  int
+	net bool // the network is restricted: the filters say so
 }
 
 // Prepare compiles r, refusing as Restrict does. Close releases it.
@@ -54,6 +55,9 @@ func Prepare(r *Rules) (*Prepared, error) {
 		return nil, fmt.Errorf("the rules need Landlock ABI %d and the kernel offers %d: refusing to apply fewer", r.ABI, have)
 	}
 	attr := ll.RulesetAttr{HandledAccessFS: handledFS(r.ABI), Scoped: handledScopes(r.ABI)}
+	if r.Net != nil {
+		attr.HandledAccessNet = handledNet(r.ABI)
+	}
 	// The kernel opens the ruleset close-on-exec: no child inherits it.
 	fd, err := ll.LandlockCreateRuleset(&attr, 0)
 	if err != nil {
@@ -65,7 +69,16 @@ func Prepare(r *Rules) (*Prepared, error) {
 			return nil, err
 		}
 	}
-	return &Prepared{fd: fd}, nil
+	if attr.HandledAccessNet != 0 {
+		for _, port := range r.Net.TCPPorts {
+			pa := ll.NetPortAttr{AllowedAccess: ll.AccessNetConnectTCP, Port: uint64(port)}
+			if err := ll.LandlockAddNetPortRule(fd, &pa, 0); err != nil {
+				unix.Close(fd)
+				return nil, fmt.Errorf("landlock_add_rule TCP port %d: %w", port, err)
+			}
+		}
+	}
+	return &Prepared{fd: fd, net: r.Net != nil}, nil
 }
 
 // Restrict confines the calling OS thread with p, for good, as the
@@ -75,7 +88,7 @@ func (p *Prepared) Restrict() error {
 	if allowTIOCSTIForTest {
 		return p.restrict(nil)
 	}
-	return p.restrict(installFilter)
+	return p.restrict(func() error { return installFilter(p.net) })
 }
 
 // restrict confines the calling thread with p and the seccomp filter that

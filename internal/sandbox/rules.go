@@ -59,6 +59,22 @@ type Spec struct {
 	// launcher's Supervisor mediates. The broker's children, confined with
 	// the same rules (Prepared.Restrict), are not.
 	Supervised bool
+	// Net, when set, restricts the network (agent mode without
+	// --allow-net); nil leaves it as it is (the git llms runs, a launch
+	// with --allow-net).
+	Net *NetRules
+}
+
+// NetRules restrict the network. The seccomp filters of the agent and of
+// the broker's children keep every process to TCP internet sockets and
+// refuse TCP Fast Open (seccomp.go); the agent's every connect is the
+// supervisor's, which decides it by address (Supervisor.SetEgress). From
+// Landlock ABI 4 a TCP connect made inside the sandbox — a broker child's:
+// the agent's are made by the supervisor, outside every domain — reaches
+// only the ports in TCPPorts (the credential proxy's), on any address:
+// Landlock's rule names a port, never a host.
+type NetRules struct {
+	TCPPorts []uint16 `json:"tcp_ports,omitempty"`
 }
 
 // Rule is one Landlock "path beneath" rule: Access (Landlock filesystem
@@ -87,6 +103,8 @@ type Rules struct {
 	// Supervised: the program is an agent whose calls the launcher
 	// mediates (Spec.Supervised).
 	Supervised bool `json:"supervised,omitempty"`
+	// Net: the network is restricted (Spec.Net).
+	Net *NetRules `json:"net,omitempty"`
 }
 
 // View is what Main mounts, in a mount namespace of its own, before the
@@ -209,7 +227,7 @@ func BuildFor(spec Spec, abi int) (*Rules, error) {
 		return nil, err
 	}
 	slices.Sort(hidden)
-	r := &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised}
+	r := &Rules{FormatVersion: formatVersion, ABI: abi, Rules: c.rules, Hidden: slices.Compact(hidden), Supervised: spec.Supervised, Net: spec.Net}
 	if spec.PrivateTmp != "" {
 		var visible []string // what the rules grant something on, by path
 		for _, g := range [][]string{spec.Read, spec.Write, spec.Devices, spec.Sockets, spec.Visible} {

@@ -30,7 +30,7 @@ func newTree(t *testing.T) tree {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	os.Chmod(root, 0o755)
+	must(t, os.Chmod(root, 0o755))
 	tr := tree{root: root, home: filepath.Join(root, "home")}
 	tr.store = filepath.Join(tr.home, ".local", "share", "llm-secrets")
 	tr.secret = filepath.Join(tr.store, "identity.txt")
@@ -361,7 +361,8 @@ func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m
 
 // rawDevice is a block device (a disk a root agent owns by uid alone).
 func rawDevice(t *testing.T) string {
-	entries, _ := os.ReadDir("/dev")
+	entries, err := os.ReadDir("/dev")
+	must(t, err)
 	for _, e := range entries {
 		if e.Type()&os.ModeDevice != 0 && e.Type()&os.ModeCharDevice == 0 {
 			return "/dev/" + e.Name()
@@ -434,7 +435,7 @@ func TestNoTypingIntoTheTerminal(t *testing.T) {
 		t.Errorf("confined process typed into its terminal: %s", res["tiocsti -"])
 	}
 	res = proc{rules: r, allowTIOCST: true}.probeRun(t, bin, "tiocsti", "-")
-	legacy, _ := os.ReadFile("/proc/sys/dev/tty/legacy_tiocsti")
+	legacy, _ := os.ReadFile("/proc/sys/dev/tty/legacy_tiocsti") // kernels before 6.2 have none
 	t.Logf("without the filter (legacy_tiocsti=%s): tiocsti %s", strings.TrimSpace(string(legacy)), res["tiocsti -"])
 	if strings.TrimSpace(string(legacy)) == "1" && res["tiocsti -"] != "ok" {
 		t.Errorf("the control case failed: %s (the probe itself is broken)", res["tiocsti -"])
@@ -447,7 +448,7 @@ func TestBuildSocketsOnlyWhereAllowed(t *testing.T) {
 	tr := newTree(t)
 	s := tr.spec()
 	sock := filepath.Join(tr.root, "sock")
-	os.Mkdir(sock, 0o700)
+	must(t, os.Mkdir(sock, 0o700))
 	s.Sockets = []string{sock}
 	s.Write = append(s.Write, tr.root) // the socket dir inside a writable tree
 	for _, abi := range []int{7, 9} {
@@ -488,7 +489,7 @@ func TestExecKeepsTheParentDeathSignal(t *testing.T) {
 		t.Fatalf("reading the child's pid: %v", err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child))
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child)) // polled until the child has exec'd
 		if string(comm) == "sleep\n" {
 			break
 		}

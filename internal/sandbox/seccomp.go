@@ -35,7 +35,8 @@ import (
 // readable by any process of the uid. So keyctl, add_key and request_key
 // are refused too, as container runtimes do.
 //
-// That is the whole filter of the children the broker starts. The agent's
+// That is the whole filter of the children the broker starts, with the
+// restricted network's part below where it is restricted. The agent's
 // adds what the launcher's supervisor mediates (supervisor.go, and
 // docs/adr/0029): connect, the opening of terminals, and below Landlock
 // ABI 6 the calls that send a signal, are answered by the launcher
@@ -51,6 +52,21 @@ import (
 // calls, numbered apart, are refused. i386 socketcall,
 // which hides its arguments in memory, may not make, connect or pair
 // sockets (ENOSYS); 32-bit programs use the direct calls since Linux 4.3.
+//
+// Where the network is restricted (agent mode without --allow-net:
+// Rules.Net), both filters keep a process to the one kind of internet
+// socket whose every destination passes a connect that is decided — by
+// the supervisor for the agent, by Landlock's TCP rule (ABI 4) for the
+// broker's children: socket(AF_INET/AF_INET6) only of SOCK_STREAM with
+// protocol 0 or IPPROTO_TCP (UDP, QUIC, ICMP, raw and SOCK_PACKET get
+// EPERM; MPTCP and SCTP, which connect other ways and which Landlock's TCP
+// rule does not cover, EPROTONOSUPPORT, on which programs fall back to
+// TCP), no family but AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK
+// (EAFNOSUPPORT: AF_VSOCK reaches the hypervisor's host, AF_PACKET,
+// AF_BLUETOOTH, AF_TIPC… other networks), no TCP Fast Open (sendto,
+// sendmsg and sendmmsg with MSG_FASTOPEN connect without connect(2):
+// EPERM), no i386 socketcall socket or send (its arguments are in memory:
+// ENOSYS), and no x32 call (ENOSYS).
 
 // Classic BPF opcodes (linux/filter.h).
 const (
@@ -60,6 +76,9 @@ const (
 	bpfAndK   = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
 	bpfRetK   = unix.BPF_RET | unix.BPF_K
 )
+
+// offArg3 is the fourth argument: the flags of sendto and sendmmsg.
+const offArg3 = 16 + 3*8
 
 // Offsets in struct seccomp_data: nr, arch, instruction_pointer, args[6].
 // An ioctl's request, fcntl's command, open's flags, socket's domain and
@@ -81,6 +100,9 @@ const (
 	retNotify = unix.SECCOMP_RET_USER_NOTIF
 	retEPERM  = unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
 	retENOSYS = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	// Refusals of the restricted network.
+	retEPROTONOSUPPORT = unix.SECCOMP_RET_ERRNO | uint32(unix.EPROTONOSUPPORT)
+	retEAFNOSUPPORT    = unix.SECCOMP_RET_ERRNO | uint32(unix.EAFNOSUPPORT)
 	// retSuccess returns 0 without running the call.
 	retSuccess = unix.SECCOMP_RET_ERRNO
 )
@@ -93,6 +115,9 @@ const (
 	socketcallSock  = 1 // SYS_SOCKET, SYS_CONNECT, SYS_SOCKETPAIR of socketcall(2)
 	socketcallConn  = 3
 	socketcallPair  = 8
+	socketcallSend  = 11 // SYS_SENDTO, SYS_SENDMSG, SYS_SENDMMSG
+	socketcallSmsg  = 16
+	socketcallSmmsg = 20
 	x32Bit          = 0x40000000
 )
 
@@ -102,6 +127,9 @@ type archCalls struct {
 	// What the agent's filter adds.
 	connect, socket, socketcall, open, openat, openat2, ioUring, seccomp, prctl []uint32
 	signal, fcntl                                                               []uint32 // below ABI 6
+	// The restricted network's: sendto and sendmmsg (flags in the fourth
+	// argument), sendmsg (the third).
+	send3, send2 []uint32
 	// Open flags: O_DIRECTORY differs between arches.
 	oDirectory uint32
 }
@@ -117,22 +145,22 @@ func callTable() map[uint32]archCalls {
 		return map[uint32]archCalls{
 			unix.AUDIT_ARCH_X86_64: {ioctl: []uint32{16, x32Bit | 514}, prlimit: []uint32{302, x32Bit | 302},
 				keyring: []uint32{248, 249, 250, x32Bit | 248, x32Bit | 249, x32Bit | 250},
-				connect: []uint32{42}, socket: []uint32{41, 53}, open: []uint32{2}, openat: []uint32{257},
+				connect: []uint32{42}, socket: []uint32{41, 53}, send3: []uint32{44, 307}, send2: []uint32{46}, open: []uint32{2}, openat: []uint32{257},
 				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{317}, prctl: []uint32{157},
 				signal: []uint32{62, 200, 234, 129, 297, 424}, fcntl: []uint32{72}, oDirectory: 0x10000},
 			unix.AUDIT_ARCH_I386: {ioctl: []uint32{54}, prlimit: []uint32{340}, keyring: []uint32{286, 287, 288},
-				connect: []uint32{362}, socket: []uint32{359, 360}, socketcall: []uint32{102}, open: []uint32{5},
+				connect: []uint32{362}, socket: []uint32{359, 360}, send3: []uint32{369, 345}, send2: []uint32{370}, socketcall: []uint32{102}, open: []uint32{5},
 				openat: []uint32{295}, openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{354}, prctl: []uint32{172},
 				signal: []uint32{37, 238, 270, 178, 335, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x10000},
 		}
 	case "arm64":
 		return map[uint32]archCalls{
 			unix.AUDIT_ARCH_AARCH64: {ioctl: []uint32{29}, prlimit: []uint32{261}, keyring: []uint32{217, 218, 219},
-				connect: []uint32{203}, socket: []uint32{198, 199}, openat: []uint32{56}, openat2: []uint32{437},
+				connect: []uint32{203}, socket: []uint32{198, 199}, send3: []uint32{206, 269}, send2: []uint32{211}, openat: []uint32{56}, openat2: []uint32{437},
 				ioUring: []uint32{425, 426, 427}, seccomp: []uint32{277}, prctl: []uint32{167},
 				signal: []uint32{129, 130, 131, 138, 240, 424}, fcntl: []uint32{25}, oDirectory: 0x4000},
 			unix.AUDIT_ARCH_ARM: {ioctl: []uint32{54}, prlimit: []uint32{369}, keyring: []uint32{309, 310, 311},
-				connect: []uint32{283}, socket: []uint32{281, 288}, open: []uint32{5}, openat: []uint32{322},
+				connect: []uint32{283}, socket: []uint32{281, 288}, send3: []uint32{290, 374}, send2: []uint32{296}, open: []uint32{5}, openat: []uint32{322},
 				openat2: []uint32{437}, ioUring: []uint32{425, 426, 427}, seccomp: []uint32{383}, prctl: []uint32{172},
 				signal: []uint32{37, 238, 268, 178, 363, 424}, fcntl: []uint32{55, 221}, oDirectory: 0x4000},
 		}
@@ -144,28 +172,30 @@ func callTable() map[uint32]archCalls {
 type filterKind struct {
 	agent   bool // the supervised agent's, not a broker child's
 	signals bool // the agent's signals are mediated (below ABI 6)
+	net     bool // the network is restricted (Rules.Net)
 }
 
 // Each filter is built once per process.
-var (
-	childFilter  = sync.OnceValues(func() ([]unix.SockFilter, error) { return buildFilter(filterKind{}) })
-	agentFilters sync.Map // filterKind -> []unix.SockFilter
-)
+var filters sync.Map // filterKind -> []unix.SockFilter
 
-// sandboxFilter is the filter of a broker child (the one Restrict installs).
-func sandboxFilter() ([]unix.SockFilter, error) { return childFilter() }
-
-// agentFilter is the supervised agent's filter.
-func agentFilter(signals bool) ([]unix.SockFilter, error) {
-	k := filterKind{agent: true, signals: signals}
-	if f, ok := agentFilters.Load(k); ok {
+func filterFor(k filterKind) ([]unix.SockFilter, error) {
+	if f, ok := filters.Load(k); ok {
 		return f.([]unix.SockFilter), nil
 	}
 	f, err := buildFilter(k)
 	if err == nil {
-		agentFilters.Store(k, f)
+		filters.Store(k, f)
 	}
 	return f, err
+}
+
+// sandboxFilter is the filter of a broker child (the one Restrict
+// installs); net: the network is restricted.
+func sandboxFilter(net bool) ([]unix.SockFilter, error) { return filterFor(filterKind{net: net}) }
+
+// agentFilter is the supervised agent's filter.
+func agentFilter(signals, net bool) ([]unix.SockFilter, error) {
+	return filterFor(filterKind{agent: true, signals: signals, net: net})
 }
 
 // buildFilter assembles the BPF program: per arch, the system calls of
@@ -189,7 +219,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		c, l := table[arch], func(s string) string { return fmt.Sprintf("%x.%s", arch, s) }
 		a.label(fmt.Sprintf("%x", arch))
 		a.ld(offNr)
-		if kind.agent && arch == unix.AUDIT_ARCH_X86_64 {
+		if (kind.agent || kind.net) && arch == unix.AUDIT_ARCH_X86_64 {
 			a.jset(x32Bit, l("enosys"), "")
 		}
 		to := func(nrs []uint32, block string) {
@@ -200,10 +230,16 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		to(c.ioctl, "ioctl")
 		to(c.prlimit, "prlimit")
 		to(c.keyring, "eperm")
-		if kind.agent {
-			to(c.connect, "notify")
+		if kind.agent || kind.net {
 			to(c.socket, "socket")
 			to(c.socketcall, "socketcall")
+		}
+		if kind.net {
+			to(c.send3, "send3")
+			to(c.send2, "send2")
+		}
+		if kind.agent {
+			to(c.connect, "notify")
 			to(c.open, "open1")
 			to(c.openat, "open2")
 			to(c.openat2, "notify")
@@ -236,22 +272,71 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		a.ld(offArg2High)
 		a.jeq(0, l("allow"), l("eperm"))
 
-		if kind.agent {
-			// socket(domain, type, …) and socketpair: Unix sockets only of
-			// the connected kinds. SOCK_RAW is a datagram socket there.
+		if kind.agent || kind.net {
+			// socket(domain, type, protocol) and socketpair. The agent's:
+			// Unix sockets only of the connected kinds (SOCK_RAW is a
+			// datagram socket there). A restricted network's: internet
+			// sockets only of TCP, and only the families above.
 			a.label(l("socket"))
 			a.ld(offArg0)
-			a.jeq(unix.AF_UNIX, "", l("allow"))
-			a.ld(offArg1)
-			a.and(0xf) // SOCK_TYPE_MASK: the flags live above
-			a.jeq(unix.SOCK_STREAM, l("allow"), "")
-			a.jeq(unix.SOCK_SEQPACKET, l("allow"), l("eperm"))
+			if kind.net {
+				a.jeq(unix.AF_INET, l("inet"), "")
+				a.jeq(unix.AF_INET6, l("inet"), "")
+				a.jeq(unix.AF_NETLINK, l("allow"), "")
+			}
+			switch {
+			case kind.agent && kind.net:
+				a.jeq(unix.AF_UNIX, l("unix"), l("eafnosupport"))
+			case kind.agent:
+				a.jeq(unix.AF_UNIX, l("unix"), l("allow"))
+			default:
+				a.jeq(unix.AF_UNIX, l("allow"), l("eafnosupport"))
+			}
+			if kind.agent {
+				a.label(l("unix"))
+				a.ld(offArg1)
+				a.and(0xf) // SOCK_TYPE_MASK: the flags live above
+				a.jeq(unix.SOCK_STREAM, l("allow"), "")
+				a.jeq(unix.SOCK_SEQPACKET, l("allow"), l("eperm"))
+			}
+			if kind.net {
+				a.label(l("inet"))
+				a.ld(offArg1)
+				a.and(0xf)
+				a.jeq(unix.SOCK_STREAM, "", l("eperm"))
+				a.ld(offArg2)
+				a.jeq(0, l("allow"), "")
+				a.jeq(unix.IPPROTO_TCP, l("allow"), "")
+				a.ret(retEPROTONOSUPPORT)
+				a.label(l("eafnosupport"))
+				a.ret(retEAFNOSUPPORT)
+			}
 
+			// i386 socketcall hides its arguments in memory: what the
+			// filter would judge cannot be made through it.
 			a.label(l("socketcall"))
 			a.ld(offArg0)
+			if kind.net {
+				a.jeq(socketcallSend, l("enosys"), "")
+				a.jeq(socketcallSmsg, l("enosys"), "")
+				a.jeq(socketcallSmmsg, l("enosys"), "")
+			}
 			a.jeq(socketcallSock, l("enosys"), "")
-			a.jeq(socketcallConn, l("enosys"), "")
+			if kind.agent {
+				a.jeq(socketcallConn, l("enosys"), "")
+			}
 			a.jeq(socketcallPair, l("enosys"), l("allow"))
+		}
+		if kind.net {
+			// TCP Fast Open: a send with MSG_FASTOPEN connects.
+			a.label(l("send3"))
+			a.ld(offArg3)
+			a.jset(unix.MSG_FASTOPEN, l("eperm"), l("allow"))
+			a.label(l("send2"))
+			a.ld(offArg2)
+			a.jset(unix.MSG_FASTOPEN, l("eperm"), l("allow"))
+		}
+		if kind.agent {
 
 			// open(path, flags) and openat(dirfd, path, flags): only
 			// read-write opens that create nothing can open a terminal's
@@ -290,6 +375,8 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			}
 			a.label(l("notify"))
 			a.ret(retNotify)
+		}
+		if kind.agent || kind.net {
 			a.label(l("enosys"))
 			a.ret(retENOSYS)
 		}
@@ -361,9 +448,9 @@ func (a *bpfAsm) assemble() ([]unix.SockFilter, error) {
 }
 
 // installFilter installs a broker child's filter on the calling thread
-// (no_new_privs must be set).
-func installFilter() error {
-	filter, err := sandboxFilter()
+// (no_new_privs must be set); net: the network is restricted.
+func installFilter(net bool) error {
+	filter, err := sandboxFilter(net)
 	if err != nil {
 		return err
 	}
@@ -378,8 +465,8 @@ func installFilter() error {
 // installAgentFilter installs the agent's filter on the calling thread (no
 // new privs must be set) and returns the descriptor of its listener,
 // close-on-exec, for the supervisor.
-func installAgentFilter(signals bool) (int, error) {
-	filter, err := agentFilter(signals)
+func installAgentFilter(signals, net bool) (int, error) {
+	filter, err := agentFilter(signals, net)
 	if err != nil {
 		return -1, err
 	}

@@ -12,6 +12,12 @@ import (
 // would (the few opcodes the filter uses).
 func runBPF(t *testing.T, prog []unix.SockFilter, nr, arch uint32, args [3]uint64) uint32 {
 	t.Helper()
+	return runBPF4(t, prog, nr, arch, [4]uint64{args[0], args[1], args[2]})
+}
+
+// runBPF4 is runBPF with a fourth argument (sendto's flags).
+func runBPF4(t *testing.T, prog []unix.SockFilter, nr, arch uint32, args [4]uint64) uint32 {
+	t.Helper()
 	data := make([]byte, 64)
 	binary.LittleEndian.PutUint32(data[0:], nr)
 	binary.LittleEndian.PutUint32(data[4:], arch)
@@ -52,7 +58,7 @@ func TestSandboxFilter(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the table below is amd64's")
 	}
-	prog, err := sandboxFilter()
+	prog, err := sandboxFilter(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +174,7 @@ func TestAgentFilter(t *testing.T) {
 		{"write", 1, x86, [3]uint64{1, 0x7ffd0000, 1}, allow, 0},
 	} {
 		for _, signals := range []bool{true, false} {
-			prog, err := agentFilter(signals)
+			prog, err := agentFilter(signals, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +188,7 @@ func TestAgentFilter(t *testing.T) {
 		}
 	}
 	// The children's filter mediates nothing.
-	prog, err := sandboxFilter()
+	prog, err := sandboxFilter(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +197,86 @@ func TestAgentFilter(t *testing.T) {
 			t.Errorf("children's filter: nr %d: %#x, want allow", c[0], got)
 		}
 	}
-	a, _ := agentFilter(true)
+	a, err := agentFilter(true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("agent filter: %d instructions; children's: %d", len(a), len(prog))
+}
+
+// TestNetFilters: where the network is restricted, the agent's filter and
+// the children's allow only TCP internet sockets (and Unix and netlink
+// ones), refuse TCP Fast Open and the socketcall forms that hide their
+// arguments; where it is not, nothing changes.
+func TestNetFilters(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the table below is amd64's")
+	}
+	eperm := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM))
+	enosys := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	noproto := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPROTONOSUPPORT))
+	nofamily := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EAFNOSUPPORT))
+	allow := uint32(unix.SECCOMP_RET_ALLOW)
+	x86, i386 := uint32(unix.AUDIT_ARCH_X86_64), uint32(unix.AUDIT_ARCH_I386)
+	for _, c := range []struct {
+		name     string
+		nr, arch uint32
+		args     [4]uint64
+		want     uint32 // restricted; unrestricted: allow, but for the agent's own refusals
+	}{
+		{"socket AF_INET stream", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK}, allow},
+		{"socket AF_INET6 stream TCP", 41, x86, [4]uint64{unix.AF_INET6, unix.SOCK_STREAM, unix.IPPROTO_TCP}, allow},
+		{"socket AF_INET dgram (UDP, QUIC, DNS)", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_DGRAM}, eperm},
+		{"socket AF_INET6 dgram", 41, x86, [4]uint64{unix.AF_INET6, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC, unix.IPPROTO_UDP}, eperm},
+		{"socket AF_INET dgram ICMP (ping)", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_ICMP}, eperm},
+		{"socket AF_INET raw", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW}, eperm},
+		{"socket AF_INET SOCK_PACKET", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_PACKET}, eperm},
+		{"socket AF_INET seqpacket (SCTP)", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_SEQPACKET, unix.IPPROTO_SCTP}, eperm},
+		{"socket AF_INET stream SCTP", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_SCTP}, noproto},
+		{"socket AF_INET6 stream MPTCP", 41, x86, [4]uint64{unix.AF_INET6, unix.SOCK_STREAM, unix.IPPROTO_MPTCP}, noproto},
+		{"socket AF_INET stream, protocol high bits", 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_STREAM, 1 << 32}, allow},
+		{"socket AF_PACKET", 41, x86, [4]uint64{unix.AF_PACKET, unix.SOCK_RAW}, nofamily},
+		{"socket AF_VSOCK", 41, x86, [4]uint64{unix.AF_VSOCK, unix.SOCK_STREAM}, nofamily},
+		{"socket AF_BLUETOOTH", 41, x86, [4]uint64{unix.AF_BLUETOOTH, unix.SOCK_STREAM}, nofamily},
+		{"socket AF_NETLINK", 41, x86, [4]uint64{unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE}, allow},
+		{"socket AF_UNIX stream", 41, x86, [4]uint64{unix.AF_UNIX, unix.SOCK_STREAM}, allow},
+		{"i386 socket AF_INET dgram", 359, i386, [4]uint64{unix.AF_INET, unix.SOCK_DGRAM}, eperm},
+		{"sendto MSG_FASTOPEN", 44, x86, [4]uint64{3, 0x7ffd0000, 5, unix.MSG_FASTOPEN | unix.MSG_NOSIGNAL}, eperm},
+		{"sendto", 44, x86, [4]uint64{3, 0x7ffd0000, 5, unix.MSG_NOSIGNAL}, allow},
+		{"sendmsg MSG_FASTOPEN", 46, x86, [4]uint64{3, 0x7ffd0000, unix.MSG_FASTOPEN}, eperm},
+		{"sendmsg", 46, x86, [4]uint64{3, 0x7ffd0000, unix.MSG_DONTWAIT}, allow},
+		{"sendmmsg MSG_FASTOPEN", 307, x86, [4]uint64{3, 0x7ffd0000, 2, unix.MSG_FASTOPEN}, eperm},
+		{"i386 sendto MSG_FASTOPEN", 369, i386, [4]uint64{3, 0xffd0000, 5, unix.MSG_FASTOPEN}, eperm},
+		{"i386 sendmsg MSG_FASTOPEN", 370, i386, [4]uint64{3, 0xffd0000, unix.MSG_FASTOPEN}, eperm},
+		{"i386 socketcall sendto", 102, i386, [4]uint64{11, 0xffd0000}, enosys},
+		{"i386 socketcall sendmsg", 102, i386, [4]uint64{16, 0xffd0000}, enosys},
+		{"i386 socketcall sendmmsg", 102, i386, [4]uint64{20, 0xffd0000}, enosys},
+		{"i386 socketcall socket", 102, i386, [4]uint64{1, 0xffd0000}, enosys},
+		{"i386 socketcall recvmsg", 102, i386, [4]uint64{17, 0xffd0000}, allow},
+		{"x32 socket", x32Bit | 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_DGRAM}, enosys},
+	} {
+		for _, agent := range []bool{false, true} {
+			restricted, err := filterFor(filterKind{agent: agent, net: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			open, err := filterFor(filterKind{agent: agent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := runBPF4(t, restricted, c.nr, c.arch, c.args); got != c.want {
+				t.Errorf("%s (agent %v, restricted): %#x, want %#x", c.name, agent, got, c.want)
+			}
+			// Unrestricted, the children's filter allows every one of
+			// these but the x32 call; the agent's refuses x32 and
+			// socketcall's socket whatever the network.
+			want := allow
+			if agent && (c.arch == i386 && c.nr == 102 && c.args[0] == 1 || c.nr&x32Bit != 0) {
+				want = enosys
+			}
+			if got := runBPF4(t, open, c.nr, c.arch, c.args); got != want {
+				t.Errorf("%s (agent %v, unrestricted): %#x, want %#x", c.name, agent, got, want)
+			}
+		}
+	}
 }

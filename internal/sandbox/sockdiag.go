@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,28 +80,42 @@ func unixPeer(ino uint32) (uint32, error) {
 // the one with inode ino, or all (flags NLM_F_DUMP), with the attributes
 // show names.
 func unixDiag(flags uint16, states, ino, show uint32) ([]unixListener, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
-	if err != nil {
-		return nil, fmt.Errorf("sock_diag: %w", err)
-	}
-	defer unix.Close(fd)
-	req := make([]byte, netlinkHdrLen+diagReqLen)
+	d := make([]byte, diagReqLen)
 	ne := binary.NativeEndian
-	ne.PutUint32(req[0:], uint32(len(req)))
-	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
-	ne.PutUint32(req[8:], 1) // sequence
-	d := req[netlinkHdrLen:]
 	d[0] = unix.AF_UNIX
 	ne.PutUint32(d[4:], states)
 	ne.PutUint32(d[8:], ino)
 	ne.PutUint32(d[12:], show)
 	ne.PutUint32(d[16:], ^uint32(0)) // no cookie
 	ne.PutUint32(d[20:], ^uint32(0))
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("sock_diag: %w", err)
-	}
 	var out []unixListener
+	err := sockDiag(flags, d, func(body []byte) {
+		if ln, ok := parseDiag(body); ok {
+			out = append(out, ln)
+		}
+	})
+	return out, err
+}
+
+// sockDiag sends one SOCK_DIAG_BY_FAMILY request (its body req) and calls
+// each with the body of every answer: until NLMSG_DONE for a dump (flags
+// NLM_F_DUMP), else the one answer.
+func sockDiag(flags uint16, req []byte, each func(body []byte)) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return fmt.Errorf("sock_diag: %w", err)
+	}
+	defer unix.Close(fd)
+	msg := make([]byte, netlinkHdrLen, netlinkHdrLen+len(req))
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], uint32(netlinkHdrLen+len(req)))
+	ne.PutUint16(msg[4:], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(msg[6:], unix.NLM_F_REQUEST|flags)
+	ne.PutUint32(msg[8:], 1) // sequence
+	msg = append(msg, req...)
+	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("sock_diag: %w", err)
+	}
 	buf := make([]byte, diagRecvBuffer)
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
@@ -108,33 +123,31 @@ func unixDiag(flags uint16, states, ino, show uint32) ([]unixListener, error) {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			return nil, fmt.Errorf("sock_diag: %w", err)
+			return fmt.Errorf("sock_diag: %w", err)
 		}
 		msgs := buf[:n]
 		for len(msgs) >= netlinkHdrLen {
 			l := int(ne.Uint32(msgs[0:]))
 			typ := ne.Uint16(msgs[4:])
 			if l < netlinkHdrLen || l > len(msgs) {
-				return nil, errors.New("sock_diag: a truncated message")
+				return errors.New("sock_diag: a truncated message")
 			}
 			body := msgs[netlinkHdrLen:l]
-			msgs = msgs[align4(l):]
+			msgs = msgs[min(align4(l), len(msgs)):]
 			switch typ {
 			case unix.NLMSG_DONE:
-				return out, nil
+				return nil
 			case unix.NLMSG_ERROR:
 				if len(body) >= 4 {
 					if e := int32(ne.Uint32(body)); e < 0 {
-						return nil, fmt.Errorf("sock_diag: %w", unix.Errno(-e))
+						return fmt.Errorf("sock_diag: %w", unix.Errno(-e))
 					}
 				}
-				return nil, errors.New("sock_diag: an error reply")
+				return errors.New("sock_diag: an error reply")
 			case unix.SOCK_DIAG_BY_FAMILY:
-				if ln, ok := parseDiag(body); ok {
-					out = append(out, ln)
-				}
+				each(body)
 				if flags&unix.NLM_F_DUMP == 0 {
-					return out, nil // one answer, no NLMSG_DONE
+					return nil // one answer, no NLMSG_DONE
 				}
 			}
 		}
@@ -181,4 +194,62 @@ func parseDiag(b []byte) (unixListener, bool) {
 		attrs = attrs[align4(l):]
 	}
 	return ln, true
+}
+
+// A TCP listening socket as sock_diag (INET_DIAG) describes it: the
+// address and port it is bound to, and its inode.
+type tcpListener struct {
+	addr netip.Addr // as bound: 0.0.0.0 or :: for every address
+	port uint16
+	ino  uint32
+}
+
+// linux/inet_diag.h: struct inet_diag_req_v2 and inet_diag_msg.
+const (
+	inetReqLen   = 56
+	inetMsgLen   = 72
+	inetMsgSport = 4
+	inetMsgSrc   = 8
+	inetMsgInode = 68
+)
+
+// tcpListeners lists the listening TCP sockets (IPv4 and IPv6) of this
+// network namespace bound to port.
+func tcpListeners(port uint16) ([]tcpListener, error) {
+	var out []tcpListener
+	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		req := make([]byte, inetReqLen)
+		req[0], req[1] = family, unix.IPPROTO_TCP
+		binary.NativeEndian.PutUint32(req[4:], 1<<tcpListen)
+		err := sockDiag(unix.NLM_F_DUMP, req, func(b []byte) {
+			if len(b) < inetMsgLen || binary.BigEndian.Uint16(b[inetMsgSport:]) != port {
+				return
+			}
+			var addr netip.Addr
+			if b[0] == unix.AF_INET {
+				addr = netip.AddrFrom4([4]byte(b[inetMsgSrc : inetMsgSrc+4]))
+			} else {
+				addr = netip.AddrFrom16([16]byte(b[inetMsgSrc : inetMsgSrc+16]))
+			}
+			out = append(out, tcpListener{addr: addr, port: port, ino: binary.NativeEndian.Uint32(b[inetMsgInode:])})
+		})
+		if err != nil && !(family == unix.AF_INET6 && errors.Is(err, unix.ENOENT)) {
+			return nil, err // ENOENT: no IPv6 in this kernel
+		}
+	}
+	return out, nil
+}
+
+// takes reports whether a connection to dest (IPv4 as such, never
+// mapped) could be taken by the listener l: bound to dest itself, to its
+// IPv4-mapped form, or to every address of a family that carries it. An
+// IPv6 socket bound to :: may be IPV6_V6ONLY; counting it anyway only
+// refuses more.
+func (l tcpListener) takes(dest netip.Addr) bool {
+	a := l.addr
+	if dest.Is4() {
+		return a == dest || a == netip.IPv4Unspecified() || a == netip.IPv6Unspecified() ||
+			a.Is4In6() && a.Unmap() == dest
+	}
+	return a == dest || a == netip.IPv6Unspecified()
 }

@@ -11,11 +11,11 @@ import (
 func TestAgentSpec(t *testing.T) {
 	tr := newTree(t)
 	cfg := filepath.Join(tr.home, ".config", "llm-secrets")
-	os.MkdirAll(cfg, 0o700)
+	must(t, os.MkdirAll(cfg, 0o700))
 	for _, f := range []string{"policy.yaml", "identity.txt", "root.key", "x.age"} {
-		os.WriteFile(filepath.Join(cfg, f), nil, 0o600)
+		must(t, os.WriteFile(filepath.Join(cfg, f), nil, 0o600))
 	}
-	os.Mkdir(filepath.Join(tr.home, "notes"), 0o700) // --allow-write names what exists
+	must(t, os.Mkdir(filepath.Join(tr.home, "notes"), 0o700)) // --allow-write names what exists
 	o := AgentOptions{Homes: []string{tr.home}, DataDir: tr.store, ConfigDirs: []string{cfg}, Workdir: tr.work, TempDir: filepath.Join(tr.root, "launch", "tmp"), Agent: "claude-code",
 		AllowRead: []string{"~/.npmrc"}, AllowWrite: []string{"~/notes"}, Hide: []string{"~/private"}}
 	s, err := AgentSpec(o)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,7 +35,9 @@ import (
 //     is reachable when it is the broker's, one the user named with
 //     --allow-socket, or one a process of the agent's tree listens on;
 //     anything else is refused (EACCES; ECONNREFUSED when nothing
-//     listens). Other families are connected as asked.
+//     listens). An internet address is decided by the egress rules
+//     (egress.go). AF_UNSPEC (a disconnect) and AF_NETLINK are connected
+//     as asked; other families only with --allow-net.
 //   - open of /dev/pts/N read-write: when a process of the agent's tree
 //     holds the master of N, the supervisor opens the peer from that master
 //     (TIOCGPTPEER) and puts it into the caller's table; every other open
@@ -57,6 +60,8 @@ type Supervisor struct {
 	root    atomic.Int64
 	rootFD  int // a pidfd of the agent: its pid names it only while it lives
 	srv     *supervise.Server
+	egress  Egress           // what TCP/IP reaches (egress.go)
+	tcp     []netip.AddrPort // AllowTCP's
 
 	mu sync.Mutex
 	// For whom each connection to the broker was made: the agent's
@@ -523,10 +528,22 @@ func (s *Supervisor) connect(n *supervise.Notif) supervise.Reply {
 		return fail(err)
 	}
 	defer unix.Close(sock)
-	if alen >= 2 && binary.NativeEndian.Uint16(addr) == unix.AF_UNIX {
-		return s.connectUnix(n, sock, addr)
+	if alen < 2 {
+		return connectRaw(sock, addr) // the kernel's EINVAL
 	}
-	return connectRaw(sock, addr)
+	switch binary.NativeEndian.Uint16(addr) {
+	case unix.AF_UNIX:
+		return s.connectUnix(n, sock, addr)
+	case unix.AF_INET, unix.AF_INET6:
+		return s.connectInet(sock, addr)
+	case unix.AF_UNSPEC, unix.AF_NETLINK:
+		// A disconnect; the kernel's own sockets.
+		return connectRaw(sock, addr)
+	}
+	if s.egress.Open {
+		return connectRaw(sock, addr)
+	}
+	return supervise.Fail(unix.EAFNOSUPPORT)
 }
 
 // connectRaw connects sock to the address in addr, as given, and answers

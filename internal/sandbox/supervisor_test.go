@@ -123,7 +123,10 @@ func supervisedLauncher(args []string) int {
 		back = append(back, names[i+1], names[i])
 	}
 	unrepl := strings.NewReplacer(back...)
-	bin, _ := os.Executable()
+	bin, err := os.Executable()
+	if err != nil {
+		return 2
+	}
 	w, err := Wrap(r, bin, bin, bin, append([]string{bin}, probeArgs...))
 	if err != nil {
 		return 2
@@ -131,7 +134,10 @@ func supervisedLauncher(args []string) int {
 	var probeOut bytes.Buffer
 	cmd := &exec.Cmd{Path: w.Path, Args: w.Args, ExtraFiles: w.ExtraFiles(), Stdout: &probeOut, Stderr: os.Stderr,
 		Env: []string{probeEnv + "=1", "PATH=/usr/bin:/bin", "GORACE=atexit_sleep_ms=0", "TMPDIR=" + dir}}
-	stdin, _ := cmd.StdinPipe()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 2
+	}
 	if err := cmd.Start(); err != nil {
 		return 2
 	}
@@ -173,12 +179,7 @@ func TestSupervisor(t *testing.T) {
 		"serve DIR/own.sock": "ok", "serve @llms-sup-own-DIR": "ok", "ownpty -": "ok", "open USER_PTS": "denied 13",
 		"stop OUTSIDE_PID": "denied 1", "stop LAUNCHER_PID": "denied 1", "iouring -": "denied 38", "dgram -": "denied 1",
 		"connect DIR/stale.sock": "denied 111", "accepted": "0"}
-	var abis []int
-	for _, a := range []int{ABI(), 4} {
-		if a <= ABI() && !slices.Contains(abis, a) {
-			abis = append(abis, a)
-		}
-	}
+	abis := supervisedABIs()
 	users := map[string]*syscall.Credential{"self": nil}
 	if os.Getuid() == 0 {
 		users["nobody"] = &syscall.Credential{Uid: 65534, Gid: 65534}
@@ -188,7 +189,7 @@ func TestSupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	os.Chmod(tmp, 0o1777)
+	must(t, os.Chmod(tmp, 0o1777))
 	launch := func(t *testing.T, cred *syscall.Credential, args ...string) map[string]string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -196,17 +197,7 @@ func TestSupervisor(t *testing.T) {
 		if cred != nil {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("launcher: %v\n%s%s", err, out.String(), errb.String())
-		}
-		res := map[string]string{}
-		for line := range strings.Lines(out.String()) {
-			k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
-			res[k] = v
-		}
-		return res
+		return launcherLines(t, cmd)
 	}
 	for _, abi := range abis {
 		for who, cred := range users {
@@ -249,6 +240,34 @@ func TestSupervisor(t *testing.T) {
 			t.Errorf("connect after the supervisor closed: %q, want %q", got, want)
 		}
 	})
+}
+
+// supervisedABIs are this kernel's ABI and 4 (signals then through the
+// supervisor; Landlock's TCP rule the lowest it has).
+func supervisedABIs() []int {
+	var abis []int
+	for _, a := range []int{ABI(), 4} {
+		if a <= ABI() && !slices.Contains(abis, a) {
+			abis = append(abis, a)
+		}
+	}
+	return abis
+}
+
+// launcherLines runs a test launcher and reads its "key: value" lines.
+func launcherLines(t *testing.T, cmd *exec.Cmd) map[string]string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("launcher: %v\n%s%s", err, out.String(), errb.String())
+	}
+	res := map[string]string{}
+	for line := range strings.Lines(out.String()) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		res[k] = v
+	}
+	return res
 }
 
 // A connection the agent closes before the broker accepts it is never

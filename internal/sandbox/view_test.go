@@ -116,17 +116,24 @@ func TestViewPlan(t *testing.T) {
 	}
 	defer os.RemoveAll(work)
 	o.Workdir = work
-	s, _ := AgentSpec(o)
-	r, err := BuildFor(s, 7)
-	if err != nil {
-		t.Fatal(err)
+	build := func() *Rules {
+		t.Helper()
+		s, err := AgentSpec(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := BuildFor(s, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
+	r := build()
 	if r.View == nil || r.View.Tmp != o.TempDir || len(r.View.Keep) != 1 || r.View.Keep[0] != work || r.View.NoTmp != "" {
 		t.Errorf("view %+v, want %s over /tmp, %s kept", r.View, o.TempDir, work)
 	}
 	o.Hide = []string{filepath.Join(work, "secret.env")}
-	s, _ = AgentSpec(o)
-	if r, _ = BuildFor(s, 7); r.View.Tmp != "" || !strings.Contains(r.View.NoTmp, "secret.env") {
+	if r = build(); r.View.Tmp != "" || !strings.Contains(r.View.NoTmp, "secret.env") {
 		t.Errorf("a hidden path in a kept tree: view %+v", r.View)
 	}
 	o.Hide = nil
@@ -136,14 +143,15 @@ func TestViewPlan(t *testing.T) {
 	}
 	defer os.RemoveAll(tmpHome)
 	o.Homes = []string{tmpHome}
-	s, _ = AgentSpec(o)
-	if r, _ = BuildFor(s, 7); r.View.Tmp != "" || !strings.Contains(r.View.NoTmp, tmpHome) {
+	if r = build(); r.View.Tmp != "" || !strings.Contains(r.View.NoTmp, tmpHome) {
 		t.Errorf("a home under /tmp: view %+v", r.View)
 	}
-	if enc, _ := r.Encode(); enc != "" {
-		if _, err := Decode(enc); err != nil {
-			t.Errorf("decode: %v", err)
-		}
+	enc, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := Decode(enc); err != nil || back.View == nil || back.View.NoTmp != r.View.NoTmp {
+		t.Errorf("decode: %+v, %v", back, err)
 	}
 }
 
@@ -163,7 +171,7 @@ func runView(t *testing.T, bin string, r *Rules, cred *syscall.Credential, noNS 
 	}
 	file := f.Name()
 	f.Close()
-	os.Chmod(file, 0o644)
+	must(t, os.Chmod(file, 0o644))
 	if err := os.WriteFile(file, []byte(enc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -205,17 +213,17 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(user)
-	os.Chmod(user, 0o777)
+	must(t, os.Chmod(user, 0o777))
 	notes := filepath.Join(user, "notes")
-	os.WriteFile(notes, []byte("the user's\n"), 0o666)
-	os.Chmod(notes, 0o666)
+	must(t, os.WriteFile(notes, []byte("the user's\n"), 0o666))
+	must(t, os.Chmod(notes, 0o666))
 	// The user's server, as tmux keeps one in /tmp/tmux-UID/default.
 	l, err := net.Listen("unix", filepath.Join(user, "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	os.Chmod(filepath.Join(user, "default"), 0o777)
+	must(t, os.Chmod(filepath.Join(user, "default"), 0o777))
 
 	type run struct {
 		name string
@@ -235,9 +243,9 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 		t.Run(rn.name, func(t *testing.T) {
 			if rn.cred != nil {
 				for _, p := range []string{filepath.Dir(o.TempDir), o.TempDir} {
-					os.Chown(p, int(rn.cred.Uid), int(rn.cred.Gid))
+					must(t, os.Chown(p, int(rn.cred.Uid), int(rn.cred.Gid)))
 				}
-				os.Chmod(tr.work, 0o777)
+				must(t, os.Chmod(tr.work, 0o777))
 			}
 			s, err := AgentSpec(o)
 			if err != nil {
@@ -355,7 +363,15 @@ func TestPrivateTmpAndTheFallback(t *testing.T) {
 			} else {
 				c.Close()
 			}
-			os.WriteFile(notes, []byte("the user's\n"), 0o666)
+			must(t, os.WriteFile(notes, []byte("the user's\n"), 0o666))
 		})
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -31,7 +31,8 @@ func readTree(t *testing.T, dir, root string) map[string]string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rel, _ := filepath.Rel(dir, p)
+			rel, err := filepath.Rel(dir, p)
+			must(t, err)
 			files[filepath.ToSlash(rel)] = strings.ReplaceAll(string(data), root, "$ROOT")
 		}
 		return nil
@@ -43,7 +44,7 @@ func copyTree(t *testing.T, from, to string) {
 	t.Helper()
 	for rel, data := range readTree(t, from, "\x00") {
 		p := filepath.Join(to, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +109,7 @@ func TestSetupGolden(t *testing.T) {
 			dir := filepath.Join("testdata", "setup", c.Name())
 			root := t.TempDir()
 			for _, d := range []string{"home", "proj"} {
-				os.MkdirAll(filepath.Join(root, d), 0o755)
+				must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 			}
 			copyTree(t, filepath.Join(dir, "before"), root)
 			before := readTree(t, root, root)
@@ -124,8 +125,8 @@ func TestSetupGolden(t *testing.T) {
 				os.RemoveAll(golden)
 				for rel, data := range after {
 					p := filepath.Join(golden, rel)
-					os.MkdirAll(filepath.Dir(p), 0o755)
-					os.WriteFile(p, []byte(data), 0o644)
+					must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+					must(t, os.WriteFile(p, []byte(data), 0o644))
 				}
 			}
 			sameTree(t, "setup", after, readTree(t, golden, "\x00"))
@@ -157,8 +158,8 @@ func TestSetupBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, _ := hashBlock.withBlock(with, "rule\n")
-		if again != with {
+		again, err := hashBlock.withBlock(with, "rule\n")
+		if err != nil || again != with {
 			t.Errorf("%q: a second withBlock changed %q to %q", text, with, again)
 		}
 		back, err := hashBlock.withoutBlock(with)
@@ -190,10 +191,10 @@ func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
 	} {
 		root := t.TempDir()
 		for _, d := range []string{"home", "proj"} {
-			os.MkdirAll(filepath.Join(root, d), 0o755)
+			must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 		}
 		file := filepath.Join(root, "home", ".claude.json")
-		os.WriteFile(file, []byte(layout), 0o600)
+		must(t, os.WriteFile(file, []byte(layout), 0o600))
 		var out, errOut bytes.Buffer
 		opts := testSetupOptions(t, root, &out, &errOut)
 		opts.Agent = "claude"
@@ -222,7 +223,7 @@ func setupRoot(t *testing.T) (string, *Options, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	root := t.TempDir()
 	for _, d := range []string{"home", "proj"} {
-		os.MkdirAll(filepath.Join(root, d), 0o755)
+		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
 	var out, errOut bytes.Buffer
 	return root, testSetupOptions(t, root, &out, &errOut), &out, &errOut
@@ -238,7 +239,7 @@ func mustSetup(t *testing.T, opts *Options, agent string, remove bool) {
 
 func writeTestFile(t *testing.T, path, data string) {
 	t.Helper()
-	os.MkdirAll(filepath.Dir(path), 0o755)
+	must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,8 @@ func TestSetupSurvivesClientRewrites(t *testing.T) {
 	// What claude mcp add-json other … makes of it.
 	doc["mcpServers"].(map[string]any)["other"] = map[string]any{"command": "/bin/echo"}
 	doc["numStartups"] = 2
-	data, _ := json.MarshalIndent(doc, "", "  ")
+	data, err := json.MarshalIndent(doc, "", "  ")
+	must(t, err)
 	writeTestFile(t, claude, string(data))
 	mustSetup(t, opts, "claude", true)
 	want = "{\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"/bin/echo\"\n    }\n  },\n  \"numStartups\": 2\n}"
@@ -350,5 +352,13 @@ func TestSetupLeavesAnEntryTheUserMade(t *testing.T) {
 		if got := readTestFile(t, path); got != tc.data {
 			t.Errorf("%s: --remove took out the user's entry:\n%s", tc.agent, got)
 		}
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -57,8 +57,8 @@ func TestWriteBatchRefusesBadInput(t *testing.T) {
 		if _, err := s.WriteBatch(items); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-		if es, _ := s.List(); len(es) != 0 {
-			t.Errorf("%s: %d secrets stored", name, len(es))
+		if es, err := s.List(); err != nil || len(es) != 0 {
+			t.Errorf("%s: %d secrets stored (%v)", name, len(es), err)
 		}
 	}
 }
@@ -157,8 +157,8 @@ func TestWriteBatchIntoAnEmptyStore(t *testing.T) {
 	if err != nil || len(s2.Warnings()) != 0 {
 		t.Fatalf("Open: %v, %v", err, s2.Warnings())
 	}
-	if es, _ := s2.List(); len(es) != len(items) {
-		t.Errorf("%d secrets listed", len(es))
+	if es, err := s2.List(); err != nil || len(es) != len(items) {
+		t.Errorf("%d secrets listed (%v)", len(es), err)
 	}
 	if _, err := s2.Write("LATER", []byte("v")); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,14 @@ import (
 	"filippo.io/age"
 )
 
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newStore(t *testing.T) *Store {
 	t.Helper()
 	s, err := Init(filepath.Join(t.TempDir(), "store"))
@@ -31,11 +39,13 @@ func TestInitCreatesModesAndRefusesOverwrite(t *testing.T) {
 			t.Errorf("%s mode %04o, want %04o", rel, got, want)
 		}
 	}
-	id, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	id, err := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	must(t, err)
 	if _, err := Init(s.Dir()); !errors.Is(err, ErrExists) {
 		t.Fatalf("second Init: %v, want ErrExists", err)
 	}
-	id2, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	id2, err := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	must(t, err)
 	if !bytes.Equal(id, id2) {
 		t.Fatal("second Init changed the identity")
 	}
@@ -60,7 +70,8 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || string(got) != "second-value" {
 		t.Fatalf("Read = %q, %v", got, err)
 	}
-	raw, _ := os.ReadFile(filepath.Join(s.Dir(), "secrets", "K.age"))
+	raw, err := os.ReadFile(filepath.Join(s.Dir(), "secrets", "K.age"))
+	must(t, err)
 	if !bytes.HasPrefix(raw, []byte("age-encryption.org/v1\n")) || bytes.Contains(raw, []byte("second-value")) {
 		t.Fatal("secret file is not an age file or holds plaintext")
 	}
@@ -83,9 +94,9 @@ func TestListSkipsForeignFiles(t *testing.T) {
 		}
 	}
 	sec := filepath.Join(s.Dir(), "secrets")
-	os.WriteFile(filepath.Join(sec, tempName), []byte("junk"), 0o600)
-	os.WriteFile(filepath.Join(sec, "notes.txt"), []byte("junk"), 0o600)
-	os.Mkdir(filepath.Join(sec, "dir.age"), 0o700)
+	must(t, os.WriteFile(filepath.Join(sec, tempName), []byte("junk"), 0o600))
+	must(t, os.WriteFile(filepath.Join(sec, "notes.txt"), []byte("junk"), 0o600))
+	must(t, os.Mkdir(filepath.Join(sec, "dir.age"), 0o700))
 	es, err := s.List()
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +121,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if _, err := s.Write("K", make([]byte, MaxValueLen+1)); err == nil {
 		t.Fatal("oversized value accepted")
 	}
-	if es, _ := s.List(); len(es) != 0 {
-		t.Fatalf("store changed: %v", es)
+	if es, err := s.List(); err != nil || len(es) != 0 {
+		t.Fatalf("store changed: %v (%v)", es, err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(s.Dir()), "escape.age")); err == nil {
 		t.Fatal("path escape wrote a file")
@@ -123,9 +134,9 @@ func TestOpenRepairsModes(t *testing.T) {
 	if _, err := s.Write("K", []byte("value-1234")); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(s.Dir(), 0o755)
-	os.Chmod(filepath.Join(s.Dir(), "identity.txt"), 0o644)
-	os.Chmod(filepath.Join(s.Dir(), "secrets", "K.age"), 0o644)
+	must(t, os.Chmod(s.Dir(), 0o755))
+	must(t, os.Chmod(filepath.Join(s.Dir(), "identity.txt"), 0o644))
+	must(t, os.Chmod(filepath.Join(s.Dir(), "secrets", "K.age"), 0o644))
 	s2, err := Open(s.Dir())
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +151,8 @@ func TestOpenRepairsModes(t *testing.T) {
 		t.Fatalf("warnings after Read = %q, want 3", s2.Warnings())
 	}
 	for _, rel := range []string{".", "identity.txt", "secrets/K.age"} {
-		fi, _ := os.Stat(filepath.Join(s.Dir(), rel))
+		fi, err := os.Stat(filepath.Join(s.Dir(), rel))
+		must(t, err)
 		if fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s still %04o", rel, fi.Mode().Perm())
 		}
@@ -154,8 +166,8 @@ func TestOpenRefusesSymlinkAndMissing(t *testing.T) {
 	}
 	id := filepath.Join(s.Dir(), "identity.txt")
 	moved := filepath.Join(t.TempDir(), "id")
-	os.Rename(id, moved)
-	os.Symlink(moved, id)
+	must(t, os.Rename(id, moved))
+	must(t, os.Symlink(moved, id))
 	if _, err := Open(s.Dir()); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("Open with symlinked identity = %v", err)
 	}
@@ -189,32 +201,36 @@ func TestRotateReencryptsEverything(t *testing.T) {
 	if err := s.WriteSealed("rootkeys", []byte("sealed-data")); err != nil {
 		t.Fatal(err)
 	}
-	oldID, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	oldID, err := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	must(t, err)
 	if err := s.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	newID, _ := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	newID, err := os.ReadFile(filepath.Join(s.Dir(), "identity.txt"))
+	must(t, err)
 	if bytes.Equal(oldID, newID) || strings.Count(string(newID), "AGE-SECRET-KEY-1") != 1 {
 		t.Fatal("identity not replaced by exactly one new identity")
 	}
 	// The old identity opens nothing any more.
-	s2, _ := Open(s.Dir())
-	os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), oldID, 0o600)
-	old, _ := Open(s.Dir())
+	s2, err := Open(s.Dir())
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), oldID, 0o600))
+	old, err := Open(s.Dir())
+	must(t, err)
 	for _, n := range []string{"A", "B"} {
 		if _, err := old.Read(n); err == nil {
 			t.Fatalf("old identity still decrypts %s", n)
 		}
 	}
-	os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), newID, 0o600)
+	must(t, os.WriteFile(filepath.Join(s.Dir(), "identity.txt"), newID, 0o600))
 	if v, err := s2.Read("A"); err != nil || string(v) != "rotate-value-a" {
 		t.Fatalf("Read A after rotate = %q, %v", v, err)
 	}
 	if v, err := s2.ReadSealed("rootkeys"); err != nil || string(v) != "sealed-data" {
 		t.Fatalf("ReadSealed after rotate = %q, %v", v, err)
 	}
-	if r, _ := s2.Rotating(); r {
-		t.Fatal("rotation reported incomplete")
+	if r, err := s2.Rotating(); err != nil || r {
+		t.Fatalf("rotation reported incomplete (%v)", err)
 	}
 }
 
@@ -228,7 +244,8 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := s.identities[0]
-	next, _ := age.GenerateX25519Identity()
+	next, err := age.GenerateX25519Identity()
+	must(t, err)
 	s.identities = []age.Identity{next, old}
 	if err := s.writeIdentities(); err != nil {
 		t.Fatal(err)
@@ -237,9 +254,10 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 	if err := s.reencrypt(s.secretPath("A"), next); err != nil {
 		t.Fatal(err)
 	}
-	s2, _ := Open(s.Dir())
-	if r, _ := s2.Rotating(); !r {
-		t.Fatal("interrupted rotation not reported")
+	s2, err := Open(s.Dir())
+	must(t, err)
+	if r, err := s2.Rotating(); err != nil || !r {
+		t.Fatalf("interrupted rotation not reported (%v)", err)
 	}
 	for _, n := range []string{"A", "B"} {
 		if _, err := s2.Read(n); err != nil {
@@ -249,7 +267,8 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 	if err := s2.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	s3, _ := Open(s.Dir())
+	s3, err := Open(s.Dir())
+	must(t, err)
 	if s3.loadIdentity(); s3.identities[0].(*age.X25519Identity).String() != next.String() {
 		t.Fatal("resume did not keep the new identity chosen before the crash")
 	}
@@ -272,7 +291,8 @@ func TestWriteAfterAnotherProcessRotated(t *testing.T) {
 	if _, err := early.Read("A"); err != nil { // identity loaded before the rotation
 		t.Fatal(err)
 	}
-	other, _ := Open(s.Dir())
+	other, err := Open(s.Dir())
+	must(t, err)
 	if err := other.Rotate(); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +302,8 @@ func TestWriteAfterAnotherProcessRotated(t *testing.T) {
 	if err := early.UpdateSealed("leases", func([]byte) ([]byte, error) { return []byte("[]"), nil }); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ := Open(s.Dir())
+	fresh, err := Open(s.Dir())
+	must(t, err)
 	if v, err := fresh.Read("X"); err != nil || string(v) != "written-after-rotation" {
 		t.Fatalf("value written after another process rotated: %q, %v", v, err)
 	}

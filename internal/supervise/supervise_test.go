@@ -69,12 +69,15 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := os.NewFile(uintptr(pair[1]), "notify")
-	self, _ := os.Executable()
+	self, err := os.Executable()
+	must(t, err)
 	cmd := exec.Command(self)
 	cmd.Env = []string{childEnv + "=1", "GORACE=atexit_sleep_ms=0"}
 	cmd.ExtraFiles = []*os.File{theirs}
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +155,12 @@ func nativeArch(t *testing.T) uint32 {
 	}
 	t.Skip("no arch")
 	return 0
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

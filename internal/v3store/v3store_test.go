@@ -70,9 +70,10 @@ func TestRead(t *testing.T) {
 func TestReadWrongIdentity(t *testing.T) {
 	dir := t.TempDir()
 	writeV3(t, dir, map[string]string{"A": "v3-canary-wrong"})
-	other, _ := age.GenerateX25519Identity()
-	os.WriteFile(filepath.Join(dir, IdentityFile), []byte(other.String()+"\n"), 0o600)
-	_, err := Read(dir)
+	other, err := age.GenerateX25519Identity()
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, IdentityFile), []byte(other.String()+"\n"), 0o600))
+	_, err = Read(dir)
 	if err == nil || !strings.Contains(err.Error(), "did not match") {
 		t.Fatalf("Read with another identity = %v", err)
 	}
@@ -144,7 +145,7 @@ func TestRetire(t *testing.T) {
 	dir := t.TempDir()
 	writeV3(t, dir, map[string]string{"A": "x"})
 	for _, n := range []string{RootKeyFile, SessionFile, ".root.key.tmp", AuditFile} {
-		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600)
+		must(t, os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600))
 	}
 	var names []string
 	retired, err := Retired(dir)
@@ -160,7 +161,8 @@ func TestRetire(t *testing.T) {
 	if removed, err := Retire(dir); err != nil || !slices.Equal(removed, retired) {
 		t.Fatalf("Retire = %q, %v", removed, err)
 	}
-	left, _ := os.ReadDir(dir)
+	left, err := os.ReadDir(dir)
+	must(t, err)
 	var rest []string
 	for _, e := range left {
 		rest = append(rest, e.Name())
@@ -174,7 +176,7 @@ func TestRetire(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, MovedAuditName)); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, AuditFile), []byte("x"), 0o600)
+	must(t, os.WriteFile(filepath.Join(dir, AuditFile), []byte("x"), 0o600))
 	if err := MoveAudit(dir); err == nil {
 		t.Fatal("MoveAudit replaced an earlier moved log")
 	}
@@ -263,5 +265,13 @@ func TestRetiredRefusesLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// must stops the test when a step it depends on failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
