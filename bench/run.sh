@@ -9,7 +9,7 @@ mkdir -p "$dir/out"
 log=$dir/out/run.log
 : >"$log"
 
-scripts=(version.sh exec.sh list.sh cat.sh audit.sh audit-cost.sh tokens.sh scan.sh agent-launch.sh agent-exec.sh mcp.sh)
+scripts=(version.sh exec.sh list.sh cat.sh audit.sh audit-cost.sh tokens.sh scan.sh agent-launch.sh agent-exec.sh agent-concurrent.sh mcp.sh)
 if [ "${1:-}" = --crash ] || [ "${CRASH:-0}" = 1 ]; then
 	scripts+=(crash.sh)
 fi

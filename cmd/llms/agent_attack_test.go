@@ -111,6 +111,9 @@ func attackAgent() int {
 	if os.Getenv(envAttackPhase) == supervisorPhase {
 		return attackSupervisor(report, llms, work)
 	}
+	if os.Getenv(envAttackPhase) == queuePhase {
+		return attackQueue(report, llms)
+	}
 	if os.Getenv(envAttackPhase) == egressPhase {
 		return attackEgress(report, llms)
 	}

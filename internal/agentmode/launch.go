@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -70,16 +69,14 @@ type Options struct {
 // left behind have ended, an exitstatus.Child with the agent's status; or
 // why it did not start (an exitstatus.UsageError for bad flags, an error
 // wrapping broker.ErrDenied inside agent mode or under a token,
-// broker.ErrCommandNotFound when the program is not found).
+// broker.ErrCommandNotFound or broker.ErrCommandNotExecutable when the
+// program is not found or cannot be run, as for exec).
 func Run(opts *Options) error {
 	if err := refuseNested(opts.LookupEnv); err != nil {
 		return err
 	}
-	path, err := exec.LookPath(opts.Argv[0])
+	path, err := broker.FindProgram(opts.Argv[0])
 	if err != nil {
-		return fmt.Errorf("%w: %s", broker.ErrCommandNotFound, opts.Argv[0])
-	}
-	if path, err = filepath.Abs(path); err != nil {
 		return err
 	}
 	id, err := agentOf(opts, path)

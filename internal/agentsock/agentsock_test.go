@@ -574,50 +574,6 @@ func TestRevocationReachesTheWarmBroker(t *testing.T) {
 	}
 }
 
-// A broker serves a bounded number of requests at once: each running child
-// holds threads of the launcher, and one that ran out of them would die,
-// leaving the agent's tree unsupervised. One more is refused at once, and
-// served again once a slot is free.
-func TestRequestsInFlightAreBounded(t *testing.T) {
-	f := newFixture(t, func(s *Server) { s.MaxInFlight = 1 })
-	out, errOut, _ := outputs(t)
-	started := filepath.Join(t.TempDir(), "started")
-	conn := rawConn(t, f)
-	req := Request{Op: OpExec, Token: f.token, TokenGiven: true, Cwd: t.TempDir(),
-		Exec: &ExecArgs{Inject: []Injection{{Var: "X", Secret: "k"}}, Argv: []string{"sh", "-c", "touch " + started + "; exec sleep 30"}, Env: []string{"PATH=/usr/bin:/bin"}}}
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	if err := writeFrame(conn, req, devNull, out, errOut); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		if _, err := os.Stat(started); err == nil {
-			break
-		}
-		if i == 500 {
-			t.Fatal("the first child did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, _, _, err := f.exec(t, f.token, injectK, "true"); err == nil || !strings.Contains(err.Error(), "serving 1 requests already") {
-		t.Fatalf("a second request while one runs: %v, want it refused", err)
-	}
-	conn.Close()
-	for i := 0; ; i++ {
-		code, _, _, err := f.exec(t, f.token, injectK, "true")
-		if err == nil && code == 0 {
-			break
-		}
-		if i == 200 {
-			t.Fatalf("no request is served once the first ended: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // must stops the test when a step it depends on failed.
 func must(t testing.TB, err error) {
 	t.Helper()

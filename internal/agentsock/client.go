@@ -16,11 +16,14 @@ import (
 	"github.com/llm-secrets/llms/internal/runner"
 )
 
-// Client sends requests to the broker listening at Socket. Its methods have
-// the broker's signatures, so a front end serves both the same way.
+// Client sends requests to the broker listening at Socket: the
+// broker.Service across the socket, so a front end serves both the same
+// way.
 type Client struct {
 	Socket string
 }
+
+var _ broker.Service = (*Client)(nil)
 
 func (cl *Client) dial() (*net.UnixConn, error) {
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: cl.Socket, Net: "unix"})
@@ -80,8 +83,7 @@ func (cl *Client) Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, e
 	if rep.Peek == nil {
 		return broker.Peek{}, protocolf("the reply to peek holds no result")
 	}
-	p := rep.Peek
-	return broker.Peek{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}, nil
+	return rep.Peek.peek(), nil
 }
 
 // List asks the broker for the names the caller may see.
@@ -98,11 +100,7 @@ func (cl *Client) List(c *broker.Caller, req broker.ListRequest) (broker.ListRes
 	if rep.List == nil {
 		return broker.ListResult{}, protocolf("the reply to list holds no result")
 	}
-	out := make([]broker.Entry, len(*rep.List))
-	for i, e := range *rep.List {
-		out[i] = broker.Entry{Name: e.Name, Updated: e.Updated}
-	}
-	return broker.ListResult{Entries: out}, nil
+	return listResult(*rep.List), nil
 }
 
 // DescribeAccess asks the broker what the caller's token permits.
@@ -119,7 +117,7 @@ func (cl *Client) DescribeAccess(c *broker.Caller) (broker.TokenAccess, error) {
 	if err != nil {
 		return broker.TokenAccess{}, err
 	}
-	return *rep.Describe, nil
+	return rep.Describe.access(), nil
 }
 
 // AuditRecent asks the broker for the caller's token's latest entries.
@@ -136,7 +134,7 @@ func (cl *Client) AuditRecent(c *broker.Caller, req broker.AuditRecentRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return *rep.Audit, nil
+	return auditEntries(*rep.Audit), nil
 }
 
 // RequestSecret asks the broker to record that the caller asks the human
@@ -154,24 +152,26 @@ func (cl *Client) RequestSecret(c *broker.Caller, req broker.AskRequest) (broker
 	if err != nil {
 		return broker.SecretRequest{}, err
 	}
-	return *rep.Ask, nil
+	return rep.Ask.request(), nil
 }
 
 // Exec asks the broker to run req and waits for the child's status. Its
-// stdin, stdout and stderr (files: they are passed, not copied) become the
-// child's; the signals llms relays are forwarded; ending ctx, or this
-// process, ends the connection and the broker kills the child.
+// stdin and the stdout and stderr that are files are passed to the broker
+// (not copied) and become the child's; any other writer gets the child's
+// output through a pipe this process copies from (outputs.go). The signals
+// llms relays are forwarded; ending ctx, or this process, ends the
+// connection and the broker kills the child.
 //
 // With req.PTY (stdin and stdout are terminals) the broker runs the child
 // on a pseudo-terminal of its own, whose output goes to our stdout. We put
 // our terminal in raw mode and relay what is typed through a pipe: the
 // broker, outside the terminal's foreground process group, cannot read it.
 func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error) {
-	stdout, ok1 := req.Stdout.(*os.File)
-	stderr, ok2 := req.Stderr.(*os.File)
-	if !ok1 || !ok2 {
-		return 0, errors.New("agent mode: stdout and stderr must be files, to be passed to the broker")
+	r, err := newRequest(OpExec, c)
+	if err != nil {
+		return 0, err
 	}
+	r.Exec = execArgs(req)
 	stdin := req.Stdin
 	if stdin == nil {
 		devNull, err := os.Open(os.DevNull)
@@ -187,51 +187,13 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 		// holds their placeholders.
 		return 0, fmt.Errorf("%w: --http is given to `llms agent` at launch, not to exec inside agent mode", broker.ErrBadRequest)
 	}
-	r, err := newRequest(OpExec, c)
+	out, err := openOutputs(req.Stdout, req.Stderr)
 	if err != nil {
 		return 0, err
 	}
-	r.Exec = &ExecArgs{Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
-	for _, in := range req.Inject {
-		r.Exec.Inject = append(r.Exec.Inject, Injection(in))
-	}
-	if req.ConfineDir {
-		r.Exec.Dir = req.Dir
-	}
-
-	// Catching costs a round trip with the runtime per signal, so without
-	// a terminal it overlaps with the request instead of delaying it: a
-	// signal that comes first ends us, our connection with us, and the
-	// broker then kills the child. With a terminal it comes first, before
-	// the terminal is made raw, so that nothing leaves it raw.
-	catching := make(chan caught, 1)
-	catch := func() {
-		var extra []os.Signal
-		if req.PTY {
-			extra = append(extra, syscall.SIGWINCH)
-		}
-		sigs, stop := runner.CatchSignals(extra...)
-		catching <- caught{sigs, stop}
-	}
-	if req.PTY {
-		catch()
-	} else {
-		go catch()
-	}
-	var sigs <-chan os.Signal
-	var stopCatching func()
-	defer func() {
-		// Stopping is a round trip with the runtime per signal too: it
-		// runs after we return, so that the child's status reaches the
-		// caller (a CLI about to exit) without waiting for it.
-		pending, stop := catching, stopCatching
-		go func() {
-			if stop == nil {
-				stop = (<-pending).stop
-			}
-			stop()
-		}()
-	}()
+	defer out.abandon()
+	sigs := catchSignals(req.PTY)
+	defer sigs.stopLater()
 
 	passIn := stdin
 	if req.PTY {
@@ -242,57 +204,51 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 		defer restore()
 		passIn = in
 	}
-
 	conn, err := cl.dial()
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Close()
-	err = writeFrame(conn, r, passIn, stdout, stderr)
+	err = writeFrame(conn, r, passIn, out.stdout, out.stderr)
 	if passIn != stdin {
 		passIn.Close() // the broker has its own copy now
 	}
 	if err != nil {
 		return 0, sendError(conn, err)
 	}
-
-	var inOurGroup atomic.Bool
-	type result struct {
-		code int
-		err  error
+	code, err := cl.await(ctx, conn, req.Warn, sigs)
+	if ctx.Err() != nil {
+		// The broker killed the child's group when the connection ended;
+		// whatever still holds the output is not waited for.
+		return 128 + int(syscall.SIGKILL), err
 	}
+	out.finish()
+	return code, err
+}
+
+// execArgs are the wire arguments of req.
+func execArgs(req broker.ExecRequest) *ExecArgs {
+	a := &ExecArgs{Argv: req.Argv, Env: req.Env, PTY: req.PTY, NoRedact: req.NoRedact}
+	for _, in := range req.Inject {
+		a.Inject = append(a.Inject, Injection(in))
+	}
+	if req.ConfineDir {
+		a.Dir = req.Dir
+	}
+	return a
+}
+
+// await reads the broker's replies up to the child's status, relaying our
+// signals meanwhile.
+func (cl *Client) await(ctx context.Context, conn *net.UnixConn, warn func(string), sigs *signalRelay) (int, error) {
+	var inOurGroup atomic.Bool
 	results := make(chan result, 1)
-	go func() {
-		for {
-			var rep Reply
-			if _, err := readFrame(conn, &rep, 0); err != nil {
-				results <- result{1, fmt.Errorf("agent mode: the broker ended the request without a status: %w", err)}
-				return
-			}
-			switch {
-			case rep.Warn != "":
-				if req.Warn != nil {
-					req.Warn(rep.Warn)
-				}
-			case rep.InYourGroup:
-				inOurGroup.Store(true)
-			case rep.Error != nil:
-				results <- result{1, rep.Error}
-				return
-			case rep.Exit != nil:
-				results <- result{*rep.Exit, nil}
-				return
-			default:
-				results <- result{1, protocolf("a reply with nothing in it")}
-				return
-			}
-		}
-	}()
+	go func() { results <- readReplies(conn, warn, &inOurGroup) }()
 	for {
 		select {
-		case c := <-catching:
-			sigs, catching, stopCatching = c.sigs, nil, c.stop
-		case sig := <-sigs:
+		case c := <-sigs.catching:
+			sigs.started(c)
+		case sig := <-sigs.sigs:
 			n, ok := sig.(syscall.Signal)
 			if !ok || keyboardDelivered(n, inOurGroup.Load()) {
 				continue
@@ -304,6 +260,84 @@ func (cl *Client) Exec(ctx context.Context, c *broker.Caller, req broker.ExecReq
 			return 1, ctx.Err()
 		}
 	}
+}
+
+// result is how an exec ended: the child's status, or why there is none.
+type result struct {
+	code int
+	err  error
+}
+
+// readReplies reads replies up to the status or an error, passing on the
+// warnings and noting when the child joined our process group.
+func readReplies(conn *net.UnixConn, warn func(string), inOurGroup *atomic.Bool) result {
+	for {
+		var rep Reply
+		if _, err := readFrame(conn, &rep, 0); err != nil {
+			return result{1, fmt.Errorf("agent mode: the broker ended the request without a status: %w", err)}
+		}
+		switch {
+		case rep.Warn != "":
+			if warn != nil {
+				warn(rep.Warn)
+			}
+		case rep.InYourGroup:
+			inOurGroup.Store(true)
+		case rep.Error != nil:
+			return result{1, rep.Error}
+		case rep.Exit != nil:
+			return result{*rep.Exit, nil}
+		default:
+			return result{1, protocolf("a reply with nothing in it")}
+		}
+	}
+}
+
+// signalRelay catches the signals llms relays while an exec runs.
+// Catching costs a round trip with the runtime per signal, so without a
+// terminal it overlaps with the request instead of delaying it: a signal
+// that comes first ends us, our connection with us, and the broker then
+// kills the child. With a terminal it comes first, before the terminal is
+// made raw, so that nothing leaves it raw.
+type signalRelay struct {
+	catching chan caught // delivers the running catch once, then nil
+	sigs     <-chan os.Signal
+	stop     func()
+}
+
+func catchSignals(pty bool) *signalRelay {
+	s := &signalRelay{catching: make(chan caught, 1)}
+	catch := func() {
+		var extra []os.Signal
+		if pty {
+			extra = append(extra, syscall.SIGWINCH)
+		}
+		sigs, stop := runner.CatchSignals(extra...)
+		s.catching <- caught{sigs, stop}
+	}
+	if pty {
+		catch()
+	} else {
+		go catch()
+	}
+	return s
+}
+
+func (s *signalRelay) started(c caught) {
+	s.sigs, s.catching, s.stop = c.sigs, nil, c.stop
+}
+
+// stopLater stops catching after we return: stopping is a round trip with
+// the runtime per signal too, so that the child's status reaches the
+// caller (a CLI about to exit) without waiting for it.
+func (s *signalRelay) stopLater() {
+	pending, stop := s.catching, s.stop
+	go func() {
+		if stop == nil {
+			stop = (<-pending).stop
+		}
+		stop()
+	}()
 }
 
 // keyboardDelivered: a SIGINT or SIGQUIT from the keyboard reached every

@@ -31,6 +31,8 @@
 // A malformed or oversized frame gets an error reply and ends its own
 // connection; the server keeps serving the others. A client that goes away
 // while its child runs takes the child with it (the broker kills it).
+// Requests beyond those served at once wait their turn in a bounded queue
+// (queue.go).
 //
 // The protocol is described for other implementations in
 // docs/AGENT-MODE.md ("Protocol"). Linux only.

@@ -60,11 +60,19 @@ type Server struct {
 	// Log receives one line per refused connection or malformed request
 	// (never a value); nil discards them.
 	Log func(string)
-	// MaxInFlight bounds the connections served at once (0:
-	// DefaultMaxInFlight); one more is refused at once. Each running child
-	// holds threads of this process, and a broker that ran out of them
-	// would die with its launcher's supervision.
+	// MaxInFlight bounds the requests served at once (0:
+	// DefaultMaxInFlight); a connection accepted beyond it waits its turn
+	// (queue.go). Each running child holds threads of this process, and a
+	// broker that ran out of them would die with its launcher's
+	// supervision.
 	MaxInFlight int
+	// MaxWaiting bounds the connections waiting their turn (0:
+	// DefaultMaxWaiting, or fewer where this process may open few
+	// descriptors); one more is refused at once.
+	MaxWaiting int
+	// MaxWait is how long a connection may wait with no request ending
+	// (0: DefaultMaxWait) before it is refused.
+	MaxWait time.Duration
 
 	// peerUID (nil: ours) and procRoot are the peer check's; tests
 	// change them.
@@ -115,11 +123,12 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	limit := s.MaxInFlight
-	if limit <= 0 {
-		limit = DefaultMaxInFlight
-	}
-	slots := make(chan struct{}, limit)
+	q := newQueue(orDefault(s.MaxInFlight, DefaultMaxInFlight), orDefault(s.MaxWaiting, defaultWaiting()))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sweep(ctx, q, &wg)
+	}()
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
@@ -133,27 +142,84 @@ func (s *Server) Serve(ctx context.Context, l *net.UnixListener) error {
 			time.Sleep(10 * time.Millisecond) // EMFILE and the like: do not spin
 			continue
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			s.logf("refused a connection: %d requests are being served", limit)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-				replyError(conn, fmt.Errorf("the broker is serving %d requests already; try again when one ends", limit))
-			}()
-			continue
+		// The peer is named now, while the launcher still remembers for
+		// whom it connected; whether it may be served is checked when its
+		// turn comes.
+		w, err := s.identify(conn)
+		if err == nil {
+			var run bool
+			if run, err = q.admit(w); err != nil {
+				w.peer.close()
+			} else if run {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.serveInTurn(ctx, q, w)
+				}()
+			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			defer conn.Close()
-			s.serveConn(ctx, conn)
-		}()
+		if err != nil {
+			s.logf("refused a connection: %v", err)
+			s.refuse(&wg, conn, err)
+		}
 	}
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// serveInTurn serves w, then, in the slot w held, each waiter the queue
+// hands on, until none waits. Once ctx has ended, what it is handed is
+// closed unserved.
+func (s *Server) serveInTurn(ctx context.Context, q *queue, w waiter) {
+	for ok := true; ok; w, ok = q.next() {
+		if ctx.Err() == nil {
+			s.serveConn(ctx, w.conn, w.peer)
+		}
+		w.close()
+	}
+}
+
+// sweep drops the waiters whose client hung up and refuses those that
+// waited MaxWait with no request ending, until ctx ends; it then closes
+// those still waiting, unserved.
+func (s *Server) sweep(ctx context.Context, q *queue, wg *sync.WaitGroup) {
+	maxWait := orDefault(s.MaxWait, DefaultMaxWait)
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for _, w := range q.close() {
+				w.close()
+			}
+			return
+		case now := <-t.C:
+			expired, dropped := q.sweep(now.Add(-maxWait))
+			if dropped > 0 {
+				s.logf("dropped %d waiting connection(s) whose client went away", dropped)
+			}
+			for _, w := range expired {
+				w.peer.close()
+				s.refuse(wg, w.conn, fmt.Errorf("none of the %d requests being served has ended in %v; try again when one ends", q.running, maxWait))
+			}
+		}
+	}
+}
+
+// refuse tells a connection why it is not served, and closes it.
+func (s *Server) refuse(wg *sync.WaitGroup, conn *net.UnixConn, err error) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer conn.Close()
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		replyError(conn, err)
+	}()
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -171,9 +237,9 @@ func replyError(conn *net.UnixConn, err error) {
 	reply(conn, Reply{Error: errorOf(err)})
 }
 
-// serveConn answers one connection: one request.
-func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
-	pid, err := s.checkPeer(conn)
+// serveConn answers one connection, from p: one request.
+func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, p peer) {
+	pid, err := s.checkPeer(p)
 	if err != nil {
 		s.logf("refused a connection: %v", err)
 		replyError(conn, err)
@@ -213,39 +279,35 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Describe: &acc})
+		reply(conn, Reply{Describe: describeReply(acc)})
 	case OpAudit:
 		es, err := s.Broker.AuditRecent(c, broker.AuditRecentRequest{Limit: req.Audit.Limit})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Audit: &es})
+		reply(conn, Reply{Audit: auditReply(es)})
 	case OpAsk:
 		r, err := s.Broker.RequestSecret(c, broker.AskRequest{Name: req.Ask.Name, Reason: req.Ask.Reason})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Ask: &r})
+		reply(conn, Reply{Ask: askReply(r)})
 	case OpPeek:
 		p, err := s.Broker.Peek(c, broker.PeekRequest{Name: req.Peek.Name})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		reply(conn, Reply{Peek: &PeekReply{Name: p.Name, Prefix: p.Prefix, Length: p.Length, Fingerprint: p.Fingerprint}})
+		reply(conn, Reply{Peek: peekReply(p)})
 	case OpList:
 		res, err := s.Broker.List(c, broker.ListRequest{WithTimes: req.List.Times})
 		if err != nil {
 			replyError(conn, err)
 			return
 		}
-		out := make([]Entry, len(res.Entries))
-		for i, e := range res.Entries {
-			out[i] = Entry{Name: e.Name, Updated: e.Updated}
-		}
-		reply(conn, Reply{List: &out})
+		reply(conn, Reply{List: listReply(res.Entries)})
 	case OpExec:
 		c.LookupRepoAhead()
 		s.exec(ctx, conn, c, req.Exec, files)
@@ -337,22 +399,36 @@ func sameSessionGroup(pid int) (int, bool) {
 	return pgid, err == nil && pgid > 0
 }
 
-// checkPeer allows a connection only from a process of our user that
-// descends from Root, and returns its pid.
-func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
+// peer is the process at the other end of a connection: its pid, and a
+// pidfd pinning it (-1 where the kernel gives none).
+type peer struct {
+	pid, pidfd int
+}
+
+func (p peer) close() {
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
+	}
+}
+
+// identify names the peer of a connection just accepted, of our user (a
+// connection the launcher made for the agent names the agent's process),
+// and makes the connection a waiter.
+func (s *Server) identify(conn *net.UnixConn) (waiter, error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		return 0, err
+		return waiter{}, err
 	}
 	var cred *unix.Ucred
-	pidfd := -1
+	fd, pidfd := -1, -1
 	var credErr error
-	err = raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	err = raw.Control(func(sfd uintptr) {
+		fd = int(sfd)
+		cred, credErr = unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 		if credErr == nil {
 			// Kernels from 6.5 name the peer by a pidfd too, which cannot
 			// come to mean another process.
-			if p, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PEERPIDFD); err == nil {
+			if p, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEERPIDFD); err == nil {
 				pidfd = p
 			}
 		}
@@ -361,42 +437,41 @@ func (s *Server) checkPeer(conn *net.UnixConn) (int, error) {
 		err = credErr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%w: cannot identify the peer: %v", broker.ErrDenied, err)
+		return waiter{}, fmt.Errorf("%w: cannot identify the peer: %v", broker.ErrDenied, err)
 	}
-	defer func() {
-		if pidfd >= 0 {
-			unix.Close(pidfd)
-		}
-	}()
+	p := peer{pid: int(cred.Pid), pidfd: pidfd}
 	uid := os.Getuid()
 	if s.peerUID != nil {
 		uid = *s.peerUID
 	}
 	if int(cred.Uid) != uid {
-		return 0, fmt.Errorf("%w: the peer runs as uid %d, not %d", broker.ErrDenied, cred.Uid, uid)
+		p.close()
+		return waiter{}, fmt.Errorf("%w: the peer runs as uid %d, not %d", broker.ErrDenied, cred.Uid, uid)
 	}
+	if p.pid == os.Getpid() && s.ConnectedFor != nil {
+		p.close() // the launcher's
+		var ok bool
+		if p.pid, p.pidfd, ok = s.ConnectedFor(conn); !ok {
+			return waiter{}, fmt.Errorf("%w: a connection from the launcher, made for no process of the agent's", broker.ErrDenied)
+		}
+	}
+	return waiter{conn: conn, fd: fd, peer: p, since: time.Now()}, nil
+}
+
+// checkPeer allows a connection only from a process that descends from
+// Root (identify checked its user), and returns its pid.
+func (s *Server) checkPeer(p peer) (int, error) {
 	root := s.Root
 	if root == 0 {
 		root = os.Getpid()
 	}
-	pid := int(cred.Pid)
-	if pid == os.Getpid() && s.ConnectedFor != nil {
-		if pidfd >= 0 {
-			unix.Close(pidfd) // the launcher's
-			pidfd = -1
-		}
-		var ok bool
-		if pid, pidfd, ok = s.ConnectedFor(conn); !ok {
-			return 0, fmt.Errorf("%w: a connection from the launcher, made for no process of the agent's", broker.ErrDenied)
-		}
-	}
-	if !agentid.Descends(s.procRoot, pid, root) {
-		return 0, fmt.Errorf("%w: process %d is not one of the agent's", broker.ErrDenied, pid)
+	if !agentid.Descends(s.procRoot, p.pid, root) {
+		return 0, fmt.Errorf("%w: process %d is not one of the agent's", broker.ErrDenied, p.pid)
 	}
 	// The walk read /proc by pid: if the peer exited meanwhile, that pid
 	// may have named another process.
-	if pidfd >= 0 && unix.PidfdSendSignal(pidfd, 0, nil, 0) != nil {
-		return 0, fmt.Errorf("%w: process %d exited while it was checked", broker.ErrDenied, pid)
+	if p.pidfd >= 0 && unix.PidfdSendSignal(p.pidfd, 0, nil, 0) != nil {
+		return 0, fmt.Errorf("%w: process %d exited while it was checked", broker.ErrDenied, p.pid)
 	}
-	return pid, nil
+	return p.pid, nil
 }

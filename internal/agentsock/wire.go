@@ -10,11 +10,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
@@ -134,24 +132,9 @@ type Reply struct {
 	Peek        *PeekReply `json:"peek,omitempty"`
 	List        *[]Entry   `json:"list,omitempty"`
 
-	Describe *broker.TokenAccess   `json:"describe,omitempty"`
-	Audit    *[]audit.Entry        `json:"audit,omitempty"`
-	Ask      *broker.SecretRequest `json:"ask,omitempty"`
-}
-
-// PeekReply is broker.Peek on the wire.
-type PeekReply struct {
-	Name        string `json:"name"`
-	Prefix      string `json:"prefix,omitempty"`
-	Length      int    `json:"length"`
-	Fingerprint string `json:"fingerprint"`
-}
-
-// Entry is one listed name; Updated is set when the request asked for
-// times.
-type Entry struct {
-	Name    string    `json:"name"`
-	Updated time.Time `json:"updated,omitzero"`
+	Describe *DescribeReply `json:"describe,omitempty"`
+	Audit    *[]AuditReply  `json:"audit,omitempty"`
+	Ask      *AskReply      `json:"ask,omitempty"`
 }
 
 // Error kinds: they map to the CLI's exit statuses.

@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	// llms-mcp is the MCP server's own program, so that llms links no MCP
 	// SDK (docs/adr/0036); mcpmain joins the CLI's mcp command to it.
 	"cmd/llms-mcp":       {"internal/cli", "internal/mcpmain"},
-	"internal/mcpmain":   {"internal/agentsock", "internal/broker", "internal/cli", "internal/mcpserver"},
+	"internal/mcpmain":   {"internal/cli", "internal/mcpserver"},
 	"internal/cli":       {"internal/agentmode", "internal/agentsock", "internal/broker", "internal/caveat", "internal/cfgedit", "internal/dotenv", "internal/durable", "internal/exitstatus", "internal/gitrun", "internal/human", "internal/leakscan", "internal/profile", "internal/sandbox", "internal/setup", "internal/userdb", "internal/repoconf", "internal/teamsync"},
 	"internal/agentmode": {"internal/agentsock", "internal/broker", "internal/caveat", "internal/egress", "internal/exitstatus", "internal/human", "internal/sandbox"},
 	"internal/setup":     {"internal/agentsock", "internal/broker", "internal/cfgedit", "internal/durable", "internal/exitstatus", "internal/human"},

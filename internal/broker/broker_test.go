@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"pgregory.net/rapid"
 
 	"github.com/llm-secrets/llms/internal/userdb"
@@ -315,6 +317,29 @@ func TestNoRedactIsForTheHumanOnly(t *testing.T) {
 		if !errors.Is(err, ErrDenied) {
 			t.Errorf("NoRedact with token=%v: %v", c.TokenGiven, err)
 		}
+	}
+	// The human too, unless stdout is a terminal: captured output would
+	// keep the values.
+	started := filepath.Join(t.TempDir(), "started")
+	_, err = b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"touch", started},
+		Env: []string{"PATH=/usr/bin:/bin"}, Stdin: devnull, Stdout: devnull, Stderr: devnull, NoRedact: true})
+	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "stdout is not a terminal") {
+		t.Errorf("NoRedact for the human, stdout not a terminal: %v", err)
+	}
+	if _, err := os.Stat(started); err == nil {
+		t.Error("the child started")
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	go func() { _, _ = io.Copy(io.Discard, ptmx) }()
+	code, err := b.Exec(context.Background(), caller(t, nil, ""), ExecRequest{Inject: []Injection{{"X", "A"}}, Argv: []string{"true"},
+		Env: []string{"PATH=/usr/bin:/bin"}, Stdin: devnull, Stdout: tty, Stderr: devnull, NoRedact: true})
+	if err != nil || code != 0 {
+		t.Errorf("NoRedact for the human at a terminal: code %d, %v", code, err)
 	}
 }
 

@@ -4,7 +4,8 @@
 // and only then reads values from the store and hands them to the runner,
 // wrapped in a redactor.
 //
-// What it owns, in the order a request meets it (authorize, then decide):
+// What it owns, in the order a request meets it (authorize, then decide;
+// gate.go):
 //
 //  1. the request's shape: valid names, secrets that exist;
 //  2. the caller: a token is parsed strictly, checked against the
@@ -21,8 +22,10 @@
 // Every operation has one shape: the caller first, then one request value
 // (ListRequest, ExecRequest, …; none when the caller is all it needs), and
 // one result, so that each front end — the CLI, the MCP server, the
-// agent-mode socket — is a thin adapter. The caller is described by the
-// front end and never changed by an operation.
+// agent-mode socket — is a thin adapter. [Service] is the operations a
+// front end asks, of a broker here or of the launcher's across the socket.
+// The caller is described by the front end and never changed by an
+// operation. The gate is gate.go, whole.
 //
 // It also owns the authority itself — sessions, root keys, minting,
 // revocation, leases — and the child's environment (childenv.go): the

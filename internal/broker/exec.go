@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -49,8 +47,8 @@ type ExecRequest struct {
 	// PTY runs the child on a pseudo-terminal (the CLI sets it when its
 	// stdout is a terminal), so colours and interactive programs work.
 	PTY bool
-	// NoRedact passes output through untouched. The CLI allows it only for
-	// a human at a terminal.
+	// NoRedact passes output through untouched: only for the human, with
+	// no token, and stdout a terminal (mayNotRedact).
 	NoRedact bool
 	// Unattended: no human at a terminal waits on the child (the MCP
 	// server). It gets a process group of its own, and when ctx ends —
@@ -95,12 +93,7 @@ type ExecRequest struct {
 // the child's exit status (128+n on signal n).
 func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, error) {
 	if req.NoRedact {
-		// Only for the human at a terminal (the CLI checks the terminal);
-		// never under a token or for an agent, whatever the front end.
-		if c.TokenGiven {
-			return 0, fmt.Errorf("%w: output redaction cannot be turned off under a token", ErrDenied)
-		}
-		if err := humanOnly(c, "may turn off output redaction"); err != nil {
+		if err := mayNotRedact(c, req.Stdout); err != nil {
 			return 0, err
 		}
 	}
@@ -225,23 +218,6 @@ func (b *Broker) Exec(ctx context.Context, c *Caller, req ExecRequest) (int, err
 	return code, err
 }
 
-// grantValues decides an access and reads its values, holding the
-// broker's lock: a long-lived broker serves several requests at once.
-func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var values [][]byte
-	var verr error
-	g, err := b.decideWhile(a, func(g grant) { values, verr = b.values(g) })
-	if err != nil {
-		for _, v := range values {
-			clear(v)
-		}
-		return grant{}, nil, err
-	}
-	return g, values, verr
-}
-
 // findPinned finds and checks the program of a pinned request (package
 // pinned): a name in the system directories only, a path relative to dir
 // (ours when empty). A program that is not there is not found; one that may
@@ -267,34 +243,36 @@ func findPinned(name, dir string, writable []string) (*pinLookup, error) {
 	return &pinLookup{path: path, system: system, prog: prog, err: err}, nil
 }
 
+// FindProgram finds a program as exec does, in our working directory and
+// PATH, with the same errors (ErrCommandNotFound, ErrCommandNotExecutable):
+// the agent launcher's lookup, so that a program gets the same answer
+// whichever command starts it.
+func FindProgram(name string) (string, error) {
+	return findProgram(name, "", []string{"PATH=" + os.Getenv("PATH")})
+}
+
 // findProgram resolves argv[0] of a program that is not pinned to the
 // absolute path that caveats and policy judge and the child is started
-// from, as the caller's PATH finds it. Symbolic links are not resolved.
-// With dir empty it is exec.LookPath in our PATH and working directory;
-// otherwise the same rules in dir and the PATH of env: a name with a slash
-// is taken relative to dir, and a PATH entry that is not absolute is
-// skipped, as exec.LookPath refuses a result relative to ".".
+// from, as the caller's shell would find it in dir (ours when empty) and
+// the PATH of env. Symbolic links are not resolved. A name with a slash is
+// taken relative to dir; a PATH entry that is not absolute is skipped, as
+// exec.LookPath refuses a result relative to ".", and so is a directory
+// of the program's name. A program found but not executable (or a
+// directory named by a path) is ErrNotExecutable, as a shell's 126.
 func findProgram(name, dir string, env []string) (string, error) {
-	if dir == "" {
-		path, err := exec.LookPath(name)
-		if errors.Is(err, fs.ErrPermission) {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotExecutable, err)
-		}
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-		}
-		if path, err = filepath.Abs(path); err != nil {
-			return "", fmt.Errorf("%w: %v", runner.ErrNotFound, err)
-		}
-		return path, nil
-	}
-	if !filepath.IsAbs(dir) {
+	if dir != "" && !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("%w: the working directory %q is not absolute", ErrBadRequest, dir)
 	}
 	if strings.Contains(name, "/") {
-		path := filepath.Join(dir, name)
-		if filepath.IsAbs(name) {
-			path = filepath.Clean(name)
+		path, err := filepath.Abs(name) // in our working directory
+		if dir != "" {
+			path, err = filepath.Join(dir, name), nil
+			if filepath.IsAbs(name) {
+				path = filepath.Clean(name)
+			}
+		}
+		if err != nil {
+			return "", err
 		}
 		if err := executable(path); err != nil {
 			return "", err
@@ -317,7 +295,7 @@ func findProgram(name, dir string, env []string) (string, error) {
 		if err == nil {
 			return path, nil
 		}
-		denied = denied || errors.Is(err, runner.ErrNotExecutable)
+		denied = denied || (errors.Is(err, runner.ErrNotExecutable) && !errors.Is(err, errIsDir))
 	}
 	if denied {
 		return "", fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, name)
@@ -325,13 +303,19 @@ func findProgram(name, dir string, env []string) (string, error) {
 	return "", fmt.Errorf("%w: exec: %q: executable file not found in $PATH", runner.ErrNotFound, name)
 }
 
+// errIsDir: the path names a directory.
+var errIsDir = errors.New("is a directory")
+
 // executable checks that path is a file we may execute.
 func executable(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("%w: %v", runner.ErrNotFound, err)
 	}
-	if fi.IsDir() || unix.Access(path, unix.X_OK) != nil {
+	if fi.IsDir() {
+		return fmt.Errorf("%w: exec: %q: %w", runner.ErrNotExecutable, path, errIsDir)
+	}
+	if unix.Access(path, unix.X_OK) != nil {
 		return fmt.Errorf("%w: exec: %q: permission denied", runner.ErrNotExecutable, path)
 	}
 	return nil

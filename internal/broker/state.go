@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/store"
 )
 
@@ -75,13 +74,4 @@ func (b *Broker) deleteState(files ...stateFile) error {
 		}
 	}
 	return nil
-}
-
-// refuse records a denied request and returns why it was denied. The
-// refusal itself is what matters to the caller, so a failure to record
-// it does not replace err.
-func (b *Broker) refuse(r audit.Record, err error, c *Caller) error {
-	r.Decision, r.Reason = "deny", reasonOf(err)
-	_ = b.record(r, c)
-	return err
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -147,21 +146,14 @@ func readTokenFile(path string) (string, error) {
 type access struct {
 	Caller func() (*broker.Caller, error)
 	Broker func() (*broker.Broker, error)
-	// Remote, in agent mode, serves exec, peek and list instead of Broker.
-	Remote gate
-}
-
-// gate is what exec, peek and list ask: the broker in this process, or in
-// agent mode the broker behind the launcher's socket (agentsock.Client).
-type gate interface {
-	Exec(context.Context, *broker.Caller, broker.ExecRequest) (int, error)
-	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
-	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
+	// Remote, in agent mode, serves exec, peek and list instead of Broker:
+	// the launcher's broker across its socket.
+	Remote broker.Service
 }
 
 // gate opens what serves exec, peek and list: the agent-mode broker when
 // Remote is set, else the broker in this process.
-func (a access) gate() (gate, error) {
+func (a access) gate() (broker.Service, error) {
 	if a.Remote != nil {
 		return a.Remote, nil
 	}
@@ -169,7 +161,7 @@ func (a access) gate() (gate, error) {
 }
 
 // openGate is open for exec, peek and list.
-func (a access) openGate() (gate, *broker.Caller, error) {
+func (a access) openGate() (broker.Service, *broker.Caller, error) {
 	c, err := a.Caller()
 	if err != nil {
 		return nil, nil, err

@@ -124,12 +124,6 @@ func runExec(ctx context.Context, opts *execOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.NoRedact && !opts.IO.StdoutTTY {
-		return usagef("--no-redact is refused when stdout is not a terminal: output would be captured unredacted")
-	}
-	if opts.NoRedact && c.TokenGiven {
-		return usagef("--no-redact is refused with a token: it exists only for a human at a terminal")
-	}
 	g, err := opts.gate()
 	if err != nil {
 		return err

@@ -28,12 +28,10 @@ const MCPServerName = "llms-mcp"
 // `llms mcp` execs llms-mcp.
 type MCPServe func(ctx context.Context, s MCPSession) error
 
-// MCPSession is what the MCP server acts with: the broker in this process
-// (Local), or inside agent mode the launcher's broker behind its socket
-// (Remote); exactly one is set.
+// MCPSession is what the MCP server acts with: the broker in this process,
+// or inside agent mode the launcher's broker behind its socket.
 type MCPSession struct {
-	Local  *broker.Broker
-	Remote *agentsock.Client
+	Broker broker.Service
 	// Caller describes who asks, afresh for each call.
 	Caller  func() *broker.Caller
 	Environ func() []string
@@ -115,7 +113,7 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 	if sock, ok := opts.LookupEnv(agentsock.SocketEnv); ok && sock != "" {
 		// Agent mode: the store is the launcher's, behind its socket.
 		if c, err = opts.Caller(); err == nil {
-			s.Remote = &agentsock.Client{Socket: sock}
+			s.Broker = &agentsock.Client{Socket: sock}
 		}
 	} else {
 		c, err = opts.Caller()
@@ -124,7 +122,7 @@ func runMCP(ctx context.Context, opts *mcpOptions) error {
 			c, err = opts.startWithoutToken(tfe)
 		}
 		if err == nil {
-			s.Local, err = opts.Broker()
+			s.Broker, err = opts.Broker()
 		}
 	}
 	if err != nil {

@@ -94,7 +94,7 @@ func TestRunExecOnATerminal(t *testing.T) {
 	opts.NoRedact = true
 	opts.Argv = []string{"sh", "-c", `touch "$0/started"`, dir}
 	err := runExec(context.Background(), opts)
-	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--no-redact is refused with a token") {
+	if exitCode(err) != exitDenied || !strings.Contains(err.Error(), "redaction cannot be turned off under a token") {
 		t.Fatalf("--no-redact under a token: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {

@@ -17,12 +17,6 @@ import (
 
 // Serve runs the MCP server on the session's stdio (a cli.MCPServe).
 func Serve(ctx context.Context, s cli.MCPSession) error {
-	var b mcpserver.Broker
-	if s.Remote != nil {
-		b = agentBroker{s.Remote}
-	} else {
-		b = s.Local
-	}
-	srv := mcpserver.New(mcpserver.Config{Broker: b, Caller: s.Caller, Environ: s.Environ, Version: s.Version, HTTP: s.HTTP})
+	srv := mcpserver.New(mcpserver.Config{Broker: s.Broker, Caller: s.Caller, Environ: s.Environ, Version: s.Version, HTTP: s.HTTP})
 	return mcpserver.Serve(ctx, srv, s.In, s.Out)
 }

@@ -10,7 +10,7 @@
 // structured output, truncation and timeouts marked, output made valid
 // UTF-8.
 //
-// Every call is one operation of a [Broker] — the broker in this process,
+// Every call is one operation of a [broker.Service] — the broker in this process,
 // or inside agent mode the launcher's broker behind its socket — under the
 // one delegated token the server was started with, for a caller described
 // afresh ([Config]). The broker verifies the token, applies the policy and

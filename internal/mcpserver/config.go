@@ -1,28 +1,15 @@
 package mcpserver
 
 import (
-	"context"
-
 	"github.com/llm-secrets/llms/internal/broker"
 )
 
-// Broker is the gate the tools call, one broker operation per tool:
-// *broker.Broker in this process (direct mode), or inside agent mode the
-// broker behind the launcher's socket (agentsock.Client, adapted by the
-// cli so that Exec may write to any writer). It must serve concurrent
-// calls: the SDK serves them so.
-type Broker interface {
-	List(c *broker.Caller, req broker.ListRequest) (broker.ListResult, error)
-	DescribeAccess(c *broker.Caller) (broker.TokenAccess, error)
-	Peek(c *broker.Caller, req broker.PeekRequest) (broker.Peek, error)
-	Exec(ctx context.Context, c *broker.Caller, req broker.ExecRequest) (int, error)
-	RequestSecret(c *broker.Caller, req broker.AskRequest) (broker.SecretRequest, error)
-	AuditRecent(c *broker.Caller, req broker.AuditRecentRequest) ([]broker.AuditEntry, error)
-}
-
 // Config is what the server acts with.
 type Config struct {
-	Broker Broker
+	// Broker serves the tools, one broker operation per tool: the
+	// broker in this process (direct mode) or, inside agent mode, the
+	// launcher's across its socket. The SDK calls it concurrently.
+	Broker broker.Service
 	// Caller describes who asks, afresh for each call, as one CLI
 	// command does: a new policy or repository state is seen by the next
 	// call. It carries the one token and Via "mcp".

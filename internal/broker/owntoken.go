@@ -19,29 +19,6 @@ import (
 // revocation, expiry) and whose caveats about who and where hold; the
 // caveats that scope an access (secret, op, cmd) have nothing to judge.
 
-// decideAbout authorizes and records a request about the caller's token,
-// under the broker's lock. mentions are names the audit line records
-// without judging them.
-func (b *Broker) decideAbout(about string, c *Caller, mentions ...string) (grant, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !c.hasToken() {
-		err := fmt.Errorf("%w: %s needs a token: there is none to describe, audit or ask under", ErrDenied, about)
-		if c.Via != "" {
-			err = c.noDelegatedToken()
-		}
-		return grant{}, b.refuse(audit.Record{Event: aboutEvent(about, c), Op: about, Secrets: mentions}, err, c)
-	}
-	return b.decide(access{op: caveat.OpList, about: about, mentions: mentions, caller: c})
-}
-
-func aboutEvent(about string, c *Caller) string {
-	if c.Via != "" {
-		return c.Via
-	}
-	return about
-}
-
 // CaveatScope is one list caveat of a token: a request must match one of
 // Items.
 type CaveatScope struct {

@@ -1,13 +1,27 @@
 package broker
 
+// The gate, whole: every decision to let a request read values or names,
+// to act about a token, or to change what only the human changes, and the
+// audit line each decision writes. A request for values goes
+// grantValues → decide (authorize, then its line) → values; one about the
+// caller's token goes decideAbout → decide; a human-only change goes
+// change/changeEach → humanOnly, then its line. The policy's rules
+// (policy.go) and the pinned-program checks (pin.go) are what authorize
+// asks; nothing outside this file creates a grant.
+
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/llm-secrets/llms/internal/audit"
 	"github.com/llm-secrets/llms/internal/caveat"
 	"github.com/llm-secrets/llms/internal/macaroon"
+	"golang.org/x/sys/unix"
 )
 
 // access is one request for secret values or names.
@@ -245,4 +259,161 @@ func (b *Broker) values(g grant) ([][]byte, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// decide is authorize plus its audit line: every allow and every deny of
+// an access is recorded, and an allow that cannot be recorded becomes a
+// deny.
+func (b *Broker) decide(a access) (grant, error) {
+	g, err := b.authorize(a)
+	r := audit.Record{Event: a.op, Op: a.op, Secrets: a.secrets, Program: a.program, TokenID: g.tokenID, Decision: "allow"}
+	if a.about != "" {
+		r.Event, r.Op = a.about, a.about
+		r.Secrets = a.mentions
+	}
+	if a.caller.Via != "" {
+		r.Event = a.caller.Via
+	}
+	if a.caller.TokenGiven && g.tokenID == "" {
+		r.TokenID = tokenIDOf(a.caller.Token)
+	}
+	if err != nil {
+		r.Decision, r.Reason = "deny", reasonOf(err)
+		if isPolicyError(err) {
+			_ = b.record(audit.Record{Event: "policy-error", Reason: r.Reason}, a.caller)
+		}
+		if aerr := b.record(r, a.caller); aerr != nil {
+			return grant{}, fmt.Errorf("%w (and %v)", err, aerr)
+		}
+		return grant{}, err
+	}
+	if err := b.record(r, a.caller); err != nil {
+		return grant{}, err
+	}
+	return g, nil
+}
+
+// reasonOf strips the sentinel prefix from a decision error.
+func reasonOf(err error) string {
+	s := err.Error()
+	for _, p := range []string{ErrDenied.Error() + ": ", ErrBadRequest.Error() + ": "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+func isPolicyError(err error) bool { return errors.As(err, new(policyBroken)) }
+
+// tokenIDOf names a token that failed before verification, if it parses.
+func tokenIDOf(text string) string {
+	if m, err := parseToken(text); err == nil {
+		return tokenID(m)
+	}
+	return ""
+}
+
+// mayNotRedact decides --no-redact, whatever the front end: only for the
+// human, with no token, and with stdout a terminal (output that a pipe or
+// a file captured would keep the values).
+func mayNotRedact(c *Caller, stdout io.Writer) error {
+	if c.TokenGiven {
+		return fmt.Errorf("%w: output redaction cannot be turned off under a token: it exists only for a human at a terminal", ErrDenied)
+	}
+	if err := humanOnly(c, "may turn off output redaction"); err != nil {
+		return err
+	}
+	if f, ok := stdout.(*os.File); !ok || !isTerminal(f) {
+		return fmt.Errorf("%w: --no-redact is refused when stdout is not a terminal: output would be captured unredacted", ErrBadRequest)
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// humanOnly refuses what only the human may do, whatever token is held.
+func humanOnly(c *Caller, what string) error {
+	if r, ok := c.detectAgent(); ok {
+		return fmt.Errorf("%w: %s; only the human %s", ErrDenied, detected(r), what)
+	}
+	return nil
+}
+
+// HumanOnly refuses a detected agent what only the human does outside the
+// store (such as editing an agent's configuration with llms setup).
+func (c *Caller) HumanOnly(what string) error { return humanOnly(c, what) }
+
+// change records, then allows, a change only the human may make. The
+// line is written first, so no change goes unrecorded; a refusal is
+// recorded too.
+func (b *Broker) change(event string, secrets []string, c *Caller, what string) error {
+	if err := humanOnly(c, what); err != nil {
+		return b.refuse(audit.Record{Event: event, Secrets: secrets}, err, c)
+	}
+	return b.record(audit.Record{Event: event, Decision: "allow", Secrets: secrets}, c)
+}
+
+// changeEach is change for a batch: one line per secret, as many single
+// changes would write, all in one write.
+func (b *Broker) changeEach(event string, secrets []string, c *Caller, what string) error {
+	denied := humanOnly(c, what)
+	rs := make([]audit.Record, len(secrets))
+	for i, name := range secrets {
+		rs[i] = audit.Record{Event: event, Decision: "allow", Secrets: []string{name}}
+		if denied != nil {
+			rs[i].Decision, rs[i].Reason = "deny", reasonOf(denied)
+		}
+	}
+	if denied != nil {
+		_ = b.recordAll(rs, c)
+		return denied
+	}
+	return b.recordAll(rs, c)
+}
+
+// grantValues decides an access and reads its values, holding the
+// broker's lock: a long-lived broker serves several requests at once.
+func (b *Broker) grantValues(a access) (grant, [][]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g, err := b.decide(a)
+	if err != nil {
+		return grant{}, nil, err
+	}
+	values, err := b.values(g)
+	return g, values, err
+}
+
+// decideAbout authorizes and records a request about the caller's token,
+// under the broker's lock. mentions are names the audit line records
+// without judging them.
+func (b *Broker) decideAbout(about string, c *Caller, mentions ...string) (grant, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !c.hasToken() {
+		err := fmt.Errorf("%w: %s needs a token: there is none to describe, audit or ask under", ErrDenied, about)
+		if c.Via != "" {
+			err = c.noDelegatedToken()
+		}
+		return grant{}, b.refuse(audit.Record{Event: aboutEvent(about, c), Op: about, Secrets: mentions}, err, c)
+	}
+	return b.decide(access{op: caveat.OpList, about: about, mentions: mentions, caller: c})
+}
+
+func aboutEvent(about string, c *Caller) string {
+	if c.Via != "" {
+		return c.Via
+	}
+	return about
+}
+
+// refuse records a denied request and returns why it was denied. The
+// refusal itself is what matters to the caller, so a failure to record
+// it does not replace err.
+func (b *Broker) refuse(r audit.Record, err error, c *Caller) error {
+	r.Decision, r.Reason = "deny", reasonOf(err)
+	_ = b.record(r, c)
+	return err
 }
