@@ -173,6 +173,9 @@ type filterKind struct {
 	agent   bool // the supervised agent's, not a broker child's
 	signals bool // the agent's signals are mediated (below ABI 6)
 	net     bool // the network is restricted (Rules.Net)
+	// child: a broker child in agent mode, whose connects the launcher's
+	// supervisor decides (children.go).
+	child bool
 }
 
 // Each filter is built once per process.
@@ -190,8 +193,11 @@ func filterFor(k filterKind) ([]unix.SockFilter, error) {
 }
 
 // sandboxFilter is the filter of a broker child (the one Restrict
-// installs); net: the network is restricted.
-func sandboxFilter(net bool) ([]unix.SockFilter, error) { return filterFor(filterKind{net: net}) }
+// installs); net: the network is restricted; supervised: its connects are
+// the supervisor's (Supervisor.Confine).
+func sandboxFilter(net, supervised bool) ([]unix.SockFilter, error) {
+	return filterFor(filterKind{net: net, child: supervised})
+}
 
 // agentFilter is the supervised agent's filter.
 func agentFilter(signals, net bool) ([]unix.SockFilter, error) {
@@ -215,11 +221,15 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		a.jeq(arch, fmt.Sprintf("%x", arch), "")
 	}
 	a.ret(retAllow)
+	// mediated: connect is the supervisor's (the agent's, a supervised
+	// child's); sockets: socket() is judged.
+	mediated := kind.agent || kind.child
+	sockets := mediated || kind.net
 	for _, arch := range archs {
 		c, l := table[arch], func(s string) string { return fmt.Sprintf("%x.%s", arch, s) }
 		a.label(fmt.Sprintf("%x", arch))
 		a.ld(offNr)
-		if (kind.agent || kind.net) && arch == unix.AUDIT_ARCH_X86_64 {
+		if sockets && arch == unix.AUDIT_ARCH_X86_64 {
 			a.jset(x32Bit, l("enosys"), "")
 		}
 		to := func(nrs []uint32, block string) {
@@ -230,7 +240,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		to(c.ioctl, "ioctl")
 		to(c.prlimit, "prlimit")
 		to(c.keyring, "eperm")
-		if kind.agent || kind.net {
+		if sockets {
 			to(c.socket, "socket")
 			to(c.socketcall, "socketcall")
 		}
@@ -238,13 +248,15 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			to(c.send3, "send3")
 			to(c.send2, "send2")
 		}
-		if kind.agent {
+		if mediated {
 			to(c.connect, "notify")
+			to(c.ioUring, "enosys")
+			to(c.seccomp, "seccomp")
+		}
+		if kind.agent {
 			to(c.open, "open1")
 			to(c.openat, "open2")
 			to(c.openat2, "notify")
-			to(c.ioUring, "enosys")
-			to(c.seccomp, "seccomp")
 			to(c.prctl, "prctl")
 			if kind.signals {
 				to(c.signal, "notify")
@@ -272,8 +284,9 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		a.ld(offArg2High)
 		a.jeq(0, l("allow"), l("eperm"))
 
-		if kind.agent || kind.net {
-			// socket(domain, type, protocol) and socketpair. The agent's:
+		if sockets {
+			// socket(domain, type, protocol) and socketpair. The agent's
+			// and a supervised child's:
 			// Unix sockets only of the connected kinds (SOCK_RAW is a
 			// datagram socket there). A restricted network's: internet
 			// sockets only of TCP, and only the families above.
@@ -285,14 +298,14 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(unix.AF_NETLINK, l("allow"), "")
 			}
 			switch {
-			case kind.agent && kind.net:
+			case mediated && kind.net:
 				a.jeq(unix.AF_UNIX, l("unix"), l("eafnosupport"))
-			case kind.agent:
+			case mediated:
 				a.jeq(unix.AF_UNIX, l("unix"), l("allow"))
 			default:
 				a.jeq(unix.AF_UNIX, l("allow"), l("eafnosupport"))
 			}
-			if kind.agent {
+			if mediated {
 				a.label(l("unix"))
 				a.ld(offArg1)
 				a.and(0xf) // SOCK_TYPE_MASK: the flags live above
@@ -322,7 +335,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(socketcallSmmsg, l("enosys"), "")
 			}
 			a.jeq(socketcallSock, l("enosys"), "")
-			if kind.agent {
+			if mediated {
 				a.jeq(socketcallConn, l("enosys"), "")
 			}
 			a.jeq(socketcallPair, l("enosys"), l("allow"))
@@ -337,7 +350,6 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			a.jset(unix.MSG_FASTOPEN, l("eperm"), l("allow"))
 		}
 		if kind.agent {
-
 			// open(path, flags) and openat(dirfd, path, flags): only
 			// read-write opens that create nothing can open a terminal's
 			// peer the way the supervisor answers; the rest are Landlock's.
@@ -351,12 +363,6 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.and(openMask)
 				a.jeq(unix.O_RDWR, l("notify"), l("allow"))
 			}
-
-			// seccomp(op, flags, args): no filter of the agent's own may
-			// take notifications.
-			a.label(l("seccomp"))
-			a.ld(offArg1)
-			a.jset(seccompListener, l("eperm"), l("allow"))
 
 			// prctl(PR_SET_DUMPABLE, 0) succeeds and changes nothing.
 			a.label(l("prctl"))
@@ -373,10 +379,19 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(unix.F_SETOWN, l("notify"), "")
 				a.jeq(unix.F_SETOWN_EX, l("notify"), l("allow"))
 			}
+		}
+		if mediated {
+			// seccomp(op, flags, args): no filter of the process's own
+			// may take notifications — the kernel sends a call to the
+			// newest filter's listener, whose supervisor could let
+			// through what ours refuses.
+			a.label(l("seccomp"))
+			a.ld(offArg1)
+			a.jset(seccompListener, l("eperm"), l("allow"))
 			a.label(l("notify"))
 			a.ret(retNotify)
 		}
-		if kind.agent || kind.net {
+		if sockets {
 			a.label(l("enosys"))
 			a.ret(retENOSYS)
 		}
@@ -450,7 +465,7 @@ func (a *bpfAsm) assemble() ([]unix.SockFilter, error) {
 // installFilter installs a broker child's filter on the calling thread
 // (no_new_privs must be set); net: the network is restricted.
 func installFilter(net bool) error {
-	filter, err := sandboxFilter(net)
+	filter, err := sandboxFilter(net, false)
 	if err != nil {
 		return err
 	}
@@ -470,6 +485,12 @@ func installAgentFilter(signals, net bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	return installListening(filter)
+}
+
+// installListening installs filter on the calling thread (no new privs
+// must be set) and returns the descriptor of its listener, close-on-exec.
+func installListening(filter []unix.SockFilter) (int, error) {
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, seccompListener, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(filter)

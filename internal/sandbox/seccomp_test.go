@@ -58,7 +58,7 @@ func TestSandboxFilter(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the table below is amd64's")
 	}
-	prog, err := sandboxFilter(false)
+	prog, err := sandboxFilter(false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestAgentFilter(t *testing.T) {
 		}
 	}
 	// The children's filter mediates nothing.
-	prog, err := sandboxFilter(false)
+	prog, err := sandboxFilter(false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
