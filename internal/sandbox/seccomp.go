@@ -35,9 +35,12 @@ import (
 // readable by any process of the uid. So keyctl, add_key and request_key
 // are refused too, as container runtimes do.
 //
-// That is the whole filter of the children the broker starts, with the
-// restricted network's part below where it is restricted. The agent's
-// adds what the launcher's supervisor mediates (supervisor.go, and
+// That is the whole filter of the children the broker starts outside
+// agent mode's supervision (the git llms runs), with the restricted
+// network's part below where it is restricted. In agent mode a broker
+// child's also sends connect to the launcher, which decides it as the
+// agent's, and refuses what would go around that (children.go). The
+// agent's adds what the launcher's supervisor mediates (supervisor.go, and
 // docs/adr/0029): connect, the opening of terminals, and below Landlock
 // ABI 6 the calls that send a signal, are answered by the launcher
 // (SECCOMP_RET_USER_NOTIF); Unix datagram sockets (which send to a path
@@ -55,9 +58,9 @@ import (
 //
 // Where the network is restricted (agent mode without --allow-net:
 // Rules.Net), both filters keep a process to the one kind of internet
-// socket whose every destination passes a connect that is decided — by
-// the supervisor for the agent, by Landlock's TCP rule (ABI 4) for the
-// broker's children: socket(AF_INET/AF_INET6) only of SOCK_STREAM with
+// socket whose every destination passes a connect that the supervisor
+// decides (for the agent and for the broker's children; from ABI 4
+// Landlock's TCP rule stands behind it): socket(AF_INET/AF_INET6) only of SOCK_STREAM with
 // protocol 0 or IPPROTO_TCP (UDP, QUIC, ICMP, raw and SOCK_PACKET get
 // EPERM; MPTCP and SCTP, which connect other ways and which Landlock's TCP
 // rule does not cover, EPROTONOSUPPORT, on which programs fall back to
