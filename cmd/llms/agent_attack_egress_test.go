@@ -141,7 +141,7 @@ func attackEgress(report func(name string, allowed bool, detail string), llms st
 	const pyTry = `import socket,sys
 def attempt(f):
     try:
-        f(); print("connected")
+        f(); print("succeeded")
     except OSError as e:
         print("errno", e.errno); sys.exit(1)
 `
@@ -164,6 +164,23 @@ attempt(lambda: s.connect("`+os.Getenv(envEgressUserUnix)+`"))`)
 	child("child-unix-own-socket", pyTry+`import os, tempfile
 p = os.path.join(tempfile.mkdtemp(), "s"); l = socket.socket(socket.AF_UNIX); l.bind(p); l.listen(1)
 attempt(lambda: socket.socket(socket.AF_UNIX).connect(p))`)
+	// What would go around the launcher's decision: a Unix datagram
+	// socket (it sends to a path without connect), io_uring (whose connect
+	// no filter sees), a seccomp filter of its own that takes
+	// notifications (the kernel sends a call to the newest listener).
+	child("child-unix-datagram-socket", pyTry+`attempt(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))`)
+	const pySyscall = `import ctypes, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+arm = platform.machine() == "aarch64"
+def sc(*a):
+    if libc.syscall(*a) < 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+`
+	child("child-io-uring-setup", pyTry+pySyscall+`attempt(lambda: sc(425, 1, ctypes.create_string_buffer(120)))`)
+	child("child-seccomp-listener", pyTry+pySyscall+`import struct
+insn = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0x7fff0000))  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxQ", 1, ctypes.addressof(insn)))
+attempt(lambda: sc(277 if arm else 317, 1, 8, prog))  # SECCOMP_SET_MODE_FILTER, NEW_LISTENER`)
 	if host, port, err := net.SplitHostPort(udp); err == nil {
 		child("child-udp-sendto-user-server", `import socket,sys
 try:
@@ -291,6 +308,7 @@ func agentModeAttacksEgress(t *testing.T, abi int) {
 		"child-tcp-user-server": "refused", "child-tcp-user-server-[::1]": "refused",
 		"child-tcp-allowed-ip-literal": "allowed", "child-tcp-own-server": "allowed",
 		"child-unix-user-socket": "refused", "child-unix-own-socket": "allowed",
+		"child-unix-datagram-socket": "refused", "child-io-uring-setup": "refused", "child-seccomp-listener": "refused",
 	}
 	// The control needs one level: the kernel's.
 	modes := []bool{false}
