@@ -509,20 +509,18 @@ func (s *Supervisor) heldWhereFound(ino uint32, want string) bool {
 }
 
 // holdsSocket reports whether a process of the agent's tree, or of also
-// when set, holds the socket with inode ino.
+// when set, holds the socket with inode ino. also, a broker child's tree,
+// is looked at first: a program's own server is what it connects to, and
+// its tree is the smaller.
 func (s *Supervisor) holdsSocket(ino uint32, also *procTree) bool {
-	if s.treeHoldsSocket(ino) {
-		return true
+	if also != nil {
+		want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
+		if p, ok := also.eachFD(func(_ pinned, _ int, link string) bool { return link == want }); ok {
+			p.close()
+			return true
+		}
 	}
-	if also == nil {
-		return false
-	}
-	want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
-	p, ok := also.eachFD(func(_ pinned, _ int, link string) bool { return link == want })
-	if ok {
-		p.close()
-	}
-	return ok
+	return s.treeHoldsSocket(ino)
 }
 
 // treeHoldsSocket reports whether a process of the tree holds the socket
