@@ -23,7 +23,8 @@ import (
 )
 
 // The supervisor is the launcher's half of the agent's filter: it answers
-// the calls the filter sends it (docs/adr/0029). What it guards is what
+// the calls the filter sends it (docs/adr/0029) — and the connects of the
+// programs the broker runs for the agent (children.go). What it guards is what
 // existed outside the sandbox — the user's Unix sockets, terminals and
 // processes — while what the agent makes itself keeps working: its own
 // servers, its own terminals, signals within its own tree.
