@@ -27,10 +27,13 @@ import (
 // allowed — a TCP server of the user's on 127.0.0.1 and on ::1, a UDP
 // server, the same TCP server by TCP Fast Open, a raw socket, and Node's
 // fetch, which ignores the proxy variables; and through a program the
-// broker runs for it (the value in its environment), TCP to the user's
-// servers on 127.0.0.1 and ::1, UDP, and the user's Unix socket — and
+// broker runs for it (the value in its environment) and that program's own
+// child, TCP to the user's servers on 127.0.0.1 and ::1, UDP, the user's
+// Unix socket, and the ways around the launcher's decision (a Unix
+// datagram socket, io_uring, a notifying seccomp filter) — and
 // proves that what it may reach still works: its own servers (IPv4 and
-// IPv6 loopback; the program's own TCP server and Unix socket) and a
+// IPv6 loopback; the program's own TCP server, its child's, and its Unix
+// socket) and a
 // server allowed as an IP literal (--allow-host 127.0.0.2:PORT), for the
 // agent and for the program alike. With --allow-net the user's servers are
 // reached: the control.
@@ -159,6 +162,21 @@ def attempt(f):
 	childTCP("child-tcp-allowed-ip-literal", allowed)
 	child("child-tcp-own-server", pyTry+`l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
 attempt(lambda: socket.create_connection(l.getsockname(), 5).close())`)
+	// The program's own children: under the same filter (inherited), and
+	// its tree's servers its own.
+	child("child-tcp-server-of-its-child", pyTry+`import subprocess
+p = subprocess.Popen([sys.executable, "-c", "import socket, time\nl = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)\nprint(l.getsockname()[1], flush=True); time.sleep(30)"], stdout=subprocess.PIPE)
+try:
+    port = int(p.stdout.readline())
+    attempt(lambda: socket.create_connection(("127.0.0.1", port), 5).close())
+finally:
+    p.kill()`)
+	if host, port, err := net.SplitHostPort(user); err == nil {
+		inner := pyTry + `attempt(lambda: socket.create_connection(("` + host + `", ` + port + `), 5).close())`
+		child("child-its-child-tcp-user-server", `import subprocess, sys
+r = subprocess.run([sys.executable, "-c", `+strconv.Quote(inner)+`], capture_output=True, text=True)
+print("its child:", r.stdout.strip()); sys.exit(r.returncode)`)
+	}
 	child("child-unix-user-socket", pyTry+`s = socket.socket(socket.AF_UNIX); s.settimeout(5)
 attempt(lambda: s.connect("`+os.Getenv(envEgressUserUnix)+`"))`)
 	child("child-unix-own-socket", pyTry+`import os, tempfile
@@ -308,6 +326,7 @@ func agentModeAttacksEgress(t *testing.T, abi int) {
 		"child-tcp-user-server": "refused", "child-tcp-user-server-[::1]": "refused",
 		"child-tcp-allowed-ip-literal": "allowed", "child-tcp-own-server": "allowed",
 		"child-unix-user-socket": "refused", "child-unix-own-socket": "allowed",
+		"child-tcp-server-of-its-child": "allowed", "child-its-child-tcp-user-server": "refused",
 		"child-unix-datagram-socket": "refused", "child-io-uring-setup": "refused", "child-seccomp-listener": "refused",
 	}
 	// The control needs one level: the kernel's.
