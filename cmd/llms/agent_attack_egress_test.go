@@ -27,16 +27,22 @@ import (
 // allowed — a TCP server of the user's on 127.0.0.1 and on ::1, a UDP
 // server, the same TCP server by TCP Fast Open, a raw socket, and Node's
 // fetch, which ignores the proxy variables; and through a program the
-// broker runs for it (the value in its environment), TCP and UDP to the
-// user's servers — and proves that what it may reach still works: its own
-// servers (IPv4 and IPv6 loopback) and a server allowed as an IP literal
-// (--allow-host 127.0.0.2:PORT). With --allow-net the user's servers are
+// broker runs for it (the value in its environment) and that program's own
+// child, TCP to the user's servers on 127.0.0.1 and ::1, UDP, the user's
+// Unix socket, and the ways around the launcher's decision (a Unix
+// datagram socket, io_uring, a notifying seccomp filter) — and
+// proves that what it may reach still works: its own servers (IPv4 and
+// IPv6 loopback; the program's own TCP server, its child's, and its Unix
+// socket) and a
+// server allowed as an IP literal (--allow-host 127.0.0.2:PORT), for the
+// agent and for the program alike. With --allow-net the user's servers are
 // reached: the control.
 const (
 	envEgressUserTCP  = "ATTACK_EGRESS_USER_TCP"  // the user's TCP server, 127.0.0.1:PORT
 	envEgressUserTCP6 = "ATTACK_EGRESS_USER_TCP6" // …on [::1]:PORT
 	envEgressUserUDP  = "ATTACK_EGRESS_USER_UDP"  // the user's UDP server
 	envEgressAllowed  = "ATTACK_EGRESS_ALLOWED"   // a server on 127.0.0.2 the launch allows
+	envEgressUserUnix = "ATTACK_EGRESS_USER_UNIX" // the user's Unix socket, by path
 	egressPhase       = "egress"
 )
 
@@ -127,20 +133,72 @@ func attackEgress(report func(name string, allowed bool, detail string), llms st
 	report("mptcp-socket", err == nil, detail(err))
 
 	// A program the broker runs for the agent, with the value in its
-	// environment: not supervised, its sockets are the filter's, its TCP
-	// connects Landlock's (ABI 4: the proxy's port only).
+	// environment: its connects are decided as the agent's are, by the
+	// launcher, at every ABI — the user's servers refused, what the agent
+	// may reach and what the program itself serves reached.
 	child := func(name, code string) {
 		cmd := exec.Command(llms, "exec", "-i", "V=K", "--", "python3", "-c", code)
 		out, err := cmd.Output()
 		report(name, err == nil, strings.TrimSpace(string(out)))
 	}
-	if host, port, err := net.SplitHostPort(user); err == nil {
-		child("child-tcp-user-server", `import socket,sys
-try:
-    socket.create_connection(("`+host+`", `+port+`), 5).close(); print("connected")
-except OSError as e:
-    print("errno", e.errno); sys.exit(1)`)
+	const pyTry = `import socket,sys
+def attempt(f):
+    try:
+        f(); print("succeeded")
+    except OSError as e:
+        print("errno", e.errno); sys.exit(1)
+`
+	childTCP := func(name, addr string) {
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			child(name, pyTry+`attempt(lambda: socket.create_connection(("`+host+`", `+port+`), 5).close())`)
+		}
 	}
+	childTCP("child-tcp-user-server", user)
+	if user6 != "" {
+		childTCP("child-tcp-user-server-[::1]", user6)
+	} else {
+		report("child-tcp-user-server-[::1]", false, "no IPv6 loopback here")
+	}
+	childTCP("child-tcp-allowed-ip-literal", allowed)
+	child("child-tcp-own-server", pyTry+`l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+attempt(lambda: socket.create_connection(l.getsockname(), 5).close())`)
+	// The program's own children: under the same filter (inherited), and
+	// its tree's servers its own.
+	child("child-tcp-server-of-its-child", pyTry+`import subprocess
+p = subprocess.Popen([sys.executable, "-c", "import socket, time\nl = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)\nprint(l.getsockname()[1], flush=True); time.sleep(30)"], stdout=subprocess.PIPE)
+try:
+    port = int(p.stdout.readline())
+    attempt(lambda: socket.create_connection(("127.0.0.1", port), 5).close())
+finally:
+    p.kill()`)
+	if host, port, err := net.SplitHostPort(user); err == nil {
+		inner := pyTry + `attempt(lambda: socket.create_connection(("` + host + `", ` + port + `), 5).close())`
+		child("child-its-child-tcp-user-server", `import subprocess, sys
+r = subprocess.run([sys.executable, "-c", `+strconv.Quote(inner)+`], capture_output=True, text=True)
+print("its child:", r.stdout.strip()); sys.exit(r.returncode)`)
+	}
+	child("child-unix-user-socket", pyTry+`s = socket.socket(socket.AF_UNIX); s.settimeout(5)
+attempt(lambda: s.connect("`+os.Getenv(envEgressUserUnix)+`"))`)
+	child("child-unix-own-socket", pyTry+`import os, tempfile
+p = os.path.join(tempfile.mkdtemp(), "s"); l = socket.socket(socket.AF_UNIX); l.bind(p); l.listen(1)
+attempt(lambda: socket.socket(socket.AF_UNIX).connect(p))`)
+	// What would go around the launcher's decision: a Unix datagram
+	// socket (it sends to a path without connect), io_uring (whose connect
+	// no filter sees), a seccomp filter of its own that takes
+	// notifications (the kernel sends a call to the newest listener).
+	child("child-unix-datagram-socket", pyTry+`attempt(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))`)
+	const pySyscall = `import ctypes, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+arm = platform.machine() == "aarch64"
+def sc(*a):
+    if libc.syscall(*a) < 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+`
+	child("child-io-uring-setup", pyTry+pySyscall+`attempt(lambda: sc(425, 1, ctypes.create_string_buffer(120)))`)
+	child("child-seccomp-listener", pyTry+pySyscall+`import struct
+insn = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0x7fff0000))  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxQ", 1, ctypes.addressof(insn)))
+attempt(lambda: sc(277 if arm else 317, 1, 8, prog))  # SECCOMP_SET_MODE_FILTER, NEW_LISTENER`)
 	if host, port, err := net.SplitHostPort(udp); err == nil {
 		child("child-udp-sendto-user-server", `import socket,sys
 try:
@@ -172,15 +230,16 @@ func TestAgentModeAttacksEgress(t *testing.T) { atEachAttackABI(t, agentModeAtta
 // egressServers are the user's servers the attacks aim at, counting what
 // reaches them.
 type egressServers struct {
-	tcp, tcp6, allowed       net.Listener
+	tcp, tcp6, allowed, unix net.Listener
 	udp                      net.PacketConn
 	accepted, datagrams, acc atomic.Int32
+	unixAccepted             atomic.Int32
 }
 
 func startEgressServers(t *testing.T) *egressServers {
 	s := &egressServers{}
-	serve := func(addr string, n *atomic.Int32) net.Listener {
-		l, err := net.Listen("tcp", addr)
+	serve := func(network, addr string, n *atomic.Int32) net.Listener {
+		l, err := net.Listen(network, addr)
 		if err != nil {
 			return nil
 		}
@@ -199,11 +258,14 @@ func startEgressServers(t *testing.T) *egressServers {
 		}()
 		return l
 	}
-	if s.tcp = serve("127.0.0.1:0", &s.accepted); s.tcp == nil {
+	if s.unix = serve("unix", filepath.Join(t.TempDir(), "user.sock"), &s.unixAccepted); s.unix == nil {
+		t.Fatal("no Unix listener")
+	}
+	if s.tcp = serve("tcp", "127.0.0.1:0", &s.accepted); s.tcp == nil {
 		t.Fatal("no TCP listener on 127.0.0.1")
 	}
-	s.tcp6 = serve("[::1]:0", &s.accepted)
-	if s.allowed = serve("127.0.0.2:0", &s.acc); s.allowed == nil {
+	s.tcp6 = serve("tcp", "[::1]:0", &s.accepted)
+	if s.allowed = serve("tcp", "127.0.0.2:0", &s.acc); s.allowed == nil {
 		t.Fatal("no TCP listener on 127.0.0.2")
 	}
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -226,7 +288,7 @@ func startEgressServers(t *testing.T) *egressServers {
 
 func (s *egressServers) env() []string {
 	env := []string{envEgressUserTCP + "=" + s.tcp.Addr().String(), envEgressUserUDP + "=" + s.udp.LocalAddr().String(),
-		envEgressAllowed + "=" + s.allowed.Addr().String()}
+		envEgressAllowed + "=" + s.allowed.Addr().String(), envEgressUserUnix + "=" + s.unix.Addr().String()}
 	if s.tcp6 != nil {
 		env = append(env, envEgressUserTCP6+"="+s.tcp6.Addr().String())
 	}
@@ -261,13 +323,11 @@ func agentModeAttacksEgress(t *testing.T, abi int) {
 		"udp-sendto-user-server":     "refused", "tcp-fastopen-sendto-user-server": "refused",
 		"raw-socket": "refused", "icmp-ping-socket": "refused", "mptcp-socket": "refused",
 		"node-fetch-ignoring-proxy": "refused", "child-udp-sendto-user-server": "refused",
-	}
-	// Below ABI 4 a program the broker runs connects by TCP where it
-	// likes: said at launch and in SECURITY.md, and held here so that the
-	// day it changes, this line does too.
-	restricted["child-tcp-user-server"] = "refused"
-	if abi < 4 {
-		restricted["child-tcp-user-server"] = "allowed"
+		"child-tcp-user-server": "refused", "child-tcp-user-server-[::1]": "refused",
+		"child-tcp-allowed-ip-literal": "allowed", "child-tcp-own-server": "allowed",
+		"child-unix-user-socket": "refused", "child-unix-own-socket": "allowed",
+		"child-tcp-server-of-its-child": "allowed", "child-its-child-tcp-user-server": "refused",
+		"child-unix-datagram-socket": "refused", "child-io-uring-setup": "refused", "child-seccomp-listener": "refused",
 	}
 	// The control needs one level: the kernel's.
 	modes := []bool{false}
@@ -330,12 +390,11 @@ func agentModeAttacksEgress(t *testing.T, abi int) {
 				}
 			}
 			if !open {
-				want := int32(0)
-				if abi < 4 {
-					want = 1 // the broker's child's
+				if n := s.accepted.Load(); n != 0 {
+					t.Errorf("the user's TCP servers accepted %d connection(s)", n)
 				}
-				if n := s.accepted.Load(); n != want {
-					t.Errorf("the user's TCP servers accepted %d connection(s), want %d", n, want)
+				if n := s.unixAccepted.Load(); n != 0 {
+					t.Errorf("the user's Unix socket accepted %d connection(s)", n)
 				}
 				if n := s.datagrams.Load(); n != 0 {
 					t.Errorf("the user's UDP server received %d datagram(s)", n)

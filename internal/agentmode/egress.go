@@ -68,8 +68,9 @@ func (n *network) String() string {
 	return "network: " + strings.Join(n.list.Rules(), ", ")
 }
 
-// notes are what the launch prints about the network at ABI abi.
-func (n *network) notes(abi int) []string {
+// notes are what the launch prints about the network (the same at every
+// Landlock ABI).
+func (n *network) notes() []string {
 	if n.open {
 		return nil
 	}
@@ -77,7 +78,7 @@ func (n *network) notes(abi int) []string {
 	if direct := n.list.AddressRules(); len(direct) > 0 {
 		first += " and " + strings.Join(direct, ", ")
 	}
-	return append([]string{first}, sandbox.NetOpen(abi)...)
+	return append([]string{first}, sandbox.NetOpen()...)
 }
 
 // supervise gives the supervisor the launch's egress: refusals are

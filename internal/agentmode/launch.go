@@ -207,7 +207,7 @@ func Run(opts *Options) error {
 		if network.open {
 			human.Fprintf(opts.Stderr, "llms: WARNING: --allow-net: the agent reaches every address, and so do the programs llms runs for it\n")
 		}
-		for _, m := range network.notes(abi) {
+		for _, m := range network.notes() {
 			human.Fprintf(opts.Stderr, "llms: note: network: %s\n", m)
 		}
 		for _, m := range sandbox.Missing(abi) {

@@ -306,6 +306,11 @@ func serveBroker(opts *Options, b *broker.Broker, c *broker.Caller, id, launch, 
 			return nil, err
 		}
 		srv.Confine = ab.rules.Restrict
+		if sup != nil {
+			// Their connects decided as the agent's are (sandbox's
+			// children.go): they hold the secret values.
+			srv.Confine = sup.Confine(ab.rules)
+		}
 	}
 	go func() { ab.done <- srv.Serve(ctx, l) }()
 	return ab, nil

@@ -101,18 +101,19 @@ func handledNet(v int) uint64 {
 	return 0
 }
 
-// NetOpen lists, in words, what stays open on a restricted network at
-// ABI v (Rules.Net): the launcher prints it at every launch, and
-// docs/SECURITY.md says the same.
-func NetOpen(v int) []string {
+// NetOpen lists, in words, what stays open on a restricted network
+// (Rules.Net), the same at every Landlock ABI: the launcher prints it at
+// every launch, and docs/SECURITY.md says the same.
+func NetOpen() []string {
 	m := []string{
 		"no name lookups inside the sandbox but /etc/hosts (no UDP, so no DNS: the proxy resolves names)",
 		"a server the agent starts listens where it likes: one on every address can be reached from the network",
 	}
-	if v < 4 {
-		return append(m, "programs llms runs for the agent (llms exec, run_with_secrets) may open TCP connections to any address and port (Landlock's TCP rule needs ABI 4); the agent's own connects are decided by address")
-	}
-	return append(m, "programs llms runs for the agent (llms exec, run_with_secrets) may open TCP connections to the proxy's port on any address (Landlock's rule names a port, not a host); the agent's own connects are decided by address")
+	// The same at every ABI: the launcher decides the connects of the
+	// programs llms runs for the agent as it does the agent's
+	// (children.go); from ABI 4 Landlock's TCP rule (the proxy's port)
+	// stands behind that decision.
+	return append(m, "programs llms runs for the agent (llms exec, run_with_secrets) connect only where the agent may: the launcher decides their connects by address too, at every Landlock ABI")
 }
 
 // Missing lists, in words, what agent mode promises that ABI v cannot

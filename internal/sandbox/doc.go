@@ -36,7 +36,9 @@
 //     the kernel refuses it), and Main (dispatched first thing by
 //     cmd/llms) reads and closes
 //     it, makes the view, restricts itself and execs PATH; the
-//     broker's children from a thread confined by Prepared.Restrict. Both
+//     broker's children from a thread confined by Prepared.Restrict (in
+//     agent mode Supervisor.Confine, whose filter sends their connects to
+//     the launcher: children.go). Both
 //     start from the unconfined launcher, so each is a new domain beside
 //     the others, never nested in the agent's: the agent can neither
 //     ptrace the children the broker starts nor read their

@@ -21,7 +21,8 @@ import (
 //     connect, whatever the name resolves to;
 //   - this host's own address (egress.Local) when every listening socket
 //     that could take the connection is held by a process of the agent's
-//     tree: its own test servers keep working, the user's database, docker
+//     tree (or, for a program the broker runs, of that program's own
+//     tree: children.go): its own test servers keep working, the user's database, docker
 //     TCP API or dev server do not (and neither does a listener of the
 //     agent's in the SO_REUSEPORT group of one of the user's).
 //
@@ -64,8 +65,8 @@ const (
 )
 
 // connectInet decides an AF_INET or AF_INET6 address, and connects what
-// it decided on.
-func (s *Supervisor) connectInet(sock int, addr []byte) supervise.Reply {
+// it decided on; also: as connectFor.
+func (s *Supervisor) connectInet(sock int, addr []byte, also *procTree) supervise.Reply {
 	if s.egress.Open {
 		return connectRaw(sock, addr)
 	}
@@ -113,7 +114,7 @@ func (s *Supervisor) connectInet(sock int, addr []byte) supervise.Reply {
 			continue
 		}
 		listening = true
-		if !s.treeHoldsSocket(l.ino) {
+		if !s.holdsSocket(l.ino, also) {
 			return s.refuse(ap, "a local server outside the agent's tree")
 		}
 	}

@@ -57,7 +57,8 @@ type Spec struct {
 	// Supervised: the program started with these rules (Wrap, Main) is an
 	// agent whose connect, terminal opens and (below ABI 6) signals the
 	// launcher's Supervisor mediates. The broker's children, confined with
-	// the same rules (Prepared.Restrict), are not.
+	// the same rules, have their connects mediated (Supervisor.Confine),
+	// nothing else.
 	Supervised bool
 	// Net, when set, restricts the network (agent mode without
 	// --allow-net); nil leaves it as it is (the git llms runs, a launch
@@ -67,12 +68,13 @@ type Spec struct {
 
 // NetRules restrict the network. The seccomp filters of the agent and of
 // the broker's children keep every process to TCP internet sockets and
-// refuse TCP Fast Open (seccomp.go); the agent's every connect is the
-// supervisor's, which decides it by address (Supervisor.SetEgress). From
-// Landlock ABI 4 a TCP connect made inside the sandbox — a broker child's:
-// the agent's are made by the supervisor, outside every domain — reaches
-// only the ports in TCPPorts (the credential proxy's), on any address:
-// Landlock's rule names a port, never a host.
+// refuse TCP Fast Open (seccomp.go); every connect of the agent and of
+// the broker's children is the supervisor's, which decides it by address
+// (Supervisor.SetEgress). From Landlock ABI 4 a TCP connect made inside
+// the sandbox — none is: the supervisor's are made outside every domain —
+// would reach only the ports in TCPPorts (the credential proxy's), on any
+// address: a second layer, since Landlock's rule names a port, never a
+// host.
 type NetRules struct {
 	TCPPorts []uint16 `json:"tcp_ports,omitempty"`
 }

@@ -35,9 +35,12 @@ import (
 // readable by any process of the uid. So keyctl, add_key and request_key
 // are refused too, as container runtimes do.
 //
-// That is the whole filter of the children the broker starts, with the
-// restricted network's part below where it is restricted. The agent's
-// adds what the launcher's supervisor mediates (supervisor.go, and
+// That is the whole filter of the children the broker starts outside
+// agent mode's supervision (the git llms runs), with the restricted
+// network's part below where it is restricted. In agent mode a broker
+// child's also sends connect to the launcher, which decides it as the
+// agent's, and refuses what would go around that (children.go). The
+// agent's adds what the launcher's supervisor mediates (supervisor.go, and
 // docs/adr/0029): connect, the opening of terminals, and below Landlock
 // ABI 6 the calls that send a signal, are answered by the launcher
 // (SECCOMP_RET_USER_NOTIF); Unix datagram sockets (which send to a path
@@ -55,9 +58,9 @@ import (
 //
 // Where the network is restricted (agent mode without --allow-net:
 // Rules.Net), both filters keep a process to the one kind of internet
-// socket whose every destination passes a connect that is decided — by
-// the supervisor for the agent, by Landlock's TCP rule (ABI 4) for the
-// broker's children: socket(AF_INET/AF_INET6) only of SOCK_STREAM with
+// socket whose every destination passes a connect that the supervisor
+// decides (for the agent and for the broker's children; from ABI 4
+// Landlock's TCP rule stands behind it): socket(AF_INET/AF_INET6) only of SOCK_STREAM with
 // protocol 0 or IPPROTO_TCP (UDP, QUIC, ICMP, raw and SOCK_PACKET get
 // EPERM; MPTCP and SCTP, which connect other ways and which Landlock's TCP
 // rule does not cover, EPROTONOSUPPORT, on which programs fall back to
@@ -173,6 +176,9 @@ type filterKind struct {
 	agent   bool // the supervised agent's, not a broker child's
 	signals bool // the agent's signals are mediated (below ABI 6)
 	net     bool // the network is restricted (Rules.Net)
+	// child: a broker child in agent mode, whose connects the launcher's
+	// supervisor decides (children.go).
+	child bool
 }
 
 // Each filter is built once per process.
@@ -190,8 +196,11 @@ func filterFor(k filterKind) ([]unix.SockFilter, error) {
 }
 
 // sandboxFilter is the filter of a broker child (the one Restrict
-// installs); net: the network is restricted.
-func sandboxFilter(net bool) ([]unix.SockFilter, error) { return filterFor(filterKind{net: net}) }
+// installs); net: the network is restricted; supervised: its connects are
+// the supervisor's (Supervisor.Confine).
+func sandboxFilter(net, supervised bool) ([]unix.SockFilter, error) {
+	return filterFor(filterKind{net: net, child: supervised})
+}
 
 // agentFilter is the supervised agent's filter.
 func agentFilter(signals, net bool) ([]unix.SockFilter, error) {
@@ -215,11 +224,15 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		a.jeq(arch, fmt.Sprintf("%x", arch), "")
 	}
 	a.ret(retAllow)
+	// mediated: connect is the supervisor's (the agent's, a supervised
+	// child's); sockets: socket() is judged.
+	mediated := kind.agent || kind.child
+	sockets := mediated || kind.net
 	for _, arch := range archs {
 		c, l := table[arch], func(s string) string { return fmt.Sprintf("%x.%s", arch, s) }
 		a.label(fmt.Sprintf("%x", arch))
 		a.ld(offNr)
-		if (kind.agent || kind.net) && arch == unix.AUDIT_ARCH_X86_64 {
+		if sockets && arch == unix.AUDIT_ARCH_X86_64 {
 			a.jset(x32Bit, l("enosys"), "")
 		}
 		to := func(nrs []uint32, block string) {
@@ -230,7 +243,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		to(c.ioctl, "ioctl")
 		to(c.prlimit, "prlimit")
 		to(c.keyring, "eperm")
-		if kind.agent || kind.net {
+		if sockets {
 			to(c.socket, "socket")
 			to(c.socketcall, "socketcall")
 		}
@@ -238,13 +251,15 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			to(c.send3, "send3")
 			to(c.send2, "send2")
 		}
-		if kind.agent {
+		if mediated {
 			to(c.connect, "notify")
+			to(c.ioUring, "enosys")
+			to(c.seccomp, "seccomp")
+		}
+		if kind.agent {
 			to(c.open, "open1")
 			to(c.openat, "open2")
 			to(c.openat2, "notify")
-			to(c.ioUring, "enosys")
-			to(c.seccomp, "seccomp")
 			to(c.prctl, "prctl")
 			if kind.signals {
 				to(c.signal, "notify")
@@ -272,8 +287,9 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 		a.ld(offArg2High)
 		a.jeq(0, l("allow"), l("eperm"))
 
-		if kind.agent || kind.net {
-			// socket(domain, type, protocol) and socketpair. The agent's:
+		if sockets {
+			// socket(domain, type, protocol) and socketpair. The agent's
+			// and a supervised child's:
 			// Unix sockets only of the connected kinds (SOCK_RAW is a
 			// datagram socket there). A restricted network's: internet
 			// sockets only of TCP, and only the families above.
@@ -285,14 +301,14 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(unix.AF_NETLINK, l("allow"), "")
 			}
 			switch {
-			case kind.agent && kind.net:
+			case mediated && kind.net:
 				a.jeq(unix.AF_UNIX, l("unix"), l("eafnosupport"))
-			case kind.agent:
+			case mediated:
 				a.jeq(unix.AF_UNIX, l("unix"), l("allow"))
 			default:
 				a.jeq(unix.AF_UNIX, l("allow"), l("eafnosupport"))
 			}
-			if kind.agent {
+			if mediated {
 				a.label(l("unix"))
 				a.ld(offArg1)
 				a.and(0xf) // SOCK_TYPE_MASK: the flags live above
@@ -322,7 +338,7 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(socketcallSmmsg, l("enosys"), "")
 			}
 			a.jeq(socketcallSock, l("enosys"), "")
-			if kind.agent {
+			if mediated {
 				a.jeq(socketcallConn, l("enosys"), "")
 			}
 			a.jeq(socketcallPair, l("enosys"), l("allow"))
@@ -337,7 +353,6 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 			a.jset(unix.MSG_FASTOPEN, l("eperm"), l("allow"))
 		}
 		if kind.agent {
-
 			// open(path, flags) and openat(dirfd, path, flags): only
 			// read-write opens that create nothing can open a terminal's
 			// peer the way the supervisor answers; the rest are Landlock's.
@@ -351,12 +366,6 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.and(openMask)
 				a.jeq(unix.O_RDWR, l("notify"), l("allow"))
 			}
-
-			// seccomp(op, flags, args): no filter of the agent's own may
-			// take notifications.
-			a.label(l("seccomp"))
-			a.ld(offArg1)
-			a.jset(seccompListener, l("eperm"), l("allow"))
 
 			// prctl(PR_SET_DUMPABLE, 0) succeeds and changes nothing.
 			a.label(l("prctl"))
@@ -373,10 +382,19 @@ func buildFilter(kind filterKind) ([]unix.SockFilter, error) {
 				a.jeq(unix.F_SETOWN, l("notify"), "")
 				a.jeq(unix.F_SETOWN_EX, l("notify"), l("allow"))
 			}
+		}
+		if mediated {
+			// seccomp(op, flags, args): no filter of the process's own
+			// may take notifications — the kernel sends a call to the
+			// newest filter's listener, whose supervisor could let
+			// through what ours refuses.
+			a.label(l("seccomp"))
+			a.ld(offArg1)
+			a.jset(seccompListener, l("eperm"), l("allow"))
 			a.label(l("notify"))
 			a.ret(retNotify)
 		}
-		if kind.agent || kind.net {
+		if sockets {
 			a.label(l("enosys"))
 			a.ret(retENOSYS)
 		}
@@ -450,7 +468,7 @@ func (a *bpfAsm) assemble() ([]unix.SockFilter, error) {
 // installFilter installs a broker child's filter on the calling thread
 // (no_new_privs must be set); net: the network is restricted.
 func installFilter(net bool) error {
-	filter, err := sandboxFilter(net)
+	filter, err := sandboxFilter(net, false)
 	if err != nil {
 		return err
 	}
@@ -470,6 +488,12 @@ func installAgentFilter(signals, net bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	return installListening(filter)
+}
+
+// installListening installs filter on the calling thread (no new privs
+// must be set) and returns the descriptor of its listener, close-on-exec.
+func installListening(filter []unix.SockFilter) (int, error) {
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, seccompListener, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(filter)

@@ -58,7 +58,7 @@ func TestSandboxFilter(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the table below is amd64's")
 	}
-	prog, err := sandboxFilter(false)
+	prog, err := sandboxFilter(false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestAgentFilter(t *testing.T) {
 		}
 	}
 	// The children's filter mediates nothing.
-	prog, err := sandboxFilter(false)
+	prog, err := sandboxFilter(false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,27 +255,76 @@ func TestNetFilters(t *testing.T) {
 		{"i386 socketcall recvmsg", 102, i386, [4]uint64{17, 0xffd0000}, allow},
 		{"x32 socket", x32Bit | 41, x86, [4]uint64{unix.AF_INET, unix.SOCK_DGRAM}, enosys},
 	} {
-		for _, agent := range []bool{false, true} {
-			restricted, err := filterFor(filterKind{agent: agent, net: true})
+		for _, kind := range []filterKind{{}, {agent: true}, {child: true}} {
+			restricted := kind
+			restricted.net = true
+			r, err := filterFor(restricted)
 			if err != nil {
 				t.Fatal(err)
 			}
-			open, err := filterFor(filterKind{agent: agent})
+			open, err := filterFor(kind)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := runBPF4(t, restricted, c.nr, c.arch, c.args); got != c.want {
-				t.Errorf("%s (agent %v, restricted): %#x, want %#x", c.name, agent, got, c.want)
+			if got := runBPF4(t, r, c.nr, c.arch, c.args); got != c.want {
+				t.Errorf("%s (%+v, restricted): %#x, want %#x", c.name, kind, got, c.want)
 			}
-			// Unrestricted, the children's filter allows every one of
-			// these but the x32 call; the agent's refuses x32 and
-			// socketcall's socket whatever the network.
+			// Unrestricted, the unsupervised children's filter allows
+			// every one of these; the agent's and a supervised child's
+			// refuse x32 and socketcall's socket whatever the network.
 			want := allow
-			if agent && (c.arch == i386 && c.nr == 102 && c.args[0] == 1 || c.nr&x32Bit != 0) {
+			if (kind.agent || kind.child) && (c.arch == i386 && c.nr == 102 && c.args[0] == 1 || c.nr&x32Bit != 0) {
 				want = enosys
 			}
 			if got := runBPF4(t, open, c.nr, c.arch, c.args); got != want {
-				t.Errorf("%s (agent %v, unrestricted): %#x, want %#x", c.name, agent, got, want)
+				t.Errorf("%s (%+v, unrestricted): %#x, want %#x", c.name, kind, got, want)
+			}
+		}
+	}
+}
+
+// TestSupervisedChildFilter: a broker child in agent mode sends its
+// connects to the supervisor and cannot go around it (a Unix datagram
+// socket, io_uring, a notifying filter of its own, socketcall's connect,
+// x32); what else the agent's filter mediates stays the kernel's.
+func TestSupervisedChildFilter(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the table below is amd64's")
+	}
+	eperm := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM))
+	enosys := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	notify, allow := uint32(unix.SECCOMP_RET_USER_NOTIF), uint32(unix.SECCOMP_RET_ALLOW)
+	x86, i386 := uint32(unix.AUDIT_ARCH_X86_64), uint32(unix.AUDIT_ARCH_I386)
+	for _, c := range []struct {
+		name     string
+		nr, arch uint32
+		args     [4]uint64
+		want     uint32
+	}{
+		{"connect", 42, x86, [4]uint64{3, 0x7ffd0000, 16}, notify},
+		{"i386 connect", 362, i386, [4]uint64{3, 0xffd0000, 16}, notify},
+		{"i386 socketcall connect", 102, i386, [4]uint64{3, 0xffd0000}, enosys},
+		{"x32 connect", x32Bit | 42, x86, [4]uint64{3, 0x7ffd0000, 16}, enosys},
+		{"socket AF_UNIX dgram", 41, x86, [4]uint64{unix.AF_UNIX, unix.SOCK_DGRAM}, eperm},
+		{"socketpair AF_UNIX dgram", 53, x86, [4]uint64{unix.AF_UNIX, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC}, eperm},
+		{"socket AF_UNIX stream", 41, x86, [4]uint64{unix.AF_UNIX, unix.SOCK_STREAM}, allow},
+		{"socket AF_UNIX seqpacket", 41, x86, [4]uint64{unix.AF_UNIX, unix.SOCK_SEQPACKET}, allow},
+		{"io_uring_setup", 425, x86, [4]uint64{8, 0x7ffd0000}, enosys},
+		{"seccomp NEW_LISTENER", 317, x86, [4]uint64{unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, 0x7ffd0000}, eperm},
+		{"seccomp filter", 317, x86, [4]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x7ffd0000}, allow},
+		// The agent's alone: terminals, signals, dumpability.
+		{"open O_RDWR", 2, x86, [4]uint64{0x7ffd0000, unix.O_RDWR}, allow},
+		{"kill", 62, x86, [4]uint64{1, 9}, allow},
+		{"prctl PR_SET_DUMPABLE 0", 157, x86, [4]uint64{unix.PR_SET_DUMPABLE, 0}, allow},
+		{"ioctl TIOCSTI", 16, x86, [4]uint64{0, unix.TIOCSTI}, eperm},
+	} {
+		for _, net := range []bool{false, true} {
+			prog, err := sandboxFilter(net, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := runBPF4(t, prog, c.nr, c.arch, c.args); got != c.want {
+				t.Errorf("%s (net restricted %v): %#x, want %#x", c.name, net, got, c.want)
 			}
 		}
 	}

@@ -23,7 +23,8 @@ import (
 )
 
 // The supervisor is the launcher's half of the agent's filter: it answers
-// the calls the filter sends it (docs/adr/0029). What it guards is what
+// the calls the filter sends it (docs/adr/0029) — and the connects of the
+// programs the broker runs for the agent (children.go). What it guards is what
 // existed outside the sandbox — the user's Unix sockets, terminals and
 // processes — while what the agent makes itself keeps working: its own
 // servers, its own terminals, signals within its own tree.
@@ -70,6 +71,10 @@ type Supervisor struct {
 	// Where a listening socket of the tree was last found: its inode, and
 	// the holder (pinned) and descriptor, checked again before use.
 	holders map[uint32]holder
+	// The listeners of the broker's children (children.go), served until
+	// their last process is gone or Close.
+	children map[*supervise.Server]struct{}
+	closed   bool
 }
 
 // holder is a process of the tree holding a socket at descriptor fd.
@@ -101,7 +106,8 @@ func NewSupervisor(r *Rules, allow []string) (*Supervisor, error) {
 	if err := ptraceScopeAllows(); err != nil {
 		return nil, err
 	}
-	s := &Supervisor{signals: signalsMediated(r.ABI), rootFD: -1, conns: map[uint64]pinned{}, holders: map[uint32]holder{}}
+	s := &Supervisor{signals: signalsMediated(r.ABI), rootFD: -1, conns: map[uint64]pinned{}, holders: map[uint32]holder{},
+		children: map[*supervise.Server]struct{}{}}
 	for _, p := range allow {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("%w %s: the path must be absolute (or start with ~/)", ErrBadSocket, p)
@@ -255,9 +261,15 @@ func (s *Supervisor) Start(w *Wrapped) error {
 }
 
 // Close stops the supervisor: every mediated call of whatever is left of
-// the tree fails with ENOSYS.
+// the tree, or of a broker child's, fails with ENOSYS.
 func (s *Supervisor) Close() error {
 	s.mu.Lock()
+	s.closed = true
+	children := make([]*supervise.Server, 0, len(s.children))
+	for srv := range s.children {
+		srv.Close()
+		children = append(children, srv)
+	}
 	for ino, p := range s.conns {
 		p.close()
 		delete(s.conns, ino)
@@ -267,15 +279,22 @@ func (s *Supervisor) Close() error {
 		delete(s.holders, ino)
 	}
 	s.mu.Unlock()
-	if s.srv == nil {
-		return nil
+	var err error
+	if s.srv != nil {
+		err = s.srv.Close()
 	}
-	err := s.srv.Close()
 	// A handler still running (a blocking connect) answers into the
 	// closed listener; what it uses is closed after it.
 	go func() {
-		s.srv.Wait()
-		unix.Close(s.rootFD)
+		if s.srv != nil {
+			s.srv.Wait()
+		}
+		for _, srv := range children {
+			srv.Wait()
+		}
+		if s.rootFD >= 0 {
+			unix.Close(s.rootFD)
+		}
 	}()
 	return err
 }
@@ -359,17 +378,26 @@ func sendFD(c, fd int) error {
 
 // ---- the agent's tree ----
 
-// inTree reports whether pid is the agent or descends from it, following
+// procTree is a process and its descendants: the agent's tree, or a
+// broker child's (children.go). rootFD, a pidfd, pins the root.
+type procTree struct{ root, rootFD int }
+
+// tree is the agent's tree.
+func (s *Supervisor) tree() procTree { return procTree{int(s.root.Load()), s.rootFD} }
+
+// inTree reports whether pid is the agent or descends from it.
+func (s *Supervisor) inTree(pid int) bool { return s.tree().contains(pid) }
+
+// contains reports whether pid is the root or descends from it, following
 // parents through /proc. Callers pin the process with a pidfd first and
 // check that it is still alive after: a pid read by number may otherwise
-// name another process by then. Once the agent has been reaped its pid
-// may name another process: the tree is then empty (its orphans are the
-// launcher's, which ends them).
-func (s *Supervisor) inTree(pid int) bool {
-	root := int(s.root.Load())
+// name another process by then. Once the root has been reaped its pid
+// may name another process: the tree is then empty (the agent's orphans
+// are the launcher's, which ends them).
+func (t procTree) contains(pid int) bool {
 	for depth := 0; pid > 1 && depth < 4096; depth++ {
-		if pid == root {
-			return unix.PidfdSendSignal(s.rootFD, 0, nil, 0) == nil
+		if pid == t.root {
+			return unix.PidfdSendSignal(t.rootFD, 0, nil, 0) == nil
 		}
 		_, ppid, ok := procStat(pid)
 		if !ok {
@@ -409,14 +437,17 @@ func (p pinned) close()      { unix.Close(p.pidfd) }
 func (p pinned) alive() bool { return unix.PidfdSendSignal(p.pidfd, 0, nil, 0) == nil }
 
 // stillOurs: after a decision that read /proc by pid, the pinned process
-// is alive (so the pid named it throughout) and in the tree.
-func (s *Supervisor) stillOurs(p pinned) bool { return s.inTree(p.pid) && p.alive() }
+// is alive (so the pid named it throughout) and in the agent's tree.
+func (s *Supervisor) stillOurs(p pinned) bool { return s.tree().holds(p) }
 
-// walkTree calls visit with the agent and each live descendant, parents
+// holds: the pinned process is alive and in t.
+func (t procTree) holds(p pinned) bool { return t.contains(p.pid) && p.alive() }
+
+// walk calls visit with the root and each live descendant, parents
 // first, until visit returns true; it reports whether one did. A walk
 // that finds what it looks for early reads no further children files.
-func (s *Supervisor) walkTree(visit func(pid int) bool) bool {
-	root := int(s.root.Load())
+func (t procTree) walk(visit func(pid int) bool) bool {
+	root := t.root
 	children := childrenFiles
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d/task/%d/children", root, root)); err != nil {
 		children = scanChildren()
@@ -433,11 +464,11 @@ func (s *Supervisor) walkTree(visit func(pid int) bool) bool {
 	return false
 }
 
-// eachTreeFD calls f with every descriptor's link target of every process
-// of the tree, the process pinned, until f returns true; it returns the
+// eachFD calls f with every descriptor's link target of every process
+// of t, the process pinned, until f returns true; it returns the
 // process f stopped at (the caller closes it), and whether it did.
-func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (found pinned, ok bool) {
-	s.walkTree(func(pid int) bool {
+func (t procTree) eachFD(f func(p pinned, fd int, link string) bool) (found pinned, ok bool) {
+	t.walk(func(pid int) bool {
 		p, err := pin(pid)
 		if err != nil {
 			return false
@@ -451,7 +482,7 @@ func (s *Supervisor) eachTreeFD(f func(p pinned, fd int, link string) bool) (fou
 			}
 			link, err := os.Readlink(dir + e.Name())
 			if err == nil && f(p, fd, link) {
-				if s.stillOurs(p) {
+				if t.holds(p) {
 					found, ok = p, true
 				} else {
 					p.close()
@@ -478,6 +509,21 @@ func (s *Supervisor) heldWhereFound(ino uint32, want string) bool {
 	return err == nil && link == want && s.stillOurs(h.p)
 }
 
+// holdsSocket reports whether a process of the agent's tree, or of also
+// when set, holds the socket with inode ino. also, a broker child's tree,
+// is looked at first: a program's own server is what it connects to, and
+// its tree is the smaller.
+func (s *Supervisor) holdsSocket(ino uint32, also *procTree) bool {
+	if also != nil {
+		want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
+		if p, ok := also.eachFD(func(_ pinned, _ int, link string) bool { return link == want }); ok {
+			p.close()
+			return true
+		}
+	}
+	return s.treeHoldsSocket(ino)
+}
+
 // treeHoldsSocket reports whether a process of the tree holds the socket
 // with inode ino: where it was found last time, else anywhere in the tree
 // (a walk that reads every descriptor of every process until it finds it).
@@ -487,7 +533,7 @@ func (s *Supervisor) treeHoldsSocket(ino uint32) bool {
 		return true
 	}
 	var fd int
-	p, ok := s.eachTreeFD(func(_ pinned, n int, link string) bool { fd = n; return link == want })
+	p, ok := s.tree().eachFD(func(_ pinned, n int, link string) bool { fd = n; return link == want })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, was := s.holders[ino]; was {
@@ -514,7 +560,12 @@ func (s *Supervisor) treeHoldsSocket(ino uint32) bool {
 // longer address.
 const sockaddrMax = 128
 
-func (s *Supervisor) connect(n *supervise.Notif) supervise.Reply {
+func (s *Supervisor) connect(n *supervise.Notif) supervise.Reply { return s.connectFor(n, nil) }
+
+// connectFor decides a connect of the agent's tree (also nil) or of a
+// broker child's tree (also: that tree, whose listeners count as its own
+// beside the agent's).
+func (s *Supervisor) connectFor(n *supervise.Notif, also *procTree) supervise.Reply {
 	fd, addrp, alen := int(int32(n.Args[0])), n.Args[1], int(int32(n.Args[2]))
 	if alen < 0 || alen > sockaddrMax {
 		return supervise.Fail(unix.EINVAL)
@@ -533,9 +584,9 @@ func (s *Supervisor) connect(n *supervise.Notif) supervise.Reply {
 	}
 	switch binary.NativeEndian.Uint16(addr) {
 	case unix.AF_UNIX:
-		return s.connectUnix(n, sock, addr)
+		return s.connectUnix(n, sock, addr, also)
 	case unix.AF_INET, unix.AF_INET6:
-		return s.connectInet(sock, addr)
+		return s.connectInet(sock, addr, also)
 	case unix.AF_UNSPEC, unix.AF_NETLINK:
 		// A disconnect; the kernel's own sockets.
 		return connectRaw(sock, addr)
@@ -563,13 +614,13 @@ func connectRaw(sock int, addr []byte) supervise.Reply {
 }
 
 // connectUnix decides a Unix address and connects what it decided on.
-func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supervise.Reply {
+func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte, also *procTree) supervise.Reply {
 	path := addr[2:]
 	if len(path) == 0 {
 		return connectRaw(sock, addr) // the kernel's EINVAL
 	}
 	if path[0] == 0 {
-		return s.connectAbstract(sock, addr)
+		return s.connectAbstract(sock, addr, also)
 	}
 	if i := slices.Index(path, 0); i >= 0 {
 		path = path[:i]
@@ -591,7 +642,7 @@ func (s *Supervisor) connectUnix(n *supervise.Notif, sock int, addr []byte) supe
 	}
 	id := fileID{dev: st.Dev, ino: st.Ino}
 	if !slices.Contains(s.allowed, id) {
-		if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return l.boundTo(id) }); !ok {
+		if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return l.boundTo(id) }, also); !ok {
 			return r
 		}
 	}
@@ -663,20 +714,20 @@ func openSocketPath(n *supervise.Notif, path string) (int, error) {
 // connectAbstract connects to an abstract name the agent's tree listens
 // on. Below Landlock ABI 6 nothing else scopes abstract sockets, and at
 // any ABI this connect is the supervisor's, outside the agent's domain.
-func (s *Supervisor) connectAbstract(sock int, addr []byte) supervise.Reply {
+func (s *Supervisor) connectAbstract(sock int, addr []byte, also *procTree) supervise.Reply {
 	name := addr[2:]
-	if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return slices.Equal(l.abstract, name) }); !ok {
+	if r, ok := s.refuseUnlessTree(func(l unixListener) bool { return slices.Equal(l.abstract, name) }, also); !ok {
 		return r
 	}
 	return connectRaw(sock, addr)
 }
 
 // refuseUnlessTree is ok when a listening socket that match selects is
-// held by a process of the agent's tree; else the refusal: ECONNREFUSED
+// held by a process of the agent's tree (or of also); else the refusal: ECONNREFUSED
 // when none listens at all (as the kernel would say: a client then knows
 // the server is gone, as tmux does to start its own), EACCES when a
 // process outside the tree listens.
-func (s *Supervisor) refuseUnlessTree(match func(unixListener) bool) (supervise.Reply, bool) {
+func (s *Supervisor) refuseUnlessTree(match func(unixListener) bool, also *procTree) (supervise.Reply, bool) {
 	ls, err := unixListeners()
 	if err != nil {
 		return supervise.Fail(unix.EACCES), false
@@ -685,7 +736,7 @@ func (s *Supervisor) refuseUnlessTree(match func(unixListener) bool) (supervise.
 	for _, l := range ls {
 		if match(l) {
 			listening = true
-			if s.treeHoldsSocket(l.ino) {
+			if s.holdsSocket(l.ino, also) {
 				return supervise.Reply{}, true
 			}
 		}
@@ -780,7 +831,7 @@ func (s *Supervisor) treePeer(index, nonblock int) (int, error) {
 	var peer = -1
 	var lastErr error = unix.ENOENT
 	want := "tty-index:\t" + strconv.Itoa(index)
-	p, ok := s.eachTreeFD(func(p pinned, fd int, link string) bool {
+	p, ok := s.tree().eachFD(func(p pinned, fd int, link string) bool {
 		if link != "/dev/ptmx" && link != "/dev/pts/ptmx" {
 			return false
 		}
