@@ -89,14 +89,7 @@ func agentModeProxyWithoutBindings(t *testing.T, abi int) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("llms agent: %v\n%s\n%s", err, out.String(), errb.String())
 	}
-	attempts := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "ATTEMPT "); ok {
-			name, detail, _ := strings.Cut(rest, " ")
-			attempts[name] = detail
-			t.Logf("ATTEMPT %s → %s", name, detail)
-		}
-	}
+	attempts := proxyAttempts(t, out.String())
 	want := map[string]func(string) bool{
 		"env-no-http": func(d string) bool {
 			return strings.Contains(d, "proxy=http://127.0.0.1:") && strings.Contains(d, "no_proxy=[]") && strings.Contains(d, "bindings=none")
@@ -199,14 +192,7 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 		t.Errorf("the audit lacks the proxy's lines")
 	}
 
-	attempts := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "ATTEMPT "); ok {
-			name, detail, _ := strings.Cut(rest, " ")
-			attempts[name] = detail
-			t.Logf("ATTEMPT %s → %s", name, detail)
-		}
-	}
+	attempts := proxyAttempts(t, out.String())
 	want := map[string]func(string) bool{
 		"env": func(d string) bool {
 			return strings.Contains(d, "key=llms-placeholder-K-") && strings.Contains(d, "bundle-readable") &&
@@ -317,6 +303,19 @@ func TestAgentHTTPWithTheSameSecretInTheToken(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "the agent's token allows K too") {
 		t.Errorf("--profile: exit %d, stderr %q", code, errs)
 	}
+}
+
+// proxyAttempts reads the script's "ATTEMPT name detail" lines.
+func proxyAttempts(t *testing.T, out string) map[string]string {
+	attempts := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ATTEMPT "); ok {
+			name, detail, _ := strings.Cut(rest, " ")
+			attempts[name] = detail
+			t.Logf("ATTEMPT %s → %s", name, detail)
+		}
+	}
+	return attempts
 }
 
 func redactedEcho(d string) bool { return strings.Contains(d, "server saw: Bearer [REDACTED:K]") }
