@@ -103,7 +103,7 @@ func (n *network) notes(abi int) []string {
 	if n.open {
 		return nil
 	}
-	first := "the agent reaches " + strings.Join(n.list.Rules(), ", ") + " through the credential proxy; direct connects only to its own servers"
+	first := "the agent reaches " + strings.Join(n.proxied.Rules(), ", ") + " through the credential proxy; direct connects only to its own servers"
 	if direct := n.list.AddressRules(); len(direct) > 0 {
 		first += " and " + strings.Join(direct, ", ")
 	}
