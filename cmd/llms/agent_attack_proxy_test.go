@@ -31,13 +31,86 @@ import (
 //	compressed-body     a gzip body (--http-body): 415
 //	huge-header         a 70 KiB header: 431
 //	h2-prior-knowledge  HTTP/2 spoken to the proxy: refused
-//	proxy-itself        a request to the proxy's own listener: 403
+//	proxy-itself        a request to the proxy's own listener: 403 (egress)
 //	signed              an AWS SigV4 request carrying the placeholder: 403
-//	direct              a client that ignores the proxy variables
+//	direct              a client that ignores the proxy variables: refused
 //
-// DNS rebinding is tested in internal/credproxy, with a resolver the test
-// controls.
-func TestAgentModeAttacksProxy(t *testing.T) { atEachAttackABI(t, agentModeAttacksProxy) }
+// and, in a launch without --http (the proxy runs whenever the network is
+// restricted):
+//
+//	env-no-http         the proxy variables are set, no binding
+//	allowed-host        a host allowed by --allow-host, through the proxy: reached
+//	not-allowed         a host not allowed: 403 naming the egress rule
+//	rebinding           an allowed name that resolves to 127.0.0.1: 403
+//
+// DNS rebinding to other addresses is tested in internal/credproxy, with a
+// resolver the test controls.
+func TestAgentModeAttacksProxy(t *testing.T) {
+	atEachAttackABI(t, func(t *testing.T, abi int) {
+		agentModeAttacksProxy(t, abi)
+		agentModeProxyWithoutBindings(t, abi)
+	})
+}
+
+const proxyNoBindingScript = `
+plain="$1"; other="$2"; apiport="$3"
+attempt() { name=$1; shift; printf 'ATTEMPT %s ' "$name"; "$@" 2>&1 | tr '\n' ' '; echo; }
+attempt env-no-http sh -c 'echo "proxy=$HTTPS_PROXY no_proxy=[$NO_PROXY] bindings=${LLMS_HTTP_BINDINGS:-none}"'
+attempt allowed-host curl -sS --max-time 10 "$plain/v1/me"
+attempt not-allowed curl -sS --max-time 10 "$other/v1/me"
+attempt rebinding curl -sS --max-time 10 "http://localhost:$apiport/v1/me"
+`
+
+// agentModeProxyWithoutBindings: with the network restricted and no
+// --http, the agent still reaches an allowed host through the proxy, and
+// nothing else.
+func agentModeProxyWithoutBindings(t *testing.T, abi int) {
+	ps := newProxyServers(t)
+	bin := llmsBin(t)
+	root := t.TempDir()
+	home, store, work := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj")
+	for _, d := range []string{home, work, filepath.Join(root, "tmp")} {
+		os.MkdirAll(d, 0o700)
+	}
+	os.WriteFile(filepath.Join(work, "attack.sh"), []byte(proxyNoBindingScript), 0o600)
+	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"),
+		"TMPDIR=" + filepath.Join(root, "tmp"), "GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc")}
+	mustRun(t, bin, env, "", "init")
+	plain := strings.TrimSuffix(ps.plainURL, "/v1/me")
+	// The HTTPS server on 127.0.0.2, spoken to in plain HTTP: the proxy's
+	// refusal comes before any connection.
+	other := "http://" + strings.TrimPrefix(strings.TrimSuffix(ps.otherURL, "/v1/me"), "https://")
+	_, apiPort, _ := strings.Cut(ps.apiHostPort, ":")
+	cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi),
+		"--allow-host", strings.TrimPrefix(plain, "http://"), "--allow-host", "localhost:"+apiPort,
+		"--", "sh", "attack.sh", plain, other, apiPort)
+	var out, errb bytes.Buffer
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, work, &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("llms agent: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	attempts := proxyAttempts(t, out.String())
+	want := map[string]func(string) bool{
+		"env-no-http": func(d string) bool {
+			return strings.Contains(d, "proxy=http://127.0.0.1:") && strings.Contains(d, "no_proxy=[]") && strings.Contains(d, "bindings=none")
+		},
+		"allowed-host": func(d string) bool { return strings.Contains(d, "server saw: ") },
+		"not-allowed":  refusedWith("egress"),
+		"rebinding":    refusedWith("dns-rebinding"),
+	}
+	for name, ok := range want {
+		if d, ran := attempts[name]; !ran || !ok(d) {
+			t.Errorf("attempt %s: unexpected outcome %q (ran: %v)", name, d, ran)
+		}
+	}
+	if len(ps.other.seen()) != 0 || len(ps.api.seen()) != 0 {
+		t.Errorf("a server the launch does not allow was reached: %q %q", ps.other.seen(), ps.api.seen())
+	}
+	audit, _ := os.ReadFile(filepath.Join(store, "audit.jsonl"))
+	if !strings.Contains(string(audit), `"http-refused"`) || !strings.Contains(string(audit), "refused, to ") {
+		t.Errorf("the audit lacks the proxy's refusals or their count in the agent-end line:\n%s", audit)
+	}
+}
 
 const proxyAttackScript = `
 api="$1"; other="$2"; plain="$3"; full="$4"
@@ -104,6 +177,7 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 	api := strings.TrimSuffix(ps.apiURL, "/v1/me")
 	args := []string{"agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi),
 		"--http", "API_KEY=K@" + ps.apiHostPort, "--http-body", "BODY_KEY=K@" + ps.apiHostPort,
+		"--allow-host", strings.TrimPrefix(strings.TrimSuffix(ps.plainURL, "/v1/me"), "http://"),
 		"--", "sh", "attack.sh", api, strings.TrimSuffix(ps.otherURL, "/v1/me"), strings.TrimSuffix(ps.plainURL, "/v1/me"), full}
 	cmd := exec.Command(bin, args...)
 	var out, errb bytes.Buffer
@@ -118,15 +192,7 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 		t.Errorf("the audit lacks the proxy's lines")
 	}
 
-	egress := strings.Contains(mustRun(t, bin, env, "", "agent", "--help"), "--allow-host")
-	attempts := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "ATTEMPT "); ok {
-			name, detail, _ := strings.Cut(rest, " ")
-			attempts[name] = detail
-			t.Logf("ATTEMPT %s → %s", name, detail)
-		}
-	}
+	attempts := proxyAttempts(t, out.String())
 	want := map[string]func(string) bool{
 		"env": func(d string) bool {
 			return strings.Contains(d, "key=llms-placeholder-K-") && strings.Contains(d, "bundle-readable") &&
@@ -151,8 +217,9 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 		"compressed-body":    func(d string) bool { return strings.Contains(d, "status=415") },
 		"huge-header":        func(d string) bool { return strings.TrimSpace(d) == "431" },
 		"h2-prior-knowledge": func(d string) bool { d = strings.TrimSpace(d); return d != "200" && !strings.Contains(d, "server saw") },
-		"proxy-itself":       refusedWith("loop"),
-		"signed":             refusedWith("signed-request"),
+		// Not on the allow-list; were it allowed, the loop rule refuses.
+		"proxy-itself": refusedWith("egress"),
+		"signed":       refusedWith("signed-request"),
 	}
 	if full == "1" {
 		for k, v := range full1 {
@@ -165,8 +232,8 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 		if _, err := exec.LookPath("node"); err == nil {
 			want["node-fetch"] = func(d string) bool {
 				// A Node without NODE_USE_ENV_PROXY connects itself,
-				// with the placeholder only.
-				return redactedEcho(d) || strings.Contains(d, "server saw: Bearer llms-placeholder-K-")
+				// and the supervisor refuses the connect: closed.
+				return redactedEcho(d) || strings.HasPrefix(d, "error EACCES")
 			}
 		}
 	}
@@ -178,15 +245,11 @@ func agentModeAttacksProxy(t *testing.T, abi int) {
 			t.Errorf("attempt %s: unexpected outcome %q", name, d)
 		}
 	}
-	// A client that ignores the proxy variables reaches the server itself
-	// with the placeholder, never the value. Refusing that connection is
-	// the egress supervisor's (--allow-host): where this llms has it, the
-	// attempt must fail.
-	direct := attempts["direct"]
-	if egress && strings.Contains(direct, "server saw") {
-		t.Errorf("a client ignoring the proxy reached the server directly: %q", direct)
-	} else if !egress {
-		t.Logf("direct: this llms has no egress allow-list yet; the client reached the server with %q", direct)
+	// A client that ignores the proxy variables would reach the server
+	// itself with the placeholder: the supervisor refuses the connect
+	// (a --http host is reached through the proxy only).
+	if direct := attempts["direct"]; strings.Contains(direct, "server saw") || !strings.Contains(direct, "curl: (7)") {
+		t.Errorf("a client ignoring the proxy was not refused: %q", direct)
 	}
 
 	// The bound server got the value only through the proxy; the others
@@ -240,6 +303,19 @@ func TestAgentHTTPWithTheSameSecretInTheToken(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "the agent's token allows K too") {
 		t.Errorf("--profile: exit %d, stderr %q", code, errs)
 	}
+}
+
+// proxyAttempts reads the script's "ATTEMPT name detail" lines.
+func proxyAttempts(t *testing.T, out string) map[string]string {
+	attempts := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "ATTEMPT "); ok {
+			name, detail, _ := strings.Cut(rest, " ")
+			attempts[name] = detail
+			t.Logf("ATTEMPT %s → %s", name, detail)
+		}
+	}
+	return attempts
 }
 
 func redactedEcho(d string) bool { return strings.Contains(d, "server saw: Bearer [REDACTED:K]") }

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/llm-secrets/llms/internal/broker"
+	"github.com/llm-secrets/llms/internal/egress"
 )
 
 // A launch allows the agent's own API hosts and --allow-host's rules;
@@ -43,5 +46,37 @@ func TestAgentNetwork(t *testing.T) {
 	}
 	if open.sandboxRules() != nil || open.String() != "network: open (--allow-net)" || open.notes() != nil {
 		t.Errorf("--allow-net: rules %+v, %q, notes %q", open.sandboxRules(), open.String(), open.notes())
+	}
+}
+
+// The proxy relays to the allow-list and --http's hosts; the supervisor's
+// list holds no --http host, so that a bound host named by address is not
+// reached around the proxy.
+func TestAgentNetworkProxied(t *testing.T) {
+	opts := &Options{AllowHost: []string{"example.com"}, HTTP: []broker.HTTPBinding{{Var: "K", Secret: "K", Host: "127.0.0.3", Port: 8443}}}
+	n, err := agentNetwork(opts, "claude-code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.needsProxy(opts) {
+		t.Error("a restricted network runs no proxy")
+	}
+	req := n.proxyRequest(egress.NewRefusals(1, func(netip.AddrPort, string) {}))
+	if req.Allowed == nil || !req.Allowed("127.0.0.3", 8443) || !req.Allowed("example.com", 443) || req.Allowed("example.org", 443) {
+		t.Error("the proxy's egress is not the allow-list with --http's hosts")
+	}
+	if req.DialAllowed("example.com", netip.MustParseAddr("127.0.0.1"), 443) || !req.DialAllowed("example.com", netip.MustParseAddr("93.184.215.14"), 443) {
+		t.Error("the proxy's dial does not refuse a name rebound to this host")
+	}
+	if n.list.AllowedAddr(netip.MustParseAddrPort("127.0.0.3:8443")) {
+		t.Error("the supervisor allows the --http host directly")
+	}
+	if first := n.notes(7)[0]; !strings.Contains(first, "127.0.0.3:8443 through the credential proxy; direct connects only to its own servers") ||
+		strings.Contains(first, "servers and") {
+		t.Errorf("the launch note %q does not say the --http host is reached through the proxy only", first)
+	}
+	open, _ := agentNetwork(&Options{AllowNet: true}, "claude-code")
+	if open.needsProxy(&Options{AllowNet: true}) || !open.needsProxy(opts) || open.proxyRequest(nil).Allowed != nil {
+		t.Error("--allow-net: a proxy without --http, or an egress decision")
 	}
 }

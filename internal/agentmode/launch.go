@@ -3,13 +3,14 @@ package agentmode
 import (
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/llm-secrets/llms/internal/agentsock"
 	"github.com/llm-secrets/llms/internal/broker"
-	"github.com/llm-secrets/llms/internal/egress"
 	"github.com/llm-secrets/llms/internal/exitstatus"
 	"github.com/llm-secrets/llms/internal/human"
 	"github.com/llm-secrets/llms/internal/sandbox"
@@ -59,9 +60,6 @@ type Options struct {
 	// toward their hosts. HTTPCA is PEM the proxy trusts upstream too.
 	HTTP   []broker.HTTPBinding
 	HTTPCA []byte
-	// Egress decides each host the proxy is asked for; nil allows every
-	// host.
-	Egress func(host string, port int) bool
 	Argv   []string
 }
 
@@ -129,12 +127,23 @@ func Run(opts *Options) error {
 	// Everything that can fail comes before the token is minted and the
 	// launch recorded: the socket's directory (before the rules: a
 	// directory made later beside a hidden path would be out of reach),
-	// the rules, the re-exec that applies them, the broker.
+	// the proxy's listener (the rules name its port), the rules, the
+	// re-exec that applies them, the broker.
 	dir, err := makeLaunchDir()
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir.path)
+	var proxyLn net.Listener
+	if network.needsProxy(opts) {
+		if proxyLn, err = broker.ListenHTTPProxy(); err != nil {
+			return err
+		}
+		// Until the proxy serves it; closing it twice does no harm.
+		defer proxyLn.Close()
+		network.proxy = netip.MustParseAddrPort(proxyLn.Addr().String())
+	}
+	refused := refusals(b, c, &launch)
 	var rules *sandbox.Rules
 	var sup *sandbox.Supervisor
 	var writable []string
@@ -167,7 +176,7 @@ func Run(opts *Options) error {
 	if token != nil {
 		launch.TokenID = token.info.ID
 	}
-	proxy, launchEnv, err := startProxy(opts, b, c, path, token, dir)
+	proxy, launchEnv, err := startProxy(opts, b, c, path, token, dir, proxyLn, network.proxyRequest(refused))
 	if err != nil {
 		revokeAgentToken(opts, b, c, token)
 		return err
@@ -217,9 +226,8 @@ func Run(opts *Options) error {
 			human.Fprintf(opts.Stderr, "llms: note: the agent may connect to your socket(s) %s (--allow-socket): whatever they serve, it can use\n", strings.Join(sup.AllowedSockets(), ", "))
 		}
 	}
-	var refused *egress.Refusals
 	if sup != nil {
-		refused = network.supervise(sup, b, c, &launch)
+		network.supervise(sup, refused)
 	}
 	status, err := superviseAgent(opts, guard, start, env, srv, launchID, sup)
 	revokeAgentToken(opts, b, c, token)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -233,14 +234,15 @@ wait:
 	return status, waitErr
 }
 
-// startProxy starts the launch's credential proxy outside the sandbox, when
-// --http binds secrets: the human's caller grants each binding for the
-// agent's program (audited under the agent's token id), and the CA bundle
-// goes in the launch directory, which the agent reads and cannot change.
-// It returns the variables the agent and every child the broker starts
-// get: placeholders, proxy, CA, and the bindings' names.
-func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program string, token *agentToken, dir launchDir) (*broker.HTTPProxy, []string, error) {
-	if len(opts.HTTP) == 0 {
+// startProxy starts the launch's credential proxy outside the sandbox on
+// the listener ln that the rules were built for (nil when none runs): the
+// human's caller grants each --http binding for the agent's program
+// (audited under the agent's token id), and the CA bundle goes in the
+// launch directory, which the agent reads and cannot change. It returns
+// the variables the agent and every child the broker starts get:
+// placeholders, proxy, CA, and the bindings' names.
+func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program string, token *agentToken, dir launchDir, ln net.Listener, req broker.ProxyRequest) (*broker.HTTPProxy, []string, error) {
+	if ln == nil {
 		return nil, nil, nil
 	}
 	var tokenID string
@@ -252,15 +254,16 @@ func startProxy(opts *Options, b *broker.Broker, c *broker.Caller, program strin
 			}
 		}
 	}
-	proxy, err := b.StartHTTPProxy(c, broker.ProxyRequest{HTTP: opts.HTTP, Allowed: opts.Egress, UpstreamCA: opts.HTTPCA,
-		BundleDir: dir.path, Program: program, TokenID: tokenID})
+	req.HTTP, req.UpstreamCA, req.Listener = opts.HTTP, opts.HTTPCA, ln
+	req.BundleDir, req.Program, req.TokenID = dir.path, program, tokenID
+	proxy, err := b.StartHTTPProxy(c, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	// egress: allow the proxy's listener — the supervisor that decides
-	// the agent's connects must let it reach proxy.Addr(), and nothing
-	// else but what Egress allows.
-	env := append(proxy.Env(), broker.HTTPBindingsEnv+"="+broker.DescribeHTTPBindings(opts.HTTP))
+	env := proxy.Env()
+	if len(opts.HTTP) > 0 {
+		env = append(env, broker.HTTPBindingsEnv+"="+broker.DescribeHTTPBindings(opts.HTTP))
+	}
 	return proxy, env, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,8 +68,18 @@ func DescribeHTTPBindings(bindings []HTTPBinding) string {
 // ProxyRequest starts a credential proxy for a program.
 type ProxyRequest struct {
 	HTTP []HTTPBinding
-	// Allowed decides egress (nil: every host; see credproxy.Config).
-	Allowed func(host string, port int) bool
+	// Allowed decides egress (nil: every host; see credproxy.Config), and
+	// DialAllowed each address a host resolves to (nil: names resolving
+	// to loopback addresses are refused).
+	Allowed     func(host string, port int) bool
+	DialAllowed func(host string, ip netip.Addr, port int) bool
+	// Listener is the proxy's, from ListenHTTPProxy (nil: one is opened).
+	// StartHTTPProxy takes it over, and closes it when it fails.
+	Listener net.Listener
+	// Refused, when set, is told of each refusal's destination first and
+	// says whether it gets an http-refused line: a launch bounds those
+	// lines as it bounds its refused connects.
+	Refused func(dest string) bool
 	// UpstreamCA is PEM of CAs trusted upstream besides the system's.
 	UpstreamCA []byte
 	// BundleDir is where the CA bundle for the program is written: a
@@ -83,25 +94,38 @@ type ProxyRequest struct {
 	TokenID string
 }
 
+// ListenHTTPProxy opens a proxy's listener, for a launch whose sandbox
+// rules name its port before the proxy starts.
+func ListenHTTPProxy() (net.Listener, error) { return credproxy.Listen() }
+
 // StartHTTPProxy is a launch's proxy (agent mode): the launcher, the human,
 // is the caller, and each binding is decided as an exec of Program would
 // be — policy, audit — but the secrets do not enter the agent's token:
 // the agent holds placeholders and cannot have a bound value injected
-// into a program of its own. Close stops it.
+// into a program of its own. Without bindings it only decides egress.
+// Close stops it.
 func (b *Broker) StartHTTPProxy(c *Caller, req ProxyRequest) (*HTTPProxy, error) {
-	if len(req.HTTP) == 0 {
-		return nil, fmt.Errorf("%w: no binding to serve", ErrBadRequest)
+	h, err := b.startHTTPProxy(c, req)
+	if err != nil && req.Listener != nil {
+		req.Listener.Close()
 	}
+	return h, err
+}
+
+func (b *Broker) startHTTPProxy(c *Caller, req ProxyRequest) (*HTTPProxy, error) {
 	if err := checkHTTPBindings(req.HTTP, map[string]bool{}); err != nil {
 		return nil, err
 	}
-	a := access{op: caveat.OpExec, caller: c, program: req.Program, http: true}
-	for _, h := range req.HTTP {
-		a.secrets = append(a.secrets, h.Secret)
-	}
-	_, values, err := b.grantValues(a)
-	if err != nil {
-		return nil, err
+	var values [][]byte
+	if len(req.HTTP) > 0 {
+		a := access{op: caveat.OpExec, caller: c, program: req.Program, http: true}
+		for _, h := range req.HTTP {
+			a.secrets = append(a.secrets, h.Secret)
+		}
+		var err error
+		if _, values, err = b.grantValues(a); err != nil {
+			return nil, err
+		}
 	}
 	var known []redact.Secret
 	for i, h := range req.HTTP {
@@ -169,7 +193,7 @@ func checkHTTPBindings(bindings []HTTPBinding, seen map[string]bool) error {
 // hold (known), in any case: the proxy lower-cases host names.
 func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values [][]byte, known []redact.Secret) (*HTTPProxy, error) {
 	mask := maskAnyCase(known)
-	cfg := credproxy.Config{Allowed: req.Allowed, ExtraRootsPEM: req.UpstreamCA}
+	cfg := credproxy.Config{Allowed: req.Allowed, DialAllowed: req.DialAllowed, Listener: req.Listener, ExtraRootsPEM: req.UpstreamCA}
 	if tokenID == "" {
 		tokenID = req.TokenID
 	}
@@ -189,6 +213,9 @@ func (b *Broker) startProxy(c *Caller, tokenID string, req ProxyRequest, values 
 	}
 	var mu sync.Mutex
 	cfg.Audit = func(r credproxy.Refusal) {
+		if req.Refused != nil && !req.Refused(net.JoinHostPort(r.Host, strconv.Itoa(r.Port))) {
+			return
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		// An audit line that cannot be written cannot undo a refusal;

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 )
 
@@ -12,9 +13,12 @@ import (
 // resolves the name itself and connects to the addresses it checked, so
 // that a name cannot resolve once for the check and again for the
 // connection:
-//   - a name (anything but an IP literal or "localhost") that resolves to a
-//     loopback or unspecified address is refused: an allowed name rebound to
-//     127.0.0.1 would otherwise reach the user's local services;
+//   - each address is judged by Config.DialAllowed where the launcher gives
+//     one (agent mode: no address of this host's own, link-local or
+//     multicast for a name, unless allowed as an IP literal); without it, a
+//     name (anything but an IP literal or "localhost") that resolves to a
+//     loopback or unspecified address is refused: an allowed name rebound
+//     to 127.0.0.1 would otherwise reach the user's local services;
 //   - the proxy's own listener is refused (a loop).
 func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, portText, err := net.SplitHostPort(addr)
@@ -45,7 +49,13 @@ func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 	}
 	own := p.ln.Addr().(*net.TCPAddr)
 	for _, ip := range ips {
-		if literal == nil && t.host != "localhost" && (ip.IsLoopback() || ip.IsUnspecified()) {
+		if p.cfg.DialAllowed != nil {
+			a, ok := netip.AddrFromSlice(ip)
+			if !ok || !p.cfg.DialAllowed(t.host, a.Unmap(), port) {
+				return nil, &refusal{t: t, status: http.StatusForbidden, rule: RuleRebinding,
+					reason: fmt.Sprintf("%s resolves to %s, an address of this host's own or one that is not allowed; allow it as an address (--allow-host IP:PORT) to reach a local service", host, ip)}
+			}
+		} else if literal == nil && t.host != "localhost" && (ip.IsLoopback() || ip.IsUnspecified()) {
 			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RuleRebinding,
 				reason: fmt.Sprintf("%s resolves to %s, a loopback address; name it as an address to reach a local service", host, ip)}
 		}

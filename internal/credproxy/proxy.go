@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,15 @@ type Config struct {
 	ExtraRootsPEM []byte
 	// MaxBody bounds a body read for substitution (DefaultMaxBody when 0).
 	MaxBody int64
+	// DialAllowed, when set, decides each address a host resolves to
+	// before the proxy dials it (egress.List.DialAllowed), in place of
+	// the default rule (a name resolving to a loopback address is
+	// refused).
+	DialAllowed func(host string, ip netip.Addr, port int) bool
+	// Listener is the proxy's, opened by Listen before the launch's rules
+	// were built (they name its port); nil opens one. Start serves it (and
+	// Close closes it) once it succeeds; until then it is the caller's.
+	Listener net.Listener
 
 	// resolve replaces DNS in tests.
 	resolve func(ctx context.Context, host string) ([]net.IP, error)
@@ -63,7 +73,7 @@ const (
 	RuleBody        = "body"                // a body that cannot be substituted
 	RuleUpgrade     = "upgrade"             // protocol upgrades (WebSocket, h2c)
 	RuleMisdirected = "misdirected"         // a Host header that is not the tunnel's
-	RuleRebinding   = "dns-rebinding"       // a name that resolves to a loopback address
+	RuleRebinding   = "dns-rebinding"       // a name that resolves to an address it may not reach
 	RuleLoop        = "loop"                // a request to the proxy itself
 	RuleCompressed  = "compressed-response" // a bound host's response that cannot be redacted
 )
@@ -142,9 +152,11 @@ func Start(cfg Config) (*Proxy, error) {
 		// identity, toward a bound host); the proxy never decompresses.
 		DisableCompression: true,
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("credential proxy: %w", err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = Listen(); err != nil {
+			return nil, err
+		}
 	}
 	p.ln = ln
 	quiet := log.New(io.Discard, "", 0)
@@ -162,6 +174,16 @@ func Start(cfg Config) (*Proxy, error) {
 	go p.front.Serve(ln)
 	go p.inner.Serve(p.innerLn)
 	return p, nil
+}
+
+// Listen opens a proxy's listener on an ephemeral port of 127.0.0.1, for
+// a launcher that must know the port before Start (Config.Listener).
+func Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("credential proxy: %w", err)
+	}
+	return ln, nil
 }
 
 func checkBinding(b *Binding) error {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -432,6 +433,40 @@ func TestDNSRebindingRefused(t *testing.T) {
 	}
 	if len(api.requests()) != 0 {
 		t.Error("the rebound name reached the local server")
+	}
+}
+
+// With DialAllowed (agent mode), each resolved address is the launcher's
+// to judge: a name resolving to 127.0.0.2 is refused when it says no, on
+// the listener opened before Start, and reached when it says yes.
+func TestDialAllowedDecides(t *testing.T) {
+	ca := newTestCA(t)
+	plain := newUpstream(t, "127.0.0.2", false, ca, nil)
+	ln, err := Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	allow := false
+	r := newRig(t, ca, Config{Listener: ln,
+		resolve: func(context.Context, string) ([]net.IP, error) { return []net.IP{net.ParseIP("127.0.0.2")}, nil },
+		DialAllowed: func(host string, ip netip.Addr, port int) bool {
+			asked = append(asked, fmt.Sprintf("%s %s %d", host, ip, port))
+			return allow
+		}})
+	if r.p.Addr() != ln.Addr().String() {
+		t.Fatalf("the proxy listens on %s, not on the listener it was given (%s)", r.p.Addr(), ln.Addr())
+	}
+	u := fmt.Sprintf("http://name.test:%d/", plain.port)
+	if status, hdr, _ := r.get(u); status != 403 || hdr.Get("X-Llms-Proxy-Rule") != RuleRebinding || len(plain.requests()) != 0 {
+		t.Errorf("refused address: %d %q, %d request(s) reached", status, hdr.Get("X-Llms-Proxy-Rule"), len(plain.requests()))
+	}
+	allow = true
+	if status, _, _ := r.get(u); status != 200 || len(plain.requests()) != 1 {
+		t.Errorf("allowed address: %d", status)
+	}
+	if want := fmt.Sprintf("name.test 127.0.0.2 %d", plain.port); len(asked) == 0 || asked[0] != want {
+		t.Errorf("DialAllowed asked %q, want %q", asked, want)
 	}
 }
 

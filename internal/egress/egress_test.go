@@ -326,3 +326,17 @@ func TestRefusalsAreBounded(t *testing.T) {
 		t.Errorf("summary %d %d %d, want 1000 3 700", total, reported, unreported)
 	}
 }
+
+// The proxy's refusals share the bound and the counts with the connects'.
+func TestRefusalsAdmitSharesTheBound(t *testing.T) {
+	var lines []string
+	r := NewRefusals(2, func(a netip.AddrPort, why string) { lines = append(lines, a.String()) })
+	r.Refused(netip.MustParseAddrPort("192.0.2.1:443"), "not allowed")
+	if !r.Admit("example.com:443") || r.Admit("example.com:443") || r.Admit("example.org:443") {
+		t.Error("Admit: want the first refusal to a destination reported, within the bound")
+	}
+	r.Refused(netip.MustParseAddrPort("192.0.2.2:443"), "not allowed")
+	if total, reported, unreported := r.Summary(); len(lines) != 1 || total != 5 || reported != 2 || unreported != 2 {
+		t.Errorf("lines %q, summary %d %d %d, want 1 line, 5 2 2", lines, total, reported, unreported)
+	}
+}
