@@ -71,7 +71,7 @@ func TestAgentNetworkProxied(t *testing.T) {
 	if n.list.AllowedAddr(netip.MustParseAddrPort("127.0.0.3:8443")) {
 		t.Error("the supervisor allows the --http host directly")
 	}
-	if first := n.notes(7)[0]; !strings.Contains(first, "127.0.0.3:8443 through the credential proxy; direct connects only to its own servers") ||
+	if first := n.notes()[0]; !strings.Contains(first, "127.0.0.3:8443 through the credential proxy; direct connects only to its own servers") ||
 		strings.Contains(first, "servers and") {
 		t.Errorf("the launch note %q does not say the --http host is reached through the proxy only", first)
 	}
