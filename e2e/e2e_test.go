@@ -62,11 +62,14 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	// llms as the user installs it: one binary named llms in ~/bin, which
-	// the profile puts on PATH for login shells (Codex runs its commands
-	// in one), as Debian's default ~/.profile does.
-	if err := copyFile(llms, filepath.Join(bin, "llms")); err != nil {
-		t.Fatal(err)
+	// llms as the user installs it: llms and, beside it, llms-mcp (which
+	// `llms mcp` runs) in ~/bin, which the profile puts on PATH for login
+	// shells (Codex runs its commands in one), as Debian's default
+	// ~/.profile does.
+	for _, name := range []string{"llms", "llms-mcp"} {
+		if err := copyFile(filepath.Join(filepath.Dir(llms), name), filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	profile := "if [ -d \"$HOME/bin\" ] ; then\n    PATH=\"$HOME/bin:$PATH\"\nfi\n"
 	if err := os.WriteFile(filepath.Join(home, ".profile"), []byte(profile), 0o644); err != nil {
