@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -296,24 +294,8 @@ func (s *egressServers) env() []string {
 }
 
 func agentModeAttacksEgress(t *testing.T, abi int) {
-	raw := make([]byte, 12)
-	rand.Read(raw)
-	canary := "agent-canary-" + hex.EncodeToString(raw)
-	root := t.TempDir()
-	home, store, work := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj")
-	for _, d := range []string{home, work} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := llmsBin(t)
-	agent := attackAgentPath(t, bin)
-	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"),
-		"GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
-		envAttackLLMS + "=" + bin, envAttackPhase + "=" + egressPhase}
-	mustRun(t, bin, env, "", "init")
-	mustRun(t, bin, env, canary, "set", "--stdin", "K")
-	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	l := newAttackLaunch(t, egressPhase)
+	canary, work, bin, agent, env := l.canary, l.work, l.bin, l.agent, l.env
 
 	restricted := map[string]string{
 		"tcp-user-server-127.0.0.1": "refused", "tcp-user-server-[::1]": "refused",

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,24 +216,9 @@ func TestAgentModeAttacksOracle(t *testing.T) { atEachAttackABI(t, agentModeAtta
 
 // agentModeAttacksOracle runs the oracle phase confined at Landlock ABI abi.
 func agentModeAttacksOracle(t *testing.T, abi int) {
-	raw := make([]byte, 12)
-	rand.Read(raw)
-	canary := "agent-canary-" + hex.EncodeToString(raw)
-	root := t.TempDir()
-	home, store, work := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj")
-	for _, d := range []string{home, work} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := llmsBin(t)
-	agent := attackAgentPath(t, bin)
-	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"),
-		"GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
-		envAttackLLMS + "=" + bin, envAttackPhase + "=oracle", envAttackProbe + "=" + canary[:16]}
-	mustRun(t, bin, env, "", "init")
-	mustRun(t, bin, env, canary, "set", "--stdin", "K")
-	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	l := newAttackLaunch(t, "oracle")
+	canary, work, bin, agent, env := l.canary, l.work, l.bin, l.agent, l.env
+	env = append(env, envAttackProbe+"="+canary[:16])
 
 	cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi),
 		"--secret", "K", "--ttl", "10m", "--cmd", "cat", "--cmd", "sleep", "--", agent)

@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,24 +62,8 @@ func attackQueue(report func(name string, allowed bool, detail string), llms str
 func TestAgentModeAttacksQueue(t *testing.T) { atEachAttackABI(t, agentModeAttacksQueue) }
 
 func agentModeAttacksQueue(t *testing.T, abi int) {
-	raw := make([]byte, 12)
-	rand.Read(raw)
-	canary := "agent-canary-" + hex.EncodeToString(raw)
-	root := t.TempDir()
-	home, store, work := filepath.Join(root, "home"), filepath.Join(root, "store"), filepath.Join(root, "proj")
-	for _, d := range []string{home, work} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := llmsBin(t)
-	agent := attackAgentPath(t, bin)
-	env := []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH"),
-		"GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
-		envAttackLLMS + "=" + bin, envAttackPhase + "=" + queuePhase}
-	mustRun(t, bin, env, "", "init")
-	mustRun(t, bin, env, canary, "set", "--stdin", "K")
-	mustRun(t, bin, env, "", "session-start", "--ttl", "1h")
+	l := newAttackLaunch(t, queuePhase)
+	canary, work, bin, agent, env := l.canary, l.work, l.bin, l.agent, l.env
 
 	cmd := exec.Command(bin, "agent", "--agent", "claude-code", "--landlock-abi", strconv.Itoa(abi),
 		"--secret", "K", "--ttl", "10m", "--", agent)

@@ -642,3 +642,33 @@ func TestAgentDiesWithItsLauncher(t *testing.T) {
 	unix.Kill(agent, unix.SIGKILL)
 	t.Fatalf("the agent (pid %d) outlived its launcher", agent)
 }
+
+// attackLaunch is what a one-phase attack test starts from: a store in a
+// throwaway root whose secret K holds a fresh canary, a live session, and
+// the environment that runs llms and the attack agent in that phase.
+type attackLaunch struct {
+	canary, work, bin, agent string
+	env                      []string
+}
+
+func newAttackLaunch(t *testing.T, phase string) attackLaunch {
+	raw := make([]byte, 12)
+	rand.Read(raw)
+	l := attackLaunch{canary: "agent-canary-" + hex.EncodeToString(raw), bin: llmsBin(t)}
+	root := t.TempDir()
+	home, store := filepath.Join(root, "home"), filepath.Join(root, "store")
+	l.work = filepath.Join(root, "proj")
+	for _, d := range []string{home, l.work} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.agent = attackAgentPath(t, l.bin)
+	l.env = []string{"LLM_SECRETS_DIR=" + store, "HOME=" + home, "PATH=" + filepath.Dir(l.bin) + ":" + os.Getenv("PATH"),
+		"GORACE=atexit_sleep_ms=0", "LLMS_TEST_PROCROOT=" + filepath.Join(root, ".proc"),
+		envAttackLLMS + "=" + l.bin, envAttackPhase + "=" + phase}
+	mustRun(t, l.bin, l.env, "", "init")
+	mustRun(t, l.bin, l.env, l.canary, "set", "--stdin", "K")
+	mustRun(t, l.bin, l.env, "", "session-start", "--ttl", "1h")
+	return l
+}
