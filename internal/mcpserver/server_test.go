@@ -568,6 +568,9 @@ func TestDocsListEverySchemaField(t *testing.T) {
 // the server's echo redacted; describe_access shows the launch's bindings.
 func TestRunWithSecretsHTTP(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is not installed (.ci/run installs it)")
+		}
 		t.Skip("curl is not installed")
 	}
 	f := newFixture(t)
