@@ -158,6 +158,12 @@ func (p *Proxy) prepare(r *http.Request, t target) (*http.Request, *refusal) {
 				reason: fmt.Sprintf("the placeholder for %s may go only to %s; this request is to %s",
 					strings.Join(elsewhere, ", "), p.boundTo(elsewhere), t)}
 		}
+		// Port 443 is HTTPS's: a value bound there is not sent in
+		// cleartext because the program wrote http://.
+		if !t.tls && t.port == 443 {
+			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RulePlaintext, keys: found.keys,
+				reason: fmt.Sprintf("a placeholder in plain HTTP to %s, an HTTPS port: use https://, so that the value is not sent in cleartext", t)}
+		}
 		if found.signed {
 			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RuleSigned, keys: found.keys,
 				reason: "the request is signed (AWS SigV4, HTTP message signatures, OAuth 1): a signature covers the placeholder, so no substitution can keep it valid; give such a program the secret with --inject"}
