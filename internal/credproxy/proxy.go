@@ -76,6 +76,7 @@ const (
 	RuleRebinding   = "dns-rebinding"       // a name that resolves to an address it may not reach
 	RuleLoop        = "loop"                // a request to the proxy itself
 	RuleCompressed  = "compressed-response" // a bound host's response that cannot be redacted
+	RulePlaintext   = "plaintext"           // a placeholder in plain HTTP to port 443
 )
 
 // A Proxy is a running credential proxy.

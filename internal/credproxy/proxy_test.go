@@ -189,14 +189,18 @@ func TestPlaceholderInHostRefused(t *testing.T) {
 }
 
 func TestPercentEncodedPlaceholderRefused(t *testing.T) {
-	r := newBoundRig(t, false)
-	enc := strings.ReplaceAll(r.b.Placeholder, "-", "%2D")
-	status, _, body := r.get("https://" + r.api.target() + "/?k=" + enc)
-	if status != 400 || !strings.Contains(body, RuleEncoded) {
-		t.Errorf("got %d %q", status, body)
-	}
-	if len(r.api.requests()) != 0 {
-		t.Error("the request went upstream")
+	// An invalid escape beside it does not hide it: a server decodes
+	// each parameter on its own.
+	for _, query := range []string{"?k=", "?x=%zz&k="} {
+		r := newBoundRig(t, false)
+		enc := strings.ReplaceAll(r.b.Placeholder, "-", "%2D")
+		status, _, body := r.get("https://" + r.api.target() + "/" + query + enc)
+		if status != 400 || !strings.Contains(body, RuleEncoded) {
+			t.Errorf("%s: got %d %q", query, status, body)
+		}
+		if len(r.api.requests()) != 0 {
+			t.Errorf("%s: the request went upstream", query)
+		}
 	}
 }
 
@@ -711,4 +715,22 @@ func writeTemp(t *testing.T, data []byte) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// A value bound to port 443 is meant for TLS: a plain http:// request to
+// that port carrying its placeholder is refused, so that the program cannot
+// have the value sent in cleartext.
+func TestPlainHTTPToTLSPortRefused(t *testing.T) {
+	ca := newTestCA(t)
+	c := newCanary()
+	b := Binding{Var: "K", Key: "K", Host: "127.0.0.1", Port: 443, Placeholder: NewPlaceholder("K"), Value: []byte(c.value)}
+	r := newRig(t, ca, Config{Bindings: []Binding{b}})
+	status, hdr, body := r.get("http://127.0.0.1:443/", "Authorization", "Bearer "+b.Placeholder)
+	if status != 403 || hdr.Get("X-Llms-Proxy-Rule") != RulePlaintext {
+		t.Errorf("got %d %q %q", status, hdr.Get("X-Llms-Proxy-Rule"), body)
+	}
+	absent(t, "client output", body, c)
+	if refs := r.refusals(); len(refs) != 1 || refs[0].Rule != RulePlaintext || refs[0].Keys[0] != "K" {
+		t.Errorf("audit: %+v", refs)
+	}
 }

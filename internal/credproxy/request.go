@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -56,6 +57,31 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, t target, err error) {
 }
 
 func (r *refusal) Error() string { return r.reason }
+
+// unescapeValid decodes each valid %XX escape and '+' in s and leaves an
+// invalid escape as it is: a server decodes each parameter on its own, so
+// one bad escape must not hide an encoded placeholder beside it.
+func unescapeValid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '+':
+			b.WriteByte(' ')
+		case s[i] == '%' && i+2 < len(s) && validEscape(s[i+1:i+3]):
+			v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(v))
+			i += 2
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func validEscape(hh string) bool {
+	_, err := strconv.ParseUint(hh, 16, 8)
+	return err == nil
+}
 
 // placeholdersIn returns the keys of the placeholders s holds.
 func (p *Proxy) placeholdersIn(s string) []string {
@@ -123,11 +149,9 @@ func (p *Proxy) prepare(r *http.Request, t target) (*http.Request, *refusal) {
 		uri += "?" + r.URL.RawQuery
 	}
 	found.add(p.placeholdersIn(uri))
-	if dec, err := url.PathUnescape(strings.ReplaceAll(uri, "+", " ")); err == nil {
-		if keys := p.placeholdersIn(dec); len(keys) > len(p.placeholdersIn(uri)) {
-			return nil, &refusal{t: t, status: http.StatusBadRequest, rule: RuleEncoded, keys: keys,
-				reason: "a placeholder is percent-encoded in the URL; write it as it is (it needs no escaping)"}
-		}
+	if keys := p.placeholdersIn(unescapeValid(uri)); len(keys) > len(p.placeholdersIn(uri)) {
+		return nil, &refusal{t: t, status: http.StatusBadRequest, rule: RuleEncoded, keys: keys,
+			reason: "a placeholder is percent-encoded in the URL; write it as it is (it needs no escaping)"}
 	}
 	for name, vals := range r.Header {
 		for _, v := range vals {
@@ -157,6 +181,12 @@ func (p *Proxy) prepare(r *http.Request, t target) (*http.Request, *refusal) {
 			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RuleOtherHost, keys: elsewhere,
 				reason: fmt.Sprintf("the placeholder for %s may go only to %s; this request is to %s",
 					strings.Join(elsewhere, ", "), p.boundTo(elsewhere), t)}
+		}
+		// Port 443 is HTTPS's: a value bound there is not sent in
+		// cleartext because the program wrote http://.
+		if !t.tls && t.port == 443 {
+			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RulePlaintext, keys: found.keys,
+				reason: fmt.Sprintf("a placeholder in plain HTTP to %s, an HTTPS port: use https://, so that the value is not sent in cleartext", t)}
 		}
 		if found.signed {
 			return nil, &refusal{t: t, status: http.StatusForbidden, rule: RuleSigned, keys: found.keys,
