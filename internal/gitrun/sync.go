@@ -44,6 +44,8 @@ var writeConfig = []string{
 	"protocol.ssh.allow=always",
 	"protocol.https.allow=always",
 	"core.sshCommand=ssh",
+	// fetch runs it, through sh, when the repository has alternates.
+	"core.alternateRefsCommand=true",
 	"core.askPass=",
 	"credential.helper=",
 	"commit.gpgSign=false",
