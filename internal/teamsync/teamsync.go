@@ -61,8 +61,8 @@ type Options struct {
 	Branch, Remote string
 	// LocalRemote: the remote is a repository on this machine, whose
 	// git-receive-pack runs here, so its hooks and alternateRefsCommand are
-	// switched off too (git
-	// does not hand its command-line settings to a local remote's).
+	// switched off too (git does not hand its command-line settings to a
+	// local remote's).
 	LocalRemote bool
 	// Resolved is the file, in the member's data dir, that remembers the
 	// secrets `llms resolve --ours` settled.
