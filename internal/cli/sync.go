@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -139,8 +140,8 @@ func (f *Factory) syncSetup(remote string, lock bool) (teamsync.Options, *shared
 	write := []string{gitDir}
 	if local, err := f.localRemote(o.Root, remote); err != nil {
 		return o, nil, nil, err
-	} else if local != "" {
-		write = append(write, local)
+	} else if len(local) > 0 {
+		write = append(write, local...)
 		o.LocalRemote = true
 	}
 	w, err := gitrun.NewWriter(gitrun.Options{Home: home, Hide: hide, Dir: o.Root}, f.Getenv("SSH_AUTH_SOCK"), write...)
@@ -178,27 +179,38 @@ func (f *Factory) gitCommonDir(root string) (string, error) {
 	return dir, nil
 }
 
-// localRemote is the directory of remote when it is on this machine (a
-// path or file:// URL), which a push writes; "" otherwise.
-func (f *Factory) localRemote(root, remote string) (string, error) {
+// localRemote lists the directories of remote that are on this machine (a
+// path or file:// URL), which a push writes and whose git-receive-pack runs
+// here. A push goes to every push URL (remote.NAME.pushurl, else each
+// remote.NAME.url), not only the URL a fetch reads, so each is looked at.
+func (f *Factory) localRemote(root, remote string) ([]string, error) {
 	g, err := f.git(root)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer g.Close()
-	out, err := g.Output(root, nil, "ls-remote", "--get-url", "--end-of-options", remote)
+	fetch, err := g.Output(root, nil, "ls-remote", "--get-url", "--end-of-options", remote)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	url := strings.TrimSpace(string(out))
-	url = strings.TrimPrefix(url, "file://")
-	if strings.Contains(url, "://") || strings.Contains(strings.SplitN(url, "/", 2)[0], ":") {
-		return "", nil // ssh or https
+	push, err := g.Output(root, nil, "remote", "get-url", "--push", "--all", "--end-of-options", remote)
+	if err != nil {
+		return nil, err
 	}
-	if !filepath.IsAbs(url) {
-		url = filepath.Join(root, url)
+	var local []string
+	for _, url := range strings.Split(string(fetch)+"\n"+string(push), "\n") {
+		url = strings.TrimPrefix(strings.TrimSpace(url), "file://")
+		if url == "" || strings.Contains(url, "://") || strings.Contains(strings.SplitN(url, "/", 2)[0], ":") {
+			continue // ssh or https
+		}
+		if !filepath.IsAbs(url) {
+			url = filepath.Join(root, url)
+		}
+		if url = filepath.Clean(url); !slices.Contains(local, url) {
+			local = append(local, url)
+		}
 	}
-	return filepath.Clean(url), nil
+	return local, nil
 }
 
 func runSync(opts *syncOptions) error {

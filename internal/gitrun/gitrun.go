@@ -97,8 +97,9 @@ const systemPath = "/usr/local/bin:/usr/bin:/bin"
 // and the object store (add, checkout, hash-object of a file):
 // hash-object here hashes standard input with --no-filters. Keys run only
 // by commands llms never starts (editors, merge tools, core.sshCommand,
-// core.alternateRefsCommand, which only fetch and receive-pack run) are
-// left alone; the confinement stops them should one be reached.
+// core.alternateRefsCommand, which only fetch and receive-pack run: the
+// Writer sets it) are left alone; the confinement stops them should one
+// be reached.
 var safeConfig = []string{
 	"core.fsmonitor=false",
 	"core.hooksPath=/dev/null",

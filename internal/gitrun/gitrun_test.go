@@ -223,3 +223,30 @@ func TestWriterRunsOnlyItsCommands(t *testing.T) {
 		t.Error("a relative SSH_AUTH_SOCK was accepted")
 	}
 }
+
+// A fetch runs core.alternateRefsCommand (through sh, which the Writer
+// may execute) when the repository has alternates: the repository's
+// value is not run.
+func TestWriterFetchRunsNoAlternateRefsCommand(t *testing.T) {
+	dst, src, alt := repo(t), repo(t), repo(t)
+	if err := os.WriteFile(filepath.Join(dst, ".git", "objects", "info", "alternates"),
+		[]byte(filepath.Join(alt, ".git", "objects")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(dst, ".git", "mark") // a place the Writer may write
+	plant(t, dst, "[core]\n\talternateRefsCommand = \": > "+mark+"; true\"\n")
+	w, err := NewWriter(Options{Home: t.TempDir(), Dir: dst}, "", filepath.Join(dst, ".git"))
+	if errors.Is(err, ErrNoGit) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Output(dst, nil, "fetch", "-q", "--end-of-options", src, "+refs/heads/main:refs/remotes/src/main"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Error("the repository's core.alternateRefsCommand ran")
+	}
+}

@@ -22,10 +22,11 @@ import (
 //     runs; the fetch and push commands name git-upload-pack and
 //     git-receive-pack themselves (remote.*.uploadpack and receivepack
 //     would run any command);
-//   - core.hooksPath=/dev/null reaches the git-receive-pack a push to a
-//     local path starts (git hands command-line settings to the git it
-//     runs), so the remote's hooks do not run either; commits are never
-//     signed (gpg.program would run);
+//   - a push to a local path starts the remote's git-receive-pack here,
+//     without the command-line settings (git clears them for a local
+//     transport), so the caller names one that carries
+//     core.hooksPath=/dev/null itself (teamsync's LocalRemote); commits
+//     are never signed (gpg.program would run);
 //   - ssh may use the user's ssh-agent ($SSH_AUTH_SOCK, the one variable
 //     of the caller's it gets), and reads ~/.ssh as ssh does;
 //   - the confinement lets git write its own directory and nothing else,
@@ -43,6 +44,8 @@ var writeConfig = []string{
 	"protocol.ssh.allow=always",
 	"protocol.https.allow=always",
 	"core.sshCommand=ssh",
+	// fetch runs it, through sh, when the repository has alternates.
+	"core.alternateRefsCommand=true",
 	"core.askPass=",
 	"credential.helper=",
 	"commit.gpgSign=false",

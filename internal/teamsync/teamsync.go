@@ -60,8 +60,9 @@ type Options struct {
 	// Branch holds the store's history; Remote is the remote to sync with.
 	Branch, Remote string
 	// LocalRemote: the remote is a repository on this machine, whose
-	// git-receive-pack runs here, so its hooks are switched off too (git
-	// does not hand its command-line settings to a local remote's).
+	// git-receive-pack runs here, so its hooks and alternateRefsCommand are
+	// switched off too (git does not hand its command-line settings to a
+	// local remote's).
 	LocalRemote bool
 	// Resolved is the file, in the member's data dir, that remembers the
 	// secrets `llms resolve --ours` settled.
@@ -577,7 +578,7 @@ func (s *syncer) once() (Report, error) {
 	}
 	receivePack := "--receive-pack=git-receive-pack"
 	if s.LocalRemote {
-		receivePack = "--receive-pack=git -c core.hooksPath=/dev/null receive-pack"
+		receivePack = "--receive-pack=git -c core.hooksPath=/dev/null -c core.alternateRefsCommand=true receive-pack"
 	}
 	if _, err := s.git(nil, "push", "--porcelain", "--no-verify", receivePack, "--end-of-options",
 		s.Remote, commit+":refs/heads/"+s.Branch); err != nil {
