@@ -30,7 +30,12 @@ func TestMemberChangeCrashSafety(t *testing.T) {
 	const secrets = 1000
 	trials := 2
 	if v := os.Getenv("MEMBER_CRASH_TRIALS"); v != "" {
-		trials, _ = strconv.Atoi(v)
+		// A typo must not run zero kills and pass.
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("MEMBER_CRASH_TRIALS=%q: want a count of at least 1", v)
+		}
+		trials = n
 	}
 	bin := llmsBin(t)
 	work := t.TempDir()

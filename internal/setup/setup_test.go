@@ -2,6 +2,8 @@ package setup
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"io/fs"
@@ -204,8 +206,10 @@ func TestSetupDiffKeepsOtherEntriesOffTheTerminal(t *testing.T) {
 			if err := Run(opts); err != nil {
 				t.Fatalf("setup (remove %v): %v\n%s", remove, err, errOut.String())
 			}
-			if strings.Contains(out.String()+errOut.String(), canary) {
-				t.Errorf("setup (remove %v) of %q shows the token:\n%s", remove, layout, out.String())
+			for _, form := range []string{canary, base64.StdEncoding.EncodeToString([]byte(canary)), hex.EncodeToString([]byte(canary))} {
+				if strings.Contains(out.String()+errOut.String(), form) {
+					t.Errorf("setup (remove %v) of %q shows the token (%s):\n%s", remove, layout, form, out.String())
+				}
 			}
 			if !strings.Contains(out.String(), `"LLM_SECRETS_MACAROON_FILE"`) {
 				t.Errorf("setup (remove %v) does not show its entry:\n%s", remove, out.String())
