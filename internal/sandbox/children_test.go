@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -41,7 +40,6 @@ func TestChildReachesNoListenerOfTheAgent(t *testing.T) {
 	}
 
 	child := exec.Command("sleep", "30")
-	child.SysProcAttr = &syscall.SysProcAttr{}
 	if err := child.Start(); err != nil {
 		t.Skip(err)
 	}
