@@ -16,9 +16,10 @@ import (
 // filter each one starts under sends connect to the launcher
 // (SECCOMP_RET_USER_NOTIF), which connects, outside every domain, what it
 // allows — a Unix socket that is the broker's, --allow-socket's, or
-// listened on by the agent's tree or the program's own; a TCP/IP address
-// that is the proxy's, an allowed IP literal, or a local listener held by
-// either tree. The filter also keeps the program from escaping the
+// listened on by the program's own tree; a TCP/IP address that is the
+// proxy's, an allowed IP literal, or a local listener held by the
+// program's own tree. Not the agent's listeners: the agent reads what
+// reaches them, and the program holds values. The filter also keeps the program from escaping the
 // decision: no Unix datagram socket (it sends to a path without connect),
 // no filter of its own that takes notifications (the kernel sends a call
 // to the newest listener), no io_uring (whose connect no filter sees), no

@@ -136,10 +136,10 @@ func (s *Supervisor) refuse(ap netip.AddrPort, why string) supervise.Reply {
 // IPv4-mapped IPv6 address is its IPv4 address); false when it is too
 // short to be one.
 func inetAddr(addr []byte) (netip.AddrPort, bool) {
-	if len(addr) < 2 {
+	if len(addr) < 4 { // the family and the port, before any address
 		return netip.AddrPort{}, false
 	}
-	port := binary.BigEndian.Uint16(addr[2:min(4, len(addr))])
+	port := binary.BigEndian.Uint16(addr[2:4])
 	switch binary.NativeEndian.Uint16(addr) {
 	case unix.AF_INET:
 		if len(addr) < sockaddrIn4Len {

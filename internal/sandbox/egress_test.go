@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -338,4 +339,25 @@ func TestSupervisorEgress(t *testing.T) {
 		want := map[string]string{"tcp USER_TCP": "ok", "tcp USER_TCP6": "ok", "udp USER_UDP": "ok", "fastopen USER_TCP": "ok", "accepted USER_TCP": "2", "received USER_UDP": "1"}
 		check(t, res, want)
 	})
+}
+
+// A sockaddr too short to hold a port is the kernel's EINVAL, not a panic the
+// supervisor's handler has to catch.
+func TestInetAddrShort(t *testing.T) {
+	for _, fam := range []uint16{unix.AF_INET, unix.AF_INET6} {
+		for n := 2; n < 4; n++ {
+			addr := make([]byte, n)
+			binary.NativeEndian.PutUint16(addr, fam)
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("inetAddr(family %d, %d bytes) panicked: %v", fam, n, r)
+					}
+				}()
+				if _, ok := inetAddr(addr); ok {
+					t.Errorf("inetAddr(family %d, %d bytes) accepted", fam, n)
+				}
+			}()
+		}
+	}
 }

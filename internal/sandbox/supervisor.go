@@ -509,17 +509,19 @@ func (s *Supervisor) heldWhereFound(ino uint32, want string) bool {
 	return err == nil && link == want && s.stillOurs(h.p)
 }
 
-// holdsSocket reports whether a process of the agent's tree, or of also
-// when set, holds the socket with inode ino. also, a broker child's tree,
-// is looked at first: a program's own server is what it connects to, and
-// its tree is the smaller.
+// holdsSocket reports whether a process of the agent's tree holds the
+// socket with inode ino — or, when also is set (a broker child's tree), a
+// process of that tree only: the child holds values, and a server of the
+// agent's is one the agent reads, so a client the agent points at it (a
+// pinned psql, curl) would hand it the credential.
 func (s *Supervisor) holdsSocket(ino uint32, also *procTree) bool {
 	if also != nil {
 		want := "socket:[" + strconv.FormatUint(uint64(ino), 10) + "]"
-		if p, ok := also.eachFD(func(_ pinned, _ int, link string) bool { return link == want }); ok {
+		p, ok := also.eachFD(func(_ pinned, _ int, link string) bool { return link == want })
+		if ok {
 			p.close()
-			return true
 		}
+		return ok
 	}
 	return s.treeHoldsSocket(ino)
 }
